@@ -1,0 +1,1 @@
+"""Pricing core (pure): schedules, fees, annualised rates in three conventions, rate caps, quotes."""
