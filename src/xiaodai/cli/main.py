@@ -1,0 +1,20 @@
+"""The ``xiaodai`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from xiaodai.cli import pricing
+
+app = typer.Typer(
+    help="xiaodai (小贷): consumer credit with honest pricing, compliant collection and complaints on a clock.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("quote")(pricing.quote)
+app.command("apr")(pricing.apr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
