@@ -4,7 +4,10 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "quote_title": {"zh": "借款报价（关键信息）", "en": "Loan quote (key facts)"},
-    "apr_headline": {"zh": "年化利率（IRR，含全部费用）", "en": "Annual percentage rate (IRR, all fees included)"},
+    "apr_headline": {
+        "zh": "年化利率（IRR，含全部费用）",
+        "en": "Annual percentage rate (IRR, all fees included)",
+    },
     "apr_note": {
         "zh": "按中国人民银行2021年第3号公告，以借款人实际可用本金为基础、采用内部收益率法计算",
         "en": "IRR on the money actually received, per PBOC announcement 2021 No. 3",

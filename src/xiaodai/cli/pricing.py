@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -24,9 +25,11 @@ from xiaodai.pricing.caps import LprFixing, default_cap_book
 from xiaodai.pricing.fees import FeeSchedule, UpfrontTiming
 from xiaodai.pricing.flow_input import FlowInputError, parse_flow_document, rate_for
 from xiaodai.pricing.products import Product, ProductLimitError, default_products, parse_products
-from xiaodai.pricing.quote import CapExceeded, Quote, build_quote, quote_to_json
+from xiaodai.pricing.quote import CapExceededError, Quote, build_quote, quote_to_json
 from xiaodai.pricing.schedule import LoanTerms, Method, TermsError
 from xiaodai.pricing.solver import NoRateError
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _decimal(text: str, what: str) -> Decimal:
@@ -64,19 +67,26 @@ def _product(name: str) -> Product:
 def quote(
     principal: Annotated[str, typer.Option(help="Contract principal, e.g. 10000")],
     term: Annotated[str, typer.Option(help="Number of monthly instalments")],
-    method: Annotated[str, typer.Option(
-        help="equal-installment|equal-principal|interest-first|bullet|flat-fee")] = "equal-installment",
-    annual_rate: Annotated[str | None, typer.Option(help="Nominal annual rate as a fraction, e.g. 0.15")] = None,
-    flat_fee_rate: Annotated[str | None, typer.Option(
-        help="Monthly fee as a fraction of the ORIGINAL principal, e.g. 0.006")] = None,
+    method: Annotated[
+        str, typer.Option(help="equal-installment|equal-principal|interest-first|bullet|flat-fee")
+    ] = "equal-installment",
+    annual_rate: Annotated[
+        str | None, typer.Option(help="Nominal annual rate as a fraction, e.g. 0.15")
+    ] = None,
+    flat_fee_rate: Annotated[
+        str | None, typer.Option(help="Monthly fee as a fraction of the ORIGINAL principal, e.g. 0.006")
+    ] = None,
     upfront_fee: Annotated[str | None, typer.Option(help="Up-front fee amount, e.g. 300")] = None,
     upfront_timing: Annotated[str, typer.Option(help="deducted|at-signing")] = "deducted",
     monthly_fee: Annotated[str | None, typer.Option(help="Fixed fee added to every instalment")] = None,
     start: Annotated[str | None, typer.Option(help="Disbursement date YYYY-MM-DD (default today)")] = None,
-    first_due: Annotated[str | None, typer.Option(help="Explicit first due date: an odd first period")] = None,
+    first_due: Annotated[
+        str | None, typer.Option(help="Explicit first due date: an odd first period")
+    ] = None,
     cap: Annotated[str | None, typer.Option(help="Rate-cap profile, e.g. cn-consumer-24")] = None,
-    lpr_percent: Annotated[str | None, typer.Option(
-        help="One-year LPR (%) in force at the contract date, for cn-private-4xlpr")] = None,
+    lpr_percent: Annotated[
+        str | None, typer.Option(help="One-year LPR (%) in force at the contract date, for cn-private-4xlpr")
+    ] = None,
     product: Annotated[str, typer.Option(help="Product name or product .json file")] = "standard",
     lang: Annotated[str, typer.Option(help="zh|en")] = "zh",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
@@ -98,7 +108,7 @@ def quote(
         fail("--annual-rate is required for this method (e.g. --annual-rate 0.15)")
     if rate is not None and rate > 10:
         fail(f"--annual-rate is a fraction (0.15 = 15%); {rate} looks like a percent")
-    start_on = _date(start, "--start") or date.today()
+    start_on = _date(start, "--start") or datetime.now(tz=CHINA).date()
     prod = _product(product)
     try:
         timing = UpfrontTiming(upfront_timing)
@@ -106,16 +116,27 @@ def quote(
             upfront=_decimal(upfront_fee, "--upfront-fee") if upfront_fee else Decimal(0),
             upfront_timing=timing,
             monthly_fixed=_decimal(monthly_fee, "--monthly-fee") if monthly_fee else Decimal(0),
-            monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate") if flat_fee_rate else Decimal(0),
+            monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate")
+            if flat_fee_rate
+            else Decimal(0),
         )
         if p <= 0:
             fail("--principal must be positive")
         if n < 1:
             fail("--term must be at least 1")
         prod.check(principal=p, term=n, method=chosen)
-        terms = LoanTerms(principal=p, term=n, method=chosen, annual_rate=rate or Decimal(0),
-                          start_on=start_on, fees=fees, first_due_on=_date(first_due, "--first-due"),
-                          odd_period_daycount=prod.odd_period_daycount, roll=prod.roll, currency=prod.currency)
+        terms = LoanTerms(
+            principal=p,
+            term=n,
+            method=chosen,
+            annual_rate=rate or Decimal(0),
+            start_on=start_on,
+            fees=fees,
+            first_due_on=_date(first_due, "--first-due"),
+            odd_period_daycount=prod.odd_period_daycount,
+            roll=prod.roll,
+            currency=prod.currency,
+        )
     except (TermsError, ProductLimitError, MoneyError, ValueError) as exc:
         fail(str(exc))
     cap_profile = None
@@ -128,10 +149,20 @@ def quote(
     lpr = LprFixing(start_on, _decimal(lpr_percent, "--lpr-percent")) if lpr_percent else None
     try:
         result = build_quote(terms, cap=cap_profile, cap_book=book, lpr=lpr)
-    except CapExceeded as refused:
+    except CapExceededError as refused:
         if as_json:
-            sys.stdout.write(json.dumps({"error": "cap", "apr_percent": str(round_half_up(refused.apr_percent, 10)),
-                                         "cap": refused.verdict.to_json()}, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "error": "cap",
+                        "apr_percent": str(round_half_up(refused.apr_percent, 10)),
+                        "cap": refused.verdict.to_json(),
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+                + "\n"
+            )
         sys.stderr.write(f"xiaodai: {t('refused', lang)}: {refused}\n")
         raise typer.Exit(REFUSED) from None
     except (TermsError, NoRateError) as exc:
@@ -151,8 +182,10 @@ def render_quote(result: Quote, lang: str, console: Console | None = None) -> No
     terms = result.terms
     headline = Text()
     headline.append(f"{t('apr_headline', lang)}\n", style="bold")
-    headline.append(f"{round_half_up(result.apr_percent, 2)}%", style="bold green" if not result.cap or
-                    result.cap.allowed else "bold red")
+    headline.append(
+        f"{round_half_up(result.apr_percent, 2)}%",
+        style="bold green" if not result.cap or result.cap.allowed else "bold red",
+    )
     headline.append(f"\n{t('apr_note', lang)}", style="dim")
     out.print(Panel(headline, title=t("quote_title", lang), expand=False))
 
@@ -187,21 +220,43 @@ def render_quote(result: Quote, lang: str, console: Console | None = None) -> No
     if result.cap is None:
         rows.append((t("cap", lang), t("cap_none", lang)))
     else:
-        rows.append((t("cap", lang), f"{result.cap.profile}: {result.cap.apr_percent_checked}% ≤ "
-                                     f"{result.cap.limit_percent}% {t('cap_ok', lang)} ({result.cap.reason.value})"))
+        rows.append(
+            (
+                t("cap", lang),
+                (
+                    f"{result.cap.profile}: {result.cap.apr_percent_checked}% ≤ "
+                    f"{result.cap.limit_percent}% {t('cap_ok', lang)} ({result.cap.reason.value})"
+                ),
+            )
+        )
     for label, value in rows:
         facts.add_row(label, value)
     out.print(facts)
 
     table = Table(title=t("schedule", lang))
-    for key in ("period", "due_date", "principal_col", "interest_col", "fee_col", "payment_col", "balance_col"):
+    for key in (
+        "period",
+        "due_date",
+        "principal_col",
+        "interest_col",
+        "fee_col",
+        "payment_col",
+        "balance_col",
+    ):
         table.add_column(t(key, lang), justify="right")
     provisional = False
     for r in result.schedule.rows:
         mark = "*" if r.calendar_provisional else ""
         provisional = provisional or r.calendar_provisional
-        table.add_row(str(r.period), r.due_on.isoformat() + mark, _money(r.principal), _money(r.interest),
-                      _money(r.fee), _money(r.payment), _money(r.balance))
+        table.add_row(
+            str(r.period),
+            r.due_on.isoformat() + mark,
+            _money(r.principal),
+            _money(r.interest),
+            _money(r.fee),
+            _money(r.payment),
+            _money(r.balance),
+        )
     out.print(table)
     if provisional:
         out.print(t("provisional", lang), style="dim")
@@ -209,12 +264,18 @@ def render_quote(result: Quote, lang: str, console: Console | None = None) -> No
 
 def apr(
     convention: Annotated[str, typer.Option(help="cn|us-regz|eu")],
-    unit_period: Annotated[str | None, typer.Option(
-        help="us-regz unit-period: month|semimonth|biweek|week|4week|quarter|year|term (default: detected)")] = None,
+    unit_period: Annotated[
+        str | None,
+        typer.Option(
+            help="us-regz unit-period: month|semimonth|biweek|week|4week|quarter|year|term (default: auto)"
+        ),
+    ] = None,
     eu_days: Annotated[bool, typer.Option("--eu-days", help="eu: count time in actual days/365")] = False,
     leap_years: Annotated[bool, typer.Option("--leap-years", help="eu: odd days /366 in leap years")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    input_file: Annotated[Path | None, typer.Option("--file", help="Read flows from a file instead of stdin")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--file", help="Read flows from a file instead of stdin")
+    ] = None,
 ) -> None:
     """Annualised rate of a cash-flow series read from stdin: {"flows": [{"date", "amount"}, ...]}."""
     try:
@@ -226,15 +287,16 @@ def apr(
         try:
             unit = UnitPeriod(unit_period)
         except ValueError:
-            fail(f"unknown unit period {unit_period!r}; expected "
-                 + "|".join(u.value for u in UnitPeriod))
+            fail(f"unknown unit period {unit_period!r}; expected " + "|".join(u.value for u in UnitPeriod))
     text = input_file.read_text(encoding="utf-8") if input_file else sys.stdin.read()
     try:
         doc: Any = json.loads(text, parse_float=str)
     except json.JSONDecodeError as exc:
         fail(f"flows are not valid JSON: {exc.msg} at line {exc.lineno}")
     try:
-        result = rate_for(parse_flow_document(doc), conv, unit=unit, eu_by_days=eu_days, eu_leap_years=leap_years)
+        result = rate_for(
+            parse_flow_document(doc), conv, unit=unit, eu_by_days=eu_days, eu_leap_years=leap_years
+        )
     except (FlowInputError, NoRateError, ValueError) as exc:
         fail(str(exc))
     payload: dict[str, Any] = {

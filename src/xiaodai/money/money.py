@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Union
 
 MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0}
 
-Number = Union[Decimal, int, str]
+Number = Decimal | int | str
 
 
 class MoneyError(ValueError):
@@ -19,8 +18,11 @@ class MoneyError(ValueError):
 
 
 def to_decimal(value: object) -> Decimal:
-    """Convert str/int/Decimal to a finite Decimal. A float (or bool) raises: binary floats never hold money."""
-    if isinstance(value, bool) or isinstance(value, float):
+    """Convert str/int/Decimal to a finite Decimal.
+
+    A float (or bool) raises: binary floats never hold money.
+    """
+    if isinstance(value, (bool, float)):
         raise MoneyError(f"refusing {type(value).__name__} {value!r}: pass money as str, int or Decimal")
     if isinstance(value, Decimal):
         result = value

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,8 +78,13 @@ def _series(items: Sequence[Positioned]) -> list[tuple[float, int, int, float]]:
     runs: list[tuple[float, int, int, float]] = []
     last: Positioned | None = None
     for item in sorted(items, key=lambda p: (p.t, p.f)):
-        if runs and last is not None and item.amount == last.amount and item.f == last.f \
-                and item.t == last.t + 1:
+        if (
+            runs
+            and last is not None
+            and item.amount == last.amount
+            and item.f == last.f
+            and item.t == last.t + 1
+        ):
             amount, count, t0, f = runs[-1]
             runs[-1] = (amount, count + 1, t0, f)
         else:
@@ -97,12 +103,12 @@ def _series_value(runs: list[tuple[float, int, int, float]], i: float) -> tuple[
             s = 0.0
             ds = 0.0  # d/dv
             for t in range(t0, t0 + count):
-                vt = v ** t
+                vt = v**t
                 s += vt
                 ds += t * vt / v if t else 0.0
         else:
             a, b = t0, t0 + count - 1
-            va, vb1 = v ** a, v ** (b + 1)
+            va, vb1 = v**a, v ** (b + 1)
             one_v = 1.0 - v
             s = (va - vb1) / one_v
             ds = ((a * va / v - (b + 1) * vb1 / v) * one_v + (va - vb1)) / (one_v * one_v)
@@ -127,7 +133,7 @@ def solve_unit_rate(advances: Sequence[Positioned], payments: Sequence[Positione
 
     total_paid = sum(p.amount for p in payments)
     total_adv = sum(a.amount for a in advances)
-    span = max(1, max(p.t for p in payments))
+    span = max(1, *(p.t for p in payments))
     guess = _to_float((total_paid - total_adv) / total_adv) / span * 2 if total_adv else 0.01
     guess = min(max(guess, -0.5), 5.0)
     return bracketed_newton(objective, guess=guess)
@@ -138,16 +144,23 @@ def solve_unit_rate(advances: Sequence[Positioned], payments: Sequence[Positione
 
 def detect_unit_period(flows: Sequence[Flow]) -> UnitPeriod:
     """App J (b)(3): the most common interval between payments; a single payment makes it the term."""
-    advances, payments = split_sides(list(flows))
+    _advances, payments = split_sides(list(flows))
     dates = sorted({p.on for p in payments})
     if len(dates) <= 1:
         return UnitPeriod.TERM
     counts: dict[UnitPeriod, int] = {}
-    for earlier, later in zip(dates, dates[1:], strict=False):
+    for earlier, later in itertools.pairwise(dates):
         unit = _classify_interval(earlier, later)
         counts[unit] = counts.get(unit, 0) + 1
-    order = [UnitPeriod.WEEK, UnitPeriod.BIWEEK, UnitPeriod.SEMIMONTH, UnitPeriod.FOUR_WEEK,
-             UnitPeriod.MONTH, UnitPeriod.QUARTER, UnitPeriod.YEAR]
+    order = [
+        UnitPeriod.WEEK,
+        UnitPeriod.BIWEEK,
+        UnitPeriod.SEMIMONTH,
+        UnitPeriod.FOUR_WEEK,
+        UnitPeriod.MONTH,
+        UnitPeriod.QUARTER,
+        UnitPeriod.YEAR,
+    ]
     best = max(counts.values())
     # ties go to the shorter unit-period
     return next(u for u in order if counts.get(u) == best)
@@ -169,10 +182,15 @@ def _classify_interval(earlier: date, later: date) -> UnitPeriod:
     if days == 28:
         return UnitPeriod.FOUR_WEEK
     # nearest by length
-    candidates = [(abs(days - 7), UnitPeriod.WEEK), (abs(days - 14), UnitPeriod.BIWEEK),
-                  (abs(days - 15.2), UnitPeriod.SEMIMONTH), (abs(days - 28), UnitPeriod.FOUR_WEEK),
-                  (abs(days - 30.4), UnitPeriod.MONTH), (abs(days - 91.3), UnitPeriod.QUARTER),
-                  (abs(days - 365), UnitPeriod.YEAR)]
+    candidates = [
+        (abs(days - 7), UnitPeriod.WEEK),
+        (abs(days - 14), UnitPeriod.BIWEEK),
+        (abs(days - 15.2), UnitPeriod.SEMIMONTH),
+        (abs(days - 28), UnitPeriod.FOUR_WEEK),
+        (abs(days - 30.4), UnitPeriod.MONTH),
+        (abs(days - 91.3), UnitPeriod.QUARTER),
+        (abs(days - 365), UnitPeriod.YEAR),
+    ]
     return min(candidates, key=lambda c: c[0])[1]
 
 
@@ -180,7 +198,9 @@ def _is_month_end(day: date) -> bool:
     return day.day == last_day(day.year, day.month)
 
 
-def position(on: date, origin: date, unit: UnitPeriod, *, anchor_day: int | None = None) -> tuple[int, Fraction]:
+def position(
+    on: date, origin: date, unit: UnitPeriod, *, anchor_day: int | None = None
+) -> tuple[int, Fraction]:
     """(t, f) of ``on`` measured back to ``origin`` in whole unit-periods plus a fraction (App J (b)(5))."""
     if on < origin:
         raise ValueError(f"flow on {on} is before the first advance on {origin}")
@@ -214,8 +234,9 @@ class AppJSeries:
     unit: UnitPeriod
 
 
-def appj_series(flows: Sequence[Flow], unit: UnitPeriod | None = None, *,
-                anchor_day: int | None = None) -> AppJSeries:
+def appj_series(
+    flows: Sequence[Flow], unit: UnitPeriod | None = None, *, anchor_day: int | None = None
+) -> AppJSeries:
     check_sign_change(list(flows))
     chosen = unit or detect_unit_period(flows)
     advances, payments = split_sides(list(flows))
@@ -228,10 +249,14 @@ def appj_series(flows: Sequence[Flow], unit: UnitPeriod | None = None, *,
         else:
             per_year = Fraction(365, max(1, (last - origin).days))
         adv = [Positioned(a.amount, 0 if a.on == origin else 1, Fraction(0)) for a in advances]
-        pay = [Positioned(p.amount, 1 if p.on == last else 0,
-                          Fraction(0) if p.on == last else Fraction((p.on - origin).days,
-                                                                      max(1, (last - origin).days)))
-               for p in payments]
+        pay = [
+            Positioned(
+                p.amount,
+                1 if p.on == last else 0,
+                Fraction(0) if p.on == last else Fraction((p.on - origin).days, max(1, (last - origin).days)),
+            )
+            for p in payments
+        ]
         return AppJSeries(adv, pay, per_year, chosen)
 
     def place(items: list[Flow]) -> list[Positioned]:
@@ -270,12 +295,14 @@ def apr_from_series(series: AppJSeries) -> RateResult:
     i = solve_unit_rate(series.advances, series.payments)
     rate = _dec(i)
     per_year = Decimal(series.per_year.numerator) / Decimal(series.per_year.denominator)
-    return RateResult(Convention.US_REGZ, series.unit.value, rate, _pct(rate * per_year),
-                      per_year=series.per_year)
+    return RateResult(
+        Convention.US_REGZ, series.unit.value, rate, _pct(rate * per_year), per_year=series.per_year
+    )
 
 
-def apr_regz(flows: Sequence[Flow], unit: UnitPeriod | None = None, *,
-             anchor_day: int | None = None) -> RateResult:
+def apr_regz(
+    flows: Sequence[Flow], unit: UnitPeriod | None = None, *, anchor_day: int | None = None
+) -> RateResult:
     return apr_from_series(appj_series(flows, unit, anchor_day=anchor_day))
 
 
@@ -285,10 +312,14 @@ def cn_from_series(monthly: AppJSeries) -> RateResult:
     rate = _dec(i)
     ear = _pct(_dec(math.expm1(12 * math.log1p(i))))
     payment_times = {(p.t, p.f) for p in monthly.payments}
-    if len(payment_times) == 1 and len(monthly.advances) == 1 and monthly.advances[0].t == 0 \
-            and monthly.advances[0].f == 0:
+    if (
+        len(payment_times) == 1
+        and len(monthly.advances) == 1
+        and monthly.advances[0].t == 0
+        and monthly.advances[0].f == 0
+    ):
         # single payment: simple annualisation over the term (PBOC figure; App J unit-period = term)
-        (t, f), = payment_times
+        ((t, f),) = payment_times
         months = Decimal(t) + Decimal(f.numerator) / Decimal(f.denominator)
         charge = sum((p.amount for p in monthly.payments), Decimal(0)) - monthly.advances[0].amount
         apr = charge / monthly.advances[0].amount * 12 / months
@@ -326,12 +357,14 @@ def solve_years(drawdowns: Sequence[YearPositioned], payments: Sequence[YearPosi
 
 def aprc_from_years(drawdowns: Sequence[YearPositioned], payments: Sequence[YearPositioned]) -> RateResult:
     x = _dec(solve_years(drawdowns, payments))
-    return RateResult(Convention.EU, "year", x, _pct(x), aprc_percent=round_half_up(x * HUNDRED, 1),
-                      per_year=Fraction(1))
+    return RateResult(
+        Convention.EU, "year", x, _pct(x), aprc_percent=round_half_up(x * HUNDRED, 1), per_year=Fraction(1)
+    )
 
 
-def eu_years(on: date, origin: date, *, leap_years: bool = False, by_days: bool = False,
-             anchor_day: int | None = None) -> Fraction:
+def eu_years(
+    on: date, origin: date, *, leap_years: bool = False, by_days: bool = False, anchor_day: int | None = None
+) -> Fraction:
     """Time in years per Annex I remark (c): whole months /12, then odd days counted backwards /365 (/366)."""
     if by_days:
         return Fraction((on - origin).days, 365)
@@ -345,15 +378,21 @@ def eu_years(on: date, origin: date, *, leap_years: bool = False, by_days: bool 
     return Fraction(months, 12) + Fraction(days, year_days)
 
 
-def aprc_eu(flows: Sequence[Flow], *, leap_years: bool = False, by_days: bool = False,
-            anchor_day: int | None = None) -> RateResult:
+def aprc_eu(
+    flows: Sequence[Flow], *, leap_years: bool = False, by_days: bool = False, anchor_day: int | None = None
+) -> RateResult:
     check_sign_change(list(flows))
     advances, payments = split_sides(list(flows))
     origin = min(a.on for a in advances)
 
     def place(items: list[Flow]) -> list[YearPositioned]:
-        return [YearPositioned(x.amount, eu_years(x.on, origin, leap_years=leap_years, by_days=by_days,
-                                                  anchor_day=anchor_day)) for x in items]
+        return [
+            YearPositioned(
+                x.amount,
+                eu_years(x.on, origin, leap_years=leap_years, by_days=by_days, anchor_day=anchor_day),
+            )
+            for x in items
+        ]
 
     return aprc_from_years(place(advances), place(payments))
 

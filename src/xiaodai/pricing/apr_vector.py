@@ -17,15 +17,16 @@ from xiaodai.pricing.solver import NoRateError, bracketed_newton
 FloatArray = npt.NDArray[np.float64]
 
 
-def periodic_irr(amounts: npt.ArrayLike, *, tol: float = 1e-12, max_iter: int = 30,
-                 chunk: int = 32768) -> FloatArray:
+def periodic_irr(
+    amounts: npt.ArrayLike, *, tol: float = 1e-12, max_iter: int = 30, chunk: int = 32768
+) -> FloatArray:
     """Periodic IRR per row; NaN where no rate exists (no sign change, or no root in (-99.99%, 1e6))."""
     flows = np.asarray(amounts, dtype=np.float64)
     if flows.ndim != 2:
         raise ValueError("amounts must be a 2-D array (loans x periods)")
     out = np.empty(flows.shape[0], dtype=np.float64)
     for begin in range(0, flows.shape[0], chunk):
-        out[begin:begin + chunk] = _solve_chunk(flows[begin:begin + chunk], tol, max_iter)
+        out[begin : begin + chunk] = _solve_chunk(flows[begin : begin + chunk], tol, max_iter)
     return out
 
 
@@ -66,7 +67,7 @@ def _solve_chunk(flows: FloatArray, tol: float, max_iter: int) -> FloatArray:
         if keep.sum() < idx.size:
             idx = idx[keep]
             cols = columns[:, idx]
-    rate = 1.0 / v - 1.0
+    rate: FloatArray = 1.0 / v - 1.0
     ok = converged & (rate > -0.9999) & np.isfinite(rate) & (paid > 0) & (received > 0)
     for row in np.nonzero(~ok)[0]:
         rate[row] = _scalar(flows[row])

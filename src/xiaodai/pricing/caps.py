@@ -62,11 +62,14 @@ class CapVerdict:
             "profile_version": self.profile_version,
             "allowed": self.allowed,
             "reason": self.reason.value,
-            "apr_percent_checked": None if self.apr_percent_checked is None else str(self.apr_percent_checked),
+            "apr_percent_checked": None
+            if self.apr_percent_checked is None
+            else str(self.apr_percent_checked),
             "limit_percent": None if self.limit_percent is None else str(self.limit_percent),
             "precision_dp": self.precision_dp,
-            "lpr": None if self.lpr is None else {
-                "effective_on": self.lpr.effective_on.isoformat(), "percent": str(self.lpr.percent)},
+            "lpr": None
+            if self.lpr is None
+            else {"effective_on": self.lpr.effective_on.isoformat(), "percent": str(self.lpr.percent)},
         }
 
 
@@ -95,15 +98,26 @@ def parse_cap_book(data: dict[str, Any]) -> CapBook:
     profiles = {}
     for name, raw in data["profiles"].items():
         profiles[name] = CapProfile(
-            name=name, version=str(raw["version"]), kind=raw["kind"], precision_dp=int(raw["precision_dp"]),
+            name=name,
+            version=str(raw["version"]),
+            kind=raw["kind"],
+            precision_dp=int(raw["precision_dp"]),
             limit_percent=Decimal(raw["limit_percent"]) if "limit_percent" in raw else None,
             multiplier=Decimal(raw["multiplier"]) if "multiplier" in raw else None,
-            label_en=raw.get("label_en", ""), label_zh=raw.get("label_zh", ""), source=raw.get("source", ""),
+            label_en=raw.get("label_en", ""),
+            label_zh=raw.get("label_zh", ""),
+            source=raw.get("source", ""),
         )
     lpr = data.get("lpr_1y", {})
-    fixings = tuple(sorted(
-        (LprFixing(date.fromisoformat(f["effective_on"]), Decimal(f["percent"])) for f in lpr.get("fixings", [])),
-        key=lambda f: f.effective_on))
+    fixings = tuple(
+        sorted(
+            (
+                LprFixing(date.fromisoformat(f["effective_on"]), Decimal(f["percent"]))
+                for f in lpr.get("fixings", [])
+            ),
+            key=lambda f: f.effective_on,
+        )
+    )
     valid = date.fromisoformat(lpr["valid_through"]) if "valid_through" in lpr else date.min
     return CapBook(profiles, fixings, valid)
 
@@ -114,14 +128,23 @@ def default_cap_book() -> CapBook:
     return parse_cap_book(json.loads(text))
 
 
-def evaluate_cap(profile: CapProfile, apr_percent: Decimal, *, book: CapBook,
-                 contract_on: date | None = None, lpr: LprFixing | None = None) -> CapVerdict:
-    """Verdict of ``apr_percent`` against ``profile``. ``lpr`` overrides the table (a fixing the caller vouches for)."""
+def evaluate_cap(
+    profile: CapProfile,
+    apr_percent: Decimal,
+    *,
+    book: CapBook,
+    contract_on: date | None = None,
+    lpr: LprFixing | None = None,
+) -> CapVerdict:
+    """Verdict of ``apr_percent`` against ``profile``; ``lpr`` overrides the table (a fixing vouched for)."""
     checked = round_half_up(apr_percent, profile.precision_dp)
 
-    def verdict(allowed: bool, reason: CapReason, limit: Decimal | None,
-                lpr: LprFixing | None = None) -> CapVerdict:
-        return CapVerdict(profile.name, profile.version, allowed, reason, checked, limit, profile.precision_dp, lpr)
+    def verdict(
+        allowed: bool, reason: CapReason, limit: Decimal | None, lpr: LprFixing | None = None
+    ) -> CapVerdict:
+        return CapVerdict(
+            profile.name, profile.version, allowed, reason, checked, limit, profile.precision_dp, lpr
+        )
 
     if profile.kind == "fixed":
         limit = profile.limit_percent
@@ -136,7 +159,8 @@ def evaluate_cap(profile: CapProfile, apr_percent: Decimal, *, book: CapBook,
             return verdict(False, CapReason.LPR_UNAVAILABLE, None)
         assert profile.multiplier is not None
         limit = fixing.percent * profile.multiplier
-        return verdict(checked <= limit, CapReason.WITHIN_CAP if checked <= limit else CapReason.EXCEEDED,
-                       limit, fixing)
+        return verdict(
+            checked <= limit, CapReason.WITHIN_CAP if checked <= limit else CapReason.EXCEEDED, limit, fixing
+        )
     ok = checked <= limit
     return verdict(ok, CapReason.WITHIN_CAP if ok else CapReason.EXCEEDED, limit)

@@ -88,13 +88,20 @@ def parse_flow_document(doc: Any) -> FlowDocument:
         model = doc.get("model")
         if model == "appj":
             per_year = _fraction(doc.get("unit_periods_per_year", 12), "unit_periods_per_year")
-            series = AppJSeries(_expand_series(doc["advances"], years=False),
-                                _expand_series(doc["payments"], years=False), per_year, UnitPeriod.MONTH
-                                if per_year == 12 else UnitPeriod.TERM)
+            series = AppJSeries(
+                _expand_series(doc["advances"], years=False),
+                _expand_series(doc["payments"], years=False),
+                per_year,
+                UnitPeriod.MONTH if per_year == 12 else UnitPeriod.TERM,
+            )
             return FlowDocument(positioned=series)
         if model == "eu_years":
-            return FlowDocument(years=(_expand_series(doc["drawdowns"], years=True),
-                                       _expand_series(doc["payments"], years=True)))
+            return FlowDocument(
+                years=(
+                    _expand_series(doc["drawdowns"], years=True),
+                    _expand_series(doc["payments"], years=True),
+                )
+            )
         flows = doc.get("flows")
         if not isinstance(flows, list) or not flows:
             raise FlowInputError("expected a non-empty 'flows' list")
@@ -133,14 +140,17 @@ def _parse_flow_list(doc: Mapping[str, Any], flows: list[Any]) -> FlowDocument:
         per_year = _fraction(doc.get("unit_periods_per_year", 12), "unit_periods_per_year")
         adv = [Positioned(-p.amount, p.t, p.f) for p in signed_p if p.amount < 0]
         pay = [p for p in signed_p if p.amount > 0]
-        return FlowDocument(positioned=AppJSeries(adv, pay, per_year, UnitPeriod.MONTH
-                                                  if per_year == 12 else UnitPeriod.TERM))
+        return FlowDocument(
+            positioned=AppJSeries(adv, pay, per_year, UnitPeriod.MONTH if per_year == 12 else UnitPeriod.TERM)
+        )
     raise FlowInputError("each flow needs a 'date' (or 't'/'f', or 't_years') and an 'amount'")
 
 
 def _check_signs(amounts: list[Decimal]) -> None:
     if not (any(a < 0 for a in amounts) and any(a > 0 for a in amounts)):
-        raise FlowInputError("flows have no sign change: need negative amounts received and positive amounts paid")
+        raise FlowInputError(
+            "flows have no sign change: need negative amounts received and positive amounts paid"
+        )
 
 
 def _term_unit_if_single_payment(series: AppJSeries) -> AppJSeries:
@@ -148,16 +158,22 @@ def _term_unit_if_single_payment(series: AppJSeries) -> AppJSeries:
     times = {(p.t, p.f) for p in series.payments}
     if len(times) != 1 or len(series.advances) != 1 or series.advances[0].t or series.advances[0].f:
         return series
-    (t, f), = times
-    if (t, f) == (1, 0):
+    ((t, f),) = times
+    if t == 1 and f == 0:
         return series
     term = t + f
     payments = [Positioned(p.amount, 1, Fraction(0)) for p in series.payments]
     return AppJSeries(series.advances, payments, series.per_year / term, UnitPeriod.TERM)
 
 
-def rate_for(document: FlowDocument, convention: Convention, *, unit: UnitPeriod | None = None,
-             eu_by_days: bool = False, eu_leap_years: bool = False) -> RateResult:
+def rate_for(
+    document: FlowDocument,
+    convention: Convention,
+    *,
+    unit: UnitPeriod | None = None,
+    eu_by_days: bool = False,
+    eu_leap_years: bool = False,
+) -> RateResult:
     if document.dated is not None:
         if convention is Convention.CN:
             return apr_cn(document.dated)

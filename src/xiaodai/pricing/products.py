@@ -36,10 +36,12 @@ class Product:
         if not self.min_principal <= principal <= self.max_principal:
             raise ProductLimitError(
                 f"principal {principal:.2f} is outside product {self.name!r}: "
-                f"{self.min_principal:.2f}–{self.max_principal:.2f} {self.currency}")
+                f"{self.min_principal:.2f}–{self.max_principal:.2f} {self.currency}"
+            )
         if not self.min_term <= term <= self.max_term:
             raise ProductLimitError(
-                f"term {term} is outside product {self.name!r}: {self.min_term}–{self.max_term} months")
+                f"term {term} is outside product {self.name!r}: {self.min_term}–{self.max_term} months"
+            )
         if method not in self.methods:
             raise ProductLimitError(f"method {method.value} is not offered by product {self.name!r}")
 
@@ -48,13 +50,18 @@ def parse_products(data: dict[str, Any]) -> dict[str, Product]:
     catalogue = {}
     for name, raw in data["products"].items():
         catalogue[name] = Product(
-            name=name, version=str(raw["version"]), currency=raw.get("currency", "CNY"),
-            min_principal=Decimal(raw["min_principal"]), max_principal=Decimal(raw["max_principal"]),
-            min_term=int(raw["min_term"]), max_term=int(raw["max_term"]),
+            name=name,
+            version=str(raw["version"]),
+            currency=raw.get("currency", "CNY"),
+            min_principal=Decimal(raw["min_principal"]),
+            max_principal=Decimal(raw["max_principal"]),
+            min_term=int(raw["min_term"]),
+            max_term=int(raw["max_term"]),
             methods=frozenset(Method.parse(m) for m in raw["methods"]),
             odd_period_daycount=DayCount.parse(raw.get("odd_period_daycount", "act/360")),
             roll=RollConvention(raw.get("roll", "none")),
-            label_en=raw.get("label_en", ""), label_zh=raw.get("label_zh", ""),
+            label_en=raw.get("label_en", ""),
+            label_zh=raw.get("label_zh", ""),
         )
     return catalogue
 

@@ -1,7 +1,7 @@
 """A quote: schedule + every cost + true annual rate in three conventions + cap verdict.
 
 The headline figure is ``apr_percent`` (cn convention: IRR on the net amount received, every fee
-included). An offer over its cap cannot be produced: ``build_quote`` raises ``CapExceeded`` carrying the
+included). An offer over its cap cannot be produced: ``build_quote`` raises ``CapExceededError`` carrying the
 verdict instead of returning a quote.
 """
 
@@ -15,8 +15,8 @@ from xiaodai.money.rounding import round_half_up
 from xiaodai.pricing.apr import (
     RateResult,
     UnitPeriod,
-    apr_regz,
     appj_series,
+    apr_regz,
     aprc_eu,
     cn_from_series,
     xirr_act365_percent,
@@ -29,12 +29,14 @@ from xiaodai.pricing.schedule import LoanTerms, Method, Schedule, build_schedule
 ZERO = Decimal(0)
 
 
-class CapExceeded(Exception):
+class CapExceededError(Exception):
     """The offer's all-in rate is over its cap (or the cap cannot be evaluated): no offer."""
 
     def __init__(self, verdict: CapVerdict, apr_percent: Decimal) -> None:
-        super().__init__(f"{verdict.reason.value}: APR {verdict.apr_percent_checked}% vs cap "
-                         f"{verdict.limit_percent}% ({verdict.profile} v{verdict.profile_version})")
+        super().__init__(
+            f"{verdict.reason.value}: APR {verdict.apr_percent_checked}% vs cap "
+            f"{verdict.limit_percent}% ({verdict.profile} v{verdict.profile_version})"
+        )
         self.verdict = verdict
         self.apr_percent = apr_percent
 
@@ -71,7 +73,9 @@ class Quote:
     @property
     def total_repayment(self) -> Decimal:
         """Everything the borrower pays: the instalments, plus an up-front fee paid at signing."""
-        extra = self.terms.fees.upfront if self.terms.fees.upfront_timing is UpfrontTiming.AT_SIGNING else ZERO
+        extra = (
+            self.terms.fees.upfront if self.terms.fees.upfront_timing is UpfrontTiming.AT_SIGNING else ZERO
+        )
         return self.schedule.total_payments + extra
 
     @property
@@ -98,8 +102,13 @@ def schedule_flows(schedule: Schedule) -> list[Flow]:
     return flows
 
 
-def build_quote(terms: LoanTerms, *, cap: CapProfile | None = None, cap_book: CapBook | None = None,
-                lpr: LprFixing | None = None) -> Quote:
+def build_quote(
+    terms: LoanTerms,
+    *,
+    cap: CapProfile | None = None,
+    cap_book: CapBook | None = None,
+    lpr: LprFixing | None = None,
+) -> Quote:
     schedule = build_schedule(terms)
     flows = schedule_flows(schedule)
     anchor = terms.anchor_day
@@ -112,7 +121,7 @@ def build_quote(terms: LoanTerms, *, cap: CapProfile | None = None, cap_book: Ca
             raise ValueError("a cap profile needs its cap book (for the LPR table)")
         verdict = evaluate_cap(cap, cn.apr_percent, book=cap_book, contract_on=terms.start_on, lpr=lpr)
         if not verdict.allowed:
-            raise CapExceeded(verdict, cn.apr_percent)
+            raise CapExceededError(verdict, cn.apr_percent)
     return Quote(schedule, cn, regz, eu, xirr_act365_percent(flows), verdict)
 
 

@@ -204,9 +204,19 @@ def build_schedule(terms: LoanTerms) -> Schedule:
         balance -= principal
         due = terms.due_date(k)
         rolled = roll(due, terms.roll)
-        rows.append(Row(k, due, principal, interest, fee, principal + interest + fee, balance,
-                        rolled.rolled, rolled.provisional))
+        rows.append(
+            Row(
+                k,
+                due,
+                principal,
+                interest,
+                fee,
+                principal + interest + fee,
+                balance,
+                rolled.rolled,
+                rolled.provisional,
+            )
+        )
     if balance != 0:  # pragma: no cover - guarded by construction
         raise MoneyError("schedule does not amortise to zero")
     return Schedule(terms, tuple(rows), regular, odd_days)
-

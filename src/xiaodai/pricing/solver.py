@@ -23,8 +23,14 @@ LOWEST_RATE = -0.9999
 HIGHEST_RATE = 1.0e6
 
 
-def bracketed_newton(objective: Objective, *, guess: float = 0.01, tol: float = 1e-14,
-                     lowest: float = LOWEST_RATE, highest: float = HIGHEST_RATE) -> float:
+def bracketed_newton(
+    objective: Objective,
+    *,
+    guess: float = 0.01,
+    tol: float = 1e-14,
+    lowest: float = LOWEST_RATE,
+    highest: float = HIGHEST_RATE,
+) -> float:
     """Find x with objective(x)=0 inside (lowest, highest). Newton steps, bisection when they misbehave."""
     g_guess, _ = objective(guess)
     if g_guess == 0:

@@ -68,9 +68,11 @@ def test_apr_from_cash_flows(vector: dict[str, Any]) -> None:
             regz = run_json(["apr", "--convention", "us-regz", "--json"], flows)
             assert close(regz["apr_percent"], expected["apr_regz_percent"], tol["apr_regz_percent"])
         if "eu_aprc_percent_1dp" in expected:
-            eu_doc = {"cash_flows": {"model": "eu_years", **vector["cash_flows"]["eu_years"]}} if (
-                "eu_years" in vector["cash_flows"]
-            ) else {"cash_flows": vector["cash_flows"]}
+            eu_doc = (
+                {"cash_flows": {"model": "eu_years", **vector["cash_flows"]["eu_years"]}}
+                if ("eu_years" in vector["cash_flows"])
+                else {"cash_flows": vector["cash_flows"]}
+            )
             eu = run_json(["apr", "--convention", "eu", "--json"], json.dumps(eu_doc))
             assert eu["aprc_percent"] == expected["eu_aprc_percent_1dp"]
             if "eu_aprc_x_percent" in expected:
@@ -82,8 +84,18 @@ QUOTABLE = [v for v in VECTORS if v.get("product", {}).get("method") in METHOD_F
 
 def quote_args(product: dict[str, Any]) -> list[str]:
     method = METHOD_FLAGS[product["method"]]
-    args = ["quote", "--principal", str(product["principal"]), "--term", str(product["term_months"]),
-            "--method", method, "--json", "--start", product.get("disbursement_date", "2026-01-10")]
+    args = [
+        "quote",
+        "--principal",
+        str(product["principal"]),
+        "--term",
+        str(product["term_months"]),
+        "--method",
+        method,
+        "--json",
+        "--start",
+        product.get("disbursement_date", "2026-01-10"),
+    ]
     if product.get("annual_nominal_rate") is not None:
         args += ["--annual-rate", product["annual_nominal_rate"]]
     if product.get("monthly_fee_rate_on_original_principal"):
@@ -105,8 +117,17 @@ def money(value: float | str) -> str:
 def test_quote_matches_to_the_cent(vector: dict[str, Any]) -> None:
     expected, tol = vector["expected"], vector["tolerance"]
     out = run_json(quote_args(vector["product"]))
-    for key in ("payment", "payment_first", "payment_last", "payment_at_maturity", "net_disbursed",
-                "total_interest", "total_fees", "finance_charge", "total_repayment"):
+    for key in (
+        "payment",
+        "payment_first",
+        "payment_last",
+        "payment_at_maturity",
+        "net_disbursed",
+        "total_interest",
+        "total_fees",
+        "finance_charge",
+        "total_repayment",
+    ):
         if key in expected:
             assert out[key] == money(expected[key]), key
     rows = out["schedule"]
@@ -115,10 +136,14 @@ def test_quote_matches_to_the_cent(vector: dict[str, Any]) -> None:
         for field in ("principal", "interest", "fee", "payment", "balance"):
             assert got[field] == money(want[field]), (want["period"], field)
     assert rows[-1]["balance"] == "0.00"
-    for key, out_key in (("apr_percent", "apr_percent"), ("ear_percent", "ear_percent"),
-                         ("apr_regz_percent", "apr_regz_percent"), ("monthly_irr_percent", "monthly_irr_percent"),
-                         ("xirr_act365_percent", "xirr_act365_percent"),
-                         ("eu_aprc_x_percent", "eu_aprc_x_percent")):
+    for key, out_key in (
+        ("apr_percent", "apr_percent"),
+        ("ear_percent", "ear_percent"),
+        ("apr_regz_percent", "apr_regz_percent"),
+        ("monthly_irr_percent", "monthly_irr_percent"),
+        ("xirr_act365_percent", "xirr_act365_percent"),
+        ("eu_aprc_x_percent", "eu_aprc_x_percent"),
+    ):
         if key in expected:
             assert close(out[out_key], expected[key], tol[key]), key
     assert out["apr_percent_2dp"] == expected["apr_percent_2dp"]

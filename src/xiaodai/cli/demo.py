@@ -1,0 +1,119 @@
+"""``xiaodai demo``: real quotes that show why the true annual rate matters (the flat-fee trap)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xiaodai.cli.errors import fail
+from xiaodai.cli.pricing import render_quote
+from xiaodai.money.rounding import round_half_up
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.pricing.fees import FeeSchedule
+from xiaodai.pricing.quote import CapExceededError, build_quote
+from xiaodai.pricing.schedule import LoanTerms, Method
+
+TITLE = {
+    "zh": "同样借12,000元12期：看起来的费率 vs 真实年化利率（IRR）",
+    "en": "Borrowing 12,000 over 12 months: the rate it looks like vs the true annual rate (IRR)",
+}
+HEAD = {
+    "zh": ("产品", "宣传口径", "真实年化(IRR)", "总成本", "24%上限"),
+    "en": ("Product", "Advertised", "True APR (IRR)", "Cost of credit", "24% cap"),
+}
+
+
+def demo(
+    lang: Annotated[str, typer.Option(help="zh|en")] = "zh",
+    start: Annotated[str, typer.Option(help="Disbursement date")] = "2026-01-10",
+) -> None:
+    """Price the same 12,000 CNY in five ways and show which is dearest."""
+    if lang not in ("zh", "en"):
+        fail("--lang must be zh or en")
+    start_on = date.fromisoformat(start)
+    book = default_cap_book()
+    cap = book.profile("cn-consumer-24")
+    p = Decimal("12000")
+    offers = [
+        (
+            "分期手续费 0.6%/月" if lang == "zh" else "Flat fee 0.6%/month",
+            "7.20%",
+            LoanTerms(
+                principal=p,
+                term=12,
+                method=Method.FLAT_FEE,
+                annual_rate=Decimal(0),
+                start_on=start_on,
+                fees=FeeSchedule(monthly_rate_on_principal=Decimal("0.006")),
+            ),
+        ),
+        (
+            "等额本息 年利率12%" if lang == "zh" else "Equal instalment 12%",
+            "12.00%",
+            LoanTerms(
+                principal=p,
+                term=12,
+                method=Method.EQUAL_INSTALLMENT,
+                annual_rate=Decimal("0.12"),
+                start_on=start_on,
+            ),
+        ),
+        (
+            "等额本息 12% + 前置费3%" if lang == "zh" else "Equal instalment 12% + 3% up-front fee",
+            "12.00%",
+            LoanTerms(
+                principal=p,
+                term=12,
+                method=Method.EQUAL_INSTALLMENT,
+                annual_rate=Decimal("0.12"),
+                start_on=start_on,
+                fees=FeeSchedule(upfront=Decimal("360")),
+            ),
+        ),
+        (
+            "日息万五" if lang == "zh" else "0.05% a day",
+            "0.05%/日" if lang == "zh" else "0.05%/day",
+            LoanTerms(
+                principal=p,
+                term=12,
+                method=Method.EQUAL_INSTALLMENT,
+                annual_rate=Decimal("0.18"),
+                start_on=start_on,
+            ),
+        ),
+        (
+            "分期手续费 1.5%/月" if lang == "zh" else "Flat fee 1.5%/month",
+            "18.00%",
+            LoanTerms(
+                principal=p,
+                term=12,
+                method=Method.FLAT_FEE,
+                annual_rate=Decimal(0),
+                start_on=start_on,
+                fees=FeeSchedule(monthly_rate_on_principal=Decimal("0.015")),
+            ),
+        ),
+    ]
+    console = Console()
+    table = Table(title=TITLE[lang])
+    for head in HEAD[lang]:
+        table.add_column(head, justify="right")
+    for label, advertised, terms in offers:
+        try:
+            quote = build_quote(terms, cap=cap, cap_book=book)
+            verdict = "✓" if quote.cap and quote.cap.allowed else "✗"
+            apr = f"[bold]{round_half_up(quote.apr_percent, 2)}%[/bold]"
+            cost = f"{quote.finance_charge:,.2f}"
+        except CapExceededError as refused:
+            verdict = f"✗ {refused.verdict.reason.value}"
+            apr = f"[bold red]{round_half_up(refused.apr_percent, 2)}%[/bold red]"
+            cost = "—"
+        table.add_row(label, advertised, apr, cost, verdict)
+    console.print(table)
+    console.print()
+    render_quote(build_quote(offers[0][2], cap=cap, cap_book=book), lang, console)
