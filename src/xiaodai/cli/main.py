@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaodai.cli import demo, pricing
+from xiaodai.cli import db, demo, eod, loan, pricing
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -15,6 +15,10 @@ app = typer.Typer(
 app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
 app.command("demo")(demo.demo)
+app.command("eod")(eod.eod)
+app.add_typer(db.app, name="db")
+app.add_typer(loan.app, name="loan")
+app.add_typer(eod.ledger_app, name="ledger")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,81 @@
+"""Shared plumbing for commands that touch the database: one transaction per command, errors → exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from xiaodai.cli.errors import REFUSED, fail
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.money.money import Money, MoneyError
+from xiaodai.pricing.quote import CapExceededError
+from xiaodai.servicing.errors import ServicingError
+from xiaodai.servicing.lifecycle import IllegalTransitionError
+
+T = TypeVar("T")
+_ENGINE: Engine | None = None
+
+
+def engine() -> Engine:
+    global _ENGINE  # noqa: PLW0603 - one engine per process
+    if _ENGINE is None:
+        _ENGINE = make_engine()
+    return _ENGINE
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    factory = session_factory(engine())
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except (ServicingError, IllegalTransitionError) as exc:
+        fail(str(exc))
+    except CapExceededError as exc:
+        sys.stderr.write(f"xiaodai: refused: {exc}\n")
+        raise SystemExit(REFUSED) from None
+    except IntegrityError as exc:
+        fail(f"refused: a concurrent or duplicate request conflicts ({exc.orig.__class__.__name__})")
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            fail("the database is not initialised: run `xiaodai db upgrade`")
+        raise
+
+
+def run(action: Callable[[Session], T]) -> T:
+    with unit_of_work() as session:
+        return action(session)
+
+
+def parse_day(text: str, what: str = "--on") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{what} {text!r} is not a date (use YYYY-MM-DD)")
+
+
+def parse_fen(text: str, what: str = "--amount") -> int:
+    try:
+        amount = Money.of(text)
+        value = amount.to_minor()
+    except MoneyError as exc:
+        fail(f"{what}: {exc}")
+    if amount.amount <= Decimal(0):
+        fail(f"{what} must be positive")
+    return value
+
+
+def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    if as_json or render is None:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        render(payload)

@@ -1,0 +1,41 @@
+"""The chart of accounts of a consumer lender. Debits are positive, credits negative (fen)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class AccountType(enum.Enum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class Account(enum.Enum):
+    LOAN_PRINCIPAL = "assets:loans:principal"
+    LOAN_INTEREST = "assets:loans:interest"
+    LOAN_FEES = "assets:loans:fees"
+    LOAN_PENALTIES = "assets:loans:penalties"
+    CASH = "assets:cash:settlement"
+    LOSS_PROVISION = "assets:loans:loss-provision"  # contra-asset (credit balance)
+    OVERPAYMENT = "liabilities:borrowers:overpayment"  # suspense: money owed back or to be applied
+    INTEREST_INCOME = "income:interest"
+    FEE_INCOME = "income:fees"
+    PENALTY_INCOME = "income:penalties"
+    RECOVERY_INCOME = "income:recoveries"
+    WRITE_OFF_EXPENSE = "expenses:write-off"
+    PROVISION_EXPENSE = "expenses:loss-provision"
+
+    @property
+    def type(self) -> AccountType:
+        head = self.value.split(":", 1)[0]
+        return {"assets": AccountType.ASSET, "liabilities": AccountType.LIABILITY,
+                "income": AccountType.INCOME, "expenses": AccountType.EXPENSE}[head]
+
+    @property
+    def is_loan_receivable(self) -> bool:
+        return self in RECEIVABLES
+
+
+RECEIVABLES = (Account.LOAN_PRINCIPAL, Account.LOAN_INTEREST, Account.LOAN_FEES, Account.LOAN_PENALTIES)

@@ -1,0 +1,83 @@
+"""Posting journal entries and re-deriving balances from them (shell)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
+from xiaodai.ledger.chart import Account
+from xiaodai.ledger.journal import JournalEntry
+
+# stored loan balance column ← account; the overpayment liability is stored as a positive amount owed back
+LOAN_COLUMNS: dict[Account, tuple[str, int]] = {
+    Account.LOAN_PRINCIPAL: ("principal_outstanding_fen", 1),
+    Account.LOAN_INTEREST: ("interest_outstanding_fen", 1),
+    Account.LOAN_FEES: ("fees_outstanding_fen", 1),
+    Account.LOAN_PENALTIES: ("penalties_outstanding_fen", 1),
+    Account.OVERPAYMENT: ("overpayment_fen", -1),
+}
+
+
+def post(session: Session, entry: JournalEntry, *, loan: LoanRow | None = None) -> int:
+    """Insert the entry and its postings; move the loan's stored balances by the same amounts."""
+    row = JournalEntryRow(business_date=entry.business_date, event=entry.event,
+                          idempotency_key=entry.idempotency_key, loan_id=entry.loan_id,
+                          reverses_id=entry.reverses, memo=entry.memo)
+    session.add(row)
+    session.flush()
+    session.add_all(PostingRow(entry_id=row.id, account=p.account.value, loan_id=p.loan_id,
+                               amount_fen=p.amount_fen) for p in entry.postings)
+    if loan is not None:
+        for posting in entry.postings:
+            if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:
+                column, sign = LOAN_COLUMNS[posting.account]
+                setattr(loan, column, getattr(loan, column) + sign * posting.amount_fen)
+    session.flush()
+    return row.id
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    loan_id: int | None
+    what: str
+    stored: int
+    derived: int
+
+
+def check(session: Session) -> list[Difference]:
+    """Re-derive every loan's balances and the trial balance from the journal; list every difference."""
+    problems: list[Difference] = []
+    unbalanced = session.execute(
+        select(PostingRow.entry_id, func.sum(PostingRow.amount_fen)).group_by(PostingRow.entry_id)
+        .having(func.sum(PostingRow.amount_fen) != 0)).all()
+    problems.extend(Difference(None, f"entry {entry_id} does not net to zero", 0, int(total))
+                    for entry_id, total in unbalanced)
+    trial = session.execute(select(func.coalesce(func.sum(PostingRow.amount_fen), 0))).scalar_one()
+    if trial != 0:
+        problems.append(Difference(None, "trial balance", 0, int(trial)))
+    derived: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = session.execute(
+        select(PostingRow.loan_id, PostingRow.account, func.sum(PostingRow.amount_fen))
+        .where(PostingRow.loan_id.is_not(None)).group_by(PostingRow.loan_id, PostingRow.account)).all()
+    for loan_id, account, total in rows:
+        derived[int(loan_id)][account] = int(total)
+    columns = [getattr(LoanRow, column) for column, _ in LOAN_COLUMNS.values()]
+    for loan_id, *stored in session.execute(select(LoanRow.id, *columns)).all():
+        balances = derived.get(loan_id, {})
+        for (account, (column, sign)), value in zip(LOAN_COLUMNS.items(), stored, strict=True):
+            want = sign * balances.get(account.value, 0)
+            if value != want:
+                problems.append(Difference(loan_id, column, int(value), want))
+            if account is not Account.OVERPAYMENT and want < 0:
+                problems.append(Difference(loan_id, f"{column} negative", int(value), want))
+    return problems
+
+
+def trial_balance(session: Session) -> dict[str, int]:
+    rows = session.execute(select(PostingRow.account, func.sum(PostingRow.amount_fen))
+                           .group_by(PostingRow.account).order_by(PostingRow.account)).all()
+    return {account: int(total) for account, total in rows}

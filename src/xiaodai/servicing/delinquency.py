@@ -1,0 +1,43 @@
+"""Days past due and buckets. DPD counts from the oldest unpaid instalment's due date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    name: str
+    min_dpd: int  # inclusive
+
+
+DEFAULT_BUCKETS: tuple[Bucket, ...] = (
+    Bucket("M0", 0), Bucket("M1", 1), Bucket("M2", 31), Bucket("M3", 61), Bucket("M4+", 91),
+)
+
+
+def days_past_due(oldest_unpaid_due_on: date | None, as_of: date) -> int:
+    if oldest_unpaid_due_on is None:
+        return 0
+    return max(0, (as_of - oldest_unpaid_due_on).days)
+
+
+def bucket_for(dpd: int, buckets: Sequence[Bucket] = DEFAULT_BUCKETS) -> str:
+    name = buckets[0].name
+    for bucket in buckets:
+        if dpd >= bucket.min_dpd:
+            name = bucket.name
+    return name
+
+
+def parse_buckets(spec: str) -> tuple[Bucket, ...]:
+    """'M0:0,M1:1,M2:31,M3:61,M4+:91' → buckets; must start at 0 and increase."""
+    out = []
+    for part in spec.split(","):
+        name, _, low = part.partition(":")
+        out.append(Bucket(name.strip(), int(low)))
+    if not out or out[0].min_dpd != 0 or any(b.min_dpd <= a.min_dpd for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError(f"buckets must start at 0 DPD and increase: {spec!r}")
+    return tuple(out)
