@@ -16,16 +16,24 @@ from xiaodai.servicing.eod import STEPS, days_to_run, run_day
 ledger_app = typer.Typer(help="The journal.", no_args_is_help=True)
 
 
-def eod(date_: Annotated[str, typer.Option("--date", help="Business date to close, YYYY-MM-DD")],
-        catch_up: Annotated[bool, typer.Option(help="Run every missed day up to --date")] = True,
-        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def eod(
+    date_: Annotated[str, typer.Option("--date", help="Business date to close, YYYY-MM-DD")],
+    catch_up: Annotated[bool, typer.Option(help="Run every missed day up to --date")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """End of day: billing, overpayment application, penalty, delinquency buckets, write-off candidates."""
     through = parse_day(date_, "--date")
     eng = engine()
     days = days_to_run(eng, through, catch_up=catch_up)
     summary = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), disable=as_json, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        disable=as_json,
+        transient=False,
+    ) as bar:
         for day in days:
             task = bar.add_task(f"EOD {day}", total=len(STEPS))
 
@@ -33,8 +41,12 @@ def eod(date_: Annotated[str, typer.Option("--date", help="Business date to clos
                 bar.update(task_id, completed=done, description=f"EOD {day} · {step}")
 
             results = run_day(eng, day, progress=tick)
-            summary.append({"date": day.isoformat(),
-                            "steps": {r.step: {"rows": r.rows, "skipped": r.skipped} for r in results}})
+            summary.append(
+                {
+                    "date": day.isoformat(),
+                    "steps": {r.step: {"rows": r.rows, "skipped": r.skipped} for r in results},
+                }
+            )
     if as_json:
         sys.stdout.write(json.dumps({"days": summary}, indent=2) + "\n")
 
@@ -44,9 +56,16 @@ def check(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Re-derive every balance from the journal and compare; exit 1 on any difference."""
     problems = run(ledger.check)
     trial = run(ledger.trial_balance)
-    payload = {"ok": not problems, "differences": [p.__dict__ if hasattr(p, "__dict__") else {
-        "loan_id": p.loan_id, "what": p.what, "stored": p.stored, "derived": p.derived} for p in problems],
-        "trial_balance_fen": trial}
+    payload = {
+        "ok": not problems,
+        "differences": [
+            p.__dict__
+            if hasattr(p, "__dict__")
+            else {"loan_id": p.loan_id, "what": p.what, "stored": p.stored, "derived": p.derived}
+            for p in problems
+        ],
+        "trial_balance_fen": trial,
+    }
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     elif problems:

@@ -35,7 +35,9 @@ from xiaodai.servicing.prepayment import PrepayMode
 from xiaodai.servicing.views import loan_view
 
 app = typer.Typer(help="Loans on the double-entry ledger.", no_args_is_help=True)
-KeyOpt = Annotated[str, typer.Option("--idempotency-key", help="Unique per intended operation; retries reuse it")]
+KeyOpt = Annotated[
+    str, typer.Option("--idempotency-key", help="Unique per intended operation; retries reuse it")
+]
 OnOpt = Annotated[str, typer.Option("--on", help="Business date YYYY-MM-DD")]
 
 
@@ -53,23 +55,41 @@ def create(
     first_due: FirstDueOpt = None,
     cap: CapOpt = "cn-consumer-24",
     product: ProductOpt = "standard",
-    penalty_rate: Annotated[str, typer.Option(help="Penalty (罚息) annual rate on overdue principal")] = "0.12",
-    allocation: Annotated[str, typer.Option(
-        help="overdue-first|penalty-fee-interest-principal|interest-first")] = "overdue-first",
-    write_off_dpd: Annotated[int, typer.Option(help="Days past due at which a loan is a write-off candidate")] = 180,
+    penalty_rate: Annotated[
+        str, typer.Option(help="Penalty (罚息) annual rate on overdue principal")
+    ] = "0.12",
+    allocation: Annotated[
+        str, typer.Option(help="overdue-first|penalty-fee-interest-principal|interest-first")
+    ] = "overdue-first",
+    write_off_dpd: Annotated[
+        int, typer.Option(help="Days past due at which a loan is a write-off candidate")
+    ] = 180,
     buckets: Annotated[str, typer.Option(help="Bucket lower bounds")] = "M0:0,M1:1,M2:31,M3:61,M4+:91",
     unsigned: Annotated[bool, typer.Option(help="Leave the loan approved, not yet signed")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a priced loan with its schedule (an offer over its cap is refused, exit 1)."""
-    terms = terms_from_options(principal=principal, term=term, method=method, annual_rate=annual_rate,
-                               flat_fee_rate=flat_fee_rate, upfront_fee=upfront_fee,
-                               upfront_timing=upfront_timing, monthly_fee=monthly_fee, start=start,
-                               first_due=first_due, product=product)
+    terms = terms_from_options(
+        principal=principal,
+        term=term,
+        method=method,
+        annual_rate=annual_rate,
+        flat_fee_rate=flat_fee_rate,
+        upfront_fee=upfront_fee,
+        upfront_timing=upfront_timing,
+        monthly_fee=monthly_fee,
+        start=start,
+        first_due=first_due,
+        product=product,
+    )
     try:
         config = service.ServicingConfig(
-            penalty_annual_rate=Decimal(penalty_rate), allocation_order=AllocationOrder(allocation),
-            write_off_dpd=write_off_dpd, buckets=buckets, cap_profile=cap or None)
+            penalty_annual_rate=Decimal(penalty_rate),
+            allocation_order=AllocationOrder(allocation),
+            write_off_dpd=write_off_dpd,
+            buckets=buckets,
+            cap_profile=cap or None,
+        )
         parse_buckets(buckets)
         book = default_cap_book()
         if cap:
@@ -78,17 +98,27 @@ def create(
         fail(str(exc.args[0] if isinstance(exc, KeyError) else exc))
 
     def action(session: Any) -> dict[str, Any]:
-        loan = service.create_loan(session, terms=terms, product=product, config=config, cap_book=book,
-                                   signed=not unsigned)
-        return {"id": loan.id, "state": loan.state, "apr_percent": loan.apr_percent,
-                "penalty_reason": loan.penalty_reason}
+        loan = service.create_loan(
+            session, terms=terms, product=product, config=config, cap_book=book, signed=not unsigned
+        )
+        return {
+            "id": loan.id,
+            "state": loan.state,
+            "apr_percent": loan.apr_percent,
+            "penalty_reason": loan.penalty_reason,
+        }
 
-    emit(run(action), as_json, lambda p: typer.echo(f"loan {p['id']} created ({p['state']}), APR {p['apr_percent']}%"))
+    emit(
+        run(action),
+        as_json,
+        lambda p: typer.echo(f"loan {p['id']} created ({p['state']}), APR {p['apr_percent']}%"),
+    )
 
 
 def _simple(as_json: bool) -> Any:
     def render(payload: dict[str, Any]) -> None:
         typer.echo(" ".join(f"{k}={v}" for k, v in payload.items() if not isinstance(v, list | dict)))
+
     return render
 
 
@@ -108,32 +138,54 @@ def cancel(loan_id: int, on: OnOpt, as_json: JsonOpt = False) -> None:
 def disburse(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Pay out the net amount (an up-front fee kept back is fee income at once)."""
     day = parse_day(on)
-    emit(run(lambda s: service.disburse(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
-         as_json, _simple(as_json))
+    emit(
+        run(lambda s: service.disburse(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("repay")
-def repay(loan_id: int, amount: Annotated[str, typer.Option(help="Amount paid, e.g. 902.58")], on: OnOpt,
-          idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
+def repay(
+    loan_id: int,
+    amount: Annotated[str, typer.Option(help="Amount paid, e.g. 902.58")],
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    as_json: JsonOpt = False,
+) -> None:
     """Post a repayment: allocated in the product's order; any excess is held as overpayment."""
     fen, day = parse_fen(amount), parse_day(on)
-    emit(run(lambda s: service.repay(s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key)),
-         as_json, _simple(as_json))
+    emit(
+        run(
+            lambda s: service.repay(
+                s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
+            )
+        ),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("prepay-quote")
 def prepay_quote(loan_id: int, on: OnOpt, as_json: JsonOpt = False) -> None:
     """What settles the loan on a date: interest only for the days used (民法典 Art. 677)."""
     day = parse_day(on)
-    emit(run(lambda s: service.payoff_json(service.prepay_quote(s, loan_id=loan_id, on=day))), as_json,
-         _simple(as_json))
+    emit(
+        run(lambda s: service.payoff_json(service.prepay_quote(s, loan_id=loan_id, on=day))),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("prepay")
-def prepay(loan_id: int, on: OnOpt, idempotency_key: KeyOpt,
-           amount: Annotated[str | None, typer.Option(help="Partial amount; omit to pay off in full")] = None,
-           mode: Annotated[str, typer.Option(help="shorten-term|lower-instalment")] = "shorten-term",
-           as_json: JsonOpt = False) -> None:
+def prepay(
+    loan_id: int,
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    amount: Annotated[str | None, typer.Option(help="Partial amount; omit to pay off in full")] = None,
+    mode: Annotated[str, typer.Option(help="shorten-term|lower-instalment")] = "shorten-term",
+    as_json: JsonOpt = False,
+) -> None:
     """Early repayment, full or partial; a partial one shortens the term or lowers the instalment."""
     day = parse_day(on)
     fen = parse_fen(amount) if amount is not None else None
@@ -141,50 +193,95 @@ def prepay(loan_id: int, on: OnOpt, idempotency_key: KeyOpt,
         chosen = PrepayMode(mode)
     except ValueError:
         fail("--mode must be shorten-term or lower-instalment")
-    emit(run(lambda s: service.prepay(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key,
-                                      amount_fen=fen, mode=chosen)), as_json, _simple(as_json))
+    emit(
+        run(
+            lambda s: service.prepay(
+                s, loan_id=loan_id, on=day, idempotency_key=idempotency_key, amount_fen=fen, mode=chosen
+            )
+        ),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("waive")
-def waive(loan_id: int, component: Annotated[str, typer.Option(help="penalty|fee|interest")],
-          amount: Annotated[str, typer.Option()], on: OnOpt, idempotency_key: KeyOpt,
-          reason: Annotated[str, typer.Option(help="Why (recorded with the entry)")], as_json: JsonOpt = False) -> None:
+def waive(
+    loan_id: int,
+    component: Annotated[str, typer.Option(help="penalty|fee|interest")],
+    amount: Annotated[str, typer.Option()],
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    reason: Annotated[str, typer.Option(help="Why (recorded with the entry)")],
+    as_json: JsonOpt = False,
+) -> None:
     day, fen = parse_day(on), parse_fen(amount)
     try:
         part = Component(component)
     except ValueError:
         fail("--component must be penalty, fee or interest")
-    emit(run(lambda s: service.waive(s, loan_id=loan_id, component=part, amount_fen=fen, on=day,
-                                     idempotency_key=idempotency_key, reason=reason)), as_json, _simple(as_json))
+    emit(
+        run(
+            lambda s: service.waive(
+                s,
+                loan_id=loan_id,
+                component=part,
+                amount_fen=fen,
+                on=day,
+                idempotency_key=idempotency_key,
+                reason=reason,
+            )
+        ),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("write-off")
 def write_off(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     day = parse_day(on)
-    emit(run(lambda s: service.write_off(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
-         as_json, _simple(as_json))
+    emit(
+        run(lambda s: service.write_off(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("refund")
-def refund(loan_id: int, amount: Annotated[str, typer.Option()], on: OnOpt, idempotency_key: KeyOpt,
-           as_json: JsonOpt = False) -> None:
+def refund(
+    loan_id: int,
+    amount: Annotated[str, typer.Option()],
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    as_json: JsonOpt = False,
+) -> None:
     """Pay back money held as overpayment."""
     day, fen = parse_day(on), parse_fen(amount)
-    emit(run(lambda s: service.refund_overpayment(s, loan_id=loan_id, amount_fen=fen, on=day,
-                                                  idempotency_key=idempotency_key)), as_json, _simple(as_json))
+    emit(
+        run(
+            lambda s: service.refund_overpayment(
+                s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
+            )
+        ),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("reverse")
 def reverse(entry_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Reverse a repayment, waiver or refund entry with a mirror entry."""
     day = parse_day(on)
-    emit(run(lambda s: service.reverse(s, entry_id=entry_id, on=day, idempotency_key=idempotency_key)),
-         as_json, _simple(as_json))
+    emit(
+        run(lambda s: service.reverse(s, entry_id=entry_id, on=day, idempotency_key=idempotency_key)),
+        as_json,
+        _simple(as_json),
+    )
 
 
 @app.command("show")
-def show(loan_id: int, as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-         as_json: JsonOpt = False) -> None:
+def show(
+    loan_id: int, as_of: Annotated[str | None, typer.Option("--as-of")] = None, as_json: JsonOpt = False
+) -> None:
     """The loan, its balances and its schedule with each instalment's state, DPD and bucket."""
     day = parse_day(as_of, "--as-of") if as_of else None
     payload = run(lambda s: loan_view(s, loan_id=loan_id, as_of=day))
@@ -193,13 +290,37 @@ def show(loan_id: int, as_of: Annotated[str | None, typer.Option("--as-of")] = N
 
 def _render_loan(view: dict[str, Any]) -> None:
     console = Console()
-    console.print(f"[bold]loan {view['id']}[/bold] {view['state']} · {view['method']} · APR {view['apr_percent']}%"
-                  f" · DPD {view['days_past_due']} ({view['bucket']})")
+    console.print(
+        f"[bold]loan {view['id']}[/bold] {view['state']} · {view['method']} · APR {view['apr_percent']}%"
+        f" · DPD {view['days_past_due']} ({view['bucket']})"
+    )
     console.print("balances: " + ", ".join(f"{k} {v}" for k, v in view["balances"].items()))
     table = Table()
-    for column in ("period", "due_date", "payment", "paid", "outstanding", "status", "days_past_due", "bucket"):
+    for column in (
+        "period",
+        "due_date",
+        "payment",
+        "paid",
+        "outstanding",
+        "status",
+        "days_past_due",
+        "bucket",
+    ):
         table.add_column(column, justify="right")
     for row in view["schedule"]:
-        table.add_row(*(str(row[c]) for c in ("period", "due_date", "payment", "paid", "outstanding", "status",
-                                               "days_past_due", "bucket")))
+        table.add_row(
+            *(
+                str(row[c])
+                for c in (
+                    "period",
+                    "due_date",
+                    "payment",
+                    "paid",
+                    "outstanding",
+                    "status",
+                    "days_past_due",
+                    "bucket",
+                )
+            )
+        )
     console.print(table)

@@ -66,7 +66,9 @@ def _product(name: str) -> Product:
 
 PrincipalOpt = Annotated[str, typer.Option(help="Contract principal, e.g. 10000")]
 TermOpt = Annotated[str, typer.Option(help="Number of monthly instalments")]
-MethodOpt = Annotated[str, typer.Option(help="equal-installment|equal-principal|interest-first|bullet|flat-fee")]
+MethodOpt = Annotated[
+    str, typer.Option(help="equal-installment|equal-principal|interest-first|bullet|flat-fee")
+]
 RateOpt = Annotated[str | None, typer.Option(help="Nominal annual rate as a fraction, e.g. 0.15")]
 FlatFeeOpt = Annotated[
     str | None, typer.Option(help="Monthly fee as a fraction of the ORIGINAL principal, e.g. 0.006")
@@ -74,7 +76,9 @@ FlatFeeOpt = Annotated[
 UpfrontOpt = Annotated[str | None, typer.Option(help="Up-front fee amount, e.g. 300")]
 TimingOpt = Annotated[str, typer.Option(help="deducted|at-signing")]
 MonthlyFeeOpt = Annotated[str | None, typer.Option(help="Fixed fee added to every instalment")]
-StartOpt = Annotated[str | None, typer.Option(help="Disbursement date YYYY-MM-DD (default today, China time)")]
+StartOpt = Annotated[
+    str | None, typer.Option(help="Disbursement date YYYY-MM-DD (default today, China time)")
+]
 FirstDueOpt = Annotated[str | None, typer.Option(help="Explicit first due date: an odd first period")]
 CapOpt = Annotated[str | None, typer.Option(help="Rate-cap profile, e.g. cn-consumer-24")]
 ProductOpt = Annotated[str, typer.Option(help="Product name or product .json file")]
@@ -82,10 +86,20 @@ LangOpt = Annotated[str, typer.Option(help="zh|en")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
 
-def terms_from_options(*, principal: str, term: str, method: str, annual_rate: str | None,
-                       flat_fee_rate: str | None, upfront_fee: str | None, upfront_timing: str,
-                       monthly_fee: str | None, start: str | None, first_due: str | None,
-                       product: str) -> LoanTerms:
+def terms_from_options(
+    *,
+    principal: str,
+    term: str,
+    method: str,
+    annual_rate: str | None,
+    flat_fee_rate: str | None,
+    upfront_fee: str | None,
+    upfront_timing: str,
+    monthly_fee: str | None,
+    start: str | None,
+    first_due: str | None,
+    product: str,
+) -> LoanTerms:
     """Validate the product arguments shared by ``quote`` and ``loan create``; bad input exits 2."""
     p = _decimal(principal, "--principal")
     try:
@@ -112,12 +126,23 @@ def terms_from_options(*, principal: str, term: str, method: str, annual_rate: s
             upfront=_decimal(upfront_fee, "--upfront-fee") if upfront_fee else Decimal(0),
             upfront_timing=UpfrontTiming(upfront_timing),
             monthly_fixed=_decimal(monthly_fee, "--monthly-fee") if monthly_fee else Decimal(0),
-            monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate") if flat_fee_rate else Decimal(0),
+            monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate")
+            if flat_fee_rate
+            else Decimal(0),
         )
         prod.check(principal=p, term=n, method=chosen)
-        return LoanTerms(principal=p, term=n, method=chosen, annual_rate=rate or Decimal(0), start_on=start_on,
-                         fees=fees, first_due_on=_date(first_due, "--first-due"),
-                         odd_period_daycount=prod.odd_period_daycount, roll=prod.roll, currency=prod.currency)
+        return LoanTerms(
+            principal=p,
+            term=n,
+            method=chosen,
+            annual_rate=rate or Decimal(0),
+            start_on=start_on,
+            fees=fees,
+            first_due_on=_date(first_due, "--first-due"),
+            odd_period_daycount=prod.odd_period_daycount,
+            roll=prod.roll,
+            currency=prod.currency,
+        )
     except (TermsError, ProductLimitError, MoneyError, ValueError) as exc:
         fail(str(exc))
 
@@ -144,10 +169,19 @@ def quote(
     """Price a loan: schedule, every fee, the true annual rate (IRR) and an optional rate-cap check."""
     if lang not in ("zh", "en"):
         fail(f"--lang must be zh or en, got {lang!r}")
-    terms = terms_from_options(principal=principal, term=term, method=method, annual_rate=annual_rate,
-                               flat_fee_rate=flat_fee_rate, upfront_fee=upfront_fee,
-                               upfront_timing=upfront_timing, monthly_fee=monthly_fee, start=start,
-                               first_due=first_due, product=product)
+    terms = terms_from_options(
+        principal=principal,
+        term=term,
+        method=method,
+        annual_rate=annual_rate,
+        flat_fee_rate=flat_fee_rate,
+        upfront_fee=upfront_fee,
+        upfront_timing=upfront_timing,
+        monthly_fee=monthly_fee,
+        start=start,
+        first_due=first_due,
+        product=product,
+    )
     start_on = terms.start_on
     cap_profile = None
     book = default_cap_book()

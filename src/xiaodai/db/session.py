@@ -21,16 +21,16 @@ def database_url() -> str:
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given without a driver."""
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://"):]
+        return "postgresql+psycopg://" + url[len("postgres://") :]
     return url
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     target = normalise_url(url or database_url())
     if target.startswith("sqlite:///") and not target.startswith("sqlite:///:memory:"):
-        Path(target[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(target[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     if target.startswith("sqlite"):
         engine = create_engine(target, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -30,8 +30,12 @@ class Account(enum.Enum):
     @property
     def type(self) -> AccountType:
         head = self.value.split(":", 1)[0]
-        return {"assets": AccountType.ASSET, "liabilities": AccountType.LIABILITY,
-                "income": AccountType.INCOME, "expenses": AccountType.EXPENSE}[head]
+        return {
+            "assets": AccountType.ASSET,
+            "liabilities": AccountType.LIABILITY,
+            "income": AccountType.INCOME,
+            "expenses": AccountType.EXPENSE,
+        }[head]
 
     @property
     def is_loan_receivable(self) -> bool:

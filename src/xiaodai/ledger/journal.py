@@ -40,13 +40,22 @@ class JournalEntry:
             raise UnbalancedEntryError("an entry needs postings")
         if sum(p.amount_fen for p in self.postings) != 0:
             raise UnbalancedEntryError(
-                f"{self.event} entry does not net to zero: {sum(p.amount_fen for p in self.postings)} fen")
+                f"{self.event} entry does not net to zero: {sum(p.amount_fen for p in self.postings)} fen"
+            )
         if not self.idempotency_key:
             raise ValueError("an entry needs an idempotency key")
 
 
-def entry(business_date: date, event: str, key: str, legs: Iterable[tuple[Account, int]], *,
-          loan_id: int | None = None, reverses: int | None = None, memo: str = "") -> JournalEntry:
+def entry(
+    business_date: date,
+    event: str,
+    key: str,
+    legs: Iterable[tuple[Account, int]],
+    *,
+    loan_id: int | None = None,
+    reverses: int | None = None,
+    memo: str = "",
+) -> JournalEntry:
     """Build an entry from (account, fen) legs, dropping zero legs."""
     postings = tuple(Posting(acc, amt, loan_id) for acc, amt in legs if amt != 0)
     return JournalEntry(business_date, event, key, postings, loan_id, reverses, memo)

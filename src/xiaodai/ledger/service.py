@@ -24,13 +24,20 @@ LOAN_COLUMNS: dict[Account, tuple[str, int]] = {
 
 def post(session: Session, entry: JournalEntry, *, loan: LoanRow | None = None) -> int:
     """Insert the entry and its postings; move the loan's stored balances by the same amounts."""
-    row = JournalEntryRow(business_date=entry.business_date, event=entry.event,
-                          idempotency_key=entry.idempotency_key, loan_id=entry.loan_id,
-                          reverses_id=entry.reverses, memo=entry.memo)
+    row = JournalEntryRow(
+        business_date=entry.business_date,
+        event=entry.event,
+        idempotency_key=entry.idempotency_key,
+        loan_id=entry.loan_id,
+        reverses_id=entry.reverses,
+        memo=entry.memo,
+    )
     session.add(row)
     session.flush()
-    session.add_all(PostingRow(entry_id=row.id, account=p.account.value, loan_id=p.loan_id,
-                               amount_fen=p.amount_fen) for p in entry.postings)
+    session.add_all(
+        PostingRow(entry_id=row.id, account=p.account.value, loan_id=p.loan_id, amount_fen=p.amount_fen)
+        for p in entry.postings
+    )
     if loan is not None:
         for posting in entry.postings:
             if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:
@@ -52,17 +59,23 @@ def check(session: Session) -> list[Difference]:
     """Re-derive every loan's balances and the trial balance from the journal; list every difference."""
     problems: list[Difference] = []
     unbalanced = session.execute(
-        select(PostingRow.entry_id, func.sum(PostingRow.amount_fen)).group_by(PostingRow.entry_id)
-        .having(func.sum(PostingRow.amount_fen) != 0)).all()
-    problems.extend(Difference(None, f"entry {entry_id} does not net to zero", 0, int(total))
-                    for entry_id, total in unbalanced)
+        select(PostingRow.entry_id, func.sum(PostingRow.amount_fen))
+        .group_by(PostingRow.entry_id)
+        .having(func.sum(PostingRow.amount_fen) != 0)
+    ).all()
+    problems.extend(
+        Difference(None, f"entry {entry_id} does not net to zero", 0, int(total))
+        for entry_id, total in unbalanced
+    )
     trial = session.execute(select(func.coalesce(func.sum(PostingRow.amount_fen), 0))).scalar_one()
     if trial != 0:
         problems.append(Difference(None, "trial balance", 0, int(trial)))
     derived: dict[int, dict[str, int]] = defaultdict(dict)
     rows = session.execute(
         select(PostingRow.loan_id, PostingRow.account, func.sum(PostingRow.amount_fen))
-        .where(PostingRow.loan_id.is_not(None)).group_by(PostingRow.loan_id, PostingRow.account)).all()
+        .where(PostingRow.loan_id.is_not(None))
+        .group_by(PostingRow.loan_id, PostingRow.account)
+    ).all()
     for loan_id, account, total in rows:
         derived[int(loan_id)][account] = int(total)
     columns = [getattr(LoanRow, column) for column, _ in LOAN_COLUMNS.values()]
@@ -78,6 +91,9 @@ def check(session: Session) -> list[Difference]:
 
 
 def trial_balance(session: Session) -> dict[str, int]:
-    rows = session.execute(select(PostingRow.account, func.sum(PostingRow.amount_fen))
-                           .group_by(PostingRow.account).order_by(PostingRow.account)).all()
+    rows = session.execute(
+        select(PostingRow.account, func.sum(PostingRow.amount_fen))
+        .group_by(PostingRow.account)
+        .order_by(PostingRow.account)
+    ).all()
     return {account: int(total) for account, total in rows}

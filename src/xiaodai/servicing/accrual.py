@@ -43,8 +43,9 @@ class PenaltyRate:
     reason: str  # PENALTY_AS_DISCLOSED | PENALTY_CAPPED_BY_PROFILE | PENALTY_NONE
 
 
-def capped_penalty_rate(product_penalty_annual: Decimal, *, loan_apr_percent: Decimal,
-                        cap_limit_percent: Decimal | None) -> PenaltyRate:
+def capped_penalty_rate(
+    product_penalty_annual: Decimal, *, loan_apr_percent: Decimal, cap_limit_percent: Decimal | None
+) -> PenaltyRate:
     """The penalty rate such that contract APR + penalty stays within the cap profile's limit.
 
     Courts and the 24% guidance look at the comprehensive annual cost: interest, fees and penalty
@@ -57,4 +58,6 @@ def capped_penalty_rate(product_penalty_annual: Decimal, *, loan_apr_percent: De
     headroom = max(Decimal(0), (cap_limit_percent - loan_apr_percent) / 100)
     if product_penalty_annual <= headroom:
         return PenaltyRate(product_penalty_annual, "PENALTY_AS_DISCLOSED")
-    return PenaltyRate(headroom.quantize(Decimal("0.000001"), rounding="ROUND_DOWN"), "PENALTY_CAPPED_BY_PROFILE")
+    return PenaltyRate(
+        headroom.quantize(Decimal("0.000001"), rounding="ROUND_DOWN"), "PENALTY_CAPPED_BY_PROFILE"
+    )

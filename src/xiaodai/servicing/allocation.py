@@ -54,12 +54,15 @@ def _key(due: Due, order: AllocationOrder, as_of: date) -> tuple[int, int, int]:
         return rank, due.period, 0
     if order is AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL:
         return due.period, _WITHIN[due.component], 0
-    rank = {Component.PENALTY: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PRINCIPAL: 3}[due.component]
+    rank = {Component.PENALTY: 0, Component.INTEREST: 1, Component.FEE: 2, Component.PRINCIPAL: 3}[
+        due.component
+    ]
     return rank, due.period, 0
 
 
-def allocate(dues: Sequence[Due], amount_fen: int, *, order: AllocationOrder,
-             as_of: date) -> tuple[list[Allocation], int]:
+def allocate(
+    dues: Sequence[Due], amount_fen: int, *, order: AllocationOrder, as_of: date
+) -> tuple[list[Allocation], int]:
     """Settle ``dues`` with ``amount_fen`` in ``order``; returns the allocations and what is left over."""
     if amount_fen < 0:
         raise ValueError("a payment cannot be negative")

@@ -18,8 +18,12 @@ from xiaodai.ledger.journal import entry
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
 from xiaodai.servicing.loans import dues
 
-RECEIVABLE = {Component.PRINCIPAL: Account.LOAN_PRINCIPAL, Component.INTEREST: Account.LOAN_INTEREST,
-              Component.FEE: Account.LOAN_FEES, Component.PENALTY: Account.LOAN_PENALTIES}
+RECEIVABLE = {
+    Component.PRINCIPAL: Account.LOAN_PRINCIPAL,
+    Component.INTEREST: Account.LOAN_INTEREST,
+    Component.FEE: Account.LOAN_FEES,
+    Component.PENALTY: Account.LOAN_PENALTIES,
+}
 
 
 def bill_through(session: Session, loan: LoanRow, rows: list[InstallmentRow], on: date) -> int:
@@ -31,42 +35,74 @@ def bill_through(session: Session, loan: LoanRow, rows: list[InstallmentRow], on
         row.billed = True
         billed += 1
         if row.interest_fen or row.fee_fen:
-            ledger.post(session, entry(
-                row.due_on, "billing", f"bill:{loan.id}:{row.id}",
-                [(Account.LOAN_INTEREST, row.interest_fen), (Account.INTEREST_INCOME, -row.interest_fen),
-                 (Account.LOAN_FEES, row.fee_fen), (Account.FEE_INCOME, -row.fee_fen)],
-                loan_id=loan.id), loan=loan)
+            ledger.post(
+                session,
+                entry(
+                    row.due_on,
+                    "billing",
+                    f"bill:{loan.id}:{row.id}",
+                    [
+                        (Account.LOAN_INTEREST, row.interest_fen),
+                        (Account.INTEREST_INCOME, -row.interest_fen),
+                        (Account.LOAN_FEES, row.fee_fen),
+                        (Account.FEE_INCOME, -row.fee_fen),
+                    ],
+                    loan_id=loan.id,
+                ),
+                loan=loan,
+            )
     if billed and loan.overpayment_fen > 0:
         apply_overpayment(session, loan, rows, on)
     return billed
 
 
-def apply_allocations(rows: list[InstallmentRow], allocations: list[tuple[int, Component, int]],
-                      on: date, *, sign: int = 1) -> None:
+def apply_allocations(
+    rows: list[InstallmentRow], allocations: list[tuple[int, Component, int]], on: date, *, sign: int = 1
+) -> None:
     by_period = {r.period: r for r in rows}
     for period, component, amount in allocations:
         row = by_period.get(period)
         if row is None or component is Component.PENALTY:
             continue
-        column = {Component.PRINCIPAL: "paid_principal_fen", Component.INTEREST: "paid_interest_fen",
-                  Component.FEE: "paid_fee_fen"}[component]
+        column = {
+            Component.PRINCIPAL: "paid_principal_fen",
+            Component.INTEREST: "paid_interest_fen",
+            Component.FEE: "paid_fee_fen",
+        }[component]
         setattr(row, column, getattr(row, column) + sign * amount)
-        fully_paid = row.paid_principal_fen == row.principal_fen and row.paid_interest_fen == row.interest_fen \
+        fully_paid = (
+            row.paid_principal_fen == row.principal_fen
+            and row.paid_interest_fen == row.interest_fen
             and row.paid_fee_fen == row.fee_fen
+        )
         row.paid_on = on if fully_paid else None
 
 
 def apply_overpayment(session: Session, loan: LoanRow, rows: list[InstallmentRow], on: date) -> int:
     """Use money held in the overpayment account for what is now due."""
-    allocations, _left = allocate(dues(rows, loan.penalties_outstanding_fen), loan.overpayment_fen,
-                                  order=AllocationOrder(loan.allocation_order), as_of=on)
+    allocations, _left = allocate(
+        dues(rows, loan.penalties_outstanding_fen),
+        loan.overpayment_fen,
+        order=AllocationOrder(loan.allocation_order),
+        as_of=on,
+    )
     used = sum(a.amount_fen for a in allocations)
     if used == 0:
         return 0
     legs = [(Account.OVERPAYMENT, used)] + [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
     memo = json.dumps({"allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations]})
-    ledger.post(session, entry(on, "apply-overpayment", f"apply-overpayment:{loan.id}:{on}:{loan.version}",
-                               legs, loan_id=loan.id, memo=memo), loan=loan)
+    ledger.post(
+        session,
+        entry(
+            on,
+            "apply-overpayment",
+            f"apply-overpayment:{loan.id}:{on}:{loan.version}",
+            legs,
+            loan_id=loan.id,
+            memo=memo,
+        ),
+        loan=loan,
+    )
     loan.version += 1
     apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
     return used

@@ -17,12 +17,15 @@ Result = dict[str, Any]
 
 
 def fingerprint(command: str, request: dict[str, Any]) -> str:
-    canonical = json.dumps({"command": command, **request}, sort_keys=True, default=str, separators=(",", ":"))
+    canonical = json.dumps(
+        {"command": command, **request}, sort_keys=True, default=str, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def run_once(session: Session, *, key: str, command: str, request: dict[str, Any],
-             action: Callable[[], Result]) -> Result:
+def run_once(
+    session: Session, *, key: str, command: str, request: dict[str, Any], action: Callable[[], Result]
+) -> Result:
     """Run ``action`` once per idempotency key within the caller's transaction.
 
     The command row is inserted *before* the action: a concurrent duplicate blocks on the key's unique
@@ -32,11 +35,14 @@ def run_once(session: Session, *, key: str, command: str, request: dict[str, Any
     if not key or len(key) > 200:
         raise ServicingError("an idempotency key (1–200 characters) is required")
     print_ = fingerprint(command, request)
-    existing = session.execute(select(CommandRow).where(CommandRow.idempotency_key == key)).scalar_one_or_none()
+    existing = session.execute(
+        select(CommandRow).where(CommandRow.idempotency_key == key)
+    ).scalar_one_or_none()
     if existing is not None:
         if existing.fingerprint != print_ or existing.command != command:
             raise IdempotencyConflictError(
-                f"idempotency key {key!r} was already used for a different {existing.command} request")
+                f"idempotency key {key!r} was already used for a different {existing.command} request"
+            )
         replay: Result = json.loads(existing.result_json)
         replay["replayed"] = True
         return replay

@@ -14,7 +14,11 @@ class Bucket:
 
 
 DEFAULT_BUCKETS: tuple[Bucket, ...] = (
-    Bucket("M0", 0), Bucket("M1", 1), Bucket("M2", 31), Bucket("M3", 61), Bucket("M4+", 91),
+    Bucket("M0", 0),
+    Bucket("M1", 1),
+    Bucket("M2", 31),
+    Bucket("M3", 61),
+    Bucket("M4+", 91),
 )
 
 
@@ -38,6 +42,10 @@ def parse_buckets(spec: str) -> tuple[Bucket, ...]:
     for part in spec.split(","):
         name, _, low = part.partition(":")
         out.append(Bucket(name.strip(), int(low)))
-    if not out or out[0].min_dpd != 0 or any(b.min_dpd <= a.min_dpd for a, b in zip(out, out[1:], strict=False)):
+    if (
+        not out
+        or out[0].min_dpd != 0
+        or any(b.min_dpd <= a.min_dpd for a, b in zip(out, out[1:], strict=False))
+    ):
         raise ValueError(f"buckets must start at 0 DPD and increase: {spec!r}")
     return tuple(out)

@@ -34,7 +34,7 @@ def _days(conn: Connection, later: str, earlier: str) -> str:
 def _run(conn: Connection, sql: str, day: date, **params: object) -> int:
     statement = text(sql)
     values: dict[str, object] = {"d": day, "t": True, "ds": day.isoformat(), **params}
-    used = set(statement._bindparams)  # noqa: SLF001 - the names the SQL actually uses
+    used = set(statement._bindparams)
     typed = [bindparam(n, type_=t) for n, t in (("d", Date), ("t", Boolean)) if n in used]
     if typed:
         statement = statement.bindparams(*typed)
@@ -47,44 +47,76 @@ def _temp(conn: Connection, name: str, select_sql: str, day: date) -> None:
     _run(conn, f"CREATE TEMP TABLE {name} AS {select_sql}", day)
 
 
-def _post_from_temp(conn: Connection, day: date, *, temp: str, event: str, legs: list[tuple[str, str]],
-                    where: str = "1 = 1") -> int:
+def _post_from_temp(
+    conn: Connection, day: date, *, temp: str, event: str, legs: list[tuple[str, str]], where: str = "1 = 1"
+) -> int:
     """One journal entry per loan in ``temp`` (rows matching ``where``) and one posting per non-zero leg."""
     key = f"'eod:{event}:' || :ds || ':' || CAST(t.loan_id AS TEXT)"
-    created = _run(conn, f"""
+    created = _run(
+        conn,
+        f"""
         INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo)
-        SELECT :d, '{event}', {key}, t.loan_id, '' FROM {temp} t WHERE {where}""", day)
+        SELECT :d, '{event}', {key}, t.loan_id, '' FROM {temp} t WHERE {where}""",
+        day,
+    )
     selects = " UNION ALL ".join(
         f"SELECT je.id, '{account}', je.loan_id, {expr} FROM {temp} t "
         f"JOIN journal_entries je ON je.idempotency_key = {key} WHERE {where} AND {expr} <> 0"
-        for account, expr in legs)
+        for account, expr in legs
+    )
     _run(conn, f"INSERT INTO postings (entry_id, account, loan_id, amount_fen) {selects}", day)
     return created
 
 
 def step_bill(conn: Connection, day: date) -> int:
     """Instalments due today become billed; their interest and fees become receivable (one entry per loan)."""
-    _temp(conn, "eod_bill", """
+    _temp(
+        conn,
+        "eod_bill",
+        """
         SELECT i.loan_id AS loan_id, SUM(i.interest_fen) AS interest, SUM(i.fee_fen) AS fee
         FROM installments i JOIN loans l ON l.id = i.loan_id
         WHERE i.due_on <= :d AND i.billed <> :t AND i.active = :t AND l.state IN ('active', 'overdue')
-        GROUP BY i.loan_id""", day)
-    _post_from_temp(conn, day, temp="eod_bill", event="billing", where="t.interest + t.fee > 0",
-                    legs=[("assets:loans:interest", "t.interest"), ("income:interest", "-t.interest"),
-                          ("assets:loans:fees", "t.fee"), ("income:fees", "-t.fee")])
-    _run(conn, """
+        GROUP BY i.loan_id""",
+        day,
+    )
+    _post_from_temp(
+        conn,
+        day,
+        temp="eod_bill",
+        event="billing",
+        where="t.interest + t.fee > 0",
+        legs=[
+            ("assets:loans:interest", "t.interest"),
+            ("income:interest", "-t.interest"),
+            ("assets:loans:fees", "t.fee"),
+            ("income:fees", "-t.fee"),
+        ],
+    )
+    _run(
+        conn,
+        """
         UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
                          fees_outstanding_fen = fees_outstanding_fen + b.fee
-        FROM eod_bill b WHERE loans.id = b.loan_id""", day)
-    return _run(conn, """
+        FROM eod_bill b WHERE loans.id = b.loan_id""",
+        day,
+    )
+    return _run(
+        conn,
+        """
         UPDATE installments SET billed = :t
         WHERE due_on <= :d AND billed <> :t AND active = :t
-          AND loan_id IN (SELECT loan_id FROM eod_bill)""", day)
+          AND loan_id IN (SELECT loan_id FROM eod_bill)""",
+        day,
+    )
 
 
 def step_penalty(conn: Connection, day: date) -> int:
     """Penalty interest for the day on overdue principal at each loan's effective (capped) daily rate."""
-    _temp(conn, "eod_penalty", """
+    _temp(
+        conn,
+        "eod_penalty",
+        """
         SELECT loan_id, amount FROM (
           SELECT i.loan_id AS loan_id,
                  (SUM(i.principal_fen - i.paid_principal_fen) * MAX(l.penalty_rate_daily_e9) + 500000000)
@@ -93,60 +125,97 @@ def step_penalty(conn: Connection, day: date) -> int:
           WHERE i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
             AND l.state IN ('active', 'overdue') AND l.penalty_rate_daily_e9 > 0
           GROUP BY i.loan_id) p
-        WHERE amount > 0""", day)
-    created = _post_from_temp(conn, day, temp="eod_penalty", event="penalty",
-                              legs=[("assets:loans:penalties", "t.amount"), ("income:penalties", "-t.amount")])
-    _run(conn, """
+        WHERE amount > 0""",
+        day,
+    )
+    created = _post_from_temp(
+        conn,
+        day,
+        temp="eod_penalty",
+        event="penalty",
+        legs=[("assets:loans:penalties", "t.amount"), ("income:penalties", "-t.amount")],
+    )
+    _run(
+        conn,
+        """
         UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + p.amount,
                          penalties_charged_fen = penalties_charged_fen + p.amount
-        FROM eod_penalty p WHERE loans.id = p.loan_id""", day)
+        FROM eod_penalty p WHERE loans.id = p.loan_id""",
+        day,
+    )
     return created
 
 
 def step_delinquency(conn: Connection, day: date) -> int:
     """Days past due from the oldest unpaid instalment; buckets; overdue/active state; bucket events."""
-    _temp(conn, "eod_dpd", f"""
+    _temp(
+        conn,
+        "eod_dpd",
+        f"""
         SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket, l.state AS old_state,
-               COALESCE({_days(conn, ':d', 'MIN(i.due_on)')}, 0) AS dpd
+               COALESCE({_days(conn, ":d", "MIN(i.due_on)")}, 0) AS dpd
         FROM loans l LEFT JOIN installments i
           ON i.loan_id = l.id AND i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
              AND i.principal_fen + i.interest_fen + i.fee_fen
                  > i.paid_principal_fen + i.paid_interest_fen + i.paid_fee_fen
         WHERE l.state IN ('active', 'overdue') AND (l.dpd > 0 OR i.loan_id IS NOT NULL)
-        GROUP BY l.id, l.buckets, l.bucket, l.state""", day)
+        GROUP BY l.id, l.buckets, l.bucket, l.state""",
+        day,
+    )
     specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_dpd"))]
     changed = 0
     for spec in specs:
         buckets = parse_buckets(spec)
-        case = "CASE " + " ".join(f"WHEN d.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets)) + " END"
-        _run(conn, f"""
+        case = (
+            "CASE "
+            + " ".join(f"WHEN d.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets))
+            + " END"
+        )
+        _run(
+            conn,
+            f"""
             INSERT INTO loan_events (loan_id, business_date, kind, payload)
             SELECT d.loan_id, :d, 'bucket-entered',
                    '{{"from": "' || d.old_bucket || '", "to": "' || {case} || '", "dpd": ' || CAST(d.dpd AS TEXT) || '}}'
             FROM eod_dpd d WHERE d.buckets = :spec AND {case} <> d.old_bucket
               AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = d.loan_id AND e.business_date = :d
-                              AND e.kind = 'bucket-entered')""", day, spec=spec)
-        changed += _run(conn, f"""
+                              AND e.kind = 'bucket-entered')""",
+            day,
+            spec=spec,
+        )
+        changed += _run(
+            conn,
+            f"""
             UPDATE loans SET dpd = d.dpd, bucket = {case},
                    state = CASE WHEN d.dpd > 0 THEN 'overdue' ELSE 'active' END
-            FROM eod_dpd d WHERE loans.id = d.loan_id AND d.buckets = :spec""", day, spec=spec)
+            FROM eod_dpd d WHERE loans.id = d.loan_id AND d.buckets = :spec""",
+            day,
+            spec=spec,
+        )
     return changed
 
 
 def step_write_off_candidates(conn: Connection, day: date) -> int:
-    return _run(conn, """
+    return _run(
+        conn,
+        """
         INSERT INTO loan_events (loan_id, business_date, kind, payload)
         SELECT l.id, :d, 'write-off-candidate', '{"dpd": ' || CAST(l.dpd AS TEXT) || '}'
         FROM loans l
         WHERE l.state = 'overdue' AND l.dpd >= l.write_off_dpd
           AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = l.id AND e.kind = 'write-off-candidate')
-        """, day)
+        """,
+        day,
+    )
 
 
 def step_apply_overpayment(session: Session, day: date) -> int:
     """Money held as overpayment settles what fell due (only loans holding an overpayment: a few)."""
-    loan_ids = session.execute(
-        select(LoanRow.id).where(LoanRow.overpayment_fen > 0, LoanRow.state.in_(OPEN))).scalars().all()
+    loan_ids = (
+        session.execute(select(LoanRow.id).where(LoanRow.overpayment_fen > 0, LoanRow.state.in_(OPEN)))
+        .scalars()
+        .all()
+    )
     applied = 0
     for loan_id in loan_ids:
         loan = session.execute(select(LoanRow).where(LoanRow.id == loan_id).with_for_update()).scalar_one()
@@ -188,14 +257,16 @@ def completed_steps(engine: Engine, day: date) -> set[str]:
 
 def last_completed_day(engine: Engine) -> date | None:
     with Session(engine) as session:
-        rows = session.execute(select(EodStepRow.business_date, func.count())
-                               .group_by(EodStepRow.business_date)).all()
+        rows = session.execute(
+            select(EodStepRow.business_date, func.count()).group_by(EodStepRow.business_date)
+        ).all()
     complete = [d for d, n in rows if n == len(STEPS)]
     return max(complete) if complete else None
 
 
-def run_day(engine: Engine, day: date, *, progress: Progress | None = None,
-            crash_after: str | None = None) -> list[StepResult]:
+def run_day(
+    engine: Engine, day: date, *, progress: Progress | None = None, crash_after: str | None = None
+) -> list[StepResult]:
     """Run every step not yet committed for ``day``. ``crash_after`` exists for crash tests only."""
     done = completed_steps(engine, day)
     results = []
@@ -232,8 +303,9 @@ def days_to_run(engine: Engine, through: date, *, catch_up: bool = True) -> list
     return [start + timedelta(days=k) for k in range((through - start).days + 1)]
 
 
-def run_eod(engine: Engine, through: date, *, catch_up: bool = True,
-            progress: Progress | None = None) -> list[StepResult]:
+def run_eod(
+    engine: Engine, through: date, *, catch_up: bool = True, progress: Progress | None = None
+) -> list[StepResult]:
     results: list[StepResult] = []
     for day in days_to_run(engine, through, catch_up=catch_up):
         results.extend(run_day(engine, day, progress=progress))

@@ -34,8 +34,9 @@ class IllegalTransitionError(ValueError):
         self.target = target
 
 
-def transition(current: LoanState, target: LoanState) -> LoanState:
-    if target is current:
+def transition(current: LoanState, target: LoanState, *, allow_same: bool = True) -> LoanState:
+    """The new state, or ``IllegalTransitionError``. ``allow_same`` lets status refreshes stay put."""
+    if target is current and allow_same:
         return current
     if target not in ALLOWED[current]:
         raise IllegalTransitionError(current, target)

@@ -17,7 +17,9 @@ from xiaodai.servicing.prepayment import PeriodView
 
 def lock_loan(session: Session, loan_id: int) -> LoanRow:
     """The loan row, locked for the rest of the transaction (PostgreSQL row lock; SQLite serialises writers)."""
-    loan = session.execute(select(LoanRow).where(LoanRow.id == loan_id).with_for_update()).scalar_one_or_none()
+    loan = session.execute(
+        select(LoanRow).where(LoanRow.id == loan_id).with_for_update()
+    ).scalar_one_or_none()
     if loan is None:
         raise LoanNotFoundError(f"loan {loan_id} does not exist")
     return loan
@@ -34,12 +36,17 @@ def installments(session: Session, loan_id: int, *, active_only: bool = True) ->
     query = select(InstallmentRow).where(InstallmentRow.loan_id == loan_id)
     if active_only:
         query = query.where(InstallmentRow.active.is_(True))
-    return list(session.execute(query.order_by(InstallmentRow.period, InstallmentRow.schedule_version)).scalars())
+    return list(
+        session.execute(query.order_by(InstallmentRow.period, InstallmentRow.schedule_version)).scalars()
+    )
 
 
 def unpaid(row: InstallmentRow) -> int:
-    return (row.principal_fen - row.paid_principal_fen) + (row.interest_fen - row.paid_interest_fen) + (
-        row.fee_fen - row.paid_fee_fen)
+    return (
+        (row.principal_fen - row.paid_principal_fen)
+        + (row.interest_fen - row.paid_interest_fen)
+        + (row.fee_fen - row.paid_fee_fen)
+    )
 
 
 def dues(rows: list[InstallmentRow], penalties_fen: int) -> list[Due]:
@@ -57,8 +64,21 @@ def dues(rows: list[InstallmentRow], penalties_fen: int) -> list[Due]:
 
 
 def period_views(rows: list[InstallmentRow]) -> list[PeriodView]:
-    return [PeriodView(r.period, r.start_on, r.due_on, r.principal_fen, r.interest_fen, r.fee_fen, r.billed,
-                       r.paid_principal_fen, r.paid_interest_fen, r.paid_fee_fen) for r in rows]
+    return [
+        PeriodView(
+            r.period,
+            r.start_on,
+            r.due_on,
+            r.principal_fen,
+            r.interest_fen,
+            r.fee_fen,
+            r.billed,
+            r.paid_principal_fen,
+            r.paid_interest_fen,
+            r.paid_fee_fen,
+        )
+        for r in rows
+    ]
 
 
 def refresh_status(loan: LoanRow, rows: list[InstallmentRow], as_of: date) -> None:
@@ -69,8 +89,12 @@ def refresh_status(loan: LoanRow, rows: list[InstallmentRow], as_of: date) -> No
     overdue = [r.due_on for r in rows if r.billed and r.due_on < as_of and unpaid(r) > 0]
     loan.dpd = days_past_due(min(overdue) if overdue else None, as_of)
     loan.bucket = bucket_for(loan.dpd, parse_buckets(loan.buckets))
-    owed = (loan.principal_outstanding_fen + loan.interest_outstanding_fen + loan.fees_outstanding_fen
-            + loan.penalties_outstanding_fen)
+    owed = (
+        loan.principal_outstanding_fen
+        + loan.interest_outstanding_fen
+        + loan.fees_outstanding_fen
+        + loan.penalties_outstanding_fen
+    )
     if owed == 0 and all(unpaid(r) == 0 for r in rows):
         loan.state = transition(state, LoanState.SETTLED).value
         loan.closed_on = as_of

@@ -52,12 +52,25 @@ class PayoffQuote:
 
     @property
     def total_fen(self) -> int:
-        return max(0, self.principal_fen + self.interest_fen + self.fees_fen + self.penalties_fen
-                   + self.prepayment_fee_fen - self.overpayment_credit_fen)
+        return max(
+            0,
+            self.principal_fen
+            + self.interest_fen
+            + self.fees_fen
+            + self.penalties_fen
+            + self.prepayment_fee_fen
+            - self.overpayment_credit_fen,
+        )
 
 
-def payoff_quote(periods: Sequence[PeriodView], *, on: date, penalties_fen: int, overpayment_fen: int,
-                 prepayment_fee_fen: int = 0) -> PayoffQuote:
+def payoff_quote(
+    periods: Sequence[PeriodView],
+    *,
+    on: date,
+    penalties_fen: int,
+    overpayment_fen: int,
+    prepayment_fee_fen: int = 0,
+) -> PayoffQuote:
     principal = sum(p.principal_fen - p.paid_principal_fen for p in periods)
     interest = 0
     fees = 0
@@ -71,7 +84,9 @@ def payoff_quote(periods: Sequence[PeriodView], *, on: date, penalties_fen: int,
             span = (p.due_on - p.start_on).days
             interest += prorated_fen(p.interest_fen, used, span) - p.paid_interest_fen
             fees += prorated_fen(p.fee_fen, used, span) - p.paid_fee_fen
-    return PayoffQuote(on, principal, max(0, interest), max(0, fees), penalties_fen, prepayment_fee_fen, overpayment_fen)
+    return PayoffQuote(
+        on, principal, max(0, interest), max(0, fees), penalties_fen, prepayment_fee_fen, overpayment_fen
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +98,20 @@ class NewInstalment:
     fee_fen: int
 
 
-def reschedule(*, balance_fen: int, on: date, next_due_on: date, remaining_periods: int, annual_rate: Decimal,
-               method: Method, mode: PrepayMode, current_payment_fen: int, monthly_fee_fen: int,
-               first_period_number: int, odd_period_daycount: DayCount = DayCount.ACT_360,
-               ) -> list[NewInstalment]:
+def reschedule(
+    *,
+    balance_fen: int,
+    on: date,
+    next_due_on: date,
+    remaining_periods: int,
+    annual_rate: Decimal,
+    method: Method,
+    mode: PrepayMode,
+    current_payment_fen: int,
+    monthly_fee_fen: int,
+    first_period_number: int,
+    odd_period_daycount: DayCount = DayCount.ACT_360,
+) -> list[NewInstalment]:
     """Re-amortise ``balance_fen`` from ``on`` with the first due date kept; interest of the broken first
     period by the product day count. SHORTEN_TERM keeps the instalment and drops periods at the end."""
     if balance_fen <= 0:
@@ -104,12 +129,27 @@ def reschedule(*, balance_fen: int, on: date, next_due_on: date, remaining_perio
         periods = min(remaining_periods, max(1, -(-balance_fen // step)))
     fees = FeeSchedule(monthly_fixed=Decimal(monthly_fee_fen) / 100)
     start = on if on < next_due_on else next_due_on
-    terms = LoanTerms(principal=Decimal(balance_fen) / 100, term=periods, method=method, annual_rate=annual_rate,
-                      start_on=start, first_due_on=next_due_on if start < next_due_on else None, fees=fees,
-                      odd_period_daycount=odd_period_daycount)
+    terms = LoanTerms(
+        principal=Decimal(balance_fen) / 100,
+        term=periods,
+        method=method,
+        annual_rate=annual_rate,
+        start_on=start,
+        first_due_on=next_due_on if start < next_due_on else None,
+        fees=fees,
+        odd_period_daycount=odd_period_daycount,
+    )
     schedule = build_schedule(terms)
-    return [NewInstalment(first_period_number + row.period - 1, row.due_on, _fen(row.principal),
-                          _fen(row.interest), _fen(row.fee)) for row in schedule.rows]
+    return [
+        NewInstalment(
+            first_period_number + row.period - 1,
+            row.due_on,
+            _fen(row.principal),
+            _fen(row.interest),
+            _fen(row.fee),
+        )
+        for row in schedule.rows
+    ]
 
 
 def _fen(amount: Decimal) -> int:

@@ -52,38 +52,80 @@ class ServicingConfig:
     cap_profile: str | None = "cn-consumer-24"
 
 
-def create_loan(session: Session, *, terms: LoanTerms, product: str, config: ServicingConfig,
-                cap_book: CapBook, signed: bool = True) -> LoanRow:
+def create_loan(
+    session: Session,
+    *,
+    terms: LoanTerms,
+    product: str,
+    config: ServicingConfig,
+    cap_book: CapBook,
+    signed: bool = True,
+) -> LoanRow:
     """Price the loan (an offer over its cap raises ``CapExceededError``) and store it with its schedule."""
     parse_buckets(config.buckets)
     cap = cap_book.profile(config.cap_profile) if config.cap_profile else None
     quote = build_quote(terms, cap=cap, cap_book=cap_book)
-    penalty = capped_penalty_rate(config.penalty_annual_rate, loan_apr_percent=quote.apr_percent,
-                                  cap_limit_percent=quote.cap.limit_percent if quote.cap else None)
+    penalty = capped_penalty_rate(
+        config.penalty_annual_rate,
+        loan_apr_percent=quote.apr_percent,
+        cap_limit_percent=quote.cap.limit_percent if quote.cap else None,
+    )
     loan = LoanRow(
-        product=product, currency=terms.currency, state=LoanState.APPROVED.value, method=terms.method.value,
-        principal_fen=fen(terms.principal), term=terms.term, annual_rate=str(terms.annual_rate),
-        start_on=terms.start_on, first_due_on=terms.first_due_on,
-        odd_period_daycount=terms.odd_period_daycount.value, upfront_fee_fen=fen(terms.fees.upfront),
-        upfront_fee_timing=terms.fees.upfront_timing.value, monthly_fee_fen=fen(terms.fees.monthly_fixed),
-        flat_fee_rate=str(terms.fees.monthly_rate_on_principal), apr_percent=str(quote.apr_percent),
-        disclosed_repayment_fen=fen(quote.total_repayment), cap_profile=config.cap_profile,
+        product=product,
+        currency=terms.currency,
+        state=LoanState.APPROVED.value,
+        method=terms.method.value,
+        principal_fen=fen(terms.principal),
+        term=terms.term,
+        annual_rate=str(terms.annual_rate),
+        start_on=terms.start_on,
+        first_due_on=terms.first_due_on,
+        odd_period_daycount=terms.odd_period_daycount.value,
+        upfront_fee_fen=fen(terms.fees.upfront),
+        upfront_fee_timing=terms.fees.upfront_timing.value,
+        monthly_fee_fen=fen(terms.fees.monthly_fixed),
+        flat_fee_rate=str(terms.fees.monthly_rate_on_principal),
+        apr_percent=str(quote.apr_percent),
+        disclosed_repayment_fen=fen(quote.total_repayment),
+        cap_profile=config.cap_profile,
         penalty_rate_disclosed=str(config.penalty_annual_rate),
         penalty_rate_daily_e9=daily_rate_e9(penalty.annual_rate, PENALTY_DAYS_IN_YEAR),
-        penalty_reason=penalty.reason, allocation_order=config.allocation_order.value,
-        write_off_dpd=config.write_off_dpd, buckets=config.buckets, version=1,
-        principal_outstanding_fen=0, interest_outstanding_fen=0, fees_outstanding_fen=0,
-        penalties_outstanding_fen=0, overpayment_fen=0, paid_total_fen=0, penalties_charged_fen=0, dpd=0,
+        penalty_reason=penalty.reason,
+        allocation_order=config.allocation_order.value,
+        write_off_dpd=config.write_off_dpd,
+        buckets=config.buckets,
+        version=1,
+        principal_outstanding_fen=0,
+        interest_outstanding_fen=0,
+        fees_outstanding_fen=0,
+        penalties_outstanding_fen=0,
+        overpayment_fen=0,
+        paid_total_fen=0,
+        penalties_charged_fen=0,
+        dpd=0,
         bucket=parse_buckets(config.buckets)[0].name,
     )
     session.add(loan)
     session.flush()
     previous = terms.start_on
     for row in quote.schedule.rows:
-        session.add(InstallmentRow(
-            loan_id=loan.id, period=row.period, schedule_version=1, active=True, start_on=previous,
-            due_on=row.due_on, principal_fen=fen(row.principal), interest_fen=fen(row.interest),
-            fee_fen=fen(row.fee), billed=False, paid_principal_fen=0, paid_interest_fen=0, paid_fee_fen=0))
+        session.add(
+            InstallmentRow(
+                loan_id=loan.id,
+                period=row.period,
+                schedule_version=1,
+                active=True,
+                start_on=previous,
+                due_on=row.due_on,
+                principal_fen=fen(row.principal),
+                interest_fen=fen(row.interest),
+                fee_fen=fen(row.fee),
+                billed=False,
+                paid_principal_fen=0,
+                paid_interest_fen=0,
+                paid_fee_fen=0,
+            )
+        )
         previous = row.due_on
     if signed:
         loan.state = transition(LoanState.APPROVED, LoanState.SIGNED).value
@@ -93,7 +135,7 @@ def create_loan(session: Session, *, terms: LoanTerms, product: str, config: Ser
 
 def sign(session: Session, *, loan_id: int) -> Result:
     loan = lock_loan(session, loan_id)
-    loan.state = transition(LoanState(loan.state), LoanState.SIGNED).value
+    loan.state = transition(LoanState(loan.state), LoanState.SIGNED, allow_same=False).value
     return {"loan_id": loan.id, "state": loan.state}
 
 
@@ -107,23 +149,45 @@ def cancel(session: Session, *, loan_id: int, on: date) -> Result:
 def disburse(session: Session, *, loan_id: int, on: date, idempotency_key: str) -> Result:
     def action() -> Result:
         loan = lock_loan(session, loan_id)
-        loan.state = transition(LoanState(loan.state), LoanState.ACTIVE).value
+        loan.state = transition(LoanState(loan.state), LoanState.ACTIVE, allow_same=False).value
         if on != loan.start_on:
             raise ServicingError(
                 f"loan {loan_id} was priced and disclosed from {loan.start_on}; disburse on that date "
-                "(a different date needs a new offer)")
+                "(a different date needs a new offer)"
+            )
         net = loan.principal_fen - loan.upfront_fee_fen
-        entry_id = ledger.post(session, entry(
-            on, "disbursement", f"disburse:{loan.id}",
-            [(Account.LOAN_PRINCIPAL, loan.principal_fen), (Account.CASH, -net),
-             (Account.FEE_INCOME, -loan.upfront_fee_fen)], loan_id=loan.id), loan=loan)
+        entry_id = ledger.post(
+            session,
+            entry(
+                on,
+                "disbursement",
+                f"disburse:{loan.id}",
+                [
+                    (Account.LOAN_PRINCIPAL, loan.principal_fen),
+                    (Account.CASH, -net),
+                    (Account.FEE_INCOME, -loan.upfront_fee_fen),
+                ],
+                loan_id=loan.id,
+            ),
+            loan=loan,
+        )
         loan.disbursed_on = on
         loan.version += 1
-        return {"loan_id": loan.id, "entry_id": entry_id, "net_disbursed": _money(net),
-                "upfront_fee_income": _money(loan.upfront_fee_fen), "state": loan.state}
+        return {
+            "loan_id": loan.id,
+            "entry_id": entry_id,
+            "net_disbursed": _money(net),
+            "upfront_fee_income": _money(loan.upfront_fee_fen),
+            "state": loan.state,
+        }
 
-    return run_once(session, key=idempotency_key, command="disburse",
-                    request={"loan_id": loan_id, "on": on.isoformat()}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="disburse",
+        request={"loan_id": loan_id, "on": on.isoformat()},
+        action=action,
+    )
 
 
 def _money(value_fen: int) -> str:
@@ -143,37 +207,75 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         loan = lock_loan(session, loan_id)
         state = LoanState(loan.state)
         if state is LoanState.WRITTEN_OFF:
-            entry_id = ledger.post(session, entry(
-                on, "recovery", f"repay:{idempotency_key}",
-                [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)], loan_id=loan.id), loan=loan)
+            entry_id = ledger.post(
+                session,
+                entry(
+                    on,
+                    "recovery",
+                    f"repay:{idempotency_key}",
+                    [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
+                    loan_id=loan.id,
+                ),
+                loan=loan,
+            )
             loan.paid_total_fen += amount_fen
             loan.version += 1
-            return {"loan_id": loan.id, "entry_id": entry_id, "recovery": _money(amount_fen), "state": loan.state}
+            return {
+                "loan_id": loan.id,
+                "entry_id": entry_id,
+                "recovery": _money(amount_fen),
+                "state": loan.state,
+            }
         if not is_open(state) and state is not LoanState.SETTLED:
             raise ServicingError(f"loan {loan_id} is {state.value}: it cannot take a repayment")
         _check_date(loan, on)
         rows = installments(session, loan.id)
         bill_through(session, loan, rows, on)
-        allocations, remainder = allocate(dues(rows, loan.penalties_outstanding_fen), amount_fen,
-                                          order=AllocationOrder(loan.allocation_order), as_of=on)
+        allocations, remainder = allocate(
+            dues(rows, loan.penalties_outstanding_fen),
+            amount_fen,
+            order=AllocationOrder(loan.allocation_order),
+            as_of=on,
+        )
         legs = [(Account.CASH, amount_fen)]
         legs += [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
         legs.append((Account.OVERPAYMENT, -remainder))
-        memo = json.dumps({"allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
-                           "overpayment": remainder})
-        entry_id = ledger.post(session, entry(on, "repayment", f"repay:{idempotency_key}", legs,
-                                              loan_id=loan.id, memo=memo), loan=loan)
+        memo = json.dumps(
+            {
+                "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
+                "overpayment": remainder,
+            }
+        )
+        entry_id = ledger.post(
+            session,
+            entry(on, "repayment", f"repay:{idempotency_key}", legs, loan_id=loan.id, memo=memo),
+            loan=loan,
+        )
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
         loan.paid_total_fen += amount_fen
         loan.version += 1
         refresh_status(loan, rows, on)
-        return {"loan_id": loan.id, "entry_id": entry_id, "amount": _money(amount_fen),
-                "allocations": [{"period": a.period, "component": a.component.value,
-                                 "amount": _money(a.amount_fen)} for a in allocations],
-                "overpayment": _money(remainder), "state": loan.state, "dpd": loan.dpd, "bucket": loan.bucket}
+        return {
+            "loan_id": loan.id,
+            "entry_id": entry_id,
+            "amount": _money(amount_fen),
+            "allocations": [
+                {"period": a.period, "component": a.component.value, "amount": _money(a.amount_fen)}
+                for a in allocations
+            ],
+            "overpayment": _money(remainder),
+            "state": loan.state,
+            "dpd": loan.dpd,
+            "bucket": loan.bucket,
+        }
 
-    return run_once(session, key=idempotency_key, command="repay",
-                    request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="repay",
+        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()},
+        action=action,
+    )
 
 
 def prepay_quote(session: Session, *, loan_id: int, on: date) -> PayoffQuote:
@@ -184,19 +286,36 @@ def prepay_quote(session: Session, *, loan_id: int, on: date) -> PayoffQuote:
     _check_date(loan, on)
     rows = installments(session, loan.id)
     bill_through(session, loan, rows, on)
-    return payoff_quote(period_views(rows), on=on, penalties_fen=loan.penalties_outstanding_fen,
-                        overpayment_fen=loan.overpayment_fen)
+    return payoff_quote(
+        period_views(rows),
+        on=on,
+        penalties_fen=loan.penalties_outstanding_fen,
+        overpayment_fen=loan.overpayment_fen,
+    )
 
 
 def payoff_json(quote: PayoffQuote) -> dict[str, Any]:
-    return {"on": quote.on.isoformat(), "principal": _money(quote.principal_fen),
-            "interest": _money(quote.interest_fen), "fees": _money(quote.fees_fen),
-            "penalties": _money(quote.penalties_fen), "prepayment_fee": _money(quote.prepayment_fee_fen),
-            "overpayment_credit": _money(quote.overpayment_credit_fen), "total": _money(quote.total_fen)}
+    return {
+        "on": quote.on.isoformat(),
+        "principal": _money(quote.principal_fen),
+        "interest": _money(quote.interest_fen),
+        "fees": _money(quote.fees_fen),
+        "penalties": _money(quote.penalties_fen),
+        "prepayment_fee": _money(quote.prepayment_fee_fen),
+        "overpayment_credit": _money(quote.overpayment_credit_fen),
+        "total": _money(quote.total_fen),
+    }
 
 
-def prepay(session: Session, *, loan_id: int, on: date, idempotency_key: str, amount_fen: int | None = None,
-           mode: PrepayMode = PrepayMode.SHORTEN_TERM) -> Result:
+def prepay(
+    session: Session,
+    *,
+    loan_id: int,
+    on: date,
+    idempotency_key: str,
+    amount_fen: int | None = None,
+    mode: PrepayMode = PrepayMode.SHORTEN_TERM,
+) -> Result:
     """Full (``amount_fen`` None or ≥ the payoff) or partial prepayment; a partial one re-amortises."""
 
     def action() -> Result:
@@ -206,43 +325,81 @@ def prepay(session: Session, *, loan_id: int, on: date, idempotency_key: str, am
         _check_date(loan, on)
         rows = installments(session, loan.id)
         bill_through(session, loan, rows, on)
-        quote = payoff_quote(period_views(rows), on=on, penalties_fen=loan.penalties_outstanding_fen,
-                             overpayment_fen=loan.overpayment_fen)
+        quote = payoff_quote(
+            period_views(rows),
+            on=on,
+            penalties_fen=loan.penalties_outstanding_fen,
+            overpayment_fen=loan.overpayment_fen,
+        )
         if amount_fen is None or amount_fen >= quote.total_fen:
             return _full_prepayment(session, loan, rows, quote, on, amount_fen, idempotency_key)
         return _partial_prepayment(session, loan, rows, quote, on, amount_fen, mode, idempotency_key)
 
-    return run_once(session, key=idempotency_key, command="prepay",
-                    request={"loan_id": loan_id, "on": on.isoformat(), "amount_fen": amount_fen,
-                             "mode": mode.value}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="prepay",
+        request={"loan_id": loan_id, "on": on.isoformat(), "amount_fen": amount_fen, "mode": mode.value},
+        action=action,
+    )
 
 
 def _running(rows: list[InstallmentRow]) -> list[InstallmentRow]:
     return [r for r in rows if not r.billed]
 
 
-def _full_prepayment(session: Session, loan: LoanRow, rows: list[InstallmentRow], quote: PayoffQuote, on: date,
-                     amount_fen: int | None, key: str) -> Result:
+def _full_prepayment(
+    session: Session,
+    loan: LoanRow,
+    rows: list[InstallmentRow],
+    quote: PayoffQuote,
+    on: date,
+    amount_fen: int | None,
+    key: str,
+) -> Result:
     cash = quote.total_fen if amount_fen is None else amount_fen
     billed_interest = loan.interest_outstanding_fen
     billed_fees = loan.fees_outstanding_fen
     accrued_interest = quote.interest_fen - billed_interest
     accrued_fees = quote.fees_fen - billed_fees
-    owed = (quote.principal_fen + quote.interest_fen + quote.fees_fen + quote.penalties_fen
-            + quote.prepayment_fee_fen)
+    owed = (
+        quote.principal_fen
+        + quote.interest_fen
+        + quote.fees_fen
+        + quote.penalties_fen
+        + quote.prepayment_fee_fen
+    )
     credit_used = min(loan.overpayment_fen, owed)
     extra = cash - quote.total_fen  # paid more than the payoff: held as overpayment, to refund
-    legs = [(Account.CASH, cash), (Account.OVERPAYMENT, credit_used - extra),
-            (Account.LOAN_PRINCIPAL, -loan.principal_outstanding_fen), (Account.LOAN_INTEREST, -billed_interest),
-            (Account.INTEREST_INCOME, -accrued_interest), (Account.LOAN_FEES, -billed_fees),
-            (Account.FEE_INCOME, -accrued_fees), (Account.LOAN_PENALTIES, -loan.penalties_outstanding_fen)]
-    entry_id = ledger.post(session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id,
-                                          memo=json.dumps({"payoff": payoff_json(quote), "kind": "full"})),
-                           loan=loan)
+    legs = [
+        (Account.CASH, cash),
+        (Account.OVERPAYMENT, credit_used - extra),
+        (Account.LOAN_PRINCIPAL, -loan.principal_outstanding_fen),
+        (Account.LOAN_INTEREST, -billed_interest),
+        (Account.INTEREST_INCOME, -accrued_interest),
+        (Account.LOAN_FEES, -billed_fees),
+        (Account.FEE_INCOME, -accrued_fees),
+        (Account.LOAN_PENALTIES, -loan.penalties_outstanding_fen),
+    ]
+    entry_id = ledger.post(
+        session,
+        entry(
+            on,
+            "prepayment",
+            f"prepay:{key}",
+            legs,
+            loan_id=loan.id,
+            memo=json.dumps({"payoff": payoff_json(quote), "kind": "full"}),
+        ),
+        loan=loan,
+    )
     for row in rows:
         if row.billed:
             row.paid_principal_fen, row.paid_interest_fen, row.paid_fee_fen = (
-                row.principal_fen, row.interest_fen, row.fee_fen)
+                row.principal_fen,
+                row.interest_fen,
+                row.fee_fen,
+            )
             row.paid_on = row.paid_on or on
     running = _running(rows)
     if running:
@@ -251,22 +408,49 @@ def _full_prepayment(session: Session, loan: LoanRow, rows: list[InstallmentRow]
         for row in running:
             row.active = False
         version = max(r.schedule_version for r in rows) + 1
-        session.add(InstallmentRow(
-            loan_id=loan.id, period=first.period, schedule_version=version, active=True, start_on=first.start_on,
-            due_on=on, principal_fen=principal_left, interest_fen=accrued_interest + first.paid_interest_fen,
-            fee_fen=accrued_fees + first.paid_fee_fen, billed=True, paid_principal_fen=principal_left,
-            paid_interest_fen=accrued_interest + first.paid_interest_fen,
-            paid_fee_fen=accrued_fees + first.paid_fee_fen, paid_on=on))
+        session.add(
+            InstallmentRow(
+                loan_id=loan.id,
+                period=first.period,
+                schedule_version=version,
+                active=True,
+                start_on=first.start_on,
+                due_on=on,
+                principal_fen=principal_left,
+                interest_fen=accrued_interest + first.paid_interest_fen,
+                fee_fen=accrued_fees + first.paid_fee_fen,
+                billed=True,
+                paid_principal_fen=principal_left,
+                paid_interest_fen=accrued_interest + first.paid_interest_fen,
+                paid_fee_fen=accrued_fees + first.paid_fee_fen,
+                paid_on=on,
+            )
+        )
     session.flush()
     loan.paid_total_fen += cash
     loan.version += 1
     refresh_status(loan, installments(session, loan.id), on)
-    return {"loan_id": loan.id, "entry_id": entry_id, "kind": "full", "payoff": payoff_json(quote),
-            "paid": _money(cash), "overpayment": _money(loan.overpayment_fen), "state": loan.state}
+    return {
+        "loan_id": loan.id,
+        "entry_id": entry_id,
+        "kind": "full",
+        "payoff": payoff_json(quote),
+        "paid": _money(cash),
+        "overpayment": _money(loan.overpayment_fen),
+        "state": loan.state,
+    }
 
 
-def _partial_prepayment(session: Session, loan: LoanRow, rows: list[InstallmentRow], quote: PayoffQuote,
-                        on: date, amount_fen: int, mode: PrepayMode, key: str) -> Result:
+def _partial_prepayment(
+    session: Session,
+    loan: LoanRow,
+    rows: list[InstallmentRow],
+    quote: PayoffQuote,
+    on: date,
+    amount_fen: int,
+    mode: PrepayMode,
+    key: str,
+) -> Result:
     method = Method(loan.method)
     if method is Method.FLAT_FEE:
         raise ServicingError("partial prepayment is not offered for flat-fee products; full prepayment is")
@@ -276,14 +460,25 @@ def _partial_prepayment(session: Session, loan: LoanRow, rows: list[InstallmentR
     first = running[0]
     accrued = 0
     if first.start_on < on:
-        accrued = prorated_fen(first.interest_fen, (on - first.start_on).days, (first.due_on - first.start_on).days)
-    owed_now = (loan.interest_outstanding_fen + loan.fees_outstanding_fen + loan.penalties_outstanding_fen
-                + sum(r.principal_fen - r.paid_principal_fen for r in rows if r.billed) + accrued)
+        accrued = prorated_fen(
+            first.interest_fen, (on - first.start_on).days, (first.due_on - first.start_on).days
+        )
+    owed_now = (
+        loan.interest_outstanding_fen
+        + loan.fees_outstanding_fen
+        + loan.penalties_outstanding_fen
+        + sum(r.principal_fen - r.paid_principal_fen for r in rows if r.billed)
+        + accrued
+    )
     available = amount_fen + loan.overpayment_fen
     if available <= owed_now:
         raise ServicingError(f"a partial prepayment must exceed what is due today ({_money(owed_now)})")
-    allocations, left = allocate(dues(rows, loan.penalties_outstanding_fen), available,
-                                 order=AllocationOrder(loan.allocation_order), as_of=on)
+    allocations, left = allocate(
+        dues(rows, loan.penalties_outstanding_fen),
+        available,
+        order=AllocationOrder(loan.allocation_order),
+        as_of=on,
+    )
     left -= accrued
     unbilled_principal = sum(r.principal_fen - r.paid_principal_fen for r in running)
     principal_part = min(left, unbilled_principal)
@@ -299,35 +494,84 @@ def _partial_prepayment(session: Session, loan: LoanRow, rows: list[InstallmentR
         row.active = False
     if balance > 0:
         current_payment = running[0].principal_fen + running[0].interest_fen + running[0].fee_fen
-        plan = reschedule(balance_fen=balance, on=on, next_due_on=first.due_on, remaining_periods=len(running),
-                          annual_rate=Decimal(loan.annual_rate), method=method, mode=mode,
-                          current_payment_fen=current_payment, monthly_fee_fen=loan.monthly_fee_fen,
-                          first_period_number=first.period, odd_period_daycount=DayCount(loan.odd_period_daycount))
+        plan = reschedule(
+            balance_fen=balance,
+            on=on,
+            next_due_on=first.due_on,
+            remaining_periods=len(running),
+            annual_rate=Decimal(loan.annual_rate),
+            method=method,
+            mode=mode,
+            current_payment_fen=current_payment,
+            monthly_fee_fen=loan.monthly_fee_fen,
+            first_period_number=first.period,
+            odd_period_daycount=DayCount(loan.odd_period_daycount),
+        )
         previous = on
         for item in plan:
-            new_rows.append(InstallmentRow(
-                loan_id=loan.id, period=item.period, schedule_version=version, active=True, start_on=previous,
-                due_on=item.due_on, principal_fen=item.principal_fen, interest_fen=item.interest_fen,
-                fee_fen=item.fee_fen, billed=False, paid_principal_fen=0, paid_interest_fen=0, paid_fee_fen=0))
+            new_rows.append(
+                InstallmentRow(
+                    loan_id=loan.id,
+                    period=item.period,
+                    schedule_version=version,
+                    active=True,
+                    start_on=previous,
+                    due_on=item.due_on,
+                    principal_fen=item.principal_fen,
+                    interest_fen=item.interest_fen,
+                    fee_fen=item.fee_fen,
+                    billed=False,
+                    paid_principal_fen=0,
+                    paid_interest_fen=0,
+                    paid_fee_fen=0,
+                )
+            )
             previous = item.due_on
     session.add_all(new_rows)
-    memo = json.dumps({"kind": "partial", "mode": mode.value, "accrued_interest": accrued,
-                       "principal": principal_part,
-                       "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations]})
-    entry_id = ledger.post(session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id, memo=memo),
-                           loan=loan)
+    memo = json.dumps(
+        {
+            "kind": "partial",
+            "mode": mode.value,
+            "accrued_interest": accrued,
+            "principal": principal_part,
+            "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
+        }
+    )
+    entry_id = ledger.post(
+        session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id, memo=memo), loan=loan
+    )
     loan.paid_total_fen += amount_fen
     loan.version += 1
     refresh_status(loan, installments(session, loan.id), on)
-    return {"loan_id": loan.id, "entry_id": entry_id, "kind": "partial", "mode": mode.value,
-            "interest_for_days_used": _money(accrued), "principal_reduced": _money(principal_part),
-            "new_schedule": [{"period": r.period, "due_date": r.due_on.isoformat(),
-                              "payment": _money(r.principal_fen + r.interest_fen + r.fee_fen)} for r in new_rows],
-            "state": loan.state}
+    return {
+        "loan_id": loan.id,
+        "entry_id": entry_id,
+        "kind": "partial",
+        "mode": mode.value,
+        "interest_for_days_used": _money(accrued),
+        "principal_reduced": _money(principal_part),
+        "new_schedule": [
+            {
+                "period": r.period,
+                "due_date": r.due_on.isoformat(),
+                "payment": _money(r.principal_fen + r.interest_fen + r.fee_fen),
+            }
+            for r in new_rows
+        ],
+        "state": loan.state,
+    }
 
 
-def waive(session: Session, *, loan_id: int, component: Component, amount_fen: int, on: date,
-          idempotency_key: str, reason: str) -> Result:
+def waive(
+    session: Session,
+    *,
+    loan_id: int,
+    component: Component,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    reason: str,
+) -> Result:
     """Forgive part of what is owed (penalty, fee or interest): income is reversed, never the other way round."""
     if amount_fen <= 0:
         raise ServicingError("a waiver must be a positive amount")
@@ -342,60 +586,121 @@ def waive(session: Session, *, loan_id: int, component: Component, amount_fen: i
             raise ServicingError(f"loan {loan_id} is {loan.state}")
         rows = installments(session, loan.id)
         candidates = [d for d in dues(rows, loan.penalties_outstanding_fen) if d.component is component]
-        allocations, left = allocate(candidates, amount_fen, order=AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL,
-                                     as_of=on)
+        allocations, left = allocate(
+            candidates, amount_fen, order=AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, as_of=on
+        )
         if left:
             raise ServicingError(f"only {_money(amount_fen - left)} of {component.value} is owed")
-        income = {Component.PENALTY: Account.PENALTY_INCOME, Component.FEE: Account.FEE_INCOME,
-                  Component.INTEREST: Account.INTEREST_INCOME}[component]
-        entry_id = ledger.post(session, entry(
-            on, "waiver", f"waive:{idempotency_key}", [(income, amount_fen), (RECEIVABLE[component], -amount_fen)],
-            loan_id=loan.id, memo=json.dumps({"reason": reason, "allocations": [
-                [a.period, a.component.value, a.amount_fen] for a in allocations]})), loan=loan)
+        income = {
+            Component.PENALTY: Account.PENALTY_INCOME,
+            Component.FEE: Account.FEE_INCOME,
+            Component.INTEREST: Account.INTEREST_INCOME,
+        }[component]
+        entry_id = ledger.post(
+            session,
+            entry(
+                on,
+                "waiver",
+                f"waive:{idempotency_key}",
+                [(income, amount_fen), (RECEIVABLE[component], -amount_fen)],
+                loan_id=loan.id,
+                memo=json.dumps(
+                    {
+                        "reason": reason,
+                        "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
+                    }
+                ),
+            ),
+            loan=loan,
+        )
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
         loan.version += 1
         refresh_status(loan, rows, on)
-        return {"loan_id": loan.id, "entry_id": entry_id, "waived": _money(amount_fen),
-                "component": component.value, "state": loan.state}
+        return {
+            "loan_id": loan.id,
+            "entry_id": entry_id,
+            "waived": _money(amount_fen),
+            "component": component.value,
+            "state": loan.state,
+        }
 
-    return run_once(session, key=idempotency_key, command="waive",
-                    request={"loan_id": loan_id, "component": component.value, "amount_fen": amount_fen,
-                             "on": on.isoformat(), "reason": reason}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="waive",
+        request={
+            "loan_id": loan_id,
+            "component": component.value,
+            "amount_fen": amount_fen,
+            "on": on.isoformat(),
+            "reason": reason,
+        },
+        action=action,
+    )
 
 
 def write_off(session: Session, *, loan_id: int, on: date, idempotency_key: str) -> Result:
     def action() -> Result:
         loan = lock_loan(session, loan_id)
-        loan.state = transition(LoanState(loan.state), LoanState.WRITTEN_OFF).value
-        columns = {Account.LOAN_PRINCIPAL: loan.principal_outstanding_fen,
-                   Account.LOAN_INTEREST: loan.interest_outstanding_fen,
-                   Account.LOAN_FEES: loan.fees_outstanding_fen,
-                   Account.LOAN_PENALTIES: loan.penalties_outstanding_fen}
+        loan.state = transition(LoanState(loan.state), LoanState.WRITTEN_OFF, allow_same=False).value
+        columns = {
+            Account.LOAN_PRINCIPAL: loan.principal_outstanding_fen,
+            Account.LOAN_INTEREST: loan.interest_outstanding_fen,
+            Account.LOAN_FEES: loan.fees_outstanding_fen,
+            Account.LOAN_PENALTIES: loan.penalties_outstanding_fen,
+        }
         total = sum(columns.values())
         legs = [(Account.WRITE_OFF_EXPENSE, total)] + [(acc, -amt) for acc, amt in columns.items()]
-        entry_id = ledger.post(session, entry(on, "write-off", f"write-off:{loan.id}", legs, loan_id=loan.id),
-                               loan=loan) if total else None
+        entry_id = (
+            ledger.post(
+                session, entry(on, "write-off", f"write-off:{loan.id}", legs, loan_id=loan.id), loan=loan
+            )
+            if total
+            else None
+        )
         loan.closed_on = on
         loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "written_off": _money(total), "state": loan.state}
 
-    return run_once(session, key=idempotency_key, command="write-off",
-                    request={"loan_id": loan_id, "on": on.isoformat()}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="write-off",
+        request={"loan_id": loan_id, "on": on.isoformat()},
+        action=action,
+    )
 
 
-def refund_overpayment(session: Session, *, loan_id: int, amount_fen: int, on: date, idempotency_key: str) -> Result:
+def refund_overpayment(
+    session: Session, *, loan_id: int, amount_fen: int, on: date, idempotency_key: str
+) -> Result:
     def action() -> Result:
         loan = lock_loan(session, loan_id)
         if amount_fen <= 0 or amount_fen > loan.overpayment_fen:
-            raise ServicingError(f"refund must be between 0.01 and the overpayment held ({_money(loan.overpayment_fen)})")
-        entry_id = ledger.post(session, entry(on, "refund", f"refund:{idempotency_key}",
-                                              [(Account.OVERPAYMENT, amount_fen), (Account.CASH, -amount_fen)],
-                                              loan_id=loan.id), loan=loan)
+            raise ServicingError(
+                f"refund must be between 0.01 and the overpayment held ({_money(loan.overpayment_fen)})"
+            )
+        entry_id = ledger.post(
+            session,
+            entry(
+                on,
+                "refund",
+                f"refund:{idempotency_key}",
+                [(Account.OVERPAYMENT, amount_fen), (Account.CASH, -amount_fen)],
+                loan_id=loan.id,
+            ),
+            loan=loan,
+        )
         loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "refunded": _money(amount_fen)}
 
-    return run_once(session, key=idempotency_key, command="refund",
-                    request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="refund",
+        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()},
+        action=action,
+    )
 
 
 REVERSIBLE = {"repayment", "waiver", "refund"}
@@ -409,9 +714,13 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         if original is None:
             raise ServicingError(f"journal entry {entry_id} does not exist")
         if original.event not in REVERSIBLE:
-            raise ServicingError(f"{original.event} entries are not reversed by this command "
-                                 f"(reversible: {', '.join(sorted(REVERSIBLE))})")
-        already = session.execute(select(JournalEntryRow.id).where(JournalEntryRow.reverses_id == entry_id)).first()
+            raise ServicingError(
+                f"{original.event} entries are not reversed by this command "
+                f"(reversible: {', '.join(sorted(REVERSIBLE))})"
+            )
+        already = session.execute(
+            select(JournalEntryRow.id).where(JournalEntryRow.reverses_id == entry_id)
+        ).first()
         if already is not None:
             raise ServicingError(f"entry {entry_id} was already reversed by entry {already[0]}")
         if original.loan_id is None:
@@ -428,11 +737,16 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         if LoanState(loan.state) is LoanState.SETTLED:
             loan.state = transition(LoanState.SETTLED, LoanState.ACTIVE).value
             loan.closed_on = None
-        new_id = ledger.post(session, entry(on, "reversal", f"reverse:{idempotency_key}", legs, loan_id=loan.id,
-                                            reverses=entry_id), loan=loan)
+        new_id = ledger.post(
+            session,
+            entry(on, "reversal", f"reverse:{idempotency_key}", legs, loan_id=loan.id, reverses=entry_id),
+            loan=loan,
+        )
         memo = json.loads(original.memo or "{}")
         rows = installments(session, loan.id)
-        apply_allocations(rows, [(p, Component(c), a) for p, c, a in memo.get("allocations", [])], on, sign=-1)
+        apply_allocations(
+            rows, [(p, Component(c), a) for p, c, a in memo.get("allocations", [])], on, sign=-1
+        )
         cash = sum(-amount for account, amount in legs if account is Account.CASH)
         if original.event == "repayment":
             loan.paid_total_fen -= cash
@@ -440,5 +754,10 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         refresh_status(loan, rows, on)
         return {"entry_id": new_id, "reverses": entry_id, "loan_id": loan.id, "state": loan.state}
 
-    return run_once(session, key=idempotency_key, command="reverse",
-                    request={"entry_id": entry_id, "on": on.isoformat()}, action=action)
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="reverse",
+        request={"entry_id": entry_id, "on": on.isoformat()},
+        action=action,
+    )

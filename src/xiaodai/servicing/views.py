@@ -33,30 +33,53 @@ def loan_view(session: Session, *, loan_id: int, as_of: date | None = None) -> d
         else:
             status = "scheduled"
         dpd = days_past_due(r.due_on, as_of) if status == "overdue" and as_of else 0
-        schedule.append({
-            "period": r.period, "due_date": r.due_on.isoformat(), "principal": _m(r.principal_fen),
-            "interest": _m(r.interest_fen), "fee": _m(r.fee_fen),
-            "payment": _m(r.principal_fen + r.interest_fen + r.fee_fen),
-            "paid": _m(r.paid_principal_fen + r.paid_interest_fen + r.paid_fee_fen), "outstanding": _m(owed),
-            "status": status, "days_past_due": dpd, "bucket": bucket_for(dpd, buckets),
-            "paid_on": r.paid_on.isoformat() if r.paid_on else None,
-        })
+        schedule.append(
+            {
+                "period": r.period,
+                "due_date": r.due_on.isoformat(),
+                "principal": _m(r.principal_fen),
+                "interest": _m(r.interest_fen),
+                "fee": _m(r.fee_fen),
+                "payment": _m(r.principal_fen + r.interest_fen + r.fee_fen),
+                "paid": _m(r.paid_principal_fen + r.paid_interest_fen + r.paid_fee_fen),
+                "outstanding": _m(owed),
+                "status": status,
+                "days_past_due": dpd,
+                "bucket": bucket_for(dpd, buckets),
+                "paid_on": r.paid_on.isoformat() if r.paid_on else None,
+            }
+        )
     return {
-        "id": loan.id, "state": loan.state, "product": loan.product, "method": loan.method,
-        "currency": loan.currency, "principal": _m(loan.principal_fen), "term": loan.term,
-        "annual_rate": loan.annual_rate, "apr_percent": loan.apr_percent, "start_date": loan.start_on.isoformat(),
+        "id": loan.id,
+        "state": loan.state,
+        "product": loan.product,
+        "method": loan.method,
+        "currency": loan.currency,
+        "principal": _m(loan.principal_fen),
+        "term": loan.term,
+        "annual_rate": loan.annual_rate,
+        "apr_percent": loan.apr_percent,
+        "start_date": loan.start_on.isoformat(),
         "disbursed_on": loan.disbursed_on.isoformat() if loan.disbursed_on else None,
         "closed_on": loan.closed_on.isoformat() if loan.closed_on else None,
         "balances": {
-            "principal": _m(loan.principal_outstanding_fen), "interest": _m(loan.interest_outstanding_fen),
-            "fees": _m(loan.fees_outstanding_fen), "penalties": _m(loan.penalties_outstanding_fen),
+            "principal": _m(loan.principal_outstanding_fen),
+            "interest": _m(loan.interest_outstanding_fen),
+            "fees": _m(loan.fees_outstanding_fen),
+            "penalties": _m(loan.penalties_outstanding_fen),
             "overpayment": _m(loan.overpayment_fen),
         },
-        "paid_total": _m(loan.paid_total_fen), "penalties_charged": _m(loan.penalties_charged_fen),
+        "paid_total": _m(loan.paid_total_fen),
+        "penalties_charged": _m(loan.penalties_charged_fen),
         "disclosed_repayment": _m(loan.disclosed_repayment_fen),
-        "penalty": {"disclosed_annual_rate": loan.penalty_rate_disclosed,
-                    "effective_daily_rate_e9": loan.penalty_rate_daily_e9, "reason": loan.penalty_reason,
-                    "cap_profile": loan.cap_profile},
-        "days_past_due": loan.dpd, "bucket": loan.bucket, "allocation_order": loan.allocation_order,
+        "penalty": {
+            "disclosed_annual_rate": loan.penalty_rate_disclosed,
+            "effective_daily_rate_e9": loan.penalty_rate_daily_e9,
+            "reason": loan.penalty_reason,
+            "cap_profile": loan.cap_profile,
+        },
+        "days_past_due": loan.dpd,
+        "bucket": loan.bucket,
+        "allocation_order": loan.allocation_order,
         "schedule": schedule,
     }

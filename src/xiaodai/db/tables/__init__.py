@@ -4,5 +4,12 @@ from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
 
-__all__ = ["CommandRow", "EodStepRow", "InstallmentRow", "JournalEntryRow", "LoanEventRow", "LoanRow",
-           "PostingRow"]
+__all__ = [
+    "CommandRow",
+    "EodStepRow",
+    "InstallmentRow",
+    "JournalEntryRow",
+    "LoanEventRow",
+    "LoanRow",
+    "PostingRow",
+]

@@ -1,0 +1,59 @@
+"""Builders shared by the servicing integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.pricing.fees import FeeSchedule
+from xiaodai.pricing.schedule import LoanTerms, Method
+from xiaodai.servicing import service
+
+BOOK = default_cap_book()
+
+
+def make_loan(
+    factory: sessionmaker[Session],
+    *,
+    principal: str = "10000",
+    term: int = 12,
+    rate: str = "0.15",
+    start: date = date(2026, 1, 10),
+    method: Method = Method.EQUAL_INSTALLMENT,
+    upfront: str = "0",
+    penalty: str = "0.12",
+    disburse: bool = True,
+    cap: str | None = "cn-consumer-24",
+    flat_fee_rate: str = "0",
+) -> int:
+    terms = LoanTerms(
+        principal=Decimal(principal),
+        term=term,
+        method=method,
+        annual_rate=Decimal(rate),
+        start_on=start,
+        fees=FeeSchedule(upfront=Decimal(upfront), monthly_rate_on_principal=Decimal(flat_fee_rate)),
+    )
+    config = service.ServicingConfig(penalty_annual_rate=Decimal(penalty), cap_profile=cap)
+    with factory() as session, session.begin():
+        loan_id = service.create_loan(
+            session, terms=terms, product="standard", config=config, cap_book=BOOK
+        ).id
+    if disburse:
+        with factory() as session, session.begin():
+            service.disburse(session, loan_id=loan_id, on=start, idempotency_key=f"disburse-{loan_id}")
+    return loan_id
+
+
+@pytest.fixture
+def new_loan(factory: sessionmaker[Session]) -> Callable[..., int]:
+    def build(**kwargs: Any) -> int:
+        return make_loan(factory, **kwargs)
+
+    return build
