@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from xiaodai.cli.shell import engine, parse_day, run
 from xiaodai.ledger import service as ledger
@@ -37,8 +38,8 @@ def eod(
         for day in days:
             task = bar.add_task(f"EOD {day}", total=len(STEPS))
 
-            def tick(step: str, done: int, total: int, task_id: int = task) -> None:
-                bar.update(task_id, completed=done, description=f"EOD {day} · {step}")
+            def tick(step: str, done: int, total: int, task_id: TaskID = task, on: date = day) -> None:
+                bar.update(task_id, completed=done, total=total, description=f"EOD {on} · {step}")
 
             results = run_day(eng, day, progress=tick)
             summary.append(

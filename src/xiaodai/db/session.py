@@ -1,4 +1,7 @@
-"""Engine and session factory. ``XIAODAI_DATABASE_URL`` selects the database (read only here, in the shell)."""
+"""Engine and session factory.
+
+``XIAODAI_DATABASE_URL`` selects the database; it is read only here, in the shell.
+"""
 
 from __future__ import annotations
 

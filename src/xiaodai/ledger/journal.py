@@ -1,4 +1,4 @@
-"""Journal entries: a value that cannot exist unless its postings net to exactly zero (learned from beancount)."""
+"""Journal entries: a value that cannot exist unless its postings net to zero (as in beancount)."""
 
 from __future__ import annotations
 

@@ -76,8 +76,8 @@ def check(session: Session) -> list[Difference]:
         .where(PostingRow.loan_id.is_not(None))
         .group_by(PostingRow.loan_id, PostingRow.account)
     ).all()
-    for loan_id, account, total in rows:
-        derived[int(loan_id)][account] = int(total)
+    for loan_id, account_name, total in rows:
+        derived[int(loan_id or 0)][account_name] = int(total)
     columns = [getattr(LoanRow, column) for column, _ in LOAN_COLUMNS.values()]
     for loan_id, *stored in session.execute(select(LoanRow.id, *columns)).all():
         balances = derived.get(loan_id, {})

@@ -25,9 +25,11 @@ from fractions import Fraction
 from xiaodai.money.dates import add_half_months, add_months, last_day, whole_months_back
 from xiaodai.money.rounding import round_half_up
 from xiaodai.pricing.cashflow import Flow, Positioned, YearPositioned, check_sign_change, split_sides
+from xiaodai.pricing.irr_fast import periodic_irr
 from xiaodai.pricing.solver import NoRateError, bracketed_newton
 
 HUNDRED = Decimal(100)
+MAX_FAST_PERIODS = 1200
 
 
 class Convention(enum.Enum):
@@ -123,6 +125,15 @@ def solve_unit_rate(advances: Sequence[Positioned], payments: Sequence[Positione
     """Unit-period rate i of the App J equation (float, ~1e-14)."""
     if not advances or not payments:
         raise NoRateError("cash flows need both an advance and a payment")
+    last = max(p.t for p in (*advances, *payments))
+    if last <= MAX_FAST_PERIODS and all(p.f == 0 for p in (*advances, *payments)):
+        # whole unit-periods only: the equally spaced fast path (same equation, no fractions)
+        amounts = [0.0] * (last + 1)
+        for p in payments:
+            amounts[p.t] += _to_float(p.amount)
+        for a in advances:
+            amounts[a.t] -= _to_float(a.amount)
+        return periodic_irr(amounts)
     adv = _series(advances)
     pay = _series(payments)
 

@@ -1,1 +1,1 @@
-"""Loan servicing: lifecycle, allocation, accrual, delinquency, prepayment (pure) and the shell that posts them."""
+"""Loan servicing: lifecycle, allocation, accrual, delinquency, prepayment (pure) and the posting shell."""

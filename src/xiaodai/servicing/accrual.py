@@ -24,7 +24,10 @@ def penalty_for_day(overdue_principal_fen: int, rate_e9: int) -> int:
 
 
 def simple_interest_fen(principal_fen: int, annual_rate: Decimal, days: int, days_in_year: int) -> int:
-    """principal × annual × days / basis, half up (e.g. 1,000,000 at 13.5% for 30 days act/365 = 11,095.89)."""
+    """principal × annual × days / basis, half up.
+
+    E.g. 1,000,000 at 13.5% for 30 days on actual/365 accrues 11,095.89.
+    """
     value = Decimal(principal_fen) * annual_rate * days / days_in_year
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +43,6 @@ def parse_buckets(spec: str) -> tuple[Bucket, ...]:
     for part in spec.split(","):
         name, _, low = part.partition(":")
         out.append(Bucket(name.strip(), int(low)))
-    if (
-        not out
-        or out[0].min_dpd != 0
-        or any(b.min_dpd <= a.min_dpd for a, b in zip(out, out[1:], strict=False))
-    ):
+    if not out or out[0].min_dpd != 0 or any(b.min_dpd <= a.min_dpd for a, b in pairwise(out)):
         raise ValueError(f"buckets must start at 0 DPD and increase: {spec!r}")
     return tuple(out)

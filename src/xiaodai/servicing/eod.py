@@ -176,7 +176,8 @@ def step_delinquency(conn: Connection, day: date) -> int:
             f"""
             INSERT INTO loan_events (loan_id, business_date, kind, payload)
             SELECT d.loan_id, :d, 'bucket-entered',
-                   '{{"from": "' || d.old_bucket || '", "to": "' || {case} || '", "dpd": ' || CAST(d.dpd AS TEXT) || '}}'
+                   '{{"from": "' || d.old_bucket || '", "to": "' || {case}
+                   || '", "dpd": ' || CAST(d.dpd AS TEXT) || '}}'
             FROM eod_dpd d WHERE d.buckets = :spec AND {case} <> d.old_bucket
               AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = d.loan_id AND e.business_date = :d
                               AND e.kind = 'bucket-entered')""",
@@ -203,7 +204,8 @@ def step_write_off_candidates(conn: Connection, day: date) -> int:
         SELECT l.id, :d, 'write-off-candidate', '{"dpd": ' || CAST(l.dpd AS TEXT) || '}'
         FROM loans l
         WHERE l.state = 'overdue' AND l.dpd >= l.write_off_dpd
-          AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = l.id AND e.kind = 'write-off-candidate')
+          AND NOT EXISTS (SELECT 1 FROM loan_events e
+                          WHERE e.loan_id = l.id AND e.kind = 'write-off-candidate')
         """,
         day,
     )

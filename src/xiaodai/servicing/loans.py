@@ -16,7 +16,7 @@ from xiaodai.servicing.prepayment import PeriodView
 
 
 def lock_loan(session: Session, loan_id: int) -> LoanRow:
-    """The loan row, locked for the rest of the transaction (PostgreSQL row lock; SQLite serialises writers)."""
+    """The loan row, locked for the transaction (PostgreSQL row lock; SQLite serialises writers)."""
     loan = session.execute(
         select(LoanRow).where(LoanRow.id == loan_id).with_for_update()
     ).scalar_one_or_none()

@@ -348,7 +348,7 @@ def _running(rows: list[InstallmentRow]) -> list[InstallmentRow]:
     return [r for r in rows if not r.billed]
 
 
-def _full_prepayment(
+def _full_prepayment(  # noqa: PLR0917
     session: Session,
     loan: LoanRow,
     rows: list[InstallmentRow],
@@ -441,7 +441,7 @@ def _full_prepayment(
     }
 
 
-def _partial_prepayment(
+def _partial_prepayment(  # noqa: PLR0917
     session: Session,
     loan: LoanRow,
     rows: list[InstallmentRow],
@@ -572,7 +572,7 @@ def waive(
     idempotency_key: str,
     reason: str,
 ) -> Result:
-    """Forgive part of what is owed (penalty, fee or interest): income is reversed, never the other way round."""
+    """Forgive part of what is owed (penalty, fee or interest): the income is reversed."""
     if amount_fen <= 0:
         raise ServicingError("a waiver must be a positive amount")
     if component is Component.PRINCIPAL:
