@@ -6,7 +6,6 @@ migrated template database is made once per session and each test gets a fresh c
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -15,21 +14,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from support.databases import PG_ADMIN, admin, new_pg_copy, pg_url
 from xiaodai.db.migrate import upgrade
 from xiaodai.db.session import make_engine, session_factory
 
-PG_ADMIN = os.environ.get("XIAODAI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def pg_url(name: str) -> str:
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-def _admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
+_admin = admin
 
 
 @pytest.fixture(scope="session")
@@ -61,13 +51,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    template = request.getfixturevalue("pg_template")
-    name = f"xiaodai_t_{uuid.uuid4().hex[:10]}"
-    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url, drop = new_pg_copy(request.getfixturevalue("pg_template"))
     try:
-        yield pg_url(name)
+        yield url
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop()
 
 
 @pytest.fixture
