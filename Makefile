@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Until the web app lands, `make run` prices real loans: the flat-fee trap next to honest products.
+# Until the web app lands, `make run` migrates the embedded database and prices real loans
+# (the flat-fee trap next to honest products).
 run: install
+	$(BIN)/xiaodai db upgrade
 	$(BIN)/xiaodai demo
 
 demo: run
