@@ -7,7 +7,7 @@ and moves the stored balances in the same transaction. Services flush; the calle
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,7 +31,7 @@ from xiaodai.servicing.commands import Result, run_once
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
-from xiaodai.servicing.loans import dues, installments, lock_loan, period_views, refresh_status
+from xiaodai.servicing.loans import dues, get_loan, installments, lock_loan, period_views, refresh_status
 from xiaodai.servicing.prepayment import PayoffQuote, PrepayMode, payoff_quote, reschedule
 
 PENALTY_DAYS_IN_YEAR = 360
@@ -279,18 +279,19 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
 
 
 def prepay_quote(session: Session, *, loan_id: int, on: date) -> PayoffQuote:
-    """What settles the loan on ``on``: principal, billed dues, interest for the days used, penalties."""
-    loan = lock_loan(session, loan_id)
+    """What settles the loan on ``on``: principal, dues, interest for the days used, penalties.
+
+    Read-only: instalments due by ``on`` are treated as billed without posting anything.
+    """
+    loan = get_loan(session, loan_id)
     if not is_open(LoanState(loan.state)):
         raise ServicingError(f"loan {loan_id} is {loan.state}: nothing to pay off")
     _check_date(loan, on)
-    rows = installments(session, loan.id)
-    bill_through(session, loan, rows, on)
+    views = [
+        replace(v, billed=v.billed or v.due_on <= on) for v in period_views(installments(session, loan.id))
+    ]
     return payoff_quote(
-        period_views(rows),
-        on=on,
-        penalties_fen=loan.penalties_outstanding_fen,
-        overpayment_fen=loan.overpayment_fen,
+        views, on=on, penalties_fen=loan.penalties_outstanding_fen, overpayment_fen=loan.overpayment_fen
     )
 
 
