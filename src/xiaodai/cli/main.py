@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaodai.cli import db, demo, eod, loan, pricing
+from xiaodai.cli import db, decide, demo, eod, loan, pricing
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -19,6 +19,8 @@ app.command("eod")(eod.eod)
 app.add_typer(db.app, name="db")
 app.add_typer(loan.app, name="loan")
 app.add_typer(eod.ledger_app, name="ledger")
+app.command("decide")(decide.decide)
+app.add_typer(decide.decision_app, name="decision")
 
 
 if __name__ == "__main__":  # pragma: no cover

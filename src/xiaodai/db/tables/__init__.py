@@ -3,13 +3,17 @@
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
+from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
 __all__ = [
     "CommandRow",
+    "DecisionRow",
     "EodStepRow",
     "InstallmentRow",
     "JournalEntryRow",
     "LoanEventRow",
     "LoanRow",
+    "ModelRow",
+    "PolicyVersionRow",
     "PostingRow",
 ]

@@ -1,0 +1,174 @@
+"""Model registry, decisions and replay (shell): loads artifacts, stores decision records."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.underwriting.artifact import CompiledScorecard
+from xiaodai.underwriting.decision import Application, Decision, decide
+from xiaodai.underwriting.policy import Policy, default_policy, parse_policy
+from xiaodai.underwriting.scorer import CompiledScorer
+
+
+class RegistryError(ValueError):
+    status = 400
+
+
+def model_store() -> Path:
+    return Path(os.environ.get("XIAODAI_MODEL_DIR", "var/models"))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    version: str
+    scorer: CompiledScorer
+    protected: tuple[str, ...]
+    manifest: dict[str, Any]
+
+
+@lru_cache(maxsize=16)
+def load_artifact(path: str) -> LoadedModel:
+    folder = Path(path)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        card = CompiledScorecard.from_json(
+            json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise RegistryError(f"not a model artifact: {folder} ({exc})") from exc
+    return LoadedModel(
+        str(manifest["version"]), CompiledScorer(card), tuple(manifest.get("protected", [])), manifest
+    )
+
+
+def register_model(session: Session, *, artifact: Path, activate: bool = False) -> ModelRow:
+    """Copy an artifact into the model store and record it; optionally make it the active model."""
+    loaded = load_artifact(str(artifact.resolve()))
+    existing = session.get(ModelRow, loaded.version)
+    if existing is None:
+        target = model_store() / loaded.version
+        if artifact.resolve() != target.resolve():
+            shutil.copytree(artifact, target, dirs_exist_ok=True)
+        metrics = artifact / "metrics.json"
+        existing = ModelRow(
+            version=loaded.version,
+            path=str(target.resolve()),
+            manifest_json=json.dumps(loaded.manifest, ensure_ascii=False),
+            metrics_json=metrics.read_text(encoding="utf-8") if metrics.exists() else "{}",
+            active=False,
+        )
+        session.add(existing)
+        session.flush()
+    if activate:
+        activate_model(session, version=loaded.version)
+    return existing
+
+
+def activate_model(session: Session, *, version: str) -> None:
+    if session.get(ModelRow, version) is None:
+        raise RegistryError(f"model {version} is not registered")
+    session.execute(update(ModelRow).values(active=False))
+    session.execute(update(ModelRow).where(ModelRow.version == version).values(active=True))
+    session.flush()
+
+
+def active_model(session: Session) -> LoadedModel:
+    row = session.execute(select(ModelRow).where(ModelRow.active.is_(True))).scalar_one_or_none()
+    if row is None:
+        raise RegistryError("no active model: train one and `xiaodai model register DIR --activate`")
+    return load_artifact(row.path)
+
+
+def model_by_version(session: Session, version: str) -> LoadedModel:
+    row = session.get(ModelRow, version)
+    if row is None:
+        raise RegistryError(f"model {version} is not registered")
+    return load_artifact(row.path)
+
+
+def _store_policy(session: Session, policy: Policy) -> None:
+    row = session.get(PolicyVersionRow, policy.version)
+    if row is None:
+        session.add(PolicyVersionRow(version=policy.version, document=policy.document))
+        session.flush()
+    elif row.document != policy.document:
+        raise RegistryError(f"policy version {policy.version} changed without a new version number")
+
+
+def decide_and_record(
+    session: Session, *, application_json: dict[str, Any], policy: Policy | None = None
+) -> dict[str, Any]:
+    """Decide with the active model and policy, store the record; the same application id returns it again."""
+    application = Application.from_json(application_json)
+    previous = session.execute(
+        select(DecisionRow).where(DecisionRow.application_id == application.application_id)
+    ).scalar_one_or_none()
+    if previous is not None:
+        if json.loads(previous.application_json) != application_json:
+            raise RegistryError(
+                f"application {application.application_id} was already decided with other data"
+            )
+        return {**json.loads(previous.result_json), "decision_id": previous.id, "replayed": True}
+    chosen = policy or default_policy()
+    _store_policy(session, chosen)
+    model = active_model(session)
+    decision = decide(
+        application,
+        scorer=model.scorer,
+        model_version=model.version,
+        policy=chosen,
+        cap_book=default_cap_book(),
+        protected=model.protected,
+    )
+    result = decision.to_json()
+    row = DecisionRow(
+        application_id=application.application_id,
+        outcome=decision.outcome,
+        score=decision.score,
+        pd=decision.pd,
+        grade=decision.grade,
+        model_version=model.version,
+        policy_version=chosen.version,
+        application_json=json.dumps(application_json, sort_keys=True, ensure_ascii=False),
+        result_json=json.dumps(result, sort_keys=True, ensure_ascii=False),
+    )
+    session.add(row)
+    session.flush()
+    return {**result, "decision_id": row.id, "replayed": False}
+
+
+def replay(session: Session, *, decision_id: int) -> dict[str, Any]:
+    """Recompute a stored decision from its inputs with the model and policy versions it used."""
+    row = session.get(DecisionRow, decision_id)
+    if row is None:
+        raise RegistryError(f"decision {decision_id} does not exist")
+    policy_row = session.get(PolicyVersionRow, row.policy_version)
+    assert policy_row is not None
+    model = model_by_version(session, row.model_version)
+    decision: Decision = decide(
+        Application.from_json(json.loads(row.application_json)),
+        scorer=model.scorer,
+        model_version=model.version,
+        policy=parse_policy(policy_row.document),
+        cap_book=default_cap_book(),
+        protected=model.protected,
+    )
+    recomputed = decision.to_json()
+    stored = json.loads(row.result_json)
+    return {
+        "decision_id": row.id,
+        "identical": recomputed == stored,
+        "stored": stored,
+        "recomputed": recomputed,
+    }
