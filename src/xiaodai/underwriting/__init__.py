@@ -1,1 +1,4 @@
-"""Credit decisioning: features, knock-out policy, compiled scorecard, reasons, price and limit (pure) plus training and decision records (shell)."""
+"""Credit decisioning.
+
+Pure: artifact, scorer, policy, reasons, decision. Shell: training, service (registry, decision records).
+"""
