@@ -33,6 +33,17 @@ class RollConvention(enum.Enum):
     MODIFIED_FOLLOWING = "modified-following"  # next, unless it leaves the month: then previous
 
 
+_FIRST_YEAR = min(chinese_calendar.holidays).year
+_LAST_YEAR = max(chinese_calendar.holidays).year
+
+
+def source_for(day: date) -> CalendarSource:
+    """Whether the official calendar covers ``day``'s year (cheap: no lookup)."""
+    return (
+        CalendarSource.OFFICIAL if _FIRST_YEAR <= day.year <= _LAST_YEAR else CalendarSource.WEEKEND_FALLBACK
+    )
+
+
 def china_business_day(day: date) -> BusinessDay:
     try:
         working = bool(chinese_calendar.is_workday(day))
@@ -55,7 +66,7 @@ class RolledDate:
 def roll(day: date, convention: RollConvention) -> RolledDate:
     """Move ``day`` to a China business day by ``convention``; flag answers from the fallback."""
     if convention is RollConvention.NONE:
-        return RolledDate(day, day, china_business_day(day).source)
+        return RolledDate(day, day, source_for(day))
     fallback = False
     step = timedelta(days=1)
     candidate = day

@@ -5,9 +5,13 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
 
 def last_day(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS[month - 1]
 
 
 def is_month_end(day: date) -> bool:
@@ -52,12 +56,8 @@ def whole_months_back(later: date, earlier: date, *, anchor_day: int | None = No
     anchor = anchor_day
     if anchor is None:
         anchor = 31 if is_month_end(later) else later.day
-    months = 0
-    # jump close first (cheap), then step
-    estimate = max(0, (later.year - earlier.year) * 12 + later.month - earlier.month - 1)
-    if estimate and add_months(later, -estimate, anchor_day=anchor) >= earlier:
-        months = estimate
-    while add_months(later, -(months + 1), anchor_day=anchor) >= earlier:
-        months += 1
+    months = max(0, (later.year - earlier.year) * 12 + later.month - earlier.month)
+    while months and add_months(later, -months, anchor_day=anchor) < earlier:
+        months -= 1
     reached = add_months(later, -months, anchor_day=anchor) if months else later
     return months, reached
