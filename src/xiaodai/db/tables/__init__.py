@@ -1,11 +1,18 @@
 """All tables, imported so that ``Base.metadata`` knows them."""
 
+from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, UserRow
+from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
 from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
 __all__ = [
+    "ApiTokenRow",
+    "ApplicationRow",
+    "ConsentRow",
+    "DisclosureRow",
+    "UserRow",
     "CommandRow",
     "DecisionRow",
     "EodStepRow",

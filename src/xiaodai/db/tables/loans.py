@@ -52,6 +52,8 @@ class LoanRow(Base):
     disbursed_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    borrower_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    cooling_off_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
