@@ -1,0 +1,1 @@
+"""Accounts: borrowers and staff, passwords (argon2), API tokens, roles."""

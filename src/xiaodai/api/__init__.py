@@ -1,0 +1,1 @@
+"""JSON API (FastAPI) with an OpenAPI schema at /docs."""

@@ -1,0 +1,50 @@
+"""Request dependencies: one database transaction per request, the current user, today's business date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from xiaodai.accounts.service import AuthError, user_for_token
+from xiaodai.db.tables import UserRow
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One request = one transaction: commit once at the end, roll back on any error."""
+    factory = request.app.state.session_factory
+    with factory() as session, session.begin():
+        yield session
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+def today(request: Request) -> date:
+    fixed = request.app.state.settings.business_date
+    return fixed or datetime.now(tz=CHINA).date()
+
+
+Today = Annotated[date, Depends(today)]
+
+
+def current_user(
+    request: Request, session: DB, authorization: Annotated[str | None, Header()] = None
+) -> UserRow:
+    if authorization and authorization.lower().startswith("bearer "):
+        return user_for_token(session, authorization.split(" ", 1)[1].strip())
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id:
+        user = session.get(UserRow, int(user_id))
+        if user is not None:
+            return user
+    raise AuthError("authentication required: a bearer token or a signed-in session")
+
+
+CurrentUser = Annotated[UserRow, Depends(current_user)]

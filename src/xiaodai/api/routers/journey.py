@@ -1,0 +1,232 @@
+"""The borrower journey: apply, decision, key-facts statement, sign, loans, repay, prepay, export."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+
+from xiaodai.api.deps import DB, CurrentUser, Today
+from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
+from xiaodai.journey import service as journey
+from xiaodai.money.money import Money
+from xiaodai.servicing import service as servicing
+from xiaodai.servicing.prepayment import PrepayMode
+
+router = APIRouter(prefix="/api", tags=["journey"])
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise journey.JourneyError(f"amount {text!r} is not a number") from None
+
+
+def _day(text: str | None, today: Any) -> Any:
+    from datetime import date
+
+    if not text:
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise journey.JourneyError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/model/form")
+def model_form(session: DB) -> dict[str, Any]:
+    """The fields the active model needs, with the categories it knows."""
+    from xiaodai.underwriting.service import active_model
+
+    model = active_model(session)
+    fields = []
+    for f in model.scorer.card.features:
+        fields.append(
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "label_zh": model.scorer.card.labels_zh.get(f.name, f.name),
+                "label_en": model.scorer.card.labels_en.get(f.name, f.name),
+                "choices": sorted({c for group in f.categories for c in group})
+                if f.kind == "categorical"
+                else None,
+            }
+        )
+    return {"model_version": model.version, "fields": fields}
+
+
+@router.post("/applications", status_code=201)
+def apply(
+    body: ApplicationCreate,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    """Submit an application (idempotent: the same Idempotency-Key returns the same application)."""
+    return journey.submit_application(
+        session,
+        user=user,
+        payload=body.model_dump(),
+        idempotency_key=idempotency_key,
+        credit_check_consent=body.consent_credit_check,
+        today=today,
+    )
+
+
+@router.get("/applications/{public_id}")
+def application(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    return journey.application_view(session, user=user, public_id=public_id)
+
+
+@router.get("/applications/{public_id}/kfs")
+def kfs(
+    public_id: str,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    amount: str | None = None,
+    term: int | None = None,
+    method: str | None = None,
+) -> dict[str, Any]:
+    """The key-facts statement for the offer (recomputed for another amount, term or method)."""
+    choice = journey.OfferRequest(_amount(amount), term, method)
+    return journey.offer_kfs(session, user=user, public_id=public_id, request=choice, today=today)
+
+
+@router.get("/applications/{public_id}/kfs.pdf")
+def kfs_pdf(
+    public_id: str,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    lang: str = "zh",
+    amount: str | None = None,
+    term: int | None = None,
+    method: str | None = None,
+) -> Response:
+    from xiaodai.documents.render import render_kfs_pdf
+
+    choice = journey.OfferRequest(_amount(amount), term, method)
+    document = journey.offer_kfs(session, user=user, public_id=public_id, request=choice, today=today)["kfs"]
+    return Response(
+        render_kfs_pdf(document, lang),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="kfs-{public_id[:8]}-{lang}.pdf"'},
+    )
+
+
+@router.post("/applications/{public_id}/sign", status_code=201)
+def sign(
+    public_id: str, body: SignOffer, request: Request, session: DB, user: CurrentUser, today: Today
+) -> dict[str, Any]:
+    """Sign exactly the key-facts statement that was shown (its SHA-256); the loan is disbursed."""
+    choice = journey.OfferRequest(_amount(body.amount), body.term, body.method)
+    ip = request.client.host if request.client else "unknown"
+    return journey.sign_offer(
+        session,
+        user=user,
+        public_id=public_id,
+        request=choice,
+        seen_sha256=body.kfs_sha256,
+        ip=ip,
+        lang=body.lang,
+        today=today,
+    )
+
+
+@router.get("/loans")
+def loans(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    return journey.my_loans(session, user=user)
+
+
+@router.get("/loans/{loan_id}")
+def loan(loan_id: int, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
+    return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+
+
+@router.get("/loans/{loan_id}/disclosure")
+def disclosure(loan_id: int, session: DB, user: CurrentUser) -> dict[str, Any]:
+    journey.own_loan(session, user, loan_id)
+    row = journey.disclosure_for(session, loan_id)
+    import json
+
+    return {
+        "sha256": row.sha256,
+        "signed_at": row.signed_at.isoformat(),
+        "kfs": json.loads(row.canonical_json),
+    }
+
+
+@router.post("/loans/{loan_id}/repayments", status_code=201)
+def repay(
+    loan_id: int,
+    body: Repayment,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    """Repay through the (simulated) payment rail; a retried Idempotency-Key posts nothing twice."""
+    fen = Money.of(body.amount).to_minor()
+    if fen <= 0:
+        raise journey.JourneyError("the amount must be positive")
+    return journey.repay(
+        session, user=user, loan_id=loan_id, amount_fen=fen, on=_day(body.on, today), key=idempotency_key
+    )
+
+
+@router.get("/loans/{loan_id}/payoff")
+def payoff(
+    loan_id: int, session: DB, user: CurrentUser, today: Today, on: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    journey.own_loan(session, user, loan_id)
+    return servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=_day(on, today)))
+
+
+@router.post("/loans/{loan_id}/prepay", status_code=201)
+def prepay(
+    loan_id: int,
+    body: Prepayment,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    journey.own_loan(session, user, loan_id)
+    try:
+        mode = PrepayMode(body.mode)
+    except ValueError:
+        raise journey.JourneyError("mode must be shorten-term or lower-instalment") from None
+    fen = Money.of(body.amount).to_minor() if body.amount else None
+    return servicing.prepay(
+        session,
+        loan_id=loan_id,
+        on=_day(body.on, today),
+        idempotency_key=f"u{user.id}:{idempotency_key}",
+        amount_fen=fen,
+        mode=mode,
+    )
+
+
+@router.post("/loans/{loan_id}/cancel", status_code=201)
+def cancel(
+    loan_id: int,
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+) -> dict[str, Any]:
+    """Cancel within the cooling-off window by repaying the principal only."""
+    return journey.cancel_in_cooling_off(session, user=user, loan_id=loan_id, on=today, key=idempotency_key)
+
+
+@router.get("/me/export")
+def export(session: DB, user: CurrentUser) -> dict[str, Any]:
+    """Everything the platform holds about me, as JSON (PIPL Art. 45)."""
+    return journey.export_my_data(session, user=user)

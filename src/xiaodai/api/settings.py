@@ -1,0 +1,42 @@
+"""Application settings from the environment (read here, in the shell, once)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    https: bool = False
+    business_date: date | None = None  # fixed "today" for demos and tests
+
+
+def _secret() -> str:
+    if os.environ.get("XIAODAI_SECRET_KEY"):
+        return os.environ["XIAODAI_SECRET_KEY"]
+    path = Path("var/secret.key")
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def from_env() -> Settings:
+    from xiaodai.db.session import database_url
+
+    fixed = os.environ.get("XIAODAI_BUSINESS_DATE")
+    return Settings(
+        database_url=database_url(),
+        secret_key=_secret(),
+        https=os.environ.get("XIAODAI_HTTPS", "") == "1",
+        business_date=date.fromisoformat(fixed) if fixed else None,
+    )

@@ -1,0 +1,1 @@
+"""The borrower journey: apply → decision → key-facts statement → sign → disburse → repay (shell)."""

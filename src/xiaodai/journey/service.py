@@ -1,0 +1,400 @@
+"""Journey services used by the API and the web pages. Every function checks ownership: a borrower only
+ever sees and acts on their own applications and loans (a foreign id is reported as not found)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import ApplicationRow, ConsentRow, DecisionRow, DisclosureRow, LoanRow, UserRow
+from xiaodai.ledger import service as ledger
+from xiaodai.ledger.chart import Account
+from xiaodai.ledger.journal import entry
+from xiaodai.money.money import Money, MoneyError
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.pricing.disclosure import DisclosureTerms, build_kfs, permits_charge, snapshot
+from xiaodai.pricing.quote import build_quote
+from xiaodai.pricing.schedule import LoanTerms, Method, TermsError
+from xiaodai.servicing import service as servicing
+from xiaodai.servicing.accrual import capped_penalty_rate
+from xiaodai.servicing.commands import Result, run_once
+from xiaodai.servicing.errors import ServicingError
+from xiaodai.servicing.lifecycle import LoanState, transition
+from xiaodai.servicing.loans import lock_loan
+from xiaodai.servicing.views import loan_view
+from xiaodai.underwriting import service as underwriting
+
+CONSENT_VERSION = {"credit_check": "credit-check-2026.11", "terms": "loan-terms-2026.11"}
+COOLING_OFF_DAYS = 7
+
+
+class JourneyError(ValueError):
+    status = 400
+
+
+class NotFoundError(JourneyError):
+    status = 404
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRequest:
+    amount: Decimal | None = None
+    term: int | None = None
+    method: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def record_consent(session: Session, *, user: UserRow, kind: str) -> None:
+    session.add(
+        ConsentRow(
+            user_id=user.id,
+            kind=kind,
+            text_version=CONSENT_VERSION[kind],
+            granted_at=_now(),
+            withdrawn_at=None,
+        )
+    )
+    session.flush()
+
+
+def submit_application(
+    session: Session,
+    *,
+    user: UserRow,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    credit_check_consent: bool,
+    today: date,
+) -> dict[str, Any]:
+    """Record the application (idempotent by key) and decide it with the active model."""
+    if user.kind != "borrower":
+        raise JourneyError("only borrowers apply")
+    existing = session.execute(
+        select(ApplicationRow).where(ApplicationRow.idempotency_key == f"{user.id}:{idempotency_key}")
+    ).scalar_one_or_none()
+    if existing is not None:
+        return application_view(session, user=user, public_id=existing.public_id)
+    if not credit_check_consent:
+        raise JourneyError(
+            "consent to the credit check is required (it is recorded separately from the terms)"
+        )
+    record_consent(session, user=user, kind="credit_check")
+    public_id = uuid.uuid4().hex
+    application_json = {
+        "application_id": public_id,
+        "as_of": today.isoformat(),
+        "applicant": dict(payload.get("applicant", {})),
+        "features": dict(payload.get("features", {})),
+        "request": dict(payload.get("request", {})),
+    }
+    row = ApplicationRow(
+        public_id=public_id,
+        user_id=user.id,
+        idempotency_key=f"{user.id}:{idempotency_key}",
+        payload_json=json.dumps(application_json, ensure_ascii=False),
+    )
+    session.add(row)
+    session.flush()
+    result = underwriting.decide_and_record(session, application_json=application_json)
+    row.decision_id = int(result["decision_id"])
+    row.outcome = str(result["outcome"])
+    session.flush()
+    return application_view(session, user=user, public_id=public_id)
+
+
+def _own_application(session: Session, user: UserRow, public_id: str) -> ApplicationRow:
+    row = session.execute(
+        select(ApplicationRow).where(ApplicationRow.public_id == public_id)
+    ).scalar_one_or_none()
+    if row is None or row.user_id != user.id:
+        raise NotFoundError("application not found")
+    return row
+
+
+def application_view(session: Session, *, user: UserRow, public_id: str) -> dict[str, Any]:
+    row = _own_application(session, user, public_id)
+    decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
+    result = json.loads(decision.result_json) if decision else {}
+    return {
+        "application_id": row.public_id,
+        "outcome": row.outcome,
+        "reasons": result.get("reasons", []),
+        "offer": result.get("offer"),
+        "grade": result.get("grade"),
+        "loan_id": row.loan_id,
+    }
+
+
+def _terms_for(
+    session: Session, user: UserRow, public_id: str, request: OfferRequest, today: date
+) -> tuple[LoanTerms, DisclosureTerms, dict[str, Any]]:
+    view = application_view(session, user=user, public_id=public_id)
+    offer = view["offer"]
+    if view["outcome"] != "approve" or not offer:
+        raise JourneyError("this application has no offer")
+    if view["loan_id"]:
+        raise JourneyError("this offer was already signed")
+    limit = Decimal(offer["credit_limit"])
+    amount = request.amount if request.amount is not None else Decimal(offer["principal"])
+    term = request.term if request.term is not None else int(offer["term"])
+    low, high = offer["allowed_terms"]["min"], offer["allowed_terms"]["max"]
+    if not Decimal(500) <= amount <= limit:
+        raise JourneyError(f"amount must be between 500.00 and your limit {limit:.2f}")
+    if not low <= term <= high:
+        raise JourneyError(f"term must be between {low} and {high} months")
+    try:
+        method = Method.parse(request.method or "equal-installment")
+        terms = LoanTerms(
+            principal=Money.of(amount).amount,
+            term=term,
+            method=method,
+            annual_rate=Decimal(offer["annual_rate"]),
+            start_on=today,
+        )
+    except (TermsError, ValueError, MoneyError) as exc:
+        raise JourneyError(str(exc)) from exc
+    if method is Method.FLAT_FEE:
+        raise JourneyError("the flat-fee method is not offered")
+    book = default_cap_book()
+    config = servicing.ServicingConfig()
+    quote = build_quote(terms, cap=book.profile(config.cap_profile or "cn-consumer-24"), cap_book=book)
+    penalty = capped_penalty_rate(
+        config.penalty_annual_rate,
+        loan_apr_percent=quote.apr_percent,
+        cap_limit_percent=quote.cap.limit_percent if quote.cap else None,
+    )
+    disclosure = DisclosureTerms(
+        penalty_annual_rate=penalty.annual_rate,
+        penalty_reason=penalty.reason,
+        cooling_off_days=COOLING_OFF_DAYS,
+    )
+    return terms, disclosure, build_kfs(quote, disclosure)
+
+
+def offer_kfs(
+    session: Session, *, user: UserRow, public_id: str, request: OfferRequest, today: date
+) -> dict[str, Any]:
+    _, _, kfs = _terms_for(session, user, public_id, request, today)
+    return {"kfs": kfs, "sha256": snapshot(kfs).sha256}
+
+
+def sign_offer(
+    session: Session,
+    *,
+    user: UserRow,
+    public_id: str,
+    request: OfferRequest,
+    seen_sha256: str,
+    ip: str,
+    lang: str,
+    today: date,
+) -> dict[str, Any]:
+    """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail)."""
+    terms, disclosure, kfs = _terms_for(session, user, public_id, request, today)
+    frozen = snapshot(kfs)
+    if frozen.sha256 != seen_sha256:
+        raise JourneyError(
+            "the key-facts statement changed since it was shown: review it again before signing"
+        )
+    record_consent(session, user=user, kind="terms")
+    config = servicing.ServicingConfig(penalty_annual_rate=disclosure.penalty_annual_rate)
+    loan = servicing.create_loan(
+        session, terms=terms, product="standard", config=config, cap_book=default_cap_book()
+    )
+    loan.borrower_id = user.id
+    loan.cooling_off_until = today + timedelta(days=disclosure.cooling_off_days)
+    session.add(
+        DisclosureRow(
+            loan_id=loan.id,
+            user_id=user.id,
+            canonical_json=frozen.canonical,
+            sha256=frozen.sha256,
+            lang=lang,
+            signed_at=_now(),
+            signed_ip=ip,
+        )
+    )
+    application = _own_application(session, user, public_id)
+    application.loan_id = loan.id
+    session.flush()
+    servicing.disburse(session, loan_id=loan.id, on=today, idempotency_key=f"disburse:{loan.id}")
+    return {
+        "loan_id": loan.id,
+        "sha256": frozen.sha256,
+        "state": loan.state,
+        "cooling_off_until": loan.cooling_off_until.isoformat(),
+    }
+
+
+def own_loan(session: Session, user: UserRow, loan_id: int) -> LoanRow:
+    loan = session.get(LoanRow, loan_id)
+    if loan is None or loan.borrower_id != user.id:
+        raise NotFoundError("loan not found")
+    return loan
+
+
+def disclosure_for(session: Session, loan_id: int) -> DisclosureRow:
+    row = session.execute(select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError("this loan has no disclosure snapshot")
+    return row
+
+
+CLAUSE = {"principal": "S1", "interest": "S1"}
+
+
+def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
+    """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
+    own_loan(session, user, loan_id)
+    view = loan_view(session, loan_id=loan_id, as_of=today)
+    disclosure = disclosure_for(session, loan_id)
+    kfs = json.loads(disclosure.canonical_json)
+    fee_clause = next(
+        (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None
+    )
+    bill = []
+    for row in view["schedule"]:
+        if row["status"] in ("due", "overdue"):
+            for part in ("principal", "interest", "fee"):
+                amount = Decimal(row[part])
+                if amount:
+                    bill.append(
+                        {
+                            "period": row["period"],
+                            "item": part,
+                            "amount": row[part],
+                            "clause": fee_clause if part == "fee" else "S1",
+                        }
+                    )
+    if Decimal(view["balances"]["penalties"]):
+        bill.append(
+            {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
+        )
+    view["bill"] = bill
+    view["disclosure"] = {
+        "sha256": disclosure.sha256,
+        "signed_at": disclosure.signed_at.isoformat(),
+        "lang": disclosure.lang,
+    }
+    return view
+
+
+def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(LoanRow).where(LoanRow.borrower_id == user.id).order_by(LoanRow.id)
+    ).scalars()
+    return [
+        {
+            "id": r.id,
+            "state": r.state,
+            "principal": Money.from_minor(r.principal_fen).to_json(),
+            "apr_percent": r.apr_percent,
+            "term": r.term,
+            "start_date": r.start_on.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
+    own_loan(session, user, loan_id)
+    return servicing.repay(
+        session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
+    )
+
+
+def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: date, key: str) -> Result:
+    """Within the cooling-off window: repay the principal received only; a fee kept back is refunded."""
+    loan = own_loan(session, user, loan_id)
+
+    def action() -> Result:
+        locked = lock_loan(session, loan_id)
+        if locked.cooling_off_until is None or on > locked.cooling_off_until:
+            raise ServicingError("the cooling-off window has ended: use prepayment instead")
+        if locked.paid_total_fen or locked.interest_outstanding_fen or locked.penalties_outstanding_fen:
+            raise ServicingError("payments were already made on this loan: use prepayment instead")
+        net = locked.principal_fen - locked.upfront_fee_fen
+        legs = [
+            (Account.CASH, net),
+            (Account.FEE_INCOME, locked.upfront_fee_fen),
+            (Account.LOAN_PRINCIPAL, -locked.principal_outstanding_fen),
+        ]
+        entry_id = ledger.post(
+            session,
+            entry(on, "cooling-off-cancellation", f"cooling-off:{locked.id}", legs, loan_id=locked.id),
+            loan=locked,
+        )
+        locked.paid_total_fen += net
+        locked.state = transition(LoanState(locked.state), LoanState.SETTLED).value
+        locked.closed_on = on
+        locked.version += 1
+        return {
+            "loan_id": locked.id,
+            "entry_id": entry_id,
+            "repaid": Money.from_minor(net).to_json(),
+            "state": locked.state,
+        }
+
+    return run_once(
+        session,
+        key=f"u{user.id}:{key}",
+        command="cooling-off-cancel",
+        request={"loan_id": loan.id, "on": on.isoformat()},
+        action=action,
+    )
+
+
+def check_charge(
+    session: Session, *, loan_id: int, charge_type: str, amount: Decimal, period: int | None = None
+) -> dict[str, Any]:
+    """Whether the loan's disclosure snapshot allows a charge; servicing refuses any charge it does not."""
+    kfs = json.loads(disclosure_for(session, loan_id).canonical_json)
+    verdict = permits_charge(kfs, charge_type=charge_type, amount=amount, period=period)
+    return {"allowed": verdict.allowed, "reason": verdict.reason, "clause": verdict.clause}
+
+
+def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
+    applications = session.execute(select(ApplicationRow).where(ApplicationRow.user_id == user.id)).scalars()
+    consents = session.execute(select(ConsentRow).where(ConsentRow.user_id == user.id)).scalars()
+    disclosures = session.execute(select(DisclosureRow).where(DisclosureRow.user_id == user.id)).scalars()
+    return {
+        "account": {"id": user.id, "email": user.email, "name": user.name, "created_at": user.created_at},
+        "consents": [
+            {
+                "kind": c.kind,
+                "text_version": c.text_version,
+                "granted_at": c.granted_at,
+                "withdrawn_at": c.withdrawn_at,
+            }
+            for c in consents
+        ],
+        "applications": [
+            {
+                "application_id": a.public_id,
+                "submitted": json.loads(a.payload_json),
+                "outcome": a.outcome,
+                "loan_id": a.loan_id,
+            }
+            for a in applications
+        ],
+        "loans": [loan_view(session, loan_id=loan["id"]) for loan in my_loans(session, user=user)],
+        "disclosures": [
+            {
+                "loan_id": d.loan_id,
+                "sha256": d.sha256,
+                "signed_at": d.signed_at,
+                "kfs": json.loads(d.canonical_json),
+            }
+            for d in disclosures
+        ],
+    }
