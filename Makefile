@@ -14,13 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Until the web app lands, `make run` migrates the embedded database and prices real loans
-# (the flat-fee trap next to honest products).
+# `make run`: migrate the embedded database, seed the demo (idempotent), serve http://127.0.0.1:8000
 run: install
 	$(BIN)/xiaodai db upgrade
-	$(BIN)/xiaodai demo
+	$(BIN)/xiaodai demo seed
+	$(BIN)/xiaodai serve --host 127.0.0.1 --port 8000
 
-demo: run
+demo: install
+	$(BIN)/xiaodai demo quote
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -12,6 +12,7 @@ from xiaodai.api import errors
 from xiaodai.api.routers import auth, journey
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
+from xiaodai.web.routes import install as install_web
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -55,10 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(journey.router)
-    try:
-        from xiaodai.web.routes import install as install_web
-    except ImportError:  # pragma: no cover - web pages are optional for API-only deployments
-        pass
-    else:
-        install_web(app)
+    install_web(app)
     return app

@@ -28,6 +28,10 @@ HEAD = {
 }
 
 
+app = typer.Typer(help="Demonstrations: priced examples and seeded demo data.", no_args_is_help=True)
+
+
+@app.command("quote")
 def demo(
     lang: Annotated[str, typer.Option(help="zh|en")] = "zh",
     start: Annotated[str, typer.Option(help="Disbursement date")] = "2026-01-10",
@@ -117,3 +121,41 @@ def demo(
     console.print(table)
     console.print()
     render_quote(build_quote(offers[0][2], cap=cap, cap_book=book), lang, console)
+
+
+@app.command("seed")
+def seed(
+    loans: Annotated[int, typer.Option(help="How many demo loans")] = 300,
+    today: Annotated[str | None, typer.Option(help="Business date (default: today, China)")] = None,
+) -> None:
+    """Idempotent demo data: model, borrowers and staff (credentials printed), loans in various states."""
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+
+    from xiaodai.cli.shell import engine
+    from xiaodai.demo.seed import seed as run_seed
+
+    day = date.fromisoformat(today) if today else datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    with Progress() as bar:
+        tasks: dict[str, object] = {}
+
+        def tick(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = run_seed(engine(), today=day, workdir=Path("var/demo"), loans=loans, progress=tick)
+    console = Console()
+    table = Table(title="demo credentials / 演示账号")
+    for column in ("email", "password", "role"):
+        table.add_column(column)
+    for row in report.credentials:
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        f"model {report.model_version} active · {report.loans_created} loans created, "
+        f"{report.loans_total} in total"
+    )

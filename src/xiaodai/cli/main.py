@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaodai.cli import db, decide, demo, eod, loan, pricing
+from xiaodai.cli import db, decide, demo, eod, loan, model, pricing
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -14,13 +14,29 @@ app = typer.Typer(
 )
 app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
-app.command("demo")(demo.demo)
+app.add_typer(demo.app, name="demo")
 app.command("eod")(eod.eod)
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app and the JSON API (OpenAPI at /docs) on XIAODAI_DATABASE_URL."""
+    import uvicorn
+
+    from xiaodai.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(loan.app, name="loan")
 app.add_typer(eod.ledger_app, name="ledger")
 app.command("decide")(decide.decide)
 app.add_typer(decide.decision_app, name="decision")
+model.app.command("register")(decide.register)
+model.app.command("activate")(decide.activate)
+model.app.command("list")(decide.list_models)
+app.add_typer(model.app, name="model")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -71,7 +71,7 @@ class CompiledScorer:
             return MISSING if number is None else bisect_right(feature.splits, number)
         if _is_missing(value):
             return MISSING
-        return self._category_bins[feature.name].get(str(value), MISSING)
+        return self._category_bins[feature.name].get(str(value).strip(), MISSING)
 
     def score_row(self, row: Mapping[str, Any]) -> ScoreResult:
         total = self.card.intercept_points

@@ -1,0 +1,146 @@
+"""``xiaodai model …``: train credit models on any CSV/Parquet file and export the demo data sets.
+
+The heavy libraries (optbinning, LightGBM, scikit-learn) are imported inside the commands so that the rest of
+the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xiaodai.cli.errors import fail
+
+app = typer.Typer(
+    help="Credit models: train, datasets.",
+    no_args_is_help=True,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout")]
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+@app.command("train")
+def train(
+    data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file, one row per loan")],
+    target: Annotated[str, typer.Option("--target", help="Outcome column")],
+    bad: Annotated[str, typer.Option("--bad", help="Value of the outcome column that means default")],
+    out: Annotated[Path, typer.Option("--out", help="Artifact directory to write")],
+    exclude: Annotated[
+        str | None, typer.Option("--exclude", help="Columns never used, comma-separated")
+    ] = None,
+    protected: Annotated[
+        str | None,
+        typer.Option(
+            "--protected",
+            help="Protected attributes, comma-separated; replaces the default (names containing age, sex, "
+            "gender, marital, personal_status); '' for none",
+        ),
+    ] = None,
+    allow_protected: Annotated[
+        str | None, typer.Option("--allow-protected", help="Protected attributes that may still be features")
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (folds, LightGBM)")] = 42,
+    cutoff: Annotated[
+        float | None,
+        typer.Option(
+            "--cutoff",
+            help="PD below which an applicant counts as approved in the fairness metrics "
+            "(default: the median PD)",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a WOE scorecard and a LightGBM challenger: cross-validation, fairness checks, model cards."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # OpenMP spin-waiting starves small machines
+    from xiaodai.underwriting.training import TrainingConfig, TrainingError
+    from xiaodai.underwriting.training import train as run_training
+
+    config = TrainingConfig(
+        target=target,
+        bad_value=bad,
+        exclude=_names(exclude),
+        protected=None if protected is None else _names(protected),
+        allow_protected=_names(allow_protected),
+        folds=folds,
+        seed=seed,
+        cutoff=cutoff,
+    )
+    console = Console(stderr=True)
+    try:
+        with console.status("training…") as status:
+            result = run_training(data, config, out, progress=lambda message: status.update(f"{message}…"))
+    except TrainingError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the artifact to {out}: {exc.strerror or exc}")
+    for warning in result.warnings:
+        sys.stderr.write(f"xiaodai: warning: {warning}\n")
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary(), ensure_ascii=False) + "\n")
+        return
+    _render(result.summary(), result.manifest, result.metrics)
+
+
+def _render(summary: dict[str, Any], manifest: dict[str, Any], metrics: dict[str, Any]) -> None:
+    console = Console()
+    table = Table(title=f"{manifest['config']['folds']}-fold cross-validation (mean ± sd)")
+    for column in ("model", "AUC", "KS", "Gini"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, block in summary["models"].items():
+        table.add_row(
+            name,
+            *(f"{block[f'{m}_mean']:.3f} ± {block[f'{m}_sd']:.3f}" for m in ("auc", "ks", "gini")),
+        )
+    console.print(table)
+    console.print(f"features ({len(manifest['features'])}): {', '.join(manifest['features'])}", markup=False)
+    console.print(f"protected (fairness only): {', '.join(manifest['protected']) or 'none'}", markup=False)
+    for attribute in metrics["fairness"]["attributes"]:
+        ratio = attribute["min_approval_ratio"]
+        console.print(
+            f"  {attribute['attribute']}: lowest approval ratio {'—' if ratio is None else f'{ratio:.2f}'}",
+            markup=False,
+        )
+    console.print(f"version {summary['version']} → {summary['out']}", markup=False)
+
+
+@app.command("datasets")
+def datasets(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the German credit (UCI, CC BY 4.0) and CreditScoring (modeldata, MIT) demo sets as CSV."""
+    from xiaodai.underwriting.datasets import DEMO_DATASETS, export_demo_data
+
+    try:
+        written = export_demo_data(out)
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc.strerror or exc}")
+    specs = {spec.name: spec for spec in DEMO_DATASETS}
+    payload = {
+        name: {
+            "path": str(path),
+            "target": specs[name].target,
+            "bad": specs[name].bad_value,
+            "licence": specs[name].licence,
+        }
+        for name, path in written.items()
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    for item in payload.values():
+        typer.echo(f"{item['path']}  (--target {item['target']} --bad {item['bad']}; {item['licence']})")

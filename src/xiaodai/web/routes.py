@@ -1,0 +1,445 @@
+"""Borrower portal pages. Forms carry a per-session CSRF token; every page links to complaints."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from xiaodai.accounts import service as accounts
+from xiaodai.api.deps import CHINA
+from xiaodai.db.tables import UserRow
+from xiaodai.journey import service as journey
+from xiaodai.money.money import Money, MoneyError
+from xiaodai.servicing import service as servicing
+from xiaodai.servicing.errors import ServicingError
+from xiaodai.underwriting.decision import ApplicationError
+from xiaodai.underwriting.service import RegistryError, active_model
+from xiaodai.web.i18n import translator
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(include_in_schema=False)
+HANDLED = (
+    journey.JourneyError,
+    accounts.AccountError,
+    ServicingError,
+    RegistryError,
+    ApplicationError,
+    MoneyError,
+)
+
+
+def _today(request: Request) -> date:
+    from datetime import datetime
+
+    return request.app.state.settings.business_date or datetime.now(tz=CHINA).date()
+
+
+def _lang(request: Request) -> str:
+    chosen = request.query_params.get("lang")
+    if chosen in ("zh", "en"):
+        request.session["lang"] = chosen
+    return str(request.session.get("lang", "zh"))
+
+
+def _csrf(request: Request) -> str:
+    if "csrf" not in request.session:
+        request.session["csrf"] = secrets.token_urlsafe(24)
+    return str(request.session["csrf"])
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    if not token or not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+        raise journey.JourneyError("the form expired or came from elsewhere (CSRF check): reload the page")
+
+
+def _user(request: Request, session: Session) -> UserRow | None:
+    user_id = request.session.get("user_id")
+    return session.get(UserRow, int(user_id)) if user_id else None
+
+
+def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "t": translator(lang),
+            "user": _user(request, session),
+            "csrf": _csrf(request),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def _session(request: Request) -> Session:
+    factory = request.app.state.session_factory
+    session: Session = factory()
+    return session
+
+
+def _run(request: Request, action: Any, page: str, **context: Any) -> Response:
+    """One transaction per request; a domain error re-renders the page with the message (4xx)."""
+    session = _session(request)
+    try:
+        with session.begin():
+            return action(session)  # type: ignore[no-any-return]
+    except HANDLED as exc:
+        with session.begin():
+            return _page(request, page, session, status=400, error=str(exc), **context)
+    finally:
+        session.close()
+
+
+def _login_required(request: Request, session: Session) -> UserRow:
+    user = _user(request, session)
+    if user is None:
+        raise accounts.AuthError("please sign in")
+    return user
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    return _run(request, lambda s: _page(request, "index.html", s), "index.html")
+
+
+@router.get("/complaints", response_class=HTMLResponse)
+def complaints(request: Request) -> Response:
+    return _run(request, lambda s: _page(request, "complaints.html", s), "complaints.html")
+
+
+@router.get("/signup", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse)
+def auth_form(request: Request) -> Response:
+    mode = request.url.path.strip("/")
+    return _run(request, lambda s: _page(request, "auth.html", s, mode=mode), "auth.html", mode=mode)
+
+
+@router.post("/signup")
+def signup(
+    request: Request, email: str = Form(), name: str = Form(), password: str = Form(), csrf: str = Form("")
+) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = accounts.sign_up(session, email=email, name=name, password=password, lang=_lang(request))
+        request.session["user_id"] = user.id
+        return RedirectResponse("/apply", status_code=303)
+
+    return _run(request, action, "auth.html", mode="signup")
+
+
+@router.post("/login")
+def login(request: Request, email: str = Form(), password: str = Form(), csrf: str = Form("")) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = accounts.authenticate(session, email=email, password=password)
+        request.session.clear()
+        request.session["user_id"] = user.id
+        return RedirectResponse("/loans", status_code=303)
+
+    return _run(request, action, "auth.html", mode="login")
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    if secrets.compare_digest(csrf, str(request.session.get("csrf", ""))):
+        request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def _fields(session: Session, lang: str) -> list[dict[str, Any]]:
+    model = active_model(session)
+    card = model.scorer.card
+    return [
+        {
+            "name": f.name,
+            "label": (card.labels_zh if lang == "zh" else card.labels_en).get(f.name, f.name),
+            "choices": sorted({c for g in f.categories for c in g}) if f.kind == "categorical" else None,
+        }
+        for f in card.features
+    ]
+
+
+@router.get("/apply", response_class=HTMLResponse)
+def apply_form(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        if _user(request, session) is None:
+            return RedirectResponse("/login", status_code=303)
+        return _page(
+            request,
+            "apply.html",
+            session,
+            fields=_fields(session, _lang(request)),
+            idempotency_key=secrets.token_urlsafe(12),
+        )
+
+    return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
+
+
+@router.post("/apply")
+async def apply(request: Request) -> Response:
+    form = await request.form()
+
+    def action(session: Session) -> Response:
+        _check_csrf(request, str(form.get("csrf", "")))
+        user = _login_required(request, session)
+        features = {k[2:]: (v or None) for k, v in form.items() if k.startswith("f_")}
+        payload = {
+            "applicant": {
+                "age": form.get("age"),
+                "monthly_income": form.get("monthly_income"),
+                "monthly_debt_payments": form.get("monthly_debt_payments") or "0",
+                "existing_overdue_days": 0,
+                "applications_last_30d": 0,
+                "blocklisted": False,
+            },
+            "features": features,
+            "request": {"amount": form.get("amount") or "0", "term": form.get("term") or "12"},
+        }
+        result = journey.submit_application(
+            session,
+            user=user,
+            payload=payload,
+            idempotency_key=str(form.get("idempotency_key", "")),
+            credit_check_consent=form.get("consent_credit_check") == "yes",
+            today=_today(request),
+        )
+        return RedirectResponse(f"/applications/{result['application_id']}", status_code=303)
+
+    return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
+
+
+def _choice(amount: str | None, term: str | None, method: str | None) -> journey.OfferRequest:
+    try:
+        return journey.OfferRequest(
+            Decimal(amount) if amount else None, int(term) if term else None, method or None
+        )
+    except (InvalidOperation, ValueError):
+        raise journey.JourneyError("amount and term must be numbers") from None
+
+
+@router.get("/applications/{public_id}", response_class=HTMLResponse)
+def application(
+    request: Request,
+    public_id: str,
+    amount: str | None = None,
+    term: str | None = None,
+    method: str | None = None,
+) -> Response:
+    def action(session: Session) -> Response:
+        user = _login_required(request, session)
+        view = journey.application_view(session, user=user, public_id=public_id)
+        context: dict[str, Any] = {"app": view, "kfs": None}
+        if view["outcome"] == "approve" and view["offer"] and not view["loan_id"]:
+            offer = journey.offer_kfs(
+                session,
+                user=user,
+                public_id=public_id,
+                request=_choice(amount, term, method),
+                today=_today(request),
+            )
+            kfs = offer["kfs"]
+            from xiaodai.documents.render import render_kfs_fragment
+
+            context.update(
+                kfs=kfs,
+                sha256=offer["sha256"],
+                kfs_html=render_kfs_fragment(kfs, _lang(request)),
+                choice={
+                    "amount": kfs["loan"]["principal"],
+                    "term": kfs["loan"]["term"],
+                    "method": kfs["loan"]["method"],
+                },
+            )
+        elif view["loan_id"]:
+            return RedirectResponse(f"/loans/{view['loan_id']}", status_code=303)
+        return _page(request, "application.html", session, **context)
+
+    return _run(request, action, "application.html", app={"outcome": "decline", "reasons": []}, kfs=None)
+
+
+@router.post("/applications/{public_id}/sign")
+def sign(
+    request: Request,
+    public_id: str,
+    kfs_sha256: str = Form(),
+    amount: str = Form(""),
+    term: str = Form(""),
+    method: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        ip = request.client.host if request.client else "unknown"
+        signed = journey.sign_offer(
+            session,
+            user=user,
+            public_id=public_id,
+            request=_choice(amount, term, method),
+            seen_sha256=kfs_sha256,
+            ip=ip,
+            lang=_lang(request),
+            today=_today(request),
+        )
+        return RedirectResponse(f"/loans/{signed['loan_id']}", status_code=303)
+
+    return _run(request, action, "application.html", app={"outcome": "approve", "reasons": []}, kfs=None)
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        user = _user(request, session)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return _page(request, "loans.html", session, loans=journey.my_loans(session, user=user))
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.get("/loans/{loan_id}", response_class=HTMLResponse)
+def loan(request: Request, loan_id: int) -> Response:
+    def action(session: Session) -> Response:
+        user = _login_required(request, session)
+        today = _today(request)
+        detail = journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+        payoff: dict[str, Any] = {}
+        if detail["state"] in ("active", "overdue"):
+            payoff = servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=today))
+        row = journey.own_loan(session, user, loan_id)
+        upcoming = next((r for r in detail["schedule"] if r["status"] != "paid"), None)
+        return _page(
+            request,
+            "loan.html",
+            session,
+            loan=detail,
+            payoff=payoff,
+            key=secrets.token_urlsafe(12),
+            next_payment=upcoming["outstanding"] if upcoming else "0.00",
+            cooling_off=row.cooling_off_until is not None
+            and today <= row.cooling_off_until
+            and not row.paid_total_fen,
+        )
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+def _money_fen(text: str) -> int:
+    fen = Money.of(text).to_minor()
+    if fen <= 0:
+        raise journey.JourneyError("the amount must be positive")
+    return fen
+
+
+@router.post("/loans/{loan_id}/repay")
+def repay(
+    request: Request, loan_id: int, amount: str = Form(), idempotency_key: str = Form(), csrf: str = Form("")
+) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        journey.repay(
+            session,
+            user=user,
+            loan_id=loan_id,
+            amount_fen=_money_fen(amount),
+            on=_today(request),
+            key=idempotency_key,
+        )
+        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.post("/loans/{loan_id}/prepay")
+def prepay(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        journey.own_loan(session, user, loan_id)
+        servicing.prepay(
+            session, loan_id=loan_id, on=_today(request), idempotency_key=f"u{user.id}:{idempotency_key}"
+        )
+        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.post("/loans/{loan_id}/cancel")
+def cancel(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
+    def action(session: Session) -> Response:
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        journey.cancel_in_cooling_off(
+            session, user=user, loan_id=loan_id, on=_today(request), key=idempotency_key
+        )
+        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.get("/loans/{loan_id}/statement.pdf")
+def statement(request: Request, loan_id: int, lang: str = "zh") -> Response:
+    def action(session: Session) -> Response:
+        from xiaodai.documents.render import render_statement_pdf
+
+        user = _login_required(request, session)
+        today = _today(request)
+        detail = journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+        pdf = render_statement_pdf(
+            {
+                "loan": detail,
+                "kfs_sha256": detail["disclosure"]["sha256"],
+                "generated_on": today.isoformat(),
+                "borrower_name": user.name,
+            },
+            lang,
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="statement-{loan_id}.pdf"'},
+        )
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.get("/me/export")
+def export(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        user = _login_required(request, session)
+        data = journey.export_my_data(session, user=user)
+        import json
+
+        return JSONResponse(
+            json.loads(json.dumps(data, default=str)),
+            headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+        )
+
+    return _run(request, action, "loans.html", loans=[])
+
+
+@router.get("/static/kfs.css")
+def kfs_css() -> Response:
+    """The key-facts statement's own stylesheet, shared with its PDF rendering."""
+    from importlib import resources
+
+    css = resources.files("xiaodai.documents").joinpath("templates/base.css").read_text(encoding="utf-8")
+    return Response(css, media_type="text/css")
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
