@@ -140,3 +140,50 @@ def list_models(as_json: JsonOpt = False) -> None:
         Console().print(table)
 
     emit(models, as_json, render)
+
+
+def monitor(
+    since: Annotated[str | None, typer.Option(help="Only decisions from this date")] = None,
+    outcome_months: Annotated[int, typer.Option(help="Months on book before an outcome counts")] = 6,
+    as_json: JsonOpt = False,
+) -> None:
+    """PSI per feature and for the score (training sample vs recent applications), approval rate by month,
+    and AUC/KS by vintage month on loans old enough to have an outcome."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from xiaodai.underwriting.monitor_service import monitor as run_monitor
+
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since {since!r} is not a date")
+    today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    try:
+        report = run(lambda s: run_monitor(s, since=start, outcome_months=outcome_months, today=today))
+    except service.RegistryError as exc:
+        fail(str(exc))
+
+    def render(r: dict[str, Any]) -> None:
+        console = Console()
+        console.print(f"model {r['model_version']} · {r['decisions']} decisions")
+        table = Table("feature", "PSI", "band")
+        for f in r["feature_psi"]:
+            table.add_row(f["feature"], f"{f['psi']:.4f}", f["band"])
+        if r["score_psi"]:
+            table.add_row("[bold]score[/bold]", f"{r['score_psi']['psi']:.4f}", r["score_psi"]["band"])
+        console.print(table)
+        for month in r["approval_by_month"]:
+            console.print(
+                f"{month['month']}: {month['applications']} applications, "
+                f"approval {month['approval_rate']:.1%}"
+            )
+        if not r["outcomes_by_vintage"]:
+            console.print(f"no vintages with outcomes yet ({r['outcome_definition']})")
+        for v in r["outcomes_by_vintage"]:
+            console.print(
+                f"vintage {v['vintage']}: {v['loans']} loans, bad rate {v['bad_rate']:.1%}, "
+                f"AUC {v['auc']}, KS {v['ks']}"
+            )
+
+    emit(report, as_json, render)

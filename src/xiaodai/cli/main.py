@@ -36,6 +36,7 @@ app.add_typer(decide.decision_app, name="decision")
 model.app.command("register")(decide.register)
 model.app.command("activate")(decide.activate)
 model.app.command("list")(decide.list_models)
+model.app.command("monitor")(decide.monitor)
 app.add_typer(model.app, name="model")
 
 

@@ -41,15 +41,34 @@ def build_kfs(quote: Quote, terms: DisclosureTerms) -> dict[str, Any]:
     t = quote.terms
     fees: list[dict[str, Any]] = []
     if t.fees.upfront:
-        fees.append({"clause": "F1", "type": "upfront_fee", "basis": "fixed", "amount": _m(t.fees.upfront),
-                     "timing": t.fees.upfront_timing.value})
+        fees.append(
+            {
+                "clause": "F1",
+                "type": "upfront_fee",
+                "basis": "fixed",
+                "amount": _m(t.fees.upfront),
+                "timing": t.fees.upfront_timing.value,
+            }
+        )
     if t.fees.monthly_fixed:
-        fees.append({"clause": "F2", "type": "monthly_fee", "basis": "fixed_per_instalment",
-                     "amount": _m(t.fees.monthly_fixed)})
+        fees.append(
+            {
+                "clause": "F2",
+                "type": "monthly_fee",
+                "basis": "fixed_per_instalment",
+                "amount": _m(t.fees.monthly_fixed),
+            }
+        )
     if t.fees.monthly_rate_on_principal:
-        fees.append({"clause": "F3", "type": "instalment_fee", "basis": "rate_of_original_principal_per_instalment",
-                     "rate": str(t.fees.monthly_rate_on_principal),
-                     "amount": _m(quote.schedule.rows[0].fee - t.fees.monthly_fixed)})
+        fees.append(
+            {
+                "clause": "F3",
+                "type": "instalment_fee",
+                "basis": "rate_of_original_principal_per_instalment",
+                "rate": str(t.fees.monthly_rate_on_principal),
+                "amount": _m(quote.schedule.rows[0].fee - t.fees.monthly_fixed),
+            }
+        )
     return {
         "kfs_version": KFS_VERSION,
         "lender": terms.lender_name,
@@ -64,25 +83,60 @@ def build_kfs(quote: Quote, terms: DisclosureTerms) -> dict[str, Any]:
             "nominal_annual_rate_percent": str(round_half_up(t.annual_rate * 100, 4)),
             "monthly_irr_percent": str(round_half_up(quote.monthly_irr * 100, 4)),
         },
-        "loan": {"clause": "L1", "principal": _m(t.principal), "term": t.term, "method": t.method.value,
-                 "start_date": t.start_on.isoformat(), "amount_received": _m(quote.net_disbursed)},
-        "costs": {"total_interest": _m(quote.total_interest), "total_fees": _m(quote.total_fees),
-                  "finance_charge": _m(quote.finance_charge), "total_repayable": _m(quote.total_repayment)},
+        "loan": {
+            "clause": "L1",
+            "principal": _m(t.principal),
+            "term": t.term,
+            "method": t.method.value,
+            "start_date": t.start_on.isoformat(),
+            "amount_received": _m(quote.net_disbursed),
+        },
+        "costs": {
+            "total_interest": _m(quote.total_interest),
+            "total_fees": _m(quote.total_fees),
+            "finance_charge": _m(quote.finance_charge),
+            "total_repayable": _m(quote.total_repayment),
+        },
         "fees": fees,
-        "schedule": [{"clause": "S1", "period": r.period, "due_date": r.due_on.isoformat(),
-                      "principal": _m(r.principal), "interest": _m(r.interest), "fee": _m(r.fee),
-                      "payment": _m(r.payment), "balance": _m(r.balance)} for r in quote.schedule.rows],
-        "penalty": {"clause": "P1", "annual_rate": str(terms.penalty_annual_rate),
-                    "basis": "overdue principal, per day, 360-day year", "reason": terms.penalty_reason,
-                    "cap": None if quote.cap is None else {"profile": quote.cap.profile,
-                                                           "limit_percent": str(quote.cap.limit_percent)}},
-        "early_repayment": {"clause": "E1", "allowed": "any time, in full or in part",
-                            "interest": "only for the days actually used (Civil Code Art. 677)",
-                            "fee": "none"},
-        "cooling_off": {"clause": "C1", "days": terms.cooling_off_days,
-                        "terms": "cancel within the window by repaying the principal only, no interest or fees"},
-        "complaints": {"clause": "K1", "channel_zh": terms.complaint_channel_zh,
-                       "channel_en": terms.complaint_channel_en, "decision_within_days": terms.complaint_days},
+        "schedule": [
+            {
+                "clause": "S1",
+                "period": r.period,
+                "due_date": r.due_on.isoformat(),
+                "principal": _m(r.principal),
+                "interest": _m(r.interest),
+                "fee": _m(r.fee),
+                "payment": _m(r.payment),
+                "balance": _m(r.balance),
+            }
+            for r in quote.schedule.rows
+        ],
+        "penalty": {
+            "clause": "P1",
+            "annual_rate": str(terms.penalty_annual_rate),
+            "basis": "overdue principal, per day, 360-day year",
+            "reason": terms.penalty_reason,
+            "cap": None
+            if quote.cap is None
+            else {"profile": quote.cap.profile, "limit_percent": str(quote.cap.limit_percent)},
+        },
+        "early_repayment": {
+            "clause": "E1",
+            "allowed": "any time, in full or in part",
+            "interest": "only for the days actually used (Civil Code Art. 677)",
+            "fee": "none",
+        },
+        "cooling_off": {
+            "clause": "C1",
+            "days": terms.cooling_off_days,
+            "terms": "cancel within the window by repaying the principal only, no interest or fees",
+        },
+        "complaints": {
+            "clause": "K1",
+            "channel_zh": terms.complaint_channel_zh,
+            "channel_en": terms.complaint_channel_en,
+            "decision_within_days": terms.complaint_days,
+        },
         "cap_check": None if quote.cap is None else quote.cap.to_json(),
     }
 
@@ -109,8 +163,9 @@ class ChargeVerdict:
     clause: str | None
 
 
-def permits_charge(document: dict[str, Any], *, charge_type: str, amount: Decimal,
-                   period: int | None = None) -> ChargeVerdict:
+def permits_charge(
+    document: dict[str, Any], *, charge_type: str, amount: Decimal, period: int | None = None
+) -> ChargeVerdict:
     """Whether the snapshot allows a charge of this type and amount (no clause, no charge)."""
     if charge_type in ("interest", "principal"):
         if period is None:
@@ -120,13 +175,18 @@ def permits_charge(document: dict[str, Any], *, charge_type: str, amount: Decima
             return ChargeVerdict(False, "CHARGE_NOT_DISCLOSED", None)
         limit = Decimal(rows[0][charge_type])
         ok = amount <= limit
-        return ChargeVerdict(ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_AMOUNT_EXCEEDS_DISCLOSURE", "S1")
+        return ChargeVerdict(
+            ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_AMOUNT_EXCEEDS_DISCLOSURE", "S1"
+        )
     if charge_type == "penalty":
         ok = Decimal(document["penalty"]["annual_rate"]) > 0
-        return ChargeVerdict(ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_NOT_DISCLOSED", "P1" if ok else None)
+        return ChargeVerdict(
+            ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_NOT_DISCLOSED", "P1" if ok else None
+        )
     for fee in document["fees"]:
         if fee["type"] == charge_type:
             ok = amount <= Decimal(fee["amount"])
-            return ChargeVerdict(ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_AMOUNT_EXCEEDS_DISCLOSURE",
-                                 fee["clause"])
+            return ChargeVerdict(
+                ok, "CHARGE_PERMITTED_BY_CLAUSE" if ok else "CHARGE_AMOUNT_EXCEEDS_DISCLOSURE", fee["clause"]
+            )
     return ChargeVerdict(False, "CHARGE_NOT_DISCLOSED", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -421,7 +422,6 @@ def export(request: Request) -> Response:
     def action(session: Session) -> Response:
         user = _login_required(request, session)
         data = journey.export_my_data(session, user=user)
-        import json
 
         return JSONResponse(
             json.loads(json.dumps(data, default=str)),
@@ -434,10 +434,9 @@ def export(request: Request) -> Response:
 @router.get("/static/kfs.css")
 def kfs_css() -> Response:
     """The key-facts statement's own stylesheet, shared with its PDF rendering."""
-    from importlib import resources
+    from xiaodai.documents import document_css
 
-    css = resources.files("xiaodai.documents").joinpath("templates/base.css").read_text(encoding="utf-8")
-    return Response(css, media_type="text/css")
+    return Response(document_css(for_pdf=False, lang="zh"), media_type="text/css")
 
 
 def install(app: FastAPI) -> None:

@@ -112,6 +112,8 @@ def kfs_pdf(
 ) -> Response:
     from xiaodai.documents.render import render_kfs_pdf
 
+    if lang not in ("zh", "en"):
+        raise journey.JourneyError("lang must be zh or en")
     choice = journey.OfferRequest(_amount(amount), term, method)
     document = journey.offer_kfs(session, user=user, public_id=public_id, request=choice, today=today)["kfs"]
     return Response(

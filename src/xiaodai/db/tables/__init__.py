@@ -10,11 +10,10 @@ from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionR
 __all__ = [
     "ApiTokenRow",
     "ApplicationRow",
-    "ConsentRow",
-    "DisclosureRow",
-    "UserRow",
     "CommandRow",
+    "ConsentRow",
     "DecisionRow",
+    "DisclosureRow",
     "EodStepRow",
     "InstallmentRow",
     "JournalEntryRow",
@@ -23,4 +22,5 @@ __all__ = [
     "ModelRow",
     "PolicyVersionRow",
     "PostingRow",
+    "UserRow",
 ]

@@ -1,0 +1,31 @@
+"""An app on a fresh database (both backends) with the test model active, and signed-up borrowers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from support.models import write_artifact
+from xiaodai.api.app import create_app
+from xiaodai.api.settings import Settings
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.underwriting import service as underwriting
+
+TODAY = date(2026, 1, 10)
+
+
+@pytest.fixture
+def client(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s, s.begin():
+        underwriting.register_model(s, artifact=write_artifact(tmp_path / "artifact"), activate=True)
+    engine.dispose()
+    app = create_app(Settings(database_url=db_url, secret_key="test-secret-key", business_date=TODAY))
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.engine.dispose()

@@ -1,0 +1,118 @@
+"""The borrower portal through its HTML forms: sign up, apply, offer (KFS first), sign, repay, prepay;
+CSRF; language switch; security headers; another borrower's pages are not found."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "form without CSRF token"
+    return match.group(1)
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, name
+    return match.group(1)
+
+
+def sign_up(client: TestClient, email: str) -> None:
+    page = client.get("/signup").text
+    response = client.post(
+        "/signup", data={"email": email, "name": "李四", "password": "correct horse 1", "csrf": csrf(page)}
+    )
+    assert response.status_code == 200, response.text  # followed the redirect to /apply
+
+
+def apply(client: TestClient) -> str:
+    page = client.get("/apply").text
+    assert "f_Seniority" in page and "f_Home" in page  # the model's fields
+    response = client.post(
+        "/apply",
+        data={
+            "csrf": csrf(page),
+            "idempotency_key": hidden(page, "idempotency_key"),
+            "age": "33",
+            "monthly_income": "9000",
+            "monthly_debt_payments": "300",
+            "f_Seniority": "8",
+            "f_Home": "owner",
+            "f_Income": "180",
+            "f_Records": "no",
+            "amount": "10000",
+            "term": "12",
+            "consent_credit_check": "yes",
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.url)
+
+
+def test_portal_journey(client: TestClient) -> None:
+    sign_up(client, "p@example.com")
+    offer_url = apply(client)
+    offer = client.get(offer_url, params={"amount": "6000", "term": "6"}).text
+    assert 'id="outcome"' in offer
+    headline = offer.index('id="kfs-apr"')
+    assert headline < offer.index("rate-secondary")  # the IRR rate comes before any other rate
+    assert "6000.00" in offer
+    signed = client.post(
+        offer_url + "/sign",
+        data={
+            "csrf": csrf(offer),
+            "kfs_sha256": hidden(offer, "kfs_sha256"),
+            "amount": hidden(offer, "amount"),
+            "term": hidden(offer, "term"),
+            "method": hidden(offer, "method"),
+        },
+    )
+    assert signed.status_code == 200
+    loan_page = signed.text
+    assert 'id="loan-state">active' in loan_page
+    loan_url = str(signed.url)
+    repaid = client.post(
+        loan_url + "/repay",
+        data={
+            "csrf": csrf(loan_page),
+            "amount": "100.00",
+            "idempotency_key": hidden(loan_page, "idempotency_key"),
+        },
+    )
+    assert repaid.status_code == 200
+    assert "100.00" in repaid.text
+    prepaid = client.post(loan_url + "/prepay", data={"csrf": csrf(repaid.text), "idempotency_key": "pp-1"})
+    assert 'id="loan-state">settled' in prepaid.text
+    statement = client.get(loan_url + "/statement.pdf")
+    assert statement.content.startswith(b"%PDF")
+    pdf = client.get(
+        offer_url.replace("/applications/", "/api/applications/") + "/kfs.pdf", params={"lang": "xx"}
+    )
+    assert pdf.status_code == 400
+
+
+def test_csrf_and_headers_and_language(client: TestClient) -> None:
+    page = client.get("/signup")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    forged = client.post(
+        "/signup",
+        data={"email": "x@example.com", "name": "x", "password": "correct horse 1", "csrf": "forged"},
+    )
+    assert forged.status_code == 400
+    assert "CSRF" in forged.text
+    english = client.get("/?lang=en").text
+    assert "Sign up" in english and "Complaints" in english
+    assert "投诉与建议" in client.get("/?lang=zh").text
+
+
+def test_other_borrowers_pages_are_not_found(client: TestClient) -> None:
+    sign_up(client, "owner@example.com")
+    offer_url = apply(client)
+    client.cookies.clear()
+    sign_up(client, "intruder@example.com")
+    assert client.get(offer_url).status_code == 400
+    assert "not found" in client.get(offer_url).text
