@@ -107,5 +107,5 @@ def monitor(
         "score_psi": score_psi,
         "approval_by_month": approval,
         "outcomes_by_vintage": outcomes,
-        "outcome_definition": f"{BAD_DPD}+ days past due or written off, loans {outcome_months}+ months on book",
+        "outcome_definition": f"{BAD_DPD}+ days past due or written off, {outcome_months}+ months on book",
     }
