@@ -26,6 +26,10 @@ class AuthError(AccountError):
     status = 401
 
 
+class ForbiddenError(AccountError):
+    status = 403
+
+
 def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

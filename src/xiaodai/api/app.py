@@ -56,5 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(journey.router)
+    app.include_router(journey.staff_router)
     install_web(app)
     return app

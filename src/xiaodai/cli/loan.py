@@ -324,3 +324,34 @@ def _render_loan(view: dict[str, Any]) -> None:
             )
         )
     console.print(table)
+
+
+@app.command("charge")
+def charge(
+    loan_id: int,
+    charge_type: Annotated[str, typer.Option("--type", help="e.g. monthly_fee, late_fee")],
+    amount: Annotated[str, typer.Option()],
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    period: Annotated[int | None, typer.Option(help="Instalment the charge belongs to")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Post a fee only if the loan's signed disclosure allows it (exit 1 and an audit event otherwise)."""
+    from xiaodai.journey.charges import post_charge
+
+    day, fen = parse_day(on), parse_fen(amount)
+    result = run(
+        lambda s: post_charge(
+            s,
+            loan_id=loan_id,
+            charge_type=charge_type,
+            amount_fen=fen,
+            on=day,
+            idempotency_key=idempotency_key,
+            period=period,
+            actor="cli",
+        )
+    )
+    emit(result, as_json, _simple(as_json))
+    if not result["posted"]:
+        raise typer.Exit(1)

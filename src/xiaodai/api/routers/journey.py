@@ -232,3 +232,39 @@ def cancel(
 def export(session: DB, user: CurrentUser) -> dict[str, Any]:
     """Everything the platform holds about me, as JSON (PIPL Art. 45)."""
     return journey.export_my_data(session, user=user)
+
+
+staff_router = APIRouter(prefix="/api/staff", tags=["staff"])
+
+
+@staff_router.post("/loans/{loan_id}/charges", status_code=201)
+def charge(
+    loan_id: int,
+    body: dict[str, Any],
+    session: DB,
+    user: CurrentUser,
+    today: Today,
+    idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
+) -> Response:
+    """Post a fee charge: only what the loan's signed disclosure allows; a refusal is 422 and audited."""
+    import json
+
+    from xiaodai.accounts.service import ForbiddenError, has_role
+    from xiaodai.journey.charges import post_charge
+
+    if not (has_role(user, "admin") or has_role(user, "underwriter")):
+        raise ForbiddenError("staff role underwriter or admin required")
+    fen = Money.of(str(body.get("amount", ""))).to_minor()
+    result = post_charge(
+        session,
+        loan_id=loan_id,
+        charge_type=str(body.get("type", "")),
+        amount_fen=fen,
+        on=_day(body.get("on"), today),
+        idempotency_key=idempotency_key,
+        period=body.get("period"),
+        actor=f"user:{user.id}",
+    )
+    return Response(
+        json.dumps(result), status_code=201 if result["posted"] else 422, media_type="application/json"
+    )

@@ -1,6 +1,7 @@
 """All tables, imported so that ``Base.metadata`` knows them."""
 
 from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, UserRow
+from xiaodai.db.tables.audit import AuditEventRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
@@ -10,6 +11,7 @@ from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionR
 __all__ = [
     "ApiTokenRow",
     "ApplicationRow",
+    "AuditEventRow",
     "CommandRow",
     "ConsentRow",
     "DecisionRow",

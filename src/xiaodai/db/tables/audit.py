@@ -1,0 +1,24 @@
+"""Append-only audit events (who did or tried what, to which subject, and why it was allowed or refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xiaodai.db.base import Base, BigId
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)  # e.g. "loan:42"
+    reason: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[str] = mapped_column(Text, default="{}")

@@ -1,0 +1,161 @@
+"""Real-browser fixtures: the web app served by uvicorn on a free local port (background thread, fresh
+database, test model active) and Debian's Chromium driven by Playwright (sync API).
+
+Chromium is *not* downloaded by Playwright: the system build at /usr/bin/chromium is used. The browser tests
+skip only when that binary is missing (CI installs it); any other launch failure fails the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from support.models import write_artifact
+from xiaodai.api.app import create_app
+from xiaodai.api.settings import Settings
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.underwriting import service as underwriting
+
+TODAY = date(2026, 1, 10)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_listening(port: int, server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            pytest.fail("uvicorn stopped before accepting connections (see the log above)")
+        if server.started:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    pytest.fail(f"uvicorn did not accept connections on 127.0.0.1:{port} within 15 s")
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app on a fresh database with the hand-made test model active; yields its base URL."""
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s, s.begin():
+        underwriting.register_model(s, artifact=write_artifact(tmp_path / "artifact"), activate=True)
+    engine.dispose()
+    app = create_app(Settings(database_url=db_url, secret_key="e2e-secret-key", business_date=TODAY))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
+    thread.start()
+    try:
+        _wait_until_listening(port, server, thread)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, headless. Skips only when /usr/bin/chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageLog:
+    """What a page did: every request URL, console errors, uncaught exceptions, failed requests."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def external(self, base_url: str) -> list[str]:
+        return [url for url in self.requests if not url.startswith(base_url + "/")]
+
+
+def watch(page: Any) -> PageLog:
+    log = PageLog()
+    page.on("request", lambda request: log.requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            log.console_errors.append(f"{message.text} @ {message.location}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: log.page_errors.append(str(error)))
+    page.on("requestfailed", lambda request: log.failed.append(f"{request.url}: {request.failure}"))
+    return log
+
+
+@dataclass
+class Shooter:
+    """Full-page screenshots into docs/screenshots/ and the test's own tmp_path (artefacts)."""
+
+    page: Any
+    artefacts: Path
+    made: list[Path] = field(default_factory=list)
+
+    def __call__(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.artefacts.mkdir(parents=True, exist_ok=True)
+        png = self.page.screenshot(full_page=True, animations="disabled")
+        for folder in (SCREENSHOTS, self.artefacts):
+            target = folder / f"{name}.png"
+            target.write_bytes(png)
+            self.made.append(target)
+
+
+@pytest.fixture
+def browser_page(
+    chromium_browser: Any, live_server: str, tmp_path: Path
+) -> Iterator[tuple[Any, PageLog, Shooter]]:
+    """A fresh context (own cookies) at 1280 px wide, with its activity log and screenshot helper."""
+    context = chromium_browser.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log = watch(page)
+    try:
+        yield page, log, Shooter(page, tmp_path / "screenshots")
+    finally:
+        context.close()
