@@ -13,7 +13,7 @@ target_metadata = Base.metadata
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """On SQLite, loans.borrower_id has no FK constraint (see 0003): don't propose one on every autogenerate."""
+    """SQLite has no FK on loans.borrower_id (see 0003): do not propose one on every autogenerate."""
     return not (type_ == "foreign_key_constraint" and name == "fk_loans_borrower_id_users")
 
 
