@@ -144,11 +144,25 @@ class Shooter:
             self.made.append(target)
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
 def browser_page(
-    chromium_browser: Any, live_server: str, tmp_path: Path
+    request: pytest.FixtureRequest, chromium_browser: Any, live_server: str, tmp_path: Path
 ) -> Iterator[tuple[Any, PageLog, Shooter]]:
-    """A fresh context (own cookies) at 1280 px wide, with its activity log and screenshot helper."""
+    """A fresh context (own cookies) at 1280 px wide, with its activity log and screenshot helper.
+
+    When the test fails, the page as it was is saved as ``failure.png`` under tmp_path and its log printed.
+    """
     context = chromium_browser.new_context(
         base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN"
     )
@@ -157,5 +171,8 @@ def browser_page(
     log = watch(page)
     try:
         yield page, log, Shooter(page, tmp_path / "screenshots")
+        if request.node.stash.get(_FAILED, False):
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"browser failure artefacts in {tmp_path}: url={page.url} log={log}")
     finally:
         context.close()
