@@ -7,6 +7,7 @@ skip only when that binary is missing (CI installs it); any other launch failure
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -128,17 +129,20 @@ def watch(page: Any) -> PageLog:
 
 @dataclass
 class Shooter:
-    """Full-page screenshots into docs/screenshots/ and the test's own tmp_path (artefacts)."""
+    """Full-page screenshots into the test's own tmp_path (artefacts), and into docs/screenshots/ when
+    XIAODAI_UPDATE_SCREENSHOTS=1 (so a test run never rewrites tracked files by itself)."""
 
     page: Any
     artefacts: Path
     made: list[Path] = field(default_factory=list)
 
     def __call__(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.artefacts.mkdir(parents=True, exist_ok=True)
+        folders = [self.artefacts]
+        if os.environ.get("XIAODAI_UPDATE_SCREENSHOTS") == "1":
+            folders.append(SCREENSHOTS)
         png = self.page.screenshot(full_page=True, animations="disabled")
-        for folder in (SCREENSHOTS, self.artefacts):
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{name}.png"
             target.write_bytes(png)
             self.made.append(target)
