@@ -200,7 +200,8 @@ def main() -> None:
         f"{args.seconds:.0f} s per run · server: 1 uvicorn worker"
     )
     print(
-        f"{'backend':<11} {'endpoint':<36} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        f"{'backend':<11} {'endpoint':<36} {'requests':>8} {'errors':>6} {'req/s':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7}"
     )
     for backend in backends:
         folder = Path(tempfile.mkdtemp(prefix="xiaodai-http-"))
