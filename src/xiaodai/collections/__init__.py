@@ -1,0 +1,1 @@
+"""Post-loan management: contact policy, message screening, collection strategies."""

@@ -1,0 +1,1 @@
+"""Policy test harness: run conformance scenario files through the real engines."""

@@ -1,0 +1,1 @@
+"""Personal data: consent, purpose limits, sharing with agencies (PIPL)."""
