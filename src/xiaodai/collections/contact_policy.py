@@ -230,9 +230,9 @@ def _source_and_holds(profile: Profile, ctx: Context, attempt: Attempt, as_of: d
             out.append("CONTACT_SOURCE_UNLAWFUL")
     if profile.us:
         cease = flags.get("cease_request")
-        if cease and (_at(cease.get("received_at")) or as_of) <= as_of:
-            if attempt.purpose not in profile.raw.get("cease_exceptions", []):
-                out.append("CEASE_COMMUNICATION")
+        exempt = attempt.purpose in profile.raw.get("cease_exceptions", [])
+        if cease and (_at(cease.get("received_at")) or as_of) <= as_of and not exempt:
+            out.append("CEASE_COMMUNICATION")
         attorney = flags.get("represented_by_attorney")
         if attorney and attempt.to_borrower:
             out.append("ATTORNEY_REPRESENTED")

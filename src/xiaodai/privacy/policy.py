@@ -1,4 +1,6 @@
-"""Data-protection decisions (pure): what the platform may collect and share (PIPL Arts. 5, 6, 16, 21, 23, 55).
+"""Data-protection decisions (pure): what the platform may collect and share.
+
+PIPL Arts. 5, 6, 16, 21, 23, 55.
 
 * An app permission for the phone's contact list (or photos, call logs, SMS) is never requested for a loan:
   the necessary personal information of online lending excludes them (国信办秘字〔2021〕14号); emergency
@@ -46,7 +48,8 @@ def evaluate_data_action(given: Mapping[str, Any], when: Mapping[str, Any]) -> t
         if not agency.get("pia_id"):
             reasons.append("PIA_MISSING")
         fields = set(when.get("fields", []))
-        if ("emergency_contacts" in fields and not given.get("borrower_unreachable")) or fields - AGENCY_FIELDS - {"emergency_contacts"}:
+        needless_contacts = "emergency_contacts" in fields and not given.get("borrower_unreachable")
+        if needless_contacts or fields - AGENCY_FIELDS - {"emergency_contacts"}:
             reasons.append("EXPORT_FIELDS_EXCESSIVE")
         if reasons:
             return "block", reasons[0], reasons

@@ -1,4 +1,4 @@
-"""Contact-policy engine: hours (DST, midnight, ambiguous zones), frequency, holds, third parties, profiles."""
+"""Contact-policy engine: hours (DST, midnight, ambiguous zones), frequency, holds, third parties."""
 
 from __future__ import annotations
 
