@@ -2,6 +2,7 @@
 
 from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, UserRow
 from xiaodai.db.tables.audit import AuditEventRow
+from xiaodai.db.tables.collections import CollectionCaseRow, ContactAttemptRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
@@ -12,8 +13,10 @@ __all__ = [
     "ApiTokenRow",
     "ApplicationRow",
     "AuditEventRow",
+    "CollectionCaseRow",
     "CommandRow",
     "ConsentRow",
+    "ContactAttemptRow",
     "DecisionRow",
     "DisclosureRow",
     "EodStepRow",

@@ -1,0 +1,200 @@
+"""Collections shell: the ONLY code path that records or sends a collection contact.
+
+Every attempt is evaluated by the contact-policy engine first; the attempt is written to the append-only
+contact log with its decision, reasons and rule version; only an allowed attempt reaches a channel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.collections.channels import Channel, SimulatedChannel
+from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Verdict, evaluate, load_profile
+from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow
+from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
+
+DEFAULT_CHANNEL: Channel = SimulatedChannel()
+
+
+def open_case(
+    session: Session,
+    *,
+    loan_id: int,
+    profile: str = "CN",
+    context: dict[str, Any] | None = None,
+    assigned_to: int | None = None,
+) -> CollectionCaseRow:
+    if session.get(LoanRow, loan_id) is None:
+        raise LoanNotFoundError(f"loan {loan_id} does not exist")
+    load_profile(profile)
+    case = session.get(CollectionCaseRow, loan_id)
+    if case is None:
+        case = CollectionCaseRow(
+            loan_id=loan_id, profile=profile, context_json=json.dumps(context or {}), assigned_to=assigned_to
+        )
+        session.add(case)
+    else:
+        case.profile = profile
+        if context is not None:
+            case.context_json = json.dumps(context)
+        case.assigned_to = assigned_to if assigned_to is not None else case.assigned_to
+    session.flush()
+    return case
+
+
+def _history(session: Session, loan_id: int) -> list[PriorContact]:
+    rows = session.execute(
+        select(ContactAttemptRow)
+        .where(ContactAttemptRow.loan_id == loan_id, ContactAttemptRow.decision == "allow")
+        .order_by(ContactAttemptRow.attempted_at)
+    ).scalars()
+    return [
+        PriorContact(
+            _aware(r.attempted_at),
+            r.target_type,
+            r.channel,
+            r.phone_id,
+            r.contact_id,
+            r.initiated_by,
+            r.outcome or "",
+        )
+        for r in rows
+    ]
+
+
+def _aware(at: datetime) -> datetime:
+    """Stored in UTC; SQLite hands timestamps back without their offset."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _context(session: Session, case: CollectionCaseRow, loan: LoanRow) -> Context:
+    raw = json.loads(case.context_json or "{}")
+    context = Context.from_json(raw)
+    flags = dict(context.flags)
+    debt = {**context.debt, "days_past_due": loan.dpd}
+    return replace(context, flags=flags, debt=debt)
+
+
+def preview(session: Session, *, loan_id: int, attempt: dict[str, Any], as_of: datetime) -> Verdict:
+    """What the engine would say, without recording or sending anything."""
+    case = session.get(CollectionCaseRow, loan_id)
+    loan = session.get(LoanRow, loan_id)
+    if case is None or loan is None:
+        raise ServicingError(f"loan {loan_id} has no collection case")
+    return evaluate(
+        load_profile(case.profile),
+        _context(session, case, loan),
+        _history(session, loan_id),
+        Attempt.from_json(attempt),
+        as_of,
+    )
+
+
+def attempt_contact(
+    session: Session,
+    *,
+    loan_id: int,
+    attempt: dict[str, Any],
+    as_of: datetime,
+    actor: str,
+    channel: Channel | None = None,
+) -> dict[str, Any]:
+    """Evaluate, log, and (only if allowed) send. Inbound calls are logged with their outcome too."""
+    loan = session.execute(
+        select(LoanRow).where(LoanRow.id == loan_id).with_for_update()
+    ).scalar_one_or_none()
+    if loan is None:
+        raise LoanNotFoundError(f"loan {loan_id} does not exist")
+    case = session.get(CollectionCaseRow, loan_id)
+    if case is None:
+        raise ServicingError(f"loan {loan_id} has no collection case: open one first")
+    profile = load_profile(case.profile)
+    parsed = Attempt.from_json(attempt)
+    verdict = evaluate(profile, _context(session, case, loan), _history(session, loan_id), parsed, as_of)
+    outcome = None
+    if verdict.allowed:
+        if parsed.action == "answer_inbound":
+            outcome = str(attempt.get("outcome", "connected_conversation"))
+        else:
+            to = parsed.phone_id or parsed.email_id or parsed.contact_id or "borrower"
+            outcome = (channel or DEFAULT_CHANNEL).send(channel=parsed.channel, to=to, message=parsed.message)
+    row = ContactAttemptRow(
+        loan_id=loan_id,
+        attempted_at=as_of.astimezone(UTC),
+        actor=actor,
+        action=parsed.action,
+        channel=parsed.channel,
+        target_type=parsed.target_type,
+        contact_id=parsed.contact_id,
+        phone_id=parsed.phone_id,
+        email_id=parsed.email_id,
+        message=parsed.message,
+        initiated_by="debtor"
+        if parsed.action == "answer_inbound"
+        else str(attempt.get("initiated_by", "agent")),
+        decision=verdict.decision,
+        reason=verdict.reason,
+        reasons=json.dumps(list(verdict.reasons)),
+        rule_version=verdict.rule_version,
+        profile=profile.name,
+        outcome=outcome,
+    )
+    session.add(row)
+    session.flush()
+    return {"attempt_id": row.id, **verdict.to_json(), "outcome": outcome}
+
+
+def contact_history(session: Session, *, loan_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ContactAttemptRow)
+        .where(ContactAttemptRow.loan_id == loan_id)
+        .order_by(ContactAttemptRow.attempted_at)
+    ).scalars()
+    return [
+        {
+            "id": r.id,
+            "at": _aware(r.attempted_at).isoformat(),
+            "channel": r.channel,
+            "target": r.target_type,
+            "decision": r.decision,
+            "reason": r.reason,
+            "reasons": json.loads(r.reasons),
+            "outcome": r.outcome,
+            "rule_version": r.rule_version,
+            "actor": r.actor,
+        }
+        for r in rows
+    ]
+
+
+def violations_report(session: Session) -> dict[str, Any]:
+    """Blocked attempts by reason (what the engine prevented), newest first."""
+    rows = list(
+        session.execute(
+            select(ContactAttemptRow)
+            .where(ContactAttemptRow.decision == "block")
+            .order_by(ContactAttemptRow.attempted_at.desc())
+        ).scalars()
+    )
+    return {
+        "blocked": len(rows),
+        "by_reason": dict(Counter(r.reason for r in rows).most_common()),
+        "recent": [
+            {
+                "id": r.id,
+                "loan_id": r.loan_id,
+                "at": _aware(r.attempted_at).isoformat(),
+                "reason": r.reason,
+                "channel": r.channel,
+                "actor": r.actor,
+            }
+            for r in rows[:50]
+        ],
+    }

@@ -1,0 +1,66 @@
+"""Contacts go through the engine and into an append-only log — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from xiaodai.collections import service
+from xiaodai.collections.channels import SimulatedChannel
+
+SH = ZoneInfo("Asia/Shanghai")
+CONTEXT = {
+    "borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]},
+    "flags": {"consumer_location_known": True},
+}
+CALL = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+
+
+def test_engine_gates_every_contact_and_the_log_is_append_only(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        service.open_case(s, loan_id=loan_id, profile="CN", context=CONTEXT)
+    rail = SimulatedChannel()
+    night = datetime(2026, 3, 10, 23, 0, tzinfo=SH)
+    with factory() as s, s.begin():
+        blocked = service.attempt_contact(
+            s, loan_id=loan_id, attempt=CALL, as_of=night, actor="c1", channel=rail
+        )
+    assert blocked["decision"] == "block"
+    assert blocked["reason"] == "TIME_WINDOW"
+    assert rail.sent == []  # nothing reached the channel
+    for k in range(8):
+        at = datetime(2026, 3, 11, 9 + k, 0, tzinfo=SH)
+        with factory() as s, s.begin():
+            service.attempt_contact(s, loan_id=loan_id, attempt=CALL, as_of=at, actor="c1", channel=rail)
+    with factory() as s:
+        log = service.contact_history(s, loan_id=loan_id)
+        report = service.violations_report(s)
+    allowed = [r for r in log if r["decision"] == "allow"]
+    assert len(allowed) == len(rail.sent) <= 6
+    assert sum(r["outcome"] == "connected_conversation" for r in allowed) <= 3
+    assert report["by_reason"]["TIME_WINDOW"] == 1
+    assert any(reason.startswith("FREQ_") for reason in report["by_reason"])
+    for statement in ("UPDATE contact_attempts SET reason = 'ALLOWED'", "DELETE FROM contact_attempts"):
+        with pytest.raises(DBAPIError, match="append-only"), factory() as s, s.begin():
+            s.execute(text(statement))
+
+
+def test_only_the_collections_service_writes_the_contact_log() -> None:
+    src = Path(__file__).resolve().parents[3] / "src" / "xiaodai"
+    writers = [
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*.py")
+        if re.search(r"(?<!class )ContactAttemptRow\(", p.read_text(encoding="utf-8"))
+    ]
+    assert writers == ["collections/service.py"]
