@@ -78,6 +78,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "method_equal-installment": {"zh": "等额本息", "en": "equal instalments"},
     "method_equal-principal": {"zh": "等额本金", "en": "equal principal"},
     "method_interest-first": {"zh": "先息后本", "en": "interest first"},
+    "worklist": {"zh": "催收工作台（仅显示分配给我的账户）", "en": "Collector worklist (my accounts only)"},
+    "violations": {"zh": "被拦截的联系（违规预防报告）", "en": "Blocked contacts (violations prevented)"},
+    "bucket": {"zh": "逾期分档", "en": "Bucket"},
+    "call_now": {"zh": "此刻可否致电", "en": "Call allowed now"},
+    "next_allowed": {"zh": "下次可联系时间", "en": "Next allowed contact"},
+    "collection_history": {"zh": "联系记录", "en": "Contact history"},
+    "time": {"zh": "时间", "en": "Time"},
+    "channel": {"zh": "渠道", "en": "Channel"},
+    "outcome": {"zh": "结果", "en": "Outcome"},
+    "actor": {"zh": "操作人", "en": "By"},
+    "message": {"zh": "内容（短信/话术）", "en": "Message / script"},
+    "attempt_contact": {"zh": "发起联系（先经合规引擎）", "en": "Contact (policy engine first)"},
     "complaint_text": {
         "zh": "如对我们的服务有异议，可通过App“我的-投诉与建议”或客服热线400-000-0000投诉；"
         "我们将在收到之日起15日内作出处理决定并告知您。",

@@ -147,7 +147,7 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         user = accounts.authenticate(session, email=email, password=password)
         request.session.clear()
         request.session["user_id"] = user.id
-        return RedirectResponse("/loans", status_code=303)
+        return RedirectResponse("/staff" if user.kind == "staff" else "/loans", status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
 
@@ -429,6 +429,97 @@ def export(request: Request) -> Response:
         )
 
     return _run(request, action, "loans.html", loans=[])
+
+
+def _staff(request: Request, session: Session) -> UserRow:
+    user = _login_required(request, session)
+    if user.kind != "staff":
+        raise accounts.ForbiddenError("staff only")
+    return user
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_worklist(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.api.routers.collections import worklist
+
+        user = _staff(request, session)
+        return _page(
+            request, "staff_worklist.html", session, rows=worklist(session, user, datetime.now(tz=UTC))
+        )
+
+    return _run(request, action, "staff_worklist.html", rows=[])
+
+
+@router.get("/staff/violations", response_class=HTMLResponse)
+def staff_violations(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        from xiaodai.api.routers.collections import _collector
+        from xiaodai.collections.service import violations_report
+
+        _collector(_staff(request, session))
+        return _page(request, "staff_violations.html", session, report=violations_report(session))
+
+    return _run(request, action, "staff_violations.html", report={"blocked": 0, "by_reason": {}})
+
+
+@router.get("/staff/loans/{loan_id}", response_class=HTMLResponse)
+def staff_loan(request: Request, loan_id: int) -> Response:
+    def action(session: Session) -> Response:
+        from xiaodai.api.routers.collections import _may_see
+        from xiaodai.collections.service import contact_history
+
+        _may_see(session, _staff(request, session), loan_id)
+        verdict = request.session.pop("last_verdict", None)
+        return _page(
+            request,
+            "staff_loan.html",
+            session,
+            loan_id=loan_id,
+            verdict=verdict,
+            contacts=contact_history(session, loan_id=loan_id),
+        )
+
+    return _run(request, action, "staff_loan.html", loan_id=loan_id, contacts=[], verdict=None)
+
+
+@router.post("/staff/loans/{loan_id}/contact")
+def staff_contact(
+    request: Request,
+    loan_id: int,
+    channel: str = Form(),
+    phone_id: str = Form(""),
+    message: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.api.routers.collections import _may_see
+        from xiaodai.collections.service import attempt_contact
+
+        _check_csrf(request, csrf)
+        user = _staff(request, session)
+        _may_see(session, user, loan_id)
+        result = attempt_contact(
+            session,
+            loan_id=loan_id,
+            attempt={
+                "action": "contact",
+                "channel": channel,
+                "target": {"type": "borrower"},
+                "phone_id": phone_id or None,
+                "message": message or None,
+            },
+            as_of=datetime.now(tz=UTC),
+            actor=f"user:{user.id}",
+        )
+        request.session["last_verdict"] = {"decision": result["decision"], "reason": result["reason"]}
+        return RedirectResponse(f"/staff/loans/{loan_id}", status_code=303)
+
+    return _run(request, action, "staff_loan.html", loan_id=loan_id, contacts=[], verdict=None)
 
 
 @router.get("/static/kfs.css")

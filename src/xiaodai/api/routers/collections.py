@@ -1,0 +1,99 @@
+"""Staff collections API: worklist (assigned accounts only), contact history, attempts, violations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.accounts.service import ForbiddenError, has_role
+from xiaodai.api.deps import DB, CurrentUser
+from xiaodai.collections import service
+from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
+
+router = APIRouter(prefix="/api/staff", tags=["collections"])
+
+
+def _collector(user: UserRow) -> None:
+    if not (has_role(user, "collector") or has_role(user, "admin") or has_role(user, "auditor")):
+        raise ForbiddenError("collector, auditor or admin role required")
+
+
+def _may_see(session: Session, user: UserRow, loan_id: int) -> CollectionCaseRow:
+    _collector(user)
+    case = session.get(CollectionCaseRow, loan_id)
+    if case is None or (
+        has_role(user, "collector") and not has_role(user, "admin") and case.assigned_to != user.id
+    ):
+        from xiaodai.journey.service import NotFoundError
+
+        raise NotFoundError("no such case among your accounts")
+    return case
+
+
+def worklist(session: Session, user: UserRow, now: datetime) -> list[dict[str, Any]]:
+    _collector(user)
+    query = (
+        select(CollectionCaseRow, LoanRow)
+        .join(LoanRow, LoanRow.id == CollectionCaseRow.loan_id)
+        .where(LoanRow.state == "overdue")
+    )
+    if has_role(user, "collector") and not has_role(user, "admin"):
+        query = query.where(CollectionCaseRow.assigned_to == user.id)
+    out = []
+    for case, loan in session.execute(query.order_by(LoanRow.dpd.desc())).all():
+        verdict = service.preview(
+            session, loan_id=loan.id, attempt={"action": "contact", "channel": "call"}, as_of=now
+        )
+        out.append(
+            {
+                "loan_id": loan.id,
+                "dpd": loan.dpd,
+                "bucket": loan.bucket,
+                "profile": case.profile,
+                "call_now": verdict.decision,
+                "reason": verdict.reason,
+                "next_allowed_at": verdict.next_allowed_at.isoformat() if verdict.next_allowed_at else None,
+            }
+        )
+    return out
+
+
+@router.get("/worklist")
+def get_worklist(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    """Overdue accounts assigned to me, with whether a call is allowed now and when next."""
+    return worklist(session, user, datetime.now(tz=UTC))
+
+
+@router.get("/loans/{loan_id}/contacts")
+def contacts(loan_id: int, session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    _may_see(session, user, loan_id)
+    return service.contact_history(session, loan_id=loan_id)
+
+
+@router.post("/loans/{loan_id}/contacts")
+def attempt(loan_id: int, body: dict[str, Any], session: DB, user: CurrentUser) -> JSONResponse:
+    """Attempt a contact now (or at ``at``): the engine decides first; a blocked attempt is 422 and logged."""
+    _may_see(session, user, loan_id)
+    if has_role(user, "auditor") and not (has_role(user, "collector") or has_role(user, "admin")):
+        raise ForbiddenError("auditors are read-only")
+    at = datetime.fromisoformat(str(body["at"])) if body.get("at") else datetime.now(tz=UTC)
+    if at.tzinfo is None:
+        from xiaodai.journey.service import JourneyError
+
+        raise JourneyError("at needs a UTC offset")
+    result = service.attempt_contact(
+        session, loan_id=loan_id, attempt=body, as_of=at, actor=f"user:{user.id}"
+    )
+    return JSONResponse(result, status_code=201 if result["decision"] == "allow" else 422)
+
+
+@router.get("/violations")
+def violations(session: DB, user: CurrentUser) -> dict[str, Any]:
+    """What the engine blocked, by reason."""
+    _collector(user)
+    return service.violations_report(session)
