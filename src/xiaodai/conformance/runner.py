@@ -52,14 +52,15 @@ def _data(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sla(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
 
     complaint, events, calendar, targets = scenario_to_inputs(scenario["given"])
     as_of_text = scenario.get("when", {}).get("as_of")
-    as_of = datetime.fromisoformat(as_of_text) if as_of_text else None
-    verdict = evaluate_sla(scenario["profile"], complaint, events, calendar, as_of, targets)  # type: ignore[arg-type]
+    # Without an explicit as_of the scenario describes a finished case: evaluate it well after the last limit.
+    as_of = datetime.fromisoformat(as_of_text) if as_of_text else datetime(2100, 1, 1, tzinfo=UTC)
+    verdict = evaluate_sla(scenario["profile"], complaint, events, calendar, as_of, targets)
     out = verdict_to_json(verdict)
     return {
         "decision": None,
