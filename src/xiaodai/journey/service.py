@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import ApplicationRow, ConsentRow, DecisionRow, DisclosureRow, LoanRow, UserRow
+from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
@@ -227,6 +228,11 @@ def sign_offer(
     application = _own_application(session, user, public_id)
     application.loan_id = loan.id
     session.flush()
+    RAIL.pay_out(
+        reference=f"disburse:{loan.id}",
+        amount_fen=loan.principal_fen - loan.upfront_fee_fen,
+        account=f"borrower:{user.id}",
+    )
     servicing.disburse(session, loan_id=loan.id, on=today, idempotency_key=f"disburse:{loan.id}")
     return {
         "loan_id": loan.id,
@@ -308,6 +314,7 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
 
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     own_loan(session, user, loan_id)
+    RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
     return servicing.repay(
         session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
     )
