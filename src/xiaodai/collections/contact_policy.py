@@ -19,9 +19,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from xiaodai.collections.content_screen import ScreenContext, screen_message
 
 ALLOWED = "ALLOWED"
 
@@ -141,11 +144,11 @@ class Context:
         )
 
     def zones(self, profile: Profile) -> list[ZoneInfo]:
-        names = list(self.borrower.get("candidate_timezones") or [])
-        primary = self.borrower.get("timezone") or profile.raw.get("default_timezone", "UTC")
-        if primary not in names:
-            names.insert(0, primary)
-        return [ZoneInfo(n) for n in names]
+        return _zones(
+            tuple(self.borrower.get("candidate_timezones") or ()),
+            self.borrower.get("timezone"),
+            str(profile.raw.get("default_timezone", "UTC")),
+        )
 
     def phone(self, phone_id: str | None) -> Mapping[str, Any]:
         return next((p for p in self.borrower.get("phones", []) if p.get("id") == phone_id), {})
@@ -212,6 +215,15 @@ class PriorContact:
     @property
     def to_borrower(self) -> bool:
         return self.target in ("borrower", "consumer")
+
+
+@lru_cache(maxsize=1024)
+def _zones(candidates: tuple[str, ...], primary: str | None, default: str) -> list[ZoneInfo]:
+    names = list(candidates)
+    first = primary or default
+    if first not in names:
+        names.insert(0, first)
+    return [ZoneInfo(n) for n in names]
 
 
 def _at(raw: Any) -> datetime | None:
@@ -321,7 +333,9 @@ def _frequency(
     if not profile.us:
         if not attempt.to_borrower:
             return [], None
-        todays = [c for c in mine if c.to_borrower and _local_day(c.at, zone) == today]
+        day_start = datetime.combine(today, time(0), tzinfo=zone)
+        day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
+        todays = [c for c in mine if c.to_borrower and day_start <= c.at < day_end]
         limit = rules.get("max_connected_collector_initiated_voice_per_debtor_per_day")
         if limit is not None and sum(c.outcome in connected for c in todays) >= limit:
             out.append("FREQ_CONNECTED_LIMIT")
@@ -342,16 +356,18 @@ def _frequency(
     excluded = set(rules.get("excluded_outcomes", []))
     calls = [c for c in mine if c.to_borrower and c.outcome not in excluded]
     quiet = int(rules.get("quiet_days_after_conversation", 7))
+    quiet_from = datetime.combine(today - timedelta(days=quiet - 1), time(0), tzinfo=zone)
     for c in calls:
-        if c.outcome in connected:
+        if c.outcome in connected and c.at >= quiet_from:
             day1 = _local_day(c.at, zone)
             last = day1 + timedelta(days=quiet - 1)
             if day1 <= today <= last:
                 out.append("FREQ_7DAY_AFTER_CONVERSATION")
                 next_at = datetime.combine(last + timedelta(days=1), profile.hours()[0], tzinfo=zone)
                 break
-    window_start = today - timedelta(days=6)
-    recent = [c for c in calls if window_start <= _local_day(c.at, zone) <= today]
+    window_start = datetime.combine(today - timedelta(days=6), time(0), tzinfo=zone)
+    window_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
+    recent = [c for c in calls if window_start <= c.at < window_end]
     if len(recent) >= int(rules.get("max_calls_per_7_days_per_debt", 7)):
         out.append("FREQ_7IN7_ATTEMPTS")
     return out, next_at
@@ -418,25 +434,26 @@ def _third_party(
     return out, [] if out else ["ALLOWED_THIRD_PARTY_LOCATION"]
 
 
+@lru_cache(maxsize=8192)
+def _screen(message: str, profile_name: str, context: ScreenContext) -> tuple[str, ...]:
+    """Message screening is pure, so a campaign's repeated template texts are screened once."""
+    return tuple(screen_message(message, profile=profile_name, context=context).reasons)
+
+
 def _content(profile: Profile, ctx: Context, attempt: Attempt) -> list[str]:
     if not attempt.message:
         return []
-    from xiaodai.collections.content_screen import ScreenContext, screen_message
-
-    result = screen_message(
-        attempt.message,
-        profile=profile.name if profile.name in ("CN", "US_RegF") else ("US_RegF" if profile.us else "CN"),
-        context=ScreenContext(
-            channel=attempt.channel,
-            target_type=attempt.target_type,
-            collector_role=ctx.collector_role,
-            first_communication_done=ctx.first_communication_done,
-            time_barred=bool(ctx.debt.get("time_barred")),
-            contract_fees=ctx.contract_fees,
-            purpose=attempt.purpose,
-        ),
+    name = profile.name if profile.name in ("CN", "US_RegF") else ("US_RegF" if profile.us else "CN")
+    context = ScreenContext(
+        channel=attempt.channel,
+        target_type=attempt.target_type,
+        collector_role=ctx.collector_role,
+        first_communication_done=ctx.first_communication_done,
+        time_barred=bool(ctx.debt.get("time_barred")),
+        contract_fees=ctx.contract_fees,
+        purpose=attempt.purpose,
     )
-    return list(result.reasons)
+    return list(_screen(attempt.message, name, context))
 
 
 def evaluate(
