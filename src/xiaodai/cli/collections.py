@@ -104,3 +104,24 @@ def violations(as_json: JsonOpt = False) -> None:
             typer.echo("no blocked attempts")
 
     emit(report, as_json, render)
+
+
+@app.command("campaign")
+def campaign(
+    at: Annotated[str, typer.Option(help="Campaign time, ISO 8601 with offset")], as_json: JsonOpt = False
+) -> None:
+    """Plan today's contacts from the strategy for every case; each one passes the engine first."""
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        fail(f"--at {at!r} is not an ISO date-time")
+    if when.tzinfo is None:
+        fail("--at needs a UTC offset")
+    report = run(lambda s: service.run_campaign(s, as_of=when))
+
+    def render(r: dict[str, Any]) -> None:
+        typer.echo(f"{r['cases']} cases")
+        for reason, count in r["results"].items():
+            typer.echo(f"  {reason}: {count}")
+
+    emit(report, as_json, render)

@@ -22,7 +22,11 @@ How a message is read:
 Whether a category applies depends on the profile and the context (channel, who receives the message,
 collector role, time-barred debt, purpose, fees disclosed in the contract); those conditions are data too.
 The vocabulary file documents the policy choices (e.g. why a factual 征信 notice passes but 征信黑名单 does
-not). Regexes are compiled once at import; a typical SMS is screened in tens of microseconds.
+not).
+
+Speed: everything is compiled once at import. Terms go into a few character-trie regexes (one pass finds
+every term); each pattern is tried only where one of its leading literals occurs (read off the pattern
+itself, so the data stays plain regex). A typical SMS takes 10-40 microseconds of CPU.
 """
 
 from __future__ import annotations
@@ -133,8 +137,8 @@ class _Category:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One term or pattern of one category. ``regex`` is matched AT a candidate position (``None`` for a
-    plain Chinese term, whose hit is exact)."""
+    """One term or pattern of one category. ``regex`` (patterns, and Chinese terms with a Latin end such as
+    ``p图``) is matched AT a candidate position; plain Chinese and English terms are exact index hits."""
 
     category: int
     rule_id: str
@@ -154,8 +158,8 @@ class _Index:
 
 @dataclass(frozen=True, slots=True)
 class _Bucket:
-    """The indexes of the categories that apply together (every unconditional category shares one bucket;
-    a category with conditions, e.g. third-party disclosure, has its own, scanned only when it applies)."""
+    """The indexes of a group of categories. Categories share one bucket unless the vocabulary marks one
+    ``separate_index`` (third-party disclosure: everyday debt words, scanned only for third parties)."""
 
     categories: frozenset[int]
     plain: _Index | None
@@ -174,18 +178,21 @@ class _Vocabulary:
     translate: Mapping[str, str]
     needs_translate: re.Pattern[str]
     has_cjk: re.Pattern[str]
-
-    def translate_one(self, m: re.Match[str]) -> str:
-        return self.translate[m.group()]
-
     cjk_gap: re.Pattern[str]
     latin_probe: re.Pattern[str]
     latin_spaced: re.Pattern[str]
     latin_sep: re.Pattern[str]
 
+    def translate_one(self, m: re.Match[str]) -> str:
+        return self.translate[m.group()]
+
+
+_EN_GAP_RX: Final = re.compile(_EN_GAP)
+
 
 def _canon_en(term: str) -> str:
-    return re.sub(_EN_GAP, " ", term.strip().lower())
+    """English terms compare with every run of spaces, hyphens and underscores as one space."""
+    return _EN_GAP_RX.sub(" ", term.strip().lower())
 
 
 def _latin_edge(ch: str) -> bool:
@@ -296,6 +303,12 @@ def _literal_run(rx: str) -> str:
 
 def _anchors(rx: str) -> tuple[frozenset[str], bool] | None:
     """``(anchors, at_word_start)`` for a pattern, or ``None`` when no literal start can be read off."""
+    alternatives = _split_alternatives(rx)
+    if len(alternatives) > 1:
+        found = [_anchors(alt) for alt in alternatives]
+        if any(f is None for f in found):
+            return None
+        return frozenset().union(*(f[0] for f in found if f)), all(f[1] for f in found if f)
     i, word = 0, False
     while True:
         if rx.startswith("\\b", i):
@@ -377,7 +390,10 @@ class _Builder:
     def _rule(
         self, cat: int, rule_id: str, roles: frozenset[str], rx: str | None, *, literal: bool, en: bool
     ) -> int:
-        regex = re.compile(rx, re.ASCII if en else 0) if rx is not None else None
+        try:
+            regex = re.compile(rx, re.ASCII if en else 0) if rx is not None else None
+        except re.error as exc:
+            raise ScreenTermsError(f"{rule_id!r} does not compile: {exc}") from exc
         self.rules.append(_Rule(cat, rule_id, roles, regex, literal))
         return len(self.rules) - 1
 
@@ -399,8 +415,7 @@ class _Builder:
                 raise ScreenTermsError(
                     f"{where}: English term {term!r} must start and end with a letter or digit"
                 )
-            rx = "(?<![a-z0-9])" + _trie_regex([term], space=_EN_GAP) + "(?![a-z0-9])"
-            idx = self._rule(cat, "en:" + term, roles, rx, literal=True, en=True)
+            idx = self._rule(cat, "en:" + term, roles, None, literal=True, en=True)
             self.bucket.en_terms.setdefault(term, []).append(idx)
         for lang in ("zh", "en"):
             for pid, rx in _patterns(raw, f"{lang}_patterns", where):
@@ -430,10 +445,6 @@ def _patterns(raw: Mapping[str, Any], key: str, where: str) -> list[tuple[str, s
             pid, rx = f"{where}.{key}[{i}]", item
         else:
             pid, rx = str(item["id"]), str(item["re"])
-        try:
-            re.compile(rx)
-        except re.error as exc:
-            raise ScreenTermsError(f"{where}: pattern {pid!r} does not compile: {exc}") from exc
         out.append((pid, rx))
     return out
 
@@ -668,11 +679,14 @@ def _collect(
                     rule = rules[i]
                     if not live[rule.category] or (role is not None and role in rule.exempt_roles):
                         continue
-                    if rule.regex is None:  # a plain Chinese term: the key is the hit
-                        hits.setdefault(rule.category, []).append((rule, start, start + len(k)))
-                        continue
-                    if exact and k == key:  # the longest English term found here: the index regex matched it
-                        hits.setdefault(rule.category, []).append((rule, start, found.end()))
+                    if rule.regex is None:  # a term: the index hit is the match
+                        if not exact:
+                            stop = start + len(k)
+                        elif k == key:
+                            stop = found.end()
+                        else:  # a shorter English term that the longer one found here starts with
+                            stop = start + _prefix_end(found.group(), k)
+                        hits.setdefault(rule.category, []).append((rule, start, stop))
                         continue
                     if matched_to.get(i, -1) > start:
                         continue
@@ -690,6 +704,18 @@ def _collect(
             for m in rule.regex.finditer(norm):
                 if m.end() > m.start():
                     hits.setdefault(rule.category, []).append((rule, m.start(), m.end()))
+
+
+def _prefix_end(raw: str, key: str) -> int:
+    """Length of the part of ``raw`` (an English index hit) that spells ``key`` (a word-prefix of it)."""
+    i = 0
+    for ch in key:
+        if ch == " ":
+            while i < len(raw) and (raw[i].isspace() or raw[i] in "_-"):
+                i += 1
+        else:
+            i += 1
+    return i
 
 
 def _confirmed(

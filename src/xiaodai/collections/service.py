@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -198,3 +199,57 @@ def violations_report(session: Session) -> dict[str, Any]:
             for r in rows[:50]
         ],
     }
+
+
+def run_campaign(
+    session: Session,
+    *,
+    as_of: datetime,
+    actor: str = "campaign",
+    strategy: dict[str, Any] | None = None,
+    channel: Channel | None = None,
+) -> dict[str, Any]:
+    """Plan today's contacts for every loan with a collection case and pass each through the engine."""
+    from xiaodai.collections.strategy import LoanFacts, default_strategy, plan
+    from xiaodai.servicing.views import loan_view
+
+    chosen = strategy or default_strategy()
+    results: Counter[str] = Counter()
+    referrals = []
+    cases = session.execute(select(CollectionCaseRow)).scalars().all()
+    for case in cases:
+        view = loan_view(session, loan_id=case.loan_id, as_of=as_of.date())
+        if view["state"] not in ("active", "overdue"):
+            continue
+        upcoming = next((r for r in view["schedule"] if r["status"] in ("scheduled", "due")), None)
+        overdue = sum(
+            (Decimal(r["outstanding"]) for r in view["schedule"] if r["status"] == "overdue"), Decimal(0)
+        )
+        facts = LoanFacts(
+            case.loan_id,
+            view["bucket"],
+            view["days_past_due"],
+            datetime.fromisoformat(upcoming["due_date"]).date() if upcoming else None,
+            upcoming["payment"] if upcoming else "0.00",
+            f"{overdue:.2f}",
+        )
+        context = json.loads(case.context_json or "{}")
+        phone = next((p.get("id") for p in context.get("borrower", {}).get("phones", [])), None)
+        for planned in plan(facts, as_of.date(), strategy=chosen):
+            if planned.action == "refer_to_agency":
+                referrals.append(case.loan_id)
+                results["REFER_TO_AGENCY"] += 1
+                continue
+            attempt = {
+                "action": "contact",
+                "channel": planned.channel,
+                "target": {"type": "borrower"},
+                "phone_id": phone,
+                "message": planned.message,
+                "purpose": planned.step,
+            }
+            outcome = attempt_contact(
+                session, loan_id=case.loan_id, attempt=attempt, as_of=as_of, actor=actor, channel=channel
+            )
+            results[outcome["reason"]] += 1
+    return {"cases": len(cases), "results": dict(results.most_common()), "agency_referrals": referrals}

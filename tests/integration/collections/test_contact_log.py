@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -64,3 +64,24 @@ def test_only_the_collections_service_writes_the_contact_log() -> None:
         if re.search(r"(?<!class )ContactAttemptRow\(", p.read_text(encoding="utf-8"))
     ]
     assert writers == ["collections/service.py"]
+
+
+def test_campaign_plans_from_strategy_and_the_engine_decides(
+    factory: sessionmaker[Session], engine: object, new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.servicing.eod import run_eod
+
+    loan_id = new_loan()  # 10,000 over 12 months from 2026-01-10; never paid
+    run_eod(engine, date(2026, 2, 20))  # type: ignore[arg-type]  # 10 days past due: M1
+    with factory() as s, s.begin():
+        service.open_case(s, loan_id=loan_id, profile="CN", context=CONTEXT)
+    rail = SimulatedChannel()
+    with factory() as s, s.begin():
+        night = service.run_campaign(s, as_of=datetime(2026, 2, 20, 23, 0, tzinfo=SH), channel=rail)
+    assert night["results"] == {"TIME_WINDOW": 1}  # day 10 of M1 matches the "every 3 days" SMS step only
+    assert rail.sent == []
+    with factory() as s, s.begin():
+        day = service.run_campaign(s, as_of=datetime(2026, 2, 21, 10, 0, tzinfo=SH), channel=rail)
+    assert sum(day["results"].values()) >= 1
+    assert all(reason.startswith("ALLOWED") for reason in day["results"])
+    assert all("逾期" in (message or "") or channel == "call" for channel, _, message in rail.sent)

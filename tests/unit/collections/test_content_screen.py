@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -59,15 +60,21 @@ def spaced(text: str, sep: str = " ") -> str:
 
 NEUTRAL_CN = [
     (
-        "【某某借款】张先生您好，您尾号1234的借款第3期应还1,234.56元，已逾期5天。如已还款请忽略；如还款有困难，"
-        "可在App“还款协商”或致电400-000-0000申请协商。"
+        "【某某借款】张先生您好，您尾号1234的借款第3期应还1,234.56元，已逾期5天。如已还款请忽略；"
+        "如还款有困难，可在App“还款协商”或致电400-000-0000申请协商。"
     ),
     "【某某借款】温馨提示：您本期账单1,234.56元将于3月15日到期，可在App内一键还款。",
-    "【某某借款】您的借款已逾期，逾期记录将按规定报送金融信用信息基础数据库，请尽快还款。如有疑问请致电400-000-0000。",
+    (
+        "【某某借款】您的借款已逾期，逾期记录将按规定报送金融信用信息基础数据库，请尽快还款。如有"
+        "疑问请致电400-000-0000。"
+    ),
     "【某某借款】谨防诈骗：我司不会以任何理由要求您向个人账户转账，谨防骗子冒充客服。",
     "【某某借款】如您还款困难，可在App申请延期或分期协商。我们不会上门，也不会联系您的家人或单位。",
     "【某某借款】您好，您的还款已到账，感谢您的支持。如需结清证明，可在App内免费下载。",
     "【某某借款】您本期应还款已逾期3天，请登录App查看账单详情，按时还款可避免产生更多逾期记录。",
+    "【某某借款】谨防冒充公检法的诈骗电话，我司不会要求您转账。",
+    "【某某借款】远离高利贷，谨防信用卡套现诈骗。",
+    "【某某借款】请注意保护个人信息，保障资金和人身安全。本App不会读取您的通讯录。",
 ]
 NEUTRAL_US = [
     (
@@ -99,6 +106,8 @@ NEUTRAL_US = [
         US_LETTER,
     ),
     ("Beware of scammers who pretend to be us; we will never ask for a gift card.", US_LETTER),
+    ("Beware of scammers pretending to be the police department or a court officer.", US_LETTER),
+    ("If this debt results from identity theft, send us a copy of your police report.", US_LETTER),
 ]
 
 
@@ -263,7 +272,10 @@ def test_positive_examples_are_flagged_first(
     for m in result.matches:
         assert result.normalised[m.span[0] : m.span[1]] == m.text
         assert m.category in result.reasons
-        assert m.rule.startswith(("zh:", "en:", "pattern:"))
+        kind, _, term = m.rule.partition(":")
+        assert kind in ("zh", "en", "pattern")
+        if kind != "pattern":  # a term's span covers exactly the term (English: any gap between words)
+            assert re.sub(r"[\s_\-]+", " ", m.text) == term
 
 
 OBFUSCATED: list[tuple[str, str]] = [
@@ -338,9 +350,8 @@ def test_english_terms_respect_word_boundaries() -> None:
 def test_third_party_rules_depend_on_profile_and_target() -> None:
     text = "Hi, this is ABC Lending. We are calling about John's overdue loan."
     spouse_us = ScreenContext(channel="call", target_type="spouse")
-    assert (
-        "THIRD_PARTY_DEBT_DISCLOSURE" not in us(text, spouse_us).reasons
-    )  # a spouse is a "consumer" (1006.6)
+    # under Regulation F a spouse is a "consumer" (1006.6(a)); in China a spouse is a third party
+    assert "THIRD_PARTY_DEBT_DISCLOSURE" not in us(text, spouse_us).reasons
     assert us(text, ScreenContext(channel="call", target_type="neighbor")).reasons == (
         "THIRD_PARTY_DEBT_DISCLOSURE",
     )
@@ -356,9 +367,8 @@ def test_debt_collector_disclosure_only_for_subsequent_collector_messages_to_the
     text = "Hi John, please call us about your account." + STOP
     assert us(text, US_SMS).reasons == ("MISSING_DEBT_COLLECTOR_DISCLOSURE",)
     assert us(text, ScreenContext(channel="sms", collector_role="first_party_creditor")).clean
-    assert us(
-        text, ScreenContext(channel="sms", collector_role="third_party_debt_collector")
-    ).clean  # initial
+    initial = ScreenContext(channel="sms", collector_role="third_party_debt_collector")
+    assert us(text, initial).clean  # the initial communication's disclosures go with the validation notice
     lcm = collector("voice", purpose="limited_content_message")
     assert us("This is Jane Doe from ABC. Please call 800-555-0100.", lcm).clean
     assert us("This communication is from a debt collector.", US_CALL).clean
@@ -404,6 +414,12 @@ def test_time_barred_debt_any_suit_mention_is_flagged_but_the_cfpb_disclosure_is
     )
     assert us(disclosure, barred).clean
     assert cn("我们将通过法律途径解决", time_barred=True).clean  # a US rule
+    # a suit threat on a time-barred debt is first of all the 1006.26(b) violation
+    assert us("We will sue you.", barred).reasons == (
+        "TIME_BARRED_LEGAL_THREAT",
+        "CONTENT_FALSE_LEGAL_THREAT",
+    )
+    assert us("You will be arrested.", barred).reasons == ("CONTENT_FALSE_LEGAL_THREAT",)
 
 
 def test_lawyer_letter_is_impersonation_unless_sent_by_a_law_firm() -> None:
@@ -479,6 +495,289 @@ def test_no_catastrophic_backtracking_on_long_input() -> None:
     started = time.perf_counter()
     screen_message(text, profile="US_RegF", context=US_SMS)
     assert time.perf_counter() - started < 1.0
+
+
+# ---------------------------------------------------------------------------- a wider corpus of scripts
+
+FEE_NOTICES = [
+    "【某某借款】提醒您：按照合同约定，逾期将产生罚息，请尽快还款。",
+    "【某某借款】您的还款已逾期，我司将按合同约定收取逾期罚息，详情见借款合同第8条。",
+]
+
+SCRIPTS_NEUTRAL_CN = [
+    (
+        "【某某借款】尊敬的客户，您的借款本期应还款额为856.00元，还款日为2026年3月15日，"
+        "请确保绑定银行卡余额充足。"
+    ),
+    "【某某借款】您已成功还款1,234.56元，感谢您的信任。",
+    "【某某借款】您的借款已逾期3天，为避免影响您的信用记录，请尽快还款。如有困难可申请延期还款。",
+    (
+        "【某某借款】您好，我们是某某借款客服，您的账单已逾期，请登录App处理，"
+        "或回电400-000-0000与我们协商还款方案。"
+    ),
+    "【某某借款】为保障您的权益，请通过官方App或对公账户还款，切勿向个人账户转账，谨防诈骗。",
+    "【某某借款】您申请的分期还款方案已生效，每月还款500元，共6期。",
+    "【某某借款】您好，本次通话将被录音。我们致电是想和您确认还款计划。",
+    "【某某借款】您的逾期信息将依法报送征信系统，请及时还款以免影响个人信用。",
+    "【某某借款】您本月账单已出，应还1,000.00元，最后还款日3月20日。回复TD退订",
+    "【某某借款】您的还款计划已调整，新的还款日为每月10日，如需帮助请联系客服。",
+    "【某某借款】您好，我们注意到您近期还款遇到困难，您可以申请减免部分罚息，具体请咨询客服。",
+    "【某某借款】张女士您好，您的借款今日到期，应还2,000元，请于今日22:00前完成还款。",
+    "【某某借款】您已连续逾期30天，我司可能依法通过诉讼途径维护合法权益，请您重视。",
+    "【某某借款】如您对账单有异议，可在App提交申诉，我们将在15日内答复。",
+    "【某某借款】您的身份信息已验证通过。",
+    "【某某借款】您好，这里是某某借款贷后服务中心，您的账户存在逾期，请尽快处理。",
+    '【某某借款】温馨提示：请勿相信任何自称可以"征信修复"、"洗白征信"的机构，谨防上当受骗。',
+    "【某某借款】您的借款已结清，可在App下载结清证明。",
+    "【某某借款】感谢您按时还款，您的额度已提升至20,000元。",
+    "【某某借款】您好，您的紧急联系人信息需要更新，请在App内完善。",
+    "【某某借款】请注意：逾期未还可能影响您后续在我司的借款额度。",
+    "【某某借款】您好，我们是某某借款，您的账单已逾期7天，今日下午我们会再次致电与您沟通，如您方便请接听。",
+    "【某某借款】您好，如您已委托律师处理本债务，请告知我们律师联系方式，我们将与律师沟通。",
+]
+
+SCRIPTS_NEUTRAL_US = [
+    (
+        "ABC Lending Services, a debt collector: your payment of $120.00 is due March 15. Pay at "
+        "abc.example/pay. Reply STOP to opt out."
+    ),
+    "ABC Lending Services, a debt collector. We received your payment. Thank you! Reply STOP to opt out.",
+    (
+        "ABC Lending Services, a debt collector: we have not received your payment. If you're "
+        "facing hardship, call us to discuss options. Text STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: your account is 30 days past due. You can set up "
+        "a payment plan online. Reply STOP to unsubscribe."
+    ),
+    (
+        "This is ABC Lending Services, a debt collector. Please call us back at 800-555-0100 "
+        "regarding your account. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services is a debt collector. We will not share your information with anyone "
+        "else. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: if you dispute this debt, you can tell us at "
+        "abc.example/dispute. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: you may be able to settle your balance for less. "
+        "Call 800-555-0100. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: we can pause your payments for two months if you "
+        "have lost your job. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: you can pay by debit or credit card, bank "
+        "transfer or check. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: please update your contact preferences at "
+        "abc.example/prefs. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: your balance is $2,300. Log in to see your "
+        "account history and payment options. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: we want to help you get back on track. Call us "
+        "Monday to Friday, 8am to 8pm. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: our records show an outstanding balance. If you "
+        "already paid, please ignore this message. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: we may report late payments to credit bureaus as "
+        "permitted by law. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: if you are represented by an attorney, please "
+        "give us their name. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: you have the right to request validation of this "
+        "debt. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: we never charge a fee for payments made online. "
+        "Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: to protect your privacy, we will only discuss "
+        "this account with you. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: call our hardship team. We will work with you on "
+        "a plan you can afford. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: your next installment of $89.50 is due Friday. "
+        "Your family and friends will not be contacted. Reply STOP to opt out."
+    ),
+    (
+        "ABC Lending Services, a debt collector: this is a reminder that your bill is due. Our "
+        "office hours are 9 to 5. Reply STOP to opt out."
+    ),
+]
+
+SCRIPTS_FLAGGED: list[tuple[str, str, tuple[str, ...]]] = [
+    ("CN", "你再不还钱，我们就去你老家找你父母要", ("CONTENT_THREAT",)),
+    ("CN", "别以为躲起来就没事了，我们有的是办法找到你", ("CONTENT_THREAT",)),
+    ("CN", "三天内不还款，我们将把你的欠款信息发给你所有的联系人", ("CONTENT_THREAT_TO_DISCLOSE",)),
+    ("CN", "你这种人就是社会的败类", ("CONTENT_ABUSIVE",)),
+    ("CN", "我们已经将你的案件移交公安机关处理", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("CN", "你已涉嫌恶意透支，我们将向公安机关报案", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("CN", "不还钱就让你全村人都知道你是老赖", ("CONTENT_THREAT_TO_DISCLOSE",)),
+    ("CN", "今天不还明天我们的人就到你单位去", ("CONTENT_THREAT",)),
+    ("CN", "你的通讯录我们都有，不还就一个个打过去", ("CONTENT_THREAT_TO_DISCLOSE",)),
+    (
+        "CN",
+        "你的行为已经构成诈骗罪，警方会上门抓你",
+        (
+            "CONTENT_THREAT",
+            "CONTENT_FALSE_LEGAL_THREAT",
+        ),
+    ),
+    ("CN", "借呗花呗都可以借，赶紧借钱还上", ("CONTENT_INDUCE_BORROWING",)),
+    ("CN", "需要先交500元保证金才能给你办理减免", ("CONTENT_EXTRA_FEE",)),
+    ("CN", "你是不是想坐牢？", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("CN", "再不接电话我们就联系你的老婆和孩子", ("CONTENT_THREAT_TO_DISCLOSE",)),
+    ("CN", "你欠钱不还，迟早遭报应", ("CONTENT_ABUSIVE",)),
+    ("CN", "法院传票已经寄出，请注意查收", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("CN", "这是最后通牒，后果自负", ("CONTENT_THREAT",)),
+    (
+        "CN",
+        "我们会把你的照片P成通缉令发到网上",
+        (
+            "CONTENT_FALSE_LEGAL_THREAT",
+            "CONTENT_PRIVACY_EXPOSURE",
+        ),
+    ),
+    ("CN", "催收员将于明日上门拜访", ("CONTENT_THREAT",)),
+    ("CN", "你个穷鬼还借什么钱", ("CONTENT_ABUSIVE",)),
+    ("US_RegF", "We will be contacting your neighbors about this.", ("CONTENT_THREAT_TO_DISCLOSE",)),
+    (
+        "US_RegF",
+        "If we don't hear from you, we'll notify your HR department.",
+        ("CONTENT_THREAT_TO_DISCLOSE",),
+    ),
+    ("US_RegF", "You're a thief and everyone at your job will hear about it.", ("CONTENT_ABUSIVE",)),
+    ("US_RegF", "Failure to pay may result in your arrest.", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    (
+        "US_RegF",
+        "We will have the sheriff come to your house.",
+        (
+            "CONTENT_THREAT",
+            "CONTENT_IMPERSONATION",
+        ),
+    ),
+    ("US_RegF", "Pay now or we'll take your car.", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("US_RegF", "Your wages will be garnished next week.", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("US_RegF", "You are a worthless piece of garbage.", ("CONTENT_ABUSIVE",)),
+    ("US_RegF", "This is Officer Brown from the county sheriff's department.", ("CONTENT_IMPERSONATION",)),
+    ("US_RegF", "Why don't you borrow the money from your parents?", ("CONTENT_INDUCE_BORROWING",)),
+    ("US_RegF", "Get a payday loan and pay us today.", ("CONTENT_INDUCE_BORROWING",)),
+    ("US_RegF", "A $35 processing charge will be added.", ("CONTENT_EXTRA_FEE",)),
+    ("US_RegF", "Stop being a deadbeat and pay your bills.", ("CONTENT_ABUSIVE",)),
+    ("US_RegF", "We will ruin your credit score forever.", ("CONTENT_FALSE_LEGAL_THREAT",)),
+    ("US_RegF", "You could face criminal charges for check fraud.", ("CONTENT_FALSE_LEGAL_THREAT",)),
+]
+
+
+@pytest.mark.parametrize("text", SCRIPTS_NEUTRAL_CN)
+def test_wider_chinese_corpus_of_neutral_scripts_passes(text: str) -> None:
+    assert cn(text).reasons == (), cn(text).matches
+
+
+@pytest.mark.parametrize("text", SCRIPTS_NEUTRAL_US)
+def test_wider_us_corpus_of_neutral_scripts_passes(text: str) -> None:
+    assert us(text, US_SMS).reasons == (), us(text, US_SMS).matches
+
+
+@pytest.mark.parametrize(("profile", "text", "acceptable"), SCRIPTS_FLAGGED)
+def test_wider_corpus_of_abusive_scripts_is_flagged(
+    profile: str, text: str, acceptable: tuple[str, ...]
+) -> None:
+    context = CN_SMS if profile == "CN" else US_LETTER
+    assert screen_message(text, profile=profile, context=context).primary_reason in acceptable
+
+
+def test_penalty_notices_need_the_fee_in_the_contract() -> None:
+    for text in FEE_NOTICES:
+        assert cn(text).reasons == ("CONTENT_EXTRA_FEE",)
+        assert cn(text, contract_fees=("罚息",)).clean
+
+
+def _all_texts() -> list[str]:
+    texts = [t for _r, _p, _c, t in POSITIVE] + [t for _r, t in OBFUSCATED] + NEUTRAL_CN
+    texts += [t for t, _c in NEUTRAL_US] + SCRIPTS_NEUTRAL_CN + SCRIPTS_NEUTRAL_US + FEE_NOTICES
+    return texts + [t for _p, t, _a in SCRIPTS_FLAGGED]
+
+
+def _index_agrees_with_brute_force(text: str) -> None:
+    from xiaodai.collections import content_screen as cs
+
+    vocab = cs._VOCAB
+    norm = normalise(text)
+    brute: set[str] = set()
+    for rule in vocab.rules:
+        regex = rule.regex
+        if rule.rule_id.startswith("en:"):  # an English term: whole words, any gap between them
+            words = [re.escape(w) for w in rule.rule_id[3:].split(" ")]
+            regex = re.compile(r"(?<![a-z0-9])" + r"[\s_\-]+".join(words) + r"(?![a-z0-9])")
+        if regex is None:
+            if rule.rule_id[3:] in norm:
+                brute.add(rule.rule_id)
+        elif any(m.end() > m.start() for m in regex.finditer(norm)):
+            brute.add(rule.rule_id)
+    hits: dict[int, list[Any]] = {}
+    for bucket in vocab.buckets:
+        cs._collect(bucket, vocab.rules, norm, live=(True,) * len(vocab.categories), role=None, hits=hits)
+    indexed = {rule.rule_id for found in hits.values() for rule, _s, _e in found}
+    assert indexed == brute, (text, brute ^ indexed)
+
+
+def test_the_literal_index_never_loses_a_hit() -> None:
+    """The screen runs a pattern only where one of its leading literals occurs; brute force agrees."""
+    for text in _all_texts():
+        _index_agrees_with_brute_force(text)
+
+
+def _fragments() -> list[str]:
+    from importlib import resources
+
+    raw = json.loads(
+        resources.files("xiaodai.collections").joinpath("data/screen_terms.json").read_text(encoding="utf-8")
+    )
+    out = [
+        " ",
+        "，",
+        "你",
+        "您的",
+        "我们",
+        "we ",
+        "you ",
+        "your ",
+        "will ",
+        "not ",
+        "的",
+        "a ",
+        "$12",
+        "300元",
+    ]
+    for cat in raw["categories"].values():
+        out += cat["zh"] + [t + " " for t in cat["en"]]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_fragments()), min_size=1, max_size=12))
+def test_the_literal_index_agrees_with_brute_force_on_random_text(parts: list[str]) -> None:
+    _index_agrees_with_brute_force("".join(parts))
 
 
 # ------------------------------------------------------------------------------------------------- properties
