@@ -125,3 +125,56 @@ def campaign(
             typer.echo(f"  {reason}: {count}")
 
     emit(report, as_json, render)
+
+
+@app.command("promise")
+def promise(
+    loan_id: int,
+    on: Annotated[str, typer.Option(help="Promised payment date")],
+    amount: Annotated[str, typer.Option()],
+    today: Annotated[str, typer.Option(help="Business date")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a promise to pay; end of day marks it kept or broken."""
+    from xiaodai.cli.shell import parse_day, parse_fen
+    from xiaodai.collections.workflow import record_promise
+
+    day, fen, now = parse_day(on), parse_fen(amount), parse_day(today, "--today")
+    result = run(
+        lambda s: record_promise(
+            s, loan_id=loan_id, promised_on=day, amount_fen=fen, made_by="cli", today=now
+        )
+    )
+    emit(
+        result,
+        as_json,
+        lambda r: typer.echo(f"promise {r['promise_id']}: {r['amount']} by {r['promised_on']}"),
+    )
+
+
+@app.command("report-negative")
+def report_negative(
+    loan_id: int,
+    at: Annotated[str, typer.Option(help="Submission time, ISO with offset")],
+    notice: Annotated[bool, typer.Option(help="Send the pre-reporting notice instead")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Negative credit reporting only after a notice to the borrower and the waiting period (else exit 1)."""
+    from xiaodai.collections.workflow import send_reporting_notice, submit_negative_record
+
+    when = datetime.fromisoformat(at)
+    if when.tzinfo is None:
+        fail("--at needs a UTC offset")
+    if notice:
+        emit(
+            run(lambda s: send_reporting_notice(s, loan_id=loan_id, at=when)),
+            as_json,
+            lambda r: typer.echo(f"notice sent for loan {loan_id}"),
+        )
+        return
+    result = run(lambda s: submit_negative_record(s, loan_id=loan_id, at=when, actor="cli"))
+    emit(
+        result, as_json, lambda r: typer.echo(f"{'SUBMITTED' if r['submitted'] else 'REFUSED'} {r['reason']}")
+    )
+    if not result["submitted"]:
+        raise typer.Exit(1)

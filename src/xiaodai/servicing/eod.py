@@ -228,6 +228,14 @@ def step_apply_overpayment(session: Session, day: date) -> int:
     return applied
 
 
+def step_promises(session: Session, day: date) -> int:
+    """Promises to pay that fell due: kept or broken (a ``promise-broken`` event for collections)."""
+    from xiaodai.collections.workflow import settle_promises
+
+    counts = settle_promises(session, today=day)
+    return counts["kept"] + counts["broken"]
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     name: str
@@ -241,6 +249,7 @@ STEPS: tuple[Step, ...] = (
     Step("penalty", run=step_penalty),
     Step("delinquency", run=step_delinquency),
     Step("write-off-candidates", run=step_write_off_candidates),
+    Step("promises", run_orm=step_promises),
 )
 
 

@@ -2,7 +2,13 @@
 
 from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, UserRow
 from xiaodai.db.tables.audit import AuditEventRow
-from xiaodai.db.tables.collections import CollectionCaseRow, ContactAttemptRow
+from xiaodai.db.tables.collections import (
+    AgencyRow,
+    CollectionCaseRow,
+    ContactAttemptRow,
+    CreditReportEventRow,
+    PromiseRow,
+)
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
@@ -10,6 +16,7 @@ from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
 from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
 __all__ = [
+    "AgencyRow",
     "ApiTokenRow",
     "ApplicationRow",
     "AuditEventRow",
@@ -17,6 +24,7 @@ __all__ = [
     "CommandRow",
     "ConsentRow",
     "ContactAttemptRow",
+    "CreditReportEventRow",
     "DecisionRow",
     "DisclosureRow",
     "EodStepRow",
@@ -27,5 +35,6 @@ __all__ = [
     "ModelRow",
     "PolicyVersionRow",
     "PostingRow",
+    "PromiseRow",
     "UserRow",
 ]

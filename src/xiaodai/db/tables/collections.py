@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiaodai.db.base import Base, BigId
@@ -45,3 +45,42 @@ class ContactAttemptRow(Base):
     rule_version: Mapped[str] = mapped_column(String(40))
     profile: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))  # from the channel adapter, when sent
+
+
+class PromiseRow(Base):
+    """A promise to pay: kept when enough was paid by the date, else broken (EOD emits the event)."""
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
+    promised_on: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_before_fen: Mapped[int] = mapped_column(BigInteger)  # loan.paid_total_fen when the promise was made
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | kept | broken
+    made_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AgencyRow(Base):
+    """A collection agency: whitelisted, with its entrustment contract and impact assessment on file."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    on_whitelist: Mapped[bool] = mapped_column(Boolean, default=False)
+    entrustment_contract_id: Mapped[str | None] = mapped_column(String(100))
+    pia_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class CreditReportEventRow(Base):
+    """Notices to borrowers before negative reporting, and the submissions themselves (append-only)."""
+
+    __tablename__ = "credit_report_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # negative_record_notice | submission | submission_refused
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
