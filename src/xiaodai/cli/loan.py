@@ -355,3 +355,32 @@ def charge(
     emit(result, as_json, _simple(as_json))
     if not result["posted"]:
         raise typer.Exit(1)
+
+
+@app.command("hardship")
+def hardship(
+    loan_id: int,
+    months: Annotated[int, typer.Option(help="Move future instalments by N months (1-3)")],
+    on: OnOpt,
+    idempotency_key: KeyOpt,
+    reason: Annotated[str, typer.Option()],
+    approved_by: Annotated[str, typer.Option()],
+    as_json: JsonOpt = False,
+) -> None:
+    """Hardship plan: extend the remaining schedule with no extra interest or fee (within policy)."""
+    day = parse_day(on)
+    emit(
+        run(
+            lambda s: service.hardship_extension(
+                s,
+                loan_id=loan_id,
+                months=months,
+                on=day,
+                idempotency_key=idempotency_key,
+                reason=reason,
+                approved_by=approved_by,
+            )
+        ),
+        as_json,
+        _simple(as_json),
+    )

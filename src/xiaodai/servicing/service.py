@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow
+from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanEventRow, LoanRow, PostingRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import RECEIVABLES, Account
 from xiaodai.ledger.journal import entry
@@ -760,5 +760,87 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         key=idempotency_key,
         command="reverse",
         request={"entry_id": entry_id, "on": on.isoformat()},
+        action=action,
+    )
+
+
+HARDSHIP_MAX_EXTENSION_MONTHS = 3
+
+
+def hardship_extension(
+    session: Session,
+    *,
+    loan_id: int,
+    months: int,
+    on: date,
+    idempotency_key: str,
+    reason: str,
+    approved_by: str,
+) -> Result:
+    """A hardship plan: the unpaid instalments not yet due move ``months`` later, with no extra interest or
+    fee (house policy, at most HARDSHIP_MAX_EXTENSION_MONTHS); the old rows are kept as superseded."""
+    if not 1 <= months <= HARDSHIP_MAX_EXTENSION_MONTHS:
+        raise ServicingError(f"an extension is 1 to {HARDSHIP_MAX_EXTENSION_MONTHS} months")
+    if not reason.strip() or not approved_by.strip():
+        raise ServicingError("a hardship plan needs a reason and an approver")
+
+    def action() -> Result:
+        from xiaodai.money.dates import add_months
+
+        loan = lock_loan(session, loan_id)
+        if not is_open(LoanState(loan.state)):
+            raise ServicingError(f"loan {loan_id} is {loan.state}")
+        rows = installments(session, loan.id)
+        movable = [r for r in rows if not r.billed and r.due_on > on]
+        if not movable:
+            raise ServicingError("no instalment left to move")
+        version = max(r.schedule_version for r in rows) + 1
+        moved = []
+        previous_due = None
+        for row in movable:
+            row.active = False
+            due = add_months(row.due_on, months)
+            start = (
+                row.start_on if previous_due is None and row is movable[0] else previous_due or row.start_on
+            )
+            session.add(
+                InstallmentRow(
+                    loan_id=loan.id,
+                    period=row.period,
+                    schedule_version=version,
+                    active=True,
+                    start_on=start,
+                    due_on=due,
+                    principal_fen=row.principal_fen,
+                    interest_fen=row.interest_fen,
+                    fee_fen=row.fee_fen,
+                    billed=False,
+                    paid_principal_fen=0,
+                    paid_interest_fen=0,
+                    paid_fee_fen=0,
+                )
+            )
+            previous_due = due
+            moved.append({"period": row.period, "from": row.due_on.isoformat(), "to": due.isoformat()})
+        session.add(
+            LoanEventRow(
+                loan_id=loan.id,
+                business_date=on,
+                kind="hardship-extension",
+                payload=json.dumps(
+                    {"months": months, "reason": reason, "approved_by": approved_by, "moved": moved},
+                    ensure_ascii=False,
+                ),
+            )
+        )
+        loan.version += 1
+        session.flush()
+        return {"loan_id": loan.id, "months": months, "moved": moved}
+
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="hardship-extension",
+        request={"loan_id": loan_id, "months": months, "on": on.isoformat()},
         action=action,
     )

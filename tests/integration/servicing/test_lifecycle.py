@@ -152,3 +152,40 @@ def test_write_off_then_recovery(factory: sessionmaker[Session], new_loan: Calla
     assert balances["expenses:write-off"] == 1_000_000
     assert balances["income:recoveries"] == -1_000
     check_ledger(factory)
+
+
+def test_hardship_extension_moves_future_instalments_without_extra_cost(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    loan_id = new_loan()
+    with factory() as s:
+        before = loan_view(s, loan_id=loan_id)
+    with factory() as s, s.begin():
+        plan = service.hardship_extension(
+            s,
+            loan_id=loan_id,
+            months=2,
+            on=date(2026, 3, 1),
+            idempotency_key="h",
+            reason="失业，收入中断",
+            approved_by="underwriter:7",
+        )
+    assert plan["moved"][0] == {"period": 2, "from": "2026-03-10", "to": "2026-05-10"}
+    with factory() as s:
+        after = loan_view(s, loan_id=loan_id)
+    assert after["schedule"][0]["due_date"] == "2026-02-10"  # already billed: stays
+    assert after["schedule"][-1]["due_date"] == "2027-03-10"
+    assert sum(float(r["payment"]) for r in after["schedule"]) == sum(
+        float(r["payment"]) for r in before["schedule"]
+    )
+    with pytest.raises(ServicingError, match="1 to 3 months"), factory() as s, s.begin():
+        service.hardship_extension(
+            s,
+            loan_id=loan_id,
+            months=6,
+            on=date(2026, 3, 1),
+            idempotency_key="h2",
+            reason="x",
+            approved_by="y",
+        )
+    check_ledger(factory)
