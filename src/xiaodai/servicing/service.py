@@ -800,9 +800,7 @@ def hardship_extension(
         for row in movable:
             row.active = False
             due = add_months(row.due_on, months)
-            start = (
-                row.start_on if previous_due is None and row is movable[0] else previous_due or row.start_on
-            )
+            start = previous_due or row.start_on
             session.add(
                 InstallmentRow(
                     loan_id=loan.id,
