@@ -27,6 +27,16 @@ from zoneinfo import ZoneInfo
 from xiaodai.collections.content_screen import ScreenContext, screen_message
 
 ALLOWED = "ALLOWED"
+# Messages that are service, not collection: they pass complaint and hardship holds (house policy).
+SERVICE_PURPOSES = frozenset(
+    {
+        "hardship_offer",
+        "plan_confirmation",
+        "complaint_update",
+        "payment_receipt",
+        "cease_exception_termination_notice",
+    }
+)
 
 
 class ProfileError(ValueError):
@@ -248,6 +258,17 @@ def _source_and_holds(profile: Profile, ctx: Context, attempt: Attempt, as_of: d
         attorney = flags.get("represented_by_attorney")
         if attorney and attempt.to_borrower:
             out.append("ATTORNEY_REPRESENTED")
+    holds = profile.raw.get("holds", [])
+    if "complaint" in holds and flags.get("complaint_hold") and attempt.purpose not in SERVICE_PURPOSES:
+        out.append("HOLD_COMPLAINT")
+    plan = flags.get("hardship")
+    if (
+        "hardship_plan" in holds
+        and isinstance(plan, Mapping)
+        and plan.get("plan_active")
+        and (attempt.purpose not in SERVICE_PURPOSES)
+    ):
+        out.append("HOLD_HARDSHIP_PLAN")
     dispute = flags.get("dispute")
     if dispute and not (isinstance(dispute, Mapping) and dispute.get("verified")):
         out.append("DISPUTE_PENDING_VERIFICATION")

@@ -231,3 +231,22 @@ def test_derived_profiles_may_only_tighten() -> None:
         derive_profile({"extends": "US_RegF", "frequency": {"max_calls_per_7_days_per_debt": 9}})
     with pytest.raises(ProfileError, match="unknown"):
         load_profile("XX")
+
+
+def test_cn_complaint_and_hardship_plan_holds() -> None:
+    at = datetime(2026, 3, 10, 10, tzinfo=SH)
+    assert (
+        evaluate(CN, cn_ctx(complaint_hold={"complaint_id": "C-1"}), [], CALL_CN, at).reason
+        == "HOLD_COMPLAINT"
+    )
+    plan = cn_ctx(hardship={"plan_active": True})
+    assert evaluate(CN, plan, [], CALL_CN, at).reason == "HOLD_HARDSHIP_PLAN"
+    offer = Attempt(
+        "contact",
+        "sms",
+        phone_id="M1",
+        purpose="hardship_offer",
+        message="【某某借款】您的还款计划已调整，详情请在App查看。",
+    )
+    assert evaluate(CN, plan, [], offer, at).allowed
+    assert evaluate(CN, cn_ctx(hardship=True), [], CALL_CN, at).allowed  # declared, no plan: not a hold
