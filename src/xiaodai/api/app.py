@@ -9,7 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
-from xiaodai.api.routers import auth, collections, journey
+from xiaodai.api.routers import auth, collections, complaints, journey
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.web.routes import install as install_web
@@ -58,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(journey.router)
     app.include_router(journey.staff_router)
     app.include_router(collections.router)
+    app.include_router(complaints.router)
     install_web(app)
     return app

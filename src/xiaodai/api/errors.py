@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from xiaodai.accounts.service import AccountError
+from xiaodai.complaints.service import ComplaintError
 from xiaodai.journey.service import JourneyError
 from xiaodai.money.money import MoneyError
 from xiaodai.pricing.quote import CapExceededError
@@ -15,7 +16,13 @@ from xiaodai.servicing.lifecycle import IllegalTransitionError
 from xiaodai.underwriting.decision import ApplicationError
 from xiaodai.underwriting.service import RegistryError
 
-MAPPED: tuple[type[Exception], ...] = (AccountError, JourneyError, ServicingError, RegistryError)
+MAPPED: tuple[type[Exception], ...] = (
+    AccountError,
+    JourneyError,
+    ServicingError,
+    RegistryError,
+    ComplaintError,
+)
 
 
 def _body(code: str, message: str) -> dict[str, str]:

@@ -90,6 +90,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "actor": {"zh": "操作人", "en": "By"},
     "message": {"zh": "内容（短信/话术）", "en": "Message / script"},
     "attempt_contact": {"zh": "发起联系（先经合规引擎）", "en": "Contact (policy engine first)"},
+    "complaint_ack": {"zh": "已受理，编号", "en": "Received, reference"},
+    "deadline": {"zh": "处理时限", "en": "decision due by"},
+    "complaint_narrative": {"zh": "请描述您遇到的问题", "en": "What happened?"},
+    "my_complaints": {"zh": "我的投诉", "en": "My complaints"},
     "complaint_text": {
         "zh": "如对我们的服务有异议，可通过App“我的-投诉与建议”或客服热线400-000-0000投诉；"
         "我们将在收到之日起15日内作出处理决定并告知您。",

@@ -117,7 +117,47 @@ def index(request: Request) -> Response:
 
 @router.get("/complaints", response_class=HTMLResponse)
 def complaints(request: Request) -> Response:
-    return _run(request, lambda s: _page(request, "complaints.html", s), "complaints.html")
+    def action(session: Session) -> Response:
+        from xiaodai.api.routers.complaints import my_complaints
+
+        user = _user(request, session)
+        loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
+        mine = my_complaints(session, user) if user else []
+        ack = request.session.pop("complaint_ack", None)
+        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack)
+
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+
+
+@router.post("/complaints")
+def file_complaint(
+    request: Request, narrative: str = Form(), loan_id: str = Form(""), csrf: str = Form("")
+) -> Response:
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.complaints.service import file_complaint as intake
+
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        loan = int(loan_id) if loan_id else None
+        if loan is not None:
+            journey.own_loan(session, user, loan)
+        ack = intake(
+            session,
+            narrative=narrative,
+            channel="portal",
+            user_id=user.id,
+            loan_id=loan,
+            received_at=datetime.now(tz=UTC),
+        )
+        request.session["complaint_ack"] = {
+            "complaint_id": ack["complaint_id"],
+            "regulatory_deadline": ack["regulatory_deadline"],
+        }
+        return RedirectResponse("/complaints", status_code=303)
+
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
 
 
 @router.get("/signup", response_class=HTMLResponse)

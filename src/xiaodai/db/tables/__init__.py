@@ -9,6 +9,7 @@ from xiaodai.db.tables.collections import (
     CreditReportEventRow,
     PromiseRow,
 )
+from xiaodai.db.tables.complaints import ComplaintEventRow, ComplaintRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEventRow",
     "CollectionCaseRow",
     "CommandRow",
+    "ComplaintEventRow",
+    "ComplaintRow",
     "ConsentRow",
     "ContactAttemptRow",
     "CreditReportEventRow",

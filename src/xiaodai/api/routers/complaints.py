@@ -1,0 +1,130 @@
+"""Complaints API: borrower intake and status; staff entry, triage override, queue and closing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from xiaodai.accounts.service import ForbiddenError, has_role
+from xiaodai.api.deps import DB, CurrentUser
+from xiaodai.complaints import service
+from xiaodai.db.tables import ComplaintRow, UserRow
+from xiaodai.journey.service import NotFoundError, own_loan
+
+router = APIRouter(tags=["complaints"])
+
+
+class ComplaintCreate(BaseModel):
+    narrative: str = Field(min_length=1, max_length=5000)
+    loan_id: int | None = None
+
+
+class StaffComplaintCreate(ComplaintCreate):
+    channel: str = Field(pattern="^(phone|letter|regulator|visit)$")
+    forwarded_by: str | None = Field(default=None, pattern="^(12378|PBOC|CFPB)$")
+    received_at: str | None = None
+    user_id: int | None = None
+
+
+class Reclassify(BaseModel):
+    category: str
+    sub_issue: str | None = None
+
+
+class Close(BaseModel):
+    notice: dict[str, Any]
+    remedies: list[dict[str, Any]]
+    root_cause: str
+
+
+def _officer(user: UserRow) -> None:
+    if not (has_role(user, "complaint_officer") or has_role(user, "admin") or has_role(user, "auditor")):
+        raise ForbiddenError("complaint officer, auditor or admin role required")
+
+
+@router.post("/api/complaints", status_code=201)
+def file(body: ComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """File a complaint (acknowledged at once with its regulatory deadline)."""
+    if body.loan_id is not None:
+        own_loan(session, user, body.loan_id)
+    return service.file_complaint(
+        session,
+        narrative=body.narrative,
+        channel="api",
+        user_id=user.id,
+        loan_id=body.loan_id,
+        received_at=datetime.now(tz=UTC),
+    )
+
+
+@router.get("/api/complaints/{public_id}")
+def status(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    row = service.get(session, public_id)
+    if row.user_id != user.id and user.kind != "staff":
+        raise NotFoundError("complaint not found")
+    return {
+        "complaint_id": row.public_id,
+        "status": row.status,
+        "category": row.category,
+        "sla": service.sla(session, row, datetime.now(tz=UTC)),
+    }
+
+
+@router.get("/api/staff/complaints")
+def queue(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    """Open and triage complaints, most urgent first, with their deadlines and evidence."""
+    _officer(user)
+    return service.queue(session, as_of=datetime.now(tz=UTC))
+
+
+@router.post("/api/staff/complaints", status_code=201)
+def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """Phone, letter or regulator-forwarded (12378, PBOC, CFPB) complaints entered by staff."""
+    _officer(user)
+    received = datetime.fromisoformat(body.received_at) if body.received_at else datetime.now(tz=UTC)
+    return service.file_complaint(
+        session,
+        narrative=body.narrative,
+        channel=body.channel,
+        forwarded_by=body.forwarded_by,
+        user_id=body.user_id,
+        loan_id=body.loan_id,
+        received_at=received,
+    )
+
+
+@router.post("/api/staff/complaints/{public_id}/classification")
+def reclassify(public_id: str, body: Reclassify, session: DB, user: CurrentUser) -> dict[str, Any]:
+    _officer(user)
+    service.reclassify(
+        session,
+        public_id=public_id,
+        category=body.category,
+        sub_issue=body.sub_issue,
+        officer=f"user:{user.id}",
+    )
+    return {"complaint_id": public_id, "category": body.category, "classified_by": "human"}
+
+
+@router.post("/api/staff/complaints/{public_id}/close")
+def close(public_id: str, body: Close, session: DB, user: CurrentUser) -> dict[str, Any]:
+    _officer(user)
+    if has_role(user, "auditor") and not has_role(user, "complaint_officer"):
+        raise ForbiddenError("auditors are read-only")
+    return service.close(
+        session,
+        public_id=public_id,
+        at=datetime.now(tz=UTC),
+        notice=body.notice,
+        root_cause=body.root_cause,
+        remedies=body.remedies,
+    )
+
+
+def my_complaints(session: Any, user: UserRow) -> list[dict[str, Any]]:
+    rows = session.execute(select(ComplaintRow).where(ComplaintRow.user_id == user.id)).scalars()
+    return [{"complaint_id": r.public_id, "status": r.status, "category": r.category} for r in rows]

@@ -1,0 +1,323 @@
+"""Complaints shell: intake with an immediate acknowledgement and deadline, classification (human override),
+duplicates merged, evidence attached, a collection hold for conduct complaints, closing only with a complete
+decision notice. The regulatory clock is the pure ``sla.evaluate_sla`` over the stored events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
+from xiaodai.db.tables import (
+    ApplicationRow,
+    CollectionCaseRow,
+    ComplaintEventRow,
+    ComplaintRow,
+    ContactAttemptRow,
+    DecisionRow,
+    DisclosureRow,
+    JournalEntryRow,
+    PostingRow,
+)
+
+REQUIRED_NOTICE = ("verification_summary", "basis", "reasons", "remedies")
+DUPLICATE_WINDOW = timedelta(days=30)
+CONDUCT = "collection_conduct"
+
+
+class ComplaintError(ValueError):
+    status = 400
+
+
+def _classify(narrative: str) -> dict[str, Any]:
+    try:
+        from xiaodai.complaints.classify import classify
+    except ImportError:  # pragma: no cover - the classifier ships with the package
+        return {"category": "other", "sub_issue": None, "confidence": 0.0, "needs_triage": True}
+    result = classify(narrative)
+    return {**result.to_json(), "needs_triage": result.needs_triage}
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _events(session: Session, complaint_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ComplaintEventRow)
+        .where(ComplaintEventRow.complaint_id == complaint_id)
+        .order_by(ComplaintEventRow.id)
+    ).scalars()
+    return [json.loads(r.event_json) for r in rows]
+
+
+def _add_event(session: Session, complaint: ComplaintRow, event: dict[str, Any]) -> None:
+    session.add(
+        ComplaintEventRow(complaint_id=complaint.id, event_json=json.dumps(event, ensure_ascii=False))
+    )
+    session.flush()
+
+
+def sla(session: Session, complaint: ComplaintRow, as_of: datetime) -> dict[str, Any]:
+    given = {
+        "complaint": {
+            "id": complaint.public_id,
+            "received_at": _aware(complaint.received_at).isoformat(),
+            "channel": complaint.channel,
+            "category": complaint.category,
+            "forwarded_by": complaint.forwarded_by,
+        },
+        "events": _events(session, complaint.id),
+        "internal_targets": {"ack_within_hours": 24},
+    }
+    parsed, events, calendar, targets = scenario_to_inputs(given)
+    profile = (
+        "US_CFPB"
+        if complaint.forwarded_by == "CFPB"
+        else ("CN_PBOC" if complaint.forwarded_by == "PBOC" else "CN")
+    )
+    return verdict_to_json(evaluate_sla(profile, parsed, events, calendar, as_of, targets))
+
+
+def _evidence(session: Session, loan_id: int | None, received_at: datetime) -> dict[str, Any]:
+    if loan_id is None:
+        return {}
+    disclosure = session.execute(
+        select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)
+    ).scalar_one_or_none()
+    since = received_at - timedelta(days=90)
+    ledger = session.execute(
+        select(
+            JournalEntryRow.id,
+            JournalEntryRow.business_date,
+            JournalEntryRow.event,
+            PostingRow.account,
+            PostingRow.amount_fen,
+        )
+        .join(PostingRow, PostingRow.entry_id == JournalEntryRow.id)
+        .where(JournalEntryRow.loan_id == loan_id, JournalEntryRow.business_date >= since.date())
+        .order_by(JournalEntryRow.id)
+    ).all()
+    contacts = (
+        session.execute(
+            select(ContactAttemptRow).where(
+                ContactAttemptRow.loan_id == loan_id,
+                ContactAttemptRow.attempted_at >= received_at - timedelta(days=30),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    decisions = session.execute(
+        select(DecisionRow.id, DecisionRow.outcome, DecisionRow.model_version, DecisionRow.policy_version)
+        .join(ApplicationRow, ApplicationRow.decision_id == DecisionRow.id)
+        .where(ApplicationRow.loan_id == loan_id)
+    ).all()
+    return {
+        "disclosure": None
+        if disclosure is None
+        else {"sha256": disclosure.sha256, "signed_at": disclosure.signed_at.isoformat()},
+        "ledger_lines": [
+            {"entry": e, "date": d.isoformat(), "event": ev, "account": a, "amount_fen": amt}
+            for e, d, ev, a, amt in ledger
+        ],
+        "contact_log": [
+            {
+                "id": c.id,
+                "at": _aware(c.attempted_at).isoformat(),
+                "channel": c.channel,
+                "decision": c.decision,
+                "reason": c.reason,
+            }
+            for c in contacts
+        ],
+        "decisions": [
+            {"id": i, "outcome": o, "model_version": m, "policy_version": p} for i, o, m, p in decisions
+        ],
+    }
+
+
+def _set_hold(session: Session, loan_id: int | None, complaint_id: str, on: bool) -> bool:
+    if loan_id is None:
+        return False
+    case = session.get(CollectionCaseRow, loan_id)
+    if case is None:
+        return False
+    context = json.loads(case.context_json or "{}")
+    flags = dict(context.get("flags", {}))
+    if on:
+        flags["complaint_hold"] = {"complaint_id": complaint_id}
+    else:
+        flags.pop("complaint_hold", None)
+    context["flags"] = flags
+    case.context_json = json.dumps(context, ensure_ascii=False)
+    session.flush()
+    return True
+
+
+def file_complaint(
+    session: Session,
+    *,
+    narrative: str,
+    channel: str,
+    received_at: datetime,
+    user_id: int | None = None,
+    loan_id: int | None = None,
+    forwarded_by: str | None = None,
+) -> dict[str, Any]:
+    """Intake: classified, acknowledged at once with its deadline, merged into a recent duplicate."""
+    if not narrative.strip():
+        raise ComplaintError("a complaint needs a description")
+    if received_at.tzinfo is None:
+        raise ComplaintError("received_at needs a UTC offset")
+    classification = _classify(narrative)
+    category = str(classification.get("category") or "other")
+    duplicate = None
+    if user_id is not None:
+        duplicate = (
+            session.execute(
+                select(ComplaintRow).where(
+                    ComplaintRow.user_id == user_id,
+                    ComplaintRow.loan_id == loan_id,
+                    ComplaintRow.category == category,
+                    ComplaintRow.status.in_(("open", "triage")),
+                    ComplaintRow.received_at >= received_at - DUPLICATE_WINDOW,
+                )
+            )
+            .scalars()
+            .first()
+        )
+    row = ComplaintRow(
+        public_id=uuid.uuid4().hex[:12],
+        user_id=user_id,
+        loan_id=loan_id,
+        channel=channel,
+        forwarded_by=forwarded_by,
+        received_at=received_at,
+        narrative=narrative,
+        category=category,
+        sub_issue=classification.get("sub_issue"),
+        classification_json=json.dumps(classification, ensure_ascii=False),
+        status="merged" if duplicate else ("triage" if classification.get("needs_triage") else "open"),
+        merged_into=duplicate.id if duplicate else None,
+        evidence_json=json.dumps(_evidence(session, loan_id, received_at), ensure_ascii=False),
+    )
+    session.add(row)
+    session.flush()
+    _add_event(session, row, {"type": "acknowledged", "at": received_at.isoformat()})
+    target = row
+    if duplicate is not None:
+        # the same complaint again: merge; any new facts restart the clock of the original (RULES.md §3)
+        _add_event(
+            session,
+            duplicate,
+            {"type": "new_facts", "at": received_at.isoformat(), "merged_complaint": row.public_id},
+        )
+        target = duplicate
+    hold = _set_hold(session, loan_id, target.public_id, True) if category == CONDUCT else False
+    verdict = sla(session, target, received_at)
+    return {
+        "complaint_id": target.public_id,
+        "merged": duplicate is not None,
+        "status": target.status,
+        "category": target.category,
+        "classification": classification,
+        "collection_hold": hold,
+        "acknowledged_at": received_at.isoformat(),
+        "regulatory_deadline": verdict["regulatory_deadline"],
+    }
+
+
+def get(session: Session, public_id: str) -> ComplaintRow:
+    row = session.execute(
+        select(ComplaintRow).where(ComplaintRow.public_id == public_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise ComplaintError(f"complaint {public_id} not found")
+    return row
+
+
+def reclassify(
+    session: Session, *, public_id: str, category: str, sub_issue: str | None, officer: str
+) -> None:
+    """A human can always override the automatic classification."""
+    row = get(session, public_id)
+    row.category, row.sub_issue, row.classified_by = category, sub_issue, "human"
+    if row.status == "triage":
+        row.status = "open"
+    if category == CONDUCT:
+        _set_hold(session, row.loan_id, row.public_id, True)
+    _add_event(
+        session,
+        row,
+        {"type": "note", "at": datetime.now(tz=UTC).isoformat(), "text": f"reclassified by {officer}"},
+    )
+
+
+def close(
+    session: Session,
+    *,
+    public_id: str,
+    at: datetime,
+    notice: dict[str, Any],
+    root_cause: str,
+    remedies: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Close with a decision notice stating verification, basis, reasons and remedy channels."""
+    row = get(session, public_id)
+    if row.status == "closed":
+        raise ComplaintError("already closed")
+    missing = [k for k in REQUIRED_NOTICE if not notice.get(k)]
+    if missing:
+        raise ComplaintError(f"the decision notice must state: {', '.join(missing)}")
+    if not remedies:
+        raise ComplaintError("closing needs the remedies decided (or a recorded 'none' with its reason)")
+    if not root_cause.strip():
+        raise ComplaintError("a root-cause code is required on close")
+    contents = [
+        "verification_summary",
+        "basis",
+        "reasons",
+        "remedies:"
+        + "/".join(
+            str(r)
+            for r in notice.get("remedy_channels", ["review", "mediation", "arbitration", "litigation"])
+        ),
+    ]
+    _add_event(session, row, {"type": "decision_notified", "at": at.isoformat(), "notice_contents": contents})
+    row.decision_json = json.dumps({"notice": notice, "remedies": remedies}, ensure_ascii=False)
+    row.root_cause, row.status, row.closed_at = root_cause, "closed", at
+    _set_hold(session, row.loan_id, row.public_id, False)
+    return {
+        "complaint_id": row.public_id,
+        "status": "closed",
+        "sla": sla(session, row, at),
+        "review_until": (at + timedelta(days=30)).date().isoformat(),
+    }
+
+
+def queue(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
+    """Open and triage complaints, most urgent first, with their clock."""
+    rows = session.execute(select(ComplaintRow).where(ComplaintRow.status.in_(("open", "triage")))).scalars()
+    out = []
+    for row in rows:
+        clock = sla(session, row, as_of)
+        out.append(
+            {
+                "complaint_id": row.public_id,
+                "status": row.status,
+                "category": row.category,
+                "loan_id": row.loan_id,
+                "received_at": _aware(row.received_at).isoformat(),
+                "regulatory_deadline": clock["regulatory_deadline"],
+                "sla_status": clock["sla_status"],
+                "escalation": clock.get("escalation"),
+                "evidence": sorted(k for k, v in json.loads(row.evidence_json or "{}").items() if v),
+            }
+        )
+    return sorted(out, key=lambda c: c["regulatory_deadline"])

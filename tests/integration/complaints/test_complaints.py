@@ -1,0 +1,124 @@
+"""A complaint runs on the clock from intake: acknowledged with its deadline, evidence attached, conduct
+complaints hold collection contact, duplicates merge, and closing needs a complete notice — both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from xiaodai.collections import service as collections
+from xiaodai.complaints import service as complaints
+
+SH = ZoneInfo("Asia/Shanghai")
+CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
+CALL = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+
+
+def test_conduct_complaint_holds_collection_until_closed(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    loan_id = new_loan()
+    received = datetime(2026, 3, 2, 10, 0, tzinfo=SH)
+    with factory() as s, s.begin():
+        collections.open_case(s, loan_id=loan_id, context=CONTEXT)
+        filed = complaints.file_complaint(
+            s,
+            narrative="你们的催收员每天晚上十一点还打电话，还打给我的同事，太过分了。",
+            channel="portal",
+            received_at=received,
+            loan_id=loan_id,
+        )
+    assert filed["regulatory_deadline"] == "2026-03-17T23:59:59+08:00"
+    assert filed["category"] == "collection_conduct"
+    assert filed["collection_hold"] is True
+    with factory() as s, s.begin():
+        blocked = collections.attempt_contact(
+            s, loan_id=loan_id, attempt=CALL, as_of=datetime(2026, 3, 3, 10, tzinfo=SH), actor="collector"
+        )
+    assert blocked["reason"] == "HOLD_COMPLAINT"
+    with factory() as s:
+        queue = complaints.queue(s, as_of=datetime(2026, 3, 3, 10, tzinfo=SH))
+    assert queue[0]["complaint_id"] == filed["complaint_id"]
+    assert "ledger_lines" in queue[0]["evidence"]
+    with pytest.raises(complaints.ComplaintError, match="remedies"), factory() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=datetime(2026, 3, 10, tzinfo=SH),
+            remedies=[],
+            root_cause="COLLECTOR_HOURS",
+            notice={"verification_summary": "x", "basis": "y", "reasons": "z", "remedies": "review"},
+        )
+    with pytest.raises(complaints.ComplaintError, match="basis"), factory() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=datetime(2026, 3, 10, tzinfo=SH),
+            remedies=[{"kind": "apology"}],
+            root_cause="COLLECTOR_HOURS",
+            notice={"verification_summary": "x", "reasons": "z", "remedies": "review"},
+        )
+    with factory() as s, s.begin():
+        closed = complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=datetime(2026, 3, 10, 16, tzinfo=SH),
+            remedies=[{"kind": "apology"}, {"kind": "staff_coaching"}],
+            root_cause="COLLECTOR_HOURS",
+            notice={
+                "verification_summary": "调取通话记录核实",
+                "basis": "催收工作指引",
+                "reasons": "夜间致电属实",
+                "remedies": "道歉并整改",
+                "remedy_channels": ["review", "mediation", "arbitration", "litigation"],
+            },
+        )
+    assert closed["sla"]["sla_status"] == "on_time"
+    with factory() as s, s.begin():
+        after = collections.attempt_contact(
+            s, loan_id=loan_id, attempt=CALL, as_of=datetime(2026, 3, 11, 10, tzinfo=SH), actor="collector"
+        )
+    assert after["decision"] == "allow"
+
+
+def test_duplicate_merges_and_restarts_the_clock(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.accounts.service import sign_up
+
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        user_id = sign_up(s, email="dup@example.com", name="赵六", password="correct horse 1").id
+    text = "借款时没有告诉我有服务费，实际年化利率比宣传的高很多。"
+    with factory() as s, s.begin():
+        first = complaints.file_complaint(
+            s,
+            narrative=text,
+            channel="portal",
+            user_id=user_id,
+            loan_id=loan_id,
+            received_at=datetime(2026, 3, 2, 10, tzinfo=SH),
+        )
+    with factory() as s, s.begin():
+        again = complaints.file_complaint(
+            s,
+            narrative=text + " 还多收了一笔手续费。",
+            channel="phone",
+            user_id=user_id,
+            loan_id=loan_id,
+            received_at=datetime(2026, 3, 6, 10, tzinfo=SH),
+        )
+    assert again["merged"] is True
+    assert again["complaint_id"] == first["complaint_id"]
+    assert again["regulatory_deadline"] == "2026-03-21T23:59:59+08:00"  # new facts restart the 15 days
+
+
+def test_bad_intake(factory: sessionmaker[Session]) -> None:
+    with pytest.raises(complaints.ComplaintError, match="description"), factory() as s, s.begin():
+        complaints.file_complaint(
+            s, narrative="  ", channel="portal", received_at=datetime(2026, 3, 2, tzinfo=SH)
+        )
