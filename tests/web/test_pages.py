@@ -118,3 +118,14 @@ def test_other_borrowers_pages_are_not_found(client: TestClient) -> None:
     sign_up(client, "intruder@example.com")
     assert client.get(offer_url).status_code == 400
     assert "not found" in client.get(offer_url).text
+
+
+def test_portal_complaint_is_acknowledged_with_its_deadline(client: TestClient) -> None:
+    sign_up(client, "complainer@example.com")
+    page = client.get("/complaints").text
+    response = client.post(
+        "/complaints", data={"csrf": csrf(page), "narrative": "客服一直不回复我的问题。", "loan_id": ""}
+    )
+    assert response.status_code == 200
+    assert 'id="ack"' in response.text
+    assert "23:59:59+08:00" in response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xiaodai.cli import collections, conformance, db, decide, demo, eod, loan, model, pricing
+from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -40,6 +40,7 @@ model.app.command("monitor")(decide.monitor)
 app.add_typer(model.app, name="model")
 app.add_typer(conformance.app, name="conformance")
 app.add_typer(collections.app, name="collections")
+app.add_typer(complaints.app, name="complaints")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -122,3 +122,50 @@ def test_bad_intake(factory: sessionmaker[Session]) -> None:
         complaints.file_complaint(
             s, narrative="  ", channel="portal", received_at=datetime(2026, 3, 2, tzinfo=SH)
         )
+
+
+def test_monthly_report_and_regulator_export(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.complaints.report import monthly_report, regulator_csv
+
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        a = complaints.file_complaint(
+            s,
+            narrative="提前还款还要收全部利息，不合理。",
+            channel="portal",
+            loan_id=loan_id,
+            received_at=datetime(2026, 3, 2, 10, tzinfo=SH),
+        )
+        complaints.file_complaint(
+            s,
+            narrative="客服一直不回复我的问题。",
+            channel="phone",
+            received_at=datetime(2026, 3, 5, 10, tzinfo=SH),
+            forwarded_by="PBOC",
+        )
+    with factory() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=a["complaint_id"],
+            at=datetime(2026, 3, 9, 10, tzinfo=SH),
+            remedies=[{"kind": "refund", "amount": "35.20"}],
+            root_cause="PAYOFF_INTEREST_RULE",
+            notice={
+                "verification_summary": "核对还款记录",
+                "basis": "民法典第677条",
+                "reasons": "按实际使用天数计息",
+                "remedies": "退还多收利息",
+            },
+        )
+    now = datetime(2026, 4, 1, tzinfo=SH)
+    with factory() as s:
+        report = monthly_report(s, month="2026-03", as_of=now)
+        csv_text = regulator_csv(s, month="2026-03", as_of=now)
+    assert report["complaints"] == 2
+    assert report["escalated_to_regulator"] == 1
+    assert report["closed_with_monetary_relief"] == 1.0
+    assert report["top_root_causes"] == [("PAYOFF_INTEREST_RULE", 1)]
+    assert csv_text.splitlines()[0].startswith("complaint_id,date_received,product")
+    assert len(csv_text.splitlines()) == 3
