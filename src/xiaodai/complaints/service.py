@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiaodai.complaints.closing import check_close, missing_notice_parts
 from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
 from xiaodai.db.tables import (
     ApplicationRow,
@@ -25,7 +26,6 @@ from xiaodai.db.tables import (
     PostingRow,
 )
 
-REQUIRED_NOTICE = ("verification_summary", "basis", "reasons", "remedies")
 DUPLICATE_WINDOW = timedelta(days=30)
 CONDUCT = "collection_conduct"
 
@@ -272,13 +272,14 @@ def close(
     row = get(session, public_id)
     if row.status == "closed":
         raise ComplaintError("already closed")
-    missing = [k for k in REQUIRED_NOTICE if not notice.get(k)]
-    if missing:
-        raise ComplaintError(f"the decision notice must state: {', '.join(missing)}")
-    if not remedies:
-        raise ComplaintError("closing needs the remedies decided (or a recorded 'none' with its reason)")
-    if not root_cause.strip():
-        raise ComplaintError("a root-cause code is required on close")
+    decision, _reason, reasons = check_close(notice, remedies, root_cause)
+    if decision != "allow":
+        messages = {
+            "NOTICE_INCOMPLETE": "the decision notice must state: " + ", ".join(missing_notice_parts(notice)),
+            "REMEDY_MISSING": "closing needs the remedies decided (or a recorded 'none' with its reason)",
+            "ROOT_CAUSE_MISSING": "a root-cause code is required on close",
+        }
+        raise ComplaintError("; ".join(messages[r] for r in reasons))
     contents = [
         "verification_summary",
         "basis",

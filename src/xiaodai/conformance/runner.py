@@ -11,7 +11,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SUITES = ("contact", "message", "credit_reporting", "complaint_sla", "data_protection")
+SUITES = (
+    "contact",
+    "message",
+    "credit_reporting",
+    "complaint_sla",
+    "complaint_close",
+    "complaint_classify",
+    "data_protection",
+)
 
 
 class ConformanceError(ValueError):
@@ -73,12 +81,41 @@ def _sla(scenario: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _classify(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    from xiaodai.complaints.classify import classify
+
+    given = scenario["given"]
+    narrative = given.get("narrative") or given.get("complaint", {}).get("narrative", "")
+    result = classify(str(narrative))
+    return {
+        "decision": None,
+        "reason": result.category,
+        "reasons": [result.category],
+        "classification": result.to_json(),
+    }
+
+
+def _close(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    from xiaodai.complaints.closing import check_close
+
+    when = scenario.get("when", {})
+    decision, reason, reasons = check_close(
+        when.get("notice", {}), when.get("remedies", []), when.get("root_cause")
+    )
+    out: dict[str, Any] = {"decision": decision, "reason": reason, "reasons": reasons}
+    if "complaint" in scenario.get("given", {}):
+        out.update({k: v for k, v in _sla(scenario).items() if k in ("sla_status", "regulatory_deadline")})
+    return out
+
+
 ENGINES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "contact": _contact,
     "message": _contact,
     "credit_reporting": _reporting,
     "complaint_sla": _sla,
     "data_protection": _data,
+    "complaint_classify": _classify,
+    "complaint_close": _close,
 }
 
 
@@ -92,6 +129,14 @@ def _matches(result: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
     for key in ("sla_status", "regulatory_deadline", "timely_response"):
         if key in expect and result.get(key) != expect[key]:
             return False
+    wanted = expect.get("classification")
+    if isinstance(wanted, Mapping):
+        got = result.get("classification") or {}
+        for key, value in wanted.items():
+            if key == "confidence":
+                continue
+            if got.get(key) != value and not (key == "sub_issue" and got.get("category_sub_issue") == value):
+                return False
     return True
 
 

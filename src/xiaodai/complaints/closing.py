@@ -1,0 +1,33 @@
+"""Whether a complaint may be closed (pure).
+
+The decision notice must state the verification, basis, reasons and the remedy channels (review,
+mediation, arbitration, litigation — 《银行业保险业消费投诉处理管理办法》; RULES.md §3); the remedies
+decided must be listed (or an explicit "none" with a reason); a root-cause code is required (溯源整改).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+REQUIRED_NOTICE = ("verification_summary", "basis", "reasons", "remedies")
+
+
+def check_close(
+    notice: Mapping[str, Any], remedies: Sequence[Mapping[str, Any]], root_cause: str | None
+) -> tuple[str, str, list[str]]:
+    """(decision, primary reason, all reasons): allow → CLOSE_ALLOWED."""
+    reasons: list[str] = []
+    if any(not notice.get(key) for key in REQUIRED_NOTICE):
+        reasons.append("NOTICE_INCOMPLETE")
+    if not remedies or any(r.get("kind") == "none" and not r.get("reason") for r in remedies):
+        reasons.append("REMEDY_MISSING")
+    if not (root_cause or "").strip():
+        reasons.append("ROOT_CAUSE_MISSING")
+    if reasons:
+        return "block", reasons[0], reasons
+    return "allow", "CLOSE_ALLOWED", ["CLOSE_ALLOWED"]
+
+
+def missing_notice_parts(notice: Mapping[str, Any]) -> list[str]:
+    return [key for key in REQUIRED_NOTICE if not notice.get(key)]
