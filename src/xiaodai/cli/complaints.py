@@ -40,3 +40,19 @@ def report(
             typer.echo(f"{key}: {value}")
 
     emit(result, as_json, render)
+
+
+@app.command("escalate")
+def escalate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Escalate open complaints at 70%/90% of the time allowed and on breach (run it hourly)."""
+    from xiaodai.complaints.service import escalate as run_escalation
+
+    raised = run(lambda s: run_escalation(s, as_of=datetime.now(tz=UTC)))
+
+    def render(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            typer.echo(f"{item['complaint_id']}: {item['level']} → {', '.join(item['notify'])}")
+        if not items:
+            typer.echo("nothing to escalate")
+
+    emit(raised, as_json, render)

@@ -47,13 +47,20 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _events(session: Session, complaint_id: int) -> list[dict[str, Any]]:
+SLA_EVENTS = frozenset(
+    {"acknowledged", "decision_notified", "extension", "external_appraisal", "new_facts", "company_response"}
+)
+
+
+def _events(session: Session, complaint_id: int, *, clock_only: bool = True) -> list[dict[str, Any]]:
+    """The complaint's events; by default only those the regulatory clock reads (not notes, escalations)."""
     rows = session.execute(
         select(ComplaintEventRow)
         .where(ComplaintEventRow.complaint_id == complaint_id)
         .order_by(ComplaintEventRow.id)
     ).scalars()
-    return [json.loads(r.event_json) for r in rows]
+    events = [json.loads(r.event_json) for r in rows]
+    return [e for e in events if e.get("type") in SLA_EVENTS] if clock_only else events
 
 
 def _add_event(session: Session, complaint: ComplaintRow, event: dict[str, Any]) -> None:
@@ -322,3 +329,43 @@ def queue(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
             }
         )
     return sorted(out, key=lambda c: c["regulatory_deadline"])
+
+
+def escalate(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
+    """Escalate open complaints at 70% and 90% of the time allowed (and on breach) to the assigned officer and
+    their manager, once per level; each escalation is an event on the complaint and an audit record."""
+    from xiaodai.db.tables import AuditEventRow
+
+    raised = []
+    for row in session.execute(
+        select(ComplaintRow).where(ComplaintRow.status.in_(("open", "triage")))
+    ).scalars():
+        level = sla(session, row, as_of).get("escalation")
+        if not level:
+            continue
+        done = {
+            e.get("level")
+            for e in _events(session, row.id, clock_only=False)
+            if e.get("type") == "escalation"
+        }
+        if level in done:
+            continue
+        notify = [
+            f"user:{row.assigned_to}" if row.assigned_to else "complaint-officers",
+            "complaints-manager",
+        ]
+        _add_event(
+            session, row, {"type": "escalation", "level": level, "at": as_of.isoformat(), "notify": notify}
+        )
+        session.add(
+            AuditEventRow(
+                actor="system",
+                action="complaint-escalation",
+                subject=f"complaint:{row.public_id}",
+                reason=f"SLA_{level}",
+                payload=json.dumps({"notify": notify}),
+            )
+        )
+        raised.append({"complaint_id": row.public_id, "level": level, "notify": notify})
+    session.flush()
+    return raised

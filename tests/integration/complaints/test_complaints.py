@@ -169,3 +169,25 @@ def test_monthly_report_and_regulator_export(
     assert report["top_root_causes"] == [("PAYOFF_INTEREST_RULE", 1)]
     assert csv_text.splitlines()[0].startswith("complaint_id,date_received,product")
     assert len(csv_text.splitlines()) == 3
+
+
+def test_escalation_at_70_and_90_percent_once_each(factory: sessionmaker[Session]) -> None:
+    with factory() as s, s.begin():
+        filed = complaints.file_complaint(
+            s,
+            narrative="客服一直不回复我的问题。",
+            channel="phone",
+            received_at=datetime(2026, 3, 2, 10, tzinfo=SH),
+        )
+    with factory() as s, s.begin():
+        assert complaints.escalate(s, as_of=datetime(2026, 3, 5, tzinfo=SH)) == []
+    with factory() as s, s.begin():
+        first = complaints.escalate(s, as_of=datetime(2026, 3, 14, tzinfo=SH))
+    with factory() as s, s.begin():
+        again = complaints.escalate(s, as_of=datetime(2026, 3, 14, 1, tzinfo=SH))
+        later = complaints.escalate(s, as_of=datetime(2026, 3, 16, 18, tzinfo=SH))
+    assert [e["level"] for e in first] == ["70%"]
+    assert first[0]["complaint_id"] == filed["complaint_id"]
+    assert "complaints-manager" in first[0]["notify"]
+    assert again == []
+    assert [e["level"] for e in later] == ["90%"]
