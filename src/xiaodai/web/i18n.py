@@ -94,6 +94,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "deadline": {"zh": "处理时限", "en": "decision due by"},
     "complaint_narrative": {"zh": "请描述您遇到的问题", "en": "What happened?"},
     "my_complaints": {"zh": "我的投诉", "en": "My complaints"},
+    "complaint_queue": {"zh": "投诉处理队列（按处理时限排序）", "en": "Complaint queue (by deadline)"},
+    "category": {"zh": "类别", "en": "Category"},
+    "escalation": {"zh": "预警", "en": "Escalation"},
+    "evidence": {"zh": "已附证据", "en": "Evidence attached"},
+    "kpis": {"zh": "投诉指标", "en": "Complaint KPIs"},
+    "on_time_rate": {"zh": "按时办结率", "en": "On-time rate"},
+    "median_days": {"zh": "办结天数中位数", "en": "Median days to resolve"},
+    "escalated": {"zh": "监管转办", "en": "Regulator-forwarded"},
     "complaint_text": {
         "zh": "如对我们的服务有异议，可通过App“我的-投诉与建议”或客服热线400-000-0000投诉；"
         "我们将在收到之日起15日内作出处理决定并告知您。",

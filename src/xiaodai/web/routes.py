@@ -187,9 +187,17 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         user = accounts.authenticate(session, email=email, password=password)
         request.session.clear()
         request.session["user_id"] = user.id
-        return RedirectResponse("/staff" if user.kind == "staff" else "/loans", status_code=303)
+        return RedirectResponse(_home(user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
+
+
+def _home(user: UserRow) -> str:
+    if user.kind != "staff":
+        return "/loans"
+    if accounts.has_role(user, "complaint_officer") and not accounts.has_role(user, "collector"):
+        return "/staff/complaints"
+    return "/staff"
 
 
 @router.post("/logout")
@@ -560,6 +568,35 @@ def staff_contact(
         return RedirectResponse(f"/staff/loans/{loan_id}", status_code=303)
 
     return _run(request, action, "staff_loan.html", loan_id=loan_id, contacts=[], verdict=None)
+
+
+@router.get("/staff/complaints", response_class=HTMLResponse)
+def staff_complaints(request: Request) -> Response:
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.api.routers.complaints import _officer
+        from xiaodai.complaints.report import current_month, monthly_report
+        from xiaodai.complaints.service import queue
+
+        _officer(_staff(request, session))
+        now = datetime.now(tz=UTC)
+        report = monthly_report(session, month=current_month(now.date()), as_of=now)
+        rates = report["per_10k_active"] or {}
+        top = max((v or 0 for v in rates.values()), default=0) or 1
+        bars = [
+            {"label": k, "value": v, "width": int(300 * (v or 0) / top)} for k, v in sorted(rates.items())
+        ]
+        return _page(
+            request,
+            "staff_complaints.html",
+            session,
+            queue=queue(session, as_of=now),
+            report=report,
+            bars=bars,
+        )
+
+    return _run(request, action, "staff_complaints.html", queue=[], report={}, bars=[])
 
 
 @router.get("/static/kfs.css")
