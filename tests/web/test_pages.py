@@ -136,15 +136,24 @@ def test_staff_complaint_queue_page(client: TestClient) -> None:
 
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():
-        staff_sign_up(s, email="officer@example.com", name="officer", password="correct horse 1", kind="staff",
-                      roles=("complaint_officer",))
+        staff_sign_up(
+            s,
+            email="officer@example.com",
+            name="officer",
+            password="correct horse 1",
+            kind="staff",
+            roles=("complaint_officer",),
+        )
     sign_up(client, "c2@example.com")
     page = client.get("/complaints").text
-    client.post("/complaints", data={"csrf": csrf(page), "narrative": "提前还款还要收全部利息", "loan_id": ""})
+    client.post(
+        "/complaints", data={"csrf": csrf(page), "narrative": "提前还款还要收全部利息", "loan_id": ""}
+    )
     client.cookies.clear()
     login = client.get("/login").text
-    staff = client.post("/login", data={"email": "officer@example.com", "password": "correct horse 1",
-                                        "csrf": csrf(login)})
+    staff = client.post(
+        "/login", data={"email": "officer@example.com", "password": "correct horse 1", "csrf": csrf(login)}
+    )
     assert staff.status_code == 200
     queue = client.get("/staff/complaints")
     assert queue.status_code == 200, re.findall(r'id="error">([^<]*)', queue.text)

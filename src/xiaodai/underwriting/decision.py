@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from xiaodai.pricing.caps import CapBook
+from xiaodai.pricing.caps import CapBook, CapReason
 from xiaodai.pricing.quote import CapExceededError, Quote, build_quote
 from xiaodai.pricing.schedule import LoanTerms, Method
 from xiaodai.underwriting.policy import Policy
@@ -26,6 +26,10 @@ MAX_TERM = 24
 
 class ApplicationError(ValueError):
     """The application cannot be decided (malformed or missing fields)."""
+
+
+# Fields the knock-out rules read: missing ones are an incomplete application, never a silent pass.
+REQUIRED_APPLICANT = ("age", "existing_overdue_days", "applications_last_30d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +46,16 @@ class Application:
         try:
             request = raw.get("request", {})
             amount = Decimal(str(request.get("amount", "0")))
+            if not amount.is_finite() or amount < 0:
+                raise ApplicationError("the requested amount must be a non-negative number")
             term = int(request.get("term", 12))
             applicant = dict(raw.get("applicant", {}))
+            missing = [f for f in REQUIRED_APPLICANT if applicant.get(f) in (None, "")]
+            if missing:
+                raise ApplicationError(f"the application is missing applicant fields: {', '.join(missing)}")
+            for name in REQUIRED_APPLICANT:
+                if not Decimal(str(applicant[name])).is_finite():
+                    raise ApplicationError(f"applicant field {name} must be a finite number")
             income = applicant.get("monthly_income")
             debts = applicant.get("monthly_debt_payments")
             if "debt_to_income" not in applicant and income not in (None, "") and debts not in (None, ""):
@@ -60,6 +72,8 @@ class Application:
             )
         except KeyError as exc:
             raise ApplicationError(f"application is missing {exc.args[0]!r}") from exc
+        except ApplicationError:
+            raise
         except (ValueError, ArithmeticError, TypeError) as exc:
             raise ApplicationError(f"malformed application: {exc}") from exc
 
@@ -201,7 +215,15 @@ def decide(
         try:
             quote = build_quote(terms, cap=cap, cap_book=cap_book)
             break
-        except CapExceededError:
+        except CapExceededError as refused:
+            if refused.verdict.reason is not CapReason.EXCEEDED:  # the cap cannot be evaluated: no offer
+                return done(
+                    "decline",
+                    [policy_reason("PRICE_CAP_UNAVAILABLE")],
+                    score=result.score,
+                    pd=result.pd,
+                    grade=grade.grade,
+                )
             rate -= RATE_STEP
             if rate < 0:
                 return done(

@@ -43,10 +43,13 @@ def _number(raw: Any) -> float | None:
     if raw is None or raw == "" or isinstance(raw, bool):
         return None
     try:
-        value = float(Decimal(str(raw)))
-    except ArithmeticError:
+        number = Decimal(str(raw))
+        if not number.is_finite():
+            return None
+        value = float(number)
+    except (ArithmeticError, ValueError):
         return None
-    return None if math.isnan(value) else value
+    return None if math.isnan(value) or math.isinf(value) else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,10 @@ POLICY_TEXT = {
         "The affordable monthly payment does not support the minimum loan amount",
     ),
     "PRICE_OVER_CAP": ("在利率上限内无法给出报价", "No offer is possible within the rate cap"),
+    "PRICE_CAP_UNAVAILABLE": (
+        "暂时无法核验利率上限，暂不出具报价",
+        "The rate cap cannot be checked now, so no offer is made",
+    ),
 }
 
 

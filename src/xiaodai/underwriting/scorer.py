@@ -96,14 +96,23 @@ class CompiledScorer:
             points = np.asarray([*feature.points, feature.missing_points], dtype=np.float64)
             raw = columns[feature.name]
             if feature.kind == "numeric":
-                values = np.asarray(raw, dtype=np.float64)
+                try:
+                    values = np.asarray(raw, dtype=np.float64)
+                except (TypeError, ValueError):  # text in a numeric column: missing, as in score_row
+                    values = np.fromiter(
+                        (np.nan if (n := _numeric(v)) is None else n for v in raw),
+                        dtype=np.float64,
+                        count=size,
+                    )
                 index = np.searchsorted(np.asarray(feature.splits, dtype=np.float64), values, side="right")
                 index[np.isnan(values)] = len(feature.points)
             else:
                 lookup = self._category_bins[feature.name]
                 index = np.fromiter(
                     (
-                        lookup.get(str(v), len(feature.points)) if not _is_missing(v) else len(feature.points)
+                        lookup.get(str(v).strip(), len(feature.points))
+                        if not _is_missing(v)
+                        else len(feature.points)
                         for v in raw
                     ),
                     dtype=np.int64,

@@ -127,9 +127,49 @@ def test_decision_is_deterministic() -> None:
 
 
 def test_bad_application_and_policy() -> None:
-    with pytest.raises(ApplicationError, match="as_of"):
+    with pytest.raises(ApplicationError, match="missing"):
         Application.from_json({"application_id": "x"})
     with pytest.raises(ApplicationError):
         Application.from_json({"application_id": "x", "as_of": "nope"})
     with pytest.raises(PolicyError):
         parse_policy("{}")
+
+
+def test_bad_applicant_values_never_pass_a_knock_out() -> None:
+    with pytest.raises(ApplicationError, match="age"):
+        Application.from_json({**application(), "applicant": {"monthly_income": "9000"}})
+    with pytest.raises(ApplicationError, match="non-negative"):
+        Application.from_json(application(request__amount="-5"))
+    for income in ("Infinity", "1e400"):
+        result = run(application(applicant__monthly_income=income))
+        assert result["outcome"] == "decline"
+        assert result["reasons"][0]["code"] == "KO_INCOME_MISSING"  # type: ignore[index]
+    for income in ("NaN", "sNaN"):
+        with pytest.raises(ApplicationError, match="malformed"):
+            Application.from_json(application(applicant__monthly_income=income))
+    with pytest.raises(ApplicationError):
+        Application.from_json(application(applicant__age="sNaN"))
+    with pytest.raises(ApplicationError):
+        Application.from_json(application(applicant__age="old"))
+
+
+def test_batch_treats_padding_and_text_like_rows() -> None:
+    columns = {
+        "Seniority": ["abc", 8],
+        "Home": [" owner", "owner"],
+        "Income": [180, 180],
+        "Records": ["no", "no"],
+    }
+    batch = SCORER.score_batch(columns)
+    rows = [SCORER.score_row({k: v[i] for k, v in columns.items()}).score for i in range(2)]
+    assert list(batch) == rows
+
+
+def test_an_unverifiable_cap_declines_at_once() -> None:
+    from dataclasses import replace
+
+    policy = replace(POLICY, cap_profile="cn-private-4xlpr")
+    result = decide(
+        Application.from_json(application()), scorer=SCORER, model_version="m1", policy=policy, cap_book=BOOK
+    ).to_json()
+    assert result["reasons"][0]["code"] == "PRICE_CAP_UNAVAILABLE"  # type: ignore[index]
