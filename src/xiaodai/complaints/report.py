@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from xiaodai.complaints.service import sla
 from xiaodai.db.tables import ComplaintRow, LoanRow
 
-MONETARY = {"refund_fee", "waive_penalty", "waive_fee", "reverse_interest", "refund"}
+MONETARY = {"refund_fee", "refund_interest", "waive_penalty", "waive_fee", "waive_interest"}
 
 
 def _month_bounds(month: str) -> tuple[datetime, datetime]:

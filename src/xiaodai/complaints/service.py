@@ -266,6 +266,65 @@ def reclassify(
     )
 
 
+POSTED_REMEDIES = {
+    "waive_penalty": "penalty",
+    "waive_fee": "fee",
+    "waive_interest": "interest",
+    "refund_fee": "fee",
+    "refund_interest": "interest",
+}
+RECORDED_REMEDIES = {"apology", "credit_report_correction_request", "staff_coaching", "explanation", "none"}
+
+
+def _post_remedies(
+    session: Session,
+    row: ComplaintRow,
+    remedies: list[dict[str, Any]],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """Monetary remedies go through servicing (waivers, credits); others are recorded with the decision."""
+    from decimal import Decimal
+
+    from xiaodai.money.money import Money
+    from xiaodai.servicing import service as servicing
+    from xiaodai.servicing.allocation import Component
+
+    posted = []
+    for n, remedy in enumerate(remedies):
+        kind = str(remedy.get("kind"))
+        if kind in RECORDED_REMEDIES:
+            continue
+        if kind not in POSTED_REMEDIES:
+            raise ComplaintError(f"unknown remedy {kind!r}")
+        if row.loan_id is None:
+            raise ComplaintError(f"remedy {kind} needs the complaint to concern a loan")
+        fen = Money.of(Decimal(str(remedy.get("amount", "0")))).to_minor()
+        component = Component(POSTED_REMEDIES[kind])
+        key = f"complaint:{row.public_id}:{n}"
+        if kind.startswith("waive_"):
+            result = servicing.waive(
+                session,
+                loan_id=row.loan_id,
+                component=component,
+                amount_fen=fen,
+                on=at.date(),
+                idempotency_key=key,
+                reason=f"complaint {row.public_id}",
+            )
+        else:
+            result = servicing.credit_borrower(
+                session,
+                loan_id=row.loan_id,
+                amount_fen=fen,
+                on=at.date(),
+                idempotency_key=key,
+                income=component,
+                reason=f"complaint {row.public_id}",
+            )
+        posted.append({"kind": kind, "entry_id": result["entry_id"]})
+    return posted
+
+
 def close(
     session: Session,
     *,
@@ -287,6 +346,7 @@ def close(
             "ROOT_CAUSE_MISSING": "a root-cause code is required on close",
         }
         raise ComplaintError("; ".join(messages[r] for r in reasons))
+    posted = _post_remedies(session, row, remedies, at)
     contents = [
         "verification_summary",
         "basis",
@@ -305,6 +365,7 @@ def close(
         "complaint_id": row.public_id,
         "status": "closed",
         "sla": sla(session, row, at),
+        "posted": posted,
         "review_until": (at + timedelta(days=30)).date().isoformat(),
     }
 

@@ -842,3 +842,51 @@ def hardship_extension(
         request={"loan_id": loan_id, "months": months, "on": on.isoformat()},
         action=action,
     )
+
+
+def credit_borrower(
+    session: Session,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    income: Component,
+    reason: str,
+) -> Result:
+    """A remedy: give money back (a fee or interest already paid) — income is reversed and the amount is held
+    for the borrower as overpayment, to be applied or refunded."""
+    if amount_fen <= 0:
+        raise ServicingError("a credit must be positive")
+    account = {
+        Component.FEE: Account.FEE_INCOME,
+        Component.INTEREST: Account.INTEREST_INCOME,
+        Component.PENALTY: Account.PENALTY_INCOME,
+    }.get(income)
+    if account is None:
+        raise ServicingError("credits reverse fee, interest or penalty income")
+
+    def action() -> Result:
+        loan = lock_loan(session, loan_id)
+        entry_id = ledger.post(
+            session,
+            entry(
+                on,
+                "remedy-credit",
+                f"credit:{idempotency_key}",
+                [(account, amount_fen), (Account.OVERPAYMENT, -amount_fen)],
+                loan_id=loan.id,
+                memo=json.dumps({"reason": reason}),
+            ),
+            loan=loan,
+        )
+        loan.version += 1
+        return {"loan_id": loan.id, "entry_id": entry_id, "credited": _money(amount_fen)}
+
+    return run_once(
+        session,
+        key=idempotency_key,
+        command="credit",
+        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat(), "income": income.value},
+        action=action,
+    )

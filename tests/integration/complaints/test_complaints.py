@@ -150,7 +150,7 @@ def test_monthly_report_and_regulator_export(
             s,
             public_id=a["complaint_id"],
             at=datetime(2026, 3, 9, 10, tzinfo=SH),
-            remedies=[{"kind": "refund", "amount": "35.20"}],
+            remedies=[{"kind": "refund_interest", "amount": "35.20"}],
             root_cause="PAYOFF_INTEREST_RULE",
             notice={
                 "verification_summary": "核对还款记录",
@@ -191,3 +191,57 @@ def test_escalation_at_70_and_90_percent_once_each(factory: sessionmaker[Session
     assert "complaints-manager" in first[0]["notify"]
     assert again == []
     assert [e["level"] for e in later] == ["90%"]
+
+
+def test_monetary_remedies_are_posted_through_servicing(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.ledger import service as ledger
+
+    loan_id = new_loan(upfront="200")
+    with factory() as s, s.begin():
+        filed = complaints.file_complaint(
+            s,
+            narrative="借款时没有告诉我有200元服务费。",
+            channel="portal",
+            loan_id=loan_id,
+            received_at=datetime(2026, 1, 20, 10, tzinfo=SH),
+        )
+    with factory() as s, s.begin():
+        closed = complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=datetime(2026, 1, 25, 10, tzinfo=SH),
+            root_cause="FEE_NOT_SHOWN",
+            remedies=[{"kind": "refund_fee", "amount": "200.00"}, {"kind": "apology"}],
+            notice={
+                "verification_summary": "核对签约记录",
+                "basis": "关键信息说明书",
+                "reasons": "费用展示不清",
+                "remedies": "退还服务费",
+            },
+        )
+    assert [p["kind"] for p in closed["posted"]] == ["refund_fee"]
+    with factory() as s:
+        balances = ledger.trial_balance(s)
+        assert ledger.check(s) == []
+    assert balances["income:fees"] == 0  # the 200.00 fee income was reversed
+    assert balances["liabilities:borrowers:overpayment"] == -20_000  # held for the borrower
+    with factory() as s, s.begin():
+        other = complaints.file_complaint(
+            s,
+            narrative="客服不回复",
+            channel="phone",
+            received_at=datetime(2026, 1, 26, tzinfo=SH),
+            loan_id=loan_id,
+        )
+    notice = {"verification_summary": "a", "basis": "b", "reasons": "c", "remedies": "d"}
+    with pytest.raises(complaints.ComplaintError, match="unknown remedy"), factory() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=other["complaint_id"],
+            at=datetime(2026, 1, 27, tzinfo=SH),
+            remedies=[{"kind": "gift_card"}],
+            root_cause="X",
+            notice=notice,
+        )
