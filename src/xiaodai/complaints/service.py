@@ -28,6 +28,8 @@ from xiaodai.db.tables import (
 
 DUPLICATE_WINDOW = timedelta(days=30)
 CONDUCT = "collection_conduct"
+FEE_DISPUTE = "fees_interest"
+FEE_DISPUTE_SUSPENDS_PENALTY = True  # policy: no penalty accrues on a loan while its charges are disputed
 
 
 class ComplaintError(ValueError):
@@ -149,6 +151,19 @@ def _evidence(session: Session, loan_id: int | None, received_at: datetime) -> d
     }
 
 
+def _suspend_penalty(session: Session, loan_id: int | None, on: bool) -> bool:
+    from xiaodai.db.tables import LoanRow
+
+    if loan_id is None or not FEE_DISPUTE_SUSPENDS_PENALTY:
+        return False
+    loan = session.get(LoanRow, loan_id)
+    if loan is None:
+        return False
+    loan.penalty_suspended = on
+    session.flush()
+    return True
+
+
 def _set_hold(session: Session, loan_id: int | None, complaint_id: str, on: bool) -> bool:
     if loan_id is None:
         return False
@@ -227,6 +242,7 @@ def file_complaint(
         )
         target = duplicate
     hold = _set_hold(session, loan_id, target.public_id, True) if category == CONDUCT else False
+    suspended = _suspend_penalty(session, loan_id, True) if category == FEE_DISPUTE else False
     verdict = sla(session, target, received_at)
     return {
         "complaint_id": target.public_id,
@@ -235,6 +251,7 @@ def file_complaint(
         "category": target.category,
         "classification": classification,
         "collection_hold": hold,
+        "penalty_suspended": suspended,
         "acknowledged_at": received_at.isoformat(),
         "regulatory_deadline": verdict["regulatory_deadline"],
     }
@@ -361,6 +378,8 @@ def close(
     row.decision_json = json.dumps({"notice": notice, "remedies": remedies}, ensure_ascii=False)
     row.root_cause, row.status, row.closed_at = root_cause, "closed", at
     _set_hold(session, row.loan_id, row.public_id, False)
+    if row.category == FEE_DISPUTE:
+        _suspend_penalty(session, row.loan_id, False)
     return {
         "complaint_id": row.public_id,
         "status": "closed",
@@ -430,3 +449,22 @@ def escalate(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
         raised.append({"complaint_id": row.public_id, "level": level, "notify": notify})
     session.flush()
     return raised
+
+
+REVIEW_WINDOW = timedelta(days=30)
+
+
+def request_review(session: Session, *, public_id: str, at: datetime) -> dict[str, Any]:
+    """The complainant may ask for a review within 30 days of the decision; it is decided within 30 days."""
+    row = get(session, public_id)
+    if row.status != "closed" or row.closed_at is None:
+        raise ComplaintError("only a closed complaint can be reviewed")
+    if at > _aware(row.closed_at) + REVIEW_WINDOW:
+        raise ComplaintError("the 30-day window for a review request has passed")
+    row.status = "review"
+    _add_event(session, row, {"type": "review_requested", "at": at.isoformat()})
+    return {
+        "complaint_id": row.public_id,
+        "status": "review",
+        "review_deadline": (at + REVIEW_WINDOW).date().isoformat(),
+    }

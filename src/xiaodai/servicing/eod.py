@@ -123,7 +123,7 @@ def step_penalty(conn: Connection, day: date) -> int:
                    / 1000000000 AS amount
           FROM installments i JOIN loans l ON l.id = i.loan_id
           WHERE i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
-            AND l.state IN ('active', 'overdue') AND l.penalty_rate_daily_e9 > 0
+            AND l.state IN ('active', 'overdue') AND l.penalty_rate_daily_e9 > 0 AND l.penalty_suspended <> :t
           GROUP BY i.loan_id) p
         WHERE amount > 0""",
         day,

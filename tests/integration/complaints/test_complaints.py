@@ -245,3 +245,49 @@ def test_monetary_remedies_are_posted_through_servicing(
             root_cause="X",
             notice=notice,
         )
+
+
+def test_fee_dispute_suspends_penalty_until_closed_and_review_window(
+    factory: sessionmaker[Session], engine: object, new_loan: Callable[..., int]
+) -> None:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from xiaodai.db.tables import LoanRow
+    from xiaodai.servicing.eod import run_eod
+
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        filed = complaints.file_complaint(
+            s,
+            narrative="借款时没有告诉我有服务费，年化利率比说的高。",
+            channel="portal",
+            loan_id=loan_id,
+            received_at=datetime(2026, 2, 11, 10, tzinfo=SH),
+        )
+    assert filed["penalty_suspended"] is True
+    run_eod(engine, date(2026, 2, 20))  # type: ignore[arg-type]  # overdue since 2026-02-10, but disputed
+    with factory() as s:
+        loan = s.execute(select(LoanRow).where(LoanRow.id == loan_id)).scalar_one()
+        assert loan.penalties_charged_fen == 0
+        assert loan.dpd == 10
+    with factory() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=datetime(2026, 2, 21, 10, tzinfo=SH),
+            remedies=[{"kind": "explanation"}],
+            root_cause="DISCLOSURE_READ",
+            notice={"verification_summary": "a", "basis": "b", "reasons": "c", "remedies": "d"},
+        )
+    run_eod(engine, date(2026, 2, 23))  # type: ignore[arg-type]
+    with factory() as s:
+        assert s.execute(select(LoanRow.penalties_charged_fen).where(LoanRow.id == loan_id)).scalar_one() > 0
+    with factory() as s, s.begin():
+        review = complaints.request_review(
+            s, public_id=filed["complaint_id"], at=datetime(2026, 3, 1, tzinfo=SH)
+        )
+    assert review["review_deadline"] == "2026-03-31"
+    with pytest.raises(complaints.ComplaintError, match="closed"), factory() as s, s.begin():
+        complaints.request_review(s, public_id=filed["complaint_id"], at=datetime(2026, 3, 2, tzinfo=SH))

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiaodai.db.base import Base, BigId, Fen
@@ -54,6 +65,7 @@ class LoanRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     borrower_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     cooling_off_until: Mapped[date | None] = mapped_column(Date)
+    penalty_suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
