@@ -69,17 +69,48 @@ def _post_from_temp(
 
 
 def step_bill(conn: Connection, day: date) -> int:
-    """Instalments due today become billed; their interest and fees become receivable (one entry per loan)."""
-    _temp(
-        conn,
-        "eod_bill",
-        """
-        SELECT i.loan_id AS loan_id, SUM(i.interest_fen) AS interest, SUM(i.fee_fen) AS fee
-        FROM installments i JOIN loans l ON l.id = i.loan_id
-        WHERE i.due_on <= :d AND i.billed <> :t AND i.active = :t AND l.state IN ('active', 'overdue')
-        GROUP BY i.loan_id""",
-        day,
-    )
+    """Instalments due today become billed; their interest and fees become receivable (one entry per loan).
+
+    On PostgreSQL the instalments are marked billed FIRST, with ``UPDATE … RETURNING``: rows a concurrent
+    repayment is billing are locked, and once it commits they no longer match — nothing is billed twice.
+    SQLite serialises writers, so the plain read-then-update is safe there.
+    """
+    conn.execute(text("DROP TABLE IF EXISTS eod_bill"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("CREATE TEMP TABLE eod_bill (loan_id BIGINT, interest BIGINT, fee BIGINT)"))
+        billed = _run(
+            conn,
+            """
+            WITH b AS (
+              UPDATE installments i SET billed = :t
+              FROM loans l
+              WHERE l.id = i.loan_id AND i.due_on <= :d AND i.billed <> :t AND i.active = :t
+                AND l.state IN ('active', 'overdue')
+              RETURNING i.loan_id AS loan_id, i.interest_fen AS interest_fen, i.fee_fen AS fee_fen)
+            INSERT INTO eod_bill (loan_id, interest, fee)
+            SELECT loan_id, CAST(SUM(interest_fen) AS BIGINT), CAST(SUM(fee_fen) AS BIGINT)
+            FROM b GROUP BY loan_id""",
+            day,
+        )
+    else:
+        _temp(
+            conn,
+            "eod_bill",
+            """
+            SELECT i.loan_id AS loan_id, SUM(i.interest_fen) AS interest, SUM(i.fee_fen) AS fee
+            FROM installments i JOIN loans l ON l.id = i.loan_id
+            WHERE i.due_on <= :d AND i.billed <> :t AND i.active = :t AND l.state IN ('active', 'overdue')
+            GROUP BY i.loan_id""",
+            day,
+        )
+        billed = _run(
+            conn,
+            """
+            UPDATE installments SET billed = :t
+            WHERE due_on <= :d AND billed <> :t AND active = :t
+              AND loan_id IN (SELECT loan_id FROM eod_bill)""",
+            day,
+        )
     _post_from_temp(
         conn,
         day,
@@ -101,14 +132,7 @@ def step_bill(conn: Connection, day: date) -> int:
         FROM eod_bill b WHERE loans.id = b.loan_id""",
         day,
     )
-    return _run(
-        conn,
-        """
-        UPDATE installments SET billed = :t
-        WHERE due_on <= :d AND billed <> :t AND active = :t
-          AND loan_id IN (SELECT loan_id FROM eod_bill)""",
-        day,
-    )
+    return billed
 
 
 def step_penalty(conn: Connection, day: date) -> int:
@@ -119,8 +143,8 @@ def step_penalty(conn: Connection, day: date) -> int:
         """
         SELECT loan_id, amount FROM (
           SELECT i.loan_id AS loan_id,
-                 (SUM(i.principal_fen - i.paid_principal_fen) * MAX(l.penalty_rate_daily_e9) + 500000000)
-                   / 1000000000 AS amount
+                 (CAST(SUM(i.principal_fen - i.paid_principal_fen) AS BIGINT)
+                  * CAST(MAX(l.penalty_rate_daily_e9) AS BIGINT) + 500000000) / 1000000000 AS amount
           FROM installments i JOIN loans l ON l.id = i.loan_id
           WHERE i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
             AND l.state IN ('active', 'overdue') AND l.penalty_rate_daily_e9 > 0 AND l.penalty_suspended <> :t
@@ -221,7 +245,7 @@ def step_apply_overpayment(session: Session, day: date) -> int:
     applied = 0
     for loan_id in loan_ids:
         loan = session.execute(select(LoanRow).where(LoanRow.id == loan_id).with_for_update()).scalar_one()
-        rows = installments(session, loan_id)
+        rows = installments(session, loan_id, lock=True)
         if apply_overpayment(session, loan, rows, day):
             refresh_status(loan, rows, day)
             applied += 1

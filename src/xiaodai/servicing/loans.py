@@ -32,8 +32,14 @@ def get_loan(session: Session, loan_id: int) -> LoanRow:
     return loan
 
 
-def installments(session: Session, loan_id: int, *, active_only: bool = True) -> list[InstallmentRow]:
+def installments(
+    session: Session, loan_id: int, *, active_only: bool = True, lock: bool = False
+) -> list[InstallmentRow]:
+    """The loan's instalments; ``lock`` takes row locks (PostgreSQL) so that a concurrent end of day or
+    repayment cannot bill the same instalment twice — it waits and then sees the committed state."""
     query = select(InstallmentRow).where(InstallmentRow.loan_id == loan_id)
+    if lock:
+        query = query.with_for_update()
     if active_only:
         query = query.where(InstallmentRow.active.is_(True))
     return list(

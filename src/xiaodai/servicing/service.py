@@ -229,7 +229,7 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         if not is_open(state) and state is not LoanState.SETTLED:
             raise ServicingError(f"loan {loan_id} is {state.value}: it cannot take a repayment")
         _check_date(loan, on)
-        rows = installments(session, loan.id)
+        rows = installments(session, loan.id, lock=True)
         bill_through(session, loan, rows, on)
         allocations, remainder = allocate(
             dues(rows, loan.penalties_outstanding_fen),
@@ -324,7 +324,7 @@ def prepay(
         if not is_open(LoanState(loan.state)):
             raise ServicingError(f"loan {loan_id} is {loan.state}: it cannot be prepaid")
         _check_date(loan, on)
-        rows = installments(session, loan.id)
+        rows = installments(session, loan.id, lock=True)
         bill_through(session, loan, rows, on)
         quote = payoff_quote(
             period_views(rows),
@@ -430,7 +430,7 @@ def _full_prepayment(  # noqa: PLR0917
     session.flush()
     loan.paid_total_fen += cash
     loan.version += 1
-    refresh_status(loan, installments(session, loan.id), on)
+    refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,
         "entry_id": entry_id,
@@ -543,7 +543,7 @@ def _partial_prepayment(  # noqa: PLR0917
     )
     loan.paid_total_fen += amount_fen
     loan.version += 1
-    refresh_status(loan, installments(session, loan.id), on)
+    refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,
         "entry_id": entry_id,
@@ -585,7 +585,7 @@ def waive(
         loan = lock_loan(session, loan_id)
         if not is_open(LoanState(loan.state)):
             raise ServicingError(f"loan {loan_id} is {loan.state}")
-        rows = installments(session, loan.id)
+        rows = installments(session, loan.id, lock=True)
         candidates = [d for d in dues(rows, loan.penalties_outstanding_fen) if d.component is component]
         allocations, left = allocate(
             candidates, amount_fen, order=AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, as_of=on
@@ -744,7 +744,7 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
             loan=loan,
         )
         memo = json.loads(original.memo or "{}")
-        rows = installments(session, loan.id)
+        rows = installments(session, loan.id, lock=True)
         apply_allocations(
             rows, [(p, Component(c), a) for p, c, a in memo.get("allocations", [])], on, sign=-1
         )
@@ -790,7 +790,7 @@ def hardship_extension(
         loan = lock_loan(session, loan_id)
         if not is_open(LoanState(loan.state)):
             raise ServicingError(f"loan {loan_id} is {loan.state}")
-        rows = installments(session, loan.id)
+        rows = installments(session, loan.id, lock=True)
         movable = [r for r in rows if not r.billed and r.due_on > on]
         if not movable:
             raise ServicingError("no instalment left to move")

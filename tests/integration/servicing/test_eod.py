@@ -50,3 +50,19 @@ def test_running_a_day_twice_equals_once(
     again = run_day(engine, date(2026, 3, 15))
     assert all(r.skipped for r in again)
     assert snapshot(factory) == once
+
+
+def test_penalty_equals_the_integer_formula_on_every_backend(
+    factory: sessionmaker[Session], engine: Engine, new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.servicing.accrual import penalty_for_day
+
+    loan_id = new_loan()  # instalment 1 (777.58 principal) due 2026-02-10, unpaid
+    run_eod(engine, date(2026, 2, 11))
+    with factory() as s:
+        loan = s.get(LoanRow, loan_id)
+        assert loan is not None
+        expected = penalty_for_day(77_758, loan.penalty_rate_daily_e9)
+        assert (
+            loan.penalties_charged_fen == expected
+        )  # PostgreSQL once rounded SUM(bigint) as numeric: +1 fen

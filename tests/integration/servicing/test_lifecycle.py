@@ -189,3 +189,18 @@ def test_hardship_extension_moves_future_instalments_without_extra_cost(
             approved_by="y",
         )
     check_ledger(factory)
+
+
+def test_repaying_long_arrears_posts_a_long_allocation_memo(
+    factory: sessionmaker[Session], engine: object, new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.servicing.eod import run_eod
+
+    loan_id = new_loan(term=24)
+    run_eod(engine, date(2026, 9, 20))  # type: ignore[arg-type]  # eight instalments overdue
+    with factory() as s, s.begin():
+        paid = service.repay(
+            s, loan_id=loan_id, amount_fen=900_000, on=date(2026, 9, 20), idempotency_key="all"
+        )
+    assert len(paid["allocations"]) > 12
+    check_ledger(factory)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, func
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiaodai.db.base import Base, BigId, Fen
@@ -19,7 +19,7 @@ class JournalEntryRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     loan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"), unique=True)
-    memo: Mapped[str] = mapped_column(String(400), default="")
+    memo: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
