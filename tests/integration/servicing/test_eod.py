@@ -55,6 +55,7 @@ def test_running_a_day_twice_equals_once(
 def test_penalty_equals_the_integer_formula_on_every_backend(
     factory: sessionmaker[Session], engine: Engine, new_loan: Callable[..., int]
 ) -> None:
+    from xiaodai.db.tables import LoanRow
     from xiaodai.servicing.accrual import penalty_for_day
 
     loan_id = new_loan()  # instalment 1 (777.58 principal) due 2026-02-10, unpaid
