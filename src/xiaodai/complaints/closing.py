@@ -7,10 +7,20 @@ decided must be listed (or an explicit "none" with a reason); a root-cause code 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 REQUIRED_NOTICE = ("verification_summary", "basis", "reasons", "remedies")
+
+
+@lru_cache(maxsize=1)
+def root_causes() -> dict[str, Any]:
+    """The root-cause registry (data): code → labels and the rule/config/product it links to."""
+    text = resources.files("xiaodai.complaints").joinpath("data/root_causes.json").read_text("utf-8")
+    return dict(json.loads(text)["codes"])
 
 
 def check_close(
@@ -24,6 +34,8 @@ def check_close(
         reasons.append("REMEDY_MISSING")
     if not (root_cause or "").strip():
         reasons.append("ROOT_CAUSE_MISSING")
+    elif root_cause not in root_causes():
+        reasons.append("ROOT_CAUSE_UNKNOWN")
     if reasons:
         return "block", reasons[0], reasons
     return "allow", "CLOSE_ALLOWED", ["CLOSE_ALLOWED"]

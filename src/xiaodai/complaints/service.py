@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.complaints.closing import check_close, missing_notice_parts
+from xiaodai.complaints.closing import check_close, missing_notice_parts, root_causes
 from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
 from xiaodai.db.tables import (
     ApplicationRow,
@@ -361,6 +361,7 @@ def close(
             "NOTICE_INCOMPLETE": "the decision notice must state: " + ", ".join(missing_notice_parts(notice)),
             "REMEDY_MISSING": "closing needs the remedies decided (or a recorded 'none' with its reason)",
             "ROOT_CAUSE_MISSING": "a root-cause code is required on close",
+            "ROOT_CAUSE_UNKNOWN": f"unknown root-cause code {root_cause!r} (see root_causes.json)",
         }
         raise ComplaintError("; ".join(messages[r] for r in reasons))
     posted = _post_remedies(session, row, remedies, at)
@@ -375,7 +376,10 @@ def close(
         ),
     ]
     _add_event(session, row, {"type": "decision_notified", "at": at.isoformat(), "notice_contents": contents})
-    row.decision_json = json.dumps({"notice": notice, "remedies": remedies}, ensure_ascii=False)
+    link = root_causes().get(root_cause, {}).get("links", {})
+    row.decision_json = json.dumps(
+        {"notice": notice, "remedies": remedies, "root_cause_links": link}, ensure_ascii=False
+    )
     row.root_cause, row.status, row.closed_at = root_cause, "closed", at
     _set_hold(session, row.loan_id, row.public_id, False)
     if row.category == FEE_DISPUTE:

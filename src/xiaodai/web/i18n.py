@@ -102,6 +102,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "on_time_rate": {"zh": "按时办结率", "en": "On-time rate"},
     "median_days": {"zh": "办结天数中位数", "en": "Median days to resolve"},
     "escalated": {"zh": "监管转办", "en": "Regulator-forwarded"},
+    "root_causes": {"zh": "主要根因（溯源整改）", "en": "Top root causes"},
+    "sla_mix": {"zh": "时限状态分布", "en": "Clock status"},
     "complaint_text": {
         "zh": "如对我们的服务有异议，可通过App“我的-投诉与建议”或客服热线400-000-0000投诉；"
         "我们将在收到之日起15日内作出处理决定并告知您。",

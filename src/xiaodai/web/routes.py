@@ -587,6 +587,10 @@ def staff_complaints(request: Request) -> Response:
         bars = [
             {"label": k, "value": v, "width": int(300 * (v or 0) / top)} for k, v in sorted(rates.items())
         ]
+        most = max((n for _, n in report["top_root_causes"]), default=0) or 1
+        causes = [
+            {"label": k, "value": n, "width": int(300 * n / most)} for k, n in report["top_root_causes"]
+        ]
         return _page(
             request,
             "staff_complaints.html",
@@ -594,9 +598,10 @@ def staff_complaints(request: Request) -> Response:
             queue=queue(session, as_of=now),
             report=report,
             bars=bars,
+            causes=causes,
         )
 
-    return _run(request, action, "staff_complaints.html", queue=[], report={}, bars=[])
+    return _run(request, action, "staff_complaints.html", queue=[], report={}, bars=[], causes=[])
 
 
 @router.get("/static/kfs.css")

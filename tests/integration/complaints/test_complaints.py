@@ -242,7 +242,7 @@ def test_monetary_remedies_are_posted_through_servicing(
             public_id=other["complaint_id"],
             at=datetime(2026, 1, 27, tzinfo=SH),
             remedies=[{"kind": "gift_card"}],
-            root_cause="X",
+            root_cause="OTHER",
             notice=notice,
         )
 

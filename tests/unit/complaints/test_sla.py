@@ -504,3 +504,28 @@ def test_deadline_bounds_and_exclusion_monotonic(
     )
     assert plain.status == "breach"  # never decided within 400 days
     assert plain.reason == "SLA_OPEN_BREACHED"
+
+
+# --- calendar edges on the official China calendar
+
+
+@pytest.mark.parametrize(
+    ("received", "deadline", "why"),
+    [
+        (cst(2026, 2, 1), date(2026, 2, 24), "day 15 = 16 Feb, inside the Spring Festival run 15–23 Feb"),
+        (cst(2025, 9, 16), date(2025, 10, 9), "day 15 = 1 Oct, inside the National Day run 1–8 Oct 2025"),
+        (cst(2025, 9, 13), date(2025, 9, 28), "day 15 = Sun 28 Sep 2025, a 调休 working day: no roll"),
+        (cst(2026, 1, 30), date(2026, 2, 14), "day 15 = Sat 14 Feb 2026, a 调休 working day: no roll"),
+        (
+            cst(2026, 12, 20),
+            date(2027, 1, 4),
+            "day 15 in 2027, past chinesecalendar's data: no roll, flagged",
+        ),
+    ],
+)
+def test_china_calendar_edges(received: datetime, deadline: date, why: str) -> None:
+    v = run(
+        [Acknowledged(received)], complaint=cn(received), calendar=ChinaStatutoryHolidays(), as_of=received
+    )
+    assert v.regulatory_deadline.date() == deadline, why
+    assert v.calendar_provisional == (deadline.year >= 2027)
