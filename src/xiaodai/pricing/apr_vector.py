@@ -77,17 +77,19 @@ def _solve_chunk(flows: FloatArray, tol: float, max_iter: int) -> FloatArray:
 def _scalar(row: FloatArray) -> float:
     """Bracketed scalar solve of one row; NaN when no rate exists."""
     if not ((row < 0).any() and (row > 0).any()):
-        return float("nan")
+        return float("nan")  # float-ok: a rate, not money
     periods = np.arange(row.size, dtype=np.float64)
 
     def objective(i: float) -> tuple[float, float]:
         disc = (1.0 + i) ** -periods
-        return float((row * disc).sum()), float((-periods * row * disc).sum() / (1.0 + i))
+        value = float((row * disc).sum())  # float-ok: rate solver, not money
+        slope = float((-periods * row * disc).sum() / (1.0 + i))  # float-ok: rate solver, not money
+        return value, slope
 
     try:
         return bracketed_newton(objective, guess=0.01)
     except NoRateError:
-        return float("nan")
+        return float("nan")  # float-ok: a rate, not money
 
 
 def apr_cn_percent(amounts: npt.ArrayLike) -> FloatArray:
