@@ -7,32 +7,29 @@ and moves the stored balances in the same transaction. Services flush; the calle
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanEventRow, LoanRow, PostingRow
+from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import RECEIVABLES, Account
 from xiaodai.ledger.journal import entry
-from xiaodai.money.daycount import DayCount
 from xiaodai.money.money import Money
 from xiaodai.pricing.caps import CapBook
 from xiaodai.pricing.quote import build_quote
-from xiaodai.pricing.schedule import LoanTerms, Method
-from xiaodai.servicing.accrual import capped_penalty_rate, daily_rate_e9, prorated_fen
+from xiaodai.pricing.schedule import LoanTerms
+from xiaodai.servicing.accrual import capped_penalty_rate, daily_rate_e9
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
 from xiaodai.servicing.billing import RECEIVABLE, apply_allocations, bill_through
 from xiaodai.servicing.commands import Result, run_once
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
-from xiaodai.servicing.loans import dues, get_loan, installments, lock_loan, period_views, refresh_status
-from xiaodai.servicing.prepayment import PayoffQuote, PrepayMode, payoff_quote, reschedule
+from xiaodai.servicing.loans import dues, installments, lock_loan, refresh_status
 
 PENALTY_DAYS_IN_YEAR = 360
 
@@ -278,291 +275,6 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
     )
 
 
-def prepay_quote(session: Session, *, loan_id: int, on: date) -> PayoffQuote:
-    """What settles the loan on ``on``: principal, dues, interest for the days used, penalties.
-
-    Read-only: instalments due by ``on`` are treated as billed without posting anything.
-    """
-    loan = get_loan(session, loan_id)
-    if not is_open(LoanState(loan.state)):
-        raise ServicingError(f"loan {loan_id} is {loan.state}: nothing to pay off")
-    _check_date(loan, on)
-    views = [
-        replace(v, billed=v.billed or v.due_on <= on) for v in period_views(installments(session, loan.id))
-    ]
-    return payoff_quote(
-        views, on=on, penalties_fen=loan.penalties_outstanding_fen, overpayment_fen=loan.overpayment_fen
-    )
-
-
-def payoff_json(quote: PayoffQuote) -> dict[str, Any]:
-    return {
-        "on": quote.on.isoformat(),
-        "principal": _money(quote.principal_fen),
-        "interest": _money(quote.interest_fen),
-        "fees": _money(quote.fees_fen),
-        "penalties": _money(quote.penalties_fen),
-        "prepayment_fee": _money(quote.prepayment_fee_fen),
-        "overpayment_credit": _money(quote.overpayment_credit_fen),
-        "total": _money(quote.total_fen),
-    }
-
-
-def prepay(
-    session: Session,
-    *,
-    loan_id: int,
-    on: date,
-    idempotency_key: str,
-    amount_fen: int | None = None,
-    mode: PrepayMode = PrepayMode.SHORTEN_TERM,
-) -> Result:
-    """Full (``amount_fen`` None or ≥ the payoff) or partial prepayment; a partial one re-amortises."""
-
-    def action() -> Result:
-        loan = lock_loan(session, loan_id)
-        if not is_open(LoanState(loan.state)):
-            raise ServicingError(f"loan {loan_id} is {loan.state}: it cannot be prepaid")
-        _check_date(loan, on)
-        rows = installments(session, loan.id, lock=True)
-        bill_through(session, loan, rows, on)
-        quote = payoff_quote(
-            period_views(rows),
-            on=on,
-            penalties_fen=loan.penalties_outstanding_fen,
-            overpayment_fen=loan.overpayment_fen,
-        )
-        if amount_fen is None or amount_fen >= quote.total_fen:
-            return _full_prepayment(session, loan, rows, quote, on, amount_fen, idempotency_key)
-        return _partial_prepayment(session, loan, rows, quote, on, amount_fen, mode, idempotency_key)
-
-    return run_once(
-        session,
-        key=idempotency_key,
-        command="prepay",
-        request={"loan_id": loan_id, "on": on.isoformat(), "amount_fen": amount_fen, "mode": mode.value},
-        action=action,
-    )
-
-
-def _running(rows: list[InstallmentRow]) -> list[InstallmentRow]:
-    return [r for r in rows if not r.billed]
-
-
-def _full_prepayment(  # noqa: PLR0917
-    session: Session,
-    loan: LoanRow,
-    rows: list[InstallmentRow],
-    quote: PayoffQuote,
-    on: date,
-    amount_fen: int | None,
-    key: str,
-) -> Result:
-    cash = quote.total_fen if amount_fen is None else amount_fen
-    billed_interest = loan.interest_outstanding_fen
-    billed_fees = loan.fees_outstanding_fen
-    accrued_interest = quote.interest_fen - billed_interest
-    accrued_fees = quote.fees_fen - billed_fees
-    owed = (
-        quote.principal_fen
-        + quote.interest_fen
-        + quote.fees_fen
-        + quote.penalties_fen
-        + quote.prepayment_fee_fen
-    )
-    credit_used = min(loan.overpayment_fen, owed)
-    extra = cash - quote.total_fen  # paid more than the payoff: held as overpayment, to refund
-    legs = [
-        (Account.CASH, cash),
-        (Account.OVERPAYMENT, credit_used - extra),
-        (Account.LOAN_PRINCIPAL, -loan.principal_outstanding_fen),
-        (Account.LOAN_INTEREST, -billed_interest),
-        (Account.INTEREST_INCOME, -accrued_interest),
-        (Account.LOAN_FEES, -billed_fees),
-        (Account.FEE_INCOME, -accrued_fees),
-        (Account.LOAN_PENALTIES, -loan.penalties_outstanding_fen),
-    ]
-    entry_id = ledger.post(
-        session,
-        entry(
-            on,
-            "prepayment",
-            f"prepay:{key}",
-            legs,
-            loan_id=loan.id,
-            memo=json.dumps({"payoff": payoff_json(quote), "kind": "full"}),
-        ),
-        loan=loan,
-    )
-    for row in rows:
-        if row.billed:
-            row.paid_principal_fen, row.paid_interest_fen, row.paid_fee_fen = (
-                row.principal_fen,
-                row.interest_fen,
-                row.fee_fen,
-            )
-            row.paid_on = row.paid_on or on
-    running = _running(rows)
-    if running:
-        first = running[0]
-        principal_left = sum(r.principal_fen - r.paid_principal_fen for r in running)
-        for row in running:
-            row.active = False
-        version = max(r.schedule_version for r in rows) + 1
-        session.add(
-            InstallmentRow(
-                loan_id=loan.id,
-                period=first.period,
-                schedule_version=version,
-                active=True,
-                start_on=first.start_on,
-                due_on=on,
-                principal_fen=principal_left,
-                interest_fen=accrued_interest + first.paid_interest_fen,
-                fee_fen=accrued_fees + first.paid_fee_fen,
-                billed=True,
-                paid_principal_fen=principal_left,
-                paid_interest_fen=accrued_interest + first.paid_interest_fen,
-                paid_fee_fen=accrued_fees + first.paid_fee_fen,
-                paid_on=on,
-            )
-        )
-    session.flush()
-    loan.paid_total_fen += cash
-    loan.version += 1
-    refresh_status(loan, installments(session, loan.id, lock=True), on)
-    return {
-        "loan_id": loan.id,
-        "entry_id": entry_id,
-        "kind": "full",
-        "payoff": payoff_json(quote),
-        "paid": _money(cash),
-        "overpayment": _money(loan.overpayment_fen),
-        "state": loan.state,
-    }
-
-
-def _partial_prepayment(  # noqa: PLR0917
-    session: Session,
-    loan: LoanRow,
-    rows: list[InstallmentRow],
-    quote: PayoffQuote,
-    on: date,
-    amount_fen: int,
-    mode: PrepayMode,
-    key: str,
-) -> Result:
-    method = Method(loan.method)
-    if method is Method.FLAT_FEE:
-        raise ServicingError("partial prepayment is not offered for flat-fee products; full prepayment is")
-    running = _running(rows)
-    if not running:
-        raise ServicingError("nothing left to re-amortise: pay the dues or prepay in full")
-    first = running[0]
-    accrued = 0
-    if first.start_on < on:
-        accrued = prorated_fen(
-            first.interest_fen, (on - first.start_on).days, (first.due_on - first.start_on).days
-        )
-    owed_now = (
-        loan.interest_outstanding_fen
-        + loan.fees_outstanding_fen
-        + loan.penalties_outstanding_fen
-        + sum(r.principal_fen - r.paid_principal_fen for r in rows if r.billed)
-        + accrued
-    )
-    available = amount_fen + loan.overpayment_fen
-    if available <= owed_now:
-        raise ServicingError(f"a partial prepayment must exceed what is due today ({_money(owed_now)})")
-    allocations, left = allocate(
-        dues(rows, loan.penalties_outstanding_fen),
-        available,
-        order=AllocationOrder(loan.allocation_order),
-        as_of=on,
-    )
-    left -= accrued
-    unbilled_principal = sum(r.principal_fen - r.paid_principal_fen for r in running)
-    principal_part = min(left, unbilled_principal)
-    extra = left - principal_part
-    legs = [(Account.CASH, amount_fen), (Account.OVERPAYMENT, loan.overpayment_fen - extra)]
-    legs += [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
-    legs += [(Account.INTEREST_INCOME, -accrued), (Account.LOAN_PRINCIPAL, -principal_part)]
-    apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
-    balance = unbilled_principal - principal_part
-    new_rows: list[InstallmentRow] = []
-    version = max(r.schedule_version for r in rows) + 1
-    for row in running:
-        row.active = False
-    if balance > 0:
-        current_payment = running[0].principal_fen + running[0].interest_fen + running[0].fee_fen
-        plan = reschedule(
-            balance_fen=balance,
-            on=on,
-            next_due_on=first.due_on,
-            remaining_periods=len(running),
-            annual_rate=Decimal(loan.annual_rate),
-            method=method,
-            mode=mode,
-            current_payment_fen=current_payment,
-            monthly_fee_fen=loan.monthly_fee_fen,
-            first_period_number=first.period,
-            odd_period_daycount=DayCount(loan.odd_period_daycount),
-        )
-        previous = on
-        for item in plan:
-            new_rows.append(
-                InstallmentRow(
-                    loan_id=loan.id,
-                    period=item.period,
-                    schedule_version=version,
-                    active=True,
-                    start_on=previous,
-                    due_on=item.due_on,
-                    principal_fen=item.principal_fen,
-                    interest_fen=item.interest_fen,
-                    fee_fen=item.fee_fen,
-                    billed=False,
-                    paid_principal_fen=0,
-                    paid_interest_fen=0,
-                    paid_fee_fen=0,
-                )
-            )
-            previous = item.due_on
-    session.add_all(new_rows)
-    memo = json.dumps(
-        {
-            "kind": "partial",
-            "mode": mode.value,
-            "accrued_interest": accrued,
-            "principal": principal_part,
-            "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
-        }
-    )
-    entry_id = ledger.post(
-        session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id, memo=memo), loan=loan
-    )
-    loan.paid_total_fen += amount_fen
-    loan.version += 1
-    refresh_status(loan, installments(session, loan.id, lock=True), on)
-    return {
-        "loan_id": loan.id,
-        "entry_id": entry_id,
-        "kind": "partial",
-        "mode": mode.value,
-        "interest_for_days_used": _money(accrued),
-        "principal_reduced": _money(principal_part),
-        "new_schedule": [
-            {
-                "period": r.period,
-                "due_date": r.due_on.isoformat(),
-                "payment": _money(r.principal_fen + r.interest_fen + r.fee_fen),
-            }
-            for r in new_rows
-        ],
-        "state": loan.state,
-    }
-
-
 def waive(
     session: Session,
     *,
@@ -764,129 +476,58 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
     )
 
 
-HARDSHIP_MAX_EXTENSION_MONTHS = 3
-
-
-def hardship_extension(
-    session: Session,
+def scheduled_row(
     *,
     loan_id: int,
-    months: int,
-    on: date,
-    idempotency_key: str,
-    reason: str,
-    approved_by: str,
-) -> Result:
-    """A hardship plan: the unpaid instalments not yet due move ``months`` later, with no extra interest or
-    fee (house policy, at most HARDSHIP_MAX_EXTENSION_MONTHS); the old rows are kept as superseded."""
-    if not 1 <= months <= HARDSHIP_MAX_EXTENSION_MONTHS:
-        raise ServicingError(f"an extension is 1 to {HARDSHIP_MAX_EXTENSION_MONTHS} months")
-    if not reason.strip() or not approved_by.strip():
-        raise ServicingError("a hardship plan needs a reason and an approver")
-
-    def action() -> Result:
-        from xiaodai.money.dates import add_months
-
-        loan = lock_loan(session, loan_id)
-        if not is_open(LoanState(loan.state)):
-            raise ServicingError(f"loan {loan_id} is {loan.state}")
-        rows = installments(session, loan.id, lock=True)
-        movable = [r for r in rows if not r.billed and r.due_on > on]
-        if not movable:
-            raise ServicingError("no instalment left to move")
-        version = max(r.schedule_version for r in rows) + 1
-        moved = []
-        previous_due = None
-        for row in movable:
-            row.active = False
-            due = add_months(row.due_on, months)
-            start = previous_due or row.start_on
-            session.add(
-                InstallmentRow(
-                    loan_id=loan.id,
-                    period=row.period,
-                    schedule_version=version,
-                    active=True,
-                    start_on=start,
-                    due_on=due,
-                    principal_fen=row.principal_fen,
-                    interest_fen=row.interest_fen,
-                    fee_fen=row.fee_fen,
-                    billed=False,
-                    paid_principal_fen=0,
-                    paid_interest_fen=0,
-                    paid_fee_fen=0,
-                )
-            )
-            previous_due = due
-            moved.append({"period": row.period, "from": row.due_on.isoformat(), "to": due.isoformat()})
-        session.add(
-            LoanEventRow(
-                loan_id=loan.id,
-                business_date=on,
-                kind="hardship-extension",
-                payload=json.dumps(
-                    {"months": months, "reason": reason, "approved_by": approved_by, "moved": moved},
-                    ensure_ascii=False,
-                ),
-            )
-        )
-        loan.version += 1
-        session.flush()
-        return {"loan_id": loan.id, "months": months, "moved": moved}
-
-    return run_once(
-        session,
-        key=idempotency_key,
-        command="hardship-extension",
-        request={"loan_id": loan_id, "months": months, "on": on.isoformat()},
-        action=action,
+    period: int,
+    version: int,
+    start_on: date,
+    due_on: date,
+    principal_fen: int,
+    interest_fen: int,
+    fee_fen: int,
+) -> InstallmentRow:
+    """A new, unbilled, unpaid instalment row (re-amortisation and hardship plans)."""
+    return InstallmentRow(
+        loan_id=loan_id,
+        period=period,
+        schedule_version=version,
+        active=True,
+        start_on=start_on,
+        due_on=due_on,
+        principal_fen=principal_fen,
+        interest_fen=interest_fen,
+        fee_fen=fee_fen,
+        billed=False,
+        paid_principal_fen=0,
+        paid_interest_fen=0,
+        paid_fee_fen=0,
     )
 
 
-def credit_borrower(
-    session: Session,
-    *,
-    loan_id: int,
-    amount_fen: int,
-    on: date,
-    idempotency_key: str,
-    income: Component,
-    reason: str,
-) -> Result:
-    """A remedy: give money back (a fee or interest already paid) — income is reversed and the amount is held
-    for the borrower as overpayment, to be applied or refunded."""
-    if amount_fen <= 0:
-        raise ServicingError("a credit must be positive")
-    account = {
-        Component.FEE: Account.FEE_INCOME,
-        Component.INTEREST: Account.INTEREST_INCOME,
-        Component.PENALTY: Account.PENALTY_INCOME,
-    }.get(income)
-    if account is None:
-        raise ServicingError("credits reverse fee, interest or penalty income")
+# Re-exported so that callers keep using ``service.prepay`` and friends.
+from xiaodai.servicing.adjustments import (  # noqa: E402
+    HARDSHIP_MAX_EXTENSION_MONTHS,
+    credit_borrower,
+    hardship_extension,
+)
+from xiaodai.servicing.payoff import payoff_json, prepay, prepay_quote  # noqa: E402
 
-    def action() -> Result:
-        loan = lock_loan(session, loan_id)
-        entry_id = ledger.post(
-            session,
-            entry(
-                on,
-                "remedy-credit",
-                f"credit:{idempotency_key}",
-                [(account, amount_fen), (Account.OVERPAYMENT, -amount_fen)],
-                loan_id=loan.id,
-                memo=json.dumps({"reason": reason}),
-            ),
-            loan=loan,
-        )
-        loan.version += 1
-        return {"loan_id": loan.id, "entry_id": entry_id, "credited": _money(amount_fen)}
-
-    return run_once(
-        session,
-        key=idempotency_key,
-        command="credit",
-        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat(), "income": income.value},
-        action=action,
-    )
+__all__ = [
+    "HARDSHIP_MAX_EXTENSION_MONTHS",
+    "ServicingConfig",
+    "cancel",
+    "create_loan",
+    "credit_borrower",
+    "disburse",
+    "hardship_extension",
+    "payoff_json",
+    "prepay",
+    "prepay_quote",
+    "refund_overpayment",
+    "repay",
+    "reverse",
+    "sign",
+    "waive",
+    "write_off",
+]
