@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from xiaodai.cli.errors import fail
 from xiaodai.cli.pricing import (
@@ -115,33 +117,34 @@ def create(
     )
 
 
-def _simple(as_json: bool) -> Any:
-    def render(payload: dict[str, Any]) -> None:
-        typer.echo(" ".join(f"{k}={v}" for k, v in payload.items() if not isinstance(v, list | dict)))
+def _print_flat(payload: dict[str, Any]) -> None:
+    typer.echo(" ".join(f"{k}={v}" for k, v in payload.items() if not isinstance(v, list | dict)))
 
-    return render
+
+def _act(action: Callable[[Session], Any], as_json: bool) -> None:
+    """Run one service call in its own transaction and print its result (flat text or JSON)."""
+    emit(run(action), as_json, _print_flat)
 
 
 @app.command("sign")
 def sign(loan_id: int, as_json: JsonOpt = False) -> None:
-    emit(run(lambda s: service.sign(s, loan_id=loan_id)), as_json, _simple(as_json))
+    _act(lambda s: service.sign(s, loan_id=loan_id), as_json)
 
 
 @app.command("cancel")
 def cancel(loan_id: int, on: OnOpt, as_json: JsonOpt = False) -> None:
     """Cancel before disbursement."""
     day = parse_day(on)
-    emit(run(lambda s: service.cancel(s, loan_id=loan_id, on=day)), as_json, _simple(as_json))
+    _act(lambda s: service.cancel(s, loan_id=loan_id, on=day), as_json)
 
 
 @app.command("disburse")
 def disburse(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Pay out the net amount (an up-front fee kept back is fee income at once)."""
     day = parse_day(on)
-    emit(
-        run(lambda s: service.disburse(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
+    _act(
+        lambda s: service.disburse(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -155,14 +158,9 @@ def repay(
 ) -> None:
     """Post a repayment: allocated in the product's order; any excess is held as overpayment."""
     fen, day = parse_fen(amount), parse_day(on)
-    emit(
-        run(
-            lambda s: service.repay(
-                s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
-            )
-        ),
+    _act(
+        lambda s: service.repay(s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -170,10 +168,9 @@ def repay(
 def prepay_quote(loan_id: int, on: OnOpt, as_json: JsonOpt = False) -> None:
     """What settles the loan on a date: interest only for the days used (民法典 Art. 677)."""
     day = parse_day(on)
-    emit(
-        run(lambda s: service.payoff_json(service.prepay_quote(s, loan_id=loan_id, on=day))),
+    _act(
+        lambda s: service.payoff_json(service.prepay_quote(s, loan_id=loan_id, on=day)),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -193,14 +190,11 @@ def prepay(
         chosen = PrepayMode(mode)
     except ValueError:
         fail("--mode must be shorten-term or lower-instalment")
-    emit(
-        run(
-            lambda s: service.prepay(
-                s, loan_id=loan_id, on=day, idempotency_key=idempotency_key, amount_fen=fen, mode=chosen
-            )
+    _act(
+        lambda s: service.prepay(
+            s, loan_id=loan_id, on=day, idempotency_key=idempotency_key, amount_fen=fen, mode=chosen
         ),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -219,30 +213,26 @@ def waive(
         part = Component(component)
     except ValueError:
         fail("--component must be penalty, fee or interest")
-    emit(
-        run(
-            lambda s: service.waive(
-                s,
-                loan_id=loan_id,
-                component=part,
-                amount_fen=fen,
-                on=day,
-                idempotency_key=idempotency_key,
-                reason=reason,
-            )
+    _act(
+        lambda s: service.waive(
+            s,
+            loan_id=loan_id,
+            component=part,
+            amount_fen=fen,
+            on=day,
+            idempotency_key=idempotency_key,
+            reason=reason,
         ),
         as_json,
-        _simple(as_json),
     )
 
 
 @app.command("write-off")
 def write_off(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     day = parse_day(on)
-    emit(
-        run(lambda s: service.write_off(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key)),
+    _act(
+        lambda s: service.write_off(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -256,14 +246,11 @@ def refund(
 ) -> None:
     """Pay back money held as overpayment."""
     day, fen = parse_day(on), parse_fen(amount)
-    emit(
-        run(
-            lambda s: service.refund_overpayment(
-                s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
-            )
+    _act(
+        lambda s: service.refund_overpayment(
+            s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
         ),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -271,10 +258,9 @@ def refund(
 def reverse(entry_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Reverse a repayment, waiver or refund entry with a mirror entry."""
     day = parse_day(on)
-    emit(
-        run(lambda s: service.reverse(s, entry_id=entry_id, on=day, idempotency_key=idempotency_key)),
+    _act(
+        lambda s: service.reverse(s, entry_id=entry_id, on=day, idempotency_key=idempotency_key),
         as_json,
-        _simple(as_json),
     )
 
 
@@ -352,7 +338,7 @@ def charge(
             actor="cli",
         )
     )
-    emit(result, as_json, _simple(as_json))
+    emit(result, as_json, _print_flat)
     if not result["posted"]:
         raise typer.Exit(1)
 
@@ -369,18 +355,15 @@ def hardship(
 ) -> None:
     """Hardship plan: extend the remaining schedule with no extra interest or fee (within policy)."""
     day = parse_day(on)
-    emit(
-        run(
-            lambda s: service.hardship_extension(
-                s,
-                loan_id=loan_id,
-                months=months,
-                on=day,
-                idempotency_key=idempotency_key,
-                reason=reason,
-                approved_by=approved_by,
-            )
+    _act(
+        lambda s: service.hardship_extension(
+            s,
+            loan_id=loan_id,
+            months=months,
+            on=day,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            approved_by=approved_by,
         ),
         as_json,
-        _simple(as_json),
     )
