@@ -42,65 +42,43 @@ def demo(
     start_on = date.fromisoformat(start)
     book = default_cap_book()
     cap = book.profile("cn-consumer-24")
-    p = Decimal("12000")
+
+    def offer(method: Method, annual_rate: str, fees: FeeSchedule | None = None) -> LoanTerms:
+        return LoanTerms(
+            principal=Decimal("12000"),
+            term=12,
+            method=method,
+            annual_rate=Decimal(annual_rate),
+            start_on=start_on,
+            fees=fees or FeeSchedule(),
+        )
+
+    zh = lang == "zh"
     offers = [
         (
-            "分期手续费 0.6%/月" if lang == "zh" else "Flat fee 0.6%/month",
+            "分期手续费 0.6%/月" if zh else "Flat fee 0.6%/month",
             "7.20%",
-            LoanTerms(
-                principal=p,
-                term=12,
-                method=Method.FLAT_FEE,
-                annual_rate=Decimal(0),
-                start_on=start_on,
-                fees=FeeSchedule(monthly_rate_on_principal=Decimal("0.006")),
-            ),
+            offer(Method.FLAT_FEE, "0", FeeSchedule(monthly_rate_on_principal=Decimal("0.006"))),
         ),
         (
-            "等额本息 年利率12%" if lang == "zh" else "Equal instalment 12%",
+            "等额本息 年利率12%" if zh else "Equal instalment 12%",
             "12.00%",
-            LoanTerms(
-                principal=p,
-                term=12,
-                method=Method.EQUAL_INSTALLMENT,
-                annual_rate=Decimal("0.12"),
-                start_on=start_on,
-            ),
+            offer(Method.EQUAL_INSTALLMENT, "0.12"),
         ),
         (
-            "等额本息 12% + 前置费3%" if lang == "zh" else "Equal instalment 12% + 3% up-front fee",
+            "等额本息 12% + 前置费3%" if zh else "Equal instalment 12% + 3% up-front fee",
             "12.00%",
-            LoanTerms(
-                principal=p,
-                term=12,
-                method=Method.EQUAL_INSTALLMENT,
-                annual_rate=Decimal("0.12"),
-                start_on=start_on,
-                fees=FeeSchedule(upfront=Decimal("360")),
-            ),
+            offer(Method.EQUAL_INSTALLMENT, "0.12", FeeSchedule(upfront=Decimal("360"))),
         ),
         (
-            "日息万五" if lang == "zh" else "0.05% a day",
-            "0.05%/日" if lang == "zh" else "0.05%/day",
-            LoanTerms(
-                principal=p,
-                term=12,
-                method=Method.EQUAL_INSTALLMENT,
-                annual_rate=Decimal("0.18"),
-                start_on=start_on,
-            ),
+            "日息万五" if zh else "0.05% a day",
+            "0.05%/日" if zh else "0.05%/day",
+            offer(Method.EQUAL_INSTALLMENT, "0.18"),
         ),
         (
-            "分期手续费 1.5%/月" if lang == "zh" else "Flat fee 1.5%/month",
+            "分期手续费 1.5%/月" if zh else "Flat fee 1.5%/month",
             "18.00%",
-            LoanTerms(
-                principal=p,
-                term=12,
-                method=Method.FLAT_FEE,
-                annual_rate=Decimal(0),
-                start_on=start_on,
-                fees=FeeSchedule(monthly_rate_on_principal=Decimal("0.015")),
-            ),
+            offer(Method.FLAT_FEE, "0", FeeSchedule(monthly_rate_on_principal=Decimal("0.015"))),
         ),
     ]
     console = Console()
