@@ -14,12 +14,14 @@ from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
+from xiaodai.db.tables.privacy import ApprovalRow, DataRequestRow, PersonalDataRow
 from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
 __all__ = [
     "AgencyRow",
     "ApiTokenRow",
     "ApplicationRow",
+    "ApprovalRow",
     "AuditEventRow",
     "CollectionCaseRow",
     "CommandRow",
@@ -28,6 +30,7 @@ __all__ = [
     "ConsentRow",
     "ContactAttemptRow",
     "CreditReportEventRow",
+    "DataRequestRow",
     "DecisionRow",
     "DisclosureRow",
     "EodStepRow",
@@ -36,6 +39,7 @@ __all__ = [
     "LoanEventRow",
     "LoanRow",
     "ModelRow",
+    "PersonalDataRow",
     "PolicyVersionRow",
     "PostingRow",
     "PromiseRow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiaodai.db.base import Base, BigId
@@ -20,6 +20,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[str] = mapped_column(String(200), default="")  # comma-separated staff roles
     lang: Mapped[str] = mapped_column(String(5), default="zh")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
