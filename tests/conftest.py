@@ -24,6 +24,13 @@ BACKENDS = ["sqlite", "postgresql"]
 _admin = admin
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _keyring_file(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch var/keyring.json: a fresh key ring per session (inherited by CLI subprocesses)."""
+    os.environ.pop("XIAODAI_KEYRING", None)
+    os.environ["XIAODAI_KEYRING_FILE"] = str(tmp_path_factory.mktemp("keys") / "keyring.json")
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     name = f"xiaodai_tmpl_{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,54 @@
+"""Where the key ring lives (shell): ``XIAODAI_KEYRING`` (JSON, read-only) or the file named by
+``XIAODAI_KEYRING_FILE`` (default ``var/keyring.json``, owner-only, created on first use for the embedded
+demo). In production the file is provisioned from the lender's secret manager; it never enters the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from xiaodai.privacy.crypto import KeyRing, KeyRingError, load_file, save_file
+
+LOG = logging.getLogger(__name__)
+DEFAULT_FILE = Path("var/keyring.json")
+_cache: dict[str, KeyRing] = {}
+
+
+def ring_file() -> Path:
+    return Path(os.environ.get("XIAODAI_KEYRING_FILE", str(DEFAULT_FILE)))
+
+
+def current_ring() -> KeyRing:
+    inline = os.environ.get("XIAODAI_KEYRING")
+    if inline:
+        cached = _cache.get("inline:" + inline)
+        if cached is None:
+            try:
+                cached = KeyRing.from_json(json.loads(inline))
+            except json.JSONDecodeError as exc:
+                raise KeyRingError(f"XIAODAI_KEYRING is not JSON: {exc}") from None
+            _cache["inline:" + inline] = cached
+        return cached
+    path = ring_file()
+    key = f"file:{path.resolve()}"
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    cached = _cache.get(f"{key}:{stamp}")
+    if cached is not None:
+        return cached
+    if not path.exists():
+        LOG.warning("no key ring at %s: generating one (embedded/demo use only)", path)
+        save_file(KeyRing.generate(), path)
+        stamp = path.stat().st_mtime_ns
+    ring = load_file(path)
+    _cache[f"{key}:{stamp}"] = ring
+    return ring
+
+
+def store_ring(ring: KeyRing) -> None:
+    if os.environ.get("XIAODAI_KEYRING"):
+        raise KeyRingError("the key ring comes from XIAODAI_KEYRING: change it where it is provisioned")
+    save_file(ring, ring_file())
+    _cache.clear()

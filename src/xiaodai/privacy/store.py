@@ -1,0 +1,132 @@
+"""Personal data at rest (shell): encrypt on write, decrypt on read, blind-index lookups, key rotation.
+
+Every ``*_enc`` column of ``personal_data`` holds ``privacy.crypto`` ciphertext authenticated with
+``personal_data:<user_id>:<field>``; ``key_version`` is the version all of the row's fields are under.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from xiaodai.db.tables import PersonalDataRow
+from xiaodai.privacy.crypto import KeyRing, aad, blind_index, decrypt, encrypt
+
+TEXT_FIELDS = ("name", "id_number", "phone", "bank_card", "address")
+ALL_FIELDS = (*TEXT_FIELDS, "emergency_contacts")
+INDEXED = {"phone": "phone_bidx", "id_number": "id_number_bidx"}
+
+
+def _column(field: str) -> str:
+    return f"{field}_enc"
+
+
+def write_fields(session: Session, ring: KeyRing, user_id: int, fields: dict[str, Any]) -> PersonalDataRow:
+    """Set (or replace) the given fields; the row is re-encrypted under the current key if it was older."""
+    row = session.get(PersonalDataRow, user_id)
+    if row is None:
+        row = PersonalDataRow(user_id=user_id, key_version=ring.current)
+        session.add(row)
+    elif row.key_version != ring.current:
+        _reencrypt(row, ring)
+    for field, value in fields.items():
+        plain = json.dumps(value, ensure_ascii=False) if field == "emergency_contacts" else str(value)
+        setattr(row, _column(field), encrypt(ring, plain, aad("personal_data", user_id, field)))
+        if field in INDEXED:
+            setattr(row, INDEXED[field], blind_index(ring, field, str(value)))
+    row.updated_at = datetime.now(tz=UTC)
+    session.flush()
+    return row
+
+
+def erase_fields(session: Session, user_id: int, fields: list[str]) -> None:
+    row = session.get(PersonalDataRow, user_id)
+    if row is None:
+        return
+    for field in fields:
+        setattr(row, _column(field), None)
+        if field in INDEXED:
+            setattr(row, INDEXED[field], None)
+    session.flush()
+
+
+def read_fields(ring: KeyRing, row: PersonalDataRow | None) -> dict[str, Any]:
+    if row is None:
+        return {}
+    out: dict[str, Any] = {}
+    for field in ALL_FIELDS:
+        token = getattr(row, _column(field))
+        if token is None:
+            continue
+        plain = decrypt(ring, token, aad("personal_data", row.user_id, field))
+        out[field] = json.loads(plain) if field == "emergency_contacts" else plain
+    return out
+
+
+def find_users(session: Session, ring: KeyRing, kind: str, value: str) -> list[int]:
+    if kind not in INDEXED:
+        raise ValueError(f"lookups are by {' or '.join(INDEXED)}")
+    column = getattr(PersonalDataRow, INDEXED[kind])
+    digest = blind_index(ring, kind, value)
+    return list(session.execute(select(PersonalDataRow.user_id).where(column == digest)).scalars())
+
+
+def _reencrypt(row: PersonalDataRow, ring: KeyRing) -> None:
+    for field in ALL_FIELDS:
+        token = getattr(row, _column(field))
+        if token is not None:
+            where = aad("personal_data", row.user_id, field)
+            setattr(row, _column(field), encrypt(ring, decrypt(ring, token, where), where))
+    row.key_version = ring.current
+
+
+def rotation_backlog(session: Session, ring: KeyRing) -> int:
+    stmt = select(func.count()).where(PersonalDataRow.key_version != ring.current)
+    return int(session.execute(stmt).scalar_one())
+
+
+def rotate(
+    factory: sessionmaker[Session],
+    ring: KeyRing,
+    *,
+    batch: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+    after_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Re-encrypt every row not yet under the current key, one committed batch at a time.
+
+    Resumable by construction: a row is rewritten with its new ``key_version`` in one transaction, and the
+    next run selects only rows still under an old version; every row stays readable throughout because old
+    keys remain in the ring until the backlog is zero.
+    """
+    with factory() as session:
+        total = rotation_backlog(session, ring)
+    done = 0
+    batches = 0
+    while True:
+        with factory() as session, session.begin():
+            rows = list(
+                session.execute(
+                    select(PersonalDataRow)
+                    .where(PersonalDataRow.key_version != ring.current)
+                    .order_by(PersonalDataRow.user_id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
+            if not rows:
+                break
+            for row in rows:
+                _reencrypt(row, ring)
+        done += len(rows)
+        batches += 1
+        if progress:
+            progress(done, total)
+        if after_batch:
+            after_batch(batches)
+    return done

@@ -1,0 +1,115 @@
+"""Least privilege (who may unmask what) and the retention planner behind deletion requests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from xiaodai.privacy.access import decide_view
+from xiaodai.privacy.retention import Subject, add_years, plan
+
+WHY = "borrower called about a disputed payment"
+
+
+@pytest.mark.parametrize(
+    ("roles", "assigned", "unmask", "why", "expected"),
+    [
+        ({"risk"}, True, (), "", (False, "ROLE_NO_PII_ACCESS")),
+        ({"collector"}, False, (), "", (False, "NOT_ASSIGNED")),
+        ({"collector"}, True, (), "", (True, "ALLOWED")),
+        ({"collector"}, True, ("phone",), "", (False, "JUSTIFICATION_REQUIRED")),
+        ({"collector"}, True, ("phone",), WHY, (True, "ALLOWED")),
+        ({"collector"}, True, ("id_number",), WHY, (False, "FIELD_NOT_PERMITTED_FOR_ROLE")),
+        ({"underwriter"}, False, ("id_number", "bank_card"), WHY, (True, "ALLOWED")),
+        ({"auditor"}, False, (), "", (True, "ALLOWED")),
+        ({"auditor"}, False, ("phone",), WHY, (False, "FIELD_NOT_PERMITTED_FOR_ROLE")),
+        ({"admin"}, False, ("emergency_contacts",), WHY, (True, "ALLOWED")),
+        (set(), False, (), "", (False, "ROLE_NO_PII_ACCESS")),
+        ({"underwriter"}, False, ("salary",), WHY, (False, "UNKNOWN_FIELD")),
+    ],
+)
+def test_decide_view(
+    roles: set[str], assigned: bool, unmask: tuple[str, ...], why: str, expected: tuple[bool, str]
+) -> None:
+    verdict = decide_view(roles, is_self=False, assigned=assigned, unmask=unmask, justification=why)
+    assert (verdict.allowed, verdict.reason) == expected
+    if verdict.allowed:
+        assert verdict.unmask == unmask
+
+
+def test_break_glass_needs_a_reason_and_is_marked() -> None:
+    assert decide_view({"risk"}, is_self=False, assigned=False, break_glass=True).reason == (
+        "JUSTIFICATION_REQUIRED"
+    )
+    verdict = decide_view(
+        {"collector"}, is_self=False, assigned=False, unmask=("phone",), justification=WHY, break_glass=True
+    )
+    assert (verdict.allowed, verdict.reason) == (True, "BREAK_GLASS")
+
+
+def test_self_always_sees_own_data() -> None:
+    assert decide_view(set(), is_self=True, assigned=False, unmask=("id_number",)).allowed
+
+
+def _by(items: list, category: str):  # type: ignore[no-untyped-def]
+    return next(i for i in items if i.category == category)
+
+
+def test_loan_in_force_keeps_everything_but_declined_applications() -> None:
+    items = plan(
+        Subject(
+            as_of=date(2026, 11, 29),
+            loans_in_force=1,
+            relationship_ended_on=None,
+            had_relationship=True,
+            has_emergency_contacts=True,
+            declined_applications=2,
+        )
+    )
+    assert _by(items, "id_number").reason == "CONTRACT_IN_FORCE"
+    assert _by(items, "emergency_contacts").reason == "CONTRACT_IN_FORCE"
+    assert _by(items, "declined_applications").action == "delete"
+    assert _by(items, "account").action == "retain"
+
+
+def test_closed_relationship_keeps_kyc_ten_years_and_complaints_three() -> None:
+    items = plan(
+        Subject(
+            as_of=date(2026, 11, 29),
+            loans_in_force=0,
+            relationship_ended_on=date(2024, 2, 29),
+            had_relationship=True,
+            complaints=((5, date(2025, 1, 10)), (6, None), (7, date(2020, 1, 1))),
+            has_emergency_contacts=True,
+            has_bank_card=True,
+        )
+    )
+    assert _by(items, "id_number").until == date(2034, 2, 28)
+    assert _by(items, "bank_card").reason == "AML_RETENTION"
+    assert _by(items, "emergency_contacts").action == "delete"
+    assert (_by(items, "complaint:5").reason, _by(items, "complaint:5").until) == (
+        "COMPLAINT_FILE",
+        date(2028, 1, 10),
+    )
+    assert _by(items, "complaint:6").reason == "COMPLAINT_OPEN"
+    assert _by(items, "complaint:7").action == "delete"
+    assert _by(items, "account").until is None  # an open complaint has no end date yet
+
+
+def test_applicant_without_a_loan_can_erase_everything() -> None:
+    items = plan(
+        Subject(
+            as_of=date(2026, 11, 29),
+            loans_in_force=0,
+            relationship_ended_on=None,
+            had_relationship=False,
+            declined_applications=1,
+        )
+    )
+    assert all(i.action == "delete" for i in items)
+
+
+def test_add_years_clamps_leap_day() -> None:
+    assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
