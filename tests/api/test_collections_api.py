@@ -3,42 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select
 
-from support.journey import apply_body, borrower
-from xiaodai.accounts.service import sign_up
-from xiaodai.collections import service
-from xiaodai.db.tables import LoanRow
-
-CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
-
-
-def staff(client: TestClient, email: str, role: str) -> tuple[int, dict[str, str]]:
-    factory = client.app.state.session_factory  # type: ignore[attr-defined]
-    with factory() as s, s.begin():
-        user_id = sign_up(
-            s, email=email, name=role, password="correct horse 1", kind="staff", roles=(role,)
-        ).id
-    token = client.post("/api/auth/token", json={"email": email, "password": "correct horse 1"}).json()[
-        "token"
-    ]
-    return user_id, {"Authorization": f"Bearer {token}"}
-
-
-def overdue_loan(client: TestClient, assigned_to: int) -> int:
-    me = borrower(client, f"b{assigned_to}@example.com")
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    loan_id = int(
-        client.post(
-            f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-        ).json()["loan_id"]
-    )
-    factory = client.app.state.session_factory  # type: ignore[attr-defined]
-    with factory() as s, s.begin():
-        s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="overdue", dpd=12, bucket="M1"))
-        service.open_case(s, loan_id=loan_id, profile="CN", context=CONTEXT, assigned_to=assigned_to)
-    return loan_id
+from support.journey import borrower, overdue_loan, staff
+from xiaodai.db.tables import AuditEventRow
 
 
 def test_collector_scope_blocking_and_log(client: TestClient) -> None:
@@ -47,7 +15,20 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
     loan_id = overdue_loan(client, alice_id)
     assert [row["loan_id"] for row in client.get("/api/staff/worklist", headers=alice).json()] == [loan_id]
     assert client.get("/api/staff/worklist", headers=bob).json() == []
-    assert client.get(f"/api/staff/loans/{loan_id}/contacts", headers=bob).status_code == 404
+    refused = client.get(f"/api/staff/loans/{loan_id}/contacts", headers=bob)
+    assert refused.status_code == 403
+    assert "NOT_ASSIGNED" in refused.json()["message"]
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        audit = s.execute(
+            select(AuditEventRow).where(AuditEventRow.action == "case-access-refused")
+        ).scalar_one()
+    assert (audit.actor, audit.subject, audit.reason) == (
+        f"user:{_bob_id}",
+        f"loan:{loan_id}",
+        "NOT_ASSIGNED",
+    )
+    assert client.get("/api/staff/loans/999999/contacts", headers=bob).status_code == 404
     night = {
         "action": "contact",
         "channel": "call",

@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from xiaodai.accounts.service import sign_up
+from xiaodai.collections import service
+from xiaodai.db.tables import LoanRow
 
 
 def borrower(client: TestClient, email: str) -> dict[str, str]:
@@ -34,3 +39,34 @@ def apply_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
+
+
+def staff(client: TestClient, email: str, role: str) -> tuple[int, dict[str, str]]:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():
+        user_id = sign_up(
+            s, email=email, name=role, password="correct horse 1", kind="staff", roles=(role,)
+        ).id
+    token = client.post("/api/auth/token", json={"email": email, "password": "correct horse 1"}).json()[
+        "token"
+    ]
+    return user_id, {"Authorization": f"Bearer {token}"}
+
+
+def overdue_loan(client: TestClient, assigned_to: int) -> int:
+    me = borrower(client, f"b{assigned_to}@example.com")
+    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
+    loan_id = int(
+        client.post(
+            f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
+        ).json()["loan_id"]
+    )
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():
+        s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="overdue", dpd=12, bucket="M1"))
+        service.open_case(s, loan_id=loan_id, profile="CN", context=CONTEXT, assigned_to=assigned_to)
+    return loan_id

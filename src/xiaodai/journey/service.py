@@ -374,8 +374,12 @@ def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
     applications = session.execute(select(ApplicationRow).where(ApplicationRow.user_id == user.id)).scalars()
     consents = session.execute(select(ConsentRow).where(ConsentRow.user_id == user.id)).scalars()
     disclosures = session.execute(select(DisclosureRow).where(DisclosureRow.user_id == user.id)).scalars()
+    from xiaodai.privacy.service import data_requests, export_personal_data
+
     return {
         "account": {"id": user.id, "email": user.email, "name": user.name, "created_at": user.created_at},
+        "personal_data": export_personal_data(session, user=user),
+        "data_requests": data_requests(session, user=user),
         "consents": [
             {
                 "kind": c.kind,

@@ -50,7 +50,7 @@ class PrivacyError(ValueError):
     status = 400
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
+        super().__init__(f"{message} ({code})")
         self.code = code
         self.status = status
 
@@ -70,6 +70,15 @@ def _audit(session: Session, actor: str, action: str, subject: str, reason: str,
         )
     )
     session.flush()
+
+
+def audit_refusal(
+    session: Session, actor: str, action: str, subject: str, reason: str, **payload: Any
+) -> None:
+    """Record a refusal durably: the caller raises next and the request rolls back, but the audit entry is
+    committed first (access checks run before any other work of the request, so nothing else rides along)."""
+    _audit(session, actor, action, subject, reason, **payload)
+    session.commit()
 
 
 def _actor(user: UserRow) -> str:
@@ -237,10 +246,12 @@ def view_person(
     ring: KeyRing | None = None,
 ) -> dict[str, Any]:
     """A person's data as this viewer may see it. Refusals raise 403 and are audited like views."""
+    if viewer.kind != "staff":
+        raise ForbiddenError("refused: STAFF_ONLY (your own data is at /api/me/profile)")
     subject = session.get(UserRow, subject_id)
     if subject is None or subject.kind != "borrower":
         raise PrivacyError("NOT_FOUND", "no such borrower", 404)
-    is_self = viewer.id == subject_id
+    is_self = False
     verdict = access.decide_view(
         roles_of(viewer),
         is_self=is_self,
@@ -251,7 +262,7 @@ def view_person(
     )
     if not is_self:
         action = "pii-break-glass" if verdict.reason == "BREAK_GLASS" else "pii-view"
-        _audit(
+        (_audit if verdict.allowed else audit_refusal)(
             session,
             _actor(viewer),
             action if verdict.allowed else "pii-view-refused",
@@ -273,7 +284,7 @@ def lookup(
     """Find borrowers by phone or ID number through the blind index (no decryption, audited)."""
     held = roles_of(viewer)
     if not held & {"underwriter", "complaint_officer", "admin"}:
-        _audit(session, _actor(viewer), "pii-lookup-refused", f"lookup:{kind}", "ROLE_NO_PII_ACCESS")
+        audit_refusal(session, _actor(viewer), "pii-lookup-refused", f"lookup:{kind}", "ROLE_NO_PII_ACCESS")
         raise ForbiddenError("refused: ROLE_NO_PII_ACCESS")
     if kind not in store.INDEXED:
         raise PrivacyError("LOOKUP_KIND", "look up by phone or id_number", 422)

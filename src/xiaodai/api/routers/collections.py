@@ -14,6 +14,7 @@ from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser
 from xiaodai.collections import service
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
+from xiaodai.privacy.service import audit_refusal
 
 router = APIRouter(prefix="/api/staff", tags=["collections"])
 
@@ -24,14 +25,16 @@ def _collector(user: UserRow) -> None:
 
 
 def _may_see(session: Session, user: UserRow, loan_id: int) -> CollectionCaseRow:
+    """Collectors work only the accounts assigned to them: anything else is 403 and an audit entry."""
     _collector(user)
     case = session.get(CollectionCaseRow, loan_id)
-    if case is None or (
-        has_role(user, "collector") and not has_role(user, "admin") and case.assigned_to != user.id
-    ):
+    if case is None:
         from xiaodai.journey.service import NotFoundError
 
-        raise NotFoundError("no such case among your accounts")
+        raise NotFoundError("no such collection case")
+    if has_role(user, "collector") and not has_role(user, "admin") and case.assigned_to != user.id:
+        audit_refusal(session, f"user:{user.id}", "case-access-refused", f"loan:{loan_id}", "NOT_ASSIGNED")
+        raise ForbiddenError("refused: NOT_ASSIGNED (this account is not assigned to you)")
     return case
 
 
