@@ -22,6 +22,7 @@ from xiaodai.db.tables import (
     CreditReportEventRow,
     LoanEventRow,
     LoanRow,
+    PersonalDataRow,
     PromiseRow,
 )
 from xiaodai.money.money import Money
@@ -133,17 +134,46 @@ def export_to_agency(
     if decision != "allow":
         return {"exported": False, "reason": reason, "reasons": reasons}
     rows = []
+    from xiaodai.privacy import store
+    from xiaodai.privacy.keys import current_ring
+    from xiaodai.privacy.masking import mask_id_number
+    from xiaodai.privacy.service import agency_sharing_allowed
+
+    withheld = []
     for loan_id in loan_ids:
         loan = _loan(session, loan_id)
-        record = {
+        if not agency_sharing_allowed(session, loan_id):
+            withheld.append({"loan_id": loan_id, "reason": "CONSENT_WITHDRAWN"})
+            continue
+        record: dict[str, Any] = {
             "loan_id": loan.id,
             "days_past_due": loan.dpd,
             "amount_due": Money.from_minor(
                 loan.interest_outstanding_fen + loan.fees_outstanding_fen + loan.penalties_outstanding_fen
             ).to_json(),
         }
+        if loan.borrower_id is not None and fields_need_identity(fields):
+            person = store.read_fields(current_ring(), session.get(PersonalDataRow, loan.borrower_id))
+            record["name"] = person.get("name")
+            record["mobile"] = person.get("phone")
+            record["masked_id"] = mask_id_number(person["id_number"]) if "id_number" in person else None
         rows.append({k: v for k, v in record.items() if k in fields or k == "loan_id"})
-    return {"exported": True, "reason": reason, "rows": rows}
+    if withheld:
+        session.add(
+            AuditEventRow(
+                actor=actor,
+                action="agency-export-withheld",
+                subject=f"agency:{agency_id}",
+                reason="CONSENT_WITHDRAWN",
+                payload=json.dumps({"loans": [w["loan_id"] for w in withheld]}),
+            )
+        )
+        session.flush()
+    return {"exported": True, "reason": reason, "rows": rows, "withheld": withheld}
+
+
+def fields_need_identity(fields: list[str]) -> bool:
+    return bool({"name", "mobile", "masked_id"} & set(fields))
 
 
 def send_reporting_notice(session: Session, *, loan_id: int, at: datetime) -> dict[str, Any]:

@@ -107,3 +107,50 @@ def test_negative_reporting_waits_for_notice(
         late = workflow.submit_negative_record(s, loan_id=loan_id, at=at + timedelta(days=8))
     assert early["submitted"] is False
     assert late["submitted"] is True
+
+
+def test_agency_export_carries_only_needed_identity_and_honours_withdrawn_consent(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.accounts.service import sign_up
+    from xiaodai.db.tables import LoanRow
+    from xiaodai.privacy import service as privacy
+
+    first, second = new_loan(), new_loan()
+    with factory() as s, s.begin():
+        s.add(
+            AgencyRow(
+                id="AG-2", name="合规催收", on_whitelist=True, entrustment_contract_id="EC", pia_id="PIA"
+            )
+        )
+        for n, loan_id in enumerate((first, second)):
+            user = sign_up(s, email=f"ag{n}@example.com", name="x", password="correct horse 1")
+            privacy.save_profile(
+                s,
+                user=user,
+                fields={"name": "王五", "phone": "13812345678", "id_number": "11010519491231002X"},
+                sensitive_consent=True,
+            )
+            privacy.grant_consent(s, user=user, kind="agency_sharing")
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            loan.borrower_id = user.id
+            if n == 1:
+                privacy.withdraw_consent(s, user=user, kind="agency_sharing")
+    with factory() as s, s.begin():
+        out = workflow.export_to_agency(
+            s,
+            agency_id="AG-2",
+            loan_ids=[first, second],
+            fields=["name", "mobile", "masked_id"],
+            actor="admin",
+        )
+    assert out["rows"] == [
+        {"loan_id": first, "name": "王五", "mobile": "13812345678", "masked_id": "1101**********002X"}
+    ]
+    assert out["withheld"] == [{"loan_id": second, "reason": "CONSENT_WITHDRAWN"}]
+    with factory() as s:
+        withheld = s.execute(
+            select(AuditEventRow).where(AuditEventRow.action == "agency-export-withheld")
+        ).scalar_one()
+    assert withheld.reason == "CONSENT_WITHDRAWN"
