@@ -1,21 +1,36 @@
-"""Sign-up, login and bearer tokens (shell). Passwords are argon2 hashes; tokens are stored as SHA-256."""
+"""Sign-up, login and bearer tokens (shell). Passwords are argon2 hashes; tokens are stored as SHA-256.
+
+Login lockout: after ``MAX_FAILED_LOGINS`` consecutive wrong passwords an account is locked for
+``LOCKOUT``; during the lockout even the right password is refused, and a success resets the count.
+Every refusal looks the same from outside (one message, the same argon2 work), so a caller cannot tell
+an unknown email from a wrong password or a locked account.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import ApiTokenRow, UserRow
+from xiaodai.db.tables import ApiTokenRow, AuditEventRow, UserRow
 
 HASHER = PasswordHasher()
 STAFF_ROLES = frozenset({"underwriter", "collector", "complaint_officer", "risk", "auditor", "admin"})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SIGN_IN_REFUSED = (
+    "wrong email or password; after 5 failed attempts an account is locked for 15 minutes, "
+    "during which even the right password is refused"
+)
 
 
 class AccountError(ValueError):
@@ -71,16 +86,64 @@ def sign_up(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> UserRow:
-    user = session.execute(select(UserRow).where(UserRow.email == email.strip().lower())).scalar_one_or_none()
-    if user is None:
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """The outcome of one password attempt: ``user`` is set only when access is granted.
+
+    ``reason`` is for the audit trail and tests, never for the caller's response: OK, WRONG_CREDENTIALS
+    (unknown email or wrong password), LOCKED (refused during a lockout) or LOCKED_NOW (this failure
+    started a lockout).
+    """
+
+    user: UserRow | None
+    reason: str
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+def sign_in(session: Session, *, email: str, password: str, now: datetime, client: str = "unknown") -> SignIn:
+    """Check a password under the lockout rule and record the attempt (the caller commits, even on a
+    refusal, so that failures count)."""
+    found = session.execute(
+        select(UserRow).where(UserRow.email == email.strip().lower()).with_for_update()
+    ).scalar_one_or_none()
+    if found is None:
         HASHER.hash(password)  # same work either way: no account enumeration by timing
-        raise AuthError("wrong email or password")
+        return SignIn(None, "WRONG_CREDENTIALS")
+    matches: bool
     try:
-        HASHER.verify(user.password_hash, password)
+        matches = HASHER.verify(found.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise AuthError("wrong email or password") from None
-    return user
+        matches = False
+    if found.locked_until is not None and now < _utc(found.locked_until):
+        return SignIn(None, "LOCKED")
+    if matches:
+        found.failed_logins = 0
+        found.locked_until = None
+        session.flush()
+        return SignIn(found, "OK")
+    found.failed_logins = (found.failed_logins or 0) + 1
+    if found.failed_logins < MAX_FAILED_LOGINS:
+        session.flush()
+        return SignIn(None, "WRONG_CREDENTIALS")
+    found.failed_logins = 0  # the next window starts afresh when the lockout ends
+    found.locked_until = now + LOCKOUT
+    session.add(
+        AuditEventRow(
+            occurred_at=now,
+            actor=f"client:{client}"[:100],
+            action="login-locked",
+            subject=f"user:{found.id}",
+            reason="TOO_MANY_FAILED_LOGINS",
+            payload=json.dumps(
+                {"failed_logins": MAX_FAILED_LOGINS, "locked_until": found.locked_until.isoformat()}
+            ),
+        )
+    )
+    session.flush()
+    return SignIn(None, "LOCKED_NOW")
 
 
 def issue_token(session: Session, *, user: UserRow) -> str:

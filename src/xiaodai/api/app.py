@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
+from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import auth, collections, complaints, journey
+from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.web.routes import install as install_web
@@ -20,7 +23,13 @@ CSP = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+    """The app. ``clock`` (also ``app.state.clock``, replaceable in tests) drives lockouts, the login rate
+    limit and session expiry."""
     chosen = settings or from_env()
     app = FastAPI(
         title="xiaodai",
@@ -31,13 +40,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
     app.state.session_factory = session_factory(app.state.engine)
+    app.state.clock = clock
+
+    def current_time() -> datetime:  # looked up on each call: tests replace app.state.clock
+        now: datetime = app.state.clock()
+        return now
+
+    app.state.login_limiter = SlidingWindowLimiter(limit=chosen.login_attempts_per_minute, window_seconds=60)
+    # Middleware added later wraps what was added before: CatchAll sits innermost, inside the session
+    # (so a 500 still passes through the security headers), SessionExpiry just inside SessionMiddleware.
+    app.add_middleware(errors.CatchAll)
+    app.add_middleware(
+        SessionExpiry,
+        clock=current_time,
+        idle=chosen.session_idle,
+        absolute=chosen.session_absolute,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=chosen.secret_key,
         session_cookie="xiaodai_session",
         same_site="lax",
         https_only=chosen.https,
-        max_age=8 * 3600,
+        max_age=int(chosen.session_absolute.total_seconds()),
     )
 
     @app.middleware("http")

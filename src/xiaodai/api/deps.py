@@ -48,3 +48,16 @@ def current_user(
 
 
 CurrentUser = Annotated[UserRow, Depends(current_user)]
+
+
+def now(request: Request) -> datetime:
+    """The wall clock (UTC), injectable through ``app.state.clock`` so tests can move time."""
+    at: datetime = request.app.state.clock()
+    return at
+
+
+Now = Annotated[datetime, Depends(now)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

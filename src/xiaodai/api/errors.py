@@ -1,20 +1,34 @@
-"""Domain errors → HTTP, mapped once. Every error body is {"error": code, "message": text}."""
+"""Domain errors → HTTP, mapped once. Every error body is {"error": code, "message": text}.
+
+Anything unmapped is a bug: ``CatchAll`` logs its traceback with a reference and answers a generic 500
+(JSON under /api, a plain bilingual page elsewhere), so no stack trace ever reaches a user.
+"""
 
 from __future__ import annotations
 
+import html
+import logging
+import secrets
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaodai.accounts.service import AccountError
+from xiaodai.api.ratelimit import RateLimitedError
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.journey.service import JourneyError
 from xiaodai.money.money import MoneyError
 from xiaodai.pricing.quote import CapExceededError
+from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import IllegalTransitionError
 from xiaodai.underwriting.decision import ApplicationError
 from xiaodai.underwriting.service import RegistryError
+from xiaodai.web.i18n import STRINGS
+
+log = logging.getLogger("xiaodai.errors")
 
 MAPPED: tuple[type[Exception], ...] = (
     AccountError,
@@ -22,6 +36,7 @@ MAPPED: tuple[type[Exception], ...] = (
     ServicingError,
     RegistryError,
     ComplaintError,
+    PrivacyError,
 )
 
 
@@ -46,6 +61,14 @@ def install(app: FastAPI) -> None:
             status = int(getattr(exc, "status", 400))
             return JSONResponse(_body(type(exc).__name__, str(exc)), status_code=status)
 
+    @app.exception_handler(RateLimitedError)
+    async def rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:
+        return JSONResponse(
+            _body("RateLimited", str(exc)),
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+
     @app.exception_handler(IllegalTransitionError)
     async def illegal(_: Request, exc: IllegalTransitionError) -> JSONResponse:
         return JSONResponse(_body("IllegalTransition", str(exc)), status_code=409)
@@ -61,3 +84,57 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MoneyError)
     async def money(_: Request, exc: MoneyError) -> JSONResponse:
         return JSONResponse(_body("InvalidAmount", str(exc)), status_code=422)
+
+
+INTERNAL_MESSAGE = "an internal error occurred; it has been logged: quote the reference if you contact us"
+
+
+def internal_error_response(path: str, reference: str) -> JSONResponse | HTMLResponse:
+    """The generic answer to an unhandled error: nothing about the error itself, only a reference."""
+    if path.startswith("/api"):
+        return JSONResponse(
+            {"error": "internal_error", "message": INTERNAL_MESSAGE, "reference": reference}, status_code=500
+        )
+    ref = html.escape(reference)
+    lines = "".join(
+        f'<p lang="{lang}">{html.escape(STRINGS["internal_error"][lang])} '
+        f"{html.escape(STRINGS['reference'][lang])}: <code>{ref}</code></p>"
+        for lang in ("zh", "en")
+    )
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="/static/app.css">'
+        f"<title>500 · {html.escape(STRINGS['brand']['zh'])}</title></head>"
+        f"<body><main><h1>{html.escape(STRINGS['error']['zh'])} / {html.escape(STRINGS['error']['en'])}</h1>"
+        f'{lines}<p><a href="/">{html.escape(STRINGS["brand"]["zh"])}</a></p></main></body></html>'
+    )
+    return HTMLResponse(page, status_code=500)
+
+
+class CatchAll:
+    """ASGI middleware: turn an unhandled exception into ``internal_error_response``, logged once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            reference = secrets.token_hex(8)
+            path = str(scope.get("path", ""))
+            log.exception("unhandled error, reference %s, on %s %s", reference, scope.get("method"), path)
+            if started:  # too late to answer: the server closes the connection
+                raise
+            await internal_error_response(path, reference)(scope, receive, send)

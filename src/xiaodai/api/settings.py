@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 
@@ -15,6 +15,9 @@ class Settings:
     secret_key: str
     https: bool = False
     business_date: date | None = None  # fixed "today" for demos and tests
+    login_attempts_per_minute: int = 20  # per client IP, API and web form together
+    session_idle: timedelta = timedelta(minutes=30)  # a signed-in web session ends after this idle time
+    session_absolute: timedelta = timedelta(hours=8)  # ... and this long after sign-in, whatever happens
 
 
 def _secret() -> str:

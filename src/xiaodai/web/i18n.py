@@ -104,6 +104,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "escalated": {"zh": "监管转办", "en": "Regulator-forwarded"},
     "root_causes": {"zh": "主要根因（溯源整改）", "en": "Top root causes"},
     "sla_mix": {"zh": "时限状态分布", "en": "Clock status"},
+    "login_failed": {
+        "zh": "邮箱或密码错误。连续输错5次后账户将锁定15分钟，锁定期间即使密码正确也无法登录。",
+        "en": "Wrong email or password. After 5 failed attempts an account is locked for 15 minutes, "
+        "during which even the right password is refused.",
+    },
+    "login_rate_limited": {
+        "zh": "此网络地址的登录尝试过于频繁，请在 {seconds} 秒后重试。",
+        "en": "Too many sign-in attempts from this address; try again in {seconds} seconds.",
+    },
+    "session_expired": {
+        "zh": "登录已过期（闲置30分钟或登录超过8小时），请重新登录。",
+        "en": "Your session has expired (30 minutes idle or 8 hours since sign-in); please sign in again.",
+    },
+    "internal_error": {
+        "zh": "系统内部出错，已记录在案，请稍后重试；如需联系我们，请提供参考编号。",
+        "en": "Something went wrong on our side. It has been logged; please try again later, and quote "
+        "the reference if you contact us.",
+    },
+    "reference": {"zh": "参考编号", "en": "Reference"},
     "complaint_text": {
         "zh": "如对我们的服务有异议，可通过App“我的-投诉与建议”或客服热线400-000-0000投诉；"
         "我们将在收到之日起15日内作出处理决定并告知您。",

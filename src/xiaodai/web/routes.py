@@ -182,12 +182,41 @@ def signup(
 
 @router.post("/login")
 def login(request: Request, email: str = Form(), password: str = Form(), csrf: str = Form("")) -> Response:
+    from xiaodai.api.deps import client_address
+    from xiaodai.api.ratelimit import admit_login
+
+    admission = admit_login(request)  # per client address, shared with POST /api/auth/token
+
     def action(session: Session) -> Response:
+        t = translator(_lang(request))
+        if not admission.allowed:
+            seconds = admission.retry_after_seconds
+            page = _page(
+                request,
+                "auth.html",
+                session,
+                status=429,
+                mode="login",
+                error=t["login_rate_limited"].format(seconds=seconds),
+            )
+            page.headers["Retry-After"] = str(seconds)
+            return page
         _check_csrf(request, csrf)
-        user = accounts.authenticate(session, email=email, password=password)
-        request.session.clear()
-        request.session["user_id"] = user.id
-        return RedirectResponse(_home(user), status_code=303)
+        attempt = accounts.sign_in(
+            session,
+            email=email,
+            password=password,
+            now=request.app.state.clock(),
+            client=client_address(request),
+        )
+        if attempt.user is None:  # rendered, not raised: the failure must be committed to count
+            return _page(request, "auth.html", session, status=401, mode="login", error=t["login_failed"])
+        lang = request.session.get("lang")
+        request.session.clear()  # a fresh session (and fresh expiry clocks) for the signed-in user
+        if lang:
+            request.session["lang"] = lang
+        request.session["user_id"] = attempt.user.id
+        return RedirectResponse(_home(attempt.user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
 
