@@ -11,7 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from xiaodai import __version__
 from xiaodai.api import errors
 from xiaodai.api.ratelimit import SlidingWindowLimiter
-from xiaodai.api.routers import auth, collections, complaints, journey
+from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
@@ -84,5 +84,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(journey.staff_router)
     app.include_router(collections.router)
     app.include_router(complaints.router)
+    app.include_router(privacy.router)
+    app.include_router(privacy.staff_router)
+    app.include_router(approvals.router)
     install_web(app)
     return app

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaodai.accounts.service import AccountError
 from xiaodai.api.ratelimit import RateLimitedError
+from xiaodai.approvals.service import ApprovalError
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.journey.service import JourneyError
 from xiaodai.money.money import MoneyError
@@ -37,6 +38,7 @@ MAPPED: tuple[type[Exception], ...] = (
     RegistryError,
     ComplaintError,
     PrivacyError,
+    ApprovalError,
 )
 
 

@@ -206,33 +206,83 @@ def waive(
     on: OnOpt,
     idempotency_key: KeyOpt,
     reason: Annotated[str, typer.Option(help="Why (recorded with the entry)")],
+    actor: Annotated[str, typer.Option("--actor", help="Email of the staff member waiving")],
     as_json: JsonOpt = False,
 ) -> None:
+    """Waive directly up to the threshold (200 CNY); above it, file a maker-checker request."""
+    from xiaodai.approvals import rules
+    from xiaodai.approvals import service as approvals
+    from xiaodai.cli.approvals import actor as staff
+    from xiaodai.cli.approvals import call
+
     day, fen = parse_day(on), parse_fen(amount)
     try:
         part = Component(component)
     except ValueError:
         fail("--component must be penalty, fee or interest")
-    _act(
-        lambda s: service.waive(
+    if rules.waiver_needs_approval(fen):
+        params = {
+            "loan_id": loan_id,
+            "component": part.value,
+            "amount_fen": fen,
+            "on": day.isoformat(),
+            "reason": reason,
+        }
+        emit(
+            call(
+                lambda s: approvals.request(
+                    s, maker=staff(s, actor), operation="waive", params=params, reason=reason
+                )
+            ),
+            as_json,
+            lambda p: typer.echo(
+                f"waiver above the threshold: approval #{p['id']} pending (a checker approves)"
+            ),
+        )
+        return
+
+    def direct(s: Session) -> Any:
+        user = staff(s, actor)
+        if not set(user.roles.split(",")) & rules.DIRECT_WAIVER_ROLES:
+            fail(f"--actor {actor} may not waive", 1)
+        return service.waive(
             s,
             loan_id=loan_id,
             component=part,
             amount_fen=fen,
             on=day,
             idempotency_key=idempotency_key,
-            reason=reason,
-        ),
-        as_json,
-    )
+            reason=f"{reason} (by user:{user.id})",
+        )
+
+    _act(direct, as_json)
 
 
 @app.command("write-off")
-def write_off(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
+def write_off(
+    loan_id: int,
+    on: OnOpt,
+    actor: Annotated[str, typer.Option("--actor", help="Email of the staff member asking")],
+    reason: Annotated[str, typer.Option(help="Why (recorded)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """File a write-off request: it executes when a risk analyst or admin (not you) approves it."""
+    from xiaodai.approvals import service as approvals
+    from xiaodai.cli.approvals import actor as staff
+    from xiaodai.cli.approvals import call
+
     day = parse_day(on)
-    _act(
-        lambda s: service.write_off(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key),
+    params = {"loan_id": loan_id, "on": day.isoformat()}
+    emit(
+        call(
+            lambda s: approvals.request(
+                s, maker=staff(s, actor), operation="write_off", params=params, reason=reason
+            )
+        ),
         as_json,
+        lambda p: typer.echo(
+            f"write-off requested: approval #{p['id']} pending (xiaodai approvals approve {p['id']})"
+        ),
     )
 
 

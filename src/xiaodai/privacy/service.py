@@ -43,7 +43,7 @@ CONSENT_TEXTS = {
 SENSITIVE = frozenset({"id_number", "bank_card"})  # PIPL Art. 28: separate consent (Art. 29)
 WITHDRAWABLE = frozenset({"credit_check", "sensitive_data", "agency_sharing"})
 IN_FORCE = ("signed", "active", "overdue")
-CLOSED = ("settled", "written_off", "cancelled")
+CLOSED = ("settled", "written-off", "cancelled")
 
 
 class PrivacyError(ValueError):

@@ -1,0 +1,1 @@
+"""Maker-checker: sensitive operations wait for a second, authorised person."""

@@ -1,0 +1,203 @@
+"""Maker-checker (shell): file a request, approve or reject it; approval executes the operation in the same
+transaction and records the result. Every step is audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.accounts.service import ForbiddenError
+from xiaodai.approvals import rules
+from xiaodai.db.tables import ApprovalRow, AuditEventRow, UserRow
+
+Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
+
+
+class ApprovalError(ValueError):
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code = code
+        self.status = status
+
+
+def _roles(user: UserRow) -> set[str]:
+    return {r for r in user.roles.split(",") if r} if user.kind == "staff" else set()
+
+
+def _audit(session: Session, user: UserRow, action: str, row: ApprovalRow, reason: str) -> None:
+    session.add(
+        AuditEventRow(
+            actor=f"user:{user.id}",
+            action=action,
+            subject=f"approval:{row.id}",
+            reason=reason,
+            payload=json.dumps({"operation": row.operation, "subject": row.subject}),
+        )
+    )
+    session.flush()
+
+
+def _write_off(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    from xiaodai.servicing import service as servicing
+
+    return servicing.write_off(
+        session,
+        loan_id=int(params["loan_id"]),
+        on=date.fromisoformat(str(params["on"])),
+        idempotency_key=f"approval:{row.id}",
+    )
+
+
+def _waive(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    from xiaodai.servicing import service as servicing
+    from xiaodai.servicing.allocation import Component
+
+    return servicing.waive(
+        session,
+        loan_id=int(params["loan_id"]),
+        component=Component(str(params["component"])),
+        amount_fen=int(params["amount_fen"]),
+        on=date.fromisoformat(str(params["on"])),
+        idempotency_key=f"approval:{row.id}",
+        reason=str(params["reason"]),
+    )
+
+
+def _model_activate(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    from xiaodai.underwriting import service as underwriting
+
+    underwriting.activate_model(session, version=str(params["version"]), actor=f"approval:{row.id}")
+    return {"active_model": params["version"]}
+
+
+def _key_rotate(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    from xiaodai.privacy.keys import current_ring, store_ring
+
+    ring = current_ring()
+    version = int(params["version"])
+    store_ring(ring.with_current(version))
+    return {"current_key_version": version, "next": "run `xiaodai keys rotate` to re-encrypt stored data"}
+
+
+EXECUTORS: dict[str, Executor] = {
+    "write_off": _write_off,
+    "waive": _waive,
+    "model_activate": _model_activate,
+    "key_rotate": _key_rotate,
+}
+
+
+def _subject(operation: str, params: dict[str, Any]) -> str:
+    if "loan_id" in params:
+        return f"loan:{params['loan_id']}"
+    if operation == "model_activate":
+        return f"model:{params['version']}"
+    return f"key:{params.get('version')}"
+
+
+def request(
+    session: Session, *, maker: UserRow, operation: str, params: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    verdict = rules.may_request(operation, _roles(maker), params)
+    if verdict == "UNKNOWN_OPERATION":
+        raise ApprovalError(verdict, f"unknown operation {operation!r}: {', '.join(rules.OPERATIONS)}", 422)
+    if verdict == "PARAMS_MISSING":
+        wanted = ", ".join(rules.OPERATIONS[operation].params)
+        raise ApprovalError(verdict, f"{operation} needs: {wanted}", 422)
+    if verdict != "ALLOWED":
+        raise ForbiddenError(f"refused: {verdict}")
+    if len(reason.strip()) < 5:
+        raise ApprovalError("REASON_REQUIRED", "a sensitive operation needs a reason", 422)
+    if operation == "key_rotate":
+        from xiaodai.privacy.keys import current_ring
+
+        if int(params["version"]) not in current_ring().keys:
+            raise ApprovalError("KEY_VERSION_UNKNOWN", "add the key first: `xiaodai keys add`", 422)
+    row = ApprovalRow(
+        operation=operation,
+        subject=_subject(operation, params),
+        params_json=json.dumps(params, sort_keys=True, default=str),
+        maker_id=maker.id,
+        reason=reason.strip(),
+        status="pending",
+        created_at=datetime.now(tz=UTC),
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, maker, "approval-requested", row, "PENDING")
+    return view(row)
+
+
+def _pending(session: Session, approval_id: int) -> ApprovalRow:
+    row = session.execute(
+        select(ApprovalRow).where(ApprovalRow.id == approval_id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise ApprovalError("NOT_FOUND", f"no approval {approval_id}", 404)
+    return row
+
+
+def approve(session: Session, *, checker: UserRow, approval_id: int) -> dict[str, Any]:
+    row = _pending(session, approval_id)
+    verdict = rules.may_approve(
+        row.operation, maker_id=row.maker_id, checker_id=checker.id, roles=_roles(checker), status=row.status
+    )
+    if verdict == "NOT_PENDING":
+        raise ApprovalError(verdict, f"approval {approval_id} is {row.status}", 409)
+    if verdict != "ALLOWED":
+        from xiaodai.privacy.service import audit_refusal
+
+        audit_refusal(session, f"user:{checker.id}", "approval-refused", f"approval:{approval_id}", verdict)
+        raise ForbiddenError(f"refused: {verdict}")
+    result = EXECUTORS[row.operation](session, json.loads(row.params_json), row)
+    row.status, row.checker_id, row.decided_at = "executed", checker.id, datetime.now(tz=UTC)
+    row.result_json = json.dumps(result, default=str)
+    session.flush()
+    _audit(session, checker, "approval-executed", row, "EXECUTED")
+    return view(row)
+
+
+def reject(session: Session, *, checker: UserRow, approval_id: int, reason: str) -> dict[str, Any]:
+    row = _pending(session, approval_id)
+    verdict = rules.may_approve(
+        row.operation, maker_id=row.maker_id, checker_id=checker.id, roles=_roles(checker), status=row.status
+    )
+    if verdict == "NOT_PENDING":
+        raise ApprovalError(verdict, f"approval {approval_id} is {row.status}", 409)
+    if verdict not in ("ALLOWED", "CHECKER_IS_MAKER"):  # a maker may withdraw their own request
+        raise ForbiddenError(f"refused: {verdict}")
+    row.status, row.checker_id, row.decided_at = "rejected", checker.id, datetime.now(tz=UTC)
+    row.result_json = json.dumps({"reason": reason.strip()})
+    session.flush()
+    _audit(session, checker, "approval-rejected", row, "REJECTED")
+    return view(row)
+
+
+def listing(session: Session, *, viewer: UserRow, status: str | None = None) -> list[dict[str, Any]]:
+    if viewer.kind != "staff":
+        raise ForbiddenError("refused: STAFF_ONLY")
+    stmt = select(ApprovalRow).order_by(ApprovalRow.id)
+    if status:
+        stmt = stmt.where(ApprovalRow.status == status)
+    return [view(r) for r in session.execute(stmt).scalars()]
+
+
+def view(row: ApprovalRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "operation": row.operation,
+        "subject": row.subject,
+        "params": json.loads(row.params_json),
+        "maker_id": row.maker_id,
+        "reason": row.reason,
+        "status": row.status,
+        "checker_id": row.checker_id,
+        "result": json.loads(row.result_json) if row.result_json else None,
+    }
