@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from xiaodai.cli.audit import operator
 from xiaodai.cli.errors import fail
 from xiaodai.cli.shell import emit, run
 from xiaodai.db.tables import ModelRow
@@ -41,7 +42,11 @@ def decide(
         except (OSError, PolicyError) as exc:
             fail(str(exc))
     try:
-        result = run(lambda s: service.decide_and_record(s, application_json=application, policy=chosen))
+        result = run(
+            lambda s: service.decide_and_record(
+                s, application_json=application, policy=chosen, actor=operator()
+            )
+        )
     except (ApplicationError, service.RegistryError) as exc:
         fail(str(exc))
     emit(result, as_json, _render_decision)
@@ -89,7 +94,7 @@ def register(
 ) -> None:
     """Register a trained artifact directory (copied into XIAODAI_MODEL_DIR, default var/models)."""
     try:
-        row = run(lambda s: service.register_model(s, artifact=artifact, activate=activate))
+        row = run(lambda s: service.register_model(s, artifact=artifact, activate=activate, actor=operator()))
     except service.RegistryError as exc:
         fail(str(exc))
     emit(
@@ -102,7 +107,7 @@ def register(
 def activate(version: str, as_json: JsonOpt = False) -> None:
     """Make a registered model the active one."""
     try:
-        run(lambda s: service.activate_model(s, version=version))
+        run(lambda s: service.activate_model(s, version=version, actor=operator()))
     except service.RegistryError as exc:
         fail(str(exc))
     emit({"version": version, "active": True}, as_json, lambda r: typer.echo(f"model {version} is active"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from xiaodai.cli import audit as audit_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(conformance.app, name="conformance")
 app.add_typer(collections.app, name="collections")
 app.add_typer(complaints.app, name="complaints")
+app.add_typer(audit_cli.app, name="audit")
 
 
 if __name__ == "__main__":  # pragma: no cover

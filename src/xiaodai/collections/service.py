@@ -1,7 +1,8 @@
 """Collections shell: the ONLY code path that records or sends a collection contact.
 
 Every attempt is evaluated by the contact-policy engine first; the attempt is written to the append-only
-contact log with its decision, reasons and rule version; only an allowed attempt reaches a channel.
+contact log with its decision, reasons and rule version; only an allowed attempt reaches a channel. Each
+decision is also an event on the tamper-evident audit trail that names the log row.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiaodai.audit.trail import record
 from xiaodai.collections.channels import Channel, SimulatedChannel
 from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Verdict, evaluate, load_profile
 from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow
@@ -149,6 +151,22 @@ def attempt_contact(
     )
     session.add(row)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="contact-decision",
+        subject=f"loan:{loan_id}",
+        reason=verdict.reason,
+        payload={
+            "contact_attempt_id": row.id,
+            "decision": verdict.decision,
+            "action": parsed.action,
+            "channel": parsed.channel,
+            "target_type": parsed.target_type,
+            "profile": profile.name,
+        },
+        version=verdict.rule_version,
+    )
     return {"attempt_id": row.id, **verdict.to_json(), "outcome": outcome}
 
 

@@ -1,6 +1,7 @@
 """Complaints shell: intake with an immediate acknowledgement and deadline, classification (human override),
 duplicates merged, evidence attached, a collection hold for conduct complaints, closing only with a complete
-decision notice. The regulatory clock is the pure ``sla.evaluate_sla`` over the stored events."""
+decision notice. The regulatory clock is the pure ``sla.evaluate_sla`` over the stored events. Every change of
+state (intake, reclassification, close with its decision, review request, escalation) is an audit event."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiaodai.audit.trail import record
 from xiaodai.complaints.closing import check_close, missing_notice_parts, root_causes
 from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
 from xiaodai.db.tables import (
@@ -244,6 +246,24 @@ def file_complaint(
     hold = _set_hold(session, loan_id, target.public_id, True) if category == CONDUCT else False
     suspended = _suspend_penalty(session, loan_id, True) if category == FEE_DISPUTE else False
     verdict = sla(session, target, received_at)
+    record(
+        session,
+        actor="system",
+        action="complaint-intake",
+        subject=f"complaint:{row.public_id}",
+        reason=row.status.upper(),
+        payload={
+            "channel": channel,
+            "user_id": user_id,
+            "loan_id": loan_id,
+            "category": category,
+            "confidence": classification.get("confidence"),
+            "merged_into": target.public_id if duplicate is not None else None,
+            "collection_hold": hold,
+            "penalty_suspended": suspended,
+        },
+        version=_versions(classification, verdict),
+    )
     return {
         "complaint_id": target.public_id,
         "merged": duplicate is not None,
@@ -255,6 +275,12 @@ def file_complaint(
         "acknowledged_at": received_at.isoformat(),
         "regulatory_deadline": verdict["regulatory_deadline"],
     }
+
+
+def _versions(classification: dict[str, Any], verdict: dict[str, Any]) -> str:
+    taxonomy, patterns = classification.get("taxonomy_version"), classification.get("patterns_version")
+    clock = f"{verdict.get('profile')}/{verdict.get('profile_version')}"
+    return f"taxonomy:{taxonomy} patterns:{patterns} sla:{clock}"
 
 
 def get(session: Session, public_id: str) -> ComplaintRow:
@@ -271,6 +297,7 @@ def reclassify(
 ) -> None:
     """A human can always override the automatic classification."""
     row = get(session, public_id)
+    before = {"category": row.category, "sub_issue": row.sub_issue, "status": row.status}
     row.category, row.sub_issue, row.classified_by = category, sub_issue, "human"
     if row.status == "triage":
         row.status = "open"
@@ -280,6 +307,17 @@ def reclassify(
         session,
         row,
         {"type": "note", "at": datetime.now(tz=UTC).isoformat(), "text": f"reclassified by {officer}"},
+    )
+    record(
+        session,
+        actor=officer,
+        action="complaint-reclassify",
+        subject=f"complaint:{row.public_id}",
+        reason="HUMAN_OVERRIDE",
+        payload={
+            "before": before,
+            "after": {"category": category, "sub_issue": sub_issue, "status": row.status},
+        },
     )
 
 
@@ -350,6 +388,7 @@ def close(
     notice: dict[str, Any],
     root_cause: str,
     remedies: list[dict[str, Any]],
+    officer: str = "system",
 ) -> dict[str, Any]:
     """Close with a decision notice stating verification, basis, reasons and remedy channels."""
     row = get(session, public_id)
@@ -384,10 +423,25 @@ def close(
     _set_hold(session, row.loan_id, row.public_id, False)
     if row.category == FEE_DISPUTE:
         _suspend_penalty(session, row.loan_id, False)
+    clock = sla(session, row, at)
+    record(
+        session,
+        actor=officer,
+        action="complaint-decision",
+        subject=f"complaint:{row.public_id}",
+        reason=root_cause[:60],
+        payload={
+            "at": at.isoformat(),
+            "remedies": [str(r.get("kind")) for r in remedies],
+            "posted_entries": [p["entry_id"] for p in posted],
+            "sla_status": clock["sla_status"],
+        },
+        version=f"sla:{clock.get('profile')}/{clock.get('profile_version')}",
+    )
     return {
         "complaint_id": row.public_id,
         "status": "closed",
-        "sla": sla(session, row, at),
+        "sla": clock,
         "posted": posted,
         "review_until": (at + timedelta(days=30)).date().isoformat(),
     }
@@ -467,6 +521,14 @@ def request_review(session: Session, *, public_id: str, at: datetime) -> dict[st
         raise ComplaintError("the 30-day window for a review request has passed")
     row.status = "review"
     _add_event(session, row, {"type": "review_requested", "at": at.isoformat()})
+    record(
+        session,
+        actor=f"user:{row.user_id}" if row.user_id is not None else "complainant",
+        action="complaint-review-requested",
+        subject=f"complaint:{row.public_id}",
+        reason="REVIEW_REQUESTED",
+        payload={"closed_at": _aware(row.closed_at).isoformat()},
+    )
     return {
         "complaint_id": row.public_id,
         "status": "review",

@@ -14,7 +14,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from xiaodai.audit.trail import install as install_audit_chain
+
 DEFAULT_URL = "sqlite:///var/xiaodai.db"
+
+install_audit_chain()  # every Session chains the audit events it writes (xiaodai.audit.trail)
 
 
 def database_url() -> str:

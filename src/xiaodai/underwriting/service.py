@@ -1,7 +1,12 @@
-"""Model registry, decisions and replay (shell): loads artifacts, stores decision records."""
+"""Model registry, decisions and replay (shell): loads artifacts, stores decision records.
+
+Every decision, model registration and activation and every new policy version is written to the audit
+trail (``xiaodai.audit``) with the actor, a reason code and the model/policy version.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -13,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from xiaodai.audit.trail import record
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.underwriting.artifact import CompiledScorecard
@@ -52,7 +58,9 @@ def load_artifact(path: str) -> LoadedModel:
     )
 
 
-def register_model(session: Session, *, artifact: Path, activate: bool = False) -> ModelRow:
+def register_model(
+    session: Session, *, artifact: Path, activate: bool = False, actor: str = "system"
+) -> ModelRow:
     """Copy an artifact into the model store and record it; optionally make it the active model."""
     loaded = load_artifact(str(artifact.resolve()))
     existing = session.get(ModelRow, loaded.version)
@@ -70,17 +78,36 @@ def register_model(session: Session, *, artifact: Path, activate: bool = False) 
         )
         session.add(existing)
         session.flush()
+        record(
+            session,
+            actor=actor,
+            action="model-register",
+            subject=f"model:{loaded.version}",
+            reason="REGISTERED",
+            payload={"path": existing.path, "features": list(loaded.manifest.get("features", []))},
+            version=loaded.version,
+        )
     if activate:
-        activate_model(session, version=loaded.version)
+        activate_model(session, version=loaded.version, actor=actor)
     return existing
 
 
-def activate_model(session: Session, *, version: str) -> None:
+def activate_model(session: Session, *, version: str, actor: str = "system") -> None:
     if session.get(ModelRow, version) is None:
         raise RegistryError(f"model {version} is not registered")
+    previous = session.execute(select(ModelRow.version).where(ModelRow.active.is_(True))).scalars().all()
     session.execute(update(ModelRow).values(active=False))
     session.execute(update(ModelRow).where(ModelRow.version == version).values(active=True))
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="model-activate",
+        subject=f"model:{version}",
+        reason="ACTIVATED",
+        payload={"previous": sorted(previous)},
+        version=version,
+    )
 
 
 def active_model(session: Session) -> LoadedModel:
@@ -97,17 +124,31 @@ def model_by_version(session: Session, version: str) -> LoadedModel:
     return load_artifact(row.path)
 
 
-def _store_policy(session: Session, policy: Policy) -> None:
+def _store_policy(session: Session, policy: Policy, actor: str) -> None:
+    """A policy version takes effect with the first decision taken under it: stored once, audited once."""
     row = session.get(PolicyVersionRow, policy.version)
     if row is None:
         session.add(PolicyVersionRow(version=policy.version, document=policy.document))
         session.flush()
+        record(
+            session,
+            actor=actor,
+            action="policy-activate",
+            subject=f"policy:{policy.version}",
+            reason="FIRST_USE",
+            payload={"sha256": hashlib.sha256(policy.document.encode("utf-8")).hexdigest()},
+            version=policy.version,
+        )
     elif row.document != policy.document:
         raise RegistryError(f"policy version {policy.version} changed without a new version number")
 
 
 def decide_and_record(
-    session: Session, *, application_json: dict[str, Any], policy: Policy | None = None
+    session: Session,
+    *,
+    application_json: dict[str, Any],
+    policy: Policy | None = None,
+    actor: str = "system",
 ) -> dict[str, Any]:
     """Decide with the active model and policy, store the record; the same application id returns it again."""
     application = Application.from_json(application_json)
@@ -121,7 +162,7 @@ def decide_and_record(
             )
         return {**json.loads(previous.result_json), "decision_id": previous.id, "replayed": True}
     chosen = policy or default_policy()
-    _store_policy(session, chosen)
+    _store_policy(session, chosen, actor)
     model = active_model(session)
     decision = decide(
         application,
@@ -145,7 +186,29 @@ def decide_and_record(
     )
     session.add(row)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="credit-decision",
+        subject=f"application:{application.application_id}"[:100],
+        reason=_decision_reason(decision),
+        payload={
+            "decision_id": row.id,
+            "outcome": decision.outcome,
+            "reasons": [r.code for r in decision.reasons],
+            "model_version": model.version,
+            "policy_version": chosen.version,
+        },
+        version=f"model:{model.version} policy:{chosen.version}",
+    )
     return {**result, "decision_id": row.id, "replayed": False}
+
+
+def _decision_reason(decision: Decision) -> str:
+    """The audit reason code: APPROVED, or the first (policy) reason of a decline or a referral."""
+    if decision.outcome == "approve":
+        return "APPROVED"
+    return decision.reasons[0].code[:60] if decision.reasons else decision.outcome.upper()
 
 
 def replay(session: Session, *, decision_id: int) -> dict[str, Any]:

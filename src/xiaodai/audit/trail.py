@@ -1,0 +1,247 @@
+"""Audit trail shell: chains every new ``AuditEventRow`` and reads the chain back for ``audit verify``.
+
+Writers only ``session.add(AuditEventRow(...))`` (or call :func:`record`); nothing else is needed. New audit
+rows wait in the session until the transaction commits, and are then chained and inserted in one short
+critical section: on PostgreSQL under a transaction-scoped advisory lock, on SQLite under the database
+write lock every transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
+committing means a long transaction (a collections campaign) never blocks other audited work for its whole
+length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
+unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
+the chain. Consequence: audit rows added in a transaction are visible to queries only after it commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+
+from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
+from xiaodai.db.tables import AuditEventRow
+
+LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
+_PENDING = "xiaodai.audit.pending"
+_CHAINING = "xiaodai.audit.chaining"
+
+
+class AuditError(RuntimeError):
+    """An attempt to change or delete an audit record through the ORM (the triggers refuse it anyway)."""
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    reason: str,
+    payload: dict[str, Any] | None = None,
+    version: str | None = None,
+    at: datetime | None = None,
+) -> AuditEventRow:
+    """Add one audit event; it is chained and written when the transaction commits.
+
+    ``version`` is the rule, policy or model version the decision was taken under (stored in the payload).
+    """
+    body = dict(payload or {})
+    if version is not None:
+        body["version"] = version
+    row = AuditEventRow(
+        occurred_at=_utc(at or datetime.now(tz=UTC)),
+        actor=actor[:100],
+        action=action,
+        subject=subject[:100],
+        reason=reason,
+        payload=json.dumps(body, ensure_ascii=False, sort_keys=True, default=str),
+    )
+    session.add(row)
+    return row
+
+
+def pending(session: Session) -> list[AuditEventRow]:
+    """Audit rows added in this transaction and not yet written (they are written at commit)."""
+    waiting: list[AuditEventRow] = session.info.get(_PENDING, [])
+    return [*waiting, *_new_rows(session)]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _new_rows(session: Session) -> list[AuditEventRow]:
+    rows = [o for o in session.new if isinstance(o, AuditEventRow)]
+    return sorted(rows, key=lambda o: inspect(o).insert_order or 0)
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    for row in (*session.deleted, *session.dirty):
+        if isinstance(row, AuditEventRow) and (row in session.deleted or session.is_modified(row)):
+            raise AuditError(f"audit event {row.id} is append-only: it cannot be changed or deleted")
+    rows = _new_rows(session)
+    if not rows:
+        return
+    now = datetime.now(tz=UTC)
+    for row in rows:
+        row.occurred_at = _utc(row.occurred_at or now)
+        row.payload = "{}" if row.payload is None else row.payload
+    if session.info.get(_CHAINING):
+        _chain(session, rows)
+        return
+    waiting = session.info.setdefault(_PENDING, [])
+    for row in rows:
+        session.expunge(row)
+        waiting.append(row)
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the rows wait for the outer commit
+    unflushed = _new_rows(session)
+    rows = [*session.info.pop(_PENDING, []), *unflushed]
+    if not rows:
+        return
+    for row in unflushed:
+        session.expunge(row)
+    for row in rows:  # re-added in the order they were recorded: the chain keeps that order
+        session.add(row)
+    session.info[_CHAINING] = True
+    try:
+        session.flush()
+    finally:
+        session.info.pop(_CHAINING, None)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
+
+
+def _chain(session: Session, rows: list[AuditEventRow]) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Serialise chain writers until commit; the head is read in a later statement, after the lock is
+        # held, so under READ COMMITTED it sees the previous writer's rows.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    head = connection.execute(
+        select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
+    for row in rows:
+        seq += 1
+        row.seq, row.prev_hash = seq, prev_hash
+        row.row_hash = prev_hash = entry_hash(_entry(row))
+
+
+def _entry(row: AuditEventRow) -> Entry:
+    return Entry(
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        reason=row.reason,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        row_hash=row.row_hash,
+        id=row.id,
+    )
+
+
+def install() -> None:
+    """Register the listeners on every Session (idempotent). Done on import of ``xiaodai.db.session``."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("before_commit", _before_commit),
+        ("after_transaction_end", _after_transaction_end),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+# -- reading the chain -------------------------------------------------------------------------------------
+
+_COLUMNS = (
+    AuditEventRow.id,
+    AuditEventRow.seq,
+    AuditEventRow.occurred_at,
+    AuditEventRow.actor,
+    AuditEventRow.action,
+    AuditEventRow.subject,
+    AuditEventRow.reason,
+    AuditEventRow.payload,
+    AuditEventRow.prev_hash,
+    AuditEventRow.row_hash,
+)
+
+
+def _as_entry(r: Any) -> Entry:
+    return Entry(
+        seq=r.seq,
+        occurred_at=r.occurred_at,
+        actor=r.actor,
+        action=r.action,
+        subject=r.subject,
+        reason=r.reason,
+        payload=r.payload,
+        prev_hash=r.prev_hash,
+        row_hash=r.row_hash,
+        id=r.id,
+    )
+
+
+def chain_length(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+
+
+def verify_chain(
+    session: Session, *, expect_head: str | None = None, progress: Callable[[int], None] | None = None
+) -> Report:
+    """Check the stored chain in seq order (streamed); see :func:`xiaodai.audit.chain.verify`."""
+
+    def entries() -> Iterator[Entry]:
+        stream = session.execute(
+            select(*_COLUMNS).order_by(AuditEventRow.seq, AuditEventRow.id).execution_options(yield_per=2000)
+        )
+        for r in stream:
+            yield _as_entry(r)
+
+    def find(row_hash: str) -> Entry | None:
+        found = session.execute(select(*_COLUMNS).where(AuditEventRow.row_hash == row_hash).limit(1)).first()
+        return None if found is None else _as_entry(found)
+
+    return verify(entries(), find=find, expect_head=expect_head, progress=progress)
+
+
+def list_events(
+    session: Session, *, subject: str | None = None, action: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Newest first."""
+    query = select(*_COLUMNS).order_by(AuditEventRow.seq.desc()).limit(limit)
+    if subject is not None:
+        query = query.where(AuditEventRow.subject == subject)
+    if action is not None:
+        query = query.where(AuditEventRow.action == action)
+    out = []
+    for r in session.execute(query):
+        try:
+            payload: Any = json.loads(r.payload or "{}")
+        except ValueError:
+            payload = r.payload
+        out.append(
+            {
+                "id": r.id,
+                "seq": r.seq,
+                "occurred_at": _utc(r.occurred_at).isoformat(),
+                "actor": r.actor,
+                "action": r.action,
+                "subject": r.subject,
+                "reason": r.reason,
+                "payload": payload,
+                "row_hash": r.row_hash,
+            }
+        )
+    return out

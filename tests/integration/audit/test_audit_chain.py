@@ -1,0 +1,286 @@
+"""The audit trail as stored, on SQLite and PostgreSQL: chained on commit, append-only in the database, and
+``audit verify`` finds a modified, a deleted and a reordered row where it happened — after the attacker has
+dropped or disabled the triggers, as anyone with database access could."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from support.databases import admin, pg_url
+from xiaodai.audit import trail
+from xiaodai.audit.chain import GENESIS, Kind
+from xiaodai.cli import shell
+from xiaodai.cli.main import app
+from xiaodai.db.migrate import upgrade
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.db.tables import AuditEventRow
+
+runner = CliRunner()
+
+
+def write(factory: sessionmaker[Session], n: int, *, per_transaction: int = 2) -> None:
+    for start in range(0, n, per_transaction):
+        with factory() as s, s.begin():
+            for k in range(start, min(n, start + per_transaction)):
+                trail.record(
+                    s,
+                    actor=f"user:{k % 3}",
+                    action="pii-view",
+                    subject=f"user:{100 + k}",
+                    reason="ALLOWED",
+                    payload={"fields": ["phone"], "k": k},
+                    version="masking-1",
+                )
+
+
+def rows(factory: sessionmaker[Session]) -> list[AuditEventRow]:
+    with factory() as s:
+        return list(s.execute(select(AuditEventRow).order_by(AuditEventRow.seq)).scalars())
+
+
+def verify(factory: sessionmaker[Session], expect_head: str | None = None) -> Any:
+    with factory() as s:
+        return trail.verify_chain(s, expect_head=expect_head)
+
+
+@contextmanager
+def attacker(engine: Engine) -> Iterator[Connection]:
+    """Direct database access with the append-only triggers out of the way."""
+    with engine.begin() as c:
+        if engine.dialect.name == "sqlite":
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        else:
+            c.exec_driver_sql("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        yield c
+        if engine.dialect.name != "sqlite":
+            c.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER USER")
+
+
+def test_events_are_chained_in_order_across_transactions(factory: sessionmaker[Session]) -> None:
+    write(factory, 7, per_transaction=3)
+    stored = rows(factory)
+    assert [r.seq for r in stored] == list(range(1, 8))
+    assert stored[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.row_hash for a, b in itertools.pairwise(stored))
+    assert [json.loads(r.payload)["k"] for r in stored] == list(range(7))
+    assert json.loads(stored[0].payload)["version"] == "masking-1"
+    report = verify(factory)
+    assert report.ok, report.problem
+    assert (report.checked, report.head_hash) == (7, stored[-1].row_hash)
+
+
+def test_plain_constructors_chain_too_and_rollback_writes_nothing(factory: sessionmaker[Session]) -> None:
+    with factory() as s, s.begin():
+        s.add(AuditEventRow(actor="a", action="x", subject="s:1", reason="R", payload="{}"))
+        s.flush()  # waits for the commit: not yet in the table
+        assert s.execute(select(AuditEventRow)).first() is None
+        assert len(trail.pending(s)) == 1
+        s.add(AuditEventRow(actor="a", action="y", subject="s:1", reason="R"))
+    with factory() as s, s.begin():
+        trail.record(s, actor="a", action="z", subject="s:1", reason="R")
+        s.flush()
+        s.rollback()  # the request failed: its audit events go with it (refusals use their own transaction)
+    with factory() as s, s.begin():
+        trail.record(s, actor="a", action="w", subject="s:1", reason="R")
+    assert [(r.seq, r.action) for r in rows(factory)] == [(1, "x"), (2, "y"), (3, "w")]
+    assert verify(factory).ok
+
+
+def test_the_database_refuses_update_and_delete(factory: sessionmaker[Session], engine: Engine) -> None:
+    write(factory, 2)
+    statements = ["UPDATE audit_events SET reason = 'X'", "DELETE FROM audit_events"]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_events")
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), factory() as s, s.begin():
+            s.execute(text(statement))
+    with pytest.raises(trail.AuditError, match="append-only"), factory() as s, s.begin():
+        s.execute(select(AuditEventRow)).scalars().first().reason = "X"  # type: ignore[union-attr]
+    assert verify(factory).ok
+
+
+def test_modified_row(factory: sessionmaker[Session], engine: Engine) -> None:
+    write(factory, 5)
+    target = rows(factory)[2]
+    with attacker(engine) as c:
+        c.execute(text("UPDATE audit_events SET actor = 'user:0' WHERE seq = 3"))
+    problem = verify(factory).problem
+    assert (problem.kind, problem.seq, problem.id) == (Kind.MODIFIED, 3, target.id)
+
+
+def test_deleted_row_in_the_middle(factory: sessionmaker[Session], engine: Engine) -> None:
+    write(factory, 5)
+    after = rows(factory)[3]
+    with attacker(engine) as c:
+        c.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    report = verify(factory)
+    assert (report.problem.kind, report.problem.seq, report.problem.id) == (Kind.DELETED, 3, after.id)
+    assert report.head_seq == 2
+
+
+def test_deleted_tail_is_caught_with_the_recorded_head(
+    factory: sessionmaker[Session], engine: Engine
+) -> None:
+    write(factory, 5)
+    head = verify(factory).head_hash
+    with attacker(engine) as c:
+        c.execute(text("DELETE FROM audit_events WHERE seq >= 4"))
+    assert verify(factory).ok  # a shorter chain is still a chain ...
+    problem = verify(factory, expect_head=head).problem  # ... but the recorded head is gone
+    assert (problem.kind, problem.seq, problem.id) == (Kind.DELETED, 4, None)
+
+
+def test_reordered_row(factory: sessionmaker[Session], engine: Engine) -> None:
+    write(factory, 5)
+    moved = rows(factory)[2]
+    with attacker(engine) as c:
+        c.execute(text("UPDATE audit_events SET seq = -seq WHERE seq IN (2, 3)"))
+        c.execute(text("UPDATE audit_events SET seq = 3 WHERE seq = -2"))
+        c.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = -3"))
+    problem = verify(factory).problem
+    assert (problem.kind, problem.seq, problem.id) == (Kind.REORDERED, 2, moved.id)
+
+
+def test_unique_seq_refuses_a_fork(factory: sessionmaker[Session], engine: Engine) -> None:
+    write(factory, 2)
+    head = rows(factory)[-1]
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO audit_events (seq, occurred_at, actor, action, subject, reason, payload, "
+                "prev_hash, row_hash) VALUES (2, CURRENT_TIMESTAMP, 'a', 'x', 's', 'R', '{}', :p, :h)"
+            ),
+            {"p": head.prev_hash, "h": "f" * 64},
+        )
+
+
+def test_concurrent_writers_keep_one_chain(factory: sessionmaker[Session]) -> None:
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for k in range(50):
+                with factory() as s, s.begin():
+                    trail.record(s, actor=f"worker:{n}", action="pii-view", subject=f"user:{k}", reason="OK")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = rows(factory)
+    assert [r.seq for r in stored] == list(range(1, 201))
+    report = verify(factory)
+    assert report.ok, report.problem
+    assert report.checked == 200
+
+
+def test_an_open_transaction_does_not_hold_up_other_writers(
+    db_url: str, factory: sessionmaker[Session]
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises every writer at BEGIN anyway")
+    with factory() as slow:
+        slow.begin()
+        trail.record(slow, actor="campaign", action="contact-decision", subject="loan:1", reason="ALLOWED")
+        slow.flush()
+        with factory() as quick, quick.begin():
+            quick.execute(text("SET LOCAL lock_timeout = '2s'"))
+            trail.record(quick, actor="user:1", action="pii-view", subject="user:1", reason="ALLOWED")
+        slow.commit()
+    assert [r.actor for r in rows(factory)] == ["user:1", "campaign"]
+    assert verify(factory).ok
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_chains_existing_rows(backend: str, tmp_path: Any) -> None:
+    if backend == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'm.db'}", None
+    else:
+        name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
+        admin(f'CREATE DATABASE "{name}"')
+        url, drop = pg_url(name), name
+    try:
+        upgrade(url, "0010")
+        engine = make_engine(url)
+        with engine.begin() as c:
+            for k in range(3):
+                c.execute(
+                    text(
+                        "INSERT INTO audit_events (actor, action, subject, reason, payload) "
+                        "VALUES ('system', 'charge', :s, 'OK', '{}')"
+                    ),
+                    {"s": f"loan:{k}"},
+                )
+        upgrade(url)
+        factory = session_factory(engine)
+        write(factory, 2)
+        stored = rows(factory)
+        assert [(r.seq, r.subject) for r in stored[:3]] == [(1, "loan:0"), (2, "loan:1"), (3, "loan:2")]
+        assert verify(factory).ok
+        assert verify(factory).checked == 5
+        engine.dispose()
+    finally:
+        if drop:
+            admin(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("XIAODAI_DATABASE_URL", db_url)
+    shell._ENGINE = None
+
+    def invoke(*args: str, code: int = 0) -> Any:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return json.loads(result.stdout) if "--json" in args else result
+
+    yield invoke
+    if shell._ENGINE is not None:
+        shell._ENGINE.dispose()
+    shell._ENGINE = None
+
+
+def test_cli_verify_and_list(cli: Any, factory: sessionmaker[Session], engine: Engine) -> None:
+    assert cli("audit", "verify", "--json")["checked"] == 0
+    write(factory, 4)
+    intact = cli("audit", "verify", "--json")
+    assert intact["ok"] is True
+    head = intact["head"]["hash"]
+    assert f"head seq 4 {head}" in cli("audit", "verify").stdout
+    cli("audit", "verify", "--expect-head", head)
+    cli("audit", "verify", "--expect-head", "nothex", code=2)
+    listed = cli("audit", "list", "--subject", "user:101", "--json")
+    assert [(e["seq"], e["payload"]["k"]) for e in listed] == [(2, 1)]
+    assert [e["seq"] for e in cli("audit", "list", "--action", "pii-view", "--limit", "2", "--json")] == [
+        4,
+        3,
+    ]
+    assert "pii-view" in cli("audit", "list").stdout
+    with attacker(engine) as c:
+        c.execute(text("DELETE FROM audit_events WHERE seq = 4"))
+    cli("audit", "verify")  # the cut tail alone looks like a shorter chain
+    broken = cli("audit", "verify", "--expect-head", head, "--json", code=1)
+    assert broken["ok"] is False
+    assert broken["problem"]["kind"] == "deleted"
+    with attacker(engine) as c:
+        c.execute(text("UPDATE audit_events SET payload = '{}' WHERE seq = 2"))
+    result = cli("audit", "verify", code=1)
+    assert "BROKEN at seq 2" in result.stderr
+    assert "modified" in result.stderr
