@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xiaodai.audit.chain import GENESIS, Entry, Kind, entry_hash, utc_text, verify
+from xiaodai.audit.chain import GENESIS, Entry, Kind, Report, entry_hash, utc_text, verify
 
 AT = datetime(2026, 3, 10, 1, 2, 3, 4, tzinfo=UTC)
 
@@ -78,7 +78,7 @@ def chain(n: int) -> list[Entry]:
     return out
 
 
-def check(entries: list[Entry], expect_head: str | None = None):  # type: ignore[no-untyped-def]
+def check(entries: list[Entry], expect_head: str | None = None) -> Report:
     by_hash = {e.row_hash: e for e in entries}
     return verify(
         sorted(entries, key=lambda e: (e.seq, e.id or 0)), find=by_hash.get, expect_head=expect_head
