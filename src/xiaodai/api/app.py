@@ -15,6 +15,7 @@ from xiaodai.api.routers import approvals, auth, collections, complaints, journe
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
+from xiaodai.privacy import redaction
 from xiaodai.web.routes import install as install_web
 
 CSP = (
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     """The app. ``clock`` (also ``app.state.clock``, replaceable in tests) drives lockouts, the login rate
     limit and session expiry."""
     chosen = settings or from_env()
+    redaction.install()  # no personal data in any log line, whoever serves the app
     app = FastAPI(
         title="xiaodai",
         version=__version__,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
+from xiaodai.cli import keys as keys_cli
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -13,6 +15,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _setup() -> None:
+    """Logging with personal data redacted, for every command."""
+    from xiaodai.logging_setup import configure
+
+    configure()
+
+
 app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
 app.add_typer(demo.app, name="demo")
@@ -43,6 +55,8 @@ app.add_typer(conformance.app, name="conformance")
 app.add_typer(collections.app, name="collections")
 app.add_typer(complaints.app, name="complaints")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(approvals_cli.app, name="approvals")
+app.add_typer(keys_cli.app, name="keys")
 
 
 if __name__ == "__main__":  # pragma: no cover

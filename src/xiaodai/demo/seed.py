@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from xiaodai.accounts import service as accounts
 from xiaodai.db.session import session_factory
-from xiaodai.db.tables import LoanRow, ModelRow, UserRow
+from xiaodai.db.tables import LoanRow, ModelRow, PersonalDataRow, UserRow
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.pricing.schedule import LoanTerms, Method
 from xiaodai.servicing import service as servicing
@@ -35,6 +35,8 @@ STAFF = (
     ("auditor", "审计员"),
     ("admin", "管理员"),
 )
+SECOND_ADMIN = ("security@xiaodai.demo", "安全管理员")  # the second pair of eyes for key rotation
+DEMO_PEOPLE = 20
 Progress = Callable[[str, int, int], None]
 
 
@@ -52,11 +54,61 @@ def _users(session: Session) -> list[tuple[str, str, str]]:
         ("borrower@xiaodai.demo", "演示借款人", "borrower", ())
     ]
     wanted += [(f"{role}@xiaodai.demo", name, "staff", (role,)) for role, name in STAFF]
+    wanted.append((SECOND_ADMIN[0], SECOND_ADMIN[1], "staff", ("admin",)))
     for email, name, kind, roles in wanted:
         if session.execute(select(UserRow.id).where(UserRow.email == email)).first() is None:
             accounts.sign_up(session, email=email, name=name, password=DEMO_PASSWORD, kind=kind, roles=roles)
         out.append((email, DEMO_PASSWORD, roles[0] if roles else "borrower"))
     return out
+
+
+def _luhn_complete(body: str) -> str:
+    from xiaodai.privacy.validation import luhn_ok
+
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+def synthetic_person(rng: random.Random, n: int) -> dict[str, object]:
+    """Made-up but well-formed personal data (valid check digits), for the demo only."""
+    from xiaodai.privacy.validation import id_check_digit
+
+    family = "王李张刘陈杨赵黄周吴"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
+    birth = date(1975, 1, 1) + timedelta(days=rng.randint(0, 9000))
+    first17 = f"110105{birth:%Y%m%d}{rng.randint(100, 999)}"
+    return {
+        "name": rng.choice(family) + "".join(rng.choice(given) for _ in range(rng.randint(1, 2))),
+        "id_number": first17 + id_check_digit(first17),
+        "phone": f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+        "bank_card": _luhn_complete(f"622202{rng.randint(0, 10**12 - 1):012d}"),
+        "address": f"北京市朝阳区建国路{rng.randint(1, 200)}号{n}单元",
+        "emergency_contacts": [
+            {
+                "name": rng.choice(family) + rng.choice(given),
+                "relation": rng.choice(["parent", "spouse", "sibling", "friend"]),
+                "phone": f"13{rng.randint(0, 999_999_999):09d}",
+            }
+        ],
+    }
+
+
+def _people(session: Session) -> int:
+    """The demo borrower and a few more borrowers with (encrypted) personal data and consents."""
+    from xiaodai.privacy import service as privacy
+
+    rng = random.Random(8)
+    made = 0
+    emails = ["borrower@xiaodai.demo"] + [f"borrower{n:02d}@xiaodai.demo" for n in range(1, DEMO_PEOPLE)]
+    for n, email in enumerate(emails):
+        user = session.execute(select(UserRow).where(UserRow.email == email)).scalar_one_or_none()
+        if user is None:
+            user = accounts.sign_up(session, email=email, name=f"借款人{n:02d}", password=DEMO_PASSWORD)
+        person = synthetic_person(rng, n)
+        if session.get(PersonalDataRow, user.id) is None:
+            privacy.save_profile(session, user=user, fields=person, sensitive_consent=True)
+            privacy.grant_consent(session, user=user, kind="agency_sharing")
+            made += 1
+    return made
 
 
 def _model(session: Session, workdir: Path, progress: Progress | None) -> str | None:
@@ -79,7 +131,14 @@ def _model(session: Session, workdir: Path, progress: Progress | None) -> str | 
     return row.version
 
 
-def _loans(engine: Engine, borrower_id: int, today: date, count: int, progress: Progress | None) -> int:
+def _loans(  # noqa: PLR0917 - private helper, called once
+    engine: Engine,
+    borrower_id: int,
+    others: list[int],
+    today: date,
+    count: int,
+    progress: Progress | None,
+) -> int:
     factory = session_factory(engine)
     with factory() as session:
         existing = session.execute(select(func.count()).select_from(LoanRow)).scalar_one()
@@ -104,6 +163,8 @@ def _loans(engine: Engine, borrower_id: int, today: date, count: int, progress: 
             )
             if n < 5:
                 loan.borrower_id = borrower_id
+            elif n - 5 < 2 * len(others):
+                loan.borrower_id = others[(n - 5) // 2]
             servicing.disburse(session, loan_id=loan.id, on=start, idempotency_key=f"demo-disburse-{loan.id}")
             behaviour = rng.random()
             view = loan_view(session, loan_id=loan.id)
@@ -142,12 +203,18 @@ def seed(
     factory = session_factory(engine)
     with factory() as session, session.begin():
         credentials = _users(session)
+        _people(session)
         borrower = session.execute(
             select(UserRow.id).where(UserRow.email == "borrower@xiaodai.demo")
         ).scalar_one()
+        others = list(
+            session.execute(
+                select(UserRow.id).where(UserRow.email.like("borrower%@xiaodai.demo"), UserRow.id != borrower)
+            ).scalars()
+        )
     with factory() as session, session.begin():
         version = _model(session, workdir, progress)
-    created = _loans(engine, borrower, today, loans, progress)
+    created = _loans(engine, borrower, sorted(others), today, loans, progress)
     if created:
         run_eod(
             engine,

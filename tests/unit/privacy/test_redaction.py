@@ -1,0 +1,47 @@
+"""The logging filter: ID numbers, card numbers and phones never reach a log line, tracebacks included."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from xiaodai.privacy.redaction import install, redact
+
+ID_NUMBER = "11010519491231002X"
+CARD = "6222021234567890128"
+PHONE = "13812345678"
+
+
+def test_redact_replaces_with_stable_tokens() -> None:
+    text = f"user id {ID_NUMBER} card {CARD} phone +86 138-1234-5678 and {PHONE}; loan 123456 amount 902.58"
+    out = redact(text)
+    for secret in (ID_NUMBER, CARD, PHONE, "138-1234-5678"):
+        assert secret not in out
+    assert "loan 123456 amount 902.58" in out
+    assert out.count("[PHONE#") == 2
+    tokens = [t for t in out.split() if t.startswith("[PHONE#")]
+    assert tokens[0].rstrip(";") == tokens[1].rstrip(";")  # same number, same token
+
+
+def test_non_matching_numbers_survive() -> None:
+    assert redact("110105194912310021") == "110105194912310021"  # bad check digit: not an ID number
+    assert redact("4111111111111112") == "4111111111111112"  # fails Luhn
+    assert redact("2026-11-29 12:00:00") == "2026-11-29 12:00:00"
+
+
+def test_installed_factory_redacts_messages_args_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    install()
+    install()  # idempotent
+    log = logging.getLogger("xiaodai.test.redaction")
+    with caplog.at_level(logging.INFO):
+        log.info("lookup for %s with card %s", PHONE, CARD)
+        try:
+            raise ValueError(f"bad id {ID_NUMBER}")
+        except ValueError:
+            log.exception("failed")
+    text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    for secret in (ID_NUMBER, CARD, PHONE):
+        assert secret not in text
+    assert "[PHONE#" in text
+    assert "[ID#" in text
