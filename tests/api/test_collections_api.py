@@ -17,7 +17,7 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
     assert client.get("/api/staff/worklist", headers=bob).json() == []
     refused = client.get(f"/api/staff/loans/{loan_id}/contacts", headers=bob)
     assert refused.status_code == 403
-    assert "NOT_ASSIGNED" in refused.json()["message"]
+    assert "ACCESS_NOT_ASSIGNED" in refused.json()["message"]
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s:
         audit = s.execute(
@@ -26,7 +26,7 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
     assert (audit.actor, audit.subject, audit.reason) == (
         f"user:{_bob_id}",
         f"loan:{loan_id}",
-        "NOT_ASSIGNED",
+        "ACCESS_NOT_ASSIGNED",
     )
     assert client.get("/api/staff/loans/999999/contacts", headers=bob).status_code == 404
     night = {

@@ -25,7 +25,9 @@ MIN_JUSTIFICATION = 10
 @dataclass(frozen=True, slots=True)
 class AccessVerdict:
     allowed: bool
-    reason: str  # ALLOWED | BREAK_GLASS | ROLE_NO_PII_ACCESS | NOT_ASSIGNED | JUSTIFICATION_REQUIRED | ...
+    # ALLOWED (fields in clear) | ALLOWED_MASKED | BREAK_GLASS | NEED_TO_KNOW | ACCESS_NOT_ASSIGNED |
+    # JUSTIFICATION_REQUIRED | UNKNOWN_FIELD — the codes of the conformance vocabulary where one exists
+    reason: str
     unmask: tuple[str, ...] = ()
 
 
@@ -49,17 +51,17 @@ def decide_view(
     enough_reason = len(justification.strip()) >= MIN_JUSTIFICATION
     if break_glass:
         if not held:
-            return AccessVerdict(False, "ROLE_NO_PII_ACCESS")
+            return AccessVerdict(False, "NEED_TO_KNOW")
         if not enough_reason:
             return AccessVerdict(False, "JUSTIFICATION_REQUIRED")
         return AccessVerdict(True, "BREAK_GLASS", wanted)
     if not held & VIEW_ROLES:
-        return AccessVerdict(False, "ROLE_NO_PII_ACCESS")
+        return AccessVerdict(False, "NEED_TO_KNOW")
     collector_only = "collector" in held and not held & (VIEW_ROLES - {"collector"})
     if collector_only and not assigned:
-        return AccessVerdict(False, "NOT_ASSIGNED")
+        return AccessVerdict(False, "ACCESS_NOT_ASSIGNED")
     if not wanted:
-        return AccessVerdict(True, "ALLOWED")
+        return AccessVerdict(True, "ALLOWED_MASKED")
     if not enough_reason:
         return AccessVerdict(False, "JUSTIFICATION_REQUIRED")
     permitted: set[str] = set()
@@ -68,5 +70,5 @@ def decide_view(
             permitted |= UNMASK.get(role, frozenset())
     refused = [f for f in wanted if f not in permitted]
     if refused:
-        return AccessVerdict(False, "FIELD_NOT_PERMITTED_FOR_ROLE")
+        return AccessVerdict(False, "NEED_TO_KNOW")
     return AccessVerdict(True, "ALLOWED", wanted)

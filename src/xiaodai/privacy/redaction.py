@@ -56,8 +56,8 @@ def _redacting_factory(previous: Any) -> Any:
             message = str(record.msg)
         record.msg, record.args = redact(message), None
         if record.exc_info and record.exc_info[0] is not None:
+            # formatters print exc_text when it is set (logging.Formatter.format): the redacted traceback
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
-            record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return record

@@ -284,8 +284,8 @@ def lookup(
     """Find borrowers by phone or ID number through the blind index (no decryption, audited)."""
     held = roles_of(viewer)
     if not held & {"underwriter", "complaint_officer", "admin"}:
-        audit_refusal(session, _actor(viewer), "pii-lookup-refused", f"lookup:{kind}", "ROLE_NO_PII_ACCESS")
-        raise ForbiddenError("refused: ROLE_NO_PII_ACCESS")
+        audit_refusal(session, _actor(viewer), "pii-lookup-refused", f"lookup:{kind}", "NEED_TO_KNOW")
+        raise ForbiddenError("refused: NEED_TO_KNOW")
     if kind not in store.INDEXED:
         raise PrivacyError("LOOKUP_KIND", "look up by phone or id_number", 422)
     found = store.find_users(session, ring or current_ring(), kind, value)
