@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from support.journey import apply_body, borrower
 from support.models import write_artifact
 from xiaodai.accounts.service import sign_up
+from xiaodai.approvals import service as approvals
 from xiaodai.underwriting import service as underwriting
 
 
@@ -82,10 +84,36 @@ def test_new_model_or_policy_never_changes_a_signed_loan(client: TestClient, tmp
     me, loan_id, kfs = signed(client, "frozen@example.com")
     before = client.get(f"/api/loans/{loan_id}", headers=me).json()
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
-    with factory() as s, s.begin():
+    with (
+        factory() as s,
+        s.begin(),
+        pytest.raises(underwriting.RegistryError, match="MAKER_CHECKER_REQUIRED"),
+    ):
         underwriting.register_model(
             s, artifact=write_artifact(tmp_path / "v2", version="test0000model0002"), activate=True
         )
+    with factory() as s, s.begin():
+        underwriting.register_model(s, artifact=write_artifact(tmp_path / "v2", version="test0000model0002"))
+        maker, checker = (
+            sign_up(
+                s,
+                email=f"risk{n}@example.com",
+                name="r",
+                password="correct horse 1",
+                kind="staff",
+                roles=("risk",),
+            )
+            for n in (1, 2)
+        )
+        asked = approvals.request(
+            s,
+            maker=maker,
+            operation="model_activate",
+            params={"version": "test0000model0002"},
+            reason="better AUC",
+        )
+        approvals.approve(s, checker=checker, approval_id=asked["id"])
+        assert underwriting.active_model(s).version == "test0000model0002"
     after = client.get(f"/api/loans/{loan_id}", headers=me).json()
     assert after["schedule"] == before["schedule"]
     assert after["disclosure"]["sha256"] == kfs["sha256"]

@@ -73,7 +73,9 @@ def _waive(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[s
 def _model_activate(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
     from xiaodai.underwriting import service as underwriting
 
-    underwriting.activate_model(session, version=str(params["version"]), actor=f"approval:{row.id}")
+    underwriting.activate_model(
+        session, version=str(params["version"]), actor=f"approval:{row.id}", approval_id=row.id
+    )
     return {"active_model": params["version"]}
 
 

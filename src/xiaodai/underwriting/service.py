@@ -92,10 +92,19 @@ def register_model(
     return existing
 
 
-def activate_model(session: Session, *, version: str, actor: str = "system") -> None:
+def activate_model(
+    session: Session, *, version: str, actor: str = "system", approval_id: int | None = None
+) -> None:
+    """Make ``version`` the active model. The first model of a deployment is activated directly (there is
+    nothing to replace); replacing an active model needs an executed maker-checker approval."""
     if session.get(ModelRow, version) is None:
         raise RegistryError(f"model {version} is not registered")
     previous = session.execute(select(ModelRow.version).where(ModelRow.active.is_(True))).scalars().all()
+    if approval_id is None and any(v != version for v in previous):
+        raise RegistryError(
+            "replacing the active model needs a second person (MAKER_CHECKER_REQUIRED): "
+            f"xiaodai approvals request model_activate --param version={version} --actor … --reason …"
+        )
     session.execute(update(ModelRow).values(active=False))
     session.execute(update(ModelRow).where(ModelRow.version == version).values(active=True))
     session.flush()
