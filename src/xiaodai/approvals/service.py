@@ -117,6 +117,11 @@ def request(
         raise ForbiddenError(f"refused: {verdict}")
     if len(reason.strip()) < 5:
         raise ApprovalError("REASON_REQUIRED", "a sensitive operation needs a reason", 422)
+    if "loan_id" in params:
+        from xiaodai.db.tables import LoanRow
+
+        if not str(params["loan_id"]).isdigit() or session.get(LoanRow, int(params["loan_id"])) is None:
+            raise ApprovalError("LOAN_NOT_FOUND", f"no loan {params['loan_id']}", 404)
     if operation == "key_rotate":
         from xiaodai.privacy.keys import current_ring
 
