@@ -158,6 +158,20 @@ def test_blind_index_lookup(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
+def test_withdrawing_sensitive_consent_erases_id_and_card_unless_kept(client: TestClient) -> None:
+    me = borrower(client, "p9@example.com")
+    client.put("/api/me/profile", json=PROFILE, headers=me)
+    gone = client.delete("/api/me/consents/sensitive_data", headers=me)
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["erased"] == ["bank_card", "id_number"]
+    assert gone.json()["kept"] == []
+    profile = client.get("/api/me/profile", headers=me).json()
+    assert "id_number" not in profile
+    assert profile["phone"] == "138****5678"  # not sensitive: kept
+    again = client.put("/api/me/profile", json={"id_number": ID_NUMBER}, headers=me)
+    assert again.status_code == 422  # a new separate consent is needed
+
+
 def test_consent_withdrawal_is_recorded_and_honoured(client: TestClient) -> None:
     me = borrower(client, "p6@example.com")
     assert client.post("/api/me/consents/agency_sharing", headers=me).status_code == 201

@@ -113,7 +113,9 @@ def grant_consent(session: Session, *, user: UserRow, kind: str) -> ConsentRow:
     return row
 
 
-def withdraw_consent(session: Session, *, user: UserRow, kind: str) -> dict[str, Any]:
+def withdraw_consent(
+    session: Session, *, user: UserRow, kind: str, as_of: date | None = None
+) -> dict[str, Any]:
     """Withdrawal is as easy as granting (PIPL Art. 15) and takes effect at once; what was done before stays
     lawful. Withdrawing the sensitive-data consent erases the ID number and card we hold unless a loan is in
     force or a retention floor applies (then processing beyond storage stops)."""
@@ -134,8 +136,16 @@ def withdraw_consent(session: Session, *, user: UserRow, kind: str) -> dict[str,
     for row in rows:
         row.withdrawn_at = now
     session.flush()
-    _audit(session, _actor(user), "consent-withdrawn", f"user:{user.id}", "WITHDRAWN", kind=kind)
-    return {"kind": kind, "withdrawn_at": now.isoformat(), "records": len(rows)}
+    out: dict[str, Any] = {"kind": kind, "withdrawn_at": now.isoformat(), "records": len(rows)}
+    if kind == "sensitive_data":
+        items = retention.plan(_subject(session, user, as_of or now.date()))
+        held = {i.category: i for i in items if i.category in SENSITIVE}
+        erase = [c for c, i in held.items() if i.action == "delete"]
+        store.erase_fields(session, user.id, erase)
+        out["erased"] = sorted(erase)
+        out["kept"] = [i.to_json() for c, i in sorted(held.items()) if i.action == "retain"]
+    _audit(session, _actor(user), "consent-withdrawn", f"user:{user.id}", "WITHDRAWN", **out)
+    return out
 
 
 def consents(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
