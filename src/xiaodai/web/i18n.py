@@ -129,6 +129,182 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "To complain, use Me → Complaints in the app or call 400-000-0000; we decide and "
         "tell you within 15 days of receipt.",
     },
+    # personal data (/me/data, /staff/people/{id})
+    "my_data": {"zh": "我的个人信息", "en": "My personal data"},
+    "field_name": {"zh": "姓名", "en": "Name"},
+    "field_id_number": {"zh": "身份证号", "en": "ID number"},
+    "field_phone": {"zh": "手机号", "en": "Mobile"},
+    "field_bank_card": {"zh": "银行卡号", "en": "Bank card"},
+    "field_address": {"zh": "地址", "en": "Address"},
+    "field_emergency_contacts": {"zh": "紧急联系人", "en": "Emergency contacts"},
+    "pd_profile": {"zh": "我们持有的您的信息（脱敏显示）", "en": "What we hold about you (masked)"},
+    "pd_none": {"zh": "未填写", "en": "not given"},
+    "pd_form_set": {"zh": "填写个人资料", "en": "Set my personal data"},
+    "pd_form_correct": {
+        "zh": "更正个人资料（将记录为一项更正申请）",
+        "en": "Correct my personal data (recorded as a correction request)",
+    },
+    "pd_form_hint": {
+        "zh": "留空的项保持不变。为保护您的信息，输入框不会预填我们已保存的内容。",
+        "en": "Leave a field empty to keep it unchanged. To protect you, the inputs are never prefilled "
+        "with what we hold.",
+    },
+    "pd_contacts_hint": {
+        "zh": "紧急联系人须由您本人逐一填写（最多3位），我们从不读取手机通讯录；填写后将替换原有联系人，"
+        "且仅在催收规则允许的范围内使用。",
+        "en": "Type in up to 3 emergency contacts yourself (we never read your phone's address book); "
+        "the ones you enter replace the current list and are used only as the collection rules allow.",
+    },
+    "pd_contact": {"zh": "联系人", "en": "Contact"},
+    "pd_relation": {"zh": "关系", "en": "Relation"},
+    "pd_choose": {"zh": "请选择", "en": "choose"},
+    "rel_spouse": {"zh": "配偶", "en": "spouse"},
+    "rel_parent": {"zh": "父母", "en": "parent"},
+    "rel_child": {"zh": "子女", "en": "child"},
+    "rel_sibling": {"zh": "兄弟姐妹", "en": "sibling"},
+    "rel_relative": {"zh": "其他亲属", "en": "relative"},
+    "rel_friend": {"zh": "朋友", "en": "friend"},
+    "rel_colleague": {"zh": "同事", "en": "colleague"},
+    "rel_other": {"zh": "其他", "en": "other"},
+    "pd_sensitive_consent": {
+        "zh": "我单独同意贵司处理我的身份证号和银行卡号（敏感个人信息）",
+        "en": "I separately consent to the processing of my ID number and bank card "
+        "(sensitive personal information)",
+    },
+    "pd_sensitive_explain": {
+        "zh": "依《个人信息保护法》第29条，处理敏感个人信息须取得您的单独同意；仅用于核验身份及放款、还款，"
+        "可随时撤回。",
+        "en": "PIPL Art. 29: sensitive personal information needs your separate consent; it is used only "
+        "to verify your identity and to pay out and collect the loan, and you can withdraw it at any time.",
+    },
+    "pd_save": {"zh": "保存", "en": "Save"},
+    "pd_saved": {"zh": "已保存", "en": "Saved"},
+    "pd_correction_recorded": {"zh": "已记录更正申请，编号", "en": "Correction recorded, request"},
+    "pd_consents": {"zh": "我的授权", "en": "My consents"},
+    "pd_consent": {"zh": "授权事项", "en": "Consent"},
+    "pd_text_version": {"zh": "文本版本", "en": "Text version"},
+    "pd_granted": {"zh": "授权时间（北京时间）", "en": "Granted (Beijing time)"},
+    "pd_withdrawn": {"zh": "撤回时间（北京时间）", "en": "Withdrawn (Beijing time)"},
+    "pd_withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "pd_grant": {"zh": "授权", "en": "Grant"},
+    "pd_withdraw_hint": {
+        "zh": "撤回即时生效，不影响撤回前基于授权已进行的处理；"
+        "借款合同条款由已签署的合同约束，不能在此撤回。",
+        "en": "A withdrawal takes effect at once; what was done before stays lawful. The loan terms are "
+        "governed by the signed contract and cannot be withdrawn here.",
+    },
+    "pd_consent_withdrawn": {"zh": "已撤回授权", "en": "Consent withdrawn"},
+    "pd_consent_granted": {"zh": "已授权", "en": "Consent granted"},
+    "consent_credit_check": {"zh": "征信查询", "en": "Credit check"},
+    "consent_terms": {"zh": "借款合同条款", "en": "Loan terms"},
+    "consent_sensitive_data": {"zh": "处理敏感个人信息", "en": "Sensitive personal information"},
+    "consent_agency_sharing": {"zh": "向委外催收机构提供信息", "en": "Sharing with a collection agency"},
+    "pd_requests": {"zh": "我的数据权利", "en": "My data rights"},
+    "pd_export_hint": {
+        "zh": "以JSON文件下载我们持有的您的全部信息（明文，仅限本人）。",
+        "en": "Download everything we hold about you as a JSON file (in clear, for you only).",
+    },
+    "pd_plan": {"zh": "如现在申请删除，将如此处理", "en": "If you ask for deletion now"},
+    "pd_category": {"zh": "数据类别", "en": "Data"},
+    "pd_action": {"zh": "处理", "en": "Action"},
+    "pd_action_delete": {"zh": "删除", "en": "delete"},
+    "pd_action_retain": {"zh": "保留", "en": "keep"},
+    "pd_reason": {"zh": "原因", "en": "Reason"},
+    "pd_deletable_from": {"zh": "可删除日期", "en": "Can be deleted from"},
+    "cat_loans_and_ledger": {"zh": "借款与账务记录", "en": "Loans and ledger"},
+    "cat_declined_applications": {"zh": "未获批准的申请", "en": "Declined applications"},
+    "cat_complaint": {"zh": "投诉档案", "en": "Complaint file"},
+    "cat_contact_records": {"zh": "催收联系记录", "en": "Collection contact records"},
+    "cat_account": {"zh": "账户", "en": "Account"},
+    "retention_DELETABLE": {"zh": "无法律要求保留，可删除", "en": "No law requires us to keep it"},
+    "retention_CONTRACT_IN_FORCE": {
+        "zh": "借款合同仍在履行，履行合同所必需（《个人信息保护法》第13条）；结清后适用反洗钱保存期",
+        "en": "A loan is in force: needed to perform the contract (PIPL Art. 13); once it is closed the "
+        "anti-money-laundering period applies",
+    },
+    "retention_AML_RETENTION": {
+        "zh": "反洗钱法要求自业务关系结束起保存10年",
+        "en": "Anti-money-laundering law: kept 10 years after the relationship ends",
+    },
+    "retention_COMPLAINT_FILE": {
+        "zh": "投诉档案自办结起至少保存3年",
+        "en": "Complaint files are kept at least 3 years after closing",
+    },
+    "retention_COMPLAINT_OPEN": {"zh": "投诉尚未办结", "en": "The complaint is still open"},
+    "retention_COLLECTION_RECORDS": {
+        "zh": "催收联系记录自最后一次联系起保存3年",
+        "en": "Collection contact records are kept 3 years after the last attempt",
+    },
+    "retention_RECORDS_RETAINED": {
+        "zh": "仍有须保留的记录，账户随之保留",
+        "en": "Other records must be kept, so the account stays with them",
+    },
+    "pd_confirm_delete": {
+        "zh": "我确认申请删除我的个人信息；法律要求保留的部分将按上表保留至可删除日期。",
+        "en": "I confirm I want my personal data deleted; what the law requires us to keep stays as "
+        "shown above until the date it can be deleted.",
+    },
+    "pd_confirm_required": {
+        "zh": "请勾选确认框后再申请删除（CONFIRMATION_REQUIRED）",
+        "en": "Tick the confirmation box to request deletion (CONFIRMATION_REQUIRED)",
+    },
+    "pd_request_deletion": {"zh": "申请删除", "en": "Request deletion"},
+    "pd_deletion_ack": {"zh": "删除申请已处理，编号", "en": "Deletion request handled, request"},
+    "pd_erased": {
+        "zh": "您的个人信息已删除，账户已注销。",
+        "en": "Your personal data has been deleted and your account closed.",
+    },
+    "pd_history": {"zh": "申请记录", "en": "Request history"},
+    "pd_request_kind": {"zh": "类型", "en": "Kind"},
+    "pd_submitted": {"zh": "提交时间（北京时间）", "en": "Submitted (Beijing time)"},
+    "pd_result": {"zh": "结果", "en": "Result"},
+    "req_correction": {"zh": "更正", "en": "correction"},
+    "req_deletion": {"zh": "删除", "en": "deletion"},
+    "reqstatus_done": {"zh": "已完成", "en": "done"},
+    "reqstatus_partially_done": {"zh": "部分完成", "en": "partly done"},
+    "reqstatus_refused": {"zh": "暂不能删除", "en": "kept for now"},
+    "pd_corrected": {"zh": "已更正", "en": "Corrected"},
+    "pd_deleted": {"zh": "已删除", "en": "Deleted"},
+    "pd_retained": {"zh": "保留", "en": "Kept"},
+    "pd_person": {"zh": "借款人个人信息", "en": "Borrower's personal data"},
+    "pd_masked_default": {
+        "zh": "默认脱敏显示；如工作需要查看明文，请选择字段并填写理由。",
+        "en": "Masked by default; to see fields in clear, choose them and give a reason.",
+    },
+    "pd_value": {"zh": "内容", "en": "Value"},
+    "pd_clear": {"zh": "明文", "en": "in clear"},
+    "pd_masked": {"zh": "已脱敏", "en": "masked"},
+    "pd_unmask": {"zh": "查看明文", "en": "Show in clear"},
+    "pd_unmask_fields": {"zh": "需查看明文的字段", "en": "Fields to show in clear"},
+    "pd_justification": {
+        "zh": "理由（至少10个字，记入审计日志）",
+        "en": "Justification (10+ characters, written to the audit trail)",
+    },
+    "pd_break_glass": {
+        "zh": "紧急访问（break-glass）：超出本人角色权限，须说明理由，并将被重点审查",
+        "en": "Break-glass: beyond my role's permissions, with a reason, reviewed as such",
+    },
+    "pd_audited": {
+        "zh": "本次访问已记入审计日志",
+        "en": "This access is recorded in the audit trail",
+    },
+    "pd_access": {"zh": "访问依据", "en": "Access"},
+    "pd_clear_once": {
+        "zh": "明文仅在本次页面中显示，不会保存；刷新或离开后即不再显示。",
+        "en": "The clear values are shown in this response only and are not kept; reload or leave and "
+        "they are gone.",
+    },
+    "pd_refused": {"zh": "已拒绝（拒绝也记入审计日志）", "en": "Refused (refusals are audited too)"},
+    "access_ALLOWED": {"zh": "允许，所选字段为明文", "en": "allowed, the chosen fields in clear"},
+    "access_ALLOWED_MASKED": {"zh": "允许，脱敏显示", "en": "allowed, masked"},
+    "access_BREAK_GLASS": {"zh": "紧急访问，将被重点审查", "en": "break-glass, reviewed as such"},
+    "access_NEED_TO_KNOW": {"zh": "您的角色无需查看此信息", "en": "your role does not need this"},
+    "access_ACCESS_NOT_ASSIGNED": {"zh": "该账户未分配给您", "en": "this account is not assigned to you"},
+    "access_JUSTIFICATION_REQUIRED": {
+        "zh": "查看明文须填写至少10个字的理由",
+        "en": "a justification of 10+ characters is needed to see fields in clear",
+    },
+    "access_UNKNOWN_FIELD": {"zh": "未知字段", "en": "unknown field"},
 }
 
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA
-from xiaodai.db.tables import UserRow
+from xiaodai.db.tables import LoanRow, UserRow
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money, MoneyError
+from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.underwriting.decision import ApplicationError
@@ -36,6 +37,7 @@ HANDLED = (
     RegistryError,
     ApplicationError,
     MoneyError,
+    PrivacyError,
 )
 
 
@@ -549,12 +551,14 @@ def staff_loan(request: Request, loan_id: int) -> Response:
         from xiaodai.collections.service import contact_history
 
         _may_see(session, _staff(request, session), loan_id)
+        loan = session.get(LoanRow, loan_id)
         verdict = request.session.pop("last_verdict", None)
         return _page(
             request,
             "staff_loan.html",
             session,
             loan_id=loan_id,
+            borrower_id=loan.borrower_id if loan else None,
             verdict=verdict,
             contacts=contact_history(session, loan_id=loan_id),
         )
@@ -642,5 +646,8 @@ def kfs_css() -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from xiaodai.web.privacy_pages import router as privacy_router
+
     app.include_router(router)
+    app.include_router(privacy_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
