@@ -361,3 +361,13 @@ def test_pages_in_english(client: TestClient) -> None:
     staff = client.get(f"/staff/people/{subject}?lang=en").text
     assert "This access is recorded in the audit trail" in staff
     assert "Borrower's personal data" in staff or "Borrower&#39;s personal data" in staff
+
+
+def test_withdrawing_sensitive_consent_shows_what_was_erased(client: TestClient) -> None:
+    with_profile(client, "pd9@example.com")
+    page = client.get("/me/data").text
+    done = client.post("/me/data/consents/sensitive_data/withdraw", data={"csrf": csrf(page)})
+    assert done.status_code == 200, error(done.text)
+    ack = done.text[done.text.index('id="ack"') :][:400]
+    assert "id_number" in ack
+    assert "bank_card" in ack

@@ -173,8 +173,15 @@ async def save_profile(request: Request) -> Response:
 def withdraw_consent(request: Request, kind: str, csrf: str = Form("")) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
-        privacy.withdraw_consent(session, user=_borrower(request, session), kind=kind)
-        request.session["privacy_ack"] = {"kind": "withdrawn", "consent": kind}
+        done = privacy.withdraw_consent(
+            session, user=_borrower(request, session), kind=kind, as_of=_today(request)
+        )
+        request.session["privacy_ack"] = {
+            "kind": "withdrawn",
+            "consent": kind,
+            "erased": done.get("erased", []),
+            "kept": [k["category"] for k in done.get("kept", [])],
+        }
         return RedirectResponse("/me/data", status_code=303)
 
     return _run_me(request, action)
