@@ -194,6 +194,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "governed by the signed contract and cannot be withdrawn here.",
     },
     "pd_consent_withdrawn": {"zh": "已撤回授权", "en": "Consent withdrawn"},
+    "pd_fields_erased": {"zh": "已删除", "en": "erased"},
+    "pd_fields_kept": {"zh": "依法保留", "en": "kept by law or contract"},
     "pd_consent_granted": {"zh": "已授权", "en": "Consent granted"},
     "consent_credit_check": {"zh": "征信查询", "en": "Credit check"},
     "consent_terms": {"zh": "借款合同条款", "en": "Loan terms"},
