@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
+from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
 from xiaodai.api.session_expiry import SessionExpiry
@@ -49,8 +50,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return now
 
     app.state.login_limiter = SlidingWindowLimiter(limit=chosen.login_attempts_per_minute, window_seconds=60)
-    # Middleware added later wraps what was added before: CatchAll sits innermost, inside the session
-    # (so a 500 still passes through the security headers), SessionExpiry just inside SessionMiddleware.
+    # Middleware added later wraps what was added before: NulGuard and CatchAll sit innermost, inside the
+    # session (so a 500 still passes through the security headers), SessionExpiry just inside
+    # SessionMiddleware.
+    app.add_middleware(NulGuard)
     app.add_middleware(errors.CatchAll)
     app.add_middleware(
         SessionExpiry,

@@ -7,13 +7,18 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import AuthError, user_for_token
 from xiaodai.db.tables import UserRow
 
 CHINA = ZoneInfo("Asia/Shanghai")
+MAX_ROW_ID = 2**63 - 1  # ids are 64-bit signed integers on both databases
+
+# A row id in a path: anything outside 1 … 2^63-1 names no row and is refused with a 422 before it can
+# reach the database (where it would overflow the integer type).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^63-1)")]
 
 
 def db(request: Request) -> Iterator[Session]:

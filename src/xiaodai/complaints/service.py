@@ -25,7 +25,9 @@ from xiaodai.db.tables import (
     DecisionRow,
     DisclosureRow,
     JournalEntryRow,
+    LoanRow,
     PostingRow,
+    UserRow,
 )
 
 DUPLICATE_WINDOW = timedelta(days=30)
@@ -199,6 +201,10 @@ def file_complaint(
         raise ComplaintError("a complaint needs a description")
     if received_at.tzinfo is None:
         raise ComplaintError("received_at needs a UTC offset")
+    if user_id is not None and session.get(UserRow, user_id) is None:
+        raise ComplaintError(f"no user with id {user_id}")
+    if loan_id is not None and session.get(LoanRow, loan_id) is None:
+        raise ComplaintError(f"no loan with id {loan_id}")
     classification = _classify(narrative)
     category = str(classification.get("category") or "other")
     duplicate = None

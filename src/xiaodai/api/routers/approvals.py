@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from xiaodai.api.deps import DB, CurrentUser
+from xiaodai.api.deps import DB, CurrentUser, RowId
 from xiaodai.approvals import service
 
 router = APIRouter(prefix="/api/staff/approvals", tags=["approvals"])
@@ -36,11 +36,11 @@ def create(body: ApprovalCreate, session: DB, user: CurrentUser) -> dict[str, An
 
 
 @router.post("/{approval_id}/approve")
-def approve(approval_id: int, session: DB, user: CurrentUser) -> dict[str, Any]:
+def approve(approval_id: RowId, session: DB, user: CurrentUser) -> dict[str, Any]:
     """Approve and execute: never by the maker, only by a checker role."""
     return service.approve(session, checker=user, approval_id=approval_id)
 
 
 @router.post("/{approval_id}/reject")
-def reject(approval_id: int, body: Rejection, session: DB, user: CurrentUser) -> dict[str, Any]:
+def reject(approval_id: RowId, body: Rejection, session: DB, user: CurrentUser) -> dict[str, Any]:
     return service.reject(session, checker=user, approval_id=approval_id, reason=body.reason)

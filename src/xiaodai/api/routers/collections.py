@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
-from xiaodai.api.deps import DB, CurrentUser
+from xiaodai.api.deps import DB, CurrentUser, RowId
 from xiaodai.collections import service
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
 from xiaodai.privacy.service import audit_refusal
@@ -73,13 +73,13 @@ def get_worklist(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
 
 
 @router.get("/loans/{loan_id}/contacts")
-def contacts(loan_id: int, session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+def contacts(loan_id: RowId, session: DB, user: CurrentUser) -> list[dict[str, Any]]:
     _may_see(session, user, loan_id)
     return service.contact_history(session, loan_id=loan_id)
 
 
 @router.post("/loans/{loan_id}/contacts")
-def attempt(loan_id: int, body: dict[str, Any], session: DB, user: CurrentUser) -> JSONResponse:
+def attempt(loan_id: RowId, body: dict[str, Any], session: DB, user: CurrentUser) -> JSONResponse:
     """Attempt a contact now (or at ``at``): the engine decides first; a blocked attempt is 422 and logged."""
     _may_see(session, user, loan_id)
     if has_role(user, "auditor") and not (has_role(user, "collector") or has_role(user, "admin")):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from xiaodai.accounts.service import ForbiddenError, has_role
-from xiaodai.api.deps import DB, CurrentUser
+from xiaodai.api.deps import DB, MAX_ROW_ID, CurrentUser
 from xiaodai.complaints import service
 from xiaodai.db.tables import ComplaintRow, UserRow
 from xiaodai.journey.service import NotFoundError, own_loan
@@ -20,14 +20,14 @@ router = APIRouter(tags=["complaints"])
 
 class ComplaintCreate(BaseModel):
     narrative: str = Field(min_length=1, max_length=5000)
-    loan_id: int | None = None
+    loan_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
 
 class StaffComplaintCreate(ComplaintCreate):
     channel: str = Field(pattern="^(phone|letter|regulator|visit)$")
     forwarded_by: str | None = Field(default=None, pattern="^(12378|PBOC|CFPB)$")
     received_at: str | None = None
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
 
 class Reclassify(BaseModel):
@@ -85,7 +85,12 @@ def queue(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
 def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
     """Phone, letter or regulator-forwarded (12378, PBOC, CFPB) complaints entered by staff."""
     _officer(user)
-    received = datetime.fromisoformat(body.received_at) if body.received_at else datetime.now(tz=UTC)
+    try:
+        received = datetime.fromisoformat(body.received_at) if body.received_at else datetime.now(tz=UTC)
+    except ValueError:
+        raise service.ComplaintError(
+            "received_at must be an ISO 8601 time with a UTC offset, e.g. 2026-01-10T09:30:00+08:00"
+        ) from None
     return service.file_complaint(
         session,
         narrative=body.narrative,

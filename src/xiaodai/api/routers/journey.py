@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from xiaodai.api.deps import DB, CurrentUser, Today
+from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
@@ -148,12 +148,12 @@ def loans(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
 
 
 @router.get("/loans/{loan_id}")
-def loan(loan_id: int, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
+def loan(loan_id: RowId, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
 
 
 @router.get("/loans/{loan_id}/disclosure")
-def disclosure(loan_id: int, session: DB, user: CurrentUser) -> dict[str, Any]:
+def disclosure(loan_id: RowId, session: DB, user: CurrentUser) -> dict[str, Any]:
     journey.own_loan(session, user, loan_id)
     row = journey.disclosure_for(session, loan_id)
     import json
@@ -167,7 +167,7 @@ def disclosure(loan_id: int, session: DB, user: CurrentUser) -> dict[str, Any]:
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)
 def repay(
-    loan_id: int,
+    loan_id: RowId,
     body: Repayment,
     session: DB,
     user: CurrentUser,
@@ -185,7 +185,7 @@ def repay(
 
 @router.get("/loans/{loan_id}/payoff")
 def payoff(
-    loan_id: int, session: DB, user: CurrentUser, today: Today, on: Annotated[str | None, Query()] = None
+    loan_id: RowId, session: DB, user: CurrentUser, today: Today, on: Annotated[str | None, Query()] = None
 ) -> dict[str, Any]:
     journey.own_loan(session, user, loan_id)
     return servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=_day(on, today)))
@@ -193,7 +193,7 @@ def payoff(
 
 @router.post("/loans/{loan_id}/prepay", status_code=201)
 def prepay(
-    loan_id: int,
+    loan_id: RowId,
     body: Prepayment,
     session: DB,
     user: CurrentUser,
@@ -218,7 +218,7 @@ def prepay(
 
 @router.post("/loans/{loan_id}/cancel", status_code=201)
 def cancel(
-    loan_id: int,
+    loan_id: RowId,
     session: DB,
     user: CurrentUser,
     today: Today,
@@ -239,7 +239,7 @@ staff_router = APIRouter(prefix="/api/staff", tags=["staff"])
 
 @staff_router.post("/loans/{loan_id}/charges", status_code=201)
 def charge(
-    loan_id: int,
+    loan_id: RowId,
     body: dict[str, Any],
     session: DB,
     user: CurrentUser,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from xiaodai.api.deps import DB, CurrentUser, Today
+from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.privacy import service as privacy
 
 router = APIRouter(prefix="/api/me", tags=["privacy"])
@@ -104,13 +104,13 @@ def deletion(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
 
 
 @staff_router.get("/{user_id}")
-def person(user_id: int, session: DB, user: CurrentUser) -> dict[str, Any]:
+def person(user_id: RowId, session: DB, user: CurrentUser) -> dict[str, Any]:
     """A borrower's personal data, masked; audited."""
     return privacy.view_person(session, viewer=user, subject_id=user_id)
 
 
 @staff_router.post("/{user_id}/unmask")
-def unmask(user_id: int, body: Unmask, session: DB, user: CurrentUser) -> dict[str, Any]:
+def unmask(user_id: RowId, body: Unmask, session: DB, user: CurrentUser) -> dict[str, Any]:
     """Fields in clear, for a role that needs them, with a justification (or break-glass); audited."""
     return privacy.view_person(
         session,
