@@ -22,10 +22,15 @@ BODY = {
     "category": "fees",
     "decision": {},
     "notice": {},
+    "narrative": "电话催收太频繁",
+    "kind": "phone",
+    "value": "13812345678",
+    "operation": "write_off",
+    "params": {},
     "remedies": [],
     "root_cause": "none",
     "action": "contact",
-    "channel": "call",
+    "channel": "phone",
 }
 
 
@@ -119,3 +124,31 @@ def test_collector_on_an_unassigned_account_is_refused_and_audited(client: TestC
         ).scalar_one()
     assert refused >= 2
     assert audited == refused
+
+
+def test_auditor_reads_but_changes_nothing(client: TestClient) -> None:
+    objects = _objects(client)
+    _, auditor = staff(client, "audit.ro@example.com", "auditor")
+    schema = client.get("/openapi.json").json()["paths"]
+    writes = [
+        (method.upper(), path)
+        for path, operations in schema.items()
+        if path.startswith("/api/staff")
+        for method in operations
+        if method in ("post", "put", "patch", "delete")
+    ]
+    assert len(writes) >= 8
+    for method, path in writes:
+        url = re.sub(
+            r"\{(\w+)\}",
+            lambda m, path=path: str(
+                objects["complaint"]
+                if m.group(1) == "public_id" and "/complaints/" in path
+                else objects[m.group(1)]
+            ),
+            path,
+        )
+        response = client.request(method, url, json=BODY, headers={**auditor, "Idempotency-Key": f"a-{url}"})
+        assert response.status_code in {403, 404}, (method, url, response.status_code, response.text[:200])
+    assert client.get("/api/staff/complaints", headers=auditor).status_code == 200
+    assert client.get(f"/api/staff/people/{objects['user_id']}", headers=auditor).status_code == 200

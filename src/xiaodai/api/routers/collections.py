@@ -33,8 +33,10 @@ def _may_see(session: Session, user: UserRow, loan_id: int) -> CollectionCaseRow
 
         raise NotFoundError("no such collection case")
     if has_role(user, "collector") and not has_role(user, "admin") and case.assigned_to != user.id:
-        audit_refusal(session, f"user:{user.id}", "case-access-refused", f"loan:{loan_id}", "NOT_ASSIGNED")
-        raise ForbiddenError("refused: NOT_ASSIGNED (this account is not assigned to you)")
+        audit_refusal(
+            session, f"user:{user.id}", "case-access-refused", f"loan:{loan_id}", "ACCESS_NOT_ASSIGNED"
+        )
+        raise ForbiddenError("refused: ACCESS_NOT_ASSIGNED (this account is not assigned to you)")
     return case
 
 

@@ -46,6 +46,13 @@ def _officer(user: UserRow) -> None:
         raise ForbiddenError("complaint officer, auditor or admin role required")
 
 
+def _officer_writes(user: UserRow) -> None:
+    """Auditors read everything and change nothing."""
+    _officer(user)
+    if not (has_role(user, "complaint_officer") or has_role(user, "admin")):
+        raise ForbiddenError("auditors are read-only")
+
+
 @router.post("/api/complaints", status_code=201)
 def file(body: ComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
     """File a complaint (acknowledged at once with its regulatory deadline)."""
@@ -84,7 +91,7 @@ def queue(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
 @router.post("/api/staff/complaints", status_code=201)
 def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
     """Phone, letter or regulator-forwarded (12378, PBOC, CFPB) complaints entered by staff."""
-    _officer(user)
+    _officer_writes(user)
     try:
         received = datetime.fromisoformat(body.received_at) if body.received_at else datetime.now(tz=UTC)
     except ValueError:
@@ -104,7 +111,7 @@ def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> d
 
 @router.post("/api/staff/complaints/{public_id}/classification")
 def reclassify(public_id: str, body: Reclassify, session: DB, user: CurrentUser) -> dict[str, Any]:
-    _officer(user)
+    _officer_writes(user)
     service.reclassify(
         session,
         public_id=public_id,
@@ -117,9 +124,7 @@ def reclassify(public_id: str, body: Reclassify, session: DB, user: CurrentUser)
 
 @router.post("/api/staff/complaints/{public_id}/close")
 def close(public_id: str, body: Close, session: DB, user: CurrentUser) -> dict[str, Any]:
-    _officer(user)
-    if has_role(user, "auditor") and not has_role(user, "complaint_officer"):
-        raise ForbiddenError("auditors are read-only")
+    _officer_writes(user)
     return service.close(
         session,
         public_id=public_id,

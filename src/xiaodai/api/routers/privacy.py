@@ -76,9 +76,9 @@ def grant(kind: str, session: DB, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.delete("/consents/{kind}")
-def withdraw(kind: str, session: DB, user: CurrentUser) -> dict[str, Any]:
-    """Withdraw a consent; it takes effect at once."""
-    return privacy.withdraw_consent(session, user=user, kind=kind)
+def withdraw(kind: str, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
+    """Withdraw a consent; it takes effect at once (sensitive data: what no floor keeps is erased)."""
+    return privacy.withdraw_consent(session, user=user, kind=kind, as_of=today)
 
 
 @router.get("/data-requests")
