@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from xiaodai.accounts import service as accounts
-from xiaodai.api.deps import CHINA
+from xiaodai.api.deps import CHINA, RowId
 from xiaodai.db.tables import LoanRow, UserRow
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money, MoneyError
@@ -390,7 +390,7 @@ def loans(request: Request) -> Response:
 
 
 @router.get("/loans/{loan_id}", response_class=HTMLResponse)
-def loan(request: Request, loan_id: int) -> Response:
+def loan(request: Request, loan_id: RowId) -> Response:
     def action(session: Session) -> Response:
         user = _login_required(request, session)
         today = _today(request)
@@ -425,7 +425,11 @@ def _money_fen(text: str) -> int:
 
 @router.post("/loans/{loan_id}/repay")
 def repay(
-    request: Request, loan_id: int, amount: str = Form(), idempotency_key: str = Form(), csrf: str = Form("")
+    request: Request,
+    loan_id: RowId,
+    amount: str = Form(),
+    idempotency_key: str = Form(),
+    csrf: str = Form(""),
 ) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
@@ -444,7 +448,7 @@ def repay(
 
 
 @router.post("/loans/{loan_id}/prepay")
-def prepay(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
+def prepay(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
         user = _login_required(request, session)
@@ -458,7 +462,7 @@ def prepay(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: 
 
 
 @router.post("/loans/{loan_id}/cancel")
-def cancel(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
+def cancel(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
         user = _login_required(request, session)
@@ -471,7 +475,7 @@ def cancel(request: Request, loan_id: int, idempotency_key: str = Form(), csrf: 
 
 
 @router.get("/loans/{loan_id}/statement.pdf")
-def statement(request: Request, loan_id: int, lang: str = "zh") -> Response:
+def statement(request: Request, loan_id: RowId, lang: str = "zh") -> Response:
     def action(session: Session) -> Response:
         from xiaodai.documents.render import render_statement_pdf
 
@@ -545,7 +549,7 @@ def staff_violations(request: Request) -> Response:
 
 
 @router.get("/staff/loans/{loan_id}", response_class=HTMLResponse)
-def staff_loan(request: Request, loan_id: int) -> Response:
+def staff_loan(request: Request, loan_id: RowId) -> Response:
     def action(session: Session) -> Response:
         from xiaodai.api.routers.collections import _may_see
         from xiaodai.collections.service import contact_history
@@ -569,7 +573,7 @@ def staff_loan(request: Request, loan_id: int) -> Response:
 @router.post("/staff/loans/{loan_id}/contact")
 def staff_contact(
     request: Request,
-    loan_id: int,
+    loan_id: RowId,
     channel: str = Form(),
     phone_id: str = Form(""),
     message: str = Form(""),
