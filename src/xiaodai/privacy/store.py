@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from xiaodai.db.tables import PersonalDataRow
+from xiaodai.db.tables import DataRequestRow, PersonalDataRow
 from xiaodai.privacy.crypto import KeyRing, aad, blind_index, decrypt, encrypt
 
 TEXT_FIELDS = ("name", "id_number", "phone", "bank_card", "address")
@@ -85,9 +85,17 @@ def _reencrypt(row: PersonalDataRow, ring: KeyRing) -> None:
     row.key_version = ring.current
 
 
+def _stale_requests(ring: KeyRing) -> Any:
+    """Data requests whose encrypted copy of the request is under an older key (the token names its key)."""
+    return (DataRequestRow.request_enc.is_not(None)) & (
+        ~DataRequestRow.request_enc.startswith(f"v{ring.current}.")
+    )
+
+
 def rotation_backlog(session: Session, ring: KeyRing) -> int:
-    stmt = select(func.count()).where(PersonalDataRow.key_version != ring.current)
-    return int(session.execute(stmt).scalar_one())
+    people = session.execute(select(func.count()).where(PersonalDataRow.key_version != ring.current))
+    requests = session.execute(select(func.count()).select_from(DataRequestRow).where(_stale_requests(ring)))
+    return int(people.scalar_one()) + int(requests.scalar_one())
 
 
 def rotate(
@@ -119,11 +127,26 @@ def rotate(
                     .with_for_update(skip_locked=True)
                 ).scalars()
             )
-            if not rows:
-                break
             for row in rows:
                 _reencrypt(row, ring)
-        done += len(rows)
+            requests: list[DataRequestRow] = []
+            if len(rows) < batch:
+                requests = list(
+                    session.execute(
+                        select(DataRequestRow)
+                        .where(_stale_requests(ring))
+                        .order_by(DataRequestRow.id)
+                        .limit(batch - len(rows))
+                        .with_for_update(skip_locked=True)
+                    ).scalars()
+                )
+                for request in requests:
+                    where = aad("data_requests", request.id, "request")
+                    plain = decrypt(ring, str(request.request_enc), where)
+                    request.request_enc = encrypt(ring, plain, where)
+            if not rows and not requests:
+                break
+        done += len(rows) + len(requests)
         batches += 1
         if progress:
             progress(done, total)

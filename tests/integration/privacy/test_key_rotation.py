@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.accounts.service import sign_up
 from xiaodai.approvals import service as approvals
-from xiaodai.db.tables import PersonalDataRow, UserRow
+from xiaodai.db.tables import DataRequestRow, PersonalDataRow, UserRow
+from xiaodai.privacy import service as privacy
 from xiaodai.privacy import store
 from xiaodai.privacy.keys import current_ring
 
@@ -74,6 +75,10 @@ def test_rotation_killed_and_resumed(
             s.flush()
             store.write_fields(s, ring, user.id, {"name": f"借款人{user.id}", "phone": f"139{user.id:08d}"})
         maker, checker = admins[0].id, admins[1].id
+        for user in s.execute(select(UserRow).where(UserRow.kind == "borrower").limit(3)).scalars():
+            privacy.request_correction(
+                s, user=user, changes={"address": "上海市浦东新区世纪大道1号"}, ring=ring
+            )
     assert _versions(factory) == {1: PEOPLE}
     env = {**os.environ, "XIAODAI_DATABASE_URL": db_url, "XIAODAI_KEYRING_FILE": str(tmp_path / "ring.json")}
     added = _cli(env, "keys", "add", "--json")
@@ -117,4 +122,8 @@ def test_rotation_killed_and_resumed(
     assert resumed.returncode == 0, resumed.stderr
     assert _versions(factory) == {2: PEOPLE}
     _all_readable(factory)
+    with factory() as s:
+        tokens = s.execute(select(DataRequestRow.request_enc)).scalars().all()
+    assert len(tokens) == 3
+    assert all(t.startswith("v2.") for t in tokens)
     assert '"rows_to_reencrypt": 0' in _cli(env, "keys", "status", "--json").stdout
