@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
@@ -22,29 +22,48 @@ LOAN_COLUMNS: dict[Account, tuple[str, int]] = {
 }
 
 
+_INSERT_ENTRY = insert(JournalEntryRow).returning(JournalEntryRow.id)
+_INSERT_POSTINGS = insert(PostingRow)
+
+
 def post(session: Session, entry: JournalEntry, *, loan: LoanRow | None = None) -> int:
-    """Insert the entry and its postings; move the loan's stored balances by the same amounts."""
-    row = JournalEntryRow(
-        business_date=entry.business_date,
-        event=entry.event,
-        idempotency_key=entry.idempotency_key,
-        loan_id=entry.loan_id,
-        reverses_id=entry.reverses,
-        memo=entry.memo,
-    )
-    session.add(row)
-    session.flush()
-    session.add_all(
-        PostingRow(entry_id=row.id, account=p.account.value, loan_id=p.loan_id, amount_fen=p.amount_fen)
-        for p in entry.postings
+    """Insert the entry and its postings; move the loan's stored balances by the same amounts.
+
+    The entry (``INSERT … RETURNING id``) and its postings (one executemany) go straight to the session's
+    connection, in the caller's transaction, without a flush: the rows are in the database when this
+    returns, and nothing else pending in the session is written. The loan's balances change on the ORM
+    object only; the session writes them with its next flush (at the latest, at commit).
+    """
+    connection = session.connection()
+    entry_id: int = connection.execute(
+        _INSERT_ENTRY,
+        {
+            "business_date": entry.business_date,
+            "event": entry.event,
+            "idempotency_key": entry.idempotency_key,
+            "loan_id": entry.loan_id,
+            "reverses_id": entry.reverses,
+            "memo": entry.memo,
+        },
+    ).scalar_one()
+    connection.execute(
+        _INSERT_POSTINGS,
+        [
+            {
+                "entry_id": entry_id,
+                "account": p.account.value,
+                "loan_id": p.loan_id,
+                "amount_fen": p.amount_fen,
+            }
+            for p in entry.postings
+        ],
     )
     if loan is not None:
         for posting in entry.postings:
             if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:
                 column, sign = LOAN_COLUMNS[posting.account]
                 setattr(loan, column, getattr(loan, column) + sign * posting.amount_fen)
-    session.flush()
-    return row.id
+    return entry_id
 
 
 @dataclass(frozen=True, slots=True)

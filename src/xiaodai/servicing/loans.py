@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
@@ -14,12 +14,29 @@ from xiaodai.servicing.errors import LoanNotFoundError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
 from xiaodai.servicing.prepayment import PeriodView
 
+# Built once: a statement object built per call costs more Python than the query itself (cache key).
+_LOCK_LOAN = select(LoanRow).where(LoanRow.id == bindparam("loan_id")).with_for_update()
+
+
+def _installments_query(*, active_only: bool, lock: bool) -> Select[InstallmentRow]:
+    query = select(InstallmentRow).where(InstallmentRow.loan_id == bindparam("loan_id"))
+    if lock:
+        query = query.with_for_update()
+    if active_only:
+        query = query.where(InstallmentRow.active.is_(True))
+    return query.order_by(InstallmentRow.period, InstallmentRow.schedule_version)
+
+
+_INSTALLMENTS = {
+    (active_only, lock): _installments_query(active_only=active_only, lock=lock)
+    for active_only in (True, False)
+    for lock in (True, False)
+}
+
 
 def lock_loan(session: Session, loan_id: int) -> LoanRow:
     """The loan row, locked for the transaction (PostgreSQL row lock; SQLite serialises writers)."""
-    loan = session.execute(
-        select(LoanRow).where(LoanRow.id == loan_id).with_for_update()
-    ).scalar_one_or_none()
+    loan = session.execute(_LOCK_LOAN, {"loan_id": loan_id}).scalar_one_or_none()
     if loan is None:
         raise LoanNotFoundError(f"loan {loan_id} does not exist")
     return loan
@@ -37,14 +54,8 @@ def installments(
 ) -> list[InstallmentRow]:
     """The loan's instalments; ``lock`` takes row locks (PostgreSQL) so that a concurrent end of day or
     repayment cannot bill the same instalment twice — it waits and then sees the committed state."""
-    query = select(InstallmentRow).where(InstallmentRow.loan_id == loan_id)
-    if lock:
-        query = query.with_for_update()
-    if active_only:
-        query = query.where(InstallmentRow.active.is_(True))
-    return list(
-        session.execute(query.order_by(InstallmentRow.period, InstallmentRow.schedule_version)).scalars()
-    )
+    query = _INSTALLMENTS[active_only, lock]
+    return list(session.execute(query, {"loan_id": loan_id}).scalars())
 
 
 def unpaid(row: InstallmentRow) -> int:

@@ -1,7 +1,10 @@
 """Loan commands: create, sign, cancel, disburse, repay, prepay, waive, write off, reverse, refund.
 
 Every money-moving command takes an idempotency key, locks the loan row, posts one balanced journal entry
-and moves the stored balances in the same transaction. Services flush; the caller commits once.
+and moves the stored balances in the same transaction. The command row and the journal rows are written at
+once through the session's connection (``commands.run_once``, ``ledger.post``); the changes to the loan and
+its instalments stay in the session until its next flush, at the latest the caller's commit, so that each
+row is written once per command. The caller commits once.
 """
 
 from __future__ import annotations
