@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_repay.py             # 20,000 payments on a 20,500-loan book
     .venv/bin/python benchmarks/bench_repay.py --quick     # 2,000 payments on a 2,500-loan book
     .venv/bin/python benchmarks/bench_repay.py --profile   # plus a single-worker profile of repay
+    .venv/bin/python benchmarks/bench_repay.py --processes 2   # the 8 workers as 4 threads in 2 processes
 
 The book is ``seed_loans.py``'s (valid for ``repay``: disbursed, instalments, journal), cached as a template
 database and copied fresh for every run. Each worker is a thread with its own sessions from
@@ -203,46 +204,91 @@ def backend_cpu(pids: set[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _process_worker(url: str, plan: list[Payment], counter: Any, gate: Any, results: Any) -> None:
-    engine = make_engine(url)
-    pids = track_backends(engine)
-    factory = session_factory(engine)
-    mine: list[Outcome] = []
-    gate.wait()
-    cpu0 = time.process_time()
+Snapshot = tuple[float, float, float, float]  # machine busy and total jiffies, load average, perf_counter
+
+
+def snapshot() -> Snapshot:
+    """The start of the measured phase: machine CPU counters, load average, wall clock."""
+    busy, total = cpu_busy()
+    return busy, total, os.getloadavg()[0], time.perf_counter()
+
+
+def _drain(factory: sessionmaker[Session], plan: list[Payment], counter: Any, out: list[Outcome]) -> None:
+    """Take payments from a counter shared by every worker process until the plan is done."""
     while True:
         with counter.get_lock():
             i = counter.value
             counter.value += 1
         if i >= len(plan):
-            break
+            return
         started = time.perf_counter()
         error, replayed = pay(factory, plan[i])
-        mine.append(Outcome(i, started, time.perf_counter() - started, error, replayed))
-    python_cpu = time.process_time() - cpu0
-    pg_cpu = backend_cpu(pids)
+        out.append(Outcome(i, started, time.perf_counter() - started, error, replayed))
+
+
+def _process_worker(  # noqa: PLR0917
+    url: str,
+    warmup: list[Payment],
+    measured: list[Payment],
+    threads: int,
+    counters: tuple[Any, Any],
+    gate: Any,
+    results: Any,
+) -> None:
+    """One worker process: ``threads`` threads, the warm-up then (after every process is warm) the run."""
+    engine = make_engine(url)
+    pids = track_backends(engine)
+    factory = session_factory(engine)
+
+    def phase(plan: list[Payment], counter: Any) -> list[Outcome]:
+        outs: list[list[Outcome]] = [[] for _ in range(threads)]
+        workers = [
+            threading.Thread(target=_drain, args=(factory, plan, counter, out), name=f"repay-{k}")
+            for k, out in enumerate(outs)
+        ]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        return [o for out in outs for o in out]
+
+    gate.wait()
+    phase(warmup, counters[0])
+    gate.wait()  # every process is warm: the parent starts its clocks
+    cpu0, pg0 = time.process_time(), backend_cpu(pids)
+    mine = phase(measured, counters[1])
+    results.put((mine, time.process_time() - cpu0, backend_cpu(pids) - pg0))
     engine.dispose()
-    results.put((mine, python_cpu, pg_cpu))
 
 
-def run_processes(url: str, plan: list[Payment], workers: int) -> tuple[list[Outcome], float, float]:
-    """``workers`` processes (one thread each, no shared GIL), taking payments from a shared counter.
+def run_processes(
+    url: str, warmup: list[Payment], measured: list[Payment], workers: int, processes: int
+) -> tuple[list[Outcome], float, float, Snapshot]:
+    """``workers`` spread over ``processes`` processes (threads within each; no GIL shared between
+    processes), taking payments from a shared counter. The same processes run the warm-up and then the
+    measured payments, so that the measured ones find warm caches as the threads do.
 
-    Returns the outcomes and the CPU seconds the workers and their PostgreSQL backends used."""
+    Returns the measured outcomes, the CPU seconds the workers and their PostgreSQL backends used for them,
+    and the snapshot taken when the measured phase started."""
     ctx = multiprocessing.get_context("spawn")
-    counter = ctx.Value("i", 0)
-    gate = ctx.Barrier(workers)
+    counters = (ctx.Value("i", 0), ctx.Value("i", 0))
+    gate = ctx.Barrier(processes + 1)
     results = ctx.Queue()
+    threads = [workers // processes + (k < workers % processes) for k in range(processes)]
     procs = [
-        ctx.Process(target=_process_worker, args=(url, plan, counter, gate, results)) for _ in range(workers)
+        ctx.Process(target=_process_worker, args=(url, warmup, measured, n, counters, gate, results))
+        for n in threads
     ]
     for proc in procs:
         proc.start()
+    gate.wait()
+    gate.wait()  # warm-up over in every process
+    start = snapshot()
     parts = [results.get() for _ in procs]
     for proc in procs:
         proc.join()
     outcomes = sorted((o for mine, _, _ in parts for o in mine), key=lambda o: o.started)
-    return outcomes, sum(p[1] for p in parts), sum(p[2] for p in parts)
+    return outcomes, sum(p[1] for p in parts), sum(p[2] for p in parts), start
 
 
 def cpu_busy() -> tuple[float, float]:
@@ -325,7 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also profile 1,000 payments by one worker")
     parser.add_argument("--keep", action="store_true", help="keep the run database (xiaodai_bench_repay)")
     parser.add_argument(
-        "--processes", action="store_true", help="workers are processes instead of threads (a comparison)"
+        "--processes",
+        nargs="?",
+        type=int,
+        const=0,
+        default=None,
+        metavar="N",
+        help="spread the workers over N processes, threads within each (without N: one process per worker)",
     )
     parser.add_argument(
         "--history",
@@ -376,18 +428,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
 
-    def run(part: list[Payment]) -> tuple[list[Outcome], float, float]:
-        if args.processes:
-            return run_processes(url, part, args.workers)
+    processes = 0 if args.processes is None else min(args.processes or args.workers, args.workers)
+    if processes:
+        outcomes, cpu, pg_cpu, start = run_processes(
+            url, plan[:warmup], measured_plan, args.workers, processes
+        )
+    else:
+        run_workers(engine, plan[:warmup], args.workers)
+        start = snapshot()
         cpu0, pg0 = time.process_time(), backend_cpu(backends)
-        done = run_workers(engine, part, args.workers)
-        return done, time.process_time() - cpu0, backend_cpu(backends) - pg0
-
-    run(plan[:warmup])
-    busy0, total0 = cpu_busy()
-    load = os.getloadavg()[0]
-    started = time.perf_counter()
-    outcomes, cpu, pg_cpu = run(measured_plan)
+        outcomes = run_workers(engine, measured_plan, args.workers)
+        cpu, pg_cpu = time.process_time() - cpu0, backend_cpu(backends) - pg0
+    busy0, total0, load, started = start
     wall = time.perf_counter() - started
     busy1, total1 = cpu_busy()
     machine_busy = (busy1 - busy0) / (total1 - total0)
@@ -401,7 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     p50, p90, p99 = (percentile(latencies, q) for q in (50, 90, 99))
     per_second = Counter(int(o.started + o.seconds - started) for o in outcomes)
     whole = [per_second[s] for s in range(int(wall))]
-    kind = "processes" if args.processes else "threads"
+    if not processes:
+        kind = "threads"
+    elif processes == args.workers:
+        kind = "processes"
+    else:
+        kind = f"threads in {processes} processes"
     print(f"{args.workers} workers ({kind}), {len(outcomes):,} payments in {wall:.2f} s")
     print(
         f"    sustained: {rate:,.0f} payments/s ({len(ok):,} posted or replayed, "
@@ -424,12 +481,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{others / wall:.2f}; load average {load:.2f} at the start)"
     )
     cpus = os.cpu_count() or 1
-    bound = cpus / ((cpu + pg_cpu) / n)  # every CPU busy with this work only
-    if not args.processes:
-        bound = min(bound, 1 / (cpu / n))  # and the threads share one GIL
+    gils = processes or 1
+    all_cpus = cpus / ((cpu + pg_cpu) / n)  # every CPU busy with this work only
+    one_gil = gils / (cpu / n)  # the threads of a process share one GIL
     print(
-        f"    CPU bound on an idle machine: ~{bound:,.0f} payments/s "
-        + ("(one GIL: Python CPU per payment)" if not args.processes else "(all CPUs: Python + PostgreSQL)")
+        f"    CPU bound on an idle machine: ~{min(all_cpus, one_gil):,.0f} payments/s "
+        + (
+            f"({'one GIL' if gils == 1 else f'{gils} GILs'}: Python CPU per payment)"
+            if one_gil < all_cpus
+            else "(all CPUs: Python + PostgreSQL)"
+        )
     )
     print(f"    replays (retried keys): {sum(o.replayed for o in outcomes):,}")
     for error, n in errors.most_common(5):
