@@ -1,15 +1,19 @@
-"""Builders shared by the servicing integration tests."""
+"""Builders shared by the integration tests: loans, and the in-process CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from xiaodai.cli import shell
+from xiaodai.cli.main import app
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.pricing.fees import FeeSchedule
 from xiaodai.pricing.schedule import LoanTerms, Method
@@ -57,3 +61,21 @@ def new_loan(factory: sessionmaker[Session]) -> Callable[..., int]:
         return make_loan(factory, **kwargs)
 
     return build
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Run ``xiaodai …`` in-process on this test's database: asserts the exit code; with ``--json`` and exit 0
+    returns the parsed output, else the click result (stdout/stderr)."""
+    monkeypatch.setenv("XIAODAI_DATABASE_URL", db_url)
+    shell._ENGINE = None
+
+    def invoke(*args: str, code: int = 0) -> Any:
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return json.loads(result.stdout) if "--json" in args and code == 0 else result
+
+    yield invoke
+    if shell._ENGINE is not None:
+        shell._ENGINE.dispose()
+    shell._ENGINE = None

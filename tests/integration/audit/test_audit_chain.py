@@ -16,18 +16,13 @@ import pytest
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
 from support.databases import admin, pg_url
 from xiaodai.audit import trail
 from xiaodai.audit.chain import GENESIS, Kind
-from xiaodai.cli import shell
-from xiaodai.cli.main import app
 from xiaodai.db.migrate import upgrade
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import AuditEventRow
-
-runner = CliRunner()
 
 
 def write(factory: sessionmaker[Session], n: int, *, per_transaction: int = 2) -> None:
@@ -241,22 +236,6 @@ def test_migration_chains_existing_rows(backend: str, tmp_path: Any) -> None:
             admin(f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
 
 
-@pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("XIAODAI_DATABASE_URL", db_url)
-    shell._ENGINE = None
-
-    def invoke(*args: str, code: int = 0) -> Any:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return json.loads(result.stdout) if "--json" in args else result
-
-    yield invoke
-    if shell._ENGINE is not None:
-        shell._ENGINE.dispose()
-    shell._ENGINE = None
-
-
 def test_cli_verify_and_list(cli: Any, factory: sessionmaker[Session], engine: Engine) -> None:
     assert cli("audit", "verify", "--json")["checked"] == 0
     write(factory, 4)
@@ -276,7 +255,7 @@ def test_cli_verify_and_list(cli: Any, factory: sessionmaker[Session], engine: E
     with attacker(engine) as c:
         c.execute(text("DELETE FROM audit_events WHERE seq = 4"))
     cli("audit", "verify")  # the cut tail alone looks like a shorter chain
-    broken = cli("audit", "verify", "--expect-head", head, "--json", code=1)
+    broken = json.loads(cli("audit", "verify", "--expect-head", head, "--json", code=1).stdout)
     assert broken["ok"] is False
     assert broken["problem"]["kind"] == "deleted"
     with attacker(engine) as c:

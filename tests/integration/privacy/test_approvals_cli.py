@@ -4,36 +4,14 @@ authorised person; the maker can never approve their own request; approval execu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
 from xiaodai.accounts.service import sign_up
-from xiaodai.cli import shell
-from xiaodai.cli.main import app
 from xiaodai.db.tables import ApprovalRow, AuditEventRow, LoanRow
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("XIAODAI_DATABASE_URL", db_url)
-    shell._ENGINE = None
-
-    def invoke(*args: str, code: int = 0) -> Any:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return json.loads(result.stdout) if "--json" in args and code == 0 else result
-
-    yield invoke
-    if shell._ENGINE is not None:
-        shell._ENGINE.dispose()
-    shell._ENGINE = None
 
 
 @pytest.fixture

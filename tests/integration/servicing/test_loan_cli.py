@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from xiaodai.cli import shell
-from xiaodai.cli.main import app
 from xiaodai.db.session import make_engine
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("XIAODAI_DATABASE_URL", db_url)
-    shell._ENGINE = None
-
-    def invoke(*args: str, code: int = 0) -> Any:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return json.loads(result.stdout) if "--json" in args and code == 0 else result
-
-    yield invoke
-    if shell._ENGINE is not None:
-        shell._ENGINE.dispose()
-    shell._ENGINE = None
-
 
 CREATE = [
     "loan",
