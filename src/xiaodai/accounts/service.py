@@ -165,5 +165,10 @@ def user_for_token(session: Session, token: str) -> UserRow:
     return user
 
 
+def roles_of(user: UserRow) -> set[str]:
+    """A staff member's roles; borrowers have none."""
+    return {r for r in user.roles.split(",") if r} if user.kind == "staff" else set()
+
+
 def has_role(user: UserRow, role: str) -> bool:
     return user.kind == "staff" and (role in user.roles.split(",") or "admin" in user.roles.split(","))

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.accounts.service import ForbiddenError
+from xiaodai.accounts.service import ForbiddenError, roles_of
 from xiaodai.approvals import rules
-from xiaodai.db.tables import ApprovalRow, AuditEventRow, UserRow
+from xiaodai.audit.trail import record
+from xiaodai.db.tables import ApprovalRow, UserRow
 
 Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
 
@@ -27,21 +28,15 @@ class ApprovalError(ValueError):
         self.status = status
 
 
-def _roles(user: UserRow) -> set[str]:
-    return {r for r in user.roles.split(",") if r} if user.kind == "staff" else set()
-
-
 def _audit(session: Session, user: UserRow, action: str, row: ApprovalRow, reason: str) -> None:
-    session.add(
-        AuditEventRow(
-            actor=f"user:{user.id}",
-            action=action,
-            subject=f"approval:{row.id}",
-            reason=reason,
-            payload=json.dumps({"operation": row.operation, "subject": row.subject}),
-        )
+    record(
+        session,
+        actor=f"user:{user.id}",
+        action=action,
+        subject=f"approval:{row.id}",
+        reason=reason,
+        payload={"operation": row.operation, "subject": row.subject},
     )
-    session.flush()
 
 
 def _write_off(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def _subject(operation: str, params: dict[str, Any]) -> str:
 def request(
     session: Session, *, maker: UserRow, operation: str, params: dict[str, Any], reason: str
 ) -> dict[str, Any]:
-    verdict = rules.may_request(operation, _roles(maker), params)
+    verdict = rules.may_request(operation, roles_of(maker), params)
     if verdict == "UNKNOWN_OPERATION":
         raise ApprovalError(verdict, f"unknown operation {operation!r}: {', '.join(rules.OPERATIONS)}", 422)
     if verdict == "PARAMS_MISSING":
@@ -151,11 +146,17 @@ def _pending(session: Session, approval_id: int) -> ApprovalRow:
     return row
 
 
+def _check(row: ApprovalRow, checker: UserRow) -> str:
+    """The four-eyes rule for this checker on this request (reason code)."""
+    roles = roles_of(checker)
+    return rules.may_approve(
+        row.operation, maker_id=row.maker_id, checker_id=checker.id, roles=roles, status=row.status
+    )
+
+
 def approve(session: Session, *, checker: UserRow, approval_id: int) -> dict[str, Any]:
     row = _pending(session, approval_id)
-    verdict = rules.may_approve(
-        row.operation, maker_id=row.maker_id, checker_id=checker.id, roles=_roles(checker), status=row.status
-    )
+    verdict = _check(row, checker)
     if verdict == "NOT_PENDING":
         raise ApprovalError(verdict, f"approval {approval_id} is {row.status}", 409)
     if verdict != "ALLOWED":
@@ -173,9 +174,7 @@ def approve(session: Session, *, checker: UserRow, approval_id: int) -> dict[str
 
 def reject(session: Session, *, checker: UserRow, approval_id: int, reason: str) -> dict[str, Any]:
     row = _pending(session, approval_id)
-    verdict = rules.may_approve(
-        row.operation, maker_id=row.maker_id, checker_id=checker.id, roles=_roles(checker), status=row.status
-    )
+    verdict = _check(row, checker)
     if verdict == "NOT_PENDING":
         raise ApprovalError(verdict, f"approval {approval_id} is {row.status}", 409)
     if verdict not in ("ALLOWED", "CHECKER_IS_MAKER"):  # a maker may withdraw their own request

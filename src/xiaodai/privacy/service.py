@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xiaodai.accounts.service import ForbiddenError
+from xiaodai.accounts.service import ForbiddenError, roles_of
+from xiaodai.audit.trail import record
 from xiaodai.db.tables import (
     ApiTokenRow,
     ApplicationRow,
-    AuditEventRow,
     CollectionCaseRow,
     ComplaintRow,
     ConsentRow,
@@ -60,16 +60,7 @@ def _now() -> datetime:
 
 
 def _audit(session: Session, actor: str, action: str, subject: str, reason: str, **payload: Any) -> None:
-    session.add(
-        AuditEventRow(
-            actor=actor,
-            action=action,
-            subject=subject,
-            reason=reason,
-            payload=json.dumps(payload, ensure_ascii=False, default=str),
-        )
-    )
-    session.flush()
+    record(session, actor=actor, action=action, subject=subject, reason=reason, payload=payload)
 
 
 def audit_refusal(
@@ -83,10 +74,6 @@ def audit_refusal(
 
 def _actor(user: UserRow) -> str:
     return f"user:{user.id}"
-
-
-def roles_of(user: UserRow) -> set[str]:
-    return {r for r in user.roles.split(",") if r} if user.kind == "staff" else set()
 
 
 # --- consent ---
