@@ -20,6 +20,7 @@ from typing import Any
 
 from xiaodai.privacy.access import decide_view
 from xiaodai.privacy.redaction import redact
+from xiaodai.privacy.validation import HARVEST_SOURCES
 
 HARVEST_PERMISSIONS = frozenset(
     {
@@ -33,7 +34,6 @@ HARVEST_PERMISSIONS = frozenset(
         "sms",
     }
 )
-HARVEST_SOURCES = frozenset({"address_book", "contacts", "phonebook", "call_log", "sms"})
 VIEW_ACTIONS = frozenset(
     {"view_personal_data", "view_pii", "view_borrower", "view_account", "view", "unmask"}
 )
