@@ -42,7 +42,15 @@ class AuthError(AccountError):
 
 
 class ForbiddenError(AccountError):
+    """A rule refused the caller; ``code`` is the rule's reason code when there is one."""
+
     status = 403
+
+    def __init__(self, message: str = "", code: str | None = None) -> None:
+        if code:
+            message = f"refused: {code}" + (f" ({message})" if message else "")
+        super().__init__(message)
+        self.code = code
 
 
 def _sha(token: str) -> str:

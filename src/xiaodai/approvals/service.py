@@ -109,7 +109,7 @@ def request(
         wanted = ", ".join(rules.OPERATIONS[operation].params)
         raise ApprovalError(verdict, f"{operation} needs: {wanted}", 422)
     if verdict != "ALLOWED":
-        raise ForbiddenError(f"refused: {verdict}")
+        raise ForbiddenError(code=verdict)
     if len(reason.strip()) < 5:
         raise ApprovalError("REASON_REQUIRED", "a sensitive operation needs a reason", 422)
     if "loan_id" in params:
@@ -163,7 +163,7 @@ def approve(session: Session, *, checker: UserRow, approval_id: int) -> dict[str
         from xiaodai.privacy.service import audit_refusal
 
         audit_refusal(session, f"user:{checker.id}", "approval-refused", f"approval:{approval_id}", verdict)
-        raise ForbiddenError(f"refused: {verdict}")
+        raise ForbiddenError(code=verdict)
     result = EXECUTORS[row.operation](session, json.loads(row.params_json), row)
     row.status, row.checker_id, row.decided_at = "executed", checker.id, datetime.now(tz=UTC)
     row.result_json = json.dumps(result, default=str)
@@ -178,7 +178,7 @@ def reject(session: Session, *, checker: UserRow, approval_id: int, reason: str)
     if verdict == "NOT_PENDING":
         raise ApprovalError(verdict, f"approval {approval_id} is {row.status}", 409)
     if verdict not in ("ALLOWED", "CHECKER_IS_MAKER"):  # a maker may withdraw their own request
-        raise ForbiddenError(f"refused: {verdict}")
+        raise ForbiddenError(code=verdict)
     row.status, row.checker_id, row.decided_at = "rejected", checker.id, datetime.now(tz=UTC)
     row.result_json = json.dumps({"reason": reason.strip()})
     session.flush()
@@ -188,7 +188,7 @@ def reject(session: Session, *, checker: UserRow, approval_id: int, reason: str)
 
 def listing(session: Session, *, viewer: UserRow, status: str | None = None) -> list[dict[str, Any]]:
     if viewer.kind != "staff":
-        raise ForbiddenError("refused: STAFF_ONLY")
+        raise ForbiddenError(code="STAFF_ONLY")
     stmt = select(ApprovalRow).order_by(ApprovalRow.id)
     if status:
         stmt = stmt.where(ApprovalRow.status == status)

@@ -244,7 +244,7 @@ def view_person(
 ) -> dict[str, Any]:
     """A person's data as this viewer may see it. Refusals raise 403 and are audited like views."""
     if viewer.kind != "staff":
-        raise ForbiddenError("refused: STAFF_ONLY (your own data is at /api/me/profile)")
+        raise ForbiddenError("your own data is at /api/me/profile", "STAFF_ONLY")
     subject = session.get(UserRow, subject_id)
     if subject is None or subject.kind != "borrower":
         raise PrivacyError("NOT_FOUND", "no such borrower", 404)
@@ -270,7 +270,7 @@ def view_person(
             roles=sorted(roles_of(viewer)),
         )
     if not verdict.allowed:
-        raise ForbiddenError(f"refused: {verdict.reason}")
+        raise ForbiddenError(code=verdict.reason)
     data = store.read_fields(ring or current_ring(), session.get(PersonalDataRow, subject_id))
     return {"user_id": subject_id, "access": verdict.reason, **_masked(data, verdict.unmask)}
 
@@ -282,7 +282,7 @@ def lookup(
     held = roles_of(viewer)
     if not held & {"underwriter", "complaint_officer", "admin"}:
         audit_refusal(session, _actor(viewer), "pii-lookup-refused", f"lookup:{kind}", "NEED_TO_KNOW")
-        raise ForbiddenError("refused: NEED_TO_KNOW")
+        raise ForbiddenError(code="NEED_TO_KNOW")
     if kind not in store.INDEXED:
         raise PrivacyError("LOOKUP_KIND", "look up by phone or id_number", 422)
     found = store.find_users(session, ring or current_ring(), kind, value)

@@ -7,7 +7,6 @@ prefilled with clear values, and clear values shown to staff live only in the re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -34,7 +33,6 @@ RELATIONS = ("spouse", "parent", "child", "sibling", "relative", "friend", "coll
 GRANTABLE = frozenset({"agency_sharing"})  # the other consents are given where they are needed
 MAX_JUSTIFICATION = 500
 PersonId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-REFUSED = re.compile(r"refused: ([A-Z_]+)")
 
 
 # --- the borrower's own data ---
@@ -238,8 +236,8 @@ def _run_staff(request: Request, subject_id: int, action: Callable[[Session], Re
         try:
             return action(session)
         except (accounts.AccountError, privacy.PrivacyError) as exc:
-            found = REFUSED.match(str(exc))
-            refusal.update(status=exc.status, reason=found.group(1) if found else None)
+            code = exc.code if isinstance(exc, accounts.ForbiddenError) else None
+            refusal.update(status=exc.status, reason=code)
             raise
 
     response = _run(

@@ -36,7 +36,7 @@ def _may_see(session: Session, user: UserRow, loan_id: int) -> CollectionCaseRow
         audit_refusal(
             session, f"user:{user.id}", "case-access-refused", f"loan:{loan_id}", "ACCESS_NOT_ASSIGNED"
         )
-        raise ForbiddenError("refused: ACCESS_NOT_ASSIGNED (this account is not assigned to you)")
+        raise ForbiddenError("this account is not assigned to you", "ACCESS_NOT_ASSIGNED")
     return case
 
 
