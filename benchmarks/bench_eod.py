@@ -58,7 +58,6 @@ from xiaodai.db.tables import LoanEventRow, LoanRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
-from xiaodai.servicing import eod
 from xiaodai.servicing.accrual import penalty_for_day
 from xiaodai.servicing.billing import apply_overpayment, bill_through
 from xiaodai.servicing.delinquency import bucket_for, days_past_due, parse_buckets
@@ -274,70 +273,18 @@ def print_explained(found: list[tuple[float, str, list[str]]], top: int = 6) -> 
 # ---------------------------------------------------------------- experiments (suggested changes, measured)
 
 
-def post_from_temp_returning(
-    conn: Any, day: date, *, temp: str, event: str, legs: list[tuple[str, str]], where: str = "1 = 1"
-) -> int:
-    """``eod._post_from_temp`` with the entries' ids taken from ``INSERT … RETURNING`` (same rows, same keys).
-
-    The original finds the new entries again by joining the day's temp table to the whole journal on a
-    computed idempotency key (a hash of every journal entry ever, once per leg); this joins the few
-    returned rows instead.
-    """
-    key = f"'eod:{event}:' || :ds || ':' || CAST(t.loan_id AS TEXT)"
-    selects = " UNION ALL ".join(
-        f"SELECT je.id, '{account}', je.loan_id, {expr} FROM je JOIN {temp} t ON t.loan_id = je.loan_id "
-        f"WHERE {expr} <> 0"
-        for account, expr in legs
-    )
-    eod._run(
-        conn,
-        f"""
-        WITH je AS (
-          INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo)
-          SELECT :d, '{event}', {key}, t.loan_id, '' FROM {temp} t WHERE {where}
-          RETURNING id, loan_id)
-        INSERT INTO postings (entry_id, account, loan_id, amount_fen) {selects}""",
-        day,
-    )
-    return int(conn.execute(text(f"SELECT count(*) FROM {temp} t WHERE {where}")).scalar_one())
-
-
-PARTIAL_INDEXES = [
-    # what is due and not yet billed (the bill step); tiny next to all instalments
-    "CREATE INDEX bench_ix_installments_unbilled ON installments (due_on) WHERE NOT billed AND active",
-    # billed and not fully paid (penalty and delinquency steps): the overdue few percent of the rows
-    (
-        "CREATE INDEX bench_ix_installments_unpaid ON installments (loan_id, due_on) "
-        "WHERE billed AND active AND paid_on IS NULL"
-    ),
-]
-
-
 @dataclass(frozen=True, slots=True)
 class Experiment:
     name: str
-    returning: bool = False
-    indexes: bool = False
-    fillfactor: int | None = None
     work_mem: str | None = None
     wal_compression: str | None = None
 
 
+# Server settings that cannot be part of the code (variants A–C of the 2026-11-29 morning table — the
+# RETURNING rewrite, the partial indexes and fillfactor 85 — are in src/ and migration 0012 since).
 EXPERIMENTS = [
-    Experiment("A  INSERT … RETURNING instead of re-joining the journal", returning=True),
-    Experiment("B  A + two partial indexes on installments", returning=True, indexes=True),
-    Experiment("C  B + loans, installments at fillfactor 85", returning=True, indexes=True, fillfactor=85),
-    Experiment("W  B + work_mem 64MB (session setting)", returning=True, indexes=True, work_mem="64MB"),
-    Experiment(
-        "L  B + wal_compression lz4 (session setting)", returning=True, indexes=True, wal_compression="lz4"
-    ),
-    Experiment(
-        "Z  C + wal_compression lz4 (all of the above but W)",
-        returning=True,
-        indexes=True,
-        fillfactor=85,
-        wal_compression="lz4",
-    ),
+    Experiment("W  work_mem 64MB (session setting)", work_mem="64MB"),
+    Experiment("L  wal_compression lz4 (session setting; superuser)", wal_compression="lz4"),
 ]
 
 
@@ -364,17 +311,6 @@ def run_experiment(
 ) -> EodTiming:
     name = f"xiaodai_bench_eod_exp_{seed_loans.label(book.loans)}"
     url = clone_database(book.template, name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '1GB'")
-        if experiment.indexes:
-            for ddl in PARTIAL_INDEXES:
-                conn.execute(ddl)
-        if experiment.fillfactor:
-            for table in ("loans", "installments"):
-                conn.execute(f"ALTER TABLE {table} SET (fillfactor = {experiment.fillfactor})")
-                conn.execute(f"VACUUM (FULL, FREEZE, ANALYZE) {table}")
-        conn.execute("ANALYZE")
-        conn.execute("CHECKPOINT")
     if warm:
         prewarm(name)
     kwargs: dict[str, Any] = {}
@@ -386,13 +322,7 @@ def run_experiment(
     if options:
         kwargs["connect_args"] = {"options": " ".join(options)}
     engine = make_engine(url, **kwargs)
-    original = eod._post_from_temp
-    if experiment.returning:
-        eod._post_from_temp = post_from_temp_returning
-    try:
-        timing = timed_run_day(engine, day)
-    finally:
-        eod._post_from_temp = original
+    timing = timed_run_day(engine, day)
     same = fingerprint(engine, day) == baseline
     engine.dispose()
     drop_database(name)
@@ -476,27 +406,35 @@ def verify(
             {"d": day},
         ).scalar_one()
         checks.append(("entries of the day that do not net to zero", unbalanced == 0, f"{unbalanced}"))
-        events: dict[str, int] = dict(
+        # one entry per event for the whole day; its loan postings are the per-loan detail
+        loans_by_event: dict[str, int] = dict(
             conn.execute(
-                text("SELECT event, count(*) FROM journal_entries WHERE business_date = :d GROUP BY event"),
+                text(
+                    """SELECT j.event, count(DISTINCT p.loan_id) FROM postings p
+                       JOIN journal_entries j ON j.id = p.entry_id
+                       WHERE j.business_date = :d AND p.loan_id IS NOT NULL
+                         AND p.account IN ('assets:loans:interest', 'assets:loans:fees',
+                                           'assets:loans:penalties')
+                       GROUP BY j.event"""
+                ),
                 {"d": day},
             ).all()
         )
         checks.append(
             (
-                "billing entries = loans with interest/fees falling due",
-                events.get("billing", 0) == expect["billing"],
+                "loans billed = loans with interest/fees falling due",
+                loans_by_event.get("billing", 0) == expect["billing"],
                 (
-                    f"{events.get('billing', 0):,} vs {expect['billing']:,} (loans with an instalment due: "
-                    f"{expect['due_loans']:,})"
+                    f"{loans_by_event.get('billing', 0):,} vs {expect['billing']:,} "
+                    f"(loans with an instalment due: {expect['due_loans']:,})"
                 ),
             )
         )
         checks.append(
             (
-                "penalty entries = loans with overdue principal",
-                events.get("penalty", 0) == expect["penalty"],
-                f"{events.get('penalty', 0):,} vs {expect['penalty']:,}",
+                "loans charged a penalty = loans with overdue principal",
+                loans_by_event.get("penalty", 0) == expect["penalty"],
+                f"{loans_by_event.get('penalty', 0):,} vs {expect['penalty']:,}",
             )
         )
         wrong = conn.execute(
@@ -590,6 +528,10 @@ def dpd_sample_check(engine: Engine, day: date, size: int = 2000) -> tuple[str, 
 
 
 def snapshot(engine: Engine, day: date) -> dict[str, list[tuple[Any, ...]]]:
+    """What a close of the day leaves, comparable between the set-based run and the ORM loop. The ORM loop
+    posts an entry per loan (income legs per loan), ``run_day`` one entry per event for the day (income
+    legs as the day's total): loans' postings are compared per loan, event and receivable account, and
+    every account's total."""
     queries = {
         "loans": """SELECT id, state, dpd, bucket, principal_outstanding_fen, interest_outstanding_fen,
                     fees_outstanding_fen, penalties_outstanding_fen, overpayment_fen, paid_total_fen,
@@ -598,9 +540,16 @@ def snapshot(engine: Engine, day: date) -> dict[str, list[tuple[Any, ...]]]:
                            paid_interest_fen, paid_fee_fen, paid_on FROM installments
                            ORDER BY loan_id, period, schedule_version""",
         "postings by loan and account": """SELECT loan_id, account, SUM(amount_fen) FROM postings
+                                           WHERE loan_id IS NOT NULL AND account NOT LIKE 'income:%'
                                            GROUP BY loan_id, account ORDER BY loan_id, account""",
-        "journal entries of the day": """SELECT loan_id, event, business_date FROM journal_entries
-                                         WHERE business_date = :d ORDER BY loan_id, event""",
+        "postings per account": """SELECT account, SUM(amount_fen) FROM postings
+                                   GROUP BY account ORDER BY account""",
+        "the day's loan postings by event": """SELECT p.loan_id, j.event, p.account, SUM(p.amount_fen)
+                                             FROM postings p JOIN journal_entries j ON j.id = p.entry_id
+                                             WHERE j.business_date = :d AND p.loan_id IS NOT NULL
+                                               AND p.account NOT LIKE 'income:%'
+                                             GROUP BY p.loan_id, j.event, p.account
+                                             ORDER BY p.loan_id, j.event, p.account""",
         "events": """SELECT loan_id, business_date, kind, payload FROM loan_events
                      ORDER BY loan_id, business_date, kind""",
     }
@@ -616,7 +565,10 @@ def without_penalties(snap: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[
         "postings by loan and account": [
             r for r in snap["postings by loan and account"] if "penalt" not in r[1]
         ],
-        "journal entries of the day": [r for r in snap["journal entries of the day"] if r[1] != "penalty"],
+        "postings per account": [r for r in snap["postings per account"] if "penalt" not in r[0]],
+        "the day's loan postings by event": [
+            r for r in snap["the day's loan postings by event"] if r[1] != "penalty"
+        ],
         "events": snap["events"],
     }
 
@@ -667,11 +619,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--experiment",
         nargs="?",
-        const="ABCWLZ",
+        const="WL",
         default="",
         metavar="LETTERS",
-        help="then time suggested changes (SQL rewrite, partial indexes, settings) on fresh copies: "
-        "all, or those whose letters are given (A B C W L Z, see the output)",
+        help="then time server settings on fresh copies: all, or those whose letters are given (W L)",
     )
     parser.add_argument(
         "--explain",
@@ -760,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     if args.experiment:
-        print("suggested changes, each timed on a fresh copy (bench-only: src/ is not changed)")
+        print("server settings, each timed on a fresh copy")
         medians = []
         for experiment in (e for e in EXPERIMENTS if e.name[0] in args.experiment.upper()):
             print(f"  {experiment.name}")
@@ -817,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
             "(fixed costs dominate a small book)"
         )
         print(
-            "    results of the two identical (loans, instalments, postings per loan/account, entries, "
+            "    results of the two identical (loans, instalments, postings per loan/account and per "
+            "account, the day's postings per loan and event, "
             f"events): {mark_same(not same)}"
         )
         for line in same:

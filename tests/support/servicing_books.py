@@ -42,7 +42,9 @@ def snapshot(factory: sessionmaker[Session]) -> dict[str, Any]:
             for e in s.execute(select(JournalEntryRow)).scalars()
         )
         postings = sorted(
-            (p.account, p.loan_id, p.amount_fen) for p in s.execute(select(PostingRow)).scalars()
+            # end of day's income legs are one posting per day (loan_id NULL): sort them first
+            (p.account, -1 if p.loan_id is None else p.loan_id, p.amount_fen)
+            for p in s.execute(select(PostingRow)).scalars()
         )
         events = sorted(
             (e.loan_id, e.business_date, e.kind, e.payload) for e in s.execute(select(LoanEventRow)).scalars()

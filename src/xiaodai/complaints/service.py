@@ -113,8 +113,9 @@ def _evidence(session: Session, loan_id: int | None, received_at: datetime) -> d
             PostingRow.amount_fen,
         )
         .join(PostingRow, PostingRow.entry_id == JournalEntryRow.id)
-        .where(JournalEntryRow.loan_id == loan_id, JournalEntryRow.business_date >= since.date())
-        .order_by(JournalEntryRow.id)
+        # by the posting's loan: end of day posts one entry a day for all loans, each loan its own lines
+        .where(PostingRow.loan_id == loan_id, JournalEntryRow.business_date >= since.date())
+        .order_by(JournalEntryRow.id, PostingRow.id)
     ).all()
     contacts = (
         session.execute(

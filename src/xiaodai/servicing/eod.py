@@ -8,6 +8,7 @@ equals running it once. Several missed days are caught up one business date at a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -47,56 +48,69 @@ def _temp(conn: Connection, name: str, select_sql: str, day: date) -> None:
     _run(conn, f"CREATE TEMP TABLE {name} AS {select_sql}", day)
 
 
-def _post_from_temp(
-    conn: Connection, day: date, *, temp: str, event: str, legs: list[tuple[str, str]], where: str = "1 = 1"
+def _post_day_entry(
+    conn: Connection,
+    day: date,
+    *,
+    temp: str,
+    event: str,
+    loan_legs: list[tuple[str, str]],
+    income_legs: list[tuple[str, str]],
+    where: str = "1 = 1",
 ) -> int:
-    """One journal entry per loan in ``temp`` (rows matching ``where``; one row per loan) and one posting per
-    non-zero leg.
+    """ONE journal entry for the day's ``event`` across every loan in ``temp`` (rows matching ``where``, one
+    row per loan): a posting per loan and receivable leg — the loan sub-ledger, so each loan's balance stays
+    derivable from ``postings.loan_id`` — and one posting per income account for the day's total (the
+    general ledger). Returns the number of loans in the entry (0: no entry at all).
 
-    PostgreSQL takes the new entries' ids straight from ``INSERT … RETURNING`` in a CTE and joins them to the
-    day's temp table by loan — the cost does not grow with the journal (−16% of the 1M-loan day measured,
-    docs/BENCHMARKS.md variant A). SQLite has no data-modifying CTEs: it finds the entries by their key.
+    One entry a day instead of one per loan: 137k fewer journal rows (each with five index insertions and a
+    foreign-key check) and half the postings on a 1M-loan day (docs/BENCHMARKS.md, 2026-11-29 evening). The
+    key ``eod:<event>:<date>`` makes a second run of the day fail loudly rather than post twice.
     """
-    key = f"'eod:{event}:' || :ds || ':' || CAST(t.loan_id AS TEXT)"
-    if conn.dialect.name == "postgresql":
-        selects = " UNION ALL ".join(
-            f"SELECT je.id, '{account}', je.loan_id, {expr} FROM je JOIN {temp} t ON t.loan_id = je.loan_id "
-            f"WHERE {where} AND {expr} <> 0"
-            for account, expr in legs
-        )
-        _run(
-            conn,
-            f"""
-            WITH je AS (
-              INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo)
-              SELECT :d, '{event}', {key}, t.loan_id, '' FROM {temp} t WHERE {where}
-              RETURNING id, loan_id)
-            INSERT INTO postings (entry_id, account, loan_id, amount_fen) {selects}""",
-            day,
-        )
-        return int(conn.execute(text(f"SELECT count(*) FROM {temp} t WHERE {where}")).scalar_one())
-    created = _run(
-        conn,
-        f"""
-        INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo)
-        SELECT :d, '{event}', {key}, t.loan_id, '' FROM {temp} t WHERE {where}""",
-        day,
-    )
+    totals = ", ".join(f"COALESCE(SUM({expr}), 0)" for _, expr in income_legs)
+    row = conn.execute(text(f"SELECT count(*), {totals} FROM {temp} t WHERE {where}")).one()
+    loans = int(row[0])
+    if loans == 0:
+        return 0
+    memo = json.dumps({"loans": loans, "detail": "postings.loan_id"})
+    entry_id = conn.execute(
+        text(
+            "INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo) "
+            "VALUES (:d, :event, :key, NULL, :memo) RETURNING id"
+        ).bindparams(bindparam("d", type_=Date)),
+        {"d": day, "event": event, "key": f"eod:{event}:{day.isoformat()}", "memo": memo},
+    ).scalar_one()
     selects = " UNION ALL ".join(
-        f"SELECT je.id, '{account}', je.loan_id, {expr} FROM {temp} t "
-        f"JOIN journal_entries je ON je.idempotency_key = {key} WHERE {where} AND {expr} <> 0"
-        for account, expr in legs
+        f"SELECT :e, '{account}', t.loan_id, {expr} FROM {temp} t WHERE {where} AND {expr} <> 0"
+        for account, expr in loan_legs
     )
-    _run(conn, f"INSERT INTO postings (entry_id, account, loan_id, amount_fen) {selects}", day)
-    return created
+    conn.execute(
+        text(f"INSERT INTO postings (entry_id, account, loan_id, amount_fen) {selects}"), {"e": entry_id}
+    )
+    income = [
+        {"e": entry_id, "account": account, "amount": -int(total)}
+        for (account, _), total in zip(income_legs, row[1:], strict=True)
+        if int(total) != 0
+    ]
+    if income:
+        conn.execute(
+            text(
+                "INSERT INTO postings (entry_id, account, loan_id, amount_fen) "
+                "VALUES (:e, :account, NULL, :amount)"
+            ),
+            income,
+        )
+    return loans
 
 
 def step_bill(conn: Connection, day: date) -> int:
-    """Instalments due today become billed; their interest and fees become receivable (one entry per loan).
+    """Instalments due today become billed; their interest and fees become receivable (one entry for the
+    day, a posting per loan).
 
     On PostgreSQL the instalments are marked billed FIRST, with ``UPDATE … RETURNING``: rows a concurrent
     repayment is billing are locked, and once it commits they no longer match — nothing is billed twice.
-    SQLite serialises writers, so the plain read-then-update is safe there.
+    SQLite serialises writers, so the plain read-then-update is safe there. Both find the rows through the
+    partial index ``ix_installments_unbilled`` (what is not billed yet: ~1/12 of the table).
     """
     conn.execute(text("DROP TABLE IF EXISTS eod_bill"))
     if conn.dialect.name == "postgresql":
@@ -105,9 +119,9 @@ def step_bill(conn: Connection, day: date) -> int:
             conn,
             """
             WITH b AS (
-              UPDATE installments i SET billed = :t
+              UPDATE installments i SET billed = TRUE
               FROM loans l
-              WHERE l.id = i.loan_id AND i.due_on <= :d AND i.billed <> :t AND i.active = :t
+              WHERE l.id = i.loan_id AND i.due_on <= :d AND NOT i.billed AND i.active
                 AND l.state IN ('active', 'overdue')
               RETURNING i.loan_id AS loan_id, i.interest_fen AS interest_fen, i.fee_fen AS fee_fen)
             INSERT INTO eod_bill (loan_id, interest, fee)
@@ -122,111 +136,107 @@ def step_bill(conn: Connection, day: date) -> int:
             """
             SELECT i.loan_id AS loan_id, SUM(i.interest_fen) AS interest, SUM(i.fee_fen) AS fee
             FROM installments i JOIN loans l ON l.id = i.loan_id
-            WHERE i.due_on <= :d AND i.billed <> :t AND i.active = :t AND l.state IN ('active', 'overdue')
+            WHERE i.due_on <= :d AND NOT i.billed AND i.active AND l.state IN ('active', 'overdue')
             GROUP BY i.loan_id""",
             day,
         )
         billed = _run(
             conn,
             """
-            UPDATE installments SET billed = :t
-            WHERE due_on <= :d AND billed <> :t AND active = :t
+            UPDATE installments SET billed = 1
+            WHERE due_on <= :d AND NOT billed AND active
               AND loan_id IN (SELECT loan_id FROM eod_bill)""",
             day,
         )
-    _post_from_temp(
+    _post_day_entry(
         conn,
         day,
         temp="eod_bill",
         event="billing",
         where="t.interest + t.fee > 0",
-        legs=[
-            ("assets:loans:interest", "t.interest"),
-            ("income:interest", "-t.interest"),
-            ("assets:loans:fees", "t.fee"),
-            ("income:fees", "-t.fee"),
-        ],
+        loan_legs=[("assets:loans:interest", "t.interest"), ("assets:loans:fees", "t.fee")],
+        income_legs=[("income:interest", "t.interest"), ("income:fees", "t.fee")],
     )
     _run(
         conn,
         """
         UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
                          fees_outstanding_fen = fees_outstanding_fen + b.fee
-        FROM eod_bill b WHERE loans.id = b.loan_id""",
+        FROM eod_bill b WHERE loans.id = b.loan_id AND b.interest + b.fee > 0""",
         day,
     )
     return billed
 
 
-def step_penalty(conn: Connection, day: date) -> int:
-    """Penalty interest for the day on overdue principal at each loan's effective (capped) daily rate."""
+def step_overdue(conn: Connection, day: date) -> int:
+    """Penalty interest for the day and days past due, bucket and state — one pass, ONE write per loan.
+
+    * Penalty (罚息): overdue principal × the loan's effective (capped) daily rate, half up to the fen,
+      unless the rate is 0 or penalties are suspended (a dispute or hardship hold).
+    * DPD from the oldest billed instalment due before today with something unpaid; bucket from the
+      loan's bucket table; state ``overdue`` when DPD > 0, else ``active``; a ``bucket-entered`` event when
+      the bucket changes.
+
+    Only the loans with a late unpaid instalment (partial index ``ix_installments_late``) or already
+    ``overdue`` (``ix_loans_state``) are read — a few percent of the book — and each is updated once
+    (penalty and DPD used to be two steps, each rewriting the same rows). Returns the loans updated.
+    """
     _temp(
         conn,
-        "eod_penalty",
-        """
-        SELECT loan_id, amount FROM (
-          SELECT i.loan_id AS loan_id,
-                 (CAST(SUM(i.principal_fen - i.paid_principal_fen) AS BIGINT)
-                  * CAST(MAX(l.penalty_rate_daily_e9) AS BIGINT) + 500000000) / 1000000000 AS amount
-          FROM installments i JOIN loans l ON l.id = i.loan_id
-          WHERE i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
-            AND l.state IN ('active', 'overdue') AND l.penalty_rate_daily_e9 > 0 AND l.penalty_suspended <> :t
-          GROUP BY i.loan_id) p
-        WHERE amount > 0""",
-        day,
-    )
-    created = _post_from_temp(
-        conn,
-        day,
-        temp="eod_penalty",
-        event="penalty",
-        legs=[("assets:loans:penalties", "t.amount"), ("income:penalties", "-t.amount")],
-    )
-    _run(
-        conn,
-        """
-        UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + p.amount,
-                         penalties_charged_fen = penalties_charged_fen + p.amount
-        FROM eod_penalty p WHERE loans.id = p.loan_id""",
-        day,
-    )
-    return created
-
-
-def step_delinquency(conn: Connection, day: date) -> int:
-    """Days past due from the oldest unpaid instalment; buckets; overdue/active state; bucket events."""
-    _temp(
-        conn,
-        "eod_dpd",
+        "eod_overdue",
         f"""
-        SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket, l.state AS old_state,
-               COALESCE({_days(conn, ":d", "MIN(i.due_on)")}, 0) AS dpd
-        FROM loans l LEFT JOIN installments i
-          ON i.loan_id = l.id AND i.billed = :t AND i.active = :t AND i.paid_on IS NULL AND i.due_on < :d
-             AND i.principal_fen + i.interest_fen + i.fee_fen
-                 > i.paid_principal_fen + i.paid_interest_fen + i.paid_fee_fen
-        WHERE l.state IN ('active', 'overdue') AND (l.dpd > 0 OR i.loan_id IS NOT NULL)
-        GROUP BY l.id, l.buckets, l.bucket, l.state""",
+        WITH late AS (
+          SELECT i.loan_id AS loan_id,
+                 CAST(SUM(i.principal_fen - i.paid_principal_fen) AS BIGINT) AS overdue_principal,
+                 MIN(CASE WHEN i.principal_fen + i.interest_fen + i.fee_fen
+                               > i.paid_principal_fen + i.paid_interest_fen + i.paid_fee_fen
+                          THEN i.due_on END) AS oldest
+          FROM installments i
+          WHERE i.billed AND i.active AND i.paid_on IS NULL AND i.due_on < :d
+          GROUP BY i.loan_id),
+        open_late AS (
+          SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket,
+                 COALESCE({_days(conn, ":d", "late.oldest")}, 0) AS dpd,
+                 CASE WHEN l.penalty_rate_daily_e9 > 0 AND NOT l.penalty_suspended
+                      THEN (late.overdue_principal * CAST(l.penalty_rate_daily_e9 AS BIGINT) + 500000000)
+                           / 1000000000
+                      ELSE 0 END AS penalty
+          FROM late JOIN loans l ON l.id = late.loan_id
+          WHERE l.state IN ('active', 'overdue'))
+        SELECT loan_id, buckets, old_bucket, dpd, CASE WHEN penalty > 0 THEN penalty ELSE 0 END AS penalty
+        FROM open_late
+        UNION ALL
+        SELECT l.id, l.buckets, l.bucket, 0, 0 FROM loans l
+        WHERE l.state = 'overdue' AND NOT EXISTS (SELECT 1 FROM late WHERE late.loan_id = l.id)""",
         day,
     )
-    specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_dpd"))]
+    _post_day_entry(
+        conn,
+        day,
+        temp="eod_overdue",
+        event="penalty",
+        where="t.penalty > 0",
+        loan_legs=[("assets:loans:penalties", "t.penalty")],
+        income_legs=[("income:penalties", "t.penalty")],
+    )
+    specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_overdue"))]
     changed = 0
     for spec in specs:
         buckets = parse_buckets(spec)
         case = (
             "CASE "
-            + " ".join(f"WHEN d.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets))
+            + " ".join(f"WHEN o.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets))
             + " END"
         )
         _run(
             conn,
             f"""
             INSERT INTO loan_events (loan_id, business_date, kind, payload)
-            SELECT d.loan_id, :d, 'bucket-entered',
-                   '{{"from": "' || d.old_bucket || '", "to": "' || {case}
-                   || '", "dpd": ' || CAST(d.dpd AS TEXT) || '}}'
-            FROM eod_dpd d WHERE d.buckets = :spec AND {case} <> d.old_bucket
-              AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = d.loan_id AND e.business_date = :d
+            SELECT o.loan_id, :d, 'bucket-entered',
+                   '{{"from": "' || o.old_bucket || '", "to": "' || {case}
+                   || '", "dpd": ' || CAST(o.dpd AS TEXT) || '}}'
+            FROM eod_overdue o WHERE o.buckets = :spec AND {case} <> o.old_bucket
+              AND NOT EXISTS (SELECT 1 FROM loan_events e WHERE e.loan_id = o.loan_id AND e.business_date = :d
                               AND e.kind = 'bucket-entered')""",
             day,
             spec=spec,
@@ -234,9 +244,11 @@ def step_delinquency(conn: Connection, day: date) -> int:
         changed += _run(
             conn,
             f"""
-            UPDATE loans SET dpd = d.dpd, bucket = {case},
-                   state = CASE WHEN d.dpd > 0 THEN 'overdue' ELSE 'active' END
-            FROM eod_dpd d WHERE loans.id = d.loan_id AND d.buckets = :spec""",
+            UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
+                             penalties_charged_fen = penalties_charged_fen + o.penalty,
+                             dpd = o.dpd, bucket = {case},
+                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
+            FROM eod_overdue o WHERE loans.id = o.loan_id AND o.buckets = :spec""",
             day,
             spec=spec,
         )
@@ -293,8 +305,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("bill", run=step_bill),
     Step("apply-overpayment", run_orm=step_apply_overpayment),
-    Step("penalty", run=step_penalty),
-    Step("delinquency", run=step_delinquency),
+    Step("overdue", run=step_overdue),
     Step("write-off-candidates", run=step_write_off_candidates),
     Step("promises", run_orm=step_promises),
 )
@@ -314,11 +325,16 @@ def completed_steps(engine: Engine, day: date) -> set[str]:
 
 
 def last_completed_day(engine: Engine) -> date | None:
+    """The latest business date on which every step of ``STEPS`` committed (rows of steps that no longer
+    exist, e.g. ``penalty`` and ``delinquency`` before they became ``overdue``, do not count)."""
+    names = [step.name for step in STEPS]
     with Session(engine) as session:
         rows = session.execute(
-            select(EodStepRow.business_date, func.count()).group_by(EodStepRow.business_date)
+            select(EodStepRow.business_date, func.count())
+            .where(EodStepRow.step.in_(names))
+            .group_by(EodStepRow.business_date)
         ).all()
-    complete = [d for d, n in rows if n == len(STEPS)]
+    complete = [d for d, n in rows if n == len(names)]
     return max(complete) if complete else None
 
 

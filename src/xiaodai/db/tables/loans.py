@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,7 +24,16 @@ from xiaodai.db.base import Base, BigId, Fen
 
 class LoanRow(Base):
     __tablename__ = "loans"
-    __table_args__ = (Index("ix_loans_state", "state"),)
+    __table_args__ = (
+        Index("ix_loans_state", "state"),
+        # end of day's apply-overpayment step: the few loans holding a credit (migration 0012)
+        Index(
+            "ix_loans_overpayment",
+            "id",
+            postgresql_where=text("overpayment_fen > 0"),
+            sqlite_where=text("overpayment_fen > 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     product: Mapped[str] = mapped_column(String(64))
@@ -75,6 +85,21 @@ class InstallmentRow(Base):
         UniqueConstraint("loan_id", "period", "schedule_version", name="uq_installments_loan_period_version"),
         Index("ix_installments_due", "due_on", "billed"),
         Index("ix_installments_loan", "loan_id", "active"),
+        # end of day (migration 0012): what is not billed yet (the bill step) and what is billed and late
+        # (the overdue step) — each a few percent of the table, so neither step scans all instalments
+        Index(
+            "ix_installments_unbilled",
+            "due_on",
+            postgresql_where=text("NOT billed AND active"),
+            sqlite_where=text("NOT billed AND active"),
+        ),
+        Index(
+            "ix_installments_late",
+            "loan_id",
+            "due_on",
+            postgresql_where=text("billed AND active AND paid_on IS NULL"),
+            sqlite_where=text("billed AND active AND paid_on IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -1,0 +1,72 @@
+"""Migration 0012: the ``penalty`` and ``delinquency`` steps of end of day become ``overdue`` without
+re-running a closed day, a half-closed day is refused, and the partial indexes exist (both databases)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from support.databases import admin, pg_url
+from xiaodai.db.migrate import upgrade
+from xiaodai.db.session import make_engine
+from xiaodai.servicing.eod import completed_steps, days_to_run, last_completed_day
+
+OLD_STEPS = ("bill", "apply-overpayment", "penalty", "delinquency", "write-off-candidates", "promises")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _mark(url: str, day: date, steps: tuple[str, ...]) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for step in steps:
+            conn.execute(
+                text("INSERT INTO eod_steps (business_date, step, rows_affected) VALUES (:d, :s, 7)"),
+                {"d": day, "s": step},
+            )
+    engine.dispose()
+
+
+def test_closed_days_stay_closed(empty_url: str) -> None:
+    upgrade(empty_url, "0011")
+    _mark(empty_url, date(2026, 3, 1), OLD_STEPS)
+    _mark(empty_url, date(2026, 3, 2), OLD_STEPS)
+    _mark(empty_url, date(2026, 3, 3), ("bill", "apply-overpayment"))  # crashed before the penalty step
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        assert last_completed_day(engine) == date(2026, 3, 2)
+        assert "overdue" in completed_steps(engine, date(2026, 3, 2))
+        assert "overdue" not in completed_steps(engine, date(2026, 3, 3))
+        assert days_to_run(engine, date(2026, 3, 4)) == [date(2026, 3, 3), date(2026, 3, 4)]
+        names = {
+            table: {ix["name"] for ix in inspect(engine).get_indexes(table)}
+            for table in ("loans", "installments")
+        }
+        assert "ix_loans_overpayment" in names["loans"]
+        assert {"ix_installments_unbilled", "ix_installments_late"} <= names["installments"]
+    finally:
+        engine.dispose()
+
+
+def test_a_half_closed_day_is_refused(empty_url: str) -> None:
+    upgrade(empty_url, "0011")
+    _mark(empty_url, date(2026, 3, 1), ("bill", "apply-overpayment", "penalty"))  # crash after penalty
+    with pytest.raises(RuntimeError, match="half done for 2026-03-01"):
+        upgrade(empty_url)
