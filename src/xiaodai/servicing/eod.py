@@ -23,6 +23,11 @@ from xiaodai.servicing.lifecycle import LoanState
 from xiaodai.servicing.loans import installments, refresh_status
 
 OPEN = (LoanState.ACTIVE.value, LoanState.OVERDUE.value)
+# For the set-based steps' transactions on PostgreSQL (SET LOCAL: gone at commit). JIT compiles each big
+# statement for ~0.2–1.1 s (inlining and optimisation above jit_inline_above_cost), more than it saves on
+# these simple scans; 64 MB lets the hash joins and sorts over 10^5–10^6 rows stay in memory instead of
+# spilling in batches at the default 4 MB (docs/BENCHMARKS.md, end of day).
+PG_STEP_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -36,16 +41,16 @@ def _run(conn: Connection, sql: str, day: date, **params: object) -> int:
     statement = text(sql)
     values: dict[str, object] = {"d": day, "t": True, "ds": day.isoformat(), **params}
     used = set(statement._bindparams)
-    typed = [bindparam(n, type_=t) for n, t in (("d", Date), ("t", Boolean)) if n in used]
+    typed = [bindparam(n, type_=t) for n, t in (("d", Date), ("lo", Date), ("t", Boolean)) if n in used]
     if typed:
         statement = statement.bindparams(*typed)
     result = conn.execute(statement, {k: v for k, v in values.items() if k in used})
     return int(result.rowcount or 0)
 
 
-def _temp(conn: Connection, name: str, select_sql: str, day: date) -> None:
+def _temp(conn: Connection, name: str, select_sql: str, day: date, **params: object) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    _run(conn, f"CREATE TEMP TABLE {name} AS {select_sql}", day)
+    _run(conn, f"CREATE TEMP TABLE {name} AS {select_sql}", day, **params)
 
 
 def _post_day_entry(
@@ -113,6 +118,19 @@ def step_bill(conn: Connection, day: date) -> int:
     partial index ``ix_installments_unbilled`` (what is not billed yet: ~1/12 of the table).
     """
     conn.execute(text("DROP TABLE IF EXISTS eod_bill"))
+    # The oldest unbilled due date, from the first entry of ix_installments_unbilled. With it as a lower
+    # bound the planner sees a range of a few days (estimated from due_on's histogram) instead of "half the
+    # table is unbilled × half is due" and reads the partial index rather than all instalments.
+    lo = conn.execute(
+        text("SELECT MIN(due_on) FROM installments WHERE NOT billed AND active AND due_on <= :d").bindparams(
+            bindparam("d", type_=Date)
+        ),
+        {"d": day},
+    ).scalar_one_or_none()
+    if lo is None:
+        return 0
+    if isinstance(lo, str):  # SQLite returns the ISO text of a date from an aggregate
+        lo = date.fromisoformat(lo)
     if conn.dialect.name == "postgresql":
         conn.execute(text("CREATE TEMP TABLE eod_bill (loan_id BIGINT, interest BIGINT, fee BIGINT)"))
         billed = _run(
@@ -121,13 +139,14 @@ def step_bill(conn: Connection, day: date) -> int:
             WITH b AS (
               UPDATE installments i SET billed = TRUE
               FROM loans l
-              WHERE l.id = i.loan_id AND i.due_on <= :d AND NOT i.billed AND i.active
+              WHERE l.id = i.loan_id AND i.due_on BETWEEN :lo AND :d AND NOT i.billed AND i.active
                 AND l.state IN ('active', 'overdue')
               RETURNING i.loan_id AS loan_id, i.interest_fen AS interest_fen, i.fee_fen AS fee_fen)
             INSERT INTO eod_bill (loan_id, interest, fee)
             SELECT loan_id, CAST(SUM(interest_fen) AS BIGINT), CAST(SUM(fee_fen) AS BIGINT)
             FROM b GROUP BY loan_id""",
             day,
+            lo=lo,
         )
     else:
         _temp(
@@ -136,18 +155,31 @@ def step_bill(conn: Connection, day: date) -> int:
             """
             SELECT i.loan_id AS loan_id, SUM(i.interest_fen) AS interest, SUM(i.fee_fen) AS fee
             FROM installments i JOIN loans l ON l.id = i.loan_id
-            WHERE i.due_on <= :d AND NOT i.billed AND i.active AND l.state IN ('active', 'overdue')
+            WHERE i.due_on BETWEEN :lo AND :d AND NOT i.billed AND i.active
+              AND l.state IN ('active', 'overdue')
             GROUP BY i.loan_id""",
             day,
+            lo=lo,
         )
         billed = _run(
             conn,
             """
             UPDATE installments SET billed = 1
-            WHERE due_on <= :d AND NOT billed AND active
+            WHERE due_on BETWEEN :lo AND :d AND NOT billed AND active
               AND loan_id IN (SELECT loan_id FROM eod_bill)""",
             day,
+            lo=lo,
         )
+    # the loans first: the postings' foreign-key checks then find each row already locked by this
+    # transaction instead of writing a FOR KEY SHARE lock into it (a page write and WAL per loan)
+    _run(
+        conn,
+        """
+        UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
+                         fees_outstanding_fen = fees_outstanding_fen + b.fee
+        FROM eod_bill b WHERE loans.id = b.loan_id AND b.interest + b.fee > 0""",
+        day,
+    )
     _post_day_entry(
         conn,
         day,
@@ -157,29 +189,23 @@ def step_bill(conn: Connection, day: date) -> int:
         loan_legs=[("assets:loans:interest", "t.interest"), ("assets:loans:fees", "t.fee")],
         income_legs=[("income:interest", "t.interest"), ("income:fees", "t.fee")],
     )
-    _run(
-        conn,
-        """
-        UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
-                         fees_outstanding_fen = fees_outstanding_fen + b.fee
-        FROM eod_bill b WHERE loans.id = b.loan_id AND b.interest + b.fee > 0""",
-        day,
-    )
     return billed
 
 
 def step_overdue(conn: Connection, day: date) -> int:
-    """Penalty interest for the day and days past due, bucket and state — one pass, ONE write per loan.
+    """Penalty interest for the day; days past due, bucket and state; write-off candidates — one pass,
+    ONE write per loan.
 
     * Penalty (罚息): overdue principal × the loan's effective (capped) daily rate, half up to the fen,
       unless the rate is 0 or penalties are suspended (a dispute or hardship hold).
     * DPD from the oldest billed instalment due before today with something unpaid; bucket from the
       loan's bucket table; state ``overdue`` when DPD > 0, else ``active``; a ``bucket-entered`` event when
-      the bucket changes.
+      the bucket changes;
+    * a ``write-off-candidate`` event the first time a loan reaches its write-off DPD.
 
-    Only the loans with a late unpaid instalment (partial index ``ix_installments_late``) or already
-    ``overdue`` (``ix_loans_state``) are read — a few percent of the book — and each is updated once
-    (penalty and DPD used to be two steps, each rewriting the same rows). Returns the loans updated.
+    Only the loans with a late unpaid instalment or already ``overdue`` (``ix_loans_state``) are read and
+    written, each once (penalty, DPD and write-off candidates used to be three steps: two rewrote the same
+    rows and the third read every loan again). Returns the loans updated.
     """
     _temp(
         conn,
@@ -196,6 +222,7 @@ def step_overdue(conn: Connection, day: date) -> int:
           GROUP BY i.loan_id),
         open_late AS (
           SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket,
+                 l.write_off_dpd AS write_off_dpd,
                  COALESCE({_days(conn, ":d", "late.oldest")}, 0) AS dpd,
                  CASE WHEN l.penalty_rate_daily_e9 > 0 AND NOT l.penalty_suspended
                       THEN (late.overdue_principal * CAST(l.penalty_rate_daily_e9 AS BIGINT) + 500000000)
@@ -203,21 +230,13 @@ def step_overdue(conn: Connection, day: date) -> int:
                       ELSE 0 END AS penalty
           FROM late JOIN loans l ON l.id = late.loan_id
           WHERE l.state IN ('active', 'overdue'))
-        SELECT loan_id, buckets, old_bucket, dpd, CASE WHEN penalty > 0 THEN penalty ELSE 0 END AS penalty
+        SELECT loan_id, buckets, old_bucket, write_off_dpd, dpd,
+               CASE WHEN penalty > 0 THEN penalty ELSE 0 END AS penalty
         FROM open_late
         UNION ALL
-        SELECT l.id, l.buckets, l.bucket, 0, 0 FROM loans l
+        SELECT l.id, l.buckets, l.bucket, l.write_off_dpd, 0, 0 FROM loans l
         WHERE l.state = 'overdue' AND NOT EXISTS (SELECT 1 FROM late WHERE late.loan_id = l.id)""",
         day,
-    )
-    _post_day_entry(
-        conn,
-        day,
-        temp="eod_overdue",
-        event="penalty",
-        where="t.penalty > 0",
-        loan_legs=[("assets:loans:penalties", "t.penalty")],
-        income_legs=[("income:penalties", "t.penalty")],
     )
     specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_overdue"))]
     changed = 0
@@ -227,6 +246,17 @@ def step_overdue(conn: Connection, day: date) -> int:
             "CASE "
             + " ".join(f"WHEN o.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets))
             + " END"
+        )
+        changed += _run(
+            conn,
+            f"""
+            UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
+                             penalties_charged_fen = penalties_charged_fen + o.penalty,
+                             dpd = o.dpd, bucket = {case},
+                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
+            FROM eod_overdue o WHERE loans.id = o.loan_id AND o.buckets = :spec""",
+            day,
+            spec=spec,
         )
         _run(
             conn,
@@ -241,33 +271,30 @@ def step_overdue(conn: Connection, day: date) -> int:
             day,
             spec=spec,
         )
-        changed += _run(
-            conn,
-            f"""
-            UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
-                             penalties_charged_fen = penalties_charged_fen + o.penalty,
-                             dpd = o.dpd, bucket = {case},
-                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
-            FROM eod_overdue o WHERE loans.id = o.loan_id AND o.buckets = :spec""",
-            day,
-            spec=spec,
-        )
-    return changed
-
-
-def step_write_off_candidates(conn: Connection, day: date) -> int:
-    return _run(
+    # a loan reaching its write-off DPD: one event, the first time only (collections and the write-off
+    # approval take it from there)
+    _run(
         conn,
         """
         INSERT INTO loan_events (loan_id, business_date, kind, payload)
-        SELECT l.id, :d, 'write-off-candidate', '{"dpd": ' || CAST(l.dpd AS TEXT) || '}'
-        FROM loans l
-        WHERE l.state = 'overdue' AND l.dpd >= l.write_off_dpd
+        SELECT o.loan_id, :d, 'write-off-candidate', '{"dpd": ' || CAST(o.dpd AS TEXT) || '}'
+        FROM eod_overdue o
+        WHERE o.dpd > 0 AND o.dpd >= o.write_off_dpd
           AND NOT EXISTS (SELECT 1 FROM loan_events e
-                          WHERE e.loan_id = l.id AND e.kind = 'write-off-candidate')
-        """,
+                          WHERE e.loan_id = o.loan_id AND e.kind = 'write-off-candidate')""",
         day,
     )
+    # after the loans' update, for the same reason as in step_bill (no FOR KEY SHARE write per loan)
+    _post_day_entry(
+        conn,
+        day,
+        temp="eod_overdue",
+        event="penalty",
+        where="t.penalty > 0",
+        loan_legs=[("assets:loans:penalties", "t.penalty")],
+        income_legs=[("income:penalties", "t.penalty")],
+    )
+    return changed
 
 
 def step_apply_overpayment(session: Session, day: date) -> int:
@@ -306,7 +333,6 @@ STEPS: tuple[Step, ...] = (
     Step("bill", run=step_bill),
     Step("apply-overpayment", run_orm=step_apply_overpayment),
     Step("overdue", run=step_overdue),
-    Step("write-off-candidates", run=step_write_off_candidates),
     Step("promises", run_orm=step_promises),
 )
 
@@ -350,7 +376,11 @@ def run_day(
         else:
             with Session(engine) as session, session.begin():
                 if step.run is not None:
-                    rows = step.run(session.connection(), day)
+                    conn = session.connection()
+                    if conn.dialect.name == "postgresql":
+                        for setting in PG_STEP_SETTINGS:
+                            conn.execute(text(setting))
+                    rows = step.run(conn, day)
                 else:
                     assert step.run_orm is not None
                     rows = step.run_orm(session, day)

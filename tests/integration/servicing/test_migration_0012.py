@@ -1,5 +1,6 @@
-"""Migration 0012: the ``penalty`` and ``delinquency`` steps of end of day become ``overdue`` without
-re-running a closed day, a half-closed day is refused, and the partial indexes exist (both databases)."""
+"""Migration 0012: the ``penalty``, ``delinquency`` and ``write-off-candidates`` steps of end of day become
+``overdue`` without re-running a closed day, a half-closed day is refused, and the indexes are the new ones
+(both databases)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def test_closed_days_stay_closed(empty_url: str) -> None:
             for table in ("loans", "installments")
         }
         assert "ix_loans_overpayment" in names["loans"]
-        assert {"ix_installments_unbilled", "ix_installments_late"} <= names["installments"]
+        assert "ix_installments_unbilled" in names["installments"]
+        assert not {"ix_installments_due", "ix_installments_loan"} & names["installments"]
     finally:
         engine.dispose()
 
@@ -68,5 +70,6 @@ def test_closed_days_stay_closed(empty_url: str) -> None:
 def test_a_half_closed_day_is_refused(empty_url: str) -> None:
     upgrade(empty_url, "0011")
     _mark(empty_url, date(2026, 3, 1), ("bill", "apply-overpayment", "penalty"))  # crash after penalty
-    with pytest.raises(RuntimeError, match="half done for 2026-03-01"):
+    _mark(empty_url, date(2026, 3, 2), OLD_STEPS[:4])  # crash before write-off candidates
+    with pytest.raises(RuntimeError, match="half done for 2026-03-01, 2026-03-02"):
         upgrade(empty_url)

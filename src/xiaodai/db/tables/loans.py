@@ -83,22 +83,13 @@ class InstallmentRow(Base):
     __tablename__ = "installments"
     __table_args__ = (
         UniqueConstraint("loan_id", "period", "schedule_version", name="uq_installments_loan_period_version"),
-        Index("ix_installments_due", "due_on", "billed"),
-        Index("ix_installments_loan", "loan_id", "active"),
-        # end of day (migration 0012): what is not billed yet (the bill step) and what is billed and late
-        # (the overdue step) — each a few percent of the table, so neither step scans all instalments
+        # end of day's bill step (migration 0012): what is not billed yet, a few percent of the table.
+        # Lookups by loan use the unique index (loan_id, period, schedule_version).
         Index(
             "ix_installments_unbilled",
             "due_on",
             postgresql_where=text("NOT billed AND active"),
             sqlite_where=text("NOT billed AND active"),
-        ),
-        Index(
-            "ix_installments_late",
-            "loan_id",
-            "due_on",
-            postgresql_where=text("billed AND active AND paid_on IS NULL"),
-            sqlite_where=text("billed AND active AND paid_on IS NULL"),
         ),
     )
 

@@ -1,5 +1,6 @@
-"""end of day: partial indexes for the bill and overdue steps, fillfactor 85 on loans and instalments
-(PostgreSQL), and the ``penalty`` + ``delinquency`` steps merged into ``overdue``
+"""end of day: steps ``penalty``, ``delinquency`` and ``write-off-candidates`` merged into ``overdue``;
+indexes for it (partial ``ix_installments_unbilled`` replaces ``ix_installments_due``; the redundant
+``ix_installments_loan`` goes; ``ix_loans_overpayment``); fillfactor 85 on loans and instalments (PostgreSQL)
 
 Revision ID: 0012
 Revises: 0011
@@ -16,21 +17,21 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
+MERGED = ("penalty", "delinquency", "write-off-candidates")
 _INDEXES = (
     ("ix_loans_overpayment", "loans", ["id"], "overpayment_fen > 0"),
     ("ix_installments_unbilled", "installments", ["due_on"], "NOT billed AND active"),
-    ("ix_installments_late", "installments", ["loan_id", "due_on"], "billed AND active AND paid_on IS NULL"),
 )
 
 
 def upgrade() -> None:
     bind = op.get_bind()
-    # A business date whose old ``penalty`` step committed but whose ``delinquency`` step did not cannot be
-    # mapped onto the merged step (re-running it would charge the day's penalty twice): finish it first.
+    # A business date on which some of the merged steps committed and others did not cannot be mapped onto
+    # ``overdue`` (re-running it would charge the day's penalty twice): finish it with the previous version.
     half_done = bind.execute(
         sa.text(
-            "SELECT business_date FROM eod_steps s WHERE step = 'penalty' AND NOT EXISTS ("
-            "SELECT 1 FROM eod_steps d WHERE d.business_date = s.business_date AND d.step = 'delinquency')"
+            "SELECT business_date FROM eod_steps WHERE step IN ('penalty', 'delinquency', "
+            "'write-off-candidates') GROUP BY business_date HAVING count(*) < 3 ORDER BY business_date"
         )
     ).all()
     if half_done:
@@ -45,6 +46,10 @@ def upgrade() -> None:
             "WHERE step = 'delinquency'"
         )
     )
+    # ix_installments_due: only end of day read it, and it made every change of ``billed`` an index write;
+    # ix_installments_loan (loan_id, active): the unique (loan_id, period, schedule_version) serves lookups
+    op.drop_index("ix_installments_due", table_name="installments")
+    op.drop_index("ix_installments_loan", table_name="installments")
     for name, table, columns, where in _INDEXES:
         op.create_index(name, table, columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
     if bind.dialect.name == "postgresql":
@@ -61,13 +66,16 @@ def downgrade() -> None:
         op.execute("ALTER TABLE installments RESET (fillfactor)")
     for name, table, _, _ in reversed(_INDEXES):
         op.drop_index(name, table_name=table)
-    bind.execute(
-        sa.text(
-            "INSERT INTO eod_steps (business_date, step, rows_affected, completed_at) "
-            "SELECT o.business_date, s.step, o.rows_affected, o.completed_at "
-            "FROM eod_steps o CROSS JOIN (SELECT 'penalty' AS step UNION ALL SELECT 'delinquency') s "
-            "WHERE o.step = 'overdue' AND NOT EXISTS (SELECT 1 FROM eod_steps x "
-            "WHERE x.business_date = o.business_date AND x.step = s.step)"
+    op.create_index("ix_installments_loan", "installments", ["loan_id", "active"])
+    op.create_index("ix_installments_due", "installments", ["due_on", "billed"])
+    for step in MERGED:
+        bind.execute(
+            sa.text(
+                "INSERT INTO eod_steps (business_date, step, rows_affected, completed_at) "
+                "SELECT o.business_date, :step, o.rows_affected, o.completed_at FROM eod_steps o "
+                "WHERE o.step = 'overdue' AND NOT EXISTS (SELECT 1 FROM eod_steps x "
+                "WHERE x.business_date = o.business_date AND x.step = :step)"
+            ),
+            {"step": step},
         )
-    )
     bind.execute(sa.text("DELETE FROM eod_steps WHERE step = 'overdue'"))
