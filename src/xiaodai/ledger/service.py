@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
@@ -22,42 +23,78 @@ LOAN_COLUMNS: dict[Account, tuple[str, int]] = {
 }
 
 
+class LoanBalances(Protocol):
+    """The loan whose stored balances an entry moves: a ``LoanRow`` or a servicing ``Loan`` record."""
+
+    id: int
+    principal_outstanding_fen: int
+    interest_outstanding_fen: int
+    fees_outstanding_fen: int
+    penalties_outstanding_fen: int
+    overpayment_fen: int
+
+
 _INSERT_ENTRY = insert(JournalEntryRow).returning(JournalEntryRow.id)
 _INSERT_POSTINGS = insert(PostingRow)
+# PostgreSQL: the entry and its postings in one statement (one round trip, one statement's Python); the
+# postings are inserted in the order of the entry's legs, so their ids are the same as with two statements.
+_INSERT_ENTRY_WITH_POSTINGS = text(
+    """
+    WITH entry AS (
+        INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, reverses_id, memo)
+        VALUES (:business_date, :event, :idempotency_key, :loan_id, :reverses_id, :memo)
+        RETURNING id
+    ), legs AS (
+        INSERT INTO postings (entry_id, account, loan_id, amount_fen)
+        SELECT entry.id, leg.account, leg.loan_id, leg.amount_fen
+        FROM entry,
+             unnest(CAST(:accounts AS VARCHAR[]), CAST(:loan_ids AS BIGINT[]), CAST(:amounts AS BIGINT[]))
+                 WITH ORDINALITY AS leg(account, loan_id, amount_fen, n)
+        ORDER BY leg.n
+    )
+    SELECT id FROM entry
+    """
+)
 
 
-def post(session: Session, entry: JournalEntry, *, loan: LoanRow | None = None) -> int:
+def post(session: Session, entry: JournalEntry, *, loan: LoanBalances | None = None) -> int:
     """Insert the entry and its postings; move the loan's stored balances by the same amounts.
 
-    The entry (``INSERT … RETURNING id``) and its postings (one executemany) go straight to the session's
-    connection, in the caller's transaction, without a flush: the rows are in the database when this
-    returns, and nothing else pending in the session is written. The loan's balances change on the ORM
-    object only; the session writes them with its next flush (at the latest, at commit).
+    The rows go straight to the session's connection, in the caller's transaction, without a flush: they
+    are in the database when this returns, and nothing else pending in the session is written. On
+    PostgreSQL entry and postings are one statement (a data-modifying ``WITH``); elsewhere the entry is
+    ``INSERT … RETURNING id`` and its postings one executemany. The loan's balances change on ``loan``
+    only (an ORM row: written by the session's next flush; a servicing ``Loan`` record: by its ``save``).
     """
     connection = session.connection()
-    entry_id: int = connection.execute(
-        _INSERT_ENTRY,
-        {
-            "business_date": entry.business_date,
-            "event": entry.event,
-            "idempotency_key": entry.idempotency_key,
-            "loan_id": entry.loan_id,
-            "reverses_id": entry.reverses,
-            "memo": entry.memo,
-        },
-    ).scalar_one()
-    connection.execute(
-        _INSERT_POSTINGS,
-        [
-            {
-                "entry_id": entry_id,
-                "account": p.account.value,
-                "loan_id": p.loan_id,
-                "amount_fen": p.amount_fen,
-            }
-            for p in entry.postings
-        ],
-    )
+    values: dict[str, Any] = {
+        "business_date": entry.business_date,
+        "event": entry.event,
+        "idempotency_key": entry.idempotency_key,
+        "loan_id": entry.loan_id,
+        "reverses_id": entry.reverses,
+        "memo": entry.memo,
+    }
+    entry_id: int
+    if connection.dialect.name == "postgresql":
+        values["accounts"] = [p.account.value for p in entry.postings]
+        values["loan_ids"] = [p.loan_id for p in entry.postings]
+        values["amounts"] = [p.amount_fen for p in entry.postings]
+        entry_id = connection.execute(_INSERT_ENTRY_WITH_POSTINGS, values).scalar_one()
+    else:
+        entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+        connection.execute(
+            _INSERT_POSTINGS,
+            [
+                {
+                    "entry_id": entry_id,
+                    "account": p.account.value,
+                    "loan_id": p.loan_id,
+                    "amount_fen": p.amount_fen,
+                }
+                for p in entry.postings
+            ],
+        )
     if loan is not None:
         for posting in entry.postings:
             if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:

@@ -7,16 +7,16 @@ allocation never depends on whether end of day has run yet. The ``billed`` flag 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
-from xiaodai.servicing.loans import dues
+from xiaodai.servicing.loans import InstallmentLike, LoanLike, dues
 
 RECEIVABLE = {
     Component.PRINCIPAL: Account.LOAN_PRINCIPAL,
@@ -26,7 +26,7 @@ RECEIVABLE = {
 }
 
 
-def bill_through(session: Session, loan: LoanRow, rows: list[InstallmentRow], on: date) -> int:
+def bill_through(session: Session, loan: LoanLike, rows: Sequence[InstallmentLike], on: date) -> int:
     """Bill every active instalment due on or before ``on``: interest and fees become receivable."""
     billed = 0
     for row in rows:
@@ -57,7 +57,7 @@ def bill_through(session: Session, loan: LoanRow, rows: list[InstallmentRow], on
 
 
 def apply_allocations(
-    rows: list[InstallmentRow], allocations: list[tuple[int, Component, int]], on: date, *, sign: int = 1
+    rows: Sequence[InstallmentLike], allocations: list[tuple[int, Component, int]], on: date, *, sign: int = 1
 ) -> None:
     by_period = {r.period: r for r in rows}
     for period, component, amount in allocations:
@@ -78,7 +78,7 @@ def apply_allocations(
         row.paid_on = on if fully_paid else None
 
 
-def apply_overpayment(session: Session, loan: LoanRow, rows: list[InstallmentRow], on: date) -> int:
+def apply_overpayment(session: Session, loan: LoanLike, rows: Sequence[InstallmentLike], on: date) -> int:
     """Use money held in the overpayment account for what is now due."""
     allocations, _left = allocate(
         dues(rows, loan.penalties_outstanding_fen),

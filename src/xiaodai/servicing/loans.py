@@ -1,10 +1,25 @@
-"""Loading and locking loans; per-loan views of instalments as plain values for the pure core."""
+"""Loading and locking loans; per-loan views of instalments as plain values for the pure core.
+
+Two ways to hold a loan and its instalments, for the same shared helpers (``dues``, ``refresh_status``,
+``billing``, ``ledger.post``), which only need the attributes of :class:`LoanLike` and
+:class:`InstallmentLike`:
+
+* ORM rows (``lock_loan``, ``installments``): most commands; the session writes them at its next flush.
+* :class:`Loan` and :class:`Installment` records (``lock_loan_record``, ``installment_records``): the
+  repayment hot path. They are read through the session's connection (Core: only the columns the
+  servicing commands use, no identity map), remember the values they were read with, and ``save`` writes
+  one ``UPDATE`` per changed row, of the changed columns only, as the ORM flush would — without its cost.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import attrgetter
+from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
@@ -14,8 +29,110 @@ from xiaodai.servicing.errors import LoanNotFoundError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
 from xiaodai.servicing.prepayment import PeriodView
 
+
+class LoanLike(Protocol):
+    """What the shared servicing helpers read and move on a loan: a ``LoanRow`` or a :class:`Loan`."""
+
+    id: int
+    state: str
+    allocation_order: str
+    buckets: str
+    principal_outstanding_fen: int
+    interest_outstanding_fen: int
+    fees_outstanding_fen: int
+    penalties_outstanding_fen: int
+    overpayment_fen: int
+    paid_total_fen: int
+    dpd: int
+    bucket: str
+    disbursed_on: date | None
+    closed_on: date | None
+    version: int
+
+
+class InstallmentLike(Protocol):
+    """What the shared helpers read and move on an instalment: an ``InstallmentRow`` or an
+    :class:`Installment`."""
+
+    id: int
+    period: int
+    due_on: date
+    principal_fen: int
+    interest_fen: int
+    fee_fen: int
+    billed: bool
+    paid_principal_fen: int
+    paid_interest_fen: int
+    paid_fee_fen: int
+    paid_on: date | None
+
+
+@dataclass(slots=True, eq=False)
+class Loan:
+    """The columns of a ``loans`` row that servicing commands use, read without the ORM (see the module
+    docstring). Fields are in the order of ``_LOAN_COLUMNS``; ``loaded`` holds the values as read."""
+
+    id: int
+    state: str
+    allocation_order: str
+    buckets: str
+    principal_outstanding_fen: int
+    interest_outstanding_fen: int
+    fees_outstanding_fen: int
+    penalties_outstanding_fen: int
+    overpayment_fen: int
+    paid_total_fen: int
+    dpd: int
+    bucket: str
+    disbursed_on: date | None
+    closed_on: date | None
+    version: int
+    loaded: tuple[Any, ...] = field(default=(), init=False, repr=False)
+
+
+@dataclass(slots=True, eq=False)
+class Installment:
+    """The columns of an ``installments`` row that servicing commands use (see :class:`Loan`)."""
+
+    id: int
+    period: int
+    due_on: date
+    principal_fen: int
+    interest_fen: int
+    fee_fen: int
+    billed: bool
+    paid_principal_fen: int
+    paid_interest_fen: int
+    paid_fee_fen: int
+    paid_on: date | None
+    loaded: tuple[Any, ...] = field(default=(), init=False, repr=False)
+
+
+_LOAN_FIELDS = tuple(f.name for f in fields(Loan) if f.name != "loaded")
+_INSTALLMENT_FIELDS = tuple(f.name for f in fields(Installment) if f.name != "loaded")
+_loan_values = attrgetter(*_LOAN_FIELDS)
+_installment_values = attrgetter(*_INSTALLMENT_FIELDS)
+_LOAN_TABLE = LoanRow.metadata.tables[LoanRow.__tablename__]
+_INSTALLMENT_TABLE = InstallmentRow.metadata.tables[InstallmentRow.__tablename__]
+_LOANS = _LOAN_TABLE.c
+_INSTALLMENTS_T = _INSTALLMENT_TABLE.c
+
 # Built once: a statement object built per call costs more Python than the query itself (cache key).
 _LOCK_LOAN = select(LoanRow).where(LoanRow.id == bindparam("loan_id")).with_for_update()
+_LOCK_LOAN_RECORD = (
+    select(*(_LOANS[name] for name in _LOAN_FIELDS))
+    .where(_LOANS.id == bindparam("loan_id"))
+    .with_for_update()
+)
+_INSTALLMENT_RECORDS = (
+    select(*(_INSTALLMENTS_T[name] for name in _INSTALLMENT_FIELDS))
+    .where(_INSTALLMENTS_T.loan_id == bindparam("loan_id"), _INSTALLMENTS_T.active.is_(True))
+    .order_by(_INSTALLMENTS_T.period, _INSTALLMENTS_T.schedule_version)
+    .with_for_update()
+)
+# The SET clause is the changed columns, given as parameters (one cached statement per set of columns).
+_UPDATE_LOAN = update(_LOAN_TABLE).where(_LOANS.id == bindparam("row_id"))
+_UPDATE_INSTALLMENT = update(_INSTALLMENT_TABLE).where(_INSTALLMENTS_T.id == bindparam("row_id"))
 
 
 def _installments_query(*, active_only: bool, lock: bool) -> Select[InstallmentRow]:
@@ -42,6 +159,59 @@ def lock_loan(session: Session, loan_id: int) -> LoanRow:
     return loan
 
 
+def lock_loan_record(session: Session, loan_id: int) -> Loan:
+    """The loan as a :class:`Loan` record, its row locked for the transaction, read through the session's
+    connection. Changes the session holds for loans or instalments are flushed first, so that the record
+    sees them; write the record back with :func:`save`."""
+    session.flush()  # returns at once when nothing is pending
+    row = session.connection().execute(_LOCK_LOAN_RECORD, {"loan_id": loan_id}).first()
+    if row is None:
+        raise LoanNotFoundError(f"loan {loan_id} does not exist")
+    loan = Loan(*row)
+    loan.loaded = tuple(row)
+    return loan
+
+
+def installment_records(session: Session, loan_id: int) -> list[Installment]:
+    """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``)."""
+    result = session.connection().execute(_INSTALLMENT_RECORDS, {"loan_id": loan_id})
+    rows = []
+    for row in result:
+        record = Installment(*row)
+        record.loaded = tuple(row)
+        rows.append(record)
+    return rows
+
+
+def _changes(now: tuple[Any, ...], loaded: tuple[Any, ...], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: value for name, value, was in zip(names, now, loaded, strict=True) if value != was}
+
+
+def save(session: Session, loan: Loan, rows: Sequence[Installment] = ()) -> None:
+    """Write what changed on ``loan`` and ``rows`` since they were read: one ``UPDATE`` per changed row,
+    of its changed columns. ORM objects of the same rows that the session holds are expired (reloaded on
+    their next use), so that the session never writes their stale values back."""
+    connection = session.connection()
+    written: list[tuple[type[Any], int]] = []
+    now = _loan_values(loan)
+    if now != loan.loaded:
+        connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **_changes(now, loan.loaded, _LOAN_FIELDS)})
+        loan.loaded = now
+        written.append((LoanRow, loan.id))
+    for row in rows:
+        now = _installment_values(row)
+        if now != row.loaded:
+            changes = _changes(now, row.loaded, _INSTALLMENT_FIELDS)
+            connection.execute(_UPDATE_INSTALLMENT, {"row_id": row.id, **changes})
+            row.loaded = now
+            written.append((InstallmentRow, row.id))
+    if len(session.identity_map):
+        for cls, ident in written:
+            held = session.identity_map.get(Session.identity_key(cls, ident))
+            if held is not None:
+                session.expire(held)
+
+
 def get_loan(session: Session, loan_id: int) -> LoanRow:
     loan = session.get(LoanRow, loan_id)
     if loan is None:
@@ -58,7 +228,7 @@ def installments(
     return list(session.execute(query, {"loan_id": loan_id}).scalars())
 
 
-def unpaid(row: InstallmentRow) -> int:
+def unpaid(row: InstallmentLike) -> int:
     return (
         (row.principal_fen - row.paid_principal_fen)
         + (row.interest_fen - row.paid_interest_fen)
@@ -66,7 +236,7 @@ def unpaid(row: InstallmentRow) -> int:
     )
 
 
-def dues(rows: list[InstallmentRow], penalties_fen: int) -> list[Due]:
+def dues(rows: Sequence[InstallmentLike], penalties_fen: int) -> list[Due]:
     """Everything billed and unpaid, plus the loan's penalty balance at its oldest overdue instalment."""
     out: list[Due] = []
     billed = [r for r in rows if r.billed]
@@ -98,7 +268,7 @@ def period_views(rows: list[InstallmentRow]) -> list[PeriodView]:
     ]
 
 
-def refresh_status(loan: LoanRow, rows: list[InstallmentRow], as_of: date) -> None:
+def refresh_status(loan: LoanLike, rows: Sequence[InstallmentLike], as_of: date) -> None:
     """DPD, bucket and state from the instalments (oldest unpaid billed instalment due before ``as_of``)."""
     state = LoanState(loan.state)
     if not is_open(state):

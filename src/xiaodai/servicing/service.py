@@ -2,10 +2,10 @@
 
 Every money-moving command takes an idempotency key, locks the loan row, posts one balanced journal entry
 and moves the stored balances in the same transaction. The command row and the journal rows are written at
-once through the session's connection (``commands.run_once``, ``ledger.post``); the changes to the loan and
-its instalments stay in the session until its next flush, at the latest the caller's commit, so that each
-row is written once per command. The caller commits once.
-"""
+once through the session's connection (``commands.run_once``, ``ledger.post``). ``repay``, the hot path,
+reads the loan and its instalments as records through Core and writes each changed row once with
+``loans.save``; the other commands change ORM rows, which stay in the session until its next flush, at the
+latest the caller's commit, so that each row is written once per command. The caller commits once."""
 
 from __future__ import annotations
 
@@ -32,7 +32,16 @@ from xiaodai.servicing.commands import Result, run_once
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
-from xiaodai.servicing.loans import dues, installments, lock_loan, refresh_status
+from xiaodai.servicing.loans import (
+    LoanLike,
+    dues,
+    installment_records,
+    installments,
+    lock_loan,
+    lock_loan_record,
+    refresh_status,
+    save,
+)
 
 PENALTY_DAYS_IN_YEAR = 360
 
@@ -194,7 +203,7 @@ def _money(value_fen: int) -> str:
     return Money.from_minor(value_fen).to_json()
 
 
-def _check_date(loan: LoanRow, on: date) -> None:
+def _check_date(loan: LoanLike, on: date) -> None:
     if loan.disbursed_on is None or on < loan.disbursed_on:
         raise ServicingError(f"loan {loan.id} was not disbursed by {on}")
 
@@ -204,7 +213,7 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         raise ServicingError("a repayment must be a positive amount")
 
     def action() -> Result:
-        loan = lock_loan(session, loan_id)
+        loan = lock_loan_record(session, loan_id)
         state = LoanState(loan.state)
         if state is LoanState.WRITTEN_OFF:
             entry_id = ledger.post(
@@ -220,6 +229,7 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
             )
             loan.paid_total_fen += amount_fen
             loan.version += 1
+            save(session, loan)
             return {
                 "loan_id": loan.id,
                 "entry_id": entry_id,
@@ -229,7 +239,7 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         if not is_open(state) and state is not LoanState.SETTLED:
             raise ServicingError(f"loan {loan_id} is {state.value}: it cannot take a repayment")
         _check_date(loan, on)
-        rows = installments(session, loan.id, lock=True)
+        rows = installment_records(session, loan.id)
         bill_through(session, loan, rows, on)
         allocations, remainder = allocate(
             dues(rows, loan.penalties_outstanding_fen),
@@ -255,6 +265,7 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         loan.paid_total_fen += amount_fen
         loan.version += 1
         refresh_status(loan, rows, on)
+        save(session, loan, rows)
         return {
             "loan_id": loan.id,
             "entry_id": entry_id,

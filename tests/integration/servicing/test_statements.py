@@ -1,37 +1,52 @@
 """A repayment writes each row once — the statements one ``service.repay`` sends, on SQLite and PostgreSQL.
 
 The hot path of the repayment benchmark (docs/BENCHMARKS.md): the command row is claimed and completed
-through the session's connection, journal rows are inserted there too, and the loan and its instalments
-are written once, by the flush at commit. A retry sends two statements and changes nothing.
+through the session's connection; the loan and its instalments are read as records through Core and
+written back by ``loans.save`` (one ``UPDATE`` per changed row, before the command row is completed);
+each journal entry is one statement on PostgreSQL (``WITH entry AS (INSERT …) … INSERT INTO postings``),
+an ``INSERT … RETURNING`` and an executemany of its postings on SQLite. The commit has nothing left to flush.
+A retry sends two statements and changes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow
+from xiaodai.ledger.chart import Account
 from xiaodai.servicing import service
 
 SHAPE = re.compile(r"^(INSERT INTO|UPDATE|SELECT\s.*?\sFROM)\s+(\w+)", re.DOTALL)
+WITH_INSERTS = re.compile(r"\bINSERT INTO\s+(\w+)")
+
+
+def shape(statement: str) -> str | None:
+    """ "UPDATE loans", "SELECT installments", "WITH INSERT journal_entries, postings"; None for others."""
+    text = statement.strip()
+    if text.startswith("WITH"):
+        return "WITH INSERT " + ", ".join(WITH_INSERTS.findall(text))
+    match = SHAPE.match(text)
+    if match is None:
+        return None
+    return f"{match.group(1).split()[0]} {match.group(2)}"
 
 
 @contextmanager
-def statements(engine: Engine) -> Iterator[Counter[str]]:
-    """Counts the statements sent on ``engine`` by kind and table ("UPDATE loans"), BEGIN/COMMIT aside."""
-    seen: Counter[str] = Counter()
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements sent on ``engine``, in order, by kind and table (BEGIN/COMMIT aside)."""
+    seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        match = SHAPE.match(statement.strip())
-        if match:
-            verb = match.group(1).split()[0]  # INSERT, UPDATE, SELECT
-            seen[f"{verb} {match.group(2)}"] += 1
+        kind = shape(statement)
+        if kind:
+            seen.append(kind)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -53,17 +68,79 @@ def test_a_repayment_writes_each_row_once(
     with statements(engine) as first, factory() as s, s.begin():
         result = pay(s)  # bills instalment 1 (an entry), then pays it (a second entry)
     assert len(result["allocations"]) == 2
-    assert first == {
-        "INSERT commands": 1,  # claims the key, before anything else
-        "SELECT loans": 1,  # FOR UPDATE
-        "SELECT installments": 1,  # FOR UPDATE
-        "INSERT journal_entries": 2,  # billing, repayment (RETURNING id)
-        "INSERT postings": 2,  # one executemany per entry
-        "UPDATE commands": 1,  # the result, after the action
-        "UPDATE loans": 1,  # the commit's flush: once per row
-        "UPDATE installments": 1,
-    }
+    if engine.dialect.name == "postgresql":
+        journal = ["WITH INSERT journal_entries, postings"]  # the entry and its postings: one statement
+    else:
+        journal = ["INSERT journal_entries", "INSERT postings"]  # RETURNING id, then one executemany
+    assert first == [
+        "INSERT commands",  # claims the key, before anything else
+        "SELECT loans",  # FOR UPDATE, the columns servicing uses
+        "SELECT installments",  # FOR UPDATE
+        *journal,  # billing of instalment 1
+        *journal,  # the repayment
+        "UPDATE loans",  # loans.save: each changed row once
+        "UPDATE installments",  # instalment 1: billed and paid
+        "UPDATE commands",  # the result, after the action
+    ]
     with statements(engine) as retry, factory() as s, s.begin():
         again = pay(s)
     assert again == {**result, "replayed": True}
-    assert retry == {"INSERT commands": 1, "SELECT commands": 1}  # the insert finds the key: replay
+    assert retry == ["INSERT commands", "SELECT commands"]  # the insert finds the key: replay
+
+
+def test_the_single_statement_entry_keeps_the_order_of_its_legs(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    """Postings are numbered in the order of the entry's legs, on either backend."""
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        result = service.repay(
+            s, loan_id=loan_id, amount_fen=95_000, on=date(2026, 2, 10), idempotency_key="legs"
+        )
+    with factory() as s:
+        postings = s.execute(
+            select(PostingRow.account, PostingRow.amount_fen, PostingRow.loan_id)
+            .where(PostingRow.entry_id == result["entry_id"])
+            .order_by(PostingRow.id)
+        ).all()
+        memo = s.execute(
+            select(JournalEntryRow.memo).where(JournalEntryRow.id == result["entry_id"])
+        ).scalar_one()
+    legs = [(a["component"], a["amount"]) for a in result["allocations"]]
+    assert legs == [("interest", "125.00"), ("principal", "777.58")]
+    assert [tuple(p) for p in postings] == [
+        (Account.CASH.value, 95_000, loan_id),
+        (Account.LOAN_INTEREST.value, -12_500, loan_id),
+        (Account.LOAN_PRINCIPAL.value, -77_758, loan_id),
+        (Account.OVERPAYMENT.value, -4_742, loan_id),
+    ]
+    assert '"overpayment": 4742' in memo
+
+
+def test_orm_rows_held_by_the_session_see_the_repayment(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    """ORM rows the session holds are flushed before a repayment reads the loan and reloaded after it writes
+    it: an ORM command that follows in the same transaction sees the repayment, and nothing stale is
+    written back."""
+    loan_id = new_loan()
+    with factory() as s, s.begin():
+        loan = s.get(LoanRow, loan_id)
+        assert loan is not None
+        first = s.execute(
+            select(InstallmentRow).where(InstallmentRow.loan_id == loan_id, InstallmentRow.period == 1)
+        ).scalar_one()
+        assert not first.billed
+        loan.cooling_off_until = date(2026, 1, 17)  # pending in the session: flushed before the repayment
+        service.repay(s, loan_id=loan_id, amount_fen=100_258, on=date(2026, 2, 10), idempotency_key="orm")
+        assert (first.billed, first.paid_on) == (True, date(2026, 2, 10))
+        assert (loan.paid_total_fen, loan.overpayment_fen, loan.version) == (100_258, 10_000, 3)
+        refund = service.refund_overpayment(  # an ORM command on the same row, same transaction
+            s, loan_id=loan_id, amount_fen=10_000, on=date(2026, 2, 10), idempotency_key="orm-refund"
+        )
+        assert refund["refunded"] == "100.00"
+    with factory() as s:
+        stored = s.get(LoanRow, loan_id)
+        assert stored is not None
+        assert (stored.paid_total_fen, stored.overpayment_fen, stored.version) == (100_258, 0, 4)
+        assert (stored.interest_outstanding_fen, stored.cooling_off_until) == (0, date(2026, 1, 17))
