@@ -1,0 +1,138 @@
+"""Model metrics for ``metrics.json``: AUC, KS and Gini per fold and their summary, calibration by decile,
+the score distribution and the bins report."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from optbinning.scorecard import Scorecard
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from xiaodai.underwriting.artifact import CompiledScorecard
+from xiaodai.underwriting.feature_labels import LABELS_EN, LABELS_ZH
+from xiaodai.underwriting.scorecard_fitting import _missing_row, _regular_rows, binning_trends, numeric_labels
+
+# --------------------------------------------------------------------------------------------- metrics
+
+
+def ks_statistic(y: np.ndarray, pd_hat: np.ndarray) -> float:
+    fpr, tpr, _ = roc_curve(y, pd_hat)
+    return float(np.max(tpr - fpr))
+
+
+def _auc_or_none(y: np.ndarray, pd_hat: np.ndarray) -> float | None:
+    if len(np.unique(y)) < 2:
+        return None
+    return float(roc_auc_score(y, pd_hat))
+
+
+def fold_metrics(y: np.ndarray, pd_hat: np.ndarray) -> dict[str, float]:
+    auc = float(roc_auc_score(y, pd_hat))
+    return {"auc": auc, "ks": ks_statistic(y, pd_hat), "gini": 2.0 * auc - 1.0}
+
+
+def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("auc", "ks", "gini"):
+        values = np.asarray([f[key] for f in folds], dtype=float)
+        out[f"{key}_mean"] = _r(float(values.mean()))
+        out[f"{key}_sd"] = _r(float(values.std(ddof=1)) if len(values) > 1 else 0.0)
+    out["folds"] = [{k: (_r(v) if isinstance(v, float) else v) for k, v in f.items()} for f in folds]
+    return out
+
+
+def _r(value: float, digits: int = 6) -> float:
+    return round(float(value), digits)
+
+
+def calibration_table(y: np.ndarray, pd_hat: np.ndarray, groups: int = 10) -> list[dict[str, Any]]:
+    """Deciles of predicted PD (by rank, so ties cannot empty a decile): mean PD vs observed bad rate."""
+    order = np.argsort(pd_hat, kind="mergesort")
+    decile = np.empty(len(pd_hat), dtype=int)
+    decile[order] = np.arange(len(pd_hat)) * groups // len(pd_hat)
+    table: list[dict[str, Any]] = []
+    for d in range(groups):
+        mask = decile == d
+        if not mask.any():
+            continue
+        table.append(
+            {
+                "decile": d + 1,
+                "count": int(mask.sum()),
+                "mean_pd": _r(float(pd_hat[mask].mean())),
+                "bad_rate": _r(float(y[mask].mean())),
+                "pd_min": _r(float(pd_hat[mask].min())),
+                "pd_max": _r(float(pd_hat[mask].max())),
+            }
+        )
+    return table
+
+
+def score_distribution(y: np.ndarray, scores: np.ndarray, width: float) -> dict[str, Any]:
+    lo = math.floor(float(scores.min()) / width) * width
+    hi = math.ceil(float(scores.max()) / width) * width
+    if hi <= lo:
+        hi = lo + width
+    while (hi - lo) / width > 40:
+        width *= 2
+        lo = math.floor(float(scores.min()) / width) * width
+        hi = math.ceil(float(scores.max()) / width) * width
+    edges = np.arange(lo, hi + width / 2, width)
+    good, _ = np.histogram(scores[y == 0], bins=edges)
+    bad, _ = np.histogram(scores[y == 1], bins=edges)
+    return {
+        "basis": "out-of-fold compiled scorecard scores",
+        "bin_width": _r(width),
+        "edges": [_r(e) for e in edges],
+        "good": good.tolist(),
+        "bad": bad.tolist(),
+    }
+
+
+def bins_report(scorecard: Scorecard, card: CompiledScorecard, numeric: Sequence[str]) -> dict[str, Any]:
+    """Bin table with IV for every candidate feature (points only for the features the scorecard uses)."""
+    binning = scorecard.binning_process_
+    trends = binning_trends(binning, numeric)
+    selected = {f.name: f for f in card.features}
+    report: dict[str, Any] = {}
+    for name in binning.variable_names:
+        optb = binning.get_binned_variable(name)
+        regular = _regular_rows(optb)
+        missing = _missing_row(optb)
+        if optb.dtype == "numerical":
+            labels = numeric_labels([float(s) for s in optb.splits])
+            kind = "numeric"
+        else:
+            labels = [", ".join(str(c) for c in group) for group in optb.splits]
+            kind = "categorical"
+        compiled = selected.get(name)
+        rows: list[dict[str, Any]] = []
+        for i, (label, (_, row)) in enumerate(zip(labels, regular.iterrows(), strict=True)):
+            rows.append(_bin_row(label, row, compiled.points[i] if compiled else None))
+        rows.append(_bin_row("Missing", missing, compiled.missing_points if compiled else None))
+        report[name] = {
+            "kind": kind,
+            "label_zh": LABELS_ZH.get(name, name),
+            "label_en": LABELS_EN.get(name, name),
+            "iv": _r(float(optb.binning_table.iv)),
+            "selected": compiled is not None,
+            "monotonic_trend": trends.get(name),
+            "bins": rows,
+        }
+    return report
+
+
+def _bin_row(label: str, row: pd.Series, points: float | None) -> dict[str, Any]:
+    return {
+        "label": label,
+        "count": int(row["Count"]),
+        "goods": int(row["Non-event"]),
+        "bads": int(row["Event"]),
+        "event_rate": _r(float(row["Event rate"])),
+        "woe": _r(float(row["WoE"])),
+        "points": None if points is None else _r(points),
+    }
