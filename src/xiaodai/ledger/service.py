@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, TextClause, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
@@ -36,53 +37,84 @@ class LoanBalances(Protocol):
 
 _INSERT_ENTRY = insert(JournalEntryRow).returning(JournalEntryRow.id)
 _INSERT_POSTINGS = insert(PostingRow)
-# PostgreSQL: the entry and its postings in one statement (one round trip, one statement's Python); the
-# postings are inserted in the order of the entry's legs, so their ids are the same as with two statements.
-_INSERT_ENTRY_WITH_POSTINGS = text(
-    """
-    WITH entry AS (
-        INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, reverses_id, memo)
-        VALUES (:business_date, :event, :idempotency_key, :loan_id, :reverses_id, :memo)
-        RETURNING id
-    ), legs AS (
-        INSERT INTO postings (entry_id, account, loan_id, amount_fen)
-        SELECT entry.id, leg.account, leg.loan_id, leg.amount_fen
-        FROM entry,
-             unnest(CAST(:accounts AS VARCHAR[]), CAST(:loan_ids AS BIGINT[]), CAST(:amounts AS BIGINT[]))
-                 WITH ORDINALITY AS leg(account, loan_id, amount_fen, n)
-        ORDER BY leg.n
-    )
-    SELECT id FROM entry
-    """
-)
+# PostgreSQL: entries and their postings in one statement (one round trip, one statement's Python). Entries
+# are inserted in the order given and postings in the order of their legs, entry after entry, so that every
+# id is the one the two statements per entry used elsewhere give. ``{also}``: more data-modifying ``WITH``
+# items of the caller (``insert_entries``).
+_PG_ENTRIES = """
+WITH entry AS (
+    INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, reverses_id, memo)
+    SELECT e.business_date, e.event, e.idempotency_key, e.loan_id, e.reverses_id, e.memo
+    FROM unnest(
+        CAST(:dates AS DATE[]), CAST(:events AS VARCHAR[]), CAST(:keys AS VARCHAR[]),
+        CAST(:entry_loan_ids AS BIGINT[]), CAST(:reverses AS BIGINT[]), CAST(:memos AS TEXT[])
+    ) WITH ORDINALITY AS e(business_date, event, idempotency_key, loan_id, reverses_id, memo, n)
+    ORDER BY e.n
+    RETURNING id, idempotency_key
+), legs AS (
+    INSERT INTO postings (entry_id, account, loan_id, amount_fen)
+    SELECT entry.id, leg.account, leg.loan_id, leg.amount_fen
+    FROM unnest(
+        CAST(:leg_keys AS VARCHAR[]), CAST(:accounts AS VARCHAR[]), CAST(:loan_ids AS BIGINT[]),
+        CAST(:amounts AS BIGINT[])
+    ) WITH ORDINALITY AS leg(entry_key, account, loan_id, amount_fen, n)
+    JOIN entry ON entry.idempotency_key = leg.entry_key
+    ORDER BY leg.n
+){also}
+SELECT id FROM entry ORDER BY id
+"""
+_PG_STATEMENTS: dict[str, TextClause] = {}
 
 
-def post(session: Session, entry: JournalEntry, *, loan: LoanBalances | None = None) -> int:
-    """Insert the entry and its postings; move the loan's stored balances by the same amounts.
+def insert_entries(
+    connection: Connection,
+    entries: Sequence[JournalEntry],
+    *,
+    also: str = "",
+    params: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Insert ``entries`` and their postings, in order; returns their ids. Balances are not moved.
 
-    The rows go straight to the session's connection, in the caller's transaction, without a flush: they
-    are in the database when this returns, and nothing else pending in the session is written. On
-    PostgreSQL entry and postings are one statement (a data-modifying ``WITH``); elsewhere the entry is
-    ``INSERT … RETURNING id`` and its postings one executemany. The loan's balances change on ``loan``
-    only (an ORM row: written by the session's next flush; a servicing ``Loan`` record: by its ``save``).
+    On PostgreSQL this is one statement for all of them; ``also`` adds the caller's own data-modifying
+    ``WITH`` items to it (``", name AS (UPDATE …)"``, with their ``params``), so that a command writes its
+    journal and its rows in one round trip. Elsewhere each entry is ``INSERT … RETURNING id`` and one
+    executemany of its postings, and ``also`` must be empty (the caller runs its own statements).
     """
-    connection = session.connection()
-    values: dict[str, Any] = {
-        "business_date": entry.business_date,
-        "event": entry.event,
-        "idempotency_key": entry.idempotency_key,
-        "loan_id": entry.loan_id,
-        "reverses_id": entry.reverses,
-        "memo": entry.memo,
-    }
-    entry_id: int
     if connection.dialect.name == "postgresql":
-        values["accounts"] = [p.account.value for p in entry.postings]
-        values["loan_ids"] = [p.loan_id for p in entry.postings]
-        values["amounts"] = [p.amount_fen for p in entry.postings]
-        entry_id = connection.execute(_INSERT_ENTRY_WITH_POSTINGS, values).scalar_one()
-    else:
-        entry_id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+        statement = _PG_STATEMENTS.get(also)
+        if statement is None:
+            statement = _PG_STATEMENTS.setdefault(also, text(_PG_ENTRIES.replace("{also}", also)))
+        legs = [(e.idempotency_key, p) for e in entries for p in e.postings]
+        values: dict[str, Any] = {
+            "dates": [e.business_date for e in entries],
+            "events": [e.event for e in entries],
+            "keys": [e.idempotency_key for e in entries],
+            "entry_loan_ids": [e.loan_id for e in entries],
+            "reverses": [e.reverses for e in entries],
+            "memos": [e.memo for e in entries],
+            "leg_keys": [key for key, _ in legs],
+            "accounts": [p.account.value for _, p in legs],
+            "loan_ids": [p.loan_id for _, p in legs],
+            "amounts": [p.amount_fen for _, p in legs],
+        }
+        if params:
+            values.update(params)
+        return list(connection.execute(statement, values).scalars())
+    if also:
+        raise ValueError("extra WITH items are for PostgreSQL only")
+    ids = []
+    for entry in entries:
+        entry_id: int = connection.execute(
+            _INSERT_ENTRY,
+            {
+                "business_date": entry.business_date,
+                "event": entry.event,
+                "idempotency_key": entry.idempotency_key,
+                "loan_id": entry.loan_id,
+                "reverses_id": entry.reverses,
+                "memo": entry.memo,
+            },
+        ).scalar_one()
         connection.execute(
             _INSERT_POSTINGS,
             [
@@ -95,11 +127,31 @@ def post(session: Session, entry: JournalEntry, *, loan: LoanBalances | None = N
                 for p in entry.postings
             ],
         )
+        ids.append(entry_id)
+    return ids
+
+
+def move_balances(loan: LoanBalances, entry: JournalEntry) -> None:
+    """Move the loan's stored balances by the entry's postings on the loan's receivable and overpayment
+    accounts (the cache of the journal that ``check`` verifies)."""
+    for posting in entry.postings:
+        if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:
+            column, sign = LOAN_COLUMNS[posting.account]
+            setattr(loan, column, getattr(loan, column) + sign * posting.amount_fen)
+
+
+def post(session: Session, entry: JournalEntry, *, loan: LoanBalances | None = None) -> int:
+    """Insert the entry and its postings (``insert_entries``); move the loan's stored balances by the same
+    amounts.
+
+    The rows go straight to the session's connection, in the caller's transaction, without a flush: they
+    are in the database when this returns, and nothing else pending in the session is written. The loan's
+    balances change on ``loan`` only (an ORM row: written by the session's next flush; a servicing ``Loan``
+    record: by ``servicing.loans.save``).
+    """
+    (entry_id,) = insert_entries(session.connection(), [entry])
     if loan is not None:
-        for posting in entry.postings:
-            if posting.loan_id == loan.id and posting.account in LOAN_COLUMNS:
-                column, sign = LOAN_COLUMNS[posting.account]
-                setattr(loan, column, getattr(loan, column) + sign * posting.amount_fen)
+        move_balances(loan, entry)
     return entry_id
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
-from xiaodai.ledger.journal import entry
+from xiaodai.ledger.journal import JournalEntry, entry
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
 from xiaodai.servicing.loans import InstallmentLike, LoanLike, dues
 
@@ -26,8 +26,27 @@ RECEIVABLE = {
 }
 
 
-def bill_through(session: Session, loan: LoanLike, rows: Sequence[InstallmentLike], on: date) -> int:
-    """Bill every active instalment due on or before ``on``: interest and fees become receivable."""
+def _post(session: Session, loan: LoanLike, item: JournalEntry, journal: list[JournalEntry] | None) -> None:
+    """Post ``item`` now, or (``journal`` given) move the balances now and leave the insert to the caller."""
+    if journal is None:
+        ledger.post(session, item, loan=loan)
+    else:
+        ledger.move_balances(loan, item)
+        journal.append(item)
+
+
+def bill_through(
+    session: Session,
+    loan: LoanLike,
+    rows: Sequence[InstallmentLike],
+    on: date,
+    *,
+    journal: list[JournalEntry] | None = None,
+) -> int:
+    """Bill every active instalment due on or before ``on``: interest and fees become receivable.
+
+    The entries are posted at once, or appended to ``journal`` for the caller to insert (``loans.save``);
+    either way the loan's balances move now."""
     billed = 0
     for row in rows:
         if row.billed or row.due_on > on:
@@ -35,8 +54,9 @@ def bill_through(session: Session, loan: LoanLike, rows: Sequence[InstallmentLik
         row.billed = True
         billed += 1
         if row.interest_fen or row.fee_fen:
-            ledger.post(
+            _post(
                 session,
+                loan,
                 entry(
                     row.due_on,
                     "billing",
@@ -49,10 +69,10 @@ def bill_through(session: Session, loan: LoanLike, rows: Sequence[InstallmentLik
                     ],
                     loan_id=loan.id,
                 ),
-                loan=loan,
+                journal,
             )
     if billed and loan.overpayment_fen > 0:
-        apply_overpayment(session, loan, rows, on)
+        apply_overpayment(session, loan, rows, on, journal=journal)
     return billed
 
 
@@ -78,8 +98,15 @@ def apply_allocations(
         row.paid_on = on if fully_paid else None
 
 
-def apply_overpayment(session: Session, loan: LoanLike, rows: Sequence[InstallmentLike], on: date) -> int:
-    """Use money held in the overpayment account for what is now due."""
+def apply_overpayment(
+    session: Session,
+    loan: LoanLike,
+    rows: Sequence[InstallmentLike],
+    on: date,
+    *,
+    journal: list[JournalEntry] | None = None,
+) -> int:
+    """Use money held in the overpayment account for what is now due (``journal``: see ``bill_through``)."""
     allocations, _left = allocate(
         dues(rows, loan.penalties_outstanding_fen),
         loan.overpayment_fen,
@@ -91,8 +118,9 @@ def apply_overpayment(session: Session, loan: LoanLike, rows: Sequence[Installme
         return 0
     legs = [(Account.OVERPAYMENT, used)] + [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
     memo = json.dumps({"allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations]})
-    ledger.post(
+    _post(
         session,
+        loan,
         entry(
             on,
             "apply-overpayment",
@@ -101,7 +129,7 @@ def apply_overpayment(session: Session, loan: LoanLike, rows: Sequence[Installme
             loan_id=loan.id,
             memo=memo,
         ),
-        loan=loan,
+        journal,
     )
     loan.version += 1
     apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)

@@ -23,6 +23,8 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
+from xiaodai.ledger import service as ledger
+from xiaodai.ledger.journal import JournalEntry
 from xiaodai.servicing.allocation import Component, Due
 from xiaodai.servicing.delinquency import bucket_for, days_past_due, parse_buckets
 from xiaodai.servicing.errors import LoanNotFoundError
@@ -187,29 +189,79 @@ def _changes(now: tuple[Any, ...], loaded: tuple[Any, ...], names: tuple[str, ..
     return {name: value for name, value, was in zip(names, now, loaded, strict=True) if value != was}
 
 
-def save(session: Session, loan: Loan, rows: Sequence[Installment] = ()) -> None:
-    """Write what changed on ``loan`` and ``rows`` since they were read: one ``UPDATE`` per changed row,
-    of its changed columns. ORM objects of the same rows that the session holds are expired (reloaded on
+def save(
+    session: Session, loan: Loan, rows: Sequence[Installment] = (), entries: Sequence[JournalEntry] = ()
+) -> list[int]:
+    """Insert the command's journal ``entries`` (their balances already moved on ``loan``:
+    ``ledger.move_balances``) and write what changed on ``loan`` and ``rows`` since they were read: each
+    changed row once, its changed columns only. Returns the entries' ids, in order.
+
+    On PostgreSQL entries, postings and updates are one statement (``ledger.insert_entries`` with the
+    updates as more ``WITH`` items); elsewhere, or without entries, the entries' statements and then one
+    ``UPDATE`` per changed row. ORM objects of the same rows that the session holds are expired (reloaded on
     their next use), so that the session never writes their stale values back."""
     connection = session.connection()
-    written: list[tuple[type[Any], int]] = []
-    now = _loan_values(loan)
-    if now != loan.loaded:
-        connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **_changes(now, loan.loaded, _LOAN_FIELDS)})
-        loan.loaded = now
-        written.append((LoanRow, loan.id))
+    loan_now = _loan_values(loan)
+    loan_changes = _changes(loan_now, loan.loaded, _LOAN_FIELDS) if loan_now != loan.loaded else {}
+    changed: list[tuple[Installment, tuple[Any, ...], dict[str, Any]]] = []
     for row in rows:
         now = _installment_values(row)
         if now != row.loaded:
-            changes = _changes(now, row.loaded, _INSTALLMENT_FIELDS)
+            changed.append((row, now, _changes(now, row.loaded, _INSTALLMENT_FIELDS)))
+    if entries and connection.dialect.name == "postgresql":
+        also, params = _pg_updates(loan, loan_changes, changed)
+        ids = ledger.insert_entries(connection, entries, also=also, params=params)
+    else:
+        ids = ledger.insert_entries(connection, entries) if entries else []
+        if loan_changes:
+            connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **loan_changes})
+        for row, _now, changes in changed:
             connection.execute(_UPDATE_INSTALLMENT, {"row_id": row.id, **changes})
-            row.loaded = now
-            written.append((InstallmentRow, row.id))
+    loan.loaded = loan_now
+    for row, now, _ in changed:
+        row.loaded = now
     if len(session.identity_map):
+        written: list[tuple[type[Any], int]] = [(LoanRow, loan.id)] if loan_changes else []
+        written += [(InstallmentRow, row.id) for row, _, _ in changed]
         for cls, ident in written:
             held = session.identity_map.get(Session.identity_key(cls, ident))
             if held is not None:
                 session.expire(held)
+    return ids
+
+
+# The UPDATE items for ``ledger.insert_entries`` per shape (the changed columns of the loan and of each
+# changed instalment): built once per shape, so that each shape is one cached statement.
+_PG_UPDATES: dict[tuple[tuple[str, ...], ...], tuple[str, list[list[tuple[str, str]]]]] = {}
+
+
+def _pg_updates(
+    loan: Loan,
+    loan_changes: dict[str, Any],
+    changed: list[tuple[Installment, tuple[Any, ...], dict[str, Any]]],
+) -> tuple[str, dict[str, Any]]:
+    shape = (tuple(loan_changes), *(tuple(changes) for _row, _now, changes in changed))
+    cached = _PG_UPDATES.get(shape)
+    if cached is None:
+        items = []
+        names: list[list[tuple[str, str]]] = []
+        for k, columns in enumerate(shape):
+            if not columns:
+                names.append([])
+                continue
+            prefix, table = ("loan", "loans") if k == 0 else (f"row{k}", "installments")
+            pairs = [(column, f"{prefix}_{column}") for column in columns]
+            names.append(pairs)
+            assignments = ", ".join(f"{column} = :{name}" for column, name in pairs)
+            items.append(f", {prefix}_update AS (UPDATE {table} SET {assignments} WHERE id = :{prefix}_id)")
+        cached = _PG_UPDATES.setdefault(shape, ("".join(items), names))
+    also, names = cached
+    params: dict[str, Any] = {"loan_id": loan.id} if loan_changes else {}
+    params.update((name, loan_changes[column]) for column, name in names[0])
+    for k, (row, _now, changes) in enumerate(changed, start=1):
+        params[f"row{k}_id"] = row.id
+        params.update((name, changes[column]) for column, name in names[k])
+    return also, params
 
 
 def get_loan(session: Session, loan_id: int) -> LoanRow:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import RECEIVABLES, Account
-from xiaodai.ledger.journal import entry
+from xiaodai.ledger.journal import JournalEntry, entry
 from xiaodai.money.money import Money
 from xiaodai.pricing.caps import CapBook
 from xiaodai.pricing.quote import build_quote
@@ -216,20 +216,17 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         loan = lock_loan_record(session, loan_id)
         state = LoanState(loan.state)
         if state is LoanState.WRITTEN_OFF:
-            entry_id = ledger.post(
-                session,
-                entry(
-                    on,
-                    "recovery",
-                    f"repay:{idempotency_key}",
-                    [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
-                    loan_id=loan.id,
-                ),
-                loan=loan,
+            recovery = entry(
+                on,
+                "recovery",
+                f"repay:{idempotency_key}",
+                [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
+                loan_id=loan.id,
             )
+            ledger.move_balances(loan, recovery)
             loan.paid_total_fen += amount_fen
             loan.version += 1
-            save(session, loan)
+            (entry_id,) = save(session, loan, (), [recovery])
             return {
                 "loan_id": loan.id,
                 "entry_id": entry_id,
@@ -240,7 +237,8 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
             raise ServicingError(f"loan {loan_id} is {state.value}: it cannot take a repayment")
         _check_date(loan, on)
         rows = installment_records(session, loan.id)
-        bill_through(session, loan, rows, on)
+        journal: list[JournalEntry] = []  # inserted by save, with the rows' updates
+        bill_through(session, loan, rows, on, journal=journal)
         allocations, remainder = allocate(
             dues(rows, loan.penalties_outstanding_fen),
             amount_fen,
@@ -256,16 +254,14 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
                 "overpayment": remainder,
             }
         )
-        entry_id = ledger.post(
-            session,
-            entry(on, "repayment", f"repay:{idempotency_key}", legs, loan_id=loan.id, memo=memo),
-            loan=loan,
-        )
+        repayment = entry(on, "repayment", f"repay:{idempotency_key}", legs, loan_id=loan.id, memo=memo)
+        ledger.move_balances(loan, repayment)
+        journal.append(repayment)
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
         loan.paid_total_fen += amount_fen
         loan.version += 1
         refresh_status(loan, rows, on)
-        save(session, loan, rows)
+        entry_id = save(session, loan, rows, journal)[-1]
         return {
             "loan_id": loan.id,
             "entry_id": entry_id,

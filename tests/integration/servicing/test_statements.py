@@ -1,10 +1,11 @@
 """A repayment writes each row once — the statements one ``service.repay`` sends, on SQLite and PostgreSQL.
 
 The hot path of the repayment benchmark (docs/BENCHMARKS.md): the command row is claimed and completed
-through the session's connection; the loan and its instalments are read as records through Core and
-written back by ``loans.save`` (one ``UPDATE`` per changed row, before the command row is completed);
-each journal entry is one statement on PostgreSQL (``WITH entry AS (INSERT …) … INSERT INTO postings``),
-an ``INSERT … RETURNING`` and an executemany of its postings on SQLite. The commit has nothing left to flush.
+through the session's connection; the loan and its instalments are read as records through Core, and
+``loans.save`` writes the journal entries and each changed row once, before the command row is completed:
+on PostgreSQL all in one statement (``WITH entry AS (INSERT …), legs AS (INSERT INTO postings …), …
+AS (UPDATE loans …) …``), on SQLite an ``INSERT … RETURNING`` and an executemany of postings per entry, then
+one ``UPDATE`` per changed row. The commit has nothing left to flush.
 A retry sends two statements and changes nothing.
 """
 
@@ -24,14 +25,15 @@ from xiaodai.ledger.chart import Account
 from xiaodai.servicing import service
 
 SHAPE = re.compile(r"^(INSERT INTO|UPDATE|SELECT\s.*?\sFROM)\s+(\w+)", re.DOTALL)
-WITH_INSERTS = re.compile(r"\bINSERT INTO\s+(\w+)")
+WITH_WRITES = re.compile(r"\b(INSERT INTO|UPDATE)\s+(\w+)")
 
 
 def shape(statement: str) -> str | None:
-    """ "UPDATE loans", "SELECT installments", "WITH INSERT journal_entries, postings"; None for others."""
+    """ "UPDATE loans", "SELECT installments", "WITH INSERT journal_entries, INSERT postings, UPDATE loans"
+    (the tables a data-modifying ``WITH`` writes); None for other statements."""
     text = statement.strip()
     if text.startswith("WITH"):
-        return "WITH INSERT " + ", ".join(WITH_INSERTS.findall(text))
+        return "WITH " + ", ".join(f"{verb.split()[0]} {table}" for verb, table in WITH_WRITES.findall(text))
     match = SHAPE.match(text)
     if match is None:
         return None
@@ -69,17 +71,20 @@ def test_a_repayment_writes_each_row_once(
         result = pay(s)  # bills instalment 1 (an entry), then pays it (a second entry)
     assert len(result["allocations"]) == 2
     if engine.dialect.name == "postgresql":
-        journal = ["WITH INSERT journal_entries, postings"]  # the entry and its postings: one statement
+        writes = [  # the billing and repayment entries, their postings and the rows: one statement
+            "WITH INSERT journal_entries, INSERT postings, UPDATE loans, UPDATE installments"
+        ]
     else:
-        journal = ["INSERT journal_entries", "INSERT postings"]  # RETURNING id, then one executemany
+        writes = [
+            *["INSERT journal_entries", "INSERT postings"] * 2,  # per entry: RETURNING id, one executemany
+            "UPDATE loans",  # each changed row once
+            "UPDATE installments",  # instalment 1: billed and paid
+        ]
     assert first == [
         "INSERT commands",  # claims the key, before anything else
         "SELECT loans",  # FOR UPDATE, the columns servicing uses
         "SELECT installments",  # FOR UPDATE
-        *journal,  # billing of instalment 1
-        *journal,  # the repayment
-        "UPDATE loans",  # loans.save: each changed row once
-        "UPDATE installments",  # instalment 1: billed and paid
+        *writes,  # loans.save: the journal and the changed rows
         "UPDATE commands",  # the result, after the action
     ]
     with statements(engine) as retry, factory() as s, s.begin():
