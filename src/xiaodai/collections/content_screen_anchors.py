@@ -86,11 +86,11 @@ def _literal_run(rx: str) -> str:
     return "".join(run)
 
 
-def _anchors(rx: str) -> tuple[frozenset[str], bool] | None:
+def pattern_anchors(rx: str) -> tuple[frozenset[str], bool] | None:
     """``(anchors, at_word_start)`` for a pattern, or ``None`` when no literal start can be read off."""
     alternatives = _split_alternatives(rx)
     if len(alternatives) > 1:
-        found = [_anchors(alt) for alt in alternatives]
+        found = [pattern_anchors(alt) for alt in alternatives]
         if any(f is None for f in found):
             return None
         return frozenset().union(*(f[0] for f in found if f)), all(f[1] for f in found if f)
@@ -117,11 +117,11 @@ def _anchors(rx: str) -> tuple[frozenset[str], bool] | None:
     return None if "" in runs else (frozenset(runs), word)
 
 
-def _exclusion_anchors(patterns: Sequence[str]) -> tuple[str, ...] | None:
+def literal_anchors_of_exclusions(patterns: Sequence[str]) -> tuple[str, ...] | None:
     """Literals one of which any exclusion hit contains (a cheap pre-test), or ``None`` if unknown."""
     out: set[str] = set()
     for rx in patterns:
-        found = _anchors(rx)
+        found = pattern_anchors(rx)
         if found is None:
             return None
         out |= found[0]

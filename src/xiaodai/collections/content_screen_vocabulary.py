@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
-from xiaodai.collections.content_screen_anchors import _anchors, _exclusion_anchors
+from xiaodai.collections.content_screen_anchors import literal_anchors_of_exclusions, pattern_anchors
 from xiaodai.collections.content_screen_types import PROFILES, ScreenContext, ScreenTermsError
 
 _CJK: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
@@ -225,7 +225,7 @@ class _Builder:
         for lang in ("zh", "en"):
             for pid, rx in _patterns(raw, f"{lang}_patterns", where):
                 idx = self._rule(cat, "pattern:" + pid, roles, rx, literal=False, en=lang == "en")
-                found = _anchors(rx)
+                found = pattern_anchors(rx)
                 if found is None:
                     self.bucket.unanchored.append(idx)
                     continue
@@ -322,7 +322,7 @@ def _parse(terms: Mapping[str, Any], traditional: Mapping[str, Any]) -> _Vocabul
                     kind == "required",
                     applies,
                     re.compile("|".join(f"(?:{rx})" for rx in excl)) if excl else None,
-                    _exclusion_anchors(excl),
+                    literal_anchors_of_exclusions(excl),
                     alias_group,
                     group_aliases,
                 )

@@ -49,12 +49,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from xiaodai.complaints.sla_calendar import (
-    _DAY,
+    ONE_DAY,
     ChinaStatutoryHolidays,
     FixedHolidayCalendar,
     HolidayCalendar,
 )
-from xiaodai.complaints.sla_clock import _end_of, _escalation, _local, deadline_day
+from xiaodai.complaints.sla_clock import deadline_day, end_of_day_at, escalation_level, local_day
 from xiaodai.complaints.sla_inputs import (
     Acknowledged,
     CompanyResponse,
@@ -161,7 +161,7 @@ def _ordered(*groups: Sequence[str]) -> tuple[str, ...]:
 def _happened(event: Event, as_of: datetime, zone: ZoneInfo) -> bool:
     if isinstance(event, ExternalAppraisal):
         notified = event.complainant_notified_at
-        return (notified is not None and notified <= as_of) or event.start <= _local(as_of, zone)
+        return (notified is not None and notified <= as_of) or event.start <= local_day(as_of, zone)
     return event.at <= as_of
 
 
@@ -200,14 +200,14 @@ def _evaluate_decision(
             info.append("EXCLUSION_NOT_APPLICABLE")
             continue
         notified = ev.complainant_notified_at
-        if notified is not None and notified <= as_of and _local(notified, zone) <= ev.end:
-            excluded.update(ev.start + i * _DAY for i in range((ev.end - ev.start).days + 1))
+        if notified is not None and notified <= as_of and local_day(notified, zone) <= ev.end:
+            excluded.update(ev.start + i * ONE_DAY for i in range((ev.end - ev.start).days + 1))
         else:
             info.append("EXCLUSION_NOT_NOTIFIED")
     skip = frozenset(excluded)
 
     # Restarts and extensions, in time order, up to the decision.
-    start_day = _local(complaint.received_at, zone)
+    start_day = local_day(complaint.received_at, zone)
     days = prof.base_days
     restarted = False
     timeline = sorted(
@@ -216,7 +216,7 @@ def _evaluate_decision(
     for ev in timeline:
         if isinstance(ev, NewFacts):
             if prof.new_facts_restart:
-                start_day, days, restarted = _local(ev.at, zone), prof.base_days, True
+                start_day, days, restarted = local_day(ev.at, zone), prof.base_days, True
             else:
                 info.append("NEW_FACTS_NOT_APPLICABLE")
             continue
@@ -226,13 +226,13 @@ def _evaluate_decision(
             continue
         in_force, _ = deadline_day(start_day, days, skip, calendar, prof.holiday_roll)
         failures = []
-        if _local(ev.at, zone) > in_force:
+        if local_day(ev.at, zone) > in_force:
             failures.append("EXTENSION_AFTER_DEADLINE")
         if "approved_by" in rule.requires and not (ev.approved_by or "").strip():
             failures.append("EXTENSION_NOT_APPROVED")
         notified = ev.complainant_notified_at
         if "complainant_notified" in rule.requires and (
-            notified is None or notified > as_of or _local(notified, zone) > in_force
+            notified is None or notified > as_of or local_day(notified, zone) > in_force
         ):
             failures.append("EXTENSION_NOT_NOTIFIED")
         if "reason" in rule.requires and not (ev.reason or "").strip():
@@ -259,7 +259,7 @@ def _evaluate_decision(
     notice_missing: tuple[str, ...] = ()
     escalation = None
     if decision is not None:
-        if _local(decision.at, zone) <= last_day:
+        if local_day(decision.at, zone) <= last_day:
             if days >= prof.max_days:
                 met.append("SLA_MET_EXTENDED_60D")
             elif days > prof.base_days:
@@ -279,8 +279,8 @@ def _evaluate_decision(
         if notice_missing:
             breach.append("NOTICE_INCOMPLETE")
     else:
-        escalation = _escalation(start_day + _DAY, last_day, zone, as_of, book.escalation)
-        if _local(as_of, zone) > last_day:
+        escalation = escalation_level(start_day + ONE_DAY, last_day, zone, as_of, book.escalation)
+        if local_day(as_of, zone) > last_day:
             breach.append("SLA_OPEN_BREACHED")
         else:
             met.append("SLA_OPEN_ON_TIME")
@@ -298,7 +298,7 @@ def _evaluate_decision(
         status=_status(reasons, book),
         reason=reasons[0],
         reasons=reasons,
-        regulatory_deadline=_end_of(last_day, zone),
+        regulatory_deadline=end_of_day_at(last_day, zone),
         responded_at=decision.at if decision else None,
         timely_response=None,
         days_allowed=days,
@@ -319,11 +319,11 @@ def _evaluate_cfpb(
     info: list[str] = []
     sent = complaint.date_sent_to_company
     if sent is None:
-        sent = _local(complaint.received_at, zone)
+        sent = local_day(complaint.received_at, zone)
         info.append("CFPB_SENT_DATE_ASSUMED")
-    due = sent + prof.base_days * _DAY
-    final_due = sent + (prof.final_days or prof.max_days) * _DAY
-    today = _local(as_of, zone)
+    due = sent + prof.base_days * ONE_DAY
+    final_due = sent + (prof.final_days or prof.max_days) * ONE_DAY
+    today = local_day(as_of, zone)
     responses = sorted(
         (e for e in events if isinstance(e, CompanyResponse) and e.at <= as_of), key=lambda e: e.at
     )
@@ -335,7 +335,7 @@ def _evaluate_cfpb(
     breach: list[str] = []
     met: list[str] = []
     if first is not None:
-        timely: str | None = "Yes" if _local(first.at, zone) <= due else "No"
+        timely: str | None = "Yes" if local_day(first.at, zone) <= due else "No"
     else:
         timely = "No" if today > due else None
     if timely == "Yes":
@@ -343,7 +343,7 @@ def _evaluate_cfpb(
     elif timely == "No":
         breach.append("CFPB_UNTIMELY_15D")
     if final is not None:
-        if _local(final.at, zone) <= final_due:
+        if local_day(final.at, zone) <= final_due:
             met.append("CFPB_FINAL_WITHIN_60D")
         else:
             breach.append("CFPB_FINAL_OVER_60D")
@@ -353,7 +353,7 @@ def _evaluate_cfpb(
     escalation = None
     if final is None:
         window_end = due if first is None else final_due
-        escalation = _escalation(sent + _DAY, window_end, zone, as_of, book.escalation)
+        escalation = escalation_level(sent + ONE_DAY, window_end, zone, as_of, book.escalation)
         if today > window_end:
             breach.append("SLA_OPEN_BREACHED")
         else:
@@ -364,7 +364,7 @@ def _evaluate_cfpb(
         status=_status(reasons, book),
         reason=reasons[0],
         reasons=reasons,
-        regulatory_deadline=_end_of(due, zone),
+        regulatory_deadline=end_of_day_at(due, zone),
         responded_at=first.at if first else None,
         timely_response=timely,
         days_allowed=prof.base_days,
@@ -372,5 +372,5 @@ def _evaluate_cfpb(
         profile=prof.name,
         profile_version=prof.version,
         clock_started_on=sent,
-        final_deadline=_end_of(final_due, zone),
+        final_deadline=end_of_day_at(final_due, zone),
     )

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from xiaodai.money.calendar import CalendarSource, china_business_day
 
-_DAY = timedelta(days=1)
+ONE_DAY = timedelta(days=1)
 
 
 class HolidayCalendar(Protocol):
@@ -58,7 +58,7 @@ class ChinaStatutoryHolidays:
 
     def _run(self, day: date, step: int) -> Iterator[date]:
         for i in range(1, self.max_scan + 1):
-            other = day + step * i * _DAY
+            other = day + step * i * ONE_DAY
             if china_business_day(other).is_business_day:
                 return
             yield other

@@ -18,7 +18,7 @@ MIN_GOODS = 10
 NUMERIC_SHARE = 0.9  # a text column whose values parse as numbers this often is numeric (the rest → missing)
 PROTECTED_KEYWORDS: tuple[str, ...] = ("age", "sex", "gender", "marital", "personal_status")
 # Ordinary words that contain the letters "age" but say nothing about a person's age.
-_NOT_AGE_WORDS: tuple[str, ...] = (
+NOT_AGE_WORDS: tuple[str, ...] = (
     "percentage",
     "average",
     "mortgage",
@@ -79,7 +79,7 @@ class PreparedData:
 def is_protected_name(name: str) -> bool:
     """True when a column name looks like a protected attribute (see PROTECTED_KEYWORDS)."""
     lowered = name.lower()
-    for word in _NOT_AGE_WORDS:
+    for word in NOT_AGE_WORDS:
         lowered = lowered.replace(word, " ")
     return any(keyword in lowered for keyword in PROTECTED_KEYWORDS)
 

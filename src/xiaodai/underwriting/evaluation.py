@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from xiaodai.underwriting.artifact import CompiledScorecard
 from xiaodai.underwriting.feature_labels import LABELS_EN, LABELS_ZH
-from xiaodai.underwriting.scorecard_fitting import _missing_row, _regular_rows, binning_trends, numeric_labels
+from xiaodai.underwriting.scorecard_fitting import binning_trends, missing_row, numeric_labels, regular_rows
 
 # --------------------------------------------------------------------------------------------- metrics
 
@@ -24,7 +24,7 @@ def ks_statistic(y: np.ndarray, pd_hat: np.ndarray) -> float:
     return float(np.max(tpr - fpr))
 
 
-def _auc_or_none(y: np.ndarray, pd_hat: np.ndarray) -> float | None:
+def auc_or_none(y: np.ndarray, pd_hat: np.ndarray) -> float | None:
     if len(np.unique(y)) < 2:
         return None
     return float(roc_auc_score(y, pd_hat))
@@ -39,13 +39,13 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("auc", "ks", "gini"):
         values = np.asarray([f[key] for f in folds], dtype=float)
-        out[f"{key}_mean"] = _r(float(values.mean()))
-        out[f"{key}_sd"] = _r(float(values.std(ddof=1)) if len(values) > 1 else 0.0)
-    out["folds"] = [{k: (_r(v) if isinstance(v, float) else v) for k, v in f.items()} for f in folds]
+        out[f"{key}_mean"] = rounded(float(values.mean()))
+        out[f"{key}_sd"] = rounded(float(values.std(ddof=1)) if len(values) > 1 else 0.0)
+    out["folds"] = [{k: (rounded(v) if isinstance(v, float) else v) for k, v in f.items()} for f in folds]
     return out
 
 
-def _r(value: float, digits: int = 6) -> float:
+def rounded(value: float, digits: int = 6) -> float:
     return round(float(value), digits)
 
 
@@ -63,10 +63,10 @@ def calibration_table(y: np.ndarray, pd_hat: np.ndarray, groups: int = 10) -> li
             {
                 "decile": d + 1,
                 "count": int(mask.sum()),
-                "mean_pd": _r(float(pd_hat[mask].mean())),
-                "bad_rate": _r(float(y[mask].mean())),
-                "pd_min": _r(float(pd_hat[mask].min())),
-                "pd_max": _r(float(pd_hat[mask].max())),
+                "mean_pd": rounded(float(pd_hat[mask].mean())),
+                "bad_rate": rounded(float(y[mask].mean())),
+                "pd_min": rounded(float(pd_hat[mask].min())),
+                "pd_max": rounded(float(pd_hat[mask].max())),
             }
         )
     return table
@@ -86,8 +86,8 @@ def score_distribution(y: np.ndarray, scores: np.ndarray, width: float) -> dict[
     bad, _ = np.histogram(scores[y == 1], bins=edges)
     return {
         "basis": "out-of-fold compiled scorecard scores",
-        "bin_width": _r(width),
-        "edges": [_r(e) for e in edges],
+        "bin_width": rounded(width),
+        "edges": [rounded(e) for e in edges],
         "good": good.tolist(),
         "bad": bad.tolist(),
     }
@@ -101,8 +101,8 @@ def bins_report(scorecard: Scorecard, card: CompiledScorecard, numeric: Sequence
     report: dict[str, Any] = {}
     for name in binning.variable_names:
         optb = binning.get_binned_variable(name)
-        regular = _regular_rows(optb)
-        missing = _missing_row(optb)
+        regular = regular_rows(optb)
+        missing = missing_row(optb)
         if optb.dtype == "numerical":
             labels = numeric_labels([float(s) for s in optb.splits])
             kind = "numeric"
@@ -118,7 +118,7 @@ def bins_report(scorecard: Scorecard, card: CompiledScorecard, numeric: Sequence
             "kind": kind,
             "label_zh": LABELS_ZH.get(name, name),
             "label_en": LABELS_EN.get(name, name),
-            "iv": _r(float(optb.binning_table.iv)),
+            "iv": rounded(float(optb.binning_table.iv)),
             "selected": compiled is not None,
             "monotonic_trend": trends.get(name),
             "bins": rows,
@@ -132,7 +132,7 @@ def _bin_row(label: str, row: pd.Series, points: float | None) -> dict[str, Any]
         "count": int(row["Count"]),
         "goods": int(row["Non-event"]),
         "bads": int(row["Event"]),
-        "event_rate": _r(float(row["Event rate"])),
-        "woe": _r(float(row["WoE"])),
-        "points": None if points is None else _r(points),
+        "event_rate": rounded(float(row["Event rate"])),
+        "woe": rounded(float(row["WoE"])),
+        "points": None if points is None else rounded(points),
     }

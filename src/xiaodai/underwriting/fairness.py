@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xiaodai.underwriting.data_preparation import _NOT_AGE_WORDS, PreparedData, is_protected_name
-from xiaodai.underwriting.evaluation import _auc_or_none, _r
-from xiaodai.underwriting.scorecard_fitting import _fmt, _is_missing
+from xiaodai.underwriting.data_preparation import NOT_AGE_WORDS, PreparedData, is_protected_name
+from xiaodai.underwriting.evaluation import auc_or_none, rounded
+from xiaodai.underwriting.scorecard_fitting import fmt_number, is_missing_value
 
 MIN_FAIRNESS_GROUP = 30  # smaller groups are reported but not judged (approval ratios too noisy)
 MISSING_GROUP = "(missing)"
@@ -40,9 +40,9 @@ def _protected_groups(name: str, values: pd.Series) -> tuple[pd.Series, str]:
             edges = [-math.inf, *[float(q) for q in quartiles], math.inf]
             buckets = tuple(
                 (
-                    f"[{_fmt(lo)}, {_fmt(hi)})"
+                    f"[{fmt_number(lo)}, {fmt_number(hi)})"
                     if math.isfinite(lo) and math.isfinite(hi)
-                    else (f"< {_fmt(hi)}" if math.isfinite(hi) else f"≥ {_fmt(lo)}"),
+                    else (f"< {fmt_number(hi)}" if math.isfinite(hi) else f"≥ {fmt_number(lo)}"),
                     lo,
                     hi,
                 )
@@ -53,12 +53,12 @@ def _protected_groups(name: str, values: pd.Series) -> tuple[pd.Series, str]:
         for label, lo, hi in buckets:
             labels[(numeric >= lo) & (numeric < hi)] = label
         return labels, how
-    labels = values.map(lambda v: missing_label if _is_missing(v) else str(v).strip()).astype(object)
+    labels = values.map(lambda v: missing_label if is_missing_value(v) else str(v).strip()).astype(object)
     return labels, "categories"
 
 
 def _strip_not_age(lowered: str) -> str:
-    for word in _NOT_AGE_WORDS:
+    for word in NOT_AGE_WORDS:
         lowered = lowered.replace(word, " ")
     return lowered
 
@@ -90,22 +90,22 @@ def fairness_report(
             mask = (labels == group).to_numpy()
             if not mask.any():
                 continue
-            auc_sc = _auc_or_none(y[mask], pd_scorecard[mask])
-            auc_lgb = _auc_or_none(y[mask], pd_lightgbm[mask])
+            auc_sc = auc_or_none(y[mask], pd_scorecard[mask])
+            auc_lgb = auc_or_none(y[mask], pd_lightgbm[mask])
             groups.append(
                 {
                     "group": str(group),
                     "count": int(mask.sum()),
                     "small": int(mask.sum()) < MIN_FAIRNESS_GROUP,
-                    "bad_rate": _r(float(y[mask].mean())),
-                    "approval_rate": _r(float(approved[mask].mean())),
-                    "auc_scorecard": None if auc_sc is None else _r(auc_sc),
-                    "auc_lightgbm": None if auc_lgb is None else _r(auc_lgb),
+                    "bad_rate": rounded(float(y[mask].mean())),
+                    "approval_rate": rounded(float(approved[mask].mean())),
+                    "auc_scorecard": None if auc_sc is None else rounded(auc_sc),
+                    "auc_lightgbm": None if auc_lgb is None else rounded(auc_lgb),
                 }
             )
         best = max((g["approval_rate"] for g in groups if not g["small"]), default=0.0)
         for g in groups:
-            g["approval_ratio"] = _r(g["approval_rate"] / best) if best > 0 else None
+            g["approval_ratio"] = rounded(g["approval_rate"] / best) if best > 0 else None
         ratios = [g["approval_ratio"] for g in groups if g["approval_ratio"] is not None and not g["small"]]
         attributes.append(
             {
@@ -119,8 +119,8 @@ def fairness_report(
         )
     return {
         "rule": rule,
-        "cutoff_pd": _r(threshold),
-        "approval_rate": _r(float(approved.mean())),
+        "cutoff_pd": rounded(threshold),
+        "approval_rate": rounded(float(approved.mean())),
         "min_group_rows": MIN_FAIRNESS_GROUP,
         "attributes": attributes,
     }

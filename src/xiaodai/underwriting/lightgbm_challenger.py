@@ -13,7 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from xiaodai.underwriting.scorecard_fitting import _is_missing
+from xiaodai.underwriting.scorecard_fitting import is_missing_value
 
 LGB_ROUNDS = 300
 LGB_PARAMS: dict[str, Any] = {
@@ -82,7 +82,7 @@ def encode_matrix(frame: pd.DataFrame, names: Sequence[str], maps: dict[str, dic
         if name in maps:
             mapping = maps[name]
             matrix[:, j] = column.map(
-                lambda v, m=mapping: np.nan if _is_missing(v) else float(m.get(str(v).strip(), np.nan))
+                lambda v, m=mapping: np.nan if is_missing_value(v) else float(m.get(str(v).strip(), np.nan))
             ).to_numpy(dtype=float)
         else:
             matrix[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)

@@ -71,13 +71,13 @@ def _nothing_selected(scorecard: Scorecard) -> bool:
         return False
 
 
-def _regular_rows(optb: Any) -> pd.DataFrame:
+def regular_rows(optb: Any) -> pd.DataFrame:
     table = optb.binning_table.build(add_totals=False)
     n_regular = len(optb.splits) + (1 if optb.dtype == "numerical" else 0)
     return table.iloc[:n_regular]
 
 
-def _missing_row(optb: Any) -> pd.Series:
+def missing_row(optb: Any) -> pd.Series:
     table = optb.binning_table.build(add_totals=False)
     return table.iloc[-1]
 
@@ -100,22 +100,22 @@ def binning_trends(binning: BinningProcess, numeric: Sequence[str]) -> dict[str,
     for name in binning.variable_names:
         optb = binning.get_binned_variable(name)
         if name in numeric and optb.dtype == "numerical":
-            trends[name] = trend_of(_regular_rows(optb)["Event rate"].tolist())
+            trends[name] = trend_of(regular_rows(optb)["Event rate"].tolist())
         else:
             trends[name] = None
     return trends
 
 
-def _fmt(value: float) -> str:
+def fmt_number(value: float) -> str:
     return f"{value:.6g}"
 
 
 def numeric_labels(splits: Sequence[float]) -> list[str]:
     if not splits:
         return ["all"]
-    labels = [f"< {_fmt(splits[0])}"]
-    labels += [f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in itertools.pairwise(splits)]
-    labels.append(f"≥ {_fmt(splits[-1])}")
+    labels = [f"< {fmt_number(splits[0])}"]
+    labels += [f"[{fmt_number(lo)}, {fmt_number(hi)})" for lo, hi in itertools.pairwise(splits)]
+    labels.append(f"≥ {fmt_number(splits[-1])}")
     return labels
 
 
@@ -132,10 +132,10 @@ def compile_scorecard(
         optb = binning.get_binned_variable(name)
         rows = table[table["Variable"] == name]
         points_all = rows["Points"].to_numpy(dtype=float)
-        regular = _regular_rows(optb)
+        regular = regular_rows(optb)
         n_regular = len(regular)
         points = tuple(float(p) for p in points_all[:n_regular])
-        missing = _missing_row(optb)
+        missing = missing_row(optb)
         had_missing = int(missing["Count"]) > 0
         missing_points = float(points_all[-1]) if had_missing else min(points)
         splits: tuple[float, ...] = ()
@@ -185,14 +185,14 @@ def score_frame(card: CompiledScorecard, frame: pd.DataFrame) -> np.ndarray:
             )
         else:
             lookup = {category: i for i, group in enumerate(feature.categories) for category in group}
-            codes = column.map(lambda v, m=lookup: -1 if _is_missing(v) else m.get(str(v).strip(), -1))
+            codes = column.map(lambda v, m=lookup: -1 if is_missing_value(v) else m.get(str(v).strip(), -1))
             index = codes.to_numpy(dtype=int)
             contribution = np.where(index < 0, feature.missing_points, points[np.maximum(index, 0)])
         total += contribution
     return total
 
 
-def _is_missing(value: object) -> bool:
+def is_missing_value(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):

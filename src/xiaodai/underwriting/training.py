@@ -71,11 +71,11 @@ from xiaodai.underwriting.data_preparation import (
     prepare,
 )
 from xiaodai.underwriting.evaluation import (
-    _r,
     bins_report,
     calibration_table,
     fold_metrics,
     ks_statistic,
+    rounded,
     score_distribution,
     summarise_folds,
 )
@@ -281,7 +281,7 @@ def train(
         "config": cfg,
         "features": [f.name for f in card.features],
         "protected": sorted(data.protected),
-        "dataset": {"rows": len(data.y), "bad_rate": _r(float(data.y.mean())), "source": path.name},
+        "dataset": {"rows": len(data.y), "bad_rate": rounded(float(data.y.mean())), "source": path.name},
         "models": {"champion": "scorecard", "challenger": "lightgbm"},
         "challenger_features": challenger.features,
     }
@@ -305,7 +305,7 @@ def train(
         "bins": bins_report(scorecard, card, data.numeric),
         "fairness": fairness_report(data, cv.pd_scorecard, cv.pd_lightgbm, config.cutoff),
         "compile_check": {"rows": len(data.y), "max_abs_diff": max_diff},
-        "timing": {"seconds": _r(time.perf_counter() - started, 3)},
+        "timing": {"seconds": rounded(time.perf_counter() - started, 3)},
         "warnings": list(data.warnings),
     }
 
@@ -319,6 +319,6 @@ def train(
     for lang in ("zh", "en"):
         html = model_card.render(lang, manifest=manifest, metrics=metrics, scorecard=card)
         (out_dir / f"card.{lang}.html").write_text(html, encoding="utf-8")
-    metrics["timing"]["seconds"] = _r(time.perf_counter() - started, 3)
+    metrics["timing"]["seconds"] = rounded(time.perf_counter() - started, 3)
     _write_json(out_dir / "metrics.json", metrics)
     return TrainingResult(out_dir, version, manifest, metrics, card, list(data.warnings))
