@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,20 +46,23 @@ _PG_ENTRIES = """
 WITH entry AS (
     INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, reverses_id, memo)
     SELECT e.business_date, e.event, e.idempotency_key, e.loan_id, e.reverses_id, e.memo
-    FROM unnest(
-        CAST(:dates AS DATE[]), CAST(:events AS VARCHAR[]), CAST(:keys AS VARCHAR[]),
-        CAST(:entry_loan_ids AS BIGINT[]), CAST(:reverses AS BIGINT[]), CAST(:memos AS TEXT[])
+    FROM ROWS FROM (
+        json_to_recordset(CAST(:entries AS JSON)) AS (
+            business_date DATE, event VARCHAR, idempotency_key VARCHAR, loan_id BIGINT, reverses_id BIGINT,
+            memo TEXT
+        )
     ) WITH ORDINALITY AS e(business_date, event, idempotency_key, loan_id, reverses_id, memo, n)
     ORDER BY e.n
     RETURNING id, idempotency_key
 ), legs AS (
     INSERT INTO postings (entry_id, account, loan_id, amount_fen)
     SELECT entry.id, leg.account, leg.loan_id, leg.amount_fen
-    FROM unnest(
-        CAST(:leg_keys AS VARCHAR[]), CAST(:accounts AS VARCHAR[]), CAST(:loan_ids AS BIGINT[]),
-        CAST(:amounts AS BIGINT[])
-    ) WITH ORDINALITY AS leg(entry_key, account, loan_id, amount_fen, n)
-    JOIN entry ON entry.idempotency_key = leg.entry_key
+    FROM ROWS FROM (
+        json_to_recordset(CAST(:legs AS JSON)) AS (
+            idempotency_key VARCHAR, account VARCHAR, loan_id BIGINT, amount_fen BIGINT
+        )
+    ) WITH ORDINALITY AS leg(idempotency_key, account, loan_id, amount_fen, n)
+    JOIN entry ON entry.idempotency_key = leg.idempotency_key
     ORDER BY leg.n
 ){also}
 SELECT id FROM entry ORDER BY id
@@ -84,18 +88,33 @@ def insert_entries(
         statement = _PG_STATEMENTS.get(also)
         if statement is None:
             statement = _PG_STATEMENTS.setdefault(also, text(_PG_ENTRIES.replace("{also}", also)))
-        legs = [(e.idempotency_key, p) for e in entries for p in e.postings]
+        # Entries and legs as two JSON documents: one text parameter each is less Python than ten arrays.
         values: dict[str, Any] = {
-            "dates": [e.business_date for e in entries],
-            "events": [e.event for e in entries],
-            "keys": [e.idempotency_key for e in entries],
-            "entry_loan_ids": [e.loan_id for e in entries],
-            "reverses": [e.reverses for e in entries],
-            "memos": [e.memo for e in entries],
-            "leg_keys": [key for key, _ in legs],
-            "accounts": [p.account.value for _, p in legs],
-            "loan_ids": [p.loan_id for _, p in legs],
-            "amounts": [p.amount_fen for _, p in legs],
+            "entries": json.dumps(
+                [
+                    {
+                        "business_date": e.business_date.isoformat(),
+                        "event": e.event,
+                        "idempotency_key": e.idempotency_key,
+                        "loan_id": e.loan_id,
+                        "reverses_id": e.reverses,
+                        "memo": e.memo,
+                    }
+                    for e in entries
+                ]
+            ),
+            "legs": json.dumps(
+                [
+                    {
+                        "idempotency_key": e.idempotency_key,
+                        "account": p.account.value,
+                        "loan_id": p.loan_id,
+                        "amount_fen": p.amount_fen,
+                    }
+                    for e in entries
+                    for p in e.postings
+                ]
+            ),
         }
         if params:
             values.update(params)
