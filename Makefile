@@ -33,8 +33,9 @@ types: install
 contracts: install
 	$(BIN)/lint-imports
 
+# one worker per CPU (pytest-xdist): every test gets its own database copy, the templates are per worker
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: lint types contracts pytest
 
