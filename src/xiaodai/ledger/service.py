@@ -67,7 +67,8 @@ WITH entry AS (
 ){also}
 SELECT id FROM entry ORDER BY id
 """
-_PG_STATEMENTS: dict[str, TextClause] = {}
+STATEMENTS_KEPT = 1024
+_PG_STATEMENTS: dict[str, TextClause] = {}  # per ``also``
 
 
 def insert_entries(
@@ -87,6 +88,8 @@ def insert_entries(
     if connection.dialect.name == "postgresql":
         statement = _PG_STATEMENTS.get(also)
         if statement is None:
+            if len(_PG_STATEMENTS) >= STATEMENTS_KEPT:  # a bound on memory; shapes are few in practice
+                _PG_STATEMENTS.clear()
             statement = _PG_STATEMENTS.setdefault(also, text(_PG_ENTRIES.replace("{also}", also)))
         # Entries and legs as two JSON documents: one text parameter each is less Python than ten arrays.
         values: dict[str, Any] = {

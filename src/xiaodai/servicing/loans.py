@@ -8,7 +8,8 @@ Two ways to hold a loan and its instalments, for the same shared helpers (``dues
 * :class:`Loan` and :class:`Installment` records (``lock_loan_record``, ``installment_records``): the
   repayment hot path. They are read through the session's connection (Core: only the columns the
   servicing commands use, no identity map), remember the values they were read with, and ``save`` writes
-  one ``UPDATE`` per changed row, of the changed columns only, as the ORM flush would — without its cost.
+  each changed row once, its changed columns only, as the ORM flush would — without its cost — together
+  with the command's journal entries (on PostgreSQL all in one statement).
 """
 
 from __future__ import annotations
@@ -232,6 +233,7 @@ def save(
 
 # The UPDATE items for ``ledger.insert_entries`` per shape (the changed columns of the loan and of each
 # changed instalment): built once per shape, so that each shape is one cached statement.
+SHAPES_KEPT = 1024
 _PG_UPDATES: dict[tuple[tuple[str, ...], ...], tuple[str, list[list[tuple[str, str]]]]] = {}
 
 
@@ -254,6 +256,8 @@ def _pg_updates(
             names.append(pairs)
             assignments = ", ".join(f"{column} = :{name}" for column, name in pairs)
             items.append(f", {prefix}_update AS (UPDATE {table} SET {assignments} WHERE id = :{prefix}_id)")
+        if len(_PG_UPDATES) >= SHAPES_KEPT:  # a bound on memory; shapes are few in practice
+            _PG_UPDATES.clear()
         cached = _PG_UPDATES.setdefault(shape, ("".join(items), names))
     also, names = cached
     params: dict[str, Any] = {"loan_id": loan.id} if loan_changes else {}
