@@ -219,23 +219,17 @@ def step_overdue(conn: Connection, day: date) -> int:
                           THEN i.due_on END) AS oldest
           FROM installments i
           WHERE i.billed AND i.active AND i.paid_on IS NULL AND i.due_on < :d
-          GROUP BY i.loan_id),
-        open_late AS (
-          SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket,
-                 l.write_off_dpd AS write_off_dpd,
-                 COALESCE({_days(conn, ":d", "late.oldest")}, 0) AS dpd,
-                 CASE WHEN l.penalty_rate_daily_e9 > 0 AND NOT l.penalty_suspended
-                      THEN (late.overdue_principal * CAST(l.penalty_rate_daily_e9 AS BIGINT) + 500000000)
-                           / 1000000000
-                      ELSE 0 END AS penalty
-          FROM late JOIN loans l ON l.id = late.loan_id
-          WHERE l.state IN ('active', 'overdue'))
-        SELECT loan_id, buckets, old_bucket, write_off_dpd, dpd,
-               CASE WHEN penalty > 0 THEN penalty ELSE 0 END AS penalty
-        FROM open_late
-        UNION ALL
-        SELECT l.id, l.buckets, l.bucket, l.write_off_dpd, 0, 0 FROM loans l
-        WHERE l.state = 'overdue' AND NOT EXISTS (SELECT 1 FROM late WHERE late.loan_id = l.id)""",
+          GROUP BY i.loan_id)
+        SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket,
+               l.write_off_dpd AS write_off_dpd,
+               COALESCE({_days(conn, ":d", "late.oldest")}, 0) AS dpd,
+               CASE WHEN late.overdue_principal > 0 AND l.penalty_rate_daily_e9 > 0
+                         AND NOT l.penalty_suspended
+                    THEN (late.overdue_principal * CAST(l.penalty_rate_daily_e9 AS BIGINT) + 500000000)
+                         / 1000000000
+                    ELSE 0 END AS penalty
+        FROM loans l LEFT JOIN late ON late.loan_id = l.id
+        WHERE l.state IN ('active', 'overdue') AND (late.loan_id IS NOT NULL OR l.state = 'overdue')""",
         day,
     )
     specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_overdue"))]
@@ -300,7 +294,13 @@ def step_overdue(conn: Connection, day: date) -> int:
 def step_apply_overpayment(session: Session, day: date) -> int:
     """Money held as overpayment settles what fell due (only loans holding an overpayment: a few)."""
     loan_ids = (
-        session.execute(select(LoanRow.id).where(LoanRow.overpayment_fen > 0, LoanRow.state.in_(OPEN)))
+        session.execute(
+            select(LoanRow.id)
+            .where(LoanRow.overpayment_fen > 0, LoanRow.state.in_(OPEN))
+            .order_by(
+                LoanRow.id
+            )  # locks in id order (as repayments take them one at a time); same ids every run
+        )
         .scalars()
         .all()
     )
