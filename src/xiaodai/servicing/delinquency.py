@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+
+_BUCKET_NAME = re.compile(r"[A-Za-z0-9+_-]{1,8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +41,13 @@ def bucket_for(dpd: int, buckets: Sequence[Bucket] = DEFAULT_BUCKETS) -> str:
 
 
 def parse_buckets(spec: str) -> tuple[Bucket, ...]:
-    """'M0:0,M1:1,M2:31,M3:61,M4+:91' → buckets; must start at 0 and increase."""
+    """'M0:0,M1:1,M2:31,M3:61,M4+:91' → buckets; must start at 0 and increase. Names are 1–8 letters,
+    digits or ``+ _ -`` (they are stored in ``loans.bucket`` and written into end of day's SQL)."""
     out = []
     for part in spec.split(","):
         name, _, low = part.partition(":")
+        if not _BUCKET_NAME.fullmatch(name.strip()):
+            raise ValueError(f"bucket names are 1-8 of A-Z a-z 0-9 + _ -: {spec!r}")
         out.append(Bucket(name.strip(), int(low)))
     if not out or out[0].min_dpd != 0 or any(b.min_dpd <= a.min_dpd for a, b in pairwise(out)):
         raise ValueError(f"buckets must start at 0 DPD and increase: {spec!r}")

@@ -115,16 +115,19 @@ def step_bill(conn: Connection, day: date) -> int:
     On PostgreSQL the instalments are marked billed FIRST, with ``UPDATE … RETURNING``: rows a concurrent
     repayment is billing are locked, and once it commits they no longer match — nothing is billed twice.
     SQLite serialises writers, so the plain read-then-update is safe there. Both find the rows through the
-    partial index ``ix_installments_unbilled`` (what is not billed yet: ~1/12 of the table).
+    partial index ``ix_installments_unbilled`` (what is not billed yet). Returns the instalments billed.
     """
     conn.execute(text("DROP TABLE IF EXISTS eod_bill"))
-    # The oldest unbilled due date, from the first entry of ix_installments_unbilled. With it as a lower
-    # bound the planner sees a range of a few days (estimated from due_on's histogram) instead of "half the
-    # table is unbilled × half is due" and reads the partial index rather than all instalments.
+    # The oldest unbilled due date of an open loan, walking ix_installments_unbilled from its first entry
+    # (past the few unbilled rows of closed loans: a written-off loan keeps its future instalments). With
+    # it as a lower bound the planner sees a range of a few days (estimated from due_on's histogram)
+    # instead of "half the table is unbilled × half is due", and reads the partial index rather than all
+    # 10^7 instalments.
     lo = conn.execute(
-        text("SELECT MIN(due_on) FROM installments WHERE NOT billed AND active AND due_on <= :d").bindparams(
-            bindparam("d", type_=Date)
-        ),
+        text(
+            "SELECT MIN(i.due_on) FROM installments i WHERE NOT i.billed AND i.active AND i.due_on <= :d "
+            "AND EXISTS (SELECT 1 FROM loans l WHERE l.id = i.loan_id AND l.state IN ('active', 'overdue'))"
+        ).bindparams(bindparam("d", type_=Date)),
         {"d": day},
     ).scalar_one_or_none()
     if lo is None:
@@ -132,8 +135,10 @@ def step_bill(conn: Connection, day: date) -> int:
     if isinstance(lo, str):  # SQLite returns the ISO text of a date from an aggregate
         lo = date.fromisoformat(lo)
     if conn.dialect.name == "postgresql":
-        conn.execute(text("CREATE TEMP TABLE eod_bill (loan_id BIGINT, interest BIGINT, fee BIGINT)"))
-        billed = _run(
+        conn.execute(
+            text("CREATE TEMP TABLE eod_bill (loan_id BIGINT, interest BIGINT, fee BIGINT, n BIGINT)")
+        )
+        _run(
             conn,
             """
             WITH b AS (
@@ -142,12 +147,13 @@ def step_bill(conn: Connection, day: date) -> int:
               WHERE l.id = i.loan_id AND i.due_on BETWEEN :lo AND :d AND NOT i.billed AND i.active
                 AND l.state IN ('active', 'overdue')
               RETURNING i.loan_id AS loan_id, i.interest_fen AS interest_fen, i.fee_fen AS fee_fen)
-            INSERT INTO eod_bill (loan_id, interest, fee)
-            SELECT loan_id, CAST(SUM(interest_fen) AS BIGINT), CAST(SUM(fee_fen) AS BIGINT)
+            INSERT INTO eod_bill (loan_id, interest, fee, n)
+            SELECT loan_id, CAST(SUM(interest_fen) AS BIGINT), CAST(SUM(fee_fen) AS BIGINT), count(*)
             FROM b GROUP BY loan_id""",
             day,
             lo=lo,
         )
+        billed = int(conn.execute(text("SELECT COALESCE(SUM(n), 0) FROM eod_bill")).scalar_one())
     else:
         _temp(
             conn,
@@ -170,8 +176,6 @@ def step_bill(conn: Connection, day: date) -> int:
             day,
             lo=lo,
         )
-    # the loans first: the postings' foreign-key checks then find each row already locked by this
-    # transaction instead of writing a FOR KEY SHARE lock into it (a page write and WAL per loan)
     _run(
         conn,
         """
@@ -192,25 +196,13 @@ def step_bill(conn: Connection, day: date) -> int:
     return billed
 
 
-def step_overdue(conn: Connection, day: date) -> int:
-    """Penalty interest for the day; days past due, bucket and state; write-off candidates — one pass,
-    ONE write per loan.
-
-    * Penalty (罚息): overdue principal × the loan's effective (capped) daily rate, half up to the fen,
-      unless the rate is 0 or penalties are suspended (a dispute or hardship hold).
-    * DPD from the oldest billed instalment due before today with something unpaid; bucket from the
-      loan's bucket table; state ``overdue`` when DPD > 0, else ``active``; a ``bucket-entered`` event when
-      the bucket changes;
-    * a ``write-off-candidate`` event the first time a loan reaches its write-off DPD.
-
-    Only the loans with a late unpaid instalment or already ``overdue`` (``ix_loans_state``) are read and
-    written, each once (penalty, DPD and write-off candidates used to be three steps: two rewrote the same
-    rows and the third read every loan again). Returns the loans updated.
-    """
-    _temp(
-        conn,
-        "eod_overdue",
-        f"""
+def _overdue_rows_sql(conn: Connection, only: str = "") -> str:
+    """One row per open loan with a late unpaid instalment or in state ``overdue``: its DPD and the day's
+    penalty, with what the update and the events need (``only``: restrict to ``loan_id IN (SELECT loan_id
+    FROM <only>)``)."""
+    restrict_late = f"AND i.loan_id IN (SELECT loan_id FROM {only})" if only else ""
+    restrict_loans = f"AND l.id IN (SELECT loan_id FROM {only})" if only else ""
+    return f"""
         WITH late AS (
           SELECT i.loan_id AS loan_id,
                  CAST(SUM(i.principal_fen - i.paid_principal_fen) AS BIGINT) AS overdue_principal,
@@ -218,9 +210,9 @@ def step_overdue(conn: Connection, day: date) -> int:
                                > i.paid_principal_fen + i.paid_interest_fen + i.paid_fee_fen
                           THEN i.due_on END) AS oldest
           FROM installments i
-          WHERE i.billed AND i.active AND i.paid_on IS NULL AND i.due_on < :d
+          WHERE i.billed AND i.active AND i.paid_on IS NULL AND i.due_on < :d {restrict_late}
           GROUP BY i.loan_id)
-        SELECT l.id AS loan_id, l.buckets AS buckets, l.bucket AS old_bucket,
+        SELECT l.id AS loan_id, l.version AS version, l.buckets AS buckets, l.bucket AS old_bucket,
                l.write_off_dpd AS write_off_dpd,
                COALESCE({_days(conn, ":d", "late.oldest")}, 0) AS dpd,
                CASE WHEN late.overdue_principal > 0 AND l.penalty_rate_daily_e9 > 0
@@ -229,29 +221,42 @@ def step_overdue(conn: Connection, day: date) -> int:
                          / 1000000000
                     ELSE 0 END AS penalty
         FROM loans l LEFT JOIN late ON late.loan_id = l.id
-        WHERE l.state IN ('active', 'overdue') AND (late.loan_id IS NOT NULL OR l.state = 'overdue')""",
-        day,
+        WHERE l.state IN ('active', 'overdue') AND (late.loan_id IS NOT NULL OR l.state = 'overdue')
+          {restrict_loans}"""
+
+
+def _bucket_case(spec: str) -> str:
+    """SQL for the bucket of ``o.dpd`` under a loan's bucket table (names checked by ``parse_buckets``)."""
+    buckets = parse_buckets(spec)
+    return (
+        "CASE " + " ".join(f"WHEN o.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets)) + " END"
     )
-    specs = [row[0] for row in conn.execute(text("SELECT DISTINCT buckets FROM eod_overdue"))]
+
+
+def _apply_overdue(conn: Connection, day: date, *, rows: str, check_version: bool) -> int:
+    """Write ``rows`` (an ``eod_overdue``-shaped table) to the loans, one UPDATE per bucket table. With
+    ``check_version`` only loans still at the version and open state read into ``rows`` are written, and
+    (PostgreSQL) the ids written are collected in ``eod_applied``."""
+    guard = "AND loans.version = o.version AND loans.state IN ('active', 'overdue')" if check_version else ""
     changed = 0
-    for spec in specs:
-        buckets = parse_buckets(spec)
-        case = (
-            "CASE "
-            + " ".join(f"WHEN o.dpd >= {b.min_dpd} THEN '{b.name}'" for b in reversed(buckets))
-            + " END"
-        )
-        changed += _run(
-            conn,
-            f"""
+    for spec in [r[0] for r in conn.execute(text(f"SELECT DISTINCT buckets FROM {rows}"))]:
+        update = f"""
             UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
                              penalties_charged_fen = penalties_charged_fen + o.penalty,
-                             dpd = o.dpd, bucket = {case},
+                             dpd = o.dpd, bucket = {_bucket_case(spec)},
                              state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
-            FROM eod_overdue o WHERE loans.id = o.loan_id AND o.buckets = :spec""",
-            day,
-            spec=spec,
-        )
+            FROM {rows} o WHERE loans.id = o.loan_id AND o.buckets = :spec {guard}"""
+        if check_version:
+            update = f"WITH u AS ({update} RETURNING loans.id) INSERT INTO eod_applied SELECT id FROM u"
+        changed += _run(conn, update, day, spec=spec)
+    return changed
+
+
+def _overdue_events(conn: Connection, day: date) -> None:
+    """``bucket-entered`` when the bucket changed; ``write-off-candidate`` the first time a loan reaches its
+    write-off DPD (collections and the write-off approval take it from there)."""
+    for spec in [r[0] for r in conn.execute(text("SELECT DISTINCT buckets FROM eod_overdue"))]:
+        case = _bucket_case(spec)
         _run(
             conn,
             f"""
@@ -265,8 +270,6 @@ def step_overdue(conn: Connection, day: date) -> int:
             day,
             spec=spec,
         )
-    # a loan reaching its write-off DPD: one event, the first time only (collections and the write-off
-    # approval take it from there)
     _run(
         conn,
         """
@@ -278,7 +281,51 @@ def step_overdue(conn: Connection, day: date) -> int:
                           WHERE e.loan_id = o.loan_id AND e.kind = 'write-off-candidate')""",
         day,
     )
-    # after the loans' update, for the same reason as in step_bill (no FOR KEY SHARE write per loan)
+
+
+def step_overdue(conn: Connection, day: date) -> int:
+    """Penalty interest for the day; days past due, bucket and state; write-off candidates — one pass,
+    ONE write per loan.
+
+    * Penalty (罚息): overdue principal × the loan's effective (capped) daily rate, half up to the fen,
+      unless the rate is 0 or penalties are suspended (a dispute or hardship hold).
+    * DPD from the oldest billed instalment due before today with something unpaid; bucket from the
+      loan's bucket table; state ``overdue`` when DPD > 0, else ``active``; a ``bucket-entered`` event when
+      the bucket changes;
+    * a ``write-off-candidate`` event the first time a loan reaches its write-off DPD.
+
+    The open loans left-joined to their late instalments are read once (one scan of each table) and each
+    loan with something late or in state ``overdue`` is written once (penalty, DPD and write-off
+    candidates used to be three steps: two rewrote the same rows and the third read every loan again).
+
+    Concurrency (PostgreSQL): the rows are computed without locking 10^5 loans. The update writes a loan
+    only if its ``version`` (bumped by every servicing command) and open state are still the ones read; a
+    loan a repayment, waiver or write-off changed in the meantime is locked, read again and written in a
+    second, small pass — so the day's penalty and DPD always come from the loan as it is when written.
+    Returns the loans updated.
+    """
+    pg = conn.dialect.name == "postgresql"
+    _temp(conn, "eod_overdue", _overdue_rows_sql(conn), day)
+    if pg:
+        conn.execute(text("DROP TABLE IF EXISTS eod_applied"))
+        conn.execute(text("CREATE TEMP TABLE eod_applied (id BIGINT PRIMARY KEY)"))
+    changed = _apply_overdue(conn, day, rows="eod_overdue", check_version=pg)
+    if pg:
+        _temp(
+            conn,
+            "eod_changed",
+            "SELECT o.loan_id AS loan_id FROM eod_overdue o "
+            "WHERE NOT EXISTS (SELECT 1 FROM eod_applied a WHERE a.id = o.loan_id)",
+            day,
+        )
+        if conn.execute(text("SELECT count(*) FROM eod_changed")).scalar_one():
+            lock = "SELECT id FROM loans WHERE id IN (SELECT loan_id FROM eod_changed) ORDER BY id FOR UPDATE"
+            conn.execute(text(lock))
+            conn.execute(text("DELETE FROM eod_overdue WHERE loan_id IN (SELECT loan_id FROM eod_changed)"))
+            _temp(conn, "eod_overdue_again", _overdue_rows_sql(conn, only="eod_changed"), day)
+            changed += _apply_overdue(conn, day, rows="eod_overdue_again", check_version=False)
+            conn.execute(text("INSERT INTO eod_overdue SELECT * FROM eod_overdue_again"))
+    _overdue_events(conn, day)
     _post_day_entry(
         conn,
         day,

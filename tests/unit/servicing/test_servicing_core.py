@@ -100,6 +100,10 @@ def test_buckets() -> None:
     assert bucket_for(7, custom) == "X"
     with pytest.raises(ValueError, match="start at 0"):
         parse_buckets("M1:1,M2:31")
+    # names go into loans.bucket (8 characters) and into end of day's SQL: letters, digits, + _ - only
+    for bad in ("M0:0,M1':1", "M0:0,:1", "M0:0,TOOLONGNAME:1", "M0:0,M 1:1"):
+        with pytest.raises(ValueError, match="bucket names"):
+            parse_buckets(bad)
 
 
 def test_frappe_lending_accrual_case() -> None:

@@ -83,7 +83,8 @@ class InstallmentRow(Base):
     __tablename__ = "installments"
     __table_args__ = (
         UniqueConstraint("loan_id", "period", "schedule_version", name="uq_installments_loan_period_version"),
-        # end of day's bill step (migration 0012): what is not billed yet, a few percent of the table.
+        # end of day's bill step (migration 0012): what is not billed yet (the future instalments), read
+        # from the oldest unbilled due date of an open loan up to the business date.
         # Lookups by loan use the unique index (loan_id, period, schedule_version).
         Index(
             "ix_installments_unbilled",
