@@ -9,11 +9,13 @@ equals running it once. Several missed days are caught up one business date at a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Boolean, Connection, Date, Engine, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import EodStepRow, LoanRow
@@ -22,6 +24,7 @@ from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.lifecycle import LoanState
 from xiaodai.servicing.loans import installments, refresh_status
 
+log = logging.getLogger(__name__)
 OPEN = (LoanState.ACTIVE.value, LoanState.OVERDUE.value)
 # For the set-based steps' transactions on PostgreSQL (SET LOCAL: gone at commit). JIT compiles each big
 # statement for ~0.2–1.1 s (inlining and optimisation above jit_inline_above_cost), more than it saves on
@@ -411,29 +414,56 @@ def last_completed_day(engine: Engine) -> date | None:
     return max(complete) if complete else None
 
 
+# PostgreSQL: deadlock detected, serialization failure. A step and a repayment lock the same rows in
+# different orders (the bill step: instalments, then loans; a repayment: the loan, then its instalments),
+# and PostgreSQL cancels one of them; the step rolled back whole, so it is simply run again.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+STEP_ATTEMPTS = 3
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def _run_step(engine: Engine, day: date, step: Step, crash_after: str | None) -> int:
+    """One step in one transaction together with its ``eod_steps`` row."""
+    with Session(engine) as session, session.begin():
+        if step.run is not None:
+            conn = session.connection()
+            if conn.dialect.name == "postgresql":
+                for setting in PG_STEP_SETTINGS:
+                    conn.execute(text(setting))
+            rows = step.run(conn, day)
+        else:
+            assert step.run_orm is not None
+            rows = step.run_orm(session, day)
+        session.add(EodStepRow(business_date=day, step=step.name, rows_affected=rows))
+        if crash_after == step.name:
+            raise SystemExit(f"simulated crash after {step.name}")
+    return rows
+
+
 def run_day(
     engine: Engine, day: date, *, progress: Progress | None = None, crash_after: str | None = None
 ) -> list[StepResult]:
-    """Run every step not yet committed for ``day``. ``crash_after`` exists for crash tests only."""
+    """Run every step not yet committed for ``day``; a step cancelled by a deadlock or serialization
+    failure is run again (up to ``STEP_ATTEMPTS`` times). ``crash_after`` exists for crash tests only."""
     done = completed_steps(engine, day)
     results = []
     for index, step in enumerate(STEPS):
         if step.name in done:
             results.append(StepResult(day, step.name, 0, True))
         else:
-            with Session(engine) as session, session.begin():
-                if step.run is not None:
-                    conn = session.connection()
-                    if conn.dialect.name == "postgresql":
-                        for setting in PG_STEP_SETTINGS:
-                            conn.execute(text(setting))
-                    rows = step.run(conn, day)
-                else:
-                    assert step.run_orm is not None
-                    rows = step.run_orm(session, day)
-                session.add(EodStepRow(business_date=day, step=step.name, rows_affected=rows))
-                if crash_after == step.name:
-                    raise SystemExit(f"simulated crash after {step.name}")
+            for attempt in range(1, STEP_ATTEMPTS + 1):
+                try:
+                    rows = _run_step(engine, day, step, crash_after)
+                    break
+                except DBAPIError as exc:
+                    if attempt == STEP_ATTEMPTS or not _retryable(exc):
+                        raise
+                    log.warning(
+                        "eod %s %s: %s, attempt %d of %d", day, step.name, exc.orig, attempt, STEP_ATTEMPTS
+                    )
             results.append(StepResult(day, step.name, rows, False))
         if progress is not None:
             progress(step.name, index + 1, len(STEPS))

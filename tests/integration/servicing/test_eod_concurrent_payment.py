@@ -60,3 +60,45 @@ def test_payment_during_the_overdue_step(
     with factory() as s:
         view = loan_view(s, loan_id=late, as_of=DAY)
     assert (view["state"], view["days_past_due"], view["bucket"]) == ("active", 0, "M0")
+
+
+def test_a_step_cancelled_by_a_deadlock_runs_again(
+    factory: sessionmaker[Session],
+    engine: Engine,
+    new_loan: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    book(factory, new_loan)
+    eod.run_eod(engine, date(2026, 3, 14))
+    failures = [2]  # PostgreSQL cancels the step twice, as it does the loser of a deadlock
+
+    def bill_then_deadlock(conn: Any, day: date) -> int:
+        rows = eod.step_bill(conn, day)  # its writes are rolled back with the failed attempt
+        if failures[0]:
+            failures[0] -= 1
+            conn.execute(text("SELECT 1"))
+            raise OperationalError("UPDATE loans …", {}, psycopg.errors.DeadlockDetected())
+        return rows
+
+    steps = tuple(
+        dataclasses.replace(s, run=bill_then_deadlock) if s.name == "bill" else s for s in eod.STEPS
+    )
+    monkeypatch.setattr(eod, "STEPS", steps)
+    results = eod.run_day(engine, DAY)
+    assert failures == [0]
+    assert [r.step for r in results if not r.skipped] == [s.name for s in steps]
+    with factory() as s:
+        from xiaodai.ledger import service as ledger
+
+        assert ledger.check(s) == []
+    failures[0] = 5  # more than the attempts: the error reaches the caller, nothing of the step is kept
+    assert eod.run_day(engine, DAY)[0].skipped  # (the day is done; a new day shows the failure)
+    with pytest.raises(OperationalError):
+        eod.run_day(engine, date(2026, 3, 16))
+    assert "bill" not in eod.completed_steps(engine, date(2026, 3, 16))
