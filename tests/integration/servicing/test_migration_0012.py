@@ -73,3 +73,30 @@ def test_a_half_closed_day_is_refused(empty_url: str) -> None:
     _mark(empty_url, date(2026, 3, 2), OLD_STEPS[:4])  # crash before write-off candidates
     with pytest.raises(RuntimeError, match="half done for 2026-03-01, 2026-03-02"):
         upgrade(empty_url)
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    from alembic import command
+
+    from xiaodai.db.migrate import alembic_config
+
+    upgrade(empty_url, "0011")
+    _mark(empty_url, date(2026, 3, 1), OLD_STEPS)
+    upgrade(empty_url)
+    command.downgrade(alembic_config(empty_url), "0011")
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            steps = {r[0] for r in conn.execute(text("SELECT step FROM eod_steps"))}
+        assert steps == set(OLD_STEPS)
+        names = {ix["name"] for ix in inspect(engine).get_indexes("installments")}
+        assert {"ix_installments_due", "ix_installments_loan"} <= names
+        assert "ix_installments_unbilled" not in names
+    finally:
+        engine.dispose()
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        assert last_completed_day(engine) == date(2026, 3, 1)
+    finally:
+        engine.dispose()

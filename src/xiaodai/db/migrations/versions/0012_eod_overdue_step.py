@@ -2,6 +2,12 @@
 indexes for it (partial ``ix_installments_unbilled`` replaces ``ix_installments_due``; the redundant
 ``ix_installments_loan`` goes; ``ix_loans_overpayment``); fillfactor 85 on loans and instalments (PostgreSQL)
 
+Run it outside end of day. On PostgreSQL the index builds on ``installments`` block writes to it while
+they run (about 10 s per 10^7 instalments on 2 cores): repayments wait, none fail. A downgrade keeps the
+journal as it is: days closed with this version have one EOD entry per step and day (no loan of its own;
+each loan's lines carry ``postings.loan_id``), which the previous version's ``ledger check`` reads the
+same way.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-29
@@ -72,9 +78,10 @@ def downgrade() -> None:
         bind.execute(
             sa.text(
                 "INSERT INTO eod_steps (business_date, step, rows_affected, completed_at) "
-                "SELECT o.business_date, :step, o.rows_affected, o.completed_at FROM eod_steps o "
+                "SELECT o.business_date, CAST(:step AS VARCHAR(32)), o.rows_affected, o.completed_at "
+                "FROM eod_steps o "
                 "WHERE o.step = 'overdue' AND NOT EXISTS (SELECT 1 FROM eod_steps x "
-                "WHERE x.business_date = o.business_date AND x.step = :step)"
+                "WHERE x.business_date = o.business_date AND x.step = CAST(:step AS VARCHAR(32)))"
             ),
             {"step": step},
         )
