@@ -98,6 +98,10 @@ def sla(session: Session, complaint: ComplaintRow, as_of: datetime) -> dict[str,
 
 
 def _evidence(session: Session, loan_id: int | None, received_at: datetime) -> dict[str, Any]:
+    """What the file attaches about the loan: its disclosure, its journal lines of the last 90 days, the
+    contacts of the last 30 days and the credit decision. Journal lines are the postings that carry the
+    loan: for the loan's own entries both sides; for end of day's one-entry-a-day billing and penalty, the
+    loan's receivable line only (the income side is the day's total for all loans)."""
     if loan_id is None:
         return {}
     disclosure = session.execute(
