@@ -214,10 +214,15 @@ def save(
         ids = ledger.insert_entries(connection, entries, also=also, params=params)
     else:
         ids = ledger.insert_entries(connection, entries) if entries else []
+        updated = 0
         if loan_changes:
-            connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **loan_changes})
+            updated += connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **loan_changes}).rowcount
         for row, _now, changes in changed:
-            connection.execute(_UPDATE_INSTALLMENT, {"row_id": row.id, **changes})
+            updated += connection.execute(_UPDATE_INSTALLMENT, {"row_id": row.id, **changes}).rowcount
+        if updated != bool(loan_changes) + len(changed):  # rows are locked and never deleted: cannot happen
+            raise RuntimeError(
+                f"loan {loan.id}: {updated} rows updated of {bool(loan_changes) + len(changed)}"
+            )
     loan.loaded = loan_now
     for row, now, _ in changed:
         row.loaded = now
@@ -227,6 +232,8 @@ def save(
         for cls, ident in written:
             held = session.identity_map.get(Session.identity_key(cls, ident))
             if held is not None:
+                if held in session.dirty:  # expiring it would silently drop changes made to the ORM copy
+                    raise RuntimeError(f"{cls.__name__} {ident} was changed through the ORM and as a record")
                 session.expire(held)
     return ids
 
