@@ -108,6 +108,12 @@ def _post_day_entry(
             ),
             income,
         )
+    # the entry's two sides come from two queries: the database sums them before the step may commit
+    net = conn.execute(
+        text("SELECT COALESCE(SUM(amount_fen), 0) FROM postings WHERE entry_id = :e"), {"e": entry_id}
+    ).scalar_one()
+    if int(net) != 0:
+        raise RuntimeError(f"end of day {event} entry {entry_id} for {day} does not net to zero: {net}")
     return loans
 
 
