@@ -13,8 +13,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, Engine, bindparam, func, select, text
+from sqlalchemy import Connection, CursorResult, Date, Engine, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -40,15 +41,19 @@ def _days(conn: Connection, later: str, earlier: str) -> str:
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
-def _run(conn: Connection, sql: str, day: date, **params: object) -> int:
+def _execute(conn: Connection, sql: str, day: date, **params: object) -> CursorResult[Any]:
+    """``sql`` with ``:d`` the business date (and ``:lo`` a date) bound as dates on both databases."""
     statement = text(sql)
-    values: dict[str, object] = {"d": day, "t": True, "ds": day.isoformat(), **params}
+    values: dict[str, object] = {"d": day, **params}
     used = set(statement._bindparams)
-    typed = [bindparam(n, type_=t) for n, t in (("d", Date), ("lo", Date), ("t", Boolean)) if n in used]
+    typed = [bindparam(n, type_=Date) for n in ("d", "lo") if n in used]
     if typed:
         statement = statement.bindparams(*typed)
-    result = conn.execute(statement, {k: v for k, v in values.items() if k in used})
-    return int(result.rowcount or 0)
+    return conn.execute(statement, {k: v for k, v in values.items() if k in used})
+
+
+def _run(conn: Connection, sql: str, day: date, **params: object) -> int:
+    return int(_execute(conn, sql, day, **params).rowcount or 0)
 
 
 def _temp(conn: Connection, name: str, select_sql: str, day: date, **params: object) -> None:
@@ -81,12 +86,14 @@ def _post_day_entry(
     if loans == 0:
         return 0
     memo = json.dumps({"loans": loans, "detail": "postings.loan_id"})
-    entry_id = conn.execute(
-        text(
-            "INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo) "
-            "VALUES (:d, :event, :key, NULL, :memo) RETURNING id"
-        ).bindparams(bindparam("d", type_=Date)),
-        {"d": day, "event": event, "key": f"eod:{event}:{day.isoformat()}", "memo": memo},
+    entry_id = _execute(
+        conn,
+        "INSERT INTO journal_entries (business_date, event, idempotency_key, loan_id, memo) "
+        "VALUES (:d, :event, :key, NULL, :memo) RETURNING id",
+        day,
+        event=event,
+        key=f"eod:{event}:{day.isoformat()}",
+        memo=memo,
     ).scalar_one()
     selects = " UNION ALL ".join(
         f"SELECT :e, '{account}', t.loan_id, {expr} FROM {temp} t WHERE {where} AND {expr} <> 0"
@@ -132,12 +139,11 @@ def step_bill(conn: Connection, day: date) -> int:
     # it as a lower bound the planner sees a range of a few days (estimated from due_on's histogram)
     # instead of "half the table is unbilled × half is due", and reads the partial index rather than all
     # 10^7 instalments.
-    lo = conn.execute(
-        text(
-            "SELECT MIN(i.due_on) FROM installments i WHERE NOT i.billed AND i.active AND i.due_on <= :d "
-            "AND EXISTS (SELECT 1 FROM loans l WHERE l.id = i.loan_id AND l.state IN ('active', 'overdue'))"
-        ).bindparams(bindparam("d", type_=Date)),
-        {"d": day},
+    lo = _execute(
+        conn,
+        "SELECT MIN(i.due_on) FROM installments i WHERE NOT i.billed AND i.active AND i.due_on <= :d "
+        "AND EXISTS (SELECT 1 FROM loans l WHERE l.id = i.loan_id AND l.state IN ('active', 'overdue'))",
+        day,
     ).scalar_one_or_none()
     if lo is None:
         return 0
