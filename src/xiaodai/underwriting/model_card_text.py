@@ -1,0 +1,231 @@
+"""The words of the model card, in English and Chinese (``TEXT[lang][key]``)."""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Model card: credit scorecard",
+        "version": "Version",
+        "created": "Created (UTC)",
+        "code": "Code version",
+        "intended_title": "Intended use",
+        "intended": (
+            "Ranks consumer-credit applicants by their probability of default (PD) over the outcome "
+            "window of the training data, to support an underwriting decision together with the knock-out "
+            "policy, affordability checks and a human review of declines. The champion is a points "
+            "scorecard that can be read and explained bin by bin; the LightGBM challenger is for "
+            "comparison and monitoring only."
+        ),
+        "not_for": (
+            "Not for: populations or products unlike the training data, decisions about people based on "
+            "protected characteristics, or pricing without a separate calibration review."
+        ),
+        "data_title": "Data",
+        "item": "Item",
+        "value": "Value",
+        "source": "Source file",
+        "sha": "SHA-256",
+        "rows": "Rows",
+        "bad_rate": "Bad rate",
+        "target": "Target",
+        "bad_value": "Bad value",
+        "cv": "Validation",
+        "cv_text": (
+            "Stratified {folds}-fold cross-validation, seed {seed}; every fold refits the whole pipeline."
+        ),
+        "model_title": "Model",
+        "model_text": (
+            "Champion: optimal monotone binning (optbinning), weight of evidence, logistic regression, "
+            "scaled to {pdo:g} points to double the odds and {base:g} points at {odds:g}:1 good:bad odds. "
+            "Score = sum of points; PD = 1 / (1 + exp((score − {offset:.2f}) / {factor:.4f})). "
+            "Challenger: LightGBM with monotone constraints where the binning found a monotone bad rate."
+        ),
+        "metrics_title": "Cross-validated performance",
+        "model": "Model",
+        "scorecard": "Scorecard (champion)",
+        "lightgbm": "LightGBM (challenger)",
+        "auc_by_fold": "AUC by fold",
+        "fold": "Fold {n}",
+        "features_title": "Features",
+        "feature": "Feature",
+        "label": "Plain-language name",
+        "kind": "Type",
+        "bins": "Bins",
+        "iv": "IV",
+        "trend": "Bad rate vs value",
+        "ascending": "rises",
+        "descending": "falls",
+        "none": "—",
+        "numeric": "numeric",
+        "categorical": "categorical",
+        "iv_chart": (
+            "Information value of every candidate feature (dark: used by the scorecard; line: IV 0.02)"
+        ),
+        "points_title": "Points table",
+        "bin": "Bin",
+        "points": "Points",
+        "event_rate": "Bad rate",
+        "missing": "Missing / unseen",
+        "calibration_title": "Calibration (out-of-fold, deciles of predicted PD)",
+        "decile": "Decile",
+        "count": "Count",
+        "mean_pd": "Mean predicted PD",
+        "observed": "Observed bad rate",
+        "calibration_axes": "x: mean predicted PD, y: observed bad rate; diagonal = perfect calibration",
+        "distribution_title": "Score distribution (out-of-fold scorecard scores)",
+        "distribution_axes": "Share of goods (green) and bads (red) per score band",
+        "good": "good",
+        "bad": "bad",
+        "protected_title": "Protected attributes",
+        "protected_text": (
+            "Protected attributes are excluded from the features unless explicitly allowed, are never "
+            "used as reason codes, and are used only to measure fairness below."
+        ),
+        "protected_list": "Protected",
+        "allowed": "Allowed as features",
+        "none_listed": "none",
+        "fairness_title": "Fairness",
+        "group": "Group",
+        "approval_rate": "Approval rate",
+        "approval_ratio": "Approval ratio",
+        "auc_sc": "AUC scorecard",
+        "auc_lgb": "AUC LightGBM",
+        "grouping": "Grouping",
+        "grouping_age": "age buckets <25, 25–34, 35–49, 50+",
+        "grouping_quartiles": "quartiles",
+        "grouping_categories": "one group per value",
+        "rule_median": (
+            "Illustrative decision: approve when the scorecard's out-of-fold PD is below the portfolio "
+            "median ({cutoff:.4f}), approving {rate:.1f}%. Approval ratio = the group's approval rate / "
+            "the highest group's approval rate."
+        ),
+        "rule_cutoff": (
+            "Decision: approve when the scorecard's out-of-fold PD is below the cutoff {cutoff:.4f}, "
+            "approving {rate:.1f}%. Approval ratio = the group's approval rate / the highest group's "
+            "approval rate."
+        ),
+        "small_note": "† fewer than {rows} rows: shown, but too few to judge",
+        "four_fifths": "Lowest approval ratio {ratio} — {verdict} the four-fifths rule of thumb",
+        "meets": "meets",
+        "fails": "below",
+        "limitations_title": "Limitations",
+        "limitations": (
+            "Trained on a fixed historical sample: performance drifts as applicants, products and the "
+            "economy change, so monitor the population stability and the bad rate by score band.|"
+            "Cross-validated metrics come from the same source as the training data; they are not an "
+            "out-of-time test.|"
+            "Approval ratios use a single illustrative cutoff; the real policy cutoff changes them.|"
+            "Proxies: other features can be correlated with protected attributes even when those are "
+            "excluded.|"
+            "Missing values in a feature that had none in training take that feature's lowest points "
+            "(conservative)."
+        ),
+        "warnings_title": "Data warnings",
+    },
+    "zh": {
+        "title": "模型卡：信用评分卡",
+        "version": "版本",
+        "created": "生成时间（UTC）",
+        "code": "代码版本",
+        "intended_title": "预期用途",
+        "intended": (
+            "按违约概率（PD）对消费信贷申请人排序（观察期与训练数据一致），"
+            "与准入规则、还款能力核查及对拒绝申请的人工复核一起支持审批决策，而非替代。"
+            "主模型是可以逐箱解释的评分卡；LightGBM 挑战者模型仅用于对比和监控。"
+        ),
+        "not_for": (
+            "不适用于：与训练数据差异较大的人群或产品；基于受保护特征对人作出决定；未经单独校准复核的定价。"
+        ),
+        "data_title": "数据",
+        "item": "项目",
+        "value": "内容",
+        "source": "数据文件",
+        "sha": "SHA-256",
+        "rows": "样本数",
+        "bad_rate": "坏账率",
+        "target": "目标变量",
+        "bad_value": "坏样本取值",
+        "cv": "验证方式",
+        "cv_text": "分层 {folds} 折交叉验证，随机种子 {seed}；每一折都重新拟合整个流程。",
+        "model_title": "模型",
+        "model_text": (
+            "主模型：最优单调分箱（optbinning）、证据权重（WOE）、逻辑回归；"
+            "刻度为每 {pdo:g} 分好坏比翻倍，好坏比 {odds:g}:1 时为 {base:g} 分。总分 = 各特征分数之和；"
+            "PD = 1 / (1 + exp((总分 − {offset:.2f}) / {factor:.4f}))。"
+            "挑战者：LightGBM，在分箱显示坏账率单调的特征上施加单调约束。"
+        ),
+        "metrics_title": "交叉验证表现",
+        "model": "模型",
+        "scorecard": "评分卡（主模型）",
+        "lightgbm": "LightGBM（挑战者）",
+        "auc_by_fold": "各折 AUC",
+        "fold": "第 {n} 折",
+        "features_title": "特征",
+        "feature": "特征",
+        "label": "通俗名称",
+        "kind": "类型",
+        "bins": "箱数",
+        "iv": "IV",
+        "trend": "坏账率随取值",
+        "ascending": "上升",
+        "descending": "下降",
+        "none": "—",
+        "numeric": "数值型",
+        "categorical": "类别型",
+        "iv_chart": "所有候选特征的信息值（深色：评分卡使用；竖线：IV 0.02）",
+        "points_title": "分数表",
+        "bin": "分箱",
+        "points": "分数",
+        "event_rate": "坏账率",
+        "missing": "缺失／未见取值",
+        "calibration_title": "校准（交叉验证样本外预测，按预测 PD 十等分）",
+        "decile": "十分位",
+        "count": "样本数",
+        "mean_pd": "平均预测 PD",
+        "observed": "实际坏账率",
+        "calibration_axes": "横轴：平均预测 PD；纵轴：实际坏账率；对角线为完美校准",
+        "distribution_title": "分数分布（交叉验证样本外评分卡分数）",
+        "distribution_axes": "各分数段好样本（绿）与坏样本（红）的占比",
+        "good": "好",
+        "bad": "坏",
+        "protected_title": "受保护属性",
+        "protected_text": (
+            "受保护属性默认不作为特征（除非明确允许），从不用作拒绝原因，仅用于下方的公平性度量。"
+        ),
+        "protected_list": "受保护属性",
+        "allowed": "允许作为特征",
+        "none_listed": "无",
+        "fairness_title": "公平性",
+        "group": "分组",
+        "approval_rate": "通过率",
+        "approval_ratio": "通过率比",
+        "auc_sc": "评分卡 AUC",
+        "auc_lgb": "LightGBM AUC",
+        "grouping": "分组方式",
+        "grouping_age": "年龄段 <25、25–34、35–49、50+",
+        "grouping_quartiles": "四分位数",
+        "grouping_categories": "每个取值一组",
+        "rule_median": (
+            "示例决策：评分卡样本外 PD 低于全体中位数（{cutoff:.4f}）即通过，通过率 {rate:.1f}%。"
+            "通过率比 = 该组通过率 ÷ 通过率最高组的通过率。"
+        ),
+        "rule_cutoff": (
+            "决策：评分卡样本外 PD 低于阈值 {cutoff:.4f} 即通过，通过率 {rate:.1f}%。"
+            "通过率比 = 该组通过率 ÷ 通过率最高组的通过率。"
+        ),
+        "small_note": "† 样本少于 {rows} 条：仅作展示，不参与评判",
+        "four_fifths": "最低通过率比 {ratio}——{verdict}“五分之四”经验规则",
+        "meets": "符合",
+        "fails": "低于",
+        "limitations_title": "局限性",
+        "limitations": (
+            "基于固定的历史样本训练：申请人、产品和经济环境变化后表现会漂移，"
+            "应监控群体稳定性和各分数段坏账率。|"
+            "交叉验证指标与训练数据同源，不是跨时间验证。|"
+            "通过率比只使用了一个示例性的阈值，实际审批阈值会改变结果。|"
+            "代理变量：即使排除了受保护属性，其他特征仍可能与之相关。|"
+            "训练中无缺失的特征若出现缺失值，取该特征的最低分（保守处理）。"
+        ),
+        "warnings_title": "数据警告",
+    },
+}
