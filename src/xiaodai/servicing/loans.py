@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -31,43 +31,6 @@ from xiaodai.servicing.delinquency import bucket_for, days_past_due, parse_bucke
 from xiaodai.servicing.errors import LoanNotFoundError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
 from xiaodai.servicing.prepayment import PeriodView
-
-
-class LoanLike(Protocol):
-    """What the shared servicing helpers read and move on a loan: a ``LoanRow`` or a :class:`Loan`."""
-
-    id: int
-    state: str
-    allocation_order: str
-    buckets: str
-    principal_outstanding_fen: int
-    interest_outstanding_fen: int
-    fees_outstanding_fen: int
-    penalties_outstanding_fen: int
-    overpayment_fen: int
-    paid_total_fen: int
-    dpd: int
-    bucket: str
-    disbursed_on: date | None
-    closed_on: date | None
-    version: int
-
-
-class InstallmentLike(Protocol):
-    """What the shared helpers read and move on an instalment: an ``InstallmentRow`` or an
-    :class:`Installment`."""
-
-    id: int
-    period: int
-    due_on: date
-    principal_fen: int
-    interest_fen: int
-    fee_fen: int
-    billed: bool
-    paid_principal_fen: int
-    paid_interest_fen: int
-    paid_fee_fen: int
-    paid_on: date | None
 
 
 @dataclass(slots=True, eq=False)
@@ -110,6 +73,11 @@ class Installment:
     paid_on: date | None
     loaded: tuple[Any, ...] = field(default=(), init=False, repr=False)
 
+
+# What the shared helpers (``dues``, ``refresh_status``, ``billing``, ``ledger.post``) read and move: an ORM
+# row or a record — the record's fields are a subset of the row's columns, so either works.
+LoanLike = Loan | LoanRow
+InstallmentLike = Installment | InstallmentRow
 
 _LOAN_FIELDS = tuple(f.name for f in fields(Loan) if f.name != "loaded")
 _INSTALLMENT_FIELDS = tuple(f.name for f in fields(Installment) if f.name != "loaded")
