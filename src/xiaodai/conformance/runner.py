@@ -2,7 +2,12 @@
 
 Each scenario yields one result line; the runner never needs the expected answer to compute a result
 (scenarios without ``expect`` are reported with ``pass: null``). Low-confidence scenarios that fail are
-warnings, not failures.
+warnings, not failures. A scenario that cannot be evaluated (``scenario_format.check_scenario``, or an
+engine's ValueError / KeyError / TypeError on its facts) yields its own line with ``"decision": "error"`` and
+a reason naming what was not understood; the other scenarios still run.
+
+Each engine adapter translates the scenario format into the product's typed inputs at this edge and calls the
+same policy code the web pages, the API and the workflow call.
 """
 
 from __future__ import annotations
@@ -11,19 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SUITES = (
-    "contact",
-    "message",
-    "credit_reporting",
-    "complaint_sla",
-    "complaint_close",
-    "complaint_classify",
-    "data_protection",
-)
+from xiaodai.conformance.scenario_format import SUITES, ScenarioError, check_scenario
+
+__all__ = ["ENGINES", "SUITES", "ConformanceError", "Outcome", "run_document", "run_scenario"]
+INPUT_ERRORS = (ValueError, TypeError, AttributeError, LookupError)
 
 
 class ConformanceError(ValueError):
-    """The scenario file cannot be run (unknown suite, malformed scenario)."""
+    """The file itself is not a scenario file (not an object with a ``scenarios`` list)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Outcome:
     line: dict[str, Any]
     passed: bool | None
     warning: bool
+    error: bool = False
 
 
 def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,24 +141,48 @@ def _matches(result: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
     return True
 
 
-def run_scenario(scenario: Mapping[str, Any]) -> Outcome:
-    suite = scenario.get("suite")
-    if suite not in ENGINES:
-        raise ConformanceError(
-            f"unknown suite {suite!r} in scenario {scenario.get('id')!r}; known: {', '.join(SUITES)}"
-        )
+def _error_reason(exc: Exception) -> str:
+    """What was not understood, in words an examiner can act on."""
+    if isinstance(exc, ScenarioError):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"missing required fact {exc.args[0]!r}" if exc.args else "missing required fact"
+    if isinstance(exc, INPUT_ERRORS):
+        return f"cannot evaluate ({type(exc).__name__}): {exc}"
+    return f"engine failure ({type(exc).__name__}): {exc}"
+
+
+def _error_outcome(scenario: Any, reason: str) -> Outcome:
+    known = scenario if isinstance(scenario, Mapping) else {}
+    expect = known.get("expect")
+    line = {
+        "id": known.get("id"),
+        "suite": known.get("suite"),
+        "decision": "error",
+        "reason": reason,
+        "reasons": [],
+        "expected": expect,
+        "pass": False if expect is not None else None,
+    }
+    return Outcome(line, line["pass"], warning=False, error=True)
+
+
+def run_scenario(scenario: Any) -> Outcome:
+    """One result line. A scenario that cannot be evaluated yields an error line; it never raises."""
     try:
-        result = ENGINES[str(suite)](scenario)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConformanceError(f"scenario {scenario.get('id')!r} is malformed: {exc}") from exc
+        check_scenario(scenario)
+        result = ENGINES[str(scenario["suite"])](scenario)
+    except Exception as exc:  # one bad scenario (or one engine bug) never stops the run
+        return _error_outcome(scenario, _error_reason(exc))
     expect = scenario.get("expect")
     passed = None if expect is None else _matches(result, expect)
-    line = {"id": scenario.get("id"), "suite": suite, **result, "expected": expect, "pass": passed}
+    line = {"id": scenario.get("id"), "suite": scenario["suite"], **result, "expected": expect, "pass": passed}
     low = scenario.get("confidence") == "low"
     return Outcome(line, passed, warning=bool(low and passed is False))
 
 
 def run_document(document: Any) -> list[Outcome]:
+    """Every scenario of a file, in order. Raises ConformanceError only when the file is not of the format."""
     if not isinstance(document, Mapping) or not isinstance(document.get("scenarios"), list):
         raise ConformanceError("expected a JSON object with a 'scenarios' list")
     return [run_scenario(s) for s in document["scenarios"]]
