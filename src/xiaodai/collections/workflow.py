@@ -26,7 +26,7 @@ from xiaodai.db.tables import (
     PromiseRow,
 )
 from xiaodai.money.money import Money
-from xiaodai.privacy.policy import evaluate_data_action
+from xiaodai.privacy.policy import Agency, AgencyExport, decide_agency_export
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 HOUSE_WAITING_DAYS = 7  # between the pre-reporting notice and the first negative submission (house policy)
@@ -108,19 +108,18 @@ def export_to_agency(
     borrower_unreachable: bool = False,
 ) -> dict[str, Any]:
     """Export accounts to an agency only when the data-protection policy allows it; audited either way."""
-    agency = session.get(AgencyRow, agency_id)
-    given = {
-        "agency": {
-            "id": agency_id,
-            "on_whitelist": bool(agency and agency.on_whitelist),
-            "entrustment_contract_id": agency.entrustment_contract_id if agency else None,
-            "pia_id": agency.pia_id if agency else None,
-        },
-        "borrower_unreachable": borrower_unreachable,
-    }
-    decision, reason, reasons = evaluate_data_action(
-        given, {"action": "export_accounts_to_agency", "fields": fields}
+    row = session.get(AgencyRow, agency_id)
+    agency = Agency(
+        id=agency_id,
+        on_whitelist=bool(row and row.on_whitelist),
+        entrustment_contract_id=row.entrustment_contract_id if row else None,
+        pia_id=row.pia_id if row else None,
     )
+    # Consent is per borrower: accounts whose borrower withdrew it are withheld below (CONSENT_WITHDRAWN).
+    verdict = decide_agency_export(
+        agency, AgencyExport(fields=tuple(fields), borrower_unreachable=borrower_unreachable)
+    )
+    decision, reason, reasons = verdict.decision, verdict.reason, list(verdict.reasons)
     session.add(
         AuditEventRow(
             actor=actor,

@@ -54,10 +54,9 @@ def _reporting(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _data(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.privacy.policy import evaluate_data_action
+    from xiaodai.conformance.data_protection_scenarios import evaluate_data_protection
 
-    decision, reason, reasons = evaluate_data_action(scenario["given"], scenario["when"])
-    return {"decision": decision, "reason": reason, "reasons": reasons}
+    return evaluate_data_protection(scenario)
 
 
 def _sla(scenario: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,16 +154,17 @@ def _error_reason(exc: Exception) -> str:
 def _error_outcome(scenario: Any, reason: str) -> Outcome:
     known = scenario if isinstance(scenario, Mapping) else {}
     expect = known.get("expect")
-    line = {
+    passed = False if expect is not None else None
+    line: dict[str, Any] = {
         "id": known.get("id"),
         "suite": known.get("suite"),
         "decision": "error",
         "reason": reason,
         "reasons": [],
         "expected": expect,
-        "pass": False if expect is not None else None,
+        "pass": passed,
     }
-    return Outcome(line, line["pass"], warning=False, error=True)
+    return Outcome(line, passed, warning=False, error=True)
 
 
 def run_scenario(scenario: Any) -> Outcome:
@@ -176,7 +176,13 @@ def run_scenario(scenario: Any) -> Outcome:
         return _error_outcome(scenario, _error_reason(exc))
     expect = scenario.get("expect")
     passed = None if expect is None else _matches(result, expect)
-    line = {"id": scenario.get("id"), "suite": scenario["suite"], **result, "expected": expect, "pass": passed}
+    line = {
+        "id": scenario.get("id"),
+        "suite": scenario["suite"],
+        **result,
+        "expected": expect,
+        "pass": passed,
+    }
     low = scenario.get("confidence") == "low"
     return Outcome(line, passed, warning=bool(low and passed is False))
 

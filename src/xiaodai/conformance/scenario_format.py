@@ -1,4 +1,4 @@
-"""The scenario file format (shared/conformance/SCENARIO_FORMAT.md) as data, and the check run before an engine.
+"""The scenario file format (shared/conformance/SCENARIO_FORMAT.md) as data; the check run before an engine.
 
 A scenario the runner cannot evaluate — an unknown suite, action, event type, channel or other closed
 enumeration of the format, a fact of the wrong type — is reported on its own result line with
@@ -60,7 +60,15 @@ CHANNELS = (
     "social_media",
     "public_notice",
 )
-TARGET_TYPES = ("borrower", "emergency_contact", "spouse", "employer", "other_third_party", "attorney", "public")
+TARGET_TYPES = (
+    "borrower",
+    "emergency_contact",
+    "spouse",
+    "employer",
+    "other_third_party",
+    "attorney",
+    "public",
+)
 INITIATORS = ("agent", "ai_voice", "borrower")
 OUTCOMES = (
     "connected_conversation",

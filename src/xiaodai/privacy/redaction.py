@@ -1,10 +1,10 @@
 """No personal data in logs (RULES.md §4: "logs carry tokens, never raw identifiers").
 
 Every log record — from any logger, ours or a library's (SQLAlchemy parameters, uvicorn, tracebacks) — is
-rewritten when it is created: resident ID numbers, bank-card numbers (Luhn-valid) and mainland mobile numbers
-become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``. The token is a keyed hash under a per-process secret:
-the same number gives the same token within one process (so an operator can follow it through the log) and
-reveals nothing.
+rewritten when it is created: resident ID numbers, bank-card numbers (Luhn-valid), mainland mobile numbers and
+e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``, ``[EMAIL#…]``. The token is a keyed
+hash under a per-process secret: the same value gives the same token within one process (so an operator can
+follow it through the log) and reveals nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from xiaodai.privacy.validation import luhn_ok, valid_id_number
 _SECRET = secrets.token_bytes(32)
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 PHONE = re.compile(r"(?<![\d])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d])")
 
 
@@ -42,6 +43,7 @@ def redact(text: str) -> str:
         digits = re.sub(r"[ +-]", "", m.group(0))
         return _token("PHONE", digits[-11:])
 
+    text = EMAIL.sub(lambda m: _token("EMAIL", m.group(0).lower()), text)
     text = ID_NUMBER.sub(id_sub, text)
     text = PHONE.sub(phone_sub, text)  # before cards: +86 and a mobile can look like a Luhn-valid card
     return CARD.sub(card_sub, text)
@@ -71,3 +73,10 @@ def install() -> None:
     current = logging.getLogRecordFactory()
     if not getattr(current, "xiaodai_redacting", False):
         logging.setLogRecordFactory(_redacting_factory(current))
+
+
+def identifiers_in(text: str) -> list[str]:
+    """The kinds of raw identifier a text carries (``ID``, ``CARD``, ``PHONE``, ``EMAIL``), in that order."""
+    redacted = redact(text)
+    kinds = ("ID", "CARD", "PHONE", "EMAIL")
+    return [kind for kind in kinds if redacted.count(f"[{kind}#") > text.count(f"[{kind}#")]
