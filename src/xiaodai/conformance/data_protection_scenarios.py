@@ -21,11 +21,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from xiaodai.conformance.scenario_format import ScenarioError
-from xiaodai.privacy.access import decide_view
+from xiaodai.privacy.access import AccessVerdict, decide_view
 from xiaodai.privacy.masking import display
 from xiaodai.privacy.policy import (
     Agency,
     AgencyExport,
+    DataVerdict,
     PermissionRequest,
     decide_agency_export,
     decide_log_line,
@@ -84,8 +85,9 @@ def _flag(value: Any, where: str) -> bool:
     return value
 
 
-def _result(verdict: Any, **extra: Any) -> Result:
-    return {"decision": verdict.decision, "reason": verdict.reason, "reasons": list(verdict.reasons), **extra}
+def _result(verdict: AccessVerdict | DataVerdict, **extra: Any) -> Result:
+    decision = "allow" if verdict.allowed else "block"
+    return {"decision": decision, "reason": verdict.reason, "reasons": list(verdict.reasons), **extra}
 
 
 # --- views ---
