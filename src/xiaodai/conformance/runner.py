@@ -48,8 +48,10 @@ def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 def _reporting(scenario: Mapping[str, Any]) -> dict[str, Any]:
     from xiaodai.collections.credit_reporting import evaluate_reporting
+    from xiaodai.conformance.credit_reporting_scenarios import reporting_inputs
 
-    decision, reason, reasons = evaluate_reporting(scenario["profile"], scenario["given"], scenario["when"])
+    given = reporting_inputs(scenario.get("given") or {})
+    decision, reason, reasons = evaluate_reporting(scenario["profile"], given, scenario["when"])
     return {"decision": decision, "reason": reason, "reasons": reasons}
 
 
