@@ -131,6 +131,11 @@ def _matches(result: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
     for key in ("sla_status", "regulatory_deadline", "timely_response"):
         if key in expect and result.get(key) != expect[key]:
             return False
+    shown = expect.get("display")
+    if isinstance(shown, Mapping):
+        got_display = result.get("display") or {}
+        if any(got_display.get(field) != value for field, value in shown.items()):
+            return False
     wanted = expect.get("classification")
     if isinstance(wanted, Mapping):
         got = result.get("classification") or {}

@@ -256,3 +256,12 @@ def test_facts_the_product_cannot_take_are_error_lines(
     line = run_scenario(scenario(given, when)).line
     assert line["decision"] == "error"
     assert line["reason"].startswith(reason), line["reason"]
+
+
+def test_an_expected_display_is_checked_field_by_field() -> None:
+    given = {"viewer": {"role": "underwriter"}, "record": copy.deepcopy(RECORD)}
+    right = {"decision": "allow", "display": {"id_number": "1101**********002X", "mobile": "138****5678"}}
+    wrong = {"decision": "allow", "display": {"id_number": "110105********002X"}}
+    for expect, passed in ((right, True), (wrong, False)):
+        outcome = run_scenario({**scenario(given, {"action": "view_profile"}), "expect": expect})
+        assert outcome.passed is passed
