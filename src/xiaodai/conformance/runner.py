@@ -12,11 +12,12 @@ same policy code the web pages, the API and the workflow call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from xiaodai.conformance.scenario_format import SUITES, ScenarioError, check_scenario
+from xiaodai.conformance.vocabulary import in_vocabulary, vocabulary_of
 
 __all__ = ["ENGINES", "SUITES", "ConformanceError", "Outcome", "run_document", "run_scenario"]
 INPUT_ERRORS = (ValueError, TypeError, AttributeError, LookupError)
@@ -174,11 +175,15 @@ def _error_outcome(scenario: Any, reason: str) -> Outcome:
     return Outcome(line, passed, warning=False, error=True)
 
 
-def run_scenario(scenario: Any) -> Outcome:
-    """One result line. A scenario that cannot be evaluated yields an error line; it never raises."""
+def run_scenario(scenario: Any, vocabulary: Collection[str] | None = None) -> Outcome:
+    """One result line. A scenario that cannot be evaluated yields an error line; it never raises.
+
+    ``vocabulary``: the file's ``reason_codes``; the reason is reported in it where the product's finer code
+    has a broader one there (``conformance.vocabulary``).
+    """
     try:
         check_scenario(scenario)
-        result = ENGINES[str(scenario["suite"])](scenario)
+        result = in_vocabulary(ENGINES[str(scenario["suite"])](scenario), vocabulary)
     except Exception as exc:  # one bad scenario (or one engine bug) never stops the run
         return _error_outcome(scenario, _error_reason(exc))
     expect = scenario.get("expect")
@@ -198,4 +203,5 @@ def run_document(document: Any) -> list[Outcome]:
     """Every scenario of a file, in order. Raises ConformanceError only when the file is not of the format."""
     if not isinstance(document, Mapping) or not isinstance(document.get("scenarios"), list):
         raise ConformanceError("expected a JSON object with a 'scenarios' list")
-    return [run_scenario(s) for s in document["scenarios"]]
+    vocabulary = vocabulary_of(document)
+    return [run_scenario(s, vocabulary) for s in document["scenarios"]]

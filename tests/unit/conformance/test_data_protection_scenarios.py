@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from xiaodai.conformance.runner import run_scenario
+from xiaodai.conformance.runner import run_document, run_scenario
 
 ID_NUMBER = "11010519491231002X"
 CARD = "6222020200112243445"  # 19 digits, Luhn-valid
@@ -265,3 +265,36 @@ def test_an_expected_display_is_checked_field_by_field() -> None:
     for expect, passed in ((right, True), (wrong, False)):
         outcome = run_scenario({**scenario(given, {"action": "view_profile"}), "expect": expect})
         assert outcome.passed is passed
+
+
+DEV_VOCABULARY = {"ALLOWED": "", "ALLOWED_MASKED": "", "NEED_TO_KNOW": "", "ENTRUSTMENT_CONTRACT_MISSING": ""}
+
+
+def test_the_reason_is_given_in_the_files_vocabulary_and_the_products_code_kept() -> None:
+    given = {"viewer": {"role": "collector", "assigned_accounts": ["A-1"]}, "record": copy.deepcopy(RECORD)}
+    placeholder = scenario(
+        given, {"action": "view_unmasked", "field": "mobile", "justification": "xxxxxxxxxx"}
+    )
+    withdrawn = scenario(
+        {"agency": AGENCY, "consents": {"agency_sharing": False}},
+        {"action": "export_accounts_to_agency", "fields": ["name"]},
+    )
+    excessive = scenario({"agency": AGENCY}, {"action": "export_accounts_to_agency", "fields": ["id_number"]})
+    lines = [
+        o.line
+        for o in run_document(
+            {"reason_codes": DEV_VOCABULARY, "scenarios": [placeholder, withdrawn, excessive]}
+        )
+    ]
+    assert [(line["reason"], line["reasons"]) for line in lines] == [
+        ("NEED_TO_KNOW", ["NEED_TO_KNOW", "JUSTIFICATION_REQUIRED"]),
+        ("CONSENT_WITHDRAWN", ["CONSENT_WITHDRAWN"]),  # no vocabulary code says this rule
+        ("NEED_TO_KNOW", ["NEED_TO_KNOW", "EXPORT_FIELDS_EXCESSIVE"]),
+    ]
+    assert all(line["decision"] == "block" for line in lines)
+    own = run_document(
+        {"reason_codes": [*DEV_VOCABULARY, "JUSTIFICATION_REQUIRED"], "scenarios": [placeholder]}
+    )
+    assert own[0].line["reason"] == "JUSTIFICATION_REQUIRED"  # the file knows the finer code
+    bare = run_document({"scenarios": [placeholder]})
+    assert bare[0].line["reason"] == "JUSTIFICATION_REQUIRED"  # no vocabulary: the product's code
