@@ -1,7 +1,8 @@
 """No personal data in logs (RULES.md §4: "logs carry tokens, never raw identifiers").
 
 Every log record — from any logger, ours or a library's (SQLAlchemy parameters, uvicorn, tracebacks) — is
-rewritten when it is created: resident ID numbers, bank-card numbers (Luhn-valid), mainland mobile numbers and
+rewritten when it is created: resident ID numbers (the shape and a real birth date, whatever the check digit:
+a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid), mainland mobile numbers and
 e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``, ``[EMAIL#…]``. The token is a keyed
 hash under a per-process secret: the same value gives the same token within one process (so an operator can
 follow it through the log) and reveals nothing.
@@ -17,7 +18,7 @@ import secrets
 import traceback
 from typing import Any
 
-from xiaodai.privacy.validation import luhn_ok, valid_id_number
+from xiaodai.privacy.validation import looks_like_id_number, luhn_ok
 
 _SECRET = secrets.token_bytes(32)
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -33,7 +34,7 @@ def _token(kind: str, value: str) -> str:
 
 def redact(text: str) -> str:
     def id_sub(m: re.Match[str]) -> str:
-        return _token("ID", m.group(0).upper()) if valid_id_number(m.group(0)) else m.group(0)
+        return _token("ID", m.group(0).upper()) if looks_like_id_number(m.group(0)) else m.group(0)
 
     def card_sub(m: re.Match[str]) -> str:
         digits = re.sub(r"[ -]", "", m.group(0))

@@ -142,6 +142,7 @@ def test_consent_withdrawn_and_purpose() -> None:
         (f"debit card {CARD} declined", ("CARD",)),
         ("reset link sent to zhang.san@example.com", ("EMAIL",)),
         (f"id {ID_NUMBER} phone +86 138-1234-5678", ("ID", "PHONE")),
+        ("applicant 110101199003071234 (check digit wrong)", ("ID",)),
     ],
 )
 def test_a_line_with_raw_identifiers_is_not_written_as_it_is(line: str, kinds: tuple[str, ...]) -> None:
@@ -159,7 +160,7 @@ def test_a_line_with_raw_identifiers_is_not_written_as_it_is(line: str, kinds: t
         "shown 1101**********002X and 622202*********0128 and 138****5678",
         "loan 123456 amount 902.58 on 2026-11-29",
         "order 4111111111111112 (not Luhn-valid)",
-        "id 110105194912310021 (bad check digit)",
+        "batch 202611291234560001 (no birth date in it)",
     ],
 )
 def test_a_line_without_raw_identifiers_is_written(line: str) -> None:
