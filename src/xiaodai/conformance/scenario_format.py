@@ -60,8 +60,10 @@ CHANNELS = (
     "social_media",
     "public_notice",
 )
+# "consumer" is the format's name for the borrower in prior_contacts (Reg F's word); the engines read it so.
 TARGET_TYPES = (
     "borrower",
+    "consumer",
     "emergency_contact",
     "spouse",
     "employer",
