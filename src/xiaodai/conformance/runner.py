@@ -184,10 +184,10 @@ def run_scenario(scenario: Any, vocabulary: Collection[str] | None = None) -> Ou
     try:
         check_scenario(scenario)
         result = in_vocabulary(ENGINES[str(scenario["suite"])](scenario), vocabulary)
+        expect = scenario.get("expect")
+        passed = None if expect is None else _matches(result, expect)
     except Exception as exc:  # one bad scenario (or one engine bug) never stops the run
         return _error_outcome(scenario, _error_reason(exc))
-    expect = scenario.get("expect")
-    passed = None if expect is None else _matches(result, expect)
     line = {
         "id": scenario.get("id"),
         "suite": scenario["suite"],

@@ -261,3 +261,14 @@ def test_every_dev_scenario_passes() -> None:
     assert outcomes
     failing = [o.line for o in outcomes if o.passed is not True and not o.warning]
     assert failing == []
+
+
+def test_a_malformed_expect_is_an_error_line_not_a_crash() -> None:
+    odd = variant(
+        PERMISSION, ("expect", {"decision": "block", "classification": {"product": "x"}, "display": 3})
+    )
+    assert run_scenario(odd).passed is False  # a display that is not an object is ignored, the rest compared
+    broken = variant(PERMISSION, ("expect", {"reason": "CONTACTS_HARVEST", "acceptable_reasons": 5}))
+    outcome = run_scenario(broken)
+    assert (outcome.error, outcome.line["decision"]) == (True, "error")
+    assert "TypeError" in outcome.line["reason"]
