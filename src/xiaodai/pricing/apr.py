@@ -148,9 +148,7 @@ def appj_series(
     chosen = unit or detect(origin, [a.on for a in advances], [p.on for p in payments])
     if chosen == UnitPeriod.TERM:
         if len({a.on for a in advances}) != 1 or len({p.on for p in payments}) != 1:
-            raise ValueError(
-                "the term unit-period needs a single advance and a single payment (App J (b)(4)(ii))"
-            )
+            raise ValueError("the term unit-period needs one advance and one payment (App J (b)(4)(ii))")
         chosen, per_year = single_payment_unit(origin, payments[0].on)
         if chosen == UnitPeriod.TERM:
             adv = [Positioned(a.amount, 0, Fraction(0)) for a in advances]
