@@ -2,12 +2,14 @@
 
 * ``us-regz`` — Regulation Z Appendix J actuarial method. Unit-period rate ``i`` solves
   Σ A_k / ((1+e_k i)(1+i)^q_k) = Σ P_j / ((1+f_j i)(1+i)^t_j); APR = w·i (nominal, not compounded).
-  Fractions of a unit-period earn *simple* interest (App. J (b)(6), (b)(8)).
+  Fractions of a unit-period earn *simple* interest (App. J (b)(6), (b)(8)). Which unit-period, and
+  where each flow falls in it: ``pricing/unit_period.py`` (App J (b)(3)-(b)(5)).
 * ``cn`` — PBOC announcement 2021 No. 3: 12 × monthly IRR on the net amount received (单利), plus the
   compound (1+i)^12 − 1 (复利). With an odd first period the monthly IRR follows App J (f = days/30).
   A single-payment loan is annualised simply over its term: finance charge / net × 12/n.
 * ``eu`` — Consumer Credit Directive 2008/48/EC Annex I: X solves Σ C_k(1+X)^−t_k = Σ D_l(1+X)^−s_l with
-  t in years (equal months = 1/12; odd days /365, or /366 in a leap year, counted backwards);
+  t in years (equal months = 1/12, weeks = 1/52 or whole years, counted back; then the odd days over
+  the days of the complete year counted back from the last of them, 365 or 366: ``eu_years``);
   disclosed to one decimal, half up (remark (d)).
 """
 
