@@ -59,7 +59,7 @@ class UnitPeriod:
     TERM: ClassVar[UnitPeriod]
 
     def __post_init__(self) -> None:
-        limits = {DAY: 1, WEEK: 52, SEMIMONTH: 1, MONTH: 12, TERM: 1}
+        limits = {DAY: DAYS_PER_YEAR, WEEK: 52, SEMIMONTH: 1, MONTH: 12, TERM: 1}
         if self.kind not in limits:
             raise ValueError(f"unknown unit-period kind {self.kind!r}")
         if not 1 <= self.multiple <= limits[self.kind]:
@@ -72,6 +72,8 @@ class UnitPeriod:
             return {1: "month", 3: "quarter", 12: "year"}.get(self.multiple, f"{self.multiple}month")
         if self.kind == WEEK:
             return {1: "week", 2: "biweek"}.get(self.multiple, f"{self.multiple}week")
+        if self.kind == DAY and self.multiple > 1:
+            return f"{self.multiple}day"
         return self.kind
 
     @property
@@ -84,7 +86,7 @@ class UnitPeriod:
         if self.kind == SEMIMONTH:
             return Fraction(24)
         if self.kind == DAY:
-            return Fraction(DAYS_PER_YEAR)
+            return Fraction(DAYS_PER_YEAR, self.multiple)
         return Fraction(0)
 
     @property
@@ -108,13 +110,13 @@ class UnitPeriod:
         }
         if name in fixed:
             return fixed[name]
-        match = re.fullmatch(r"(\d+)(month|months|week|weeks)", name)
+        match = re.fullmatch(r"(\d+)(month|months|week|weeks|day|days)", name)
         if match:
-            kind = MONTH if match.group(2).startswith("month") else WEEK
-            return cls(kind, int(match.group(1)))
+            kinds = {"m": MONTH, "w": WEEK, "d": DAY}
+            return cls(kinds[match.group(2)[0]], int(match.group(1)))
         raise ValueError(
             f"unknown unit period {text!r}; expected month|<N>month (N ≤ 12)|quarter|year|semimonth|"
-            "week|biweek|<N>week (N ≤ 52)|day|term"
+            "week|biweek|<N>week (N ≤ 52)|day|<N>day (N ≤ 365)|term"
         )
 
 
@@ -137,7 +139,7 @@ def _nominal_days(unit: UnitPeriod) -> Fraction:
         return _AVERAGE_MONTH_DAYS / 2
     if unit.kind == WEEK:
         return Fraction(7 * unit.multiple)
-    return Fraction(1)
+    return Fraction(unit.multiple)
 
 
 def _month_index(day: date) -> int:
@@ -177,6 +179,15 @@ def is_month_end(day: date) -> bool:
 def standard_interval(earlier: date, later: date) -> UnitPeriod | None:
     """The standard interval (App J (b)(3)(iii)) this period is, or None (an odd number of days, or
     longer than a year). Whole months are tried first, then whole weeks, a semimonth, a day."""
+    period = period_of(earlier, later)
+    if period is None or (period.kind == DAY and period.multiple > 1):
+        return None
+    return period
+
+
+def period_of(earlier: date, later: date) -> UnitPeriod | None:
+    """What App J (b)(3)(iv) measures this period as: whole months, else days — as a standard interval
+    when it is one, else a number of days; None past a year."""
     months = whole_months_between(earlier, later)
     if months is not None:
         return UnitPeriod(MONTH, months) if months <= 12 else None
@@ -185,8 +196,8 @@ def standard_interval(earlier: date, later: date) -> UnitPeriod | None:
         return UnitPeriod(WEEK, days // 7)
     if add_half_months(earlier, 1) == later:
         return UnitPeriod(SEMIMONTH)
-    if days == 1:
-        return UnitPeriod(DAY)
+    if 0 < days <= DAYS_PER_YEAR:
+        return UnitPeriod(DAY, days)
     return None
 
 
@@ -224,7 +235,7 @@ def detect(start: date, advance_dates: Sequence[date], payment_dates: Sequence[d
     found = periods(start, advance_dates, payment_dates)
     if not found:
         raise ValueError("the flows have no period between them")
-    counts = Counter(u for u in (standard_interval(a, b) for a, b in found) if u is not None)
+    counts = Counter(u for u in (period_of(a, b) for a, b in found) if u is not None)
     common = {unit: n for unit, n in counts.items() if n > 1}
     if common:
         most = max(common.values())
@@ -257,7 +268,8 @@ def position(
         raise ValueError(f"flow on {on} is before the start of the term on {origin}")
     days = (on - origin).days
     if unit.kind == DAY:
-        return days, Fraction(0)
+        whole, rest = divmod(days, unit.multiple)
+        return whole, Fraction(rest, unit.multiple)
     if unit.kind == WEEK:
         whole, rest = divmod(days, 7 * unit.multiple)
         return whole, Fraction(rest, 7 * unit.multiple)

@@ -113,6 +113,22 @@ def test_equally_common_periods_go_to_the_smaller() -> None:
     assert detect(START, [START], [*dates, add_months(b, 3)]) == UnitPeriod.MONTH
 
 
+def test_a_common_period_of_days_is_the_unit_period_even_when_not_standard() -> None:
+    # every 30 days (not monthly): the common period is 30 days, 365/30 a year (App J (b)(4)(i))
+    dates = [START + timedelta(days=30 * k) for k in range(1, 7)]
+    series = appj_series(loan(dates))
+    assert series.unit == UnitPeriod(DAY, 30)
+    assert series.unit.value == "30day"
+    assert series.per_year == Fraction(365, 30)
+    assert [(p.t, p.f) for p in series.payments] == [(k, Fraction(0)) for k in range(1, 7)]
+    # the same dates one day later each: a long first period of 31 days (once), then 30-day periods
+    later = [d + timedelta(days=1) for d in dates]
+    assert appj_series(loan(later)).payments[0] == Positioned(Decimal(100), 1, Fraction(1, 30))
+    assert UnitPeriod.parse("15day").per_year == Fraction(365, 15)
+    with pytest.raises(ValueError, match="cannot be 366"):
+        UnitPeriod.parse("366day")
+
+
 def test_no_common_period_takes_the_average_rounded_to_the_nearest_standard_interval() -> None:
     # periods of 40 and 50 days: no common period, average 45 days -> 6 weeks (42) is nearest
     dates = [START + timedelta(days=40), START + timedelta(days=90)]
