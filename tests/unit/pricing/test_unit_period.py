@@ -253,3 +253,24 @@ def test_cli_unit_period_flag() -> None:
     for unit in ("13month", "term"):  # one past a year; the term of a many-payment loan
         bad = runner.invoke(app, ["apr", "--convention", "us-regz", "--unit-period", unit], input=flows)
         assert bad.exit_code == 2, unit
+
+
+@pytest.mark.parametrize(
+    ("start", "paid_on", "unit", "per_year"),
+    [
+        # a day short of a year across 29 Feb 2024 is 365 actual days: still the term, 365/365 a year
+        (date(2024, 1, 10), date(2025, 1, 9), UnitPeriod.TERM, Fraction(1)),
+        # the same in a common year is 364 days
+        (date(2023, 1, 10), date(2024, 1, 9), UnitPeriod.TERM, Fraction(365, 364)),
+        # 29 Feb 2024 -> 28 Feb 2025 is 12 whole months (no 29th: the month's last day): a year
+        (date(2024, 2, 29), date(2025, 2, 28), UnitPeriod.YEAR, Fraction(1)),
+        # 28 Feb 2023 -> 29 Feb 2024 runs month end to month end: 12 months, a year
+        (date(2023, 2, 28), date(2024, 2, 29), UnitPeriod.YEAR, Fraction(1)),
+        # 1 Mar 2023 -> 29 Feb 2024: 365 days, not whole months, under a year
+        (date(2023, 3, 1), date(2024, 2, 29), UnitPeriod.TERM, Fraction(1)),
+    ],
+)
+def test_single_payment_terms_across_29_february(
+    start: date, paid_on: date, unit: UnitPeriod, per_year: Fraction
+) -> None:
+    assert single_payment_unit(start, paid_on) == (unit, per_year)
