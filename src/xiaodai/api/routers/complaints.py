@@ -28,6 +28,7 @@ class StaffComplaintCreate(ComplaintCreate):
     forwarded_by: str | None = Field(default=None, pattern="^(12378|PBOC|CFPB)$")
     received_at: str | None = None
     user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    new_facts: bool = False  # the officer's judgement when this repeats an open complaint
 
 
 class Reclassify(BaseModel):
@@ -106,6 +107,7 @@ def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> d
         user_id=body.user_id,
         loan_id=body.loan_id,
         received_at=received,
+        new_facts=body.new_facts,
     )
 
 
