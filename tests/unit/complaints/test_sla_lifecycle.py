@@ -352,3 +352,11 @@ def test_as_of_defaults_to_the_last_event() -> None:
     }
     # evaluated at the acknowledgement, the complaint is open and on time (not "breached in 2100")
     assert evaluate_complaint_scenario(scenario)["reason"] == "SLA_OPEN_ON_TIME"
+
+
+def test_pboc_extension_under_a_cn_kind_name_extends_to_what_the_kind_says() -> None:
+    head = Approver("李", "complaint_handling_head")
+    to_30 = _pboc(Extension(at(3, 12), "complex_to_30d", head, at(3, 12), "需核实"))
+    assert (to_30.reason, to_30.days_allowed) == ("SLA_MET_EXTENDED_30D", 30)
+    unreasoned = _pboc(Extension(at(3, 12), "complex_to_30d", head, at(3, 12), None))
+    assert (unreasoned.reason, unreasoned.days_allowed) == ("EXTENSION_NO_REASON", 15)
