@@ -1,5 +1,6 @@
 """tests/golden/complaints/lifecycle_beyond_dev.json through the conformance runner: every complaint rule of
-issue 13 on both sides of its edge, written in the published scenario format."""
+issue 13 on both sides of its edge, written in the published scenario format; and
+lifecycle_not_understood.json: an unknown event type, extension kind and action, each an error naming it."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from typing import Any
 import pytest
 
 from xiaodai.conformance.complaint_scenarios import evaluate_complaint_scenario
-from xiaodai.conformance.runner import ConformanceError, run_scenario
+from xiaodai.conformance.runner import ConformanceError, run_document, run_scenario
 
-FILE = Path(__file__).parents[2] / "golden" / "complaints" / "lifecycle_beyond_dev.json"
-SCENARIOS: list[dict[str, Any]] = json.loads(FILE.read_text(encoding="utf-8"))["scenarios"]
-GOOD = [s for s in SCENARIOS if s["expect"].get("decision") != "error"]
-BAD = [s for s in SCENARIOS if s["expect"].get("decision") == "error"]
+GOLDEN = Path(__file__).parents[2] / "golden" / "complaints"
+SCENARIOS: list[dict[str, Any]] = json.loads(
+    (GOLDEN / "lifecycle_beyond_dev.json").read_text(encoding="utf-8")
+)["scenarios"]
+BAD: list[dict[str, Any]] = json.loads(
+    (GOLDEN / "lifecycle_not_understood.json").read_text(encoding="utf-8")
+)["scenarios"]
+GOOD = SCENARIOS
 
 
 @pytest.mark.parametrize("scenario", GOOD, ids=[s["id"] for s in GOOD])
@@ -31,6 +36,13 @@ def test_not_understood_is_an_error_naming_it(scenario: dict[str, Any]) -> None:
         evaluate_complaint_scenario(scenario)
     with pytest.raises((ConformanceError, ValueError), match=name):
         run_scenario(scenario)
+
+
+def test_the_whole_file_passes_through_the_runner() -> None:
+    document = json.loads((GOLDEN / "lifecycle_beyond_dev.json").read_text(encoding="utf-8"))
+    outcomes = run_document(document)
+    assert len(outcomes) == len(SCENARIOS) >= 40
+    assert all(o.passed for o in outcomes)
 
 
 def test_every_new_rule_has_both_sides() -> None:
