@@ -62,53 +62,13 @@ def _data(scenario: Mapping[str, Any]) -> dict[str, Any]:
     return evaluate_data_protection(scenario)
 
 
-def _sla(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from datetime import UTC, datetime
+def _complaint(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    from xiaodai.conformance.complaint_scenarios import evaluate_complaint_scenario
 
-    from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
-
-    complaint, events, calendar, targets = scenario_to_inputs(scenario["given"])
-    as_of_text = scenario.get("when", {}).get("as_of")
-    # Without an explicit as_of the scenario describes a finished case: evaluate it well after the last limit.
-    as_of = datetime.fromisoformat(as_of_text) if as_of_text else datetime(2100, 1, 1, tzinfo=UTC)
-    verdict = evaluate_sla(scenario["profile"], complaint, events, calendar, as_of, targets)
-    out = verdict_to_json(verdict)
-    return {
-        "decision": None,
-        "reason": out["reason"],
-        "reasons": out.get("reasons", [out["reason"]]),
-        "sla_status": out["sla_status"],
-        "regulatory_deadline": out["regulatory_deadline"],
-        "timely_response": out.get("timely_response"),
-        "classification": out.get("classification"),
-    }
+    return evaluate_complaint_scenario(scenario)
 
 
-def _classify(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.complaints.classify import classify
-
-    given = scenario["given"]
-    narrative = given.get("narrative") or given.get("complaint", {}).get("narrative", "")
-    result = classify(str(narrative))
-    return {
-        "decision": None,
-        "reason": result.category,
-        "reasons": [result.category],
-        "classification": result.to_json(),
-    }
-
-
-def _close(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.complaints.closing import check_close
-
-    when = scenario.get("when", {})
-    decision, reason, reasons = check_close(
-        when.get("notice", {}), when.get("remedies", []), when.get("root_cause")
-    )
-    out: dict[str, Any] = {"decision": decision, "reason": reason, "reasons": reasons}
-    if "complaint" in scenario.get("given", {}):
-        out.update({k: v for k, v in _sla(scenario).items() if k in ("sla_status", "regulatory_deadline")})
-    return out
+_sla = _classify = _close = _complaint  # the three complaint suites: dispatched on ``when.action``
 
 
 ENGINES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {

@@ -94,6 +94,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "deadline": {"zh": "处理时限", "en": "decision due by"},
     "complaint_narrative": {"zh": "请描述您遇到的问题", "en": "What happened?"},
     "my_complaints": {"zh": "我的投诉", "en": "My complaints"},
+    "request_review": {
+        "zh": "申请核查（处理决定告知后30日内）",
+        "en": "Ask for a review (within 30 days of the decision)",
+    },
+    "review_ack": {"zh": "已受理核查申请，编号", "en": "Review requested, reference"},
+    "review_deadline": {"zh": "核查结论告知时限", "en": "review decided by"},
     "complaint_queue": {"zh": "投诉处理队列（按处理时限排序）", "en": "Complaint queue (by deadline)"},
     "category": {"zh": "类别", "en": "Category"},
     "escalation": {"zh": "预警", "en": "Escalation"},
