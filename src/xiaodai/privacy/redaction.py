@@ -2,10 +2,10 @@
 
 Every log record — from any logger, ours or a library's (SQLAlchemy parameters, uvicorn, tracebacks) — is
 rewritten when it is created: resident ID numbers (the shape and a real birth date, whatever the check digit:
-a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid), mainland mobile numbers and
-e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``, ``[EMAIL#…]``. The token is a keyed
-hash under a per-process secret: the same value gives the same token within one process (so an operator can
-follow it through the log) and reveals nothing.
+a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid, or UnionPay 62… of 16-19 digits),
+mainland mobile numbers and e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``,
+``[EMAIL#…]``. The token is a keyed hash under a per-process secret: the same value gives the same token
+within one process (so an operator can follow it through the log) and reveals nothing.
 """
 
 from __future__ import annotations
@@ -32,13 +32,21 @@ def _token(kind: str, value: str) -> str:
     return f"[{kind}#{digest}]"
 
 
+def looks_like_card(digits: str) -> bool:
+    """A Luhn-valid 13-19 digit number, or a UnionPay number (62…, 16-19 digits) whatever its check digit —
+    a mistyped card number is still the borrower's card."""
+    if not 13 <= len(digits) <= 19:
+        return False
+    return luhn_ok(digits) or (digits.startswith("62") and len(digits) >= 16)
+
+
 def redact(text: str) -> str:
     def id_sub(m: re.Match[str]) -> str:
         return _token("ID", m.group(0).upper()) if looks_like_id_number(m.group(0)) else m.group(0)
 
     def card_sub(m: re.Match[str]) -> str:
         digits = re.sub(r"[ -]", "", m.group(0))
-        return _token("CARD", digits) if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
+        return _token("CARD", digits) if looks_like_card(digits) else m.group(0)
 
     def phone_sub(m: re.Match[str]) -> str:
         digits = re.sub(r"[ +-]", "", m.group(0))

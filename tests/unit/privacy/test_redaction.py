@@ -30,6 +30,13 @@ def test_a_mistyped_id_number_is_still_an_identifier() -> None:
     assert redact("id 110101199013071234") == "id 110101199013071234"  # month 13: not a birth date
 
 
+def test_a_mistyped_unionpay_card_is_still_a_card() -> None:
+    assert "[CARD#" in redact("card 6222020200112233445 declined")  # 62…, 19 digits, Luhn fails
+    assert "[CARD#" in redact("card 6222021234567890")  # 16 digits
+    assert redact("ref 622202123456789") == "ref 622202123456789"  # 15 digits, not Luhn-valid: not a card
+    assert redact("order 4111111111111112") == "order 4111111111111112"  # not UnionPay and fails Luhn
+
+
 def test_non_matching_numbers_survive() -> None:
     assert redact("202611291234560001") == "202611291234560001"  # no birth date in it: not an ID number
     assert redact("010105194912310021") == "010105194912310021"  # no region starts with 0
