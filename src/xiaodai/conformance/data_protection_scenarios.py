@@ -12,7 +12,8 @@ not have (a scenario without a justification gets the product's answer to an emp
 * ``request_permission`` → ``privacy.policy.decide_permission``.
 
 A fact the product cannot take (a record value that is not text, a flag that is not true/false) raises
-``ScenarioError`` naming it; the runner turns that into the scenario's error line.
+``ScenarioError`` naming it; the runner turns that into the scenario's error line. A record field the product
+does not hold (``email``, …) is never shown: it is listed in ``not_held``.
 """
 
 from __future__ import annotations
@@ -101,25 +102,25 @@ def _roles(viewer: Mapping[str, Any]) -> set[str]:
     return {ROLE_ALIASES.get(str(n), str(n)) for n in names}
 
 
-def _record(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The record as the product holds it, and product field → the scenario's name for it."""
+def _record(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """The record as the product holds it, product field → the scenario's name for it, and the scenario's
+    fields the product does not hold (a staff view never shows them)."""
     data: dict[str, Any] = {}
     names: dict[str, str] = {}
+    not_held: list[str] = []
     for key, value in _obj(given.get("record"), "given.record").items():
         if key in ACCOUNT_KEYS or value is None:
             continue
         field = RECORD_FIELDS.get(key)
         if field is None:
-            raise ScenarioError(
-                f"given.record.{key} is not personal data the product holds "
-                f"(known: {', '.join(RECORD_FIELDS)})"
-            )
+            not_held.append(str(key))
+            continue
         if field == "emergency_contacts":
             data[field] = _contacts(value)
         else:
             data[field] = _text(value, f"given.record.{key}")
         names[field] = key
-    return data, names
+    return data, names, not_held
 
 
 def _contacts(value: Any) -> list[dict[str, str]]:
@@ -145,6 +146,7 @@ def _account(given: Mapping[str, Any], when: Mapping[str, Any]) -> str | None:
 
 def _view(given: Mapping[str, Any], when: Mapping[str, Any], unmask: tuple[str, ...]) -> Result:
     viewer = _obj(given.get("viewer"), "given.viewer", required=True)
+    data, names, not_held = _record(given)
     account = _account(given, when)
     listed = viewer.get("assigned_accounts") or []
     if not isinstance(listed, list):
@@ -160,10 +162,10 @@ def _view(given: Mapping[str, Any], when: Mapping[str, Any], unmask: tuple[str, 
     )
     if not verdict.allowed:
         return _result(verdict)
-    data, names = _record(given)
     shown = display(data, verdict.unmask)
     shown.pop("unmasked")
-    return _result(verdict, display={names[field]: value for field, value in shown.items()})
+    extra = {"not_held": not_held} if not_held else {}
+    return _result(verdict, display={names[field]: value for field, value in shown.items()}, **extra)
 
 
 def view_profile(given: Mapping[str, Any], when: Mapping[str, Any]) -> Result:

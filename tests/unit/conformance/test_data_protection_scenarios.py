@@ -223,9 +223,9 @@ def test_request_permission(permission: str, flow: str, purpose: str | None, rea
         ({"viewer": {"role": "collector"}}, {"action": "view_unmasked"}, "missing required fact when.field"),
         ({}, {"action": "view_profile"}, "missing required fact given.viewer"),
         (
-            {"viewer": {"role": "underwriter"}, "record": {"salary": "9000"}},
+            {"viewer": {"role": "underwriter"}, "record": {"mobile": ["138"]}},
             {"action": "view_profile"},
-            "given.record.salary is not personal data the product holds",
+            "given.record.mobile must be text, not list",
         ),
         (
             {"viewer": {"role": "underwriter"}, "record": {"account": "A-1"}},
@@ -298,3 +298,12 @@ def test_the_reason_is_given_in_the_files_vocabulary_and_the_products_code_kept(
     assert own[0].line["reason"] == "JUSTIFICATION_REQUIRED"  # the file knows the finer code
     bare = run_document({"scenarios": [placeholder]})
     assert bare[0].line["reason"] == "JUSTIFICATION_REQUIRED"  # no vocabulary: the product's code
+
+
+def test_a_record_field_the_product_does_not_hold_is_never_shown() -> None:
+    record = {**RECORD, "email": "zhang@example.com", "salary": "9000"}
+    given = {"viewer": {"role": "underwriter"}, "record": record}
+    line = run_scenario(scenario(given, {"action": "view_profile"})).line
+    assert (line["decision"], line["reason"]) == ("allow", "ALLOWED_MASKED")
+    assert set(line["display"]) == {"name", "id_number", "bank_card", "mobile"}
+    assert line["not_held"] == ["email", "salary"]
