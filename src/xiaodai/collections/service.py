@@ -18,12 +18,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
+from xiaodai.collections import contact_document
 from xiaodai.collections.channels import Channel, SimulatedChannel
-from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Verdict, evaluate, load_profile
+from xiaodai.collections.contact_document import ContactDocumentError
+from xiaodai.collections.contact_facts import Attempt, ContactCase, PriorContact
+from xiaodai.collections.contact_policy import Verdict, evaluate, load_profile
 from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 DEFAULT_CHANNEL: Channel = SimulatedChannel()
+
+
+class ContactInputError(ServicingError):
+    """A case context or an attempt the engine cannot read (a field outside its vocabulary…): 4xx."""
+
+
+def parse_case(document: Any) -> ContactCase:
+    try:
+        return contact_document.parse_case(document)
+    except ContactDocumentError as exc:
+        raise ContactInputError(f"case context: {exc}") from exc
+
+
+def parse_attempt(document: Any) -> Attempt:
+    try:
+        return contact_document.parse_attempt(document)
+    except ContactDocumentError as exc:
+        raise ContactInputError(f"attempt: {exc}") from exc
 
 
 def open_case(
@@ -37,6 +58,7 @@ def open_case(
     if session.get(LoanRow, loan_id) is None:
         raise LoanNotFoundError(f"loan {loan_id} does not exist")
     load_profile(profile)
+    parse_case(context or {})  # refuse a context the engine would not understand, before storing it
     case = session.get(CollectionCaseRow, loan_id)
     if case is None:
         case = CollectionCaseRow(
@@ -77,12 +99,10 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _context(session: Session, case: CollectionCaseRow, loan: LoanRow) -> Context:
-    raw = json.loads(case.context_json or "{}")
-    context = Context.from_json(raw)
-    flags = dict(context.flags)
-    debt = {**context.debt, "days_past_due": loan.dpd}
-    return replace(context, flags=flags, debt=debt)
+def _context(session: Session, case: CollectionCaseRow, loan: LoanRow) -> ContactCase:
+    """The stored case document, read like the API body, with the loan's own days past due."""
+    context = parse_case(json.loads(case.context_json or "{}"))
+    return replace(context, debt=replace(context.debt, days_past_due=loan.dpd))
 
 
 def preview(session: Session, *, loan_id: int, attempt: dict[str, Any], as_of: datetime) -> Verdict:
@@ -95,7 +115,7 @@ def preview(session: Session, *, loan_id: int, attempt: dict[str, Any], as_of: d
         load_profile(case.profile),
         _context(session, case, loan),
         _history(session, loan_id),
-        Attempt.from_json(attempt),
+        parse_attempt(attempt),
         as_of,
     )
 
@@ -119,7 +139,7 @@ def attempt_contact(
     if case is None:
         raise ServicingError(f"loan {loan_id} has no collection case: open one first")
     profile = load_profile(case.profile)
-    parsed = Attempt.from_json(attempt)
+    parsed = parse_attempt(attempt)
     verdict = evaluate(profile, _context(session, case, loan), _history(session, loan_id), parsed, as_of)
     outcome = None
     if verdict.allowed:
@@ -139,9 +159,7 @@ def attempt_contact(
         phone_id=parsed.phone_id,
         email_id=parsed.email_id,
         message=parsed.message,
-        initiated_by="debtor"
-        if parsed.action == "answer_inbound"
-        else str(attempt.get("initiated_by", "agent")),
+        initiated_by="debtor" if parsed.action == "answer_inbound" else (parsed.initiated_by or "agent"),
         decision=verdict.decision,
         reason=verdict.reason,
         reasons=json.dumps(list(verdict.reasons)),

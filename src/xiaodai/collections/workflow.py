@@ -9,13 +9,13 @@ waiting period).
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.collections.credit_reporting import evaluate_reporting
+from xiaodai.collections.credit_reporting import PriorNotice, evaluate_reporting
 from xiaodai.db.tables import (
     AgencyRow,
     AuditEventRow,
@@ -196,19 +196,15 @@ def submit_negative_record(
     """Submit to the bureau only after the notice and the waiting period; a refusal is recorded too."""
     loan = _loan(session, loan_id)
     notices = [
-        {"kind": e.kind, "at": (e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)).isoformat()}
+        PriorNotice(kind=e.kind, at=e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC))
         for e in session.execute(
             select(CreditReportEventRow).where(
                 CreditReportEventRow.loan_id == loan_id, CreditReportEventRow.kind == "negative_record_notice"
             )
         ).scalars()
     ]
-    decision, reason, reasons = evaluate_reporting(
-        profile,
-        {"notices_sent": notices, "debt": {"days_past_due": loan.dpd}},
-        {"action": "submit_negative_record", "at": at.isoformat()},
-        house_waiting_days=HOUSE_WAITING_DAYS,
-    )
+    verdict = evaluate_reporting(profile, at=at, notices=notices, house_waiting_days=HOUSE_WAITING_DAYS)
+    decision, reason, reasons = verdict.decision, verdict.reason, list(verdict.reasons)
     kind = "submission" if decision == "allow" else "submission_refused"
     session.add(
         CreditReportEventRow(
@@ -225,6 +221,6 @@ def submit_negative_record(
         "reason": reason,
         "reasons": reasons,
         "earliest": None
-        if decision == "allow" or not notices
-        else (datetime.fromisoformat(notices[-1]["at"]) + timedelta(days=HOUSE_WAITING_DAYS)).isoformat(),
+        if decision == "allow" or verdict.earliest_at is None
+        else verdict.earliest_at.isoformat(),
     }
