@@ -80,7 +80,7 @@ def to(target: str, contact_id: str | None = None, channel: str = "call", **kw: 
 
 
 def prior(
-    at: datetime, outcome: str = "no_answer", *, phone: str = "P1", target: str = "consumer", **kw: Any
+    at: datetime, outcome: str = "no_answer", *, phone: str | None = "P1", target: str = "consumer", **kw: Any
 ) -> PriorContact:
     return PriorContact(
         at,

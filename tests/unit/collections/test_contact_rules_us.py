@@ -18,12 +18,13 @@ from xiaodai.collections.contact_facts import (
     Debt,
     Dispute,
     OptOut,
+    PriorContact,
 )
 
 MON = datetime(2026, 4, 6, 10, tzinfo=CHI)  # a Monday in CDT
 
 
-def week(outcome: str, n: int = 7, start: datetime = MON) -> list:
+def week(outcome: str, n: int = 7, start: datetime = MON) -> list[PriorContact]:
     return [prior(start + timedelta(days=k), outcome) for k in range(n)]
 
 
