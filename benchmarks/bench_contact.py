@@ -106,7 +106,7 @@ def main() -> None:
     reasons: Counter[str] = Counter()
     started = time.perf_counter()
     for profile, context, history, attempt, at in work:
-        reasons[evaluate(profile, context, history, attempt, at).reason] += 1  # type: ignore[arg-type]
+        reasons[evaluate(profile, context, history, attempt, at).reason] += 1
     elapsed = time.perf_counter() - started
     rate = args.attempts / elapsed
     kind = "personalised" if args.personalised else "templated"

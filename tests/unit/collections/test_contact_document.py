@@ -56,8 +56,9 @@ GIVEN: dict[str, Any] = {
 def test_every_field_of_the_format_is_read() -> None:
     case = parse_case(GIVEN, "given")
     assert case.location_states == ("CA",)
-    assert case.phone("H1") is not None
-    assert case.phone("H1").shared
+    household = case.phone("H1")
+    assert household is not None
+    assert household.shared
     assert case.debt.amount_due_cny == Decimal("1234.56")
     assert case.debt.amount_above_legal_cost_cap_cny == Decimal("100")
     flags = case.flags
