@@ -5,9 +5,11 @@ counts from the moment it was sent, unless it is known not to have been delivere
 waiting period after the notice (``house_waiting_days``).
 US — 12 CFR 1006.30(a)(1): a debt collector may not furnish before it has communicated with the consumer
 about the debt: (i) spoken with them in person or by telephone, or (ii) mailed a letter or sent an electronic
-message and waited a reasonable time — 14 consecutive days is the safe harbour — without receiving a notice
-that it was undeliverable. A limited-content message is not a communication (1006.2(j)) and does not count.
-A creditor furnishing its own accounts is outside 1006.30 (FCRA §623(a)(7) lets it notify up to 30 days
+message and waited a reasonable time without receiving a notice that it was undeliverable: "a period of 14
+consecutive days after the date that the debt collector places a letter in the mail or sends an electronic
+message is a reasonable time period" — the days after the mailing date, so a letter mailed on day D allows
+furnishing from day D+15 (the furnishing's local date). A limited-content message is not a communication
+(1006.2(j)) and does not count. A creditor furnishing its own accounts is outside 1006.30 (FCRA §623(a)(7) lets it notify up to 30 days
 after the first negative furnishing), so it is not blocked here.
 """
 
@@ -74,11 +76,10 @@ def _us(
             continue
         if comm.channel in WRITTEN_CHANNELS and not comm.undeliverable_notice_received:
             sent_on = comm.at.astimezone(at.tzinfo).date()
-            if (at.date() - sent_on).days >= US_SAFE_HARBOUR_DAYS:
+            first_free_day = sent_on + timedelta(days=US_SAFE_HARBOUR_DAYS + 1)
+            if at.date() >= first_free_day:
                 return _allow()
-            opens = datetime.combine(
-                sent_on + timedelta(days=US_SAFE_HARBOUR_DAYS), time(0), tzinfo=at.tzinfo
-            )
+            opens = datetime.combine(first_free_day, time(0), tzinfo=at.tzinfo)
             earliest = opens if earliest is None else min(earliest, opens)
     code = "CREDIT_REPORT_PASSIVE_COLLECTION"
     return ReportingVerdict("block", code, (code,), earliest)

@@ -29,11 +29,12 @@ def test_cn_needs_a_notice_before_the_submission() -> None:
 
 def test_us_collector_must_communicate_first() -> None:
     at = datetime(2026, 4, 6, 2, 0, tzinfo=CHI)
-    letter = ConsumerCommunication(datetime(2026, 3, 23, 9, 0, tzinfo=CHI), "letter", "validation_notice")
-    assert evaluate_reporting("US_RegF", at=at, communications=[letter]).decision == "allow"  # day 14
-    early = ConsumerCommunication(datetime(2026, 3, 24, 9, 0, tzinfo=CHI), "letter", "validation_notice")
+    # mailed Mar 22: the 14 days after it are Mar 23 - Apr 5, so Apr 6 is the first day to furnish
+    letter = ConsumerCommunication(datetime(2026, 3, 22, 9, 0, tzinfo=CHI), "letter", "validation_notice")
+    assert evaluate_reporting("US_RegF", at=at, communications=[letter]).decision == "allow"
+    early = ConsumerCommunication(datetime(2026, 3, 23, 9, 0, tzinfo=CHI), "letter", "validation_notice")
     blocked = evaluate_reporting("US_RegF", at=at, communications=[early])
-    assert blocked.reason == "CREDIT_REPORT_PASSIVE_COLLECTION"  # day 13
+    assert blocked.reason == "CREDIT_REPORT_PASSIVE_COLLECTION"  # Apr 6 is the 14th day after Mar 23
     assert blocked.earliest_at == datetime(2026, 4, 7, 0, 0, tzinfo=CHI)
     returned = ConsumerCommunication(
         letter.at, "letter", "validation_notice", undeliverable_notice_received=True
