@@ -9,8 +9,8 @@ message and waited a reasonable time without receiving a notice that it was unde
 consecutive days after the date that the debt collector places a letter in the mail or sends an electronic
 message is a reasonable time period" — the days after the mailing date, so a letter mailed on day D allows
 furnishing from day D+15 (the furnishing's local date). A limited-content message is not a communication
-(1006.2(j)) and does not count. A creditor furnishing its own accounts is outside 1006.30 (FCRA §623(a)(7) lets it notify up to 30 days
-after the first negative furnishing), so it is not blocked here.
+(1006.2(j)) and does not count. A creditor furnishing its own accounts is outside 1006.30 (FCRA §623(a)(7)
+lets it notify up to 30 days after the first negative furnishing), so it is not blocked here.
 """
 
 from __future__ import annotations
