@@ -240,6 +240,8 @@ def _contacts(doc: _Reader) -> tuple[ThirdParty, ...]:
 def _debt(doc: _Reader) -> Debt:
     d = doc.child("debt") or _Reader({}, doc.at("debt"))
     dpd = d.get("days_past_due")
+    if isinstance(dpd, float) and dpd.is_integer():
+        dpd = int(dpd)
     if dpd is not None and (isinstance(dpd, bool) or not isinstance(dpd, int)):
         raise ContactDocumentError(f"{d.at('days_past_due')}: expected a whole number of days")
     return Debt(

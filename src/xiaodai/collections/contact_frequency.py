@@ -66,15 +66,33 @@ def frequency(
         return [], [], None
     initiators = set(rules.get("collector_initiators", []))
     connected = set(rules.get("connected_outcomes", []))
-    excluded = set(rules.get("excluded_outcomes", []))
     today = _day(as_of, zone)
     earlier = [c for c in history if c.channel in voice and c.at <= as_of and _same_person(c, attempt)]
     placed = [c for c in earlier if c.initiated_by in initiators]
     if not profile.us:
         return _cn(profile, placed, attempt, today=today, zone=zone, connected=connected)
-    consent_days = int(rules.get("consent_days", 7))
-    if _consent_covers(case, as_of, zone, consent_days):
-        return [], ["ALLOWED_PRIOR_CONSENT"], None
+    days = int(rules.get("consent_days", 7))
+    if _consent_covers(case, as_of, zone, days):
+        # excluded from both presumptions; reported only when the consent is what let the call through
+        without, _ = _us(profile, case, earlier, placed, today=today, zone=zone, consent_days=0)
+        return [], ["ALLOWED_PRIOR_CONSENT"] if without else [], None
+    out, next_at = _us(profile, case, earlier, placed, today=today, zone=zone, consent_days=days)
+    return out, [], next_at
+
+
+def _us(
+    profile: Profile,
+    case: ContactCase,
+    earlier: list[PriorContact],
+    placed: list[PriorContact],
+    *,
+    today: date,
+    zone: ZoneInfo,
+    consent_days: int,
+) -> tuple[list[str], datetime | None]:
+    rules = profile.frequency
+    connected = set(rules.get("connected_outcomes", []))
+    excluded = set(rules.get("excluded_outcomes", []))
     out: list[str] = []
     next_at: datetime | None = None
     quiet = int(rules.get("quiet_days_after_conversation", 7))
@@ -101,7 +119,7 @@ def frequency(
                 candidate = _opening(day, profile, zone)
                 next_at = max(next_at, candidate) if next_at else candidate
                 break
-    return out, [], next_at
+    return out, next_at
 
 
 def _cn(

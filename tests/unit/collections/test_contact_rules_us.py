@@ -64,6 +64,8 @@ def test_prior_consent_given_directly_excludes_calls_for_seven_days() -> None:
     assert us(us_case(flags={"prior_consent_to_call": given}), call(), day7, history).reason == (
         "ALLOWED_PRIOR_CONSENT"
     )
+    # consent on file that no limit needed: plain ALLOWED (the consent did not decide)
+    assert us(us_case(flags={"prior_consent_to_call": given}), call(), day7, []).reason == "ALLOWED"
     # day 8: the consent has lapsed, but the calls it covered still do not count
     day8 = MON + timedelta(days=7, hours=1)
     assert us(us_case(flags={"prior_consent_to_call": given}), call(), day8, history).allowed
