@@ -333,7 +333,7 @@ def _time(
     if not outside:
         return [], []
     primary = as_of.astimezone(zones[0])
-    if _agreement_allows(profile, case, primary, as_of):
+    if attempt.to_borrower and _agreement_allows(profile, case, primary, as_of):  # the debtor's own hours
         return [], ["ALLOWED_DEBTOR_AGREED"]
     if _in_window(primary, start, end):
         return ["TIME_WINDOW_AMBIGUOUS_LOCATION"], []

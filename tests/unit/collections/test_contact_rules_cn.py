@@ -25,6 +25,9 @@ def test_hours_midnight_and_the_debtors_own_agreement() -> None:
     assert not cn(
         cn_case(flags={"debtor_agreed_contact_hours": own}), call("M1"), late + timedelta(minutes=15)
     ).allowed  # 00:30: the agreed window is half-open
+    lost = {"debtor_agreed_contact_hours": own, **LOST}
+    to_friend = to("emergency_contact", "E1", message=ASK)
+    assert cn(cn_case(flags=lost), to_friend, late).reason == "TIME_WINDOW"  # the debtor's hours, not theirs
     pushed = AgreedHours(time(21), time(0, 30), initiated_by="agent", evidence="录音 R-8")
     assert (
         cn(cn_case(flags={"debtor_agreed_contact_hours": pushed}), call("M1"), late).reason == "TIME_WINDOW"
