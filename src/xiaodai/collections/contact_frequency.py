@@ -57,17 +57,21 @@ def frequency(
 ) -> tuple[list[str], list[str], datetime | None]:
     """(blocked reasons, allowed notes, next allowed time) for one voice attempt."""
     rules = profile.frequency
-    voice = set(rules.get("voice_channels", []))
+    voice = profile.frequency_set("voice_channels")
     if (
         attempt.action == "answer_inbound"
         or attempt.channel not in voice
         or attempt.target_type == "attorney"
     ):
         return [], [], None
-    initiators = set(rules.get("collector_initiators", []))
-    connected = set(rules.get("connected_outcomes", []))
+    initiators = profile.frequency_set("collector_initiators")
+    connected = profile.frequency_set("connected_outcomes")
     today = _day(as_of, zone)
-    earlier = [c for c in history if c.channel in voice and c.at <= as_of and _same_person(c, attempt)]
+    # nothing older than the longest window (7 days, the quiet week) can matter; a day of margin for zones
+    oldest = as_of - timedelta(days=max(7, int(rules.get("quiet_days_after_conversation", 7))) + 1)
+    earlier = [
+        c for c in history if oldest <= c.at <= as_of and c.channel in voice and _same_person(c, attempt)
+    ]
     placed = [c for c in earlier if c.initiated_by in initiators]
     if not profile.us:
         return _cn(profile, placed, attempt, today=today, zone=zone, connected=connected)
@@ -91,8 +95,8 @@ def _us(
     consent_days: int,
 ) -> tuple[list[str], datetime | None]:
     rules = profile.frequency
-    connected = set(rules.get("connected_outcomes", []))
-    excluded = set(rules.get("excluded_outcomes", []))
+    connected = profile.frequency_set("connected_outcomes")
+    excluded = profile.frequency_set("excluded_outcomes")
     out: list[str] = []
     next_at: datetime | None = None
     quiet = int(rules.get("quiet_days_after_conversation", 7))
@@ -129,7 +133,7 @@ def _cn(
     *,
     today: date,
     zone: ZoneInfo,
-    connected: set[str],
+    connected: frozenset[str],
 ) -> tuple[list[str], list[str], datetime | None]:
     rules = profile.frequency
     todays = [c for c in placed if _day(c.at, zone) == today]

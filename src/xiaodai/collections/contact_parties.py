@@ -201,12 +201,30 @@ def _excess_cost(profile: Profile, case: ContactCase, attempt: Attempt) -> list[
 def judge_parties(
     profile: Profile, case: ContactCase, history: Sequence[PriorContact], attempt: Attempt, as_of: datetime
 ) -> Parties:
+    if attempt.to_borrower and attempt.message is None:  # the common case: a call to the debtor
+        limited = (
+            attempt.purpose == "limited_content_message"
+            and attempt.action != "answer_inbound"
+            and attempt.channel in profile.listed("limited_content_channels")
+        )
+        return Parties(
+            [], _excess_cost(profile, case, attempt), ["ALLOWED_LIMITED_CONTENT"] if limited else []
+        )
     source: list[str] = []
-    contact = case.contact(attempt.contact_id)
-    unlawful = profile.section("third_party").get("unlawful_sources", ())
-    if not attempt.to_borrower and contact is not None and contact.source in unlawful:
-        source.append("CONTACT_SOURCE_UNLAWFUL")
-    heard = _as_heard_by_a_third_party(profile, case, attempt)
+    if not attempt.to_borrower:
+        contact = case.contact(attempt.contact_id)
+        unlawful = profile.section("third_party").get("unlawful_sources", ())
+        if contact is not None and contact.source in unlawful:
+            source.append("CONTACT_SOURCE_UNLAWFUL")
+    # how the text reads to someone other than the debtor: needed for third parties and for media that
+    # others may hear (skipped otherwise: a campaign's SMS to the borrower's own mobile is screened once)
+    phone = case.phone(attempt.phone_id)
+    needed = (
+        attempt.target_type not in OBLIGOR_TARGETS
+        or attempt.channel in profile.listed("limited_content_channels")
+        or (phone is not None and phone.shared and attempt.channel in profile.listed("shared_line_channels"))
+    )
+    heard = _as_heard_by_a_third_party(profile, case, attempt) if needed else ()
     screen_target, blocked, notes = _third_party(profile, case, history, attempt, as_of=as_of, heard=heard)
     debt_details = DISCLOSURE in heard
     purpose = None if attempt.purpose == "limited_content_message" else attempt.purpose
@@ -218,7 +236,6 @@ def judge_parties(
         if limited:
             notes = ["ALLOWED_LIMITED_CONTENT"]
             purpose = "limited_content_message"
-        phone = case.phone(attempt.phone_id)
         if (
             phone is not None
             and phone.shared

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import lru_cache
 from importlib import resources
@@ -78,14 +78,20 @@ class Profile:
     name: str
     version: str
     raw: Mapping[str, Any]
+    # derived values, computed once per profile (the engine asks for them on every attempt)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def us(self) -> bool:
-        return bool(self.raw.get("us_rules"))
+    us: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "us", bool(self.raw.get("us_rules")))
 
     def hours(self) -> tuple[time, time]:
-        start, end = self.raw["allowed_hours"]
-        return time.fromisoformat(start), time.fromisoformat(end)
+        hours: tuple[time, time] | None = self._memo.get("@hours")
+        if hours is None:
+            start, end = self.raw["allowed_hours"]
+            hours = self._memo["@hours"] = (time.fromisoformat(start), time.fromisoformat(end))
+        return hours
 
     @property
     def frequency(self) -> Mapping[str, Any]:
@@ -95,8 +101,17 @@ class Profile:
         section: Mapping[str, Any] = self.raw.get(key) or {}
         return section
 
+    def frequency_set(self, key: str) -> frozenset[str]:
+        found: frozenset[str] | None = self._memo.get("frequency." + key)
+        if found is None:
+            found = self._memo["frequency." + key] = frozenset(self.frequency.get(key) or ())
+        return found
+
     def listed(self, key: str) -> frozenset[str]:
-        return frozenset(self.raw.get(key) or ())
+        found: frozenset[str] | None = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = frozenset(self.raw.get(key) or ())
+        return found
 
 
 def _packaged(name: str) -> dict[str, Any]:
@@ -319,7 +334,7 @@ def _agreement_allows(profile: Profile, case: ContactCase, local: datetime, as_o
 
 
 def _time(
-    profile: Profile, case: ContactCase, attempt: Attempt, as_of: datetime
+    profile: Profile, case: ContactCase, attempt: Attempt, as_of: datetime, zones: tuple[ZoneInfo, ...]
 ) -> tuple[list[str], list[str]]:
     if (
         attempt.action == "answer_inbound"
@@ -328,7 +343,6 @@ def _time(
     ):
         return [], []
     start, end = profile.hours()
-    zones = zones_of(profile, case)
     outside = [z for z in zones if not _in_window(as_of.astimezone(z), start, end)]
     if not outside:
         return [], []
@@ -343,17 +357,20 @@ def _time(
 # --------------------------------------------------------------------------------------------- verdict
 
 
-@lru_cache(maxsize=16)
-def _precedence(order: tuple[str, ...]) -> Mapping[str, int]:
-    expanded: list[str] = []
-    for code in order:
-        expanded += list(CONTENT_CODES) if code == "@content" else [code]
-    return {code: i for i, code in enumerate(dict.fromkeys(expanded))}
+def _precedence(profile: Profile, key: str) -> Mapping[str, int]:
+    """Rank of every code in the profile's ``key`` list; ``@content`` is the message screen's own order."""
+    rank: Mapping[str, int] | None = profile._memo.get("@rank." + key)
+    if rank is None:
+        expanded: list[str] = []
+        for code in profile.raw.get(key, ()):
+            expanded += list(CONTENT_CODES) if code == "@content" else [code]
+        rank = profile._memo["@rank." + key] = {c: i for i, c in enumerate(dict.fromkeys(expanded))}
+    return rank
 
 
-def _first(codes: Sequence[str], order: Sequence[str]) -> str:
-    rank = _precedence(tuple(order))
-    return min(codes, key=lambda c: (rank.get(c, len(rank)), codes.index(c)))
+def _first(codes: Sequence[str], rank: Mapping[str, int]) -> str:
+    last = len(rank)
+    return min(codes, key=lambda c: (rank.get(c, last), codes.index(c)))
 
 
 def evaluate(
@@ -363,14 +380,15 @@ def evaluate(
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry its UTC offset")
     case = context
-    zone = zones_of(profile, case)[0]
+    zones = zones_of(profile, case)
+    zone = zones[0]
     blocked: list[str] = []
     notes: list[str] = []
     parties: Parties = judge_parties(profile, case, history, attempt, as_of)
     blocked += parties.source
     blocked += _holds(profile, case, attempt, as_of)
     blocked += _channel(profile, case, attempt, as_of)
-    window, note = _time(profile, case, attempt, as_of)
+    window, note = _time(profile, case, attempt, as_of, zones)
     blocked += window
     notes += note
     freq, freq_notes, next_at = frequency(profile, case, history, attempt, as_of=as_of, zone=zone)
@@ -380,12 +398,12 @@ def evaluate(
     notes += parties.notes
     reasons = tuple(dict.fromkeys(blocked))
     if reasons:
-        primary = _first(reasons, profile.raw.get("reason_precedence", ()))
+        primary = _first(reasons, _precedence(profile, "reason_precedence"))
         return Verdict("block", primary, reasons, profile.version, next_at)
     if attempt.purpose in profile.listed("cease_exceptions") and case.flags.cease_request is not None:
         notes.insert(0, "ALLOWED_CEASE_EXCEPTION")
     allowed = tuple(dict.fromkeys(notes))
     if not allowed:
         return Verdict("allow", ALLOWED, (ALLOWED,), profile.version)
-    primary = _first(allowed, profile.raw.get("allowed_precedence", ()))
+    primary = _first(allowed, _precedence(profile, "allowed_precedence"))
     return Verdict("allow", primary, allowed, profile.version)
