@@ -14,11 +14,11 @@ consumer's attorney. No-answer calls and voicemails (limited-content ones includ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from xiaodai.collections.contact_facts import Attempt, ContactCase, PriorContact
+from xiaodai.collections.contact_facts import BORROWER_TARGETS, Attempt, ContactCase, PriorContact
 
 if TYPE_CHECKING:
     from xiaodai.collections.contact_policy import Profile
@@ -28,14 +28,12 @@ def _day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
 def _opening(day: date, profile: Profile, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, profile.hours()[0], tzinfo=zone)
-
-
-def _same_person(contact: PriorContact, attempt: Attempt) -> bool:
-    if attempt.to_borrower:
-        return contact.to_borrower
-    return contact.contact_id is not None and contact.contact_id == attempt.contact_id
 
 
 def _consent_covers(case: ContactCase, at: datetime, zone: ZoneInfo, days: int) -> bool:
@@ -69,9 +67,11 @@ def frequency(
     today = _day(as_of, zone)
     # nothing older than the longest window (7 days, the quiet week) can matter; a day of margin for zones
     oldest = as_of - timedelta(days=max(7, int(rules.get("quiet_days_after_conversation", 7))) + 1)
-    earlier = [
-        c for c in history if oldest <= c.at <= as_of and c.channel in voice and _same_person(c, attempt)
-    ]
+    recent = [c for c in history if oldest <= c.at <= as_of and c.channel in voice]
+    if attempt.to_borrower:
+        earlier = [c for c in recent if c.target in BORROWER_TARGETS]
+    else:
+        earlier = [c for c in recent if c.contact_id is not None and c.contact_id == attempt.contact_id]
     placed = [c for c in earlier if c.initiated_by in initiators]
     if not profile.us:
         return _cn(profile, placed, attempt, today=today, zone=zone, connected=connected)
@@ -109,14 +109,18 @@ def _us(
             out.append("FREQ_7DAY_AFTER_CONVERSATION")
             next_at = _opening(last + timedelta(days=1), profile, zone)
             break
-    counted = [
-        _day(c.at, zone)
+    window_start = _midnight(today - timedelta(days=6), zone)
+    counted_at = [
+        c.at
         for c in placed
-        if c.outcome not in excluded and not _consent_covers(case, c.at, zone, consent_days)
+        if c.at >= window_start
+        and c.outcome not in excluded
+        and not _consent_covers(case, c.at, zone, consent_days)
     ]
     limit = int(rules.get("max_calls_per_7_days_per_debt", 7))
-    if sum(today - timedelta(days=6) <= d <= today for d in counted) >= limit:
+    if len(counted_at) >= limit:
         out.append("FREQ_7IN7_ATTEMPTS")
+        counted = [_day(at, zone) for at in counted_at]
         for ahead in range(1, 8):
             day = today + timedelta(days=ahead)
             if sum(day - timedelta(days=6) <= d <= day for d in counted) < limit:
@@ -136,7 +140,8 @@ def _cn(
     connected: frozenset[str],
 ) -> tuple[list[str], list[str], datetime | None]:
     rules = profile.frequency
-    todays = [c for c in placed if _day(c.at, zone) == today]
+    start = _midnight(today, zone)
+    todays = [c for c in placed if c.at >= start]  # placed calls are all at or before as_of
     out: list[str] = []
     limit = rules.get("max_connected_collector_initiated_voice_per_debtor_per_day")
     if attempt.to_borrower and limit is not None and sum(c.outcome in connected for c in todays) >= limit:

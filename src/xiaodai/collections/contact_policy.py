@@ -315,7 +315,7 @@ def _channel(profile: Profile, case: ContactCase, attempt: Attempt, as_of: datet
 
 
 def _in_window(local: datetime, start: time, end: time | None) -> bool:
-    now = local.time().replace(tzinfo=None)
+    now = local.time()  # naive: time() drops the zone
     if end is None:
         return now >= start
     return start <= now < end if start <= end else (now >= start or now < end)
