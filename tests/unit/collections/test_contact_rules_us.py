@@ -8,6 +8,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from support.contact_rules import CHI, DC, STOP, call, prior, to, us, us_case
 from xiaodai.collections.contact_facts import (
@@ -261,3 +263,29 @@ def test_time_barred_debt_no_suit_threat() -> None:
     letter = to("consumer", channel="letter", message=DC + " We may take legal action on this account.")
     assert us(barred, letter, MON, []).reason == "TIME_BARRED_LEGAL_THREAT"
     assert us(us_case(debt=Debt("US-1", 60, balance_usd=Decimal("1"))), letter, MON, []).allowed
+
+
+OUTCOMES = ["no_answer", "busy_signal", "number_not_in_service", "voicemail_limited_content"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 13 * 24 * 60), st.sampled_from([*OUTCOMES, "connected_conversation"])),
+        max_size=20,
+    ),
+    st.integers(6 * 24 * 60, 13 * 24 * 60),
+)
+def test_an_allowed_us_call_never_breaks_either_presumption(
+    prior_calls: list[tuple[int, str]], minute: int
+) -> None:
+    start = datetime(2026, 3, 2, 0, 0, tzinfo=CHI)  # spans the DST change of March 8
+    at = start + timedelta(minutes=minute)
+    history = [prior(start + timedelta(minutes=m), outcome) for m, outcome in prior_calls]
+    history = [c for c in history if c.at <= at]
+    verdict = us(us_case(), call(), at, history)
+    if verdict.reason == "TIME_WINDOW" or not verdict.allowed:
+        return
+    today = at.astimezone(CHI).date()
+    in_week = [c for c in history if (today - c.at.astimezone(CHI).date()).days < 7]
+    assert sum(c.outcome not in ("busy_signal", "number_not_in_service") for c in in_week) + 1 <= 7
+    assert not any(c.outcome == "connected_conversation" for c in in_week)
