@@ -19,6 +19,7 @@ from xiaodai.collections.contact_facts import (
     CeaseRequest,
     Debt,
     Dispute,
+    Email,
     OptOut,
     PriorContact,
 )
@@ -198,6 +199,17 @@ def test_workplace_number_when_the_employer_prohibits() -> None:
         "WORKPLACE_PROHIBITED"
     )
     assert us(us_case(), call("W1"), MON, []).allowed
+
+
+def test_employer_provided_email_only_with_the_consumers_consent_or_use() -> None:
+    text = DC + " Please contact us about your account. To stop emails, click abc.example/optout."
+    mail = to("consumer", channel="email", email_id="E2", message=text)
+    work = Email("E2", "employer_provided", "skip_trace")
+    assert us(us_case(emails=(work,)), mail, MON, []).reason == "WORK_EMAIL"
+    used = Email("E2", "employer_provided", "skip_trace", consumer_emailed_from_it=True)
+    assert us(us_case(emails=(used,)), mail, MON, []).allowed
+    agreed = Email("E2", "employer_provided", "consumer_provided", consumer_consented=True)
+    assert us(us_case(emails=(agreed,)), mail, MON, []).allowed
 
 
 def test_social_media_private_message_allowed_public_post_prohibited() -> None:
