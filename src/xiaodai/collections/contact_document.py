@@ -349,16 +349,25 @@ def _flags(doc: _Reader) -> Flags:
     )
 
 
-def _location_states(borrower: _Reader) -> tuple[str, ...]:
+def _location(borrower: _Reader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(US states, US area codes) the location evidence points to; other clues are kept out of the rules."""
     evidence = borrower.child("location_evidence")
     if evidence is None:
-        return ()
+        return (), ()
     states = []
     for key in ("mailing_address_state", "state", "residence_state"):
         value = evidence.text(key)
         if value:
             states.append(value.upper())
-    return tuple(states)
+    codes = []
+    for key in ("phone_area_code", "area_code"):
+        value = evidence.text(key)
+        if value is None:
+            continue
+        if not (len(value) == 3 and value.isdigit()):
+            raise ContactDocumentError(f"{evidence.at(key)}: expected a 3-digit area code, got {value!r}")
+        codes.append(value)
+    return tuple(states), tuple(codes)
 
 
 def _zone(name: str | None, field: str) -> str | None:
@@ -378,10 +387,12 @@ def parse_case(raw: Any, path: str = "") -> ContactCase:
     candidates = borrower.strings("candidate_timezones")
     for i, name in enumerate(candidates):
         _zone(name, f"{borrower.at('candidate_timezones')}[{i}]")
+    states, area_codes = _location(borrower)
     return ContactCase(
         timezone=_zone(borrower.text("timezone"), borrower.at("timezone")),
         candidate_timezones=candidates,
-        location_states=_location_states(borrower),
+        location_states=states,
+        location_area_codes=area_codes,
         phones=_phones(borrower),
         emails=_emails(borrower),
         contacts=_contacts(doc),

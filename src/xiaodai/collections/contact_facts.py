@@ -157,6 +157,7 @@ class ContactCase:
     timezone: str | None = None
     candidate_timezones: tuple[str, ...] = ()
     location_states: tuple[str, ...] = ()  # US state codes from the location evidence
+    location_area_codes: tuple[str, ...] = ()  # US telephone area codes from the location evidence
     phones: tuple[Phone, ...] = ()
     emails: tuple[Email, ...] = ()
     contacts: tuple[ThirdParty, ...] = ()

@@ -35,6 +35,7 @@ from xiaodai.collections.contact_facts import (
 from xiaodai.collections.contact_frequency import frequency
 from xiaodai.collections.contact_parties import Parties, judge_parties
 from xiaodai.collections.content_screen import REASON_CODES as CONTENT_CODES
+from xiaodai.collections.us_location import zones_for_area_code, zones_for_state
 
 __all__ = [
     "ALLOWED",
@@ -184,12 +185,6 @@ class Verdict:
 # ------------------------------------------------------------------------------------------------ zones
 
 
-@lru_cache(maxsize=1)
-def _state_zones() -> Mapping[str, tuple[str, ...]]:
-    text = resources.files("xiaodai.collections").joinpath("data/us_state_timezones.json").read_text("utf-8")
-    return {k: tuple(v) for k, v in json.loads(text)["states"].items()}
-
-
 @lru_cache(maxsize=4096)
 def _zones(names: tuple[str, ...]) -> tuple[ZoneInfo, ...]:
     return tuple(ZoneInfo(n) for n in names)
@@ -200,7 +195,9 @@ def zones_of(profile: Profile, case: ContactCase) -> tuple[ZoneInfo, ...]:
     names = [n for n in (case.timezone, *case.candidate_timezones) if n]
     if profile.us:
         for state in case.location_states:
-            names += _state_zones().get(state, ())
+            names += zones_for_state(state)
+        for code in case.location_area_codes:
+            names += zones_for_area_code(code)
     if not names:
         names = [str(profile.raw.get("default_timezone", "UTC"))]
     return _zones(tuple(dict.fromkeys(names)))

@@ -56,6 +56,7 @@ GIVEN: dict[str, Any] = {
 def test_every_field_of_the_format_is_read() -> None:
     case = parse_case(GIVEN, "given")
     assert case.location_states == ("CA",)
+    assert case.location_area_codes == ("212",)
     household = case.phone("H1")
     assert household is not None
     assert household.shared
@@ -111,6 +112,10 @@ def test_an_attempt_outside_the_vocabulary_names_its_field(document: dict[str, A
         ),
         ({"flags": {"employer_prohibits_contact": "yes"}}, "given.flags.employer_prohibits_contact"),
         ({"collector_role": "bailiff"}, "given.collector_role"),
+        (
+            {"borrower": {"location_evidence": {"phone_area_code": "21"}}},
+            "given.borrower.location_evidence.phone_area_code",
+        ),
         (
             {"flags": {"prior_consent_to_call": {"for_window": "7d"}}},
             "given.flags.prior_consent_to_call.given_at",

@@ -114,6 +114,19 @@ def test_a_mailing_state_in_another_zone_makes_the_location_ambiguous() -> None:
     assert us(replace(ny, location_states=("CA",)), call(), later, []).allowed
 
 
+def test_a_phone_area_code_in_another_zone_makes_the_location_ambiguous() -> None:
+    evening = datetime(2026, 4, 8, 20, 30, tzinfo=CHI)  # 21:30 in New York
+    assert us(us_case(location_area_codes=("312",)), call(), evening, []).allowed  # Chicago's own code
+    assert us(us_case(location_area_codes=("212",)), call(), evening, []).reason == (
+        "TIME_WINDOW_AMBIGUOUS_LOCATION"
+    )
+    assert us(us_case(location_area_codes=("212",)), call(), evening - timedelta(minutes=31), []).allowed
+    # an area code that spans two zones (western Kentucky, 270: Central and Eastern) counts as both
+    assert us(us_case(location_area_codes=("270",)), call(), evening, []).reason == (
+        "TIME_WINDOW_AMBIGUOUS_LOCATION"
+    )
+
+
 def test_consumer_agreed_hours_allow_a_later_call() -> None:
     agreed = AgreedHours(time(21), time(22), initiated_by="consumer")
     late = datetime(2026, 4, 8, 21, 30, tzinfo=CHI)

@@ -497,7 +497,9 @@ def test_debt_words_are_whole_words_in_english_and_exclusions_hold_in_chinese() 
     third = {"target_type": "emergency_contact"}
     assert cn("您好，请问您应还有张三的其他联系方式吗？", **third).clean  # 应还有: "should still have"
     assert cn("张三本期应还1200元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
-    assert cn("请转告他准备三千元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"  # numerals in words
+    assert (
+        cn("请转告他准备三千元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    )  # numerals in words
     assert cn("请他第一时间回电", **third).clean
 
 
