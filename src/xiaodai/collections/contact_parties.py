@@ -96,6 +96,8 @@ def _refused(
     ):
         return True
     terms = profile.section("third_party").get("refusal_note_terms", ())
+    if attempt.contact_id is None:  # history is matched by the contact's id
+        return False
     for c in history:
         if c.contact_id != attempt.contact_id or c.at > as_of:
             continue
