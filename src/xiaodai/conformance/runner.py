@@ -36,9 +36,9 @@ class Outcome:
 
 
 def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.collections.contact_policy import evaluate_scenario
+    from xiaodai.conformance.contact_scenarios import evaluate_contact_scenario
 
-    verdict = evaluate_scenario(scenario["profile"], scenario["given"], scenario["when"])
+    verdict = evaluate_contact_scenario(scenario)
     return {
         "decision": verdict.decision,
         "reason": verdict.reason,
@@ -48,12 +48,10 @@ def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _reporting(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.collections.credit_reporting import evaluate_reporting
-    from xiaodai.conformance.credit_reporting_scenarios import reporting_inputs
+    from xiaodai.conformance.contact_scenarios import evaluate_reporting_scenario
 
-    given = reporting_inputs(scenario.get("given") or {})
-    decision, reason, reasons = evaluate_reporting(scenario["profile"], given, scenario["when"])
-    return {"decision": decision, "reason": reason, "reasons": reasons}
+    verdict = evaluate_reporting_scenario(scenario)
+    return {"decision": verdict.decision, "reason": verdict.reason, "reasons": list(verdict.reasons)}
 
 
 def _data(scenario: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.collections import service as collections
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.complaints import service as complaints
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
-CALL = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+CALL = Attempt("contact", "call", phone_id="M1")
 
 
 def test_conduct_complaint_holds_collection_until_closed(

@@ -61,7 +61,9 @@ def letter(days_before: int, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("communications", "reason"),
     [
-        ([letter(14)], "ALLOWED"),  # the 14-day safe harbour, exactly
+        # 1006.30(a)(1)(ii): 14 consecutive days AFTER the mailing date; D+14 is still inside the period
+        ([letter(15)], "ALLOWED"),
+        ([letter(14)], "CREDIT_REPORT_PASSIVE_COLLECTION"),
         ([letter(13)], "CREDIT_REPORT_PASSIVE_COLLECTION"),
         ([letter(20, undeliverable_notice_received=True)], "CREDIT_REPORT_PASSIVE_COLLECTION"),
         (
@@ -76,4 +78,5 @@ def test_us_communication_before_furnishing(communications: list[dict[str, Any]]
 
 def test_a_notice_without_its_time_is_an_error_line() -> None:
     line = cn([{"type": "negative_info_prior_notice"}])
-    assert (line["decision"], line["reason"]) == ("error", "missing required fact given.notices_sent[0].at")
+    assert line["decision"] == "error"
+    assert "given.notices_sent[0].at" in line["reason"]
