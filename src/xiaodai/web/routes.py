@@ -93,16 +93,28 @@ def _session(request: Request) -> Session:
 
 
 def _run(request: Request, action: Any, page: str, **context: Any) -> Response:
-    """One transaction per request; a domain error re-renders the page with the message (4xx)."""
+    """One transaction per request, committed before the page is answered; a domain error re-renders the
+    page with the message (4xx). Whatever fails, the signed cookie keeps what it held before: a session
+    must never name a user or an object from a transaction that was rolled back."""
     session = _session(request)
+    cookie = dict(request.session)
     try:
         with session.begin():
             return action(session)  # type: ignore[no-any-return]
     except HANDLED as exc:
+        _restore(request, cookie)
         with session.begin():
             return _page(request, page, session, status=400, error=str(exc), **context)
+    except Exception:
+        _restore(request, cookie)
+        raise
     finally:
         session.close()
+
+
+def _restore(request: Request, cookie: dict[str, Any]) -> None:
+    request.session.clear()
+    request.session.update(cookie)
 
 
 def _login_required(request: Request, session: Session) -> UserRow:
