@@ -344,7 +344,6 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
         locked.paid_total_fen += net
         locked.state = transition(LoanState(locked.state), LoanState.SETTLED).value
         locked.closed_on = on
-        locked.version += 1
         return {
             "loan_id": locked.id,
             "entry_id": entry_id,

@@ -181,7 +181,6 @@ def _full_prepayment(  # noqa: PLR0917
         )
     session.flush()
     loan.paid_total_fen += cash
-    loan.version += 1
     refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,
@@ -289,7 +288,6 @@ def _partial_prepayment(  # noqa: PLR0917
         session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id, memo=memo), loan=loan
     )
     loan.paid_total_fen += amount_fen
-    loan.version += 1
     refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,

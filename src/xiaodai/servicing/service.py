@@ -181,7 +181,6 @@ def disburse(session: Session, *, loan_id: int, on: date, idempotency_key: str) 
             loan=loan,
         )
         loan.disbursed_on = on
-        loan.version += 1
         return {
             "loan_id": loan.id,
             "entry_id": entry_id,
@@ -225,7 +224,6 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
             )
             ledger.move_balances(loan, recovery)
             loan.paid_total_fen += amount_fen
-            loan.version += 1
             (entry_id,) = save(session, loan, (), [recovery])
             return {
                 "loan_id": loan.id,
@@ -259,7 +257,6 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         journal.append(repayment)
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
         loan.paid_total_fen += amount_fen
-        loan.version += 1
         refresh_status(loan, rows, on)
         entry_id = save(session, loan, rows, journal)[-1]
         return {
@@ -337,7 +334,6 @@ def waive(
             loan=loan,
         )
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
-        loan.version += 1
         refresh_status(loan, rows, on)
         return {
             "loan_id": loan.id,
@@ -382,7 +378,6 @@ def write_off(session: Session, *, loan_id: int, on: date, idempotency_key: str)
             else None
         )
         loan.closed_on = on
-        loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "written_off": _money(total), "state": loan.state}
 
     return run_once(
@@ -414,7 +409,6 @@ def refund_overpayment(
             ),
             loan=loan,
         )
-        loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "refunded": _money(amount_fen)}
 
     return run_once(
@@ -473,7 +467,6 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         cash = sum(-amount for account, amount in legs if account is Account.CASH)
         if original.event == "repayment":
             loan.paid_total_fen -= cash
-        loan.version += 1
         refresh_status(loan, rows, on)
         return {"entry_id": new_id, "reverses": entry_id, "loan_id": loan.id, "state": loan.state}
 
