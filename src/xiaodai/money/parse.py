@@ -52,7 +52,7 @@ def parse_iso_date(text: object, *, what: str = "date") -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise DateInputError(f"{what} {text!r} is not a calendar day") from None
+        raise DateInputError(f"{what} {text!r} is not a date: no such day (YYYY-MM-DD)") from None
 
 
 def within(

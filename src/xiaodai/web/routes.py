@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA, RowId
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
-from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError, parse_amount_fen
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
@@ -37,6 +38,7 @@ HANDLED = (
     RegistryError,
     ApplicationError,
     MoneyError,
+    DateInputError,
     PrivacyError,
 )
 
@@ -313,12 +315,10 @@ async def apply(request: Request) -> Response:
 
 
 def _choice(amount: str | None, term: str | None, method: str | None) -> journey.OfferRequest:
-    try:
-        return journey.OfferRequest(
-            Decimal(amount) if amount else None, int(term) if term else None, method or None
-        )
-    except (InvalidOperation, ValueError):
-        raise journey.JourneyError("amount and term must be numbers") from None
+    chosen = Decimal(parse_amount_fen(amount)) / 100 if amount else None
+    if term and not (term.isascii() and term.isdigit() and len(term) <= 3):
+        raise journey.JourneyError("the term must be a whole number of months")
+    return journey.OfferRequest(chosen, int(term) if term else None, method or None)
 
 
 @router.get("/applications/{public_id}", response_class=HTMLResponse)
@@ -429,10 +429,7 @@ def loan(request: Request, loan_id: RowId) -> Response:
 
 
 def _money_fen(text: str) -> int:
-    fen = Money.of(text).to_minor()
-    if fen <= 0:
-        raise journey.JourneyError("the amount must be positive")
-    return fen
+    return parse_amount_fen(text)
 
 
 @router.post("/loans/{loan_id}/repay")
