@@ -74,6 +74,16 @@ def parse_fen(text: str, what: str = "--amount") -> int:
         fail(str(exc))
 
 
+def posting_day(text: str, what: str = "--on") -> date:
+    """The booking date of a posting: ISO, and never after the business date (money that has not moved
+    yet cannot be booked), or exit 2."""
+    day = parse_day(text, what)
+    today = platform_today()
+    if day > today:
+        fail(f"{what} {day} is after today's business date {today}: a posting cannot be dated in the future")
+    return day
+
+
 def platform_today() -> date:
     """The platform's business date: ``XIAODAI_BUSINESS_DATE`` when set (demos, tests), else China's today."""
     fixed = os.environ.get("XIAODAI_BUSINESS_DATE")

@@ -64,3 +64,33 @@ def test_bad_dates_exit_2(cli: Any, loan: str, db_url: str, on: str) -> None:
     refused = cli("loan", "repay", loan, "--amount", "1", "--on", on, "--idempotency-key", "d", code=2)
     assert "--on" in refused.stderr
     assert _entries(db_url) == before
+
+
+def test_a_posting_is_never_dated_after_the_business_date(
+    cli: Any, loan: str, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _entries(db_url)
+    far = cli("loan", "repay", loan, "--amount", "1", "--on", "2099-12-31", "--idempotency-key", "f", code=2)
+    assert "after today's business date" in far.stderr
+    monkeypatch.setenv("XIAODAI_BUSINESS_DATE", "2026-02-09")
+    for command in (["repay", "--amount", "1"], ["prepay"], ["refund", "--amount", "1"]):
+        refused = cli(
+            "loan", command[0], loan, *command[1:], "--on", "2026-02-10", "--idempotency-key", "x", code=2
+        )
+        assert "after today's business date 2026-02-09" in refused.stderr
+    assert _entries(db_url) == before
+    on_the_day = [
+        "loan",
+        "repay",
+        loan,
+        "--amount",
+        "1",
+        "--on",
+        "2026-02-09",
+        "--idempotency-key",
+        "d",
+        "--json",
+    ]
+    assert cli(*on_the_day)["amount"] == "1.00"
+    quote = cli("loan", "prepay-quote", loan, "--on", "2026-03-10", "--json")  # a quote may look ahead
+    assert quote["on"] == "2026-03-10"
