@@ -141,3 +141,24 @@ def test_back_dating_is_a_bounded_approved_audited_staff_operation(client: TestC
         ).scalar_one()
     assert json.loads(audit.payload)["on"] == oldest.isoformat()
     assert audit.subject == f"loan:{loan_id}"
+
+
+def test_a_retry_on_a_later_business_date_replays_the_first_answer(client: TestClient) -> None:
+    me = borrower(client, "d5@example.com")
+    loan_id = _loan(client, me)
+    url, headers = f"/api/loans/{loan_id}/repayments", {**me, "Idempotency-Key": "midnight"}
+    first = client.post(url, json={"amount": "100"}, headers=headers)
+    assert first.status_code == 201
+    _move_business_date(client, TODAY + timedelta(days=1))  # the client's retry arrives after midnight
+    retry = client.post(url, json={"amount": "100"}, headers=headers)
+    assert retry.status_code == 201, retry.text
+    assert (retry.json()["replayed"], retry.json()["entry_id"]) == (True, first.json()["entry_id"])
+    other = client.post(url, json={"amount": "200"}, headers=headers)  # the same key for another amount
+    assert other.status_code == 409
+    prepay_headers = {**me, "Idempotency-Key": "pp-midnight"}
+    done = client.post(f"/api/loans/{loan_id}/prepay", json={}, headers=prepay_headers)
+    assert done.status_code == 201, done.text
+    _move_business_date(client, TODAY + timedelta(days=2))
+    again = client.post(f"/api/loans/{loan_id}/prepay", json={}, headers=prepay_headers)
+    assert (again.status_code, again.json()["replayed"]) == (201, True)
+    assert _repayments(client) == [TODAY]

@@ -315,8 +315,13 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     own_loan(session, user, loan_id)
     RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
-    return servicing.repay(
-        session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
+    return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
+        session,
+        loan_id=loan_id,
+        amount_fen=amount_fen,
+        on=on,
+        idempotency_key=f"u{user.id}:{key}",
+        dated_by_platform=True,
     )
 
 

@@ -207,7 +207,18 @@ def _check_date(loan: LoanLike, on: date) -> None:
         raise ServicingError(f"loan {loan.id} was not disbursed by {on}")
 
 
-def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempotency_key: str) -> Result:
+def repay(
+    session: Session,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    dated_by_platform: bool = False,
+) -> Result:
+    """Post a repayment booked on ``on``. ``dated_by_platform``: ``on`` is the platform's business date, not
+    part of the client's request, so a retry of the same key on a later business date replays the first
+    answer instead of being refused as a different request."""
     if amount_fen <= 0:
         raise ServicingError("a repayment must be a positive amount")
 
@@ -277,7 +288,11 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         session,
         key=idempotency_key,
         command="repay",
-        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()},
+        request={
+            "loan_id": loan_id,
+            "amount_fen": amount_fen,
+            **({} if dated_by_platform else {"on": on.isoformat()}),
+        },
         action=action,
     )
 

@@ -463,7 +463,11 @@ def prepay(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf
         user = _login_required(request, session)
         journey.own_loan(session, user, loan_id)
         servicing.prepay(
-            session, loan_id=loan_id, on=_today(request), idempotency_key=f"u{user.id}:{idempotency_key}"
+            session,
+            loan_id=loan_id,
+            on=_today(request),
+            idempotency_key=f"u{user.id}:{idempotency_key}",
+            dated_by_platform=True,
         )
         return RedirectResponse(f"/loans/{loan_id}", status_code=303)
 

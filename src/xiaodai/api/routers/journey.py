@@ -211,6 +211,7 @@ def prepay(
         idempotency_key=f"u{user.id}:{idempotency_key}",
         amount_fen=fen,
         mode=mode,
+        dated_by_platform=True,
     )
 
 
