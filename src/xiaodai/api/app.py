@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
+from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # session (so a 500 still passes through the security headers), SessionExpiry just inside
     # SessionMiddleware.
     app.add_middleware(NulGuard)
+    app.add_middleware(BodyLimit)  # outside NulGuard: an oversized body is refused before anything reads it
     app.add_middleware(errors.CatchAll)
     app.add_middleware(
         SessionExpiry,

@@ -22,13 +22,19 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^6
 
 
 def db(request: Request) -> Iterator[Session]:
-    """One request = one transaction: commit once at the end, roll back on any error."""
+    """One request = one transaction: commit once at the end, roll back on any error.
+
+    Used with ``scope="function"`` (see ``DB``): the commit, and the audit chain written at commit, run when
+    the endpoint has returned and BEFORE the response is sent. A commit that fails therefore raises and the
+    client gets an error, never a 2xx naming rows that do not exist (with the default request scope FastAPI
+    would send the response first and commit afterwards).
+    """
     factory = request.app.state.session_factory
     with factory() as session, session.begin():
         yield session
 
 
-DB = Annotated[Session, Depends(db)]
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def today(request: Request) -> date:

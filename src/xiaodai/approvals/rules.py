@@ -4,7 +4,9 @@ maker. Reason codes, not prose.
 * write-off: asked by collections/risk, approved by risk or admin;
 * waiver above the threshold (default 200 CNY; below it a collector or complaint officer waives directly);
 * model activation: risk or admin, approved by another risk analyst or admin;
-* key rotation: an admin, approved by another admin.
+* key rotation: an admin, approved by another admin;
+* back-dated repayment (booked before today's business date, within ``servicing.backdating`` limits): asked
+  by a complaint officer, risk or admin, approved by risk or admin.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ OPERATIONS: dict[str, Operation] = {
         ),
         Operation("model_activate", frozenset({"risk", "admin"}), frozenset({"risk", "admin"}), ("version",)),
         Operation("key_rotate", frozenset({"admin"}), frozenset({"admin"}), ("version",)),
+        Operation(
+            "backdated_repayment",
+            frozenset({"complaint_officer", "risk", "admin"}),
+            frozenset({"risk", "admin"}),
+            ("loan_id", "amount", "on"),
+        ),
     )
 }
 DIRECT_WAIVER_ROLES = frozenset({"collector", "complaint_officer", "risk", "admin"})

@@ -118,11 +118,13 @@ def _suspend_penalty(session: Session, loan_id: int | None, on: bool) -> bool:
 
     if loan_id is None or not FEE_DISPUTE_SUSPENDS_PENALTY:
         return False
-    loan = session.get(LoanRow, loan_id)
+    # Locked and read afresh: the flush checks (and bumps) the loan's version, so a loan end of day changed
+    # since the session first read it is refreshed here instead of failing with StaleDataError.
+    loan = session.get(LoanRow, loan_id, with_for_update=True, populate_existing=True)
     if loan is None:
         return False
     loan.penalty_suspended = on
-    session.flush()
+    session.flush()  # bumps loans.version: end of day's guarded write sees that the loan changed
     return True
 
 
@@ -307,9 +309,9 @@ def _post_remedies(
     at: datetime,
 ) -> list[dict[str, Any]]:
     """Monetary remedies go through servicing (waivers, credits); others are recorded with the decision."""
-    from decimal import Decimal
 
-    from xiaodai.money.money import Money
+    from xiaodai.money.money import MoneyError
+    from xiaodai.money.parse import parse_amount_fen
     from xiaodai.servicing import service as servicing
     from xiaodai.servicing.allocation import Component
 
@@ -322,7 +324,10 @@ def _post_remedies(
             raise ComplaintError(f"unknown remedy {kind!r}")
         if row.loan_id is None:
             raise ComplaintError(f"remedy {kind} needs the complaint to concern a loan")
-        fen = Money.of(Decimal(str(remedy.get("amount", "0")))).to_minor()
+        try:
+            fen = parse_amount_fen(remedy.get("amount"), what=f"remedies.{n}.amount")
+        except MoneyError as exc:
+            raise ComplaintError(str(exc)) from None
         component = Component(POSTED_REMEDIES[kind])
         key = f"complaint:{row.public_id}:{n}"
         if kind.startswith("waive_"):

@@ -195,7 +195,8 @@ def step_bill(conn: Connection, day: date) -> int:
         conn,
         """
         UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
-                         fees_outstanding_fen = fees_outstanding_fen + b.fee
+                         fees_outstanding_fen = fees_outstanding_fen + b.fee,
+                         version = loans.version + 1
         FROM eod_bill b WHERE loans.id = b.loan_id AND b.interest + b.fee > 0""",
         day,
     )
@@ -259,7 +260,8 @@ def _apply_overdue(conn: Connection, day: date, *, rows: str, check_version: boo
             UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
                              penalties_charged_fen = penalties_charged_fen + o.penalty,
                              dpd = o.dpd, bucket = {_bucket_case(spec)},
-                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
+                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END,
+                             version = loans.version + 1
             FROM {rows} o WHERE loans.id = o.loan_id AND o.buckets = :spec {guard}"""
         if check_version:
             update = f"WITH u AS ({update} RETURNING loans.id) INSERT INTO eod_applied SELECT id FROM u"
@@ -314,9 +316,10 @@ def step_overdue(conn: Connection, day: date) -> int:
     candidates used to be three steps: two rewrote the same rows and the third read every loan again).
 
     Concurrency (PostgreSQL): the rows are computed without locking 10^5 loans. The update writes a loan
-    only if its ``version`` (bumped by every servicing command) and open state are still the ones read; a
-    loan a repayment, waiver or write-off changed in the meantime is locked, read again and written in a
-    second, small pass — so the day's penalty and DPD always come from the loan as it is when written.
+    only if its ``version`` and open state are still the ones read (every change bumps the version: the
+    ORM's version counter, ``loans.save``, these UPDATEs); a loan a repayment, waiver, write-off or fee
+    dispute changed in the meantime is locked, read again and written in a second, small pass — so the
+    day's penalty and DPD always come from the loan as it is when written.
     Returns the loans updated.
     """
     pg = conn.dialect.name == "postgresql"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from xiaodai.api.deps import CHINA, RowId
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
-from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError, parse_amount_fen
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
@@ -39,6 +40,7 @@ HANDLED = (
     RegistryError,
     ApplicationError,
     MoneyError,
+    DateInputError,
     PrivacyError,
 )
 
@@ -95,16 +97,28 @@ def _session(request: Request) -> Session:
 
 
 def _run(request: Request, action: Any, page: str, **context: Any) -> Response:
-    """One transaction per request; a domain error re-renders the page with the message (4xx)."""
+    """One transaction per request, committed before the page is answered; a domain error re-renders the
+    page with the message (4xx). Whatever fails, the signed cookie keeps what it held before: a session
+    must never name a user or an object from a transaction that was rolled back."""
     session = _session(request)
+    cookie = dict(request.session)
     try:
         with session.begin():
             return action(session)  # type: ignore[no-any-return]
     except HANDLED as exc:
+        _restore(request, cookie)
         with session.begin():
             return _page(request, page, session, status=400, error=str(exc), **context)
+    except Exception:
+        _restore(request, cookie)
+        raise
     finally:
         session.close()
+
+
+def _restore(request: Request, cookie: dict[str, Any]) -> None:
+    request.session.clear()
+    request.session.update(cookie)
 
 
 def _login_required(request: Request, session: Session) -> UserRow:
@@ -328,12 +342,10 @@ async def apply(request: Request) -> Response:
 
 
 def _choice(amount: str | None, term: str | None, method: str | None) -> journey.OfferRequest:
-    try:
-        return journey.OfferRequest(
-            Decimal(amount) if amount else None, int(term) if term else None, method or None
-        )
-    except (InvalidOperation, ValueError):
-        raise journey.JourneyError("amount and term must be numbers") from None
+    chosen = Decimal(parse_amount_fen(amount)) / 100 if amount else None
+    if term and not (term.isascii() and term.isdigit() and len(term) <= 3):
+        raise journey.JourneyError("the term must be a whole number of months")
+    return journey.OfferRequest(chosen, int(term) if term else None, method or None)
 
 
 @router.get("/applications/{public_id}", response_class=HTMLResponse)
@@ -444,10 +456,7 @@ def loan(request: Request, loan_id: RowId) -> Response:
 
 
 def _money_fen(text: str) -> int:
-    fen = Money.of(text).to_minor()
-    if fen <= 0:
-        raise journey.JourneyError("the amount must be positive")
-    return fen
+    return parse_amount_fen(text)
 
 
 @router.post("/loans/{loan_id}/repay")
@@ -481,7 +490,11 @@ def prepay(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf
         user = _login_required(request, session)
         journey.own_loan(session, user, loan_id)
         servicing.prepay(
-            session, loan_id=loan_id, on=_today(request), idempotency_key=f"u{user.id}:{idempotency_key}"
+            session,
+            loan_id=loan_id,
+            on=_today(request),
+            idempotency_key=f"u{user.id}:{idempotency_key}",
+            dated_by_platform=True,
         )
         return RedirectResponse(f"/loans/{loan_id}", status_code=303)
 
