@@ -12,6 +12,7 @@ from xiaodai import __version__
 from xiaodai.api import errors
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
+from xiaodai.api.request_id import RequestId
 from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
@@ -93,4 +94,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(privacy.staff_router)
     app.include_router(approvals.router)
     install_web(app)
+    app.add_middleware(RequestId)  # outermost: the id covers every log line of the request
     return app
+
+
+def served_app() -> FastAPI:
+    """The app as ``xiaodai serve`` runs it (uvicorn factory, also in each worker process): logging
+    configured first, settings from the environment."""
+    from xiaodai.logging_setup import configure
+
+    configure(default_level="INFO")
+    return create_app()
