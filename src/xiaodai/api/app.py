@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     errors.install(app)
     app.include_router(auth.router)
+    app.include_router(auth.staff_router)
     app.include_router(journey.router)
     app.include_router(journey.staff_router)
     app.include_router(collections.router)

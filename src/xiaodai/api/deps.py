@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 
-from xiaodai.accounts.service import AuthError, user_for_token
+from xiaodai.accounts.service import AuthError, user_for_session, user_for_token
 from xiaodai.db.tables import UserRow
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -42,11 +42,12 @@ Today = Annotated[date, Depends(today)]
 def current_user(
     request: Request, session: DB, authorization: Annotated[str | None, Header()] = None
 ) -> UserRow:
+    now: datetime = request.app.state.clock()
     if authorization and authorization.lower().startswith("bearer "):
-        return user_for_token(session, authorization.split(" ", 1)[1].strip())
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id:
-        user = session.get(UserRow, int(user_id))
+        return user_for_token(session, authorization.split(" ", 1)[1].strip(), now=now)
+    claims = request.session if "session" in request.scope else {}
+    if claims.get("user_id"):
+        user = user_for_session(session, user_id=claims.get("user_id"), version=claims.get("sv"), now=now)
         if user is not None:
             return user
     raise AuthError("authentication required: a bearer token or a signed-in session")

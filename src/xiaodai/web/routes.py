@@ -66,8 +66,13 @@ def _check_csrf(request: Request, token: str) -> None:
 
 
 def _user(request: Request, session: Session) -> UserRow | None:
+    """The signed-in user, if the session is still valid (no logout or lock since it began)."""
     user_id = request.session.get("user_id")
-    return session.get(UserRow, int(user_id)) if user_id else None
+    if not user_id:
+        return None
+    return accounts.user_for_session(
+        session, user_id=user_id, version=request.session.get("sv"), now=request.app.state.clock()
+    )
 
 
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
@@ -175,9 +180,9 @@ def signup(
 ) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
-        user = accounts.sign_up(session, email=email, name=name, password=password, lang=_lang(request))
-        request.session["user_id"] = user.id
-        return RedirectResponse("/apply", status_code=303)
+        # The same answer whether or not the email already has an account: sign in next.
+        accounts.request_sign_up(session, email=email, name=name, password=password, lang=_lang(request))
+        return RedirectResponse("/login?signed_up=1", status_code=303)
 
     return _run(request, action, "auth.html", mode="signup")
 
@@ -217,7 +222,7 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         request.session.clear()  # a fresh session (and fresh expiry clocks) for the signed-in user
         if lang:
             request.session["lang"] = lang
-        request.session["user_id"] = attempt.user.id
+        request.session.update(accounts.session_claims(attempt.user))
         return RedirectResponse(_home(attempt.user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
@@ -233,7 +238,17 @@ def _home(user: UserRow) -> str:
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Ends the session on the server too: the user's session version moves on, so a copy of this cookie
+    (or any other web session of the same user) no longer signs anyone in."""
     if secrets.compare_digest(csrf, str(request.session.get("csrf", ""))):
+        session = _session(request)
+        try:
+            with session.begin():
+                user = _user(request, session)
+                if user is not None:
+                    accounts.end_sessions(session, user=user)
+        finally:
+            session.close()
         request.session.clear()
     return RedirectResponse("/", status_code=303)
 
