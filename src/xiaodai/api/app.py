@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
+from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # SessionMiddleware.
     app.add_middleware(NulGuard)
     app.add_middleware(errors.CatchAll)
+    app.add_middleware(CsrfGuard, https=chosen.https, allowed_origins=chosen.allowed_origins)
     app.add_middleware(
         SessionExpiry,
         clock=current_time,
