@@ -6,7 +6,8 @@ request's own ``Host`` under the scheme the app is served with, or an origin lis
 ``XIAODAI_ALLOWED_ORIGINS`` — or an ``X-CSRF-Token`` header equal to the session's CSRF token (double
 submit, the token the web forms carry). Refused with 403 otherwise, a missing Origin and Referer included.
 Requests with a bearer token carry no ambient authority and are exempt, and so are requests whose session
-signs no one in and the sign-in and sign-up endpoints (which never read the cookie). The web forms are protected separately, by their per-session token (``web.routes``).
+signs no one in and the sign-in and sign-up endpoints (which never read the cookie). The web forms are
+protected separately, by their per-session token (``web.routes``).
 """
 
 from __future__ import annotations
