@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors
+from xiaodai.api.client_ip import TrustedProxies
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(privacy.staff_router)
     app.include_router(approvals.router)
     install_web(app)
+    app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client
     app.add_middleware(RequestId)  # outermost: the id covers every log line of the request
     return app
 
