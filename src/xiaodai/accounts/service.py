@@ -110,12 +110,13 @@ def sign_up(
     user = UserRow(
         kind=kind,
         email=email,
-        name=name.strip(),
         password_hash=HASHER.hash(password),
         roles=",".join(sorted(roles)),
         lang=lang if lang in ("zh", "en") else "zh",
     )
     session.add(user)
+    session.flush()
+    user.set_name(name.strip())  # encrypted, bound to the row's id
     session.flush()
     return user
 

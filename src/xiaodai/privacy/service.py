@@ -416,7 +416,7 @@ def request_deletion(session: Session, *, user: UserRow, as_of: date) -> dict[st
             app.payload_json = json.dumps({"erased": True, "on": as_of.isoformat()})
     if "account" in deletable:
         user.email = f"erased-{user.id}@erased.invalid"
-        user.name = "—"
+        user.set_name(None)  # reads as "—"
         user.password_hash = "!erased"
         for token in session.execute(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id)).scalars():
             token.revoked = True
