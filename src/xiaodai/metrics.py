@@ -8,6 +8,8 @@ workers' files (prometheus_client multiprocess mode), otherwise a scrape sees th
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +19,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from sqlalchemy import Connection, Engine, event
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -54,3 +57,36 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+# --- counted when the transaction commits -------------------------------------------------------------
+# A payment or a blocked contact is counted only once its transaction has committed: what a rollback undid
+# never happened. Pending increments ride on the connection (``Connection.info``) until its commit.
+
+_PENDING = "xiaodai_metrics_pending"
+PAYMENT_EVENTS = frozenset({"repayment", "prepayment"})
+
+
+def count_on_commit(connection: Connection, child: Any, amount: float = 1.0) -> None:
+    """Increment the metric ``child`` (a labelled counter) when ``connection``'s transaction commits."""
+    connection.info.setdefault(_PENDING, []).append((child, amount))
+
+
+def count_payments(connection: Connection, events: Iterable[str]) -> None:
+    """Journal entries being posted: the payments among them count once committed."""
+    for name in events:
+        if name in PAYMENT_EVENTS:
+            count_on_commit(connection, PAYMENTS_POSTED.labels(kind=name))
+
+
+def _committed(connection: Connection) -> None:
+    for child, amount in connection.info.pop(_PENDING, ()):
+        child.inc(amount)
+
+
+def _rolled_back(connection: Connection) -> None:
+    connection.info.pop(_PENDING, None)
+
+
+event.listen(Engine, "commit", _committed)
+event.listen(Engine, "rollback", _rolled_back)

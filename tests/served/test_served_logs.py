@@ -4,6 +4,7 @@ access line present with its request id, no "--- Logging error ---", no tracebac
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -42,3 +43,36 @@ def test_served_log_has_access_lines_and_no_logging_errors(tmp_path: Path) -> No
     assert "[ID#" in access[1]["path"]
     started = [e["message"] for e in lines if e["logger"] == "uvicorn.error"]
     assert any("Application startup complete" in m for m in started)
+
+
+def test_two_workers_ready_metrics_and_graceful_shutdown(tmp_path: Path) -> None:
+    with serve(tmp_path, "--workers", "2") as served:
+        deadline = time.monotonic() + 90
+        while served.log_text().count("Application startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with httpx.Client(base_url=served.base_url) as http:
+            ready = http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            for _ in range(10):
+                assert http.get("/healthz").status_code == 200
+            scraped = http.get("/metrics").text
+        process = served.process
+        pids = {
+            json.loads(line)["message"]
+            for line in served.log_text().splitlines()
+            if "Started server process" in line
+        }
+    assert process.returncode == 0, "SIGTERM: a clean exit"
+    assert len(pids) == 2, pids  # two worker processes, neither restarted
+    assert "died" not in served.log_text()
+    # both workers' counts in one scrape (multiprocess mode): 10 + the start-up probe + readyz
+    count = [
+        float(line.split()[-1])
+        for line in scraped.splitlines()
+        if line.startswith("xiaodai_http_request_duration_seconds_count") and 'route="/healthz"' in line
+    ]
+    assert sum(count) >= 10
+    log = served.log_text()
+    assert "Logging error" not in log
+    assert "Traceback" not in log
+    assert "Finished server process" in log or "Shutting down" in log

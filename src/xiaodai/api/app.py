@@ -9,10 +9,11 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
-from xiaodai.api import errors
+from xiaodai.api import errors, operations
 from xiaodai.api.client_ip import TrustedProxies
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.nul_guard import NulGuard
+from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
 from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return response
 
     errors.install(app)
+    app.include_router(operations.router)
     app.include_router(auth.router)
     app.include_router(auth.staff_router)
     app.include_router(journey.router)
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(privacy.staff_router)
     app.include_router(approvals.router)
     install_web(app)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client
     app.add_middleware(RequestId)  # outermost: the id covers every log line of the request
     return app

@@ -52,6 +52,11 @@ def serve(
     if "XIAODAI_LOG_LEVEL" not in os.environ:
         os.environ["XIAODAI_LOG_LEVEL"] = "INFO"  # inherited by the worker processes
         logging.getLogger().setLevel(logging.INFO)
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        import tempfile
+
+        # /metrics then sums every worker's counts, whichever worker answers the scrape
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="xiaodai-metrics-")
     uvicorn.run(
         "xiaodai.api.app:served_app",
         factory=True,
@@ -63,6 +68,8 @@ def serve(
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=graceful_seconds,
+        # a worker importing the app on a busy machine can take seconds: do not kill it for that
+        timeout_worker_healthcheck=60,
     )
 
 

@@ -22,6 +22,7 @@ from xiaodai.audit.trail import record
 from xiaodai.collections.channels import Channel, SimulatedChannel
 from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Verdict, evaluate, load_profile
 from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow, UserRow
+from xiaodai.metrics import CONTACT_BLOCKS, count_on_commit
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 DEFAULT_CHANNEL: Channel = SimulatedChannel()
@@ -168,6 +169,8 @@ def attempt_contact(
     )
     session.add(row)
     session.flush()
+    if verdict.decision == "block":
+        count_on_commit(session.connection(), CONTACT_BLOCKS.labels(reason=verdict.reason))
     record(
         session,
         actor=actor,
