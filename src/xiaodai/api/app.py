@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
@@ -16,7 +17,7 @@ from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
-from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
+from xiaodai.api.routers import approvals, auth, collections, complaints, documents, journey, privacy
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
@@ -33,6 +34,11 @@ def _utc_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
+def operation_id(route: APIRoute) -> str:
+    """Short, stable operation ids for generated clients: ``<tag>_<handler>`` (``journey_repay``)."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
     """The app. ``clock`` (also ``app.state.clock``, replaceable in tests) drives lockouts, the login rate
     limit and session expiry."""
@@ -42,7 +48,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         title="xiaodai",
         version=__version__,
         description="Consumer credit with the true annual rate first, compliant collection and "
-        "complaints on a regulatory clock.",
+        "complaints on a regulatory clock. Authenticate with a bearer token (POST /api/auth/token) or the "
+        "web-session cookie.",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
@@ -94,6 +102,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(auth.staff_router)
     app.include_router(journey.router)
     app.include_router(journey.staff_router)
+    app.include_router(documents.router)
     app.include_router(collections.router)
     app.include_router(complaints.router)
     app.include_router(privacy.router)

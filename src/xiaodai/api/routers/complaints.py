@@ -68,6 +68,12 @@ def file(body: ComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any
     )
 
 
+@router.get("/api/complaints")
+def mine(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    """My complaints (the list the portal's complaints page shows)."""
+    return my_complaints(session, user)
+
+
 @router.get("/api/complaints/{public_id}")
 def status(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
     """The complainant's own complaint, or any for the complaint roles (officer, auditor, admin); to anyone
