@@ -2,10 +2,11 @@
 
 Every log record — from any logger, ours or a library's (SQLAlchemy parameters, uvicorn, tracebacks) — is
 rewritten when it is created, its shape kept (the arguments stay a tuple of the same length: formatters
-such as uvicorn's access formatter unpack them): resident ID numbers, bank-card numbers (Luhn-valid) and
-mainland mobile numbers become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``. The token is a keyed hash
-under a per-process secret: the same number gives the same token within one process (so an operator can
-follow it through the log) and reveals nothing.
+such as uvicorn's access formatter unpack them): resident ID numbers (the shape and a real birth date,
+whatever the check digit: a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid),
+mainland mobile numbers and e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``,
+``[EMAIL#…]``. The token is a keyed hash under a per-process secret: the same value gives the same token
+within one process (so an operator can follow it through the log) and reveals nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from xiaodai.privacy.validation import luhn_ok, valid_id_number
+from xiaodai.privacy.validation import looks_like_id_number, luhn_ok
 
 _SECRET = secrets.token_bytes(32)
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 PHONE = re.compile(r"(?<![\d])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d])")
 
 
@@ -34,7 +36,7 @@ def _token(kind: str, value: str) -> str:
 
 def redact(text: str) -> str:
     def id_sub(m: re.Match[str]) -> str:
-        return _token("ID", m.group(0).upper()) if valid_id_number(m.group(0)) else m.group(0)
+        return _token("ID", m.group(0).upper()) if looks_like_id_number(m.group(0)) else m.group(0)
 
     def card_sub(m: re.Match[str]) -> str:
         digits = re.sub(r"[ -]", "", m.group(0))
@@ -44,6 +46,7 @@ def redact(text: str) -> str:
         digits = re.sub(r"[ +-]", "", m.group(0))
         return _token("PHONE", digits[-11:])
 
+    text = EMAIL.sub(lambda m: _token("EMAIL", m.group(0).lower()), text)
     text = ID_NUMBER.sub(id_sub, text)
     text = PHONE.sub(phone_sub, text)  # before cards: +86 and a mobile can look like a Luhn-valid card
     return CARD.sub(card_sub, text)
@@ -111,3 +114,10 @@ def install() -> None:
     current = logging.getLogRecordFactory()
     if not getattr(current, "xiaodai_redacting", False):
         logging.setLogRecordFactory(_redacting_factory(current))
+
+
+def identifiers_in(text: str) -> list[str]:
+    """The kinds of raw identifier a text carries (``ID``, ``CARD``, ``PHONE``, ``EMAIL``), in that order."""
+    redacted = redact(text)
+    kinds = ("ID", "CARD", "PHONE", "EMAIL")
+    return [kind for kind in kinds if redacted.count(f"[{kind}#") > text.count(f"[{kind}#")]

@@ -28,10 +28,9 @@ from xiaodai.db.tables import (
     PersonalDataRow,
     UserRow,
 )
-from xiaodai.privacy import access, retention, shift_allowance, store
+from xiaodai.privacy import access, masking, retention, shift_allowance, store
 from xiaodai.privacy.crypto import KeyRing, aad, encrypt
 from xiaodai.privacy.keys import current_ring
-from xiaodai.privacy.masking import mask, mask_name, mask_phone
 from xiaodai.privacy.validation import PersonalDataError, clean_profile
 
 CONSENT_TEXTS = {
@@ -201,22 +200,7 @@ def save_profile(
 def own_profile(session: Session, *, user: UserRow, ring: KeyRing | None = None) -> dict[str, Any]:
     """What the borrower sees of themselves: masked like everywhere else (the export has it in clear)."""
     data = store.read_fields(ring or current_ring(), session.get(PersonalDataRow, user.id))
-    return _masked(data, ())
-
-
-def _masked(data: dict[str, Any], clear: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, value in data.items():
-        if field == "emergency_contacts":
-            out[field] = (
-                value
-                if field in clear
-                else [{**c, "name": mask_name(c["name"]), "phone": mask_phone(c["phone"])} for c in value]
-            )
-        else:
-            out[field] = value if field in clear else mask(field, value)
-    out["unmasked"] = list(clear)
-    return out
+    return masking.display(data, ())
 
 
 # --- staff views ---
@@ -292,7 +276,7 @@ def view_person(
     if not verdict.allowed:
         raise ForbiddenError(code=verdict.reason)
     data = store.read_fields(ring or current_ring(), session.get(PersonalDataRow, subject_id))
-    return {"user_id": subject_id, "access": verdict.reason, **_masked(data, verdict.unmask)}
+    return {"user_id": subject_id, "access": verdict.reason, **masking.display(data, verdict.unmask)}
 
 
 UNMASKING = frozenset({"ALLOWED", "BREAK_GLASS"})  # the verdicts that show fields in clear

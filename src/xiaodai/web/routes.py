@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA, RowId
+from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money, MoneyError
@@ -32,6 +33,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 HANDLED = (
+    ComplaintError,
     journey.JourneyError,
     accounts.AccountError,
     ServicingError,
@@ -132,9 +134,34 @@ def complaints(request: Request) -> Response:
         loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
         mine = my_complaints(session, user) if user else []
         ack = request.session.pop("complaint_ack", None)
-        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack)
+        review = request.session.pop("review_ack", None)
+        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack, review=review)
 
-    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
+
+
+@router.post("/complaints/{public_id}/review")
+def request_review(request: Request, public_id: str, csrf: str = Form("")) -> Response:
+    """The complainant asks for a review of the decision (the window is the service's
+    ``evaluate_review_eligibility``: 30 days from the decision notice, to 24:00 local)."""
+
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.complaints import service as complaints_service
+
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        if complaints_service.get(session, public_id).user_id != user.id:
+            raise ComplaintError(f"complaint {public_id} not found")
+        review = complaints_service.request_review(session, public_id=public_id, at=datetime.now(tz=UTC))
+        request.session["review_ack"] = {
+            "complaint_id": review["complaint_id"],
+            "review_deadline": review["review_deadline"],
+        }
+        return RedirectResponse("/complaints", status_code=303)
+
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 @router.post("/complaints")

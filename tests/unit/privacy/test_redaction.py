@@ -24,8 +24,15 @@ def test_redact_replaces_with_stable_tokens() -> None:
     assert tokens[0].rstrip(";") == tokens[1].rstrip(";")  # same number, same token
 
 
+def test_a_mistyped_id_number_is_still_an_identifier() -> None:
+    assert "[ID#" in redact("id 110105194912310021")  # wrong check digit, real birth date
+    assert "[ID#" in redact("id 110101199003071234")
+    assert redact("id 110101199013071234") == "id 110101199013071234"  # month 13: not a birth date
+
+
 def test_non_matching_numbers_survive() -> None:
-    assert redact("110105194912310021") == "110105194912310021"  # bad check digit: not an ID number
+    assert redact("202611291234560001") == "202611291234560001"  # no birth date in it: not an ID number
+    assert redact("010105194912310021") == "010105194912310021"  # no region starts with 0
     assert redact("4111111111111112") == "4111111111111112"  # fails Luhn
     assert redact("2026-11-29 12:00:00") == "2026-11-29 12:00:00"
 
