@@ -25,7 +25,11 @@ def sign_up(client: TestClient, email: str) -> None:
     response = client.post(
         "/signup", data={"email": email, "name": "李四", "password": "correct horse 1", "csrf": csrf(page)}
     )
-    assert response.status_code == 200, response.text  # followed the redirect to /apply
+    assert response.status_code == 200, response.text  # followed the redirect to the sign-in form
+    assert 'id="signed-up"' in response.text
+    page = response.text
+    response = client.post("/login", data={"email": email, "password": "correct horse 1", "csrf": csrf(page)})
+    assert response.status_code == 200, response.text
 
 
 def apply(client: TestClient) -> str:

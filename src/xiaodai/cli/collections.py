@@ -42,7 +42,7 @@ def open_case(
                 s, loan_id=loan_id, profile=profile, context=context, assigned_to=assigned_to
             )
         )
-    except ProfileError as exc:
+    except (ProfileError, service.AssigneeError) as exc:
         fail(str(exc))
     emit(
         {"loan_id": loan_id, "profile": profile},

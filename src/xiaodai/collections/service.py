@@ -17,16 +17,32 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiaodai.accounts.service import roles_of
 from xiaodai.audit.trail import record
 from xiaodai.collections import contact_document
 from xiaodai.collections.channels import Channel, SimulatedChannel
 from xiaodai.collections.contact_document import ContactDocumentError
 from xiaodai.collections.contact_facts import Attempt, ContactCase, PriorContact
 from xiaodai.collections.contact_policy import Verdict, evaluate, load_profile
-from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow
+from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow, UserRow
+from xiaodai.metrics import CONTACT_BLOCKS, count_on_commit
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 DEFAULT_CHANNEL: Channel = SimulatedChannel()
+
+
+class AssigneeError(ValueError):
+    """A collection case may be assigned only to an existing staff member holding the collector role."""
+
+    status = 422
+
+
+def check_assignee(session: Session, user_id: int) -> None:
+    user = session.get(UserRow, user_id)
+    if user is None or user.kind != "staff" or "collector" not in roles_of(user):
+        raise AssigneeError(
+            f"user {user_id} is not a collector: a collection case is assigned to a collector"
+        )
 
 
 class ContactInputError(ServicingError):
@@ -58,6 +74,8 @@ def open_case(
     if session.get(LoanRow, loan_id) is None:
         raise LoanNotFoundError(f"loan {loan_id} does not exist")
     load_profile(profile)
+    if assigned_to is not None:
+        check_assignee(session, assigned_to)
     parse_case(context or {})  # refuse a context the engine would not understand, before storing it
     case = session.get(CollectionCaseRow, loan_id)
     if case is None:
@@ -173,6 +191,8 @@ def attempt_contact(
     )
     session.add(row)
     session.flush()
+    if verdict.decision == "block":
+        count_on_commit(session.connection(), CONTACT_BLOCKS.labels(reason=verdict.reason))
     record(
         session,
         actor=actor,

@@ -2,7 +2,8 @@
 
 PIPL Arts. 6 (minimum necessary), 51 (internal access control). Everyone sees masked values by default; a role
 may unmask only the fields its work needs, with a real written justification (not empty, not a placeholder
-such as ``xxxxxxxxxx``, ``test`` or ``n/a``); anything else is refused with a
+such as ``xxxxxxxxxx``, ``test`` or ``n/a``, nor one unit repeated), a few times per shift on its own and
+more only with a second person's approval (``unmask_allowance``); anything else is refused with a
 reason code, or done as break-glass (any staff, a reason, audited as such). Collectors see only the accounts
 assigned to them; the risk analyst works on aggregates and sees no one's identity.
 """
@@ -10,8 +11,10 @@ assigned to them; the risk analyst works on aggregates and sees no one's identit
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 FIELDS = ("name", "id_number", "phone", "bank_card", "address", "emergency_contacts")
 VIEW_ROLES = frozenset({"underwriter", "collector", "complaint_officer", "auditor", "admin"})
@@ -26,6 +29,12 @@ UNMASK: dict[str, frozenset[str]] = {
 MIN_JUSTIFICATION = 10
 MIN_JUSTIFICATION_CJK = 5
 MIN_DISTINCT_LETTERS = 4
+MAX_REPEATED_UNIT = 4  # "abcabcabc", "测试测试测试": one short unit repeated is no reason
+# Unmasking per staff member per shift (a rolling window): a few on one's own justification, more only with
+# a second person's approval for that borrower (approvals, operation "unmask"), never more than the cap.
+SHIFT = timedelta(hours=8)
+FREE_UNMASKS_PER_SHIFT = 5
+MAX_UNMASKS_PER_SHIFT = 25
 PLACEHOLDER_WORDS = frozenset(
     {
         "test", "tests", "testing", "tested", "na", "none", "null", "nil", "nothing", "tbd", "todo", "xxx",
@@ -49,11 +58,35 @@ def is_real_justification(text: str) -> bool:
     if len(letters) < MIN_DISTINCT_LETTERS:
         return False
     words = _WORD.findall(clean)
-    if all(word in PLACEHOLDER_WORDS for word in words):
+    if all(word in PLACEHOLDER_WORDS for word in words) or _repetitive(clean):
         return False
     if len(_CJK.findall(clean)) >= MIN_JUSTIFICATION_CJK:
         return True
     return len(clean) >= MIN_JUSTIFICATION and len(clean.split()) >= 2
+
+
+def _repetitive(clean: str) -> bool:
+    """One character making up half of the text, or one unit of up to 4 characters repeated."""
+    compact = "".join(ch for ch in clean if ch.isalnum())
+    if not compact:
+        return True
+    if max(Counter(compact).values()) * 2 > len(compact):
+        return True
+    return any(
+        len(compact) >= 2 * unit and compact == (compact[:unit] * (len(compact) // unit + 1))[: len(compact)]
+        for unit in range(1, MAX_REPEATED_UNIT + 1)
+    )
+
+
+def unmask_allowance(done_this_shift: int, *, approved: bool) -> str:
+    """May this staff member unmask once more, having unmasked ``done_this_shift`` times in the current
+    shift? ``approved``: a second person approved unmasking this borrower for them in this shift.
+    ALLOWED | UNMASK_APPROVAL_REQUIRED | UNMASK_RATE_LIMITED."""
+    if done_this_shift >= MAX_UNMASKS_PER_SHIFT:
+        return "UNMASK_RATE_LIMITED"
+    if done_this_shift >= FREE_UNMASKS_PER_SHIFT and not approved:
+        return "UNMASK_APPROVAL_REQUIRED"
+    return "ALLOWED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """No personal data in logs (RULES.md §4: "logs carry tokens, never raw identifiers").
 
 Every log record — from any logger, ours or a library's (SQLAlchemy parameters, uvicorn, tracebacks) — is
-rewritten when it is created: resident ID numbers (the shape and a real birth date, whatever the check digit:
-a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid, or UnionPay 62… of 16-19 digits),
+rewritten when it is created, its shape kept (the arguments stay a tuple of the same length: formatters
+such as uvicorn's access formatter unpack them): resident ID numbers (the shape and a real birth date,
+whatever the check digit: a mistyped ID number is still an identifier), bank-card numbers (Luhn-valid, or
+UnionPay 62… of 16-19 digits),
 mainland mobile numbers and e-mail addresses become ``[ID#1a2b3c4d]``, ``[CARD#…]``, ``[PHONE#…]``,
 ``[EMAIL#…]``. The token is a keyed hash under a per-process secret: the same value gives the same token
 within one process (so an operator can follow it through the log) and reveals nothing.
@@ -16,6 +18,7 @@ import logging
 import re
 import secrets
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from xiaodai.privacy.validation import looks_like_id_number, luhn_ok
@@ -58,20 +61,58 @@ def redact(text: str) -> str:
     return CARD.sub(card_sub, text)
 
 
+def _redact_value(value: Any) -> Any:
+    """One log argument, redacted: left as it is (type included, so ``%d`` and formatters that unpack
+    the arguments keep working) unless its text carries personal data, then replaced by the redacted text."""
+    try:
+        text = str(value)
+    except Exception:  # an object whose __str__ fails is left to the formatter, which reports it
+        return value
+    redacted = redact(text)
+    return value if redacted == text else redacted
+
+
+def redact_args(args: Any) -> Any:
+    """A record's ``args`` with each value redacted and the shape kept (tuple stays a tuple of the same
+    length, a mapping stays a mapping): uvicorn's access formatter unpacks them."""
+    if isinstance(args, tuple):
+        return tuple(_redact_value(a) for a in args)
+    if isinstance(args, Mapping):
+        return {k: _redact_value(v) for k, v in args.items()}
+    return args
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Redact a record in place: the template, every argument, the traceback and the stack."""
+    try:
+        original = record.getMessage()
+    except Exception:  # a malformed call: the formatter reports it; still redact what we can
+        original = None
+    record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
+    record.args = redact_args(record.args)
+    if original is not None:
+        try:
+            shown = record.getMessage()
+        except Exception:
+            shown = None
+        if shown is None or redact(shown) != shown:
+            # personal data formed across a template and its arguments, or a replaced argument no longer
+            # fits its placeholder: keep the message redacted as a whole, with no arguments left to format
+            # (a formatter that needs them, uvicorn's access formatter, never meets this case: its
+            # arguments are redacted one by one above).
+            record.msg, record.args = redact(original), ()
+    if record.exc_info and record.exc_info[0] is not None:
+        # formatters print exc_text when it is set (logging.Formatter.format): the redacted traceback
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
 def _redacting_factory(previous: Any) -> Any:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed call: keep the raw template, still redacted
-            message = str(record.msg)
-        record.msg, record.args = redact(message), None
-        if record.exc_info and record.exc_info[0] is not None:
-            # formatters print exc_text when it is set (logging.Formatter.format): the redacted traceback
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return record
+        return redact_record(record)
 
     factory.xiaodai_redacting = True  # type: ignore[attr-defined]
     return factory

@@ -111,13 +111,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "root_causes": {"zh": "主要根因（溯源整改）", "en": "Top root causes"},
     "sla_mix": {"zh": "时限状态分布", "en": "Clock status"},
     "login_failed": {
-        "zh": "邮箱或密码错误。连续输错5次后账户将锁定15分钟，锁定期间即使密码正确也无法登录。",
-        "en": "Wrong email or password. After 5 failed attempts an account is locked for 15 minutes, "
-        "during which even the right password is refused.",
+        "zh": "邮箱或密码错误。同一地址连续输错5次后，该地址对该账户的登录将暂停"
+        "（30秒起，逐次加倍，最长15分钟），暂停期间即使密码正确也无法登录。",
+        "en": "Wrong email or password. After 5 failed attempts from one address, sign-in to that account "
+        "from that address is paused (30 seconds, doubling up to 15 minutes), during which even the right "
+        "password is refused.",
     },
     "login_rate_limited": {
         "zh": "此网络地址的登录尝试过于频繁，请在 {seconds} 秒后重试。",
         "en": "Too many sign-in attempts from this address; try again in {seconds} seconds.",
+    },
+    "signed_up": {
+        "zh": "如果该邮箱此前没有账户，现在已经创建：请用该邮箱和密码登录。",
+        "en": "If this email had no account, it has one now: sign in with it and your password.",
     },
     "session_expired": {
         "zh": "登录已过期（闲置30分钟或登录超过8小时），请重新登录。",

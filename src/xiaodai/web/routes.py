@@ -7,13 +7,14 @@ import secrets
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA, RowId
@@ -70,8 +71,13 @@ def _check_csrf(request: Request, token: str) -> None:
 
 
 def _user(request: Request, session: Session) -> UserRow | None:
+    """The signed-in user, if the session is still valid (no logout or lock since it began)."""
     user_id = request.session.get("user_id")
-    return session.get(UserRow, int(user_id)) if user_id else None
+    if not user_id:
+        return None
+    return accounts.user_for_session(
+        session, user_id=user_id, version=request.session.get("sv"), now=request.app.state.clock()
+    )
 
 
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
@@ -216,9 +222,9 @@ def signup(
 ) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
-        user = accounts.sign_up(session, email=email, name=name, password=password, lang=_lang(request))
-        request.session["user_id"] = user.id
-        return RedirectResponse("/apply", status_code=303)
+        # The same answer whether or not the email already has an account: sign in next.
+        accounts.request_sign_up(session, email=email, name=name, password=password, lang=_lang(request))
+        return RedirectResponse("/login?signed_up=1", status_code=303)
 
     return _run(request, action, "auth.html", mode="signup")
 
@@ -258,7 +264,7 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         request.session.clear()  # a fresh session (and fresh expiry clocks) for the signed-in user
         if lang:
             request.session["lang"] = lang
-        request.session["user_id"] = attempt.user.id
+        request.session.update(accounts.session_claims(attempt.user))
         return RedirectResponse(_home(attempt.user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
@@ -274,7 +280,17 @@ def _home(user: UserRow) -> str:
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Ends the session on the server too: the user's session version moves on, so a copy of this cookie
+    (or any other web session of the same user) no longer signs anyone in."""
     if secrets.compare_digest(csrf, str(request.session.get("csrf", ""))):
+        session = _session(request)
+        try:
+            with session.begin():
+                user = _user(request, session)
+                if user is not None:
+                    accounts.end_sessions(session, user=user)
+        finally:
+            session.close()
         request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -308,10 +324,17 @@ def apply_form(request: Request) -> Response:
     return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
 
 
-@router.post("/apply")
-async def apply(request: Request) -> Response:
-    form = await request.form()
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop (only I/O); the handler that uses it is a plain ``def``, so
+    its scoring, encryption and database work run in the threadpool, not on the loop."""
+    return await request.form()
 
+
+PostedForm = Annotated[FormData, Depends(form_data)]
+
+
+@router.post("/apply")
+def apply(request: Request, form: PostedForm) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))
         user = _login_required(request, session)

@@ -59,3 +59,35 @@ def test_installed_factory_redacts_messages_args_and_tracebacks(caplog: pytest.L
         assert secret not in text
     assert "[PHONE#" in text
     assert "[ID#" in text
+
+
+def test_arguments_keep_their_shape_for_formatters_that_unpack_them() -> None:
+    """uvicorn's access formatter unpacks five arguments and int()s the status: the record factory must
+    leave a tuple of five, with the status still a number, and the path redacted."""
+    from uvicorn.logging import AccessFormatter
+
+    install()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/x?phone={PHONE}", "1.1", 200),
+        None,
+    )
+    assert isinstance(record.args, tuple)
+    assert len(record.args) == 5
+    assert record.args[4] == 200
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
+    assert PHONE not in line
+    assert "[PHONE#" in line
+    assert "200" in line
+
+
+def test_personal_data_formed_across_template_and_argument_is_redacted() -> None:
+    install()
+    log = logging.getLogger("x")
+    record = log.makeRecord("x", logging.INFO, __file__, 1, "call 138%s", ("12345678",), None)
+    assert PHONE not in record.getMessage()
+    assert "[PHONE#" in record.getMessage()

@@ -75,10 +75,19 @@ def file(body: ComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any
     )
 
 
+@router.get("/api/complaints")
+def mine(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    """My complaints (the list the portal's complaints page shows)."""
+    return my_complaints(session, user)
+
+
 @router.get("/api/complaints/{public_id}")
 def status(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """The complainant's own complaint, or any for the complaint roles (officer, auditor, admin); to anyone
+    else — other staff included — it does not exist (its category is personal and can be sensitive)."""
     row = service.get(session, public_id)
-    if row.user_id != user.id and user.kind != "staff":
+    officer = has_role(user, "complaint_officer") or has_role(user, "auditor")  # has_role: admin too
+    if row.user_id != user.id and not officer:
         raise NotFoundError("complaint not found")
     return {
         "complaint_id": row.public_id,
