@@ -27,6 +27,21 @@ from sqlalchemy import Engine, func, select
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 
 DISBURSED_STATES = ("active", "overdue", "settled", "written-off")
+LOAN_SCHEMA: dict[str, Any] = {
+    "loan_id": pl.Int64,
+    "product": pl.String,
+    "term": pl.Int64,
+    "annual_rate": pl.String,
+    "principal_fen": pl.Int64,
+    "disbursed_on": pl.Date,
+}
+INSTALMENT_SCHEMA: dict[str, Any] = {
+    "loan_id": pl.Int64,
+    "due_on": pl.Date,
+    "principal_fen": pl.Int64,
+    "paid_total_fen": pl.Int64,
+    "paid_on": pl.Date,
+}
 
 
 def panel_from_rows(loans: pl.DataFrame, installments: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
@@ -145,17 +160,7 @@ def export_panel(engine: Engine, out: Path, *, as_of: date, chunk: int = 10_000)
                 ).all()
                 if not loan_rows:
                     continue
-                loans = _frame(
-                    loan_rows,
-                    {
-                        "loan_id": pl.Int64,
-                        "product": pl.String,
-                        "term": pl.Int64,
-                        "annual_rate": pl.String,
-                        "principal_fen": pl.Int64,
-                        "disbursed_on": pl.Date,
-                    },
-                ).with_columns(pl.col("annual_rate").cast(pl.Float64))
+                loans = _frame(loan_rows, LOAN_SCHEMA).with_columns(pl.col("annual_rate").cast(pl.Float64))
                 inst_rows = conn.execute(
                     select(
                         InstallmentRow.loan_id,
@@ -171,21 +176,17 @@ def export_panel(engine: Engine, out: Path, *, as_of: date, chunk: int = 10_000)
                         InstallmentRow.active.is_(True),
                     )
                 ).all()
-                installments = _frame(
-                    inst_rows,
-                    {
-                        "loan_id": pl.Int64,
-                        "due_on": pl.Date,
-                        "principal_fen": pl.Int64,
-                        "paid_total_fen": pl.Int64,
-                        "paid_on": pl.Date,
-                    },
-                )
+                installments = _frame(inst_rows, INSTALMENT_SCHEMA)
                 panel = panel_from_rows(loans, installments, as_of=as_of)
                 panel.write_parquet(out / f"part-{lo:012d}-{hi:012d}.parquet", statistics=True)
                 loans_written += loans.height
                 rows_written += panel.height
                 files += 1
+    if files == 0:  # an empty book is still a panel: the report shows zeros rather than failing
+        empty_loans = pl.DataFrame(schema=LOAN_SCHEMA).with_columns(pl.col("annual_rate").cast(pl.Float64))
+        empty = panel_from_rows(empty_loans, pl.DataFrame(schema=INSTALMENT_SCHEMA), as_of=as_of)
+        empty.write_parquet(out / "part-empty.parquet")
+        files = 1
     seconds = time.perf_counter() - started
     return {
         "loans": loans_written,

@@ -48,7 +48,7 @@ def miss_probability(
     pd_12m: npt.NDArray[np.float64], multiplier: float, params: BehaviourParams
 ) -> npt.NDArray[np.float64]:
     hazard = 1.0 - np.power(1.0 - np.clip(pd_12m * multiplier, 0.0, 0.999), 1.0 / 12.0)
-    return np.clip(hazard / params.roll_through(), 0.0, 0.95)
+    return np.clip(hazard / max(params.roll_through(), 1e-12), 0.0, 0.95)
 
 
 def dpd_for_age(age: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -20,10 +20,14 @@ def _parameters(lgd=0.5, prepay=0.0, hazards=None):
     return Parameters(frame, lgd, prepay)
 
 
-def _one(panel, *, scenario=ecl.BASE, parameters=None, params=EclParams(), **row):
+def _one(panel, *, scenario=ecl.BASE, parameters=None, params=None, **row):
     book = panel({1: (JAN, [{"term": 3, **row}])})
     table = ecl.loan_ecl(
-        book, as_of=AS_OF, parameters=parameters or _parameters(), params=params, scenario=scenario
+        book,
+        as_of=AS_OF,
+        parameters=parameters or _parameters(),
+        params=params or EclParams(),
+        scenario=scenario,
     ).collect()
     return table.row(0, named=True)
 
