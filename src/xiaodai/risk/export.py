@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 
@@ -130,12 +131,17 @@ def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def export_panel(engine: Engine, out: Path, *, as_of: date, chunk: int = 10_000) -> dict[str, Any]:
-    """Write ``out/part-<lo>-<hi>.parquet`` per loan-id range; returns loans, rows, files and rows/s."""
+def export_panel(bind: Engine | Connection, out: Path, *, as_of: date, chunk: int = 10_000) -> dict[str, Any]:
+    """Write ``out/part-<lo>-<hi>.parquet`` per loan-id range; returns loans, rows, files and rows/s.
+
+    ``bind``: an engine (the CLI: its own read) or a connection (a web request: inside its transaction)."""
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     loans_written = rows_written = files = 0
-    with engine.connect() as conn:
+    opened: AbstractContextManager[Connection] = (
+        bind.connect() if isinstance(bind, Engine) else nullcontext(bind)
+    )
+    with opened as conn:
         bounds = conn.execute(
             select(func.min(LoanRow.id), func.max(LoanRow.id)).where(LoanRow.disbursed_on.is_not(None))
         ).one()

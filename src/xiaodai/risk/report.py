@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
-from xiaodai.risk import backtest, concentration, early_warning, ecl, roll_rates, stress, vintage
+from xiaodai.risk import backtest, book_trend, concentration, early_warning, ecl, roll_rates, stress, vintage
 from xiaodai.risk.ecl import EclParams, Parameters, Scenario
 from xiaodai.risk.growth_quality import GrowthPolicy, check
 from xiaodai.risk.panel import fen_text
@@ -48,6 +48,7 @@ def first_pass(panel: pl.LazyFrame, *, as_of: date, early_warning_limit: int) ->
         "concentration": concentration.partial(panel, as_of=as_of),
         "early_warning": early_warning.partial(panel, as_of=as_of, limit=early_warning_limit),
         "backtest": backtest.partial(panel, as_of=as_of),
+        "trend": book_trend.partial(panel, as_of=as_of),
     }
 
 
@@ -105,6 +106,7 @@ class ReportTables:
     early_warning: pl.DataFrame
     backtest: pl.DataFrame
     growth_quality: pl.DataFrame
+    trend: pl.DataFrame
 
 
 def build_tables(engine: Engine, options: ReportOptions) -> ReportTables:
@@ -136,6 +138,7 @@ def build_tables(engine: Engine, options: ReportOptions) -> ReportTables:
         ),
         backtest=backtest.finalize(pl.concat([p["backtest"] for p in parts]), as_of=as_of),
         growth_quality=check(by_origination, options.growth),
+        trend=book_trend.finalize(pl.concat([p["trend"] for p in parts])),
     )
 
 
@@ -186,6 +189,7 @@ def to_json(tables: ReportTables, *, as_of: date, engine: str, source: str) -> d
         "growth_quality": _records(
             tables.growth_quality, rates=("early_delinquency", "prev_early_delinquency")
         ),
+        "book": _records(tables.trend, money=tuple(c for c in tables.trend.columns if c.endswith("_fen"))),
     }
 
 
@@ -211,4 +215,5 @@ def csv_tables(tables: ReportTables) -> dict[str, pl.DataFrame]:
         "early_warning": money(tables.early_warning.with_columns(pl.col("signals").list.join(";"))),
         "backtest": tables.backtest,
         "growth_quality": tables.growth_quality,
+        "book": money(tables.trend),
     }

@@ -9,6 +9,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "资产组合风险报告", "en": "Portfolio risk report"},
+    "book": {"zh": "贷款余额（元）与逾期分布", "en": "Balance (CNY) by DPD bucket"},
+    "balance": {"zh": "余额", "en": "Balance"},
+    "complaints": {"zh": "投诉指标（本月）", "en": "Complaint KPIs (this month)"},
+    "on_time": {"zh": "按时处理率", "en": "On-time rate"},
+    "median_days": {"zh": "处理天数中位数", "en": "Median days to resolve"},
     "as_of": {"zh": "报告日期", "en": "As of"},
     "source": {"zh": "数据来源", "en": "Source"},
     "engine": {"zh": "计算引擎", "en": "Engine"},
@@ -42,7 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
     "realised": {"zh": "实际", "en": "Realised"},
     "growth": {"zh": "增长与质量检查", "en": "Growth versus quality"},
     "month": {"zh": "放款月份", "en": "Origination month"},
-    "approvals": {"zh": "放款笔数", "en": "Approvals"},
+    "approvals": {"zh": "审批通过", "en": "Approvals"},
     "early": {"zh": "早期逾期率（30+）", "en": "Early delinquency (30+)"},
     "flagged": {"zh": "预警", "en": "Flagged"},
     "ew": {"zh": "早期预警名单", "en": "Early-warning list"},
@@ -55,8 +60,10 @@ TEXT: dict[str, dict[str, str]] = {
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], *, width: int = 640, height: int = 260) -> str:
-    """Lines for (x, y) points; y as a fraction, axis in percent."""
+def line_chart(
+    series: dict[str, list[tuple[float, float]]], *, width: int = 640, height: int = 260, percent: bool = True
+) -> str:
+    """Lines for (x, y) points; y as a fraction shown in percent, or as an amount."""
     points = [p for values in series.values() for p in values]
     if not points:
         return ""
@@ -77,7 +84,8 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, width: int = 640
     parts.append(f'<line x1="{left}" y1="10" x2="{left}" y2="{height - bottom}" stroke="#333"/>')
     for tick in range(5):
         y = max_y * tick / 4
-        parts.append(f'<text x="4" y="{sy(y) + 4:.1f}" font-size="10">{100 * y:.1f}%</text>')
+        label = f"{100 * y:.1f}%" if percent else f"{y:,.0f}"
+        parts.append(f'<text x="4" y="{sy(y) + 4:.1f}" font-size="9">{label}</text>')
     parts.append(f'<text x="{width - 30}" y="{height - 8}" font-size="10">{max_x:.0f}</text>')
     for index, (name, values) in enumerate(series.items()):
         colour = COLOURS[index % len(COLOURS)]
@@ -139,7 +147,13 @@ def render_html(payload: dict[str, Any], *, lang: str) -> str:
     for row in payload["vintages"]:
         cohorts.setdefault(row["origination_month"][:7], []).append((row["mob"], float(row["default_rate"])))
     shown = dict(list(cohorts.items())[-8:])
+    balance_series: dict[str, list[tuple[float, float]]] = {}
+    for index, row in enumerate(payload["book"], start=1):
+        for bucket in ("M0", "M1", "M2", "M3", "M4plus"):
+            balance_series.setdefault(bucket, []).append((index, float(row[f"{bucket}_balance"])))
+        balance_series.setdefault(t["balance"], []).append((index, float(row["balance"])))
     charts = {
+        "book": line_chart(balance_series, percent=False),
         "vintages": line_chart(shown),
         "roll": heat_map(payload["roll_rates"]["matrix"]),
         "ecl": bar_chart(
