@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xiaodai.cli.errors import fail
 from xiaodai.cli.shell import parse_day
+
+if TYPE_CHECKING:
+    from xiaodai.risk.ecl import Scenario
+    from xiaodai.risk.report import ReportTables
 
 app = typer.Typer(help="Portfolio risk: vintages, roll rates, ECL, stress.", no_args_is_help=True)
 
@@ -75,7 +80,9 @@ def report(
         _emit(tables, day, engine, source, format_, out, lang)
 
 
-def _tables(data: Path, day, engine: str, scheduler: str | None, workers: int, scenarios):  # type: ignore[no-untyped-def]
+def _tables(
+    data: Path, day: date, engine: str, scheduler: str | None, workers: int, scenarios: tuple[Scenario, ...]
+) -> ReportTables:
     from xiaodai.risk.engines.local import LocalEngine, scan_panel
     from xiaodai.risk.report import ReportOptions, build_tables
 
@@ -96,7 +103,9 @@ def _tables(data: Path, day, engine: str, scheduler: str | None, workers: int, s
         runner.close()
 
 
-def _emit(tables, day, engine: str, source: str, format_: str, out: Path | None, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _emit(
+    tables: ReportTables, day: date, engine: str, source: str, format_: str, out: Path | None, lang: str
+) -> None:
     from xiaodai.risk.report import csv_tables, to_json
 
     if format_ == "csv":

@@ -47,6 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
     "realised": {"zh": "实际", "en": "Realised"},
     "growth": {"zh": "增长与质量检查", "en": "Growth versus quality"},
     "month": {"zh": "放款月份", "en": "Origination month"},
+    "period": {"zh": "月份", "en": "Month"},
     "approvals": {"zh": "审批通过", "en": "Approvals"},
     "early": {"zh": "早期逾期率（30+）", "en": "Early delinquency (30+)"},
     "flagged": {"zh": "预警", "en": "Flagged"},
