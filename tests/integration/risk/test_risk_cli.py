@@ -1,4 +1,4 @@
-"""``xiaodai simulate book`` and ``xiaodai risk report`` from a simulated book: contracts, exit codes, Dask."""
+"""`xiaodai simulate book` and `xiaodai risk report` on a simulated book: contracts, exit codes, Dask."""
 
 from __future__ import annotations
 

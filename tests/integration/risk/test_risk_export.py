@@ -81,3 +81,20 @@ def test_report_on_an_empty_database_is_all_zeros(cli):
     payload = json.loads(cli("risk", "report", "--as-of", "2026-06-30").stdout)
     assert payload["ecl"]["total"] == "0.00"
     assert payload["vintages"] == []
+
+
+def test_export_command(cli, new_loan, tmp_path):
+    import json
+
+    new_loan(principal="3000", term=3, rate="0.12", start=date(2026, 1, 10))
+    out = cli("risk", "export", "--out", str(tmp_path / "panel"), "--as-of", "2026-03-31")
+    result = json.loads(out.stdout)
+    assert result["loans"] == 1
+    assert result["rows"] == 2  # February and March month ends
+    assert (
+        "--chunk"
+        in cli(
+            "risk", "export", "--out", str(tmp_path), "--as-of", "2026-03-31", "--chunk", "0", code=2
+        ).stderr
+    )
+    assert "--as-of" in cli("risk", "export", "--out", str(tmp_path), "--as-of", "March", code=2).stderr
