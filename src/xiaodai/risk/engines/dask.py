@@ -34,7 +34,7 @@ def loan_id_ranges(path: Path, partitions: int) -> list[tuple[int, int]]:
 def run_range(path: str, bounds: tuple[int, int], kernel: Callable[[pl.LazyFrame], Any]) -> Any:
     lo, hi = bounds
     panel = scan_panel(Path(path)).filter((pl.col("loan_id") >= lo) & (pl.col("loan_id") < hi))
-    return kernel(conform(panel))
+    return kernel(conform(panel).collect().lazy())  # read the range once for all its kernels
 
 
 class DaskEngine:

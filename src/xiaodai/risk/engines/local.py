@@ -27,7 +27,8 @@ class LocalEngine:
     name = "local"
 
     def __init__(self, panel: pl.LazyFrame) -> None:
-        self._panel = conform(panel)
+        # read and cast once: every kernel then runs on the frame in memory instead of re-reading Parquet
+        self._panel = conform(panel).collect().lazy()
 
     def map(self, kernel: Callable[[pl.LazyFrame], T]) -> list[T]:
         return [kernel(self._panel)]
