@@ -23,7 +23,8 @@ Two passes, both split into ``partial`` / ``finalize`` (see ``risk.panel``):
    Stage 3: ECL = remaining exposure − expected remaining recovery
      = (EAD_d − recovered) − max(0, EAD_d × (1 − LGD') − recovered).
    CECL: lifetime, undiscounted, for every open loan regardless of stage (stage 3 as above).
-   Each loan's ECL is rounded half-up to the fen before summing (integer sums: engine-independent).
+   Each loan's ECL is B × (the sum of its factors, worked once per distinct grade, mob, months left, rate and
+   scale), rounded half-up to the fen before summing (integer sums: engine-independent).
 """
 
 from __future__ import annotations
@@ -165,7 +166,11 @@ def loan_ecl(
         .otherwise(pl.lit(1.0))
         .alias("scale"),
     )
-    horizon = performing.with_columns(pl.int_ranges(1, pl.col("n") + 1).alias("h")).explode("h")
+    # ECL is linear in the balance: work out the loss factors once per distinct (grade, mob, months left,
+    # rate, scale) — a few thousand cells for a million loans — then multiply each loan's balance.
+    cell = ["grade", "mob", "n", "r", "scale"]
+    cells = performing.select(cell).unique()
+    horizon = cells.with_columns(pl.int_ranges(1, pl.col("n") + 1).alias("h")).explode("h")
     horizon = horizon.with_columns((pl.col("mob").cast(pl.Int32) + pl.col("h")).cast(pl.Int16).alias("h_mob"))
     horizon = _hazard_lookup(horizon, parameters.hazard)
     q = min(max(parameters.prepay_rate * scenario.prepay_multiplier, 0.0), 1.0)
@@ -175,27 +180,26 @@ def loan_ecl(
         .then((growth_n - (1 + pl.col("r")) ** (pl.col("h") - 1)) / (growth_n - 1))
         .otherwise((pl.col("n") - pl.col("h") + 1) / pl.col("n"))
     )
-    horizon = horizon.sort("loan_id", "h").with_columns(
+    horizon = horizon.sort([*cell, "h"]).with_columns(
         (pl.col("hazard") * scenario.pd_multiplier * pl.col("scale")).clip(0.0, 1.0).alias("mh")
     )
     horizon = horizon.with_columns(
-        (1 - pl.col("mh")).cum_prod().shift(1, fill_value=1.0).over("loan_id").alias("survival_before")
+        (1 - pl.col("mh")).cum_prod().shift(1, fill_value=1.0).over(cell).alias("survival_before")
     )
-    loss = (
-        pl.col("survival_before")
-        * pl.col("mh")
-        * lgd
-        * pl.col("balance_fen")
-        * amortised
-        * (1 - q) ** (pl.col("h") - 1)
-    )
+    loss = pl.col("survival_before") * pl.col("mh") * lgd * amortised * (1 - q) ** (pl.col("h") - 1)
     discounted = loss * (1 + pl.col("r")) ** (-pl.col("h"))
-    per_loan = horizon.group_by("loan_id").agg(
-        pl.first("stage"),
-        pl.first("balance_fen").alias("exposure_fen"),
-        discounted.filter(pl.col("h") <= 12).sum().alias("ecl_12m"),
-        discounted.sum().alias("ecl_lifetime"),
-        loss.sum().alias("cecl"),
+    factors = horizon.group_by(cell).agg(
+        discounted.filter(pl.col("h") <= 12).sum().alias("f_12m"),
+        discounted.sum().alias("f_lifetime"),
+        loss.sum().alias("f_cecl"),
+    )
+    per_loan = performing.join(factors, on=cell, how="left", nulls_equal=True).select(
+        "loan_id",
+        "stage",
+        pl.col("balance_fen").alias("exposure_fen"),
+        (pl.col("balance_fen") * pl.col("f_12m")).alias("ecl_12m"),
+        (pl.col("balance_fen") * pl.col("f_lifetime")).alias("ecl_lifetime"),
+        (pl.col("balance_fen") * pl.col("f_cecl")).alias("cecl"),
     )
     rounded = [
         ((pl.col(c) + 0.5).floor().cast(pl.Int64)).alias(f"{c}_fen")
