@@ -593,10 +593,12 @@ def kfs_css() -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from xiaodai.web import risk_pages
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_pages import router as staff_router
 
     app.include_router(router)
     app.include_router(staff_router)
     app.include_router(privacy_router)
+    app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
