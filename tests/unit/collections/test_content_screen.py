@@ -707,6 +707,7 @@ SCRIPTS_FLAGGED: list[tuple[str, str, tuple[str, ...]]] = [
         "We will have the sheriff come to your house.",
         (
             "CONTENT_THREAT",
+            "CONTENT_FALSE_LEGAL_THREAT",  # sending the sheriff: legal action threatened, not impersonation
             "CONTENT_IMPERSONATION",
         ),
     ),
@@ -982,3 +983,41 @@ def test_conformance_corpus_is_present_and_covers_message_suite() -> None:
     assert suite
     codes = json.loads(CONFORMANCE.read_text(encoding="utf-8"))["reason_codes"]
     assert set(REASON_CODES) <= set(codes)
+
+
+# Examiner pass (issue 13): naming an authority that will act is a false legal threat, not impersonation;
+# claiming to be that authority is impersonation. Both sides of the line.
+@pytest.mark.parametrize(
+    ("text", "primary"),
+    [
+        ("Pay today or the sheriff will arrest you tonight.", "CONTENT_FALSE_LEGAL_THREAT"),
+        (
+            "We will send a process server and the police will come to your door.",
+            "CONTENT_FALSE_LEGAL_THREAT",
+        ),
+        ("This is the sheriff. Pay today.", "CONTENT_IMPERSONATION"),
+        ("I am calling from the police department about your loan.", "CONTENT_IMPERSONATION"),
+    ],
+)
+def test_an_authority_that_will_act_is_a_legal_threat_claiming_to_be_it_is_impersonation(
+    text: str, primary: str
+) -> None:
+    result = screen_message(text, profile="US_RegF", context=US_LETTER)
+    assert result.primary_reason == primary, result.reasons
+    if primary == "CONTENT_FALSE_LEGAL_THREAT":
+        assert "CONTENT_IMPERSONATION" not in result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("小心点，你家住哪里我们都知道，出门注意安全。", True),
+        ("你孩子在哪上学我们都清楚。", True),
+        ("走夜路当心点。", True),
+        ("雨天路滑，出行请注意安全。", False),
+        ("请在App中核对您的家庭住址是否正确。", False),
+    ],
+)
+def test_veiled_threats_knowing_where_you_live_and_take_care_outside(text: str, flagged: bool) -> None:
+    result = screen_message(text, profile="CN", context=CN_SMS)
+    assert ("CONTENT_THREAT" in result.reasons) is flagged, result.reasons
