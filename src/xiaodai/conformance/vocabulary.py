@@ -24,7 +24,18 @@ BROADER = {
     # "PI transfer to processor without contract/PIA": the entrustment is not in place
     "PIA_MISSING": "ENTRUSTMENT_CONTRACT_MISSING",
     "AGENCY_NOT_WHITELISTED": "ENTRUSTMENT_CONTRACT_MISSING",
+    # the complaint clock (complaints.sla, complaints.closing): a permitted act is "Action permitted"
+    "REVIEW_REQUEST_IN_TIME": "ALLOWED",
+    "CLOSE_ALLOWED": "ALLOWED",
+    # "Extension not communicated (with reasons) to complainant": the reasons are part of the notice
+    "EXTENSION_NO_REASON": "EXTENSION_NOT_NOTIFIED",
+    # an undecided complaint past its limit, or an extension made once the limit had run out: the limit was
+    # exceeded without a valid extension
+    "SLA_OPEN_BREACHED": "SLA_BREACH_15D",
+    "EXTENSION_AFTER_DEADLINE": "SLA_BREACH_15D",
 }
+# A breach past the absolute ceiling is reported as such whatever the finer code (60 days at most).
+CEILING = "SLA_BREACH_60D_MAX"
 
 
 def vocabulary_of(document: Mapping[str, Any]) -> frozenset[str] | None:
@@ -40,10 +51,12 @@ def in_vocabulary(result: Mapping[str, Any], vocabulary: Collection[str] | None)
     reason = out.get("reason")
     if vocabulary is None or not isinstance(reason, str) or reason in vocabulary:
         return out
-    broader = BROADER.get(reason)
+    reasons = [str(r) for r in out.get("reasons") or [reason]]
+    broader = (
+        CEILING if CEILING in reasons and reason.startswith(("SLA_", "EXTENSION_")) else BROADER.get(reason)
+    )
     if broader is None or broader not in vocabulary:
         return out
-    reasons = [str(r) for r in out.get("reasons") or [reason]]
     out["reason"] = broader
     out["reasons"] = [broader, *(r for r in reasons if r != broader)]
     return out

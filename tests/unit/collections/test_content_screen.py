@@ -375,12 +375,15 @@ def test_third_party_rules_depend_on_profile_and_target() -> None:
     assert us("Hi, this is Jane. Please ask John to call me back at 800-555-0100.", spouse_us).clean
 
 
-def test_debt_collector_disclosure_only_for_subsequent_collector_messages_to_the_consumer() -> None:
+def test_debt_collector_disclosure_in_every_collector_message_to_the_consumer() -> None:
     text = "Hi John, please call us about your account." + STOP
     assert us(text, US_SMS).reasons == ("MISSING_DEBT_COLLECTOR_DISCLOSURE",)
     assert us(text, ScreenContext(channel="sms", collector_role="first_party_creditor")).clean
     initial = ScreenContext(channel="sms", collector_role="third_party_debt_collector")
-    assert us(text, initial).clean  # the initial communication's disclosures go with the validation notice
+    # 1006.18(e)(1): the initial communication, whatever its medium, says it is an attempt to collect a debt
+    assert us(text, initial).reasons == ("MISSING_DEBT_COLLECTOR_DISCLOSURE",)
+    told = "ABC Lending Services is attempting to collect a debt. Please call us." + STOP
+    assert us(told, initial).clean
     lcm = collector("voice", purpose="limited_content_message")
     assert us("This is Jane Doe from ABC. Please call 800-555-0100.", lcm).clean
     assert us("This communication is from a debt collector.", US_CALL).clean
