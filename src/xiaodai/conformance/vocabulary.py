@@ -29,13 +29,11 @@ BROADER = {
     "CLOSE_ALLOWED": "ALLOWED",
     # "Extension not communicated (with reasons) to complainant": the reasons are part of the notice
     "EXTENSION_NO_REASON": "EXTENSION_NOT_NOTIFIED",
-    # an undecided complaint past its limit, or an extension made once the limit had run out: the limit was
-    # exceeded without a valid extension
-    "SLA_OPEN_BREACHED": "SLA_BREACH_15D",
-    "EXTENSION_AFTER_DEADLINE": "SLA_BREACH_15D",
 }
-# A breach past the absolute ceiling is reported as such whatever the finer code (60 days at most).
-CEILING = "SLA_BREACH_60D_MAX"
+# An undecided complaint past its limit, or an extension made once the limit had run out: reported as the
+# breach of the limit then in force, which the engine lists too (SLA_BREACH_15D / _30D / _60D_MAX) — when
+# the file's vocabulary has that code (conduct_dev.json has no 30-day breach code: the product's code stays).
+BREACH_OF_THE_LIMIT = {"SLA_OPEN_BREACHED": "SLA_BREACH_", "EXTENSION_AFTER_DEADLINE": "SLA_BREACH_"}
 
 
 def vocabulary_of(document: Mapping[str, Any]) -> frozenset[str] | None:
@@ -52,9 +50,10 @@ def in_vocabulary(result: Mapping[str, Any], vocabulary: Collection[str] | None)
     if vocabulary is None or not isinstance(reason, str) or reason in vocabulary:
         return out
     reasons = [str(r) for r in out.get("reasons") or [reason]]
-    broader = (
-        CEILING if CEILING in reasons and reason.startswith(("SLA_", "EXTENSION_")) else BROADER.get(reason)
-    )
+    broader = BROADER.get(reason)
+    family = BREACH_OF_THE_LIMIT.get(reason)
+    if family is not None:
+        broader = next((r for r in reasons if r.startswith(family) and r in vocabulary), None)
     if broader is None or broader not in vocabulary:
         return out
     out["reason"] = broader

@@ -20,7 +20,9 @@ VOCABULARY = frozenset(
         ("REVIEW_REQUEST_IN_TIME", ["REVIEW_REQUEST_IN_TIME"], "ALLOWED"),
         ("CLOSE_ALLOWED", ["CLOSE_ALLOWED"], "ALLOWED"),
         ("EXTENSION_NO_REASON", ["EXTENSION_NO_REASON"], "EXTENSION_NOT_NOTIFIED"),
-        ("SLA_OPEN_BREACHED", ["SLA_OPEN_BREACHED"], "SLA_BREACH_15D"),
+        ("SLA_OPEN_BREACHED", ["SLA_OPEN_BREACHED", "SLA_BREACH_15D"], "SLA_BREACH_15D"),
+        # past a valid 30-day extension: the vocabulary has no code for that limit, the product's code stays
+        ("SLA_OPEN_BREACHED", ["SLA_OPEN_BREACHED", "SLA_BREACH_30D"], "SLA_OPEN_BREACHED"),
         ("EXTENSION_AFTER_DEADLINE", ["EXTENSION_AFTER_DEADLINE", "SLA_BREACH_15D"], "SLA_BREACH_15D"),
         ("SLA_OPEN_BREACHED", ["SLA_OPEN_BREACHED", "SLA_BREACH_60D_MAX"], "SLA_BREACH_60D_MAX"),
         # no broader code for the rule: reported as it is
