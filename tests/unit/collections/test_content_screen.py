@@ -1024,3 +1024,18 @@ def test_an_authority_that_will_act_is_a_legal_threat_claiming_to_be_it_is_imper
 def test_veiled_threats_knowing_where_you_live_and_take_care_outside(text: str, flagged: bool) -> None:
     result = screen_message(text, profile="CN", context=CN_SMS)
     assert ("CONTENT_THREAT" in result.reasons) is flagged, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("你是不是想进去蹲几年？", "CONTENT_FALSE_LEGAL_THREAT"),  # slang for prison
+        ("你妈的，赶紧还钱。", "CONTENT_ABUSIVE"),
+        ("请把你妈妈的电话告诉我们。", None),  # 妈妈的 is not 妈的
+        ("蹲下来系鞋带的时候注意安全。", None),
+        ("这几年利率下调了。", None),
+    ],
+)
+def test_prison_slang_and_profanity_and_their_innocent_neighbours(text: str, reason: str | None) -> None:
+    result = screen_message(text, profile="CN", context=CN_SMS)
+    assert result.primary_reason == reason if reason else result.clean, result.reasons
