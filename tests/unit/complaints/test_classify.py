@@ -640,3 +640,24 @@ def test_confidence_is_always_in_unit_interval(text: str) -> None:
 )
 def test_at_work_is_a_place_my_work_is_the_employer(narrative: str, sub_issue: str) -> None:
     assert classify(narrative).to_json()["sub_issue"] == sub_issue
+
+
+@pytest.mark.parametrize(
+    ("narrative", "issue"),
+    [
+        (
+            "I never received any notice telling me how to dispute this debt before they started calling.",
+            "Written notification about debt",
+        ),
+        (
+            "我从来没有收到过任何书面通知，也没人告诉我可以提出异议，催收就开始打电话了。",
+            "Written notification about debt",
+        ),
+        (
+            "I disputed the late payment on my credit report but the investigation did not fix it.",
+            "Problem with a credit reporting company's investigation into an existing problem",
+        ),
+    ],
+)
+def test_no_notice_of_the_right_to_dispute_is_not_a_credit_report_dispute(narrative: str, issue: str) -> None:
+    assert classify(narrative).to_json()["issue"] == issue
