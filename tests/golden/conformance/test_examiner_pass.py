@@ -60,3 +60,30 @@ def test_expected_reasons_come_from_the_files_vocabulary() -> None:
         codes = {expect["reason"]} if "reason" in expect else set()
         codes |= set(expect.get("acceptable_reasons") or [])
         assert codes <= vocabulary, (scenario["id"], codes - vocabulary)
+
+
+def test_the_file_uses_every_closed_value_of_the_format() -> None:
+    """Robustness (issue 13): every channel, target, action, event and extension kind of SCENARIO_FORMAT.md
+    appears in some scenario, and (above) every scenario evaluates without an error line."""
+    when = [s["when"] for s in SCENARIOS]
+    events = [e for s in SCENARIOS for e in s["given"].get("events") or []]
+    assert {w.get("channel") for w in when} >= {
+        "call", "sms", "app_push", "email", "letter", "voicemail", "visit", "social_media", "public_notice"
+    }  # fmt: skip
+    assert {(w.get("target") or {}).get("type") for w in when} >= {
+        "borrower", "emergency_contact", "spouse", "employer", "other_third_party", "attorney", "public"
+    }  # fmt: skip
+    assert {w["action"] for w in when} >= {
+        "contact", "answer_inbound", "submit_negative_record", "furnish_to_cra", "evaluate_sla",
+        "evaluate_review_sla", "evaluate_review_eligibility", "close_case", "classify", "request_permission",
+        "view_profile", "view_unmasked", "write_log", "export_accounts_to_agency",
+    }  # fmt: skip
+    assert {e["type"] for e in events} >= {
+        "acknowledged", "extension", "external_appraisal", "resubmission", "decision_notified",
+        "review_requested", "review_decision_notified", "feedback_to_regulator", "company_response", "company_final_response",
+    }  # fmt: skip
+    assert {e.get("kind") for e in events if e["type"] == "extension"} >= {
+        "complex_to_30d", "special_plus_30d", "pboc_complex"
+    }  # fmt: skip
+    assert {w.get("visibility") for w in when} >= {"private_direct_message", "public_comment"}
+    assert {w.get("purpose") for w in when} >= {"payment_demand", "cease_exception_termination_notice"}
