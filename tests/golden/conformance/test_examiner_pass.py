@@ -80,7 +80,8 @@ def test_the_file_uses_every_closed_value_of_the_format() -> None:
     }  # fmt: skip
     assert {e["type"] for e in events} >= {
         "acknowledged", "extension", "external_appraisal", "resubmission", "decision_notified",
-        "review_requested", "review_decision_notified", "feedback_to_regulator", "company_response", "company_final_response",
+        "review_requested", "review_decision_notified", "feedback_to_regulator", "company_response",
+        "company_final_response",
     }  # fmt: skip
     assert {e.get("kind") for e in events if e["type"] == "extension"} >= {
         "complex_to_30d", "special_plus_30d", "pboc_complex"
