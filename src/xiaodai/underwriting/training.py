@@ -203,7 +203,7 @@ def cross_validate(
         scores[test_idx] = fold_scores
         pd_sc[test_idx] = pd_from_scores(card, fold_scores)
         trends = binning_trends(scorecard.binning_process_, data.numeric)
-        model = fit_lightgbm(x_train, y_train, data.categorical, trends, config.seed)
+        model = fit_lightgbm(x_train, y_train, data.categorical, trends, config.seed, tune=config.tune)
         pd_lgb[test_idx] = model.predict(x_test)
         base = {"fold": k, "n": len(test_idx), "bads": int(y_test.sum())}
         sc_folds.append({**base, **fold_metrics(y_test, pd_sc[test_idx])})
@@ -224,6 +224,7 @@ def config_dict(config: TrainingConfig, protected: Sequence[str]) -> dict[str, A
         "seed": config.seed,
         "folds": config.folds,
         "cutoff": config.cutoff,
+        "tune": config.tune,
     }
 
 
@@ -267,7 +268,7 @@ def train(
     if not max_diff < 1e-6:  # a bug, not bad input
         raise RuntimeError(f"compiled scorecard differs from optbinning by {max_diff:g} points")
     trends = binning_trends(scorecard.binning_process_, data.numeric)
-    challenger = fit_lightgbm(data.features, data.y, data.categorical, trends, config.seed)
+    challenger = fit_lightgbm(data.features, data.y, data.categorical, trends, config.seed, tune=config.tune)
 
     if progress:
         progress("writing the artifact")
