@@ -33,6 +33,9 @@ protected attributes are bucketed (ages: <25, 25–34, 35–49, 50+).
      "bins": {feature: {"kind", "label_zh", "label_en", "iv", "selected", "monotonic_trend",
                         "bins": [{"label", "count", "goods", "bads", "event_rate", "woe", "points"}]}},
      "fairness": {"rule", "cutoff_pd", "attributes": [...]},
+     "fairness_remedies": {"min_approval_ratio", "remedies", "basis",
+                           "attributes": [{"attribute", "before", "remedies": [{"remedy", "after",
+                                           "auc_cost", "meets_rule", "cutoffs"?}]}]},
      "compile_check": {"rows", "max_abs_diff"}, "timing": {"seconds"}, "warnings": [...]}
 
 Standard deviations are sample standard deviations (ddof=1) over the folds.
@@ -89,6 +92,7 @@ from xiaodai.underwriting.lightgbm_challenger import (
     encode_matrix,
     fit_lightgbm,
 )
+from xiaodai.underwriting.promotion import default_promotion_policy
 from xiaodai.underwriting.scorecard_fitting import (
     IV_MIN,
     binning_trends,
@@ -101,6 +105,7 @@ from xiaodai.underwriting.scorecard_fitting import (
 )
 from xiaodai.underwriting.table_file import file_sha256, read_table
 from xiaodai.underwriting.training_config import TrainingConfig, TrainingError
+from xiaodai.underwriting.training_fairness import fairness_remedies
 
 # Everything the steps define stays importable from here (the CLI, the demo seed, tests and benchmarks do).
 __all__ = [
@@ -271,6 +276,10 @@ def train(
     challenger = fit_lightgbm(data.features, data.y, data.categorical, trends, config.seed, tune=config.tune)
 
     if progress:
+        progress("measuring the fairness remedies")
+    fairness = fairness_report(data, cv.pd_scorecard, cv.pd_lightgbm, config.cutoff)
+
+    if progress:
         progress("writing the artifact")
     cfg = config_dict(config, data.protected)
     version = artifact_version(data_hash, cfg)
@@ -304,7 +313,10 @@ def train(
         },
         "score_distribution": score_distribution(data.y, cv.scores, config.pdo),
         "bins": bins_report(scorecard, card, data.numeric),
-        "fairness": fairness_report(data, cv.pd_scorecard, cv.pd_lightgbm, config.cutoff),
+        "fairness": fairness,
+        "fairness_remedies": fairness_remedies(
+            data, config, cv.pd_scorecard, fairness, default_promotion_policy()
+        ),
         "compile_check": {"rows": len(data.y), "max_abs_diff": max_diff},
         "timing": {"seconds": rounded(time.perf_counter() - started, 3)},
         "warnings": list(data.warnings),
