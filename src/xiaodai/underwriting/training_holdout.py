@@ -77,7 +77,7 @@ def _order_values(frame: pd.DataFrame, column: str) -> np.ndarray:
         raise TrainingError(f"--order-by: {int(values.isna().sum())} row(s) have no {column!r} value")
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return np.asarray(values.to_numpy(dtype=float), dtype=float)
-    parsed = pd.to_datetime(values, errors="coerce")
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
     if parsed.isna().any():
         bad = values[parsed.isna()].iloc[0]
         raise TrainingError(f"--order-by: {column!r} holds {bad!r}, which is neither a number nor a date")
