@@ -19,7 +19,7 @@ from rich.table import Table
 from xiaodai.cli.errors import fail
 
 app = typer.Typer(
-    help="Credit models: train, datasets.",
+    help="Credit models: train, compare (champion vs challenger, promotion), datasets.",
     no_args_is_help=True,
 )
 
@@ -114,6 +114,16 @@ def _render(summary: dict[str, Any], manifest: dict[str, Any], metrics: dict[str
             f"  {attribute['attribute']}: lowest approval ratio {'—' if ratio is None else f'{ratio:.2f}'}",
             markup=False,
         )
+    for entry in metrics.get("fairness_remedies", {}).get("attributes", []):
+        before = entry["before"]["min_approval_ratio"]
+        for remedy in entry["remedies"]:
+            after, cost = remedy["after"]["min_approval_ratio"], remedy["auc_cost"]
+            console.print(
+                f"  remedy for {entry['attribute']}, {remedy['remedy']}: lowest approval ratio "
+                f"{'—' if before is None else f'{before:.2f}'} → {'—' if after is None else f'{after:.2f}'}, "
+                f"AUC cost {'—' if cost is None else f'{cost:+.3f}'}",
+                markup=False,
+            )
     console.print(f"version {summary['version']} → {summary['out']}", markup=False)
 
 
