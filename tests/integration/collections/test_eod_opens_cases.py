@@ -45,9 +45,8 @@ def _collectors(factory: sessionmaker[Session], n: int) -> list[int]:
 
 def _cases(factory: sessionmaker[Session]) -> dict[int, int | None]:
     with factory() as s:
-        return dict(
-            s.execute(select(CollectionCaseRow.loan_id, CollectionCaseRow.assigned_to)).tuples().all()
-        )
+        rows = s.execute(select(CollectionCaseRow.loan_id, CollectionCaseRow.assigned_to)).all()
+        return {int(loan_id): assigned for loan_id, assigned in rows}
 
 
 def _pay_first(factory: sessionmaker[Session], loan_id: int) -> None:
