@@ -160,7 +160,7 @@ REFUSED_CHARGES: list[tuple[str, str, int, int | None]] = [
 def charge_attempts(session: Session, day: date, book: Book) -> None:
     if day != book.today - timedelta(days=1):
         return
-    actor = f"user:{book.users['collector@xiaodai.demo']}"
+    actor = f"user:{book.users['admin@xiaodai.demo']}"  # the role that may post charges (api: staff)
     for n, (story, kind, amount, period) in enumerate(REFUSED_CHARGES):
         loan_id = book.loans.get(story)
         if loan_id is not None:
