@@ -25,6 +25,7 @@ from xiaodai.db.tables import ApplicationRow, LoanRow, ModelRow, PersonalDataRow
 from xiaodai.demo.cast import CUSTOMERS, background, stories
 from xiaodai.demo.staff_work import HOOKS
 from xiaodai.demo.world import Book, live
+from xiaodai.servicing.eod import last_completed_day, run_eod
 
 DEMO_PASSWORD = "xiaodai-demo-2026"
 STAFF = (
@@ -151,8 +152,9 @@ def _world_exists(session: Session) -> bool:
 def seed(
     engine: Engine, *, today: date, workdir: Path, loans: int = 150, progress: Progress | None = None
 ) -> SeedReport:
-    """Build the demo world once (a second run finds it and changes nothing); ``loans`` background loans
-    besides the scripted stories."""
+    """Build the demo world once, through ``today``; ``loans`` background loans besides the scripted stories.
+    A second run finds the world: on the same date it changes nothing, on a later one it runs end of day for
+    the days since."""
     factory = session_factory(engine)
     with factory() as session, session.begin():
         credentials = _users(session)
@@ -166,6 +168,10 @@ def seed(
         book = Book(today=today, users=users)
         live(engine, stories(today) + background(today, loans), book, day_hooks=HOOKS, progress=progress)
         created = len(book.loans)
+    else:  # the world exists: a later business date only closes the days since (real end of day)
+        last = last_completed_day(engine)
+        if last is not None and last < today:
+            run_eod(engine, today)
     with factory() as session:
         total = session.execute(select(func.count()).select_from(LoanRow)).scalar_one()
     return SeedReport(credentials, version, created, total)

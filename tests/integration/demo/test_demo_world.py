@@ -39,6 +39,7 @@ from xiaodai.demo.seed import DEMO_PASSWORD, seed, train_demo_model
 from xiaodai.demo.world import at
 from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
+from xiaodai.servicing.eod import STEPS, last_completed_day
 from xiaodai.underwriting import service as underwriting
 
 TODAY = date(2026, 12, 5)
@@ -292,8 +293,19 @@ def _signed_times_are_the_business_dates(world: sessionmaker[Session]) -> None:
         assert stamp.date() < TODAY - timedelta(days=200)
 
 
-def test_demo_world(world: sessionmaker[Session]) -> None:
-    """One seed per database (it takes seconds), every check on it."""
+def _a_later_day_only_runs_end_of_day(world: sessionmaker[Session], engine: Engine, tmp_path: Path) -> None:
+    before = _counts(engine)
+    later = seed(engine, today=TODAY + timedelta(days=3), workdir=tmp_path, loans=20)
+    assert later.loans_created == 0
+    assert last_completed_day(engine) == TODAY + timedelta(days=3)
+    after = _counts(engine)
+    assert after["loans"] == before["loans"]
+    assert after["applications"] == before["applications"]
+    assert after["eod_steps"] == before["eod_steps"] + 3 * len(STEPS)
+
+
+def test_demo_world(world: sessionmaker[Session], engine: Engine, tmp_path: Path) -> None:
+    """One seed per database (it takes a while), every check on it."""
     _every_loan_is_what_the_journey_produced_and_opens(world)
     _loans_in_every_state(world)
     _collections_cases_and_contacts(world)
@@ -301,3 +313,4 @@ def test_demo_world(world: sessionmaker[Session]) -> None:
     _fee_product_and_refused_charges(world)
     _privacy_and_every_role_has_something_true(world)
     _signed_times_are_the_business_dates(world)
+    _a_later_day_only_runs_end_of_day(world, engine, tmp_path)
