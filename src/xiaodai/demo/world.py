@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,10 +27,12 @@ from xiaodai.db.tables import LoanRow, UserRow
 from xiaodai.demo.applicants import Features, applicant, by_grade, pick
 from xiaodai.demo.cast import Story
 from xiaodai.journey import service as journey
+from xiaodai.money.money import Money
 from xiaodai.servicing import payoff
 from xiaodai.servicing.adjustments import hardship_extension
 from xiaodai.servicing.eod import run_day
 from xiaodai.servicing.loans import installments
+from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting.policy import default_policy
 from xiaodai.underwriting.service import active_model
 
@@ -79,13 +80,17 @@ def _application(story: Story, features: Features) -> dict[str, Any]:
     }
 
 
-def _plan_payments(session: Session, book: Book, story: Story, loan_id: int, today: date) -> None:
-    """The story's payments on the loan's schedule as signed (or as a hardship plan moved it)."""
+def _plan_payments(session: Session, book: Book, story: Story, loan_id: int, *, after: date) -> None:
+    """The story's payments on the loan's schedule as signed (or as a hardship plan moved it): instalments
+    falling due after ``after``, up to ``book.today``."""
+    today = book.today
     rows = [r for r in installments(session, loan_id) if r.active]
     for n, row in enumerate(sorted(rows, key=lambda r: r.period)):
         if story.pays is not None and n >= story.pays:
             break
         pay_on = row.due_on + timedelta(days=story.late_days)
+        if pay_on <= after:
+            continue
         if pay_on > today or (story.prepay_on is not None and pay_on >= story.prepay_on):
             break
         if story.hardship_on is not None and pay_on >= story.hardship_on:
@@ -130,7 +135,7 @@ def _open(session: Session, book: Book, story: Story, features: Features, day: d
             signed_at=at(day, 9, 45),
         )
         book.loans[story.key] = int(signed["loan_id"])
-        _plan_payments(session, book, story, int(signed["loan_id"]), book.today)
+        _plan_payments(session, book, story, int(signed["loan_id"]), after=day)
         return
 
 
@@ -141,16 +146,8 @@ def _events_of_day(session: Session, book: Book, story: Story, day: date, staff:
     if story.prepay_on == day and _is_open(session, loan_id):
         payoff.prepay(session, loan_id=loan_id, on=day, idempotency_key=f"demo:{story.key}:prepay")
     if story.hardship_on == day:
-        from xiaodai.servicing.views import loan_view
-
-        arrears = sum(
-            (
-                Decimal(r["outstanding"])
-                for r in loan_view(session, loan_id=loan_id, as_of=day)["schedule"]
-                if r["status"] == "overdue"
-            ),
-            Decimal(0),
-        )
+        schedule = loan_view(session, loan_id=loan_id, as_of=day)["schedule"]
+        arrears_fen = sum(Money.of(r["outstanding"]).to_minor() for r in schedule if r["status"] == "overdue")
         hardship_extension(
             session,
             loan_id=loan_id,
@@ -161,18 +158,17 @@ def _events_of_day(session: Session, book: Book, story: Story, day: date, staff:
             approved_by=f"user:{staff['risk@xiaodai.demo']}",
         )
         loan = session.get(LoanRow, loan_id)
-        arrears += Decimal(loan.penalties_outstanding_fen if loan else 0) / 100  # the late days' penalty too
-        if arrears:
-            user = book.user(session, story.email)
+        arrears_fen += loan.penalties_outstanding_fen if loan else 0  # the late days' penalty too
+        if arrears_fen:
             journey.repay(
                 session,
-                user=user,
+                user=book.user(session, story.email),
                 loan_id=loan_id,
-                amount_fen=int(arrears * 100),
+                amount_fen=arrears_fen,
                 on=day,
                 key=f"demo:{story.key}:arrears",
             )
-        _plan_payments(session, book, replace(story, pays=None, hardship_on=None), loan_id, book.today)
+        _plan_payments(session, book, replace(story, pays=None, hardship_on=None), loan_id, after=day)
 
 
 def _is_open(session: Session, loan_id: int) -> bool:
