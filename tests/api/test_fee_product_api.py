@@ -9,6 +9,7 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 
 from support.journey import apply_body, borrower, staff
+from xiaodai.journey.charges import charge_attempts
 from xiaodai.journey.lender import DEMO_LENDER
 
 
@@ -56,6 +57,14 @@ def test_fee_product_offer_sign_and_a_refused_charge(client: TestClient) -> None
         headers={**admin, "Idempotency-Key": "c2"},
     )
     assert over.json()["reason"] == "CHARGE_ALREADY_CHARGED"  # F1 was kept back at disbursement
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        attempts = charge_attempts(s, loan_id=loan_id)
+    assert [(a["type"], a["reason"], a["posted"]) for a in attempts] == [
+        ("late_fee", "CHARGE_NOT_DISCLOSED", False),
+        ("upfront_fee", "CHARGE_ALREADY_CHARGED", False),
+    ]
+    assert attempts[1]["clause"] == "F1"
 
 
 def test_unknown_or_unfitting_product_is_refused_with_a_message(client: TestClient) -> None:

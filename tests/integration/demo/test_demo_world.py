@@ -39,6 +39,7 @@ from xiaodai.demo.seed import DEMO_PASSWORD, seed, train_demo_model
 from xiaodai.demo.world import at
 from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
+from xiaodai.journey.charges import charge_attempts
 from xiaodai.servicing.eod import STEPS, last_completed_day
 from xiaodai.underwriting import service as underwriting
 
@@ -253,6 +254,10 @@ def _fee_product_and_refused_charges(world: sessionmaker[Session]) -> None:
             "CHARGE_ALREADY_CHARGED",
             "CHARGE_AMOUNT_EXCEEDS_DISCLOSURE",
         }
+        demo = _user(s, "borrower@xiaodai.demo")
+        shown = [a for loan in journey.my_loans(s, user=demo) for a in charge_attempts(s, loan_id=loan["id"])]
+        assert len(shown) == 3
+        assert not any(a["posted"] for a in shown)  # what a staff page shows for the borrower's loans
         posted = s.execute(
             select(func.count()).select_from(JournalEntryRow).where(JournalEntryRow.event == "charge")
         ).scalar_one()
