@@ -34,7 +34,7 @@ def contacts(session: Session, day: date, book: Book) -> None:
     """The strategy's contacts (the campaign), then collectors' calls: at 10:30 (allowed unless a hold or
     the frequency limit says otherwise), again at 22:30 (outside the hours: blocked), and once a week a call
     to the borrower's employer (blocked)."""
-    if day < book.today - timedelta(days=CONTACT_DAYS):
+    if not book.today - timedelta(days=CONTACT_DAYS) <= day < book.today:  # up to yesterday: none in the future
         return
     collections.run_campaign(session, as_of=at(day, 10))
     collector = f"user:{book.users['collector@xiaodai.demo']}"
