@@ -32,8 +32,8 @@ def _call(session: Session, loan_id: int, when: Any, actor: str, **extra: Any) -
 
 def contacts(session: Session, day: date, book: Book) -> None:
     """The strategy's contacts (the campaign), then collectors' calls: at 10:30 (allowed unless a hold or
-    the frequency limit says otherwise), again at 22:30 (outside the hours: blocked), and once a week a call
-    to the borrower's employer two days ago (blocked)."""
+    the frequency limit says otherwise), again at 22:30 (outside the hours: blocked), and two days
+    before today one to the borrower's employer (blocked)."""
     if not book.today - timedelta(days=CONTACT_DAYS) <= day < book.today:  # up to yesterday, not later
         return
     collections.run_campaign(session, as_of=at(day, 10))
