@@ -223,12 +223,19 @@ def stories(today: date) -> list[Story]:
     ]
 
 
-CUSTOMERS = 30
+LOANS_PER_CUSTOMER = 5  # over ten months: a few in a row, at most one or two at a time
+MAX_CUSTOMERS = 30
+
+
+def customers_for(count: int) -> int:
+    """How many background customers ``count`` background loans are spread over."""
+    return min(MAX_CUSTOMERS, max(1, -(-count // LOANS_PER_CUSTOMER)))
 
 
 def background(today: date, count: int, *, seed: int = 20261129) -> list[Story]:
     """``count`` more loans over the past ten months, to customers ``customerNN@xiaodai.demo``."""
     rng = random.Random(seed)
+    customers = customers_for(count)
     out = []
     for n in range(count):
         start = today - timedelta(days=rng.randint(3, 300))
@@ -252,7 +259,7 @@ def background(today: date, count: int, *, seed: int = 20261129) -> list[Story]:
         out.append(
             Story(
                 f"bg-{n:04d}",
-                f"customer{n % CUSTOMERS:02d}@xiaodai.demo",
+                f"customer{n % customers:02d}@xiaodai.demo",
                 start,
                 Decimal(rng.randrange(1000, 30001, 500)),
                 term,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from xiaodai.accounts import service as accounts
 from xiaodai.db.session import session_factory
 from xiaodai.db.tables import ApplicationRow, LoanRow, ModelRow, PersonalDataRow, UserRow
-from xiaodai.demo.cast import CUSTOMERS, background, stories
+from xiaodai.demo.cast import background, customers_for, stories
 from xiaodai.demo.staff_work import HOOKS
 from xiaodai.demo.world import Book, live
 from xiaodai.servicing.eod import last_completed_day, run_eod
@@ -93,14 +93,14 @@ def synthetic_person(rng: random.Random, n: int) -> dict[str, object]:
     }
 
 
-def _people(session: Session) -> int:
+def _people(session: Session, customers: int) -> int:
     """The demo borrower and a few more borrowers with (encrypted) personal data and consents."""
     from xiaodai.privacy import service as privacy
 
     rng = random.Random(8)
     made = 0
     emails = ["borrower@xiaodai.demo"] + [f"borrower{n:02d}@xiaodai.demo" for n in range(1, DEMO_PEOPLE)]
-    emails += [f"customer{n:02d}@xiaodai.demo" for n in range(CUSTOMERS)]
+    emails += [f"customer{n:02d}@xiaodai.demo" for n in range(customers)]
     for n, email in enumerate(emails):
         user = session.execute(select(UserRow).where(UserRow.email == email)).scalar_one_or_none()
         if user is None:
@@ -158,7 +158,7 @@ def seed(
     factory = session_factory(engine)
     with factory() as session, session.begin():
         credentials = _users(session)
-        _people(session)
+        _people(session, customers_for(loans))
     with factory() as session, session.begin():
         version = _model(session, workdir, progress)
         built = _world_exists(session)
