@@ -103,7 +103,7 @@ def demo(
 
 @app.command("seed")
 def seed(
-    loans: Annotated[int, typer.Option(help="Background loans besides the scripted stories")] = 150,
+    loans: Annotated[int, typer.Option(help="Background loans besides the scripted stories")] = 120,
     today: Annotated[str | None, typer.Option(help="Business date (default: today, China)")] = None,
 ) -> None:
     """Idempotent demo data: model, borrowers and staff (credentials printed), loans in various states."""

@@ -150,7 +150,7 @@ def _world_exists(session: Session) -> bool:
 
 
 def seed(
-    engine: Engine, *, today: date, workdir: Path, loans: int = 150, progress: Progress | None = None
+    engine: Engine, *, today: date, workdir: Path, loans: int = 120, progress: Progress | None = None
 ) -> SeedReport:
     """Build the demo world once, through ``today``; ``loans`` background loans besides the scripted stories.
     A second run finds the world: on the same date it changes nothing, on a later one it runs end of day for
