@@ -15,6 +15,7 @@ from decimal import Decimal
 from xiaodai.money.dates import add_months
 
 DEMO_BORROWER = "borrower@xiaodai.demo"
+LAST_STORY = "offer-open"  # applied for the day before today: once it exists, the world was built
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,7 @@ def stories(today: date) -> list[Story]:
             sign=False,
             tags=("referred",),
         ),
-        Story("offer-open", b[17], t - timedelta(days=1), d(9000), 12, sign=False, tags=("approved",)),
+        Story(LAST_STORY, b[17], t - timedelta(days=1), d(9000), 12, sign=False, tags=("approved",)),
         Story(
             "current-2",
             b[18],

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from xiaodai.accounts import service as accounts
 from xiaodai.db.session import session_factory
 from xiaodai.db.tables import ApplicationRow, LoanRow, ModelRow, PersonalDataRow, UserRow
-from xiaodai.demo.cast import background, customers_for, stories
+from xiaodai.demo.cast import LAST_STORY, background, customers_for, stories
 from xiaodai.demo.staff_work import HOOKS
 from xiaodai.demo.world import Book, live
 from xiaodai.servicing.eod import last_completed_day, run_eod
@@ -140,13 +140,26 @@ def _model(session: Session, workdir: Path, progress: Progress | None) -> str | 
     return row.version
 
 
+class SeedError(RuntimeError):
+    """The database holds part of a demo world (an interrupted seed): it cannot be finished or redone."""
+
+
+def _has_application(session: Session, pattern: str) -> bool:
+    found = session.execute(select(ApplicationRow.id).where(ApplicationRow.idempotency_key.like(pattern)))
+    return found.first() is not None
+
+
 def _world_exists(session: Session) -> bool:
-    return (
-        session.execute(
-            select(ApplicationRow.id).where(ApplicationRow.idempotency_key.like("%:demo:demo-current"))
-        ).first()
-        is not None
-    )
+    """Whether the world was built: the last story (an offer made the day before ``today``) is there. Part
+    of a world without it is an interrupted seed (``SeedError``)."""
+    if _has_application(session, f"%:demo:{LAST_STORY}"):
+        return True
+    if _has_application(session, "%:demo:%"):
+        raise SeedError(
+            "a previous demo seed stopped half way through building the world: seed an empty database "
+            "(e.g. delete var/xiaodai.db and run `xiaodai db upgrade` again)"
+        )
+    return False
 
 
 def seed(
@@ -156,12 +169,13 @@ def seed(
     A second run finds the world: on the same date it changes nothing, on a later one it runs end of day for
     the days since."""
     factory = session_factory(engine)
+    with factory() as session:
+        built = _world_exists(session)  # an interrupted seed is refused before anything is written
     with factory() as session, session.begin():
         credentials = _users(session)
         _people(session, customers_for(loans))
     with factory() as session, session.begin():
         version = _model(session, workdir, progress)
-        built = _world_exists(session)
         users = {email: uid for uid, email in session.execute(select(UserRow.id, UserRow.email)).all()}
     created = 0
     if not built:

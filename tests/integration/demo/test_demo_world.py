@@ -319,3 +319,22 @@ def test_demo_world(world: sessionmaker[Session], engine: Engine, tmp_path: Path
     _privacy_and_every_role_has_something_true(world)
     _signed_times_are_the_business_dates(world)
     _a_later_day_only_runs_end_of_day(world, engine, tmp_path)
+
+
+def test_an_interrupted_seed_is_refused_before_anything_is_written(
+    engine: Engine, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from xiaodai.accounts.service import sign_up
+    from xiaodai.demo.seed import SeedError
+
+    with factory() as s, s.begin():  # what a seed stopped on its first days leaves: a story's application
+        uid = sign_up(s, email="borrower05@xiaodai.demo", name="借款人", password=DEMO_PASSWORD).id
+        s.add(
+            ApplicationRow(
+                public_id="a" * 32, user_id=uid, idempotency_key=f"{uid}:demo:m1", payload_json="{}"
+            )
+        )
+    before = _counts(engine)
+    with pytest.raises(SeedError, match="stopped half way"):
+        seed(engine, today=TODAY, workdir=tmp_path, loans=0)
+    assert _counts(engine) == before
