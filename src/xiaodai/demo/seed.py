@@ -140,6 +140,18 @@ def _model(session: Session, workdir: Path, progress: Progress | None) -> str | 
     return row.version
 
 
+def story_loans(session: Session) -> dict[str, int | None]:
+    """The scripted stories' loans by story key (``demo.cast.stories``; None: declined, referred or not
+    signed) — for tests and tours that want "the overdue fee loan" without knowing its id."""
+    rows = session.execute(
+        select(ApplicationRow.idempotency_key, ApplicationRow.loan_id).where(
+            ApplicationRow.idempotency_key.like("%:demo:%")
+        )
+    ).all()
+    keys = {key.split(":demo:", 1)[1]: loan_id for key, loan_id in rows}
+    return {key: loan_id for key, loan_id in keys.items() if not key.startswith("bg-")}
+
+
 class SeedError(RuntimeError):
     """The database holds part of a demo world (an interrupted seed): it cannot be finished or redone."""
 

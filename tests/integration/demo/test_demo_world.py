@@ -35,7 +35,8 @@ from xiaodai.db.tables import (
     LoanRow,
     UserRow,
 )
-from xiaodai.demo.seed import DEMO_PASSWORD, seed, train_demo_model
+from xiaodai.demo.cast import stories
+from xiaodai.demo.seed import DEMO_PASSWORD, seed, story_loans, train_demo_model
 from xiaodai.demo.world import at
 from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
@@ -298,6 +299,20 @@ def _signed_times_are_the_business_dates(world: sessionmaker[Session]) -> None:
         assert stamp.date() < TODAY - timedelta(days=200)
 
 
+def _stories_by_key(world: sessionmaker[Session]) -> None:
+    with world() as s:
+        loans = story_loans(s)
+        assert set(loans) == {story.key for story in stories(TODAY)}
+        assert loans["referred"] is None
+        assert loans["declined-risk"] is None
+        fee_late = s.get(LoanRow, loans["m2-fees"])
+        assert fee_late is not None
+        assert (fee_late.product, fee_late.state, fee_late.bucket) == ("everyday", "overdue", "M2")
+        hardship = s.get(LoanRow, loans["hardship"])
+        assert hardship is not None
+        assert hardship.state == "active"
+
+
 def _a_later_day_only_runs_end_of_day(world: sessionmaker[Session], engine: Engine, tmp_path: Path) -> None:
     before = _counts(engine)
     later = seed(engine, today=TODAY + timedelta(days=3), workdir=tmp_path, loans=20)
@@ -318,6 +333,7 @@ def test_demo_world(world: sessionmaker[Session], engine: Engine, tmp_path: Path
     _fee_product_and_refused_charges(world)
     _privacy_and_every_role_has_something_true(world)
     _signed_times_are_the_business_dates(world)
+    _stories_by_key(world)
     _a_later_day_only_runs_end_of_day(world, engine, tmp_path)
 
 
