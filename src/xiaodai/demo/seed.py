@@ -102,11 +102,10 @@ def _people(session: Session, customers: int) -> int:
     emails = ["borrower@xiaodai.demo"] + [f"borrower{n:02d}@xiaodai.demo" for n in range(1, DEMO_PEOPLE)]
     emails += [f"customer{n:02d}@xiaodai.demo" for n in range(customers)]
     for n, email in enumerate(emails):
+        person = synthetic_person(rng, n)  # the same person on the account and in the personal data
         user = session.execute(select(UserRow).where(UserRow.email == email)).scalar_one_or_none()
         if user is None:
-            person = synthetic_person(random.Random(n), n)
             user = accounts.sign_up(session, email=email, name=str(person["name"]), password=DEMO_PASSWORD)
-        person = synthetic_person(rng, n)
         if session.get(PersonalDataRow, user.id) is None:
             privacy.save_profile(session, user=user, fields=person, sensitive_consent=True)
             privacy.grant_consent(session, user=user, kind="agency_sharing")
