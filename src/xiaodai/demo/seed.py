@@ -106,6 +106,7 @@ def _people(session: Session, customers: int) -> int:
         user = session.execute(select(UserRow).where(UserRow.email == email)).scalar_one_or_none()
         if user is None:
             user = accounts.sign_up(session, email=email, name=str(person["name"]), password=DEMO_PASSWORD)
+        person["name"] = user.name  # the demo borrower's account (made with the staff) keeps its name
         if session.get(PersonalDataRow, user.id) is None:
             privacy.save_profile(session, user=user, fields=person, sensitive_consent=True)
             privacy.grant_consent(session, user=user, kind="agency_sharing")
