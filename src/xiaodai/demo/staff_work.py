@@ -25,9 +25,8 @@ NOTICE_REMEDY_CHANNELS = ["review", "mediation", "arbitration", "litigation"]
 
 def _call(session: Session, loan_id: int, when: Any, actor: str, **extra: Any) -> dict[str, Any]:
     attempt = {"action": "contact", "channel": "call", "target": {"type": "borrower"}, "phone_id": "M1"}
-    return collections.attempt_contact(
-        session, loan_id=loan_id, attempt={**attempt, **extra}, as_of=when, actor=actor
-    )
+    typed = collections.parse_attempt({**attempt, **extra})
+    return collections.attempt_contact(session, loan_id=loan_id, attempt=typed, as_of=when, actor=actor)
 
 
 def contacts(session: Session, day: date, book: Book) -> None:
@@ -50,7 +49,7 @@ def contacts(session: Session, day: date, book: Book) -> None:
                 loan_id,
                 at(day, 11),
                 collector,
-                target={"type": "third_party", "contact_id": "W1"},
+                target={"type": "employer", "contact_id": "W1"},
                 phone_id=None,
                 purpose="workplace",
             )
