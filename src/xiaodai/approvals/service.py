@@ -15,6 +15,7 @@ from xiaodai.accounts.service import ForbiddenError, roles_of
 from xiaodai.approvals import rules
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import ApprovalRow, UserRow
+from xiaodai.money.money import Money
 from xiaodai.money.parse import parse_amount_fen, parse_iso_date
 
 Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
@@ -96,15 +97,42 @@ def _backdated_repayment(session: Session, params: dict[str, Any], row: Approval
         on=on,
         idempotency_key=f"approval:{row.id}",
     )
+    # End of day is not re-run: penalties it charged after ``on`` stay, and are shown (and audited) so
+    # that whoever approved can waive them (operation ``waive``) if the payment would have prevented them.
+    since = _penalties_after(session, int(params["loan_id"]), on)
     record(
         session,
         actor=f"approval:{row.id}",
         action="repayment-backdated",
         subject=f"loan:{params['loan_id']}",
         reason="BACKDATED",
-        payload={"on": on.isoformat(), "business_date": params["business_date"], "amount": params["amount"]},
+        payload={
+            "on": on.isoformat(),
+            "business_date": params["business_date"],
+            "amount": params["amount"],
+            "penalties_charged_after_fen": since,
+        },
     )
-    return dict(result)
+    return {**result, "penalties_charged_after_on": Money.from_minor(since).to_json()}
+
+
+def _penalties_after(session: Session, loan_id: int, on: date) -> int:
+    from sqlalchemy import func
+
+    from xiaodai.db.tables import JournalEntryRow, PostingRow
+    from xiaodai.ledger.chart import Account
+
+    total = session.execute(
+        select(func.coalesce(func.sum(PostingRow.amount_fen), 0))
+        .join(JournalEntryRow, JournalEntryRow.id == PostingRow.entry_id)
+        .where(
+            PostingRow.loan_id == loan_id,
+            PostingRow.account == Account.LOAN_PENALTIES.value,
+            JournalEntryRow.event == "penalty",
+            JournalEntryRow.business_date > on,
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def _check_backdate(session: Session, params: dict[str, Any], *, business_date: date) -> None:
