@@ -7,6 +7,8 @@ maker. Reason codes, not prose.
 * key rotation: an admin, approved by another admin;
 * back-dated repayment (booked before today's business date, within ``servicing.backdating`` limits): asked
   by a complaint officer, risk or admin, approved by risk or admin.
+* unmasking a borrower past one's shift allowance: any staff role that views personal data, approved by an
+  admin (not the maker).
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ OPERATIONS: dict[str, Operation] = {
             frozenset({"complaint_officer", "risk", "admin"}),
             frozenset({"risk", "admin"}),
             ("loan_id", "amount", "on"),
+        ),
+        # unmasking past the shift allowance (privacy.access): one borrower, named fields, this shift
+        Operation(
+            "unmask",
+            frozenset({"underwriter", "collector", "complaint_officer", "auditor", "admin"}),
+            frozenset({"admin"}),
+            ("user_id", "fields"),
         ),
     )
 }

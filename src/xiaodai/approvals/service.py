@@ -156,8 +156,22 @@ def _check_backdate(session: Session, params: dict[str, Any], *, business_date: 
         raise ApprovalError(verdict, f"a repayment cannot be booked on {on}: {limits}", 422)
 
 
+def _unmask(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    """Nothing is shown to the checker: the approval lets the maker unmask these fields of this borrower
+    for the rest of the shift (``privacy.shift_allowance``)."""
+    from xiaodai.privacy.access import SHIFT
+
+    return {
+        "granted_to": row.maker_id,
+        "user_id": int(params["user_id"]),
+        "fields": list(params["fields"]),
+        "valid_for_hours": SHIFT.total_seconds() / 3600,
+    }
+
+
 EXECUTORS: dict[str, Executor] = {
     "backdated_repayment": _backdated_repayment,
+    "unmask": _unmask,
     "write_off": _write_off,
     "waive": _waive,
     "model_activate": _model_activate,
@@ -168,6 +182,8 @@ EXECUTORS: dict[str, Executor] = {
 def _subject(operation: str, params: dict[str, Any]) -> str:
     if "loan_id" in params:
         return f"loan:{params['loan_id']}"
+    if operation == "unmask":
+        return f"user:{params['user_id']}"
     if operation == "model_activate":
         return f"model:{params['version']}"
     return f"key:{params.get('version')}"
@@ -206,6 +222,8 @@ def request(
             )
         _check_backdate(session, params, business_date=business_date)
         params = {**params, "business_date": business_date.isoformat()}
+    if operation == "unmask":
+        _check_unmask(session, params)
     if operation == "key_rotate":
         from xiaodai.privacy.keys import current_ring
 
@@ -224,6 +242,17 @@ def request(
     session.flush()
     _audit(session, maker, "approval-requested", row, "PENDING")
     return view(row)
+
+
+def _check_unmask(session: Session, params: dict[str, Any]) -> None:
+    from xiaodai.privacy.access import FIELDS
+
+    subject = session.get(UserRow, int(params["user_id"])) if str(params["user_id"]).isdigit() else None
+    if subject is None or subject.kind != "borrower":
+        raise ApprovalError("NOT_FOUND", f"no borrower {params['user_id']}", 404)
+    fields = params["fields"]
+    if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
+        raise ApprovalError("UNKNOWN_FIELD", f"fields: a non-empty list of {', '.join(FIELDS)}", 422)
 
 
 def _pending(session: Session, approval_id: int) -> ApprovalRow:

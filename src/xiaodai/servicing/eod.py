@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import EodStepRow, LoanRow
+from xiaodai.metrics import EOD_STEP_SECONDS
 from xiaodai.servicing.billing import apply_overpayment
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.lifecycle import LoanState
@@ -471,7 +473,9 @@ def run_day(
         else:
             for attempt in range(1, STEP_ATTEMPTS + 1):
                 try:
+                    started = time.perf_counter()
                     rows = _run_step(engine, day, step, crash_after)
+                    EOD_STEP_SECONDS.labels(step=step.name).observe(time.perf_counter() - started)
                     break
                 except DBAPIError as exc:
                     if attempt == STEP_ATTEMPTS or not _retryable(exc):
