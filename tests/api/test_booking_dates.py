@@ -169,3 +169,28 @@ def test_a_retry_on_a_later_business_date_replays_the_first_answer(client: TestC
     again = client.post(f"/api/loans/{loan_id}/prepay", json={}, headers=prepay_headers)
     assert (again.status_code, again.json()["replayed"]) == (201, True)
     assert _repayments(client) == [TODAY]
+
+
+def test_approval_parameters_are_checked_when_filed(client: TestClient) -> None:
+    me = borrower(client, "d6@example.com")
+    loan_id = _loan(client, me)
+    _, risk = staff(client, "risk6@example.com", "risk")
+
+    def ask(operation: str, **params: Any) -> Any:
+        body = {
+            "operation": operation,
+            "params": {"loan_id": loan_id, **params},
+            "reason": "month-end clean-up",
+        }
+        return client.post("/api/staff/approvals", json=body, headers=risk)
+
+    for on in ("2099-12-31", "20260110", "2026-01-11"):  # the business date is 2026-01-10
+        refused = ask("write_off", on=on)
+        assert refused.status_code == 422, (on, refused.text)
+        assert "INVALID_PARAMS" in refused.json()["message"]
+    for fen in ("abc", "0", "-5", "1e9", str(10**9 + 1), "１２"):
+        waive = {"component": "interest", "amount_fen": fen, "on": "2026-01-10", "reason": "goodwill"}
+        assert ask("waive", **waive).status_code == 422, fen
+    assert ask("write_off", on="2026-01-10").status_code == 201
+    waive = {"component": "interest", "amount_fen": str(10**9), "on": "2026-01-10", "reason": "goodwill"}
+    assert ask("waive", **waive).status_code == 201

@@ -15,8 +15,8 @@ from xiaodai.accounts.service import ForbiddenError, roles_of
 from xiaodai.approvals import rules
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import ApprovalRow, UserRow
-from xiaodai.money.money import Money
-from xiaodai.money.parse import parse_amount_fen, parse_iso_date
+from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.parse import MAX_AMOUNT_FEN, parse_amount_fen, parse_iso_date, within
 
 Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
 
@@ -179,6 +179,25 @@ EXECUTORS: dict[str, Executor] = {
 }
 
 
+def _check_dates_and_amounts(params: dict[str, Any], business_date: date | None) -> None:
+    """Checked when the request is filed, not when it is approved (a bad value would fail the approval):
+    ``on`` is ISO YYYY-MM-DD and never after the business date; ``amount_fen`` is a positive whole number
+    of fen within the amount bound of ``money.parse``."""
+    try:
+        if "on" in params:
+            on = parse_iso_date(str(params["on"]), what="on")
+            if business_date is not None:
+                within(on, what="on", today=business_date)
+        if "amount_fen" in params:
+            fen = str(params["amount_fen"])
+            if not (fen.isascii() and fen.isdigit() and 0 < int(fen) <= MAX_AMOUNT_FEN):
+                raise MoneyError(
+                    f"amount_fen {fen[:40]!r} must be a whole number of fen, 1 to {MAX_AMOUNT_FEN}"
+                )
+    except ValueError as exc:  # DateInputError, MoneyError
+        raise ApprovalError("INVALID_PARAMS", str(exc), 422) from None
+
+
 def _subject(operation: str, params: dict[str, Any]) -> str:
     if "loan_id" in params:
         return f"loan:{params['loan_id']}"
@@ -215,6 +234,8 @@ def request(
 
         if not str(params["loan_id"]).isdigit() or session.get(LoanRow, int(params["loan_id"])) is None:
             raise ApprovalError("LOAN_NOT_FOUND", f"no loan {params['loan_id']}", 404)
+    if operation != "backdated_repayment":  # which has its own limits and reason codes (below)
+        _check_dates_and_amounts(params, business_date)
     if operation == "backdated_repayment":
         if business_date is None:
             raise ApprovalError(
