@@ -395,7 +395,7 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
         session,
         key=f"u{user.id}:{key}",
         command="cooling-off-cancel",
-        request={"loan_id": loan.id, "on": on.isoformat()},
+        request={"loan_id": loan.id},  # ``on`` is the business date: a retry after midnight replays
         action=action,
     )
 
