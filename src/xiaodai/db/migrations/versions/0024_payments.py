@@ -4,7 +4,7 @@ attempts (``debit_attempts``, one row per instalment and attempt) and channel ca
 schema).
 
 Revision ID: 0024
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0012"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
