@@ -22,12 +22,14 @@ def test_binding_stores_ciphertext_and_needs_the_code(factory: sessionmaker[Sess
         started = service.start_binding(
             s, channel=channel, ring=current_ring(), borrower_id=who, number=number
         )
-    assert started["status"] == "pending" and started["default"] is False
+    assert started["status"] == "pending"
+    assert started["default"] is False
     assert started["masked"] == number[:6] + "******" + "4321"
     with factory() as s:
         row = s.get(PaymentCardRow, started["card_id"])
         assert row is not None
-        assert number not in row.number_enc and number[6:12] not in row.number_enc
+        assert number not in row.number_enc
+        assert number[6:12] not in row.number_enc
         assert decrypt(current_ring(), row.number_enc, aad("payment_cards", who, "number")) == number
     code = channel.code_for(started["verify_ref"])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -36,7 +38,8 @@ def test_binding_stores_ciphertext_and_needs_the_code(factory: sessionmaker[Sess
     assert refused.value.reasons == ("CARD_CODE_WRONG",)
     with factory() as s, s.begin():
         bound = service.confirm_binding(s, channel=channel, card_id=started["card_id"], code=code)
-    assert bound["status"] == "bound" and bound["default"] is True
+    assert bound["status"] == "bound"
+    assert bound["default"] is True
     with pytest.raises(service.PaymentError, match="nothing to verify"), factory() as s, s.begin():
         service.confirm_binding(s, channel=channel, card_id=started["card_id"], code=code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +25,7 @@ DUE = date(2026, 2, 10)  # first instalment of the standard loan: 902.58
 FIRST = 90_258
 
 
-def run(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -> dict[str, object]:
+def run(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -> dict[str, Any]:
     with factory() as s, s.begin():
         return service.run_debits(s, channel=channel, ring=current_ring(), on=on, policy=default_policy())
 
@@ -47,7 +48,7 @@ def test_success_posts_once_and_rerun_is_idempotent(
     _, _, loan_id = debited_loan(factory, new_loan, channel, "0001")
     assert run(factory, channel, date(2026, 2, 9))["debits"] == []  # not due yet
     first = run(factory, channel, DUE)
-    assert [(d["status"], d["settled_fen"]) for d in first["debits"]] == [("succeeded", FIRST)]  # type: ignore[index]
+    assert [(d["status"], d["settled_fen"]) for d in first["debits"]] == [("succeeded", FIRST)]
     entries = journal_count(factory)
     again = run(factory, channel, DUE)
     assert again["debits"] == []  # paid: not due any more
@@ -55,17 +56,19 @@ def test_success_posts_once_and_rerun_is_idempotent(
     assert journal_count(factory) == entries
     with factory() as s:
         loan = s.get(LoanRow, loan_id)
-        assert loan is not None and loan.paid_total_fen == FIRST
+        assert loan is not None
+        assert loan.paid_total_fen == FIRST
     check(factory)
 
 
 def test_retries_on_t_t1_t3_only(factory: sessionmaker[Session], new_loan: Callable[..., int]) -> None:
     channel = SandboxChannel(scripted={"0002": Scenario.INSUFFICIENT})
     debited_loan(factory, new_loan, channel, "0002")
-    made = [len(run(factory, channel, date(2026, 2, d))["debits"]) for d in range(10, 16)]  # type: ignore[arg-type]
+    made = [len(run(factory, channel, date(2026, 2, d))["debits"]) for d in range(10, 16)]
     assert made == [1, 1, 0, 1, 0, 0]
     rerun = run(factory, channel, date(2026, 2, 13))  # the same day again: the attempt's key exists
-    assert rerun["debits"] == [] and rerun["counts"]["already_done"] == 1  # type: ignore[index]
+    assert rerun["debits"] == []
+    assert rerun["counts"]["already_done"] == 1
     assert attempts(factory) == [
         ("0", "failed", FIRST, 0),
         ("1", "failed", FIRST, 0),
@@ -88,7 +91,8 @@ def test_partial_success_is_allocated_as_a_payment_and_the_retry_asks_the_rest(
     ]
     with factory() as s:
         loan = s.get(LoanRow, loan_id)
-        assert loan is not None and loan.paid_total_fen == half + (FIRST - half) // 2
+        assert loan is not None
+        assert loan.paid_total_fen == half + (FIRST - half) // 2
         assert loan.interest_outstanding_fen == 0  # interest first, as any repayment
     check(factory)
 
@@ -99,12 +103,12 @@ def test_timeout_waits_for_the_verified_callback(
     channel = SandboxChannel(scripted={"0004": Scenario.TIMEOUT_SUCCESS})
     _, card, loan_id = debited_loan(factory, new_loan, channel, "0004")
     before = journal_count(factory)
-    assert run(factory, channel, DUE)["counts"]["pending"] == 1  # type: ignore[index]
+    assert run(factory, channel, DUE)["counts"]["pending"] == 1
     assert journal_count(factory) == before  # nothing posted while pending
     with pytest.raises(service.CardInUseError) as refused, factory() as s, s.begin():
         service.unbind(s, card_id=card)
     assert refused.value.reasons == ("CARD_DEBIT_IN_FLIGHT",)
-    assert run(factory, channel, date(2026, 2, 11))["counts"]["skipped_in_flight"] == 1  # type: ignore[index]
+    assert run(factory, channel, date(2026, 2, 11))["counts"]["skipped_in_flight"] == 1
     (late,) = channel.late_callbacks()
     body = late.body()
 
@@ -132,7 +136,8 @@ def test_timeout_waits_for_the_verified_callback(
     assert repayments(factory) == 1  # one repayment, however many callbacks
     with factory() as s:
         loan = s.get(LoanRow, loan_id)
-        assert loan is not None and loan.paid_total_fen == FIRST
+        assert loan is not None
+        assert loan.paid_total_fen == FIRST
     with factory() as s, s.begin():
         assert service.unbind(s, card_id=card)["status"] == "unbound"
     check(factory)

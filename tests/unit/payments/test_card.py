@@ -36,7 +36,8 @@ def test_check_digit_completes_and_any_other_digit_breaks(payload: str) -> None:
 
 def test_a_valid_icbc_card_passes_with_its_bank() -> None:
     verdict = check_card(card("622202", 16))
-    assert verdict.ok and verdict.bank == "ICBC"
+    assert verdict.ok
+    assert verdict.bank == "ICBC"
 
 
 @pytest.mark.parametrize(("length", "ok"), [(15, False), (16, True), (19, True), (20, False)])
@@ -88,5 +89,7 @@ def test_ranges_are_data() -> None:
 def test_masked_shows_first_six_and_last_four(length: int) -> None:
     number = card("622202", length)
     shown = masked(number)
-    assert shown[:6] == number[:6] and shown[-4:] == number[-4:]
-    assert set(shown[6:-4]) == {"*"} and len(shown) == length
+    assert shown[:6] == number[:6]
+    assert shown[-4:] == number[-4:]
+    assert set(shown[6:-4]) == {"*"}
+    assert len(shown) == length

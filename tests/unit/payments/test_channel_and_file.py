@@ -72,7 +72,7 @@ def test_file_round_trip() -> None:
     ],
 )
 def test_bad_lines_refuse_the_file_with_the_line_number(line: str, error: str) -> None:
-    with pytest.raises(SettlementFileError, match=f"line 2: .*{error}"):
+    with pytest.raises(SettlementFileError, match=rf"line 2: .*{error}"):
         parse(f"channel_ref,settled_on,status,amount\n{line}\n", on=DAY)
 
 
@@ -80,7 +80,7 @@ def test_header_and_duplicates() -> None:
     with pytest.raises(SettlementFileError, match="line 1"):
         parse("ref,date,status,amount\n", on=DAY)
     twice = "channel_ref,settled_on,status,amount\na,2026-02-10,failed,0.00\na,2026-02-10,failed,0.00\n"
-    with pytest.raises(SettlementFileError, match="line 3: .*twice"):
+    with pytest.raises(SettlementFileError, match=r"line 3: .*twice"):
         parse(twice, on=DAY)
     assert parse("channel_ref,settled_on,status,amount\n", on=DAY) == []
 
