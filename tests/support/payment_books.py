@@ -70,3 +70,34 @@ def repayments(factory: sessionmaker[Session]) -> int:
     with factory() as s:
         query = select(func.count()).where(JournalEntryRow.event == "repayment")
         return int(s.execute(query).scalar_one())
+
+
+def standard_loan(factory: sessionmaker[Session], borrower_id: int, term: int = 3) -> int:
+    """10,000 CNY at 15 % from 2026-01-10, disbursed, the borrower's (first due 2026-02-10)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from xiaodai.pricing.caps import default_cap_book
+    from xiaodai.pricing.schedule import LoanTerms, Method
+    from xiaodai.servicing import service as servicing
+
+    terms = LoanTerms(
+        principal=Decimal(10_000),
+        term=term,
+        method=Method.EQUAL_INSTALLMENT,
+        annual_rate=Decimal("0.15"),
+        start_on=date(2026, 1, 10),
+    )
+    with factory() as s, s.begin():
+        loan = servicing.create_loan(
+            s,
+            terms=terms,
+            product="standard",
+            config=servicing.ServicingConfig(),
+            cap_book=default_cap_book(),
+        )
+        loan.borrower_id = borrower_id
+        loan_id = loan.id
+    with factory() as s, s.begin():
+        servicing.disburse(s, loan_id=loan_id, on=date(2026, 1, 10), idempotency_key=f"disburse-{loan_id}")
+    return loan_id
