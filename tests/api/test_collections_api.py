@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -34,13 +36,13 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
         "channel": "call",
         "phone_id": "M1",
         "target": {"type": "borrower"},
-        "at": "2026-03-10T23:30:00+08:00",
     }
+    client.app.state.clock = lambda: datetime.fromisoformat("2026-03-10T23:30:00+08:00")  # type: ignore[attr-defined]
     blocked = client.post(f"/api/staff/loans/{loan_id}/contacts", json=night, headers=alice)
     assert blocked.status_code == 422
     assert blocked.json()["reason"] == "TIME_WINDOW"
-    day = {**night, "at": "2026-03-10T10:00:00+08:00"}
-    assert client.post(f"/api/staff/loans/{loan_id}/contacts", json=day, headers=alice).status_code == 201
+    client.app.state.clock = lambda: datetime.fromisoformat("2026-03-10T10:00:00+08:00")  # type: ignore[attr-defined]
+    assert client.post(f"/api/staff/loans/{loan_id}/contacts", json=night, headers=alice).status_code == 201
     log = client.get(f"/api/staff/loans/{loan_id}/contacts", headers=alice).json()
     assert [entry["decision"] for entry in log] == ["allow", "block"]  # ordered by attempt time
     report = client.get("/api/staff/violations", headers=alice).json()
@@ -52,8 +54,26 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
 def test_an_attempt_outside_the_vocabulary_is_a_4xx_naming_the_field(client: TestClient) -> None:
     alice_id, alice = staff(client, "carol.collector@example.com", "collector")
     loan_id = overdue_loan(client, alice_id)
-    pigeon = {"action": "contact", "channel": "carrier_pigeon", "at": "2026-03-10T10:00:00+08:00"}
+    pigeon = {"action": "contact", "channel": "carrier_pigeon"}
     refused = client.post(f"/api/staff/loans/{loan_id}/contacts", json=pigeon, headers=alice)
     assert 400 <= refused.status_code < 500
     assert "channel" in refused.json()["message"]
     assert client.get(f"/api/staff/loans/{loan_id}/contacts", headers=alice).json() == []  # nothing logged
+
+
+def test_the_moment_of_a_contact_is_the_server_clock_not_the_callers(client: TestClient) -> None:
+    """A collector who could name the time could call at 23:30 and have it judged as 10:00."""
+    alice_id, alice = staff(client, "dora.collector@example.com", "collector")
+    loan_id = overdue_loan(client, alice_id)
+    client.app.state.clock = lambda: datetime.fromisoformat("2026-03-10T23:30:00+08:00")  # type: ignore[attr-defined]
+    call = {"action": "contact", "channel": "call", "phone_id": "M1", "target": {"type": "borrower"}}
+    forged = client.post(
+        f"/api/staff/loans/{loan_id}/contacts",
+        json={**call, "at": "2026-03-10T10:00:00+08:00"},
+        headers=alice,
+    )
+    assert 400 <= forged.status_code < 500
+    assert "at" in forged.json()["message"]
+    assert client.get(f"/api/staff/loans/{loan_id}/contacts", headers=alice).json() == []  # nothing logged
+    judged_now = client.post(f"/api/staff/loans/{loan_id}/contacts", json=call, headers=alice)
+    assert (judged_now.status_code, judged_now.json()["reason"]) == (422, "TIME_WINDOW")

@@ -5,7 +5,7 @@ work on the event loop."""
 from __future__ import annotations
 
 import inspect
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -71,19 +71,13 @@ def test_metrics_by_route_template_payments_and_blocks(client: TestClient) -> No
     overdue = overdue_loan(client, collector_id)
     blocks = sample("xiaodai_collection_contacts_blocked_total", reason="TIME_WINDOW")
     night = {"action": "contact", "channel": "call", "phone_id": "M1", "target": {"type": "borrower"}}
-    blocked = client.post(
-        f"/api/staff/loans/{overdue}/contacts",
-        json={**night, "at": "2026-03-10T23:30:00+08:00"},
-        headers=collector,
-    )
+    client.app.state.clock = lambda: datetime.fromisoformat("2026-03-10T23:30:00+08:00")  # type: ignore[attr-defined]
+    blocked = client.post(f"/api/staff/loans/{overdue}/contacts", json=night, headers=collector)
     assert blocked.status_code == 422
     assert blocked.json()["reason"] == "TIME_WINDOW"
     assert sample("xiaodai_collection_contacts_blocked_total", reason="TIME_WINDOW") == blocks + 1
-    allowed = client.post(
-        f"/api/staff/loans/{overdue}/contacts",
-        json={**night, "at": "2026-03-10T10:00:00+08:00"},
-        headers=collector,
-    )
+    client.app.state.clock = lambda: datetime.fromisoformat("2026-03-10T10:00:00+08:00")  # type: ignore[attr-defined]
+    allowed = client.post(f"/api/staff/loans/{overdue}/contacts", json=night, headers=collector)
     assert allowed.status_code == 201
     assert sample("xiaodai_collection_contacts_blocked_total", reason="TIME_WINDOW") == blocks + 1
 

@@ -109,3 +109,13 @@ def test_console_script_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["apr_percent_2dp"] == "15.00"
+
+
+def test_a_recorded_contact_cannot_name_its_own_moment() -> None:
+    """`--at` is for previews: a recorded attempt is judged at the clock (hours, frequency, holds)."""
+    attempt = json.dumps({"action": "contact", "channel": "call", "target": {"type": "borrower"}})
+    result = runner.invoke(
+        app, ["collections", "contact", "1", "--at", "2026-03-10T10:00:00+08:00"], input=attempt
+    )
+    assert result.exit_code == 2
+    assert "--preview only" in result.output

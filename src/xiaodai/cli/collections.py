@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -54,19 +54,29 @@ def open_case(
 @app.command("contact")
 def contact(
     loan_id: int,
-    at: Annotated[str, typer.Option(help="Attempt time, ISO 8601 with offset")],
+    at: Annotated[
+        str | None, typer.Option(help="With --preview only: the moment to evaluate (ISO 8601 with offset)")
+    ] = None,
     actor: Annotated[str, typer.Option(help="Who is attempting")] = "cli",
     preview: Annotated[bool, typer.Option(help="Evaluate only; record and send nothing")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Attempt a contact (stdin: {"action", "channel", "target", "phone_id", "message"}); blocked: exit 1."""
+    """Attempt a contact (stdin: {"action", "channel", "target", "phone_id", "message"}); blocked: exit 1.
+
+    A recorded attempt is judged at this moment (the clock), never at a time the operator names: hours,
+    frequency and holds depend on it. ``--at`` asks what the engine would say at another moment (--preview).
+    """
     attempt = _stdin_json("the attempt")
-    try:
-        when = datetime.fromisoformat(at)
-    except ValueError:
-        fail(f"--at {at!r} is not an ISO date-time")
-    if when.tzinfo is None:
-        fail("--at needs a UTC offset, e.g. 2026-03-10T09:30:00+08:00")
+    if at is not None and not preview:
+        fail("--at is for --preview only: a recorded contact is judged at the moment it is made")
+    when = datetime.now(tz=UTC)
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            fail(f"--at {at!r} is not an ISO date-time")
+        if when.tzinfo is None:
+            fail("--at needs a UTC offset, e.g. 2026-03-10T09:30:00+08:00")
     if preview:
         result = run(
             lambda s: service.preview(

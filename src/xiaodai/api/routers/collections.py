@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
-from xiaodai.api.deps import DB, CurrentUser, RowId
+from xiaodai.api.deps import DB, CurrentUser, Now, RowId
 from xiaodai.collections import service
 from xiaodai.collections.contact_facts import Attempt
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
@@ -80,16 +80,20 @@ def contacts(loan_id: RowId, session: DB, user: CurrentUser) -> list[dict[str, A
 
 
 @router.post("/loans/{loan_id}/contacts")
-def attempt(loan_id: RowId, body: dict[str, Any], session: DB, user: CurrentUser) -> JSONResponse:
-    """Attempt a contact now (or at ``at``): the engine decides first; a blocked attempt is 422 and logged."""
+def attempt(loan_id: RowId, body: dict[str, Any], session: DB, user: CurrentUser, at: Now) -> JSONResponse:
+    """Attempt a contact now: the engine decides first; a blocked attempt is 422 and logged.
+
+    The moment is the server's clock, never the caller's: a collector who could name the time could call
+    at 23:30 and have it judged as 10:00 (hours, frequency and holds all depend on it). ``at`` in the body
+    is refused; to ask what the engine would say at another moment, use the preview (CLI ``--preview``).
+    """
     _may_see(session, user, loan_id)
     if has_role(user, "auditor") and not (has_role(user, "collector") or has_role(user, "admin")):
         raise ForbiddenError("auditors are read-only")
-    at = datetime.fromisoformat(str(body["at"])) if body.get("at") else datetime.now(tz=UTC)
-    if at.tzinfo is None:
-        from xiaodai.journey.service import JourneyError
-
-        raise JourneyError("at needs a UTC offset")
+    if body.get("at") is not None:
+        raise service.ContactInputError(
+            "at: the moment of a contact is the server's clock and cannot be given"
+        )
     result = service.attempt_contact(
         session,
         loan_id=loan_id,
