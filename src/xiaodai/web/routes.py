@@ -396,6 +396,9 @@ def install(app: FastAPI) -> None:
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_pages import router as staff_router
 
+    from xiaodai.web import api_docs
+
+    api_docs.install(app)
     app.include_router(router)
     app.include_router(borrower_router)
     app.include_router(loan_router)
