@@ -391,12 +391,11 @@ def kfs_css() -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from xiaodai.web import api_docs
     from xiaodai.web.borrower_pages import router as borrower_router
     from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_pages import router as staff_router
-
-    from xiaodai.web import api_docs
 
     api_docs.install(app)
     app.include_router(router)
