@@ -175,5 +175,5 @@ def test_staff_complaint_queue_page(client: TestClient) -> None:
     queue = client.get("/staff/complaints")
     assert queue.status_code == 200, re.findall(r'id="error">([^<]*)', queue.text)
     assert 'id="complaint-queue"' in queue.text
-    assert "payoff" in queue.text
+    assert "提前还款与结清" in queue.text  # the category in words, not its code
     assert "<svg" in queue.text

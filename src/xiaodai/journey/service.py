@@ -271,8 +271,10 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
     own_loan(session, user, loan_id)
     view = loan_view(session, loan_id=loan_id, as_of=today)
-    disclosure = disclosure_for(session, loan_id)
-    kfs = json.loads(disclosure.canonical_json)
+    disclosure = session.execute(
+        select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)
+    ).scalar_one_or_none()  # None only for a loan made outside the journey (older demo data)
+    kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
     fee_clause = next(
         (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None
     )
@@ -295,11 +297,16 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
-    view["disclosure"] = {
-        "sha256": disclosure.sha256,
-        "signed_at": disclosure.signed_at.isoformat(),
-        "lang": disclosure.lang,
-    }
+    view["disclosure"] = (
+        {
+            "sha256": disclosure.sha256,
+            "signed_at": disclosure.signed_at.isoformat(),
+            "lang": disclosure.lang,
+            "apr_percent": kfs["headline"]["apr_percent"],
+        }
+        if disclosure
+        else None
+    )
     return view
 
 

@@ -235,6 +235,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "complaint_loan": {"zh": "涉及的借款（可不选）", "en": "Which loan (optional)"},
     "complaint_no_loan": {"zh": "不涉及具体借款", "en": "Not about one loan"},
     "complaint_sign_in": {"zh": "登录后在线投诉", "en": "Sign in to complain online"},
+    "no_disclosure": {
+        "zh": "此笔借款没有已签署的关键信息表（非经在线申请发放），因此无法生成引用条款的对账单。",
+        "en": "This loan has no signed key-facts statement (it was not made through the online journey), "
+        "so no statement citing its clauses can be produced.",
+    },
     "forbidden_title": {"zh": "无权访问", "en": "Not allowed"},
     "forbidden_text": {
         "zh": "您的账户角色无权查看此页面。如认为需要此权限，请联系管理员。",

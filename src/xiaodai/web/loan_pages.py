@@ -23,7 +23,6 @@ from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
 from xiaodai.servicing import service as servicing
 from xiaodai.web import forms
-from xiaodai.web.borrower_pages import signed_apr
 from xiaodai.web.routes import _check_csrf, _lang, _login_required, _page, _run, _today
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +56,7 @@ def _loan_context(request: Request, session: Session, loan_id: int) -> dict[str,
         next_payment = payoff["total"]
     return {
         "loan": {**detail, "schedule": schedule},
-        "apr_signed": signed_apr(session, loan_id, detail["apr_percent"]),
+        "apr_signed": (detail["disclosure"] or {}).get("apr_percent", detail["apr_percent"]),
         "payoff": payoff,
         "key": secrets.token_urlsafe(12),
         "next_payment": next_payment,
@@ -265,6 +264,8 @@ def statement(request: Request, loan_id: RowId, lang: str = "zh") -> Response:
         user = _login_required(request, session)
         today = _today(request)
         detail = journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+        if detail["disclosure"] is None:
+            raise journey.NotFoundError("this loan has no signed disclosure: no statement can cite it")
         pdf = render_statement_pdf(
             {
                 "loan": detail,

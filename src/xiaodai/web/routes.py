@@ -82,6 +82,20 @@ def _formatters(lang: str, t: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def actor_name(session: Session, actor: object, t: dict[str, str]) -> str:
+    """``"user:3"`` → the person's name and role; ``"system"`` → the system, in words."""
+    text = str(actor or "")
+    kind, _, ref = text.partition(":")
+    if kind == "user" and ref.isdigit():
+        person = session.get(UserRow, int(ref))
+        if person is None:
+            return t["actor_unknown"]
+        roles = sorted(accounts.roles_of(person))
+        role = fmt.label(t, "role", roles[0]) if roles else t["role_borrower"]
+        return f"{person.name}（{role}）" if t["cny"] == "元" else f"{person.name} ({role})"
+    return t.get(f"actor_{kind}") or fmt.words(text)
+
+
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
     t = translator(lang)
@@ -98,6 +112,7 @@ def _page(request: Request, name: str, session: Session, status: int = 200, **co
             "errors": {},
             "typed": {},
             **_formatters(lang, t),
+            "actor_name": lambda actor: actor_name(session, actor, t),
             **context,
         },
         status_code=status,
@@ -378,7 +393,15 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 def _staff(request: Request, session: Session) -> UserRow:
     user = _login_required(request, session)
     if user.kind != "staff":
-        raise accounts.ForbiddenError("staff only")
+        raise accounts.ForbiddenError(code="STAFF_ONLY")
+    return user
+
+
+def _require(request: Request, session: Session, *roles: str) -> UserRow:
+    """The signed-in staff member if they hold one of ``roles`` (admin holds every role); else 403."""
+    user = _staff(request, session)
+    if not any(accounts.has_role(user, role) for role in roles):
+        raise accounts.ForbiddenError(code="ROLE_REQUIRED")
     return user
 
 
@@ -395,6 +418,8 @@ def install(app: FastAPI) -> None:
     from xiaodai.web.borrower_pages import router as borrower_router
     from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.privacy_pages import router as privacy_router
+    from xiaodai.web.staff_complaint_pages import router as complaint_router
+    from xiaodai.web.staff_console_pages import router as console_router
     from xiaodai.web.staff_pages import router as staff_router
 
     api_docs.install(app)
@@ -402,5 +427,7 @@ def install(app: FastAPI) -> None:
     app.include_router(borrower_router)
     app.include_router(loan_router)
     app.include_router(staff_router)
+    app.include_router(complaint_router)
+    app.include_router(console_router)
     app.include_router(privacy_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
