@@ -21,7 +21,9 @@ def staff(client: TestClient, email: str, *roles: str) -> None:
 
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():
-        make(s, email=email, name=email.split("@")[0], password=PASSWORD, kind="staff", roles=roles)
+        make(
+            s, email=email, name=email.split("@", maxsplit=1)[0], password=PASSWORD, kind="staff", roles=roles
+        )
 
 
 def login(client: TestClient, email: str, next_url: str = "") -> Any:
