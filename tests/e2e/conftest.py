@@ -180,3 +180,59 @@ def browser_page(
             print(f"browser failure artefacts in {tmp_path}: url={page.url} log={log}")
     finally:
         context.close()
+
+
+# --- the seeded demo, once per session (see e2e/demo.py) ---
+
+
+@pytest.fixture(scope="session")
+def demo(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from e2e import demo as demo_module
+
+    folder = tmp_path_factory.mktemp("demo")
+    before = os.environ.get("XIAODAI_MODEL_DIR")
+    demo_module.model_dir(folder)
+    try:
+        url = demo_module.copy_template(sqlite_template, folder)
+        demo_module.seed_demo(url, folder / "work")
+        for base in demo_module.serve(url, _free_port(), _wait_until_listening):
+            yield demo_module.Demo(base, url, demo_module.today_in_china())
+    finally:
+        if before is None:
+            os.environ.pop("XIAODAI_MODEL_DIR", None)
+        else:
+            os.environ["XIAODAI_MODEL_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def session_browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def demo_page(
+    request: pytest.FixtureRequest, session_browser: Any, demo: Any, tmp_path: Path
+) -> Iterator[tuple[Any, PageLog, Shooter]]:
+    """A fresh browser context on the seeded demo (own cookies), its log and its screenshot helper."""
+    context = session_browser.new_context(
+        base_url=demo.url, viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    log = watch(page)
+    try:
+        yield page, log, Shooter(page, tmp_path / "screenshots")
+        if request.node.stash.get(_FAILED, False):
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"browser failure artefacts in {tmp_path}: url={page.url} log={log}")
+    finally:
+        context.close()

@@ -1,5 +1,5 @@
-"""``/docs``: Swagger UI for the JSON API, served from this app (the ``swagger-ui-bundle`` package's files,
-no CDN). Its start-up script is a static file too, so scripts stay ``'self'``; only this page allows the
+"""``/docs``: Swagger UI for the JSON API, served from this app (the static files of the ``swagger-ui-py``
+package, Swagger UI 5 — it reads OpenAPI 3.1; no CDN). Its start-up script is a static file too, so scripts stay ``'self'``; only this page allows the
 inline styles Swagger UI sets on its elements."""
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def docs_init() -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from swagger_ui_bundle import swagger_ui_path
+    import swagger_ui
 
     app.include_router(router)
-    app.mount(ASSETS, StaticFiles(directory=str(Path(swagger_ui_path))), name="docs-assets")
+    static = Path(swagger_ui.__file__).parent / "static"
+    app.mount(ASSETS, StaticFiles(directory=str(static)), name="docs-assets")
