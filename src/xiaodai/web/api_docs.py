@@ -1,6 +1,6 @@
 """``/docs``: Swagger UI for the JSON API, served from this app (the static files of the ``swagger-ui-py``
-package, Swagger UI 5 — it reads OpenAPI 3.1; no CDN). Its start-up script is a static file too, so scripts stay ``'self'``; only this page allows the
-inline styles Swagger UI sets on its elements."""
+package, Swagger UI 5 — it reads OpenAPI 3.1; no CDN). Its start-up script is a static file too, so
+scripts stay ``'self'``; only this page allows the inline styles Swagger UI sets on its elements."""
 
 from __future__ import annotations
 
