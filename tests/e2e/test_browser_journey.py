@@ -4,7 +4,8 @@ largest) → change the amount and term → sign → repay (confirm, receipt) �
 pay off (confirm, receipt) → complain → export. The APR is the same figure on the offer, the loan page and
 the loan list. The demo borrower's own loans open too.
 
-Screenshots of each step go to the test's tmp dir (and to docs/screenshots/ with XIAODAI_UPDATE_SCREENSHOTS=1).
+Screenshots of each step go to the test's tmp dir (and to docs/screenshots/ with
+XIAODAI_UPDATE_SCREENSHOTS=1).
 Pages load nothing from outside the app's origin and log no console error (a CSP violation is one).
 """
 
