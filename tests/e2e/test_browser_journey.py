@@ -16,7 +16,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from e2e.demo import sign_in, submit, visible_text
+from e2e.demo import raw_codes, sign_in, submit, visible_text
 
 # Every element the user sees as a rate: the .rate-secondary spans plus any element whose own text (not
 # its children's) contains a number followed by "%". Returns, for each, its font size and whether it comes
@@ -61,6 +61,11 @@ ANSWERS = {
     "Amount": "800",
     "Price": "1200",
 }
+
+
+def _clean(page: Any) -> None:
+    """No stored code, ISO timestamp or internal id in what the page says."""
+    assert raw_codes(visible_text(page)) == [], page.url
 
 
 def _no_error_banner(page: Any) -> None:
@@ -132,6 +137,7 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert page.locator("#amount").input_value() == "ten thousand"
     assert page.locator("#monthly_income").input_value() == "12,000"
     assert page.locator("#consent_credit_check").is_checked()
+    _clean(page)
     shoot("01-apply-error")
     page.fill("#amount", "10,000")
     submit(page, "#submit-application")
@@ -143,7 +149,8 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert outcome.inner_text() == "已批准", visible_text(page)[:500]
     first = _check_rates(page)
     assert first["apr"]["px"] >= 24
-    shoot("02-offer")
+    _clean(page)
+    shoot("02-offer-first")
 
     # 4. change the amount and term (a bad term is explained, the offer stays)
     page.fill("#offer #amount", "6000")
@@ -158,7 +165,8 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert page.locator("table.schedule tbody tr").count() == 6
     assert page.locator('input[name="amount"][type="hidden"]').input_value() == "6000.00"
     apr = rates["apr"]["text"]
-    shoot("03-offer-changed")
+    _clean(page)
+    shoot("03-offer")
 
     # 5. sign: the loan page shows the signed APR, the state in words, six instalments
     submit(page, "#sign")
@@ -169,6 +177,7 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert page.locator("#loan-state").inner_text() == "还款中"
     assert page.locator("#schedule tr").count() == 1 + 6
     assert _payoff(page) == Decimal("6000.00")
+    _clean(page)
     shoot("04-loan")
 
     # 6. repay the next instalment early: confirm, receipt, then the schedule shows it against period 1
@@ -176,10 +185,12 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert Decimal(due) > 0
     submit(page, "#repay")
     assert page.locator("#confirm-amount").inner_text() == f"{due} 元"
+    _clean(page)
     shoot("05-repay-confirm")
     submit(page, "#confirm-button")
     assert page.locator("#receipt-amount").inner_text() == f"{due} 元"
     assert page.locator("#allocation-credit").count() == 1  # not due yet: held, applied on the due date
+    _clean(page)
     shoot("06-repay-receipt")
     page.goto(loan_url)
     first_row = page.locator("#schedule tr").nth(1)
@@ -200,6 +211,7 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     assert page.locator("#confirm-amount").inner_text() == f"{payoff:.2f} 元"
     submit(page, "#confirm-button")
     assert page.locator("#receipt-state").inner_text() == "已结清"
+    _clean(page)
     shoot("07-payoff-receipt")
     page.goto(loan_url)
     assert page.locator("#loan-state").inner_text() == "已结清"
@@ -216,6 +228,7 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     page.fill("#narrative", "提前还款后还收了一个月的利息吗？请解释。")
     submit(page, "#file-complaint")
     assert re.search(r"\d{4}-\d\d-\d\d 23:59 北京时间", page.locator("#ack-deadline").inner_text())
+    _clean(page)
     shoot("08-complaint")
 
     # 11. export my data: a JSON file with the loan and the application

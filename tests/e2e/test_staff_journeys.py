@@ -79,6 +79,7 @@ def test_underwriter_replays_a_decision(demo_page: tuple[Any, Any, Any], demo: A
     page.click(f'#recent-decisions a[href="/staff/decisions/{decision_id}"]')
     page.wait_for_load_state()
     assert page.locator("#decision-reasons li").count() >= 1
+    assert raw_codes(visible_text(page)) == []
     submit(page, "#replay")
     assert page.locator("#replay-result").inner_text() == "重放结果与原决定完全一致"
     shoot("staff-underwriter-decision")
@@ -163,6 +164,7 @@ def test_collector_contacts_a_case_through_the_policy_engine(
     assert verdict.startswith(("允许", "拦截")), verdict
     assert raw_codes(verdict) == []
     assert page.locator("#contacts tr").count() >= 2
+    assert raw_codes(visible_text(page)) == []
     shoot("staff-collector-contact")
 
 
@@ -199,6 +201,8 @@ def test_complaint_officer_closes_a_complaint(demo_page: tuple[Any, Any, Any], d
     page.select_option("#root_cause", "SERVICE_RESPONSE_TIME")
     submit(page, "#close")
     assert page.locator("#complaint-status").inner_text() == "已办结"
+    assert raw_codes(visible_text(page)) == []  # the file's history in words, people by name
+    assert "投诉专员（投诉专员）" in page.locator("#history").inner_text()
     shoot("staff-complaint-closed")
     page.goto("/staff/complaints")
     assert int(page.locator("#kpi-closed").inner_text()) >= 1

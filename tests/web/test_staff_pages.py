@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from web.test_pages import csrf, sign_up
 
@@ -177,3 +178,33 @@ def test_admin_adds_a_staff_member_and_errors_keep_the_form(client: TestClient) 
     )
     assert 'id="admin-ack"' in added.text
     assert "新人" in added.text
+
+
+def test_next_allowed_contact_time_is_found_by_the_engine(client: TestClient) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from support.journey import overdue_loan
+    from xiaodai.collections.service import next_allowed
+    from xiaodai.db.tables import UserRow
+
+    staff(client, "col@example.com", "collector")
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        collector = s.execute(select(UserRow.id).where(UserRow.email == "col@example.com")).scalar_one()
+    loan_id = overdue_loan(client, collector)
+    beijing = ZoneInfo("Asia/Shanghai")
+    call = {"action": "contact", "channel": "call"}
+    with factory() as s:
+        night = next_allowed(
+            s, loan_id=loan_id, attempt=call, as_of=datetime(2026, 3, 2, 2, 47, tzinfo=beijing)
+        )
+        just_before = next_allowed(
+            s, loan_id=loan_id, attempt=call, as_of=datetime(2026, 3, 2, 7, 59, 30, tzinfo=beijing)
+        )
+        opening = next_allowed(
+            s, loan_id=loan_id, attempt=call, as_of=datetime(2026, 3, 2, 8, 0, tzinfo=beijing)
+        )
+    assert night == datetime(2026, 3, 2, 8, 0, tzinfo=beijing)
+    assert just_before == datetime(2026, 3, 2, 8, 0, tzinfo=beijing)
+    assert opening == datetime(2026, 3, 2, 8, 0, tzinfo=beijing)  # allowed now: now

@@ -240,6 +240,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This loan has no signed key-facts statement (it was not made through the online journey), "
         "so no statement citing its clauses can be produced.",
     },
+    "owed_now": {"zh": "当前余额", "en": "Balances"},
     "forbidden_title": {"zh": "无权访问", "en": "Not allowed"},
     "forbidden_text": {
         "zh": "您的账户角色无权查看此页面。如认为需要此权限，请联系管理员。",

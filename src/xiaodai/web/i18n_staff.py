@@ -185,6 +185,7 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
     "event_extension_decided": {"zh": "延期申请已批准", "en": "extension approved"},
     "event_assigned": {"zh": "已分配处理人", "en": "assigned"},
     "event_evidence": {"zh": "附加证据", "en": "evidence attached"},
+    "event_reclassified": {"zh": "人工更正分类", "en": "reclassified"},
     "event_note": {"zh": "备注", "en": "note"},
     "event_escalation": {"zh": "预警升级", "en": "escalated"},
     "event_review_requested": {"zh": "申请复核", "en": "review requested"},
@@ -213,8 +214,8 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
     "psi_shift": {"zh": "明显偏移", "en": "shifted"},
     "reason_ALLOWED": {"zh": "符合规则", "en": "within the rules"},
     "reason_TIME_WINDOW": {
-        "zh": "不在允许联系的时段（8:00–21:00）",
-        "en": "outside the allowed hours (8:00–21:00)",
+        "zh": "不在允许联系的时段（按借款人当地时间）",
+        "en": "outside the hours contact is allowed (borrower's local time)",
     },
     "reason_FREQ_ATTEMPT_LIMIT": {"zh": "已达联系次数上限", "en": "attempt limit reached"},
     "reason_FREQ_CONNECTED_LIMIT": {"zh": "已达接通次数上限", "en": "connected-call limit reached"},

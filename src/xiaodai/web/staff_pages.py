@@ -55,16 +55,15 @@ def staff_violations(request: Request) -> Response:
 def staff_loan(request: Request, loan_id: RowId) -> Response:
     def action(session: Session) -> Response:
         from xiaodai.api.routers.collections import _may_see
-        from xiaodai.collections.service import contact_history, preview
+        from xiaodai.collections.service import contact_history, next_allowed, preview
 
         _may_see(session, _require(request, session, "collector"), loan_id)
         loan = session.get(LoanRow, loan_id)
         verdict = request.session.pop("last_verdict", None)
-        now_verdict = preview(
-            session,
-            loan_id=loan_id,
-            attempt={"action": "contact", "channel": "call"},
-            as_of=datetime.now(tz=UTC),
+        call, now = {"action": "contact", "channel": "call"}, datetime.now(tz=UTC)
+        now_verdict = preview(session, loan_id=loan_id, attempt=call, as_of=now)
+        next_at = (
+            None if now_verdict.allowed else next_allowed(session, loan_id=loan_id, attempt=call, as_of=now)
         )
         return _page(
             request,
@@ -75,6 +74,7 @@ def staff_loan(request: Request, loan_id: RowId) -> Response:
             borrower_id=loan.borrower_id if loan else None,
             verdict=verdict,
             now_verdict=now_verdict,
+            next_at=next_at,
             channels=CHANNELS,
             contacts=contact_history(session, loan_id=loan_id),
         )
