@@ -211,6 +211,9 @@ def test_cooling_off_cancellation_leaves_nothing_outstanding(client: TestClient)
     assert 'id="cancelled-note"' in after
     assert 'id="schedule"' not in after  # no instalment listed as outstanding
     assert "未到期" not in after
+    statement = client.get(loan_url + "/statement.pdf")
+    assert statement.status_code == 200
+    assert statement.content.startswith(b"%PDF")
 
 
 def test_the_apr_is_the_signed_disclosures_everywhere(client: TestClient) -> None:

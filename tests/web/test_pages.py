@@ -134,7 +134,7 @@ def test_other_borrowers_pages_are_not_found(client: TestClient) -> None:
     client.cookies.clear()
     sign_up(client, "intruder@example.com")
     assert client.get(offer_url).status_code == 404
-    assert "not found" in client.get(offer_url).text
+    assert "未找到" in client.get(offer_url).text
 
 
 def test_portal_complaint_is_acknowledged_with_its_deadline(client: TestClient) -> None:

@@ -120,7 +120,7 @@ def test_complaint_officer_works_a_complaint_to_close(client: TestClient) -> Non
     assert request_id
     own = client.post(f"{url}/extend/{request_id.group(1)}/approve", data={"csrf": token})
     assert own.status_code == 400
-    assert "four eyes" in error(own.text)
+    assert "双人复核" in error(own.text)
     login(client, "o2@example.com")
     second = client.get(url).text
     approved = client.post(f"{url}/extend/{request_id.group(1)}/approve", data={"csrf": csrf(second)})

@@ -21,6 +21,7 @@ from xiaodai.journey import service as journey
 from xiaodai.underwriting.decision import ApplicationError
 from xiaodai.underwriting.service import active_model
 from xiaodai.web import forms
+from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import _check_csrf, _lang, _login_required, _page, _run, _today, _user
 
 router = APIRouter(include_in_schema=False)
@@ -127,7 +128,14 @@ async def apply(request: Request) -> Response:
                     today=_today(request),
                 )
         except ApplicationError as exc:
-            return _apply_page(request, session, status=400, typed=typed, idempotency_key=key, error=str(exc))
+            return _apply_page(
+                request,
+                session,
+                status=400,
+                typed=typed,
+                idempotency_key=key,
+                error=localise(str(exc), _lang(request)),
+            )
         return RedirectResponse(f"/applications/{result['application_id']}", status_code=303)
 
     return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))

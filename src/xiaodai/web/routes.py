@@ -26,6 +26,7 @@ from xiaodai.underwriting.decision import ApplicationError
 from xiaodai.underwriting.service import RegistryError
 from xiaodai.web import format as fmt
 from xiaodai.web import forms
+from xiaodai.web.errors_i18n import localise
 from xiaodai.web.forms import Form as Form_
 from xiaodai.web.i18n import translator
 
@@ -157,7 +158,8 @@ def _run(
                     code=exc.code,
                     home=home_of(user) if user else "/",
                 )
-            return _page(request, page, session, status=status, error=str(exc), **context)
+            message = localise(str(exc), _lang(request))
+            return _page(request, page, session, status=status, error=message, **context)
     finally:
         session.close()
 

@@ -17,6 +17,7 @@ from xiaodai.complaints import handling
 from xiaodai.complaints import service as complaints
 from xiaodai.complaints.closing import root_causes
 from xiaodai.db.tables import UserRow
+from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import _check_csrf, _lang, _page, _require, _run
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,7 @@ def _write(request: Request, public_id: str, form: dict[str, str], step: Callabl
             with session.begin_nested():
                 step(session, user, datetime.now(tz=UTC))
         except complaints.ComplaintError as exc:
-            return _file(request, session, public_id, status=400, error=str(exc))
+            return _file(request, session, public_id, status=400, error=localise(str(exc), _lang(request)))
         return RedirectResponse(f"/staff/complaints/{public_id}", status_code=303)
 
     return _run(request, action, "forbidden.html")

@@ -23,6 +23,7 @@ from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import RowId
 from xiaodai.approvals import service as approvals
 from xiaodai.db.tables import ApplicationRow, DecisionRow, ModelRow, UserRow
+from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import _check_csrf, _lang, _page, _require, _run, _staff, _today
 
 router = APIRouter(include_in_schema=False)
@@ -333,7 +334,9 @@ async def add_staff(request: Request) -> Response:
                     roles=roles,
                 )
         except accounts.AccountError as exc:
-            return _admin_page(request, session, status=400, error=str(exc), typed=typed)
+            return _admin_page(
+                request, session, status=400, error=localise(str(exc), _lang(request)), typed=typed
+            )
         request.session["admin_ack"] = {"email": user.email}
         return RedirectResponse("/staff/admin", status_code=303)
 
