@@ -248,3 +248,31 @@ def test_calculator_on_the_landing_page(client: TestClient) -> None:
     bad = client.get("/", params={"amount": "50000", "term": "12"})
     assert "30,000" in field_error(bad.text, "amount")
     assert 'id="calc-result"' not in bad.text
+
+
+def test_the_service_refuses_more_than_the_payoff_for_every_caller(client: TestClient) -> None:
+    """The API and the pages share ``journey.repay``: above the payoff is refused there too (one fen past)."""
+    from web.conftest import TODAY
+    from xiaodai.db.tables import LoanRow, UserRow
+    from xiaodai.journey import service as journey
+
+    loan_url = signed_loan(client, "service-over@example.com")
+    loan_id = int(loan_url.rsplit("/", 1)[1])
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():
+        user = s.get(UserRow, s.get(LoanRow, loan_id).borrower_id)
+        with pytest.raises(journey.OverpaymentRefusedError) as refused:
+            journey.repay(s, user=user, loan_id=loan_id, amount_fen=600_001, on=TODAY, key="over-1")
+        assert refused.value.payoff_fen == 600_000
+        assert "6000.00" in str(refused.value)
+    empty = client.get(loan_url).text
+    blank = client.post(
+        loan_url + "/repay", data={"csrf": csrf(empty), "amount": "", "idempotency_key": "blank"}
+    )
+    assert blank.status_code == 400
+    assert blank.headers["content-type"].startswith("text/html")
+    assert field_error(blank.text, "amount") == "请填写此项"
+    with factory() as s, s.begin():
+        user = s.get(UserRow, s.get(LoanRow, loan_id).borrower_id)
+        exact = journey.repay(s, user=user, loan_id=loan_id, amount_fen=600_000, on=TODAY, key="exact-1")
+        assert exact["state"] == "settled"  # the payoff settles; no open loan with a credit covering it

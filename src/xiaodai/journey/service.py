@@ -353,11 +353,15 @@ def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on:
     retry = session.execute(
         select(CommandRow.idempotency_key).where(CommandRow.idempotency_key == f"u{user.id}:{key}")
     ).first()
+    settles = False
     if retry is None and LoanState(loan.state) in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
         ceiling = payoff_fen(session, loan_id=loan_id, on=on)
         if amount_fen > ceiling:
             raise OverpaymentRefusedError(ceiling)
+        settles = amount_fen == ceiling
     RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
+    if settles:  # exactly the payoff: the loan is settled (not left open with a credit covering it)
+        return servicing.prepay(session, loan_id=loan_id, on=on, idempotency_key=f"u{user.id}:{key}")
     return servicing.repay(
         session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
     )
