@@ -132,17 +132,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def demo(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from argon2 import PasswordHasher
+
     from e2e import demo as demo_module
+    from xiaodai.accounts import service as accounts
 
     folder = tmp_path_factory.mktemp("demo")
     before = os.environ.get("XIAODAI_MODEL_DIR")
     demo_module.model_dir(folder)
+    # Password hashing at its production cost is not what these tests look at, and the seed signs up ~30
+    # people: a cheap hasher (as tests/api/test_schemathesis.py does) saves most of the seed's time.
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     try:
         url = demo_module.copy_template(sqlite_template, folder)
         demo_module.seed_demo(url, folder / "work")
         for base in demo_module.serve(url, _free_port(), _wait_until_listening):
             yield demo_module.Demo(base, url, demo_module.today_in_china())
     finally:
+        patch.undo()
         if before is None:
             os.environ.pop("XIAODAI_MODEL_DIR", None)
         else:
