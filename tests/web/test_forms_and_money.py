@@ -14,8 +14,6 @@ from fastapi.testclient import TestClient
 
 from web.test_pages import csrf, hidden, sign_up
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
 GOOD = {
     "age": "33",
     "monthly_income": "9000",

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from web.test_pages import csrf, sign_up
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 PASSWORD = "correct horse 1"
 
 
