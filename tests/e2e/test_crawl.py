@@ -89,3 +89,24 @@ def test_api_docs_render_from_local_files(demo_page: tuple[Any, Any, Any], demo:
     assert log.external(demo.url) == []
     assert [e for e in log.console_errors if "favicon" not in e] == []
     assert log.page_errors == []
+
+
+def test_sign_in_by_keyboard_alone(demo_page: tuple[Any, Any, Any], demo: Any) -> None:
+    """The first Tab reaches "skip to content"; the sign-in form is reached and sent with keys only."""
+    page, _, _ = demo_page
+    page.goto("/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.evaluate("getComputedStyle(document.activeElement).left") != "-9999px"  # visible when focused
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "email":
+            break
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type("borrower@xiaodai.demo")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type("xiaodai-demo-2026")
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
+    assert urlparse(page.url).path == "/loans"
