@@ -94,6 +94,7 @@ def test_complaint_officer_works_a_complaint_to_close(client: TestClient) -> Non
     public_id = _file_complaint(client, "客服一直不回复我的问题，已经两周了。")
     staff(client, "o1@example.com", "complaint_officer")
     staff(client, "o2@example.com", "complaint_officer")
+    staff(client, "hq@example.com", "admin")
     login(client, "o1@example.com")
     queue = client.get("/staff/complaints").text
     assert 'id="kpi-on-time">—<' in queue  # nothing closed yet: no rate, not 100 %
@@ -120,7 +121,11 @@ def test_complaint_officer_works_a_complaint_to_close(client: TestClient) -> Non
     own = client.post(f"{url}/extend/{request_id.group(1)}/approve", data={"csrf": token})
     assert own.status_code == 400
     assert "双人复核" in error(own.text)
-    login(client, "o2@example.com")
+    login(client, "o2@example.com")  # another officer is not senior enough for a special extension
+    second = client.get(url).text
+    junior = client.post(f"{url}/extend/{request_id.group(1)}/approve", data={"csrf": csrf(second)})
+    assert junior.status_code == 400
+    login(client, "hq@example.com")
     second = client.get(url).text
     approved = client.post(f"{url}/extend/{request_id.group(1)}/approve", data={"csrf": csrf(second)})
     assert approved.status_code == 200, error(approved.text)
@@ -184,6 +189,7 @@ def test_next_allowed_contact_time_is_found_by_the_engine(client: TestClient) ->
     from zoneinfo import ZoneInfo
 
     from support.journey import overdue_loan
+    from xiaodai.collections.contact_facts import Attempt
     from xiaodai.collections.service import next_allowed
     from xiaodai.db.tables import UserRow
 
@@ -193,7 +199,7 @@ def test_next_allowed_contact_time_is_found_by_the_engine(client: TestClient) ->
         collector = s.execute(select(UserRow.id).where(UserRow.email == "col@example.com")).scalar_one()
     loan_id = overdue_loan(client, collector)
     beijing = ZoneInfo("Asia/Shanghai")
-    call = {"action": "contact", "channel": "call"}
+    call = Attempt("contact", "call")
     with factory() as s:
         night = next_allowed(
             s, loan_id=loan_id, attempt=call, as_of=datetime(2026, 3, 2, 2, 47, tzinfo=beijing)

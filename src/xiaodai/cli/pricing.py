@@ -19,8 +19,9 @@ from rich.text import Text
 from xiaodai.cli.errors import REFUSED, fail
 from xiaodai.cli.i18n import t
 from xiaodai.money.money import MoneyError, to_decimal
+from xiaodai.money.parse import DateInputError, parse_amount_fen, parse_iso_date
 from xiaodai.money.rounding import round_half_up
-from xiaodai.pricing.apr import Convention, UnitPeriod
+from xiaodai.pricing.apr import Convention, EuStep
 from xiaodai.pricing.caps import LprFixing, default_cap_book
 from xiaodai.pricing.fees import FeeSchedule, UpfrontTiming
 from xiaodai.pricing.flow_input import FlowInputError, parse_flow_document, rate_for
@@ -28,6 +29,7 @@ from xiaodai.pricing.products import Product, ProductLimitError, default_product
 from xiaodai.pricing.quote import CapExceededError, Quote, build_quote, quote_to_json
 from xiaodai.pricing.schedule import LoanTerms, Method, TermsError
 from xiaodai.pricing.solver import NoRateError
+from xiaodai.pricing.unit_period import UnitPeriod
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -39,13 +41,21 @@ def _decimal(text: str, what: str) -> Decimal:
         fail(f"{what} must be a number, got {text!r}")
 
 
+def _amount(text: str, what: str, *, allow_zero: bool = False) -> Decimal:
+    """CNY as typed (``money.parse``: ASCII digits, at most 2 decimals, bounded), or exit 2."""
+    try:
+        return Decimal(parse_amount_fen(text, what=what, allow_zero=allow_zero)) / 100
+    except MoneyError as exc:
+        fail(str(exc))
+
+
 def _date(text: str | None, what: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{what} {text!r} is not a date (use YYYY-MM-DD)")
+        return parse_iso_date(text, what=what)
+    except DateInputError as exc:
+        fail(str(exc))
 
 
 def _product(name: str) -> Product:
@@ -101,7 +111,7 @@ def terms_from_options(
     product: str,
 ) -> LoanTerms:
     """Validate the product arguments shared by ``quote`` and ``loan create``; bad input exits 2."""
-    p = _decimal(principal, "--principal")
+    p = _amount(principal, "--principal")
     try:
         n = int(term)
     except ValueError:
@@ -123,9 +133,11 @@ def terms_from_options(
         fail("--term must be at least 1")
     try:
         fees = FeeSchedule(
-            upfront=_decimal(upfront_fee, "--upfront-fee") if upfront_fee else Decimal(0),
+            upfront=_amount(upfront_fee, "--upfront-fee", allow_zero=True) if upfront_fee else Decimal(0),
             upfront_timing=UpfrontTiming(upfront_timing),
-            monthly_fixed=_decimal(monthly_fee, "--monthly-fee") if monthly_fee else Decimal(0),
+            monthly_fixed=_amount(monthly_fee, "--monthly-fee", allow_zero=True)
+            if monthly_fee
+            else Decimal(0),
             monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate")
             if flat_fee_rate
             else Decimal(0),
@@ -311,11 +323,22 @@ def apr(
     unit_period: Annotated[
         str | None,
         typer.Option(
-            help="us-regz unit-period: month|semimonth|biweek|week|4week|quarter|year|term (default: auto)"
+            help=(
+                "us-regz unit-period (default: App J (b)(4) detection): month|<N>month (N<=12)|quarter|"
+                "year|semimonth|week|biweek|<N>week|day|term. "
+                "eu: the equal period counted back before the odd days: month (default)|week|year"
+            )
         ),
     ] = None,
     eu_days: Annotated[bool, typer.Option("--eu-days", help="eu: count time in actual days/365")] = False,
-    leap_years: Annotated[bool, typer.Option("--leap-years", help="eu: odd days /366 in leap years")] = False,
+    leap_years: Annotated[
+        bool,
+        typer.Option(
+            "--leap-years/--no-leap-years",
+            help="eu: odd days / 366 when the year counted back from them holds 29 February (default), "
+            "or always / 365",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
     input_file: Annotated[
         Path | None, typer.Option("--file", help="Read flows from a file instead of stdin")
@@ -327,11 +350,18 @@ def apr(
     except ValueError:
         fail(f"unknown convention {convention!r}; expected cn|us-regz|eu")
     unit = None
+    eu_step = EuStep.MONTH
     if unit_period is not None:
-        try:
-            unit = UnitPeriod(unit_period)
-        except ValueError:
-            fail(f"unknown unit period {unit_period!r}; expected " + "|".join(u.value for u in UnitPeriod))
+        if conv is Convention.EU:
+            try:
+                eu_step = EuStep(unit_period.strip().lower())
+            except ValueError:
+                fail(f"unknown eu unit period {unit_period!r}; expected month|week|year")
+        else:
+            try:
+                unit = UnitPeriod.parse(unit_period)
+            except ValueError as exc:
+                fail(str(exc))
     text = input_file.read_text(encoding="utf-8") if input_file else sys.stdin.read()
     try:
         doc: Any = json.loads(text, parse_float=str)
@@ -339,7 +369,12 @@ def apr(
         fail(f"flows are not valid JSON: {exc.msg} at line {exc.lineno}")
     try:
         result = rate_for(
-            parse_flow_document(doc), conv, unit=unit, eu_by_days=eu_days, eu_leap_years=leap_years
+            parse_flow_document(doc),
+            conv,
+            unit=unit,
+            eu_step=eu_step,
+            eu_by_days=eu_days,
+            eu_leap_years=leap_years,
         )
     except (FlowInputError, NoRateError, ValueError) as exc:
         fail(str(exc))

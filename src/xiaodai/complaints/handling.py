@@ -3,9 +3,11 @@
 * assign: the complaint gets an owner (a complaint officer or admin); escalations notify them.
 * evidence: a note with what was checked (a document, a call, a ledger line), on the complaint's file.
 * extension: ``complex_to_30d`` (notice to the complainant) is recorded by the officer; ``special_plus_30d``
-  (60 days at most) also needs a second person's approval: it is requested, then approved by another
-  complaint officer or admin, and only then becomes the ``extension`` event the regulatory clock reads. The
-  complainant is notified when the extension takes effect. Every step is an audit record.
+  (60 days at most) also needs a senior's approval (上级机构或总行高级管理人员): it is requested, then
+  approved by another person holding the admin role — the platform's head-office role, recorded as such so
+  that the regulatory clock (``sla``, senior role markers) counts it — and only then becomes the
+  ``extension`` event the clock reads. The complainant is notified when the extension takes effect. Every
+  step is an audit record.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from xiaodai.db.tables import ComplaintEventRow, UserRow
 EXTENSION_KINDS = ("complex_to_30d", "special_plus_30d")
 NEEDS_APPROVAL = frozenset({"special_plus_30d"})
 MIN_TEXT = 5
+HEAD_OFFICE_ROLE = "head_office admin"  # the admin role is the platform's head office (a senior marker)
 
 
 def _open(session: Session, public_id: str) -> Any:
@@ -127,6 +130,8 @@ def approve_extension(
         raise ComplaintError(f"no pending extension request {request_id}")
     if wanted["by"] == by.id:
         raise ComplaintError("the person who asked for an extension cannot approve it (four eyes)")
+    if by.kind != "staff" or "admin" not in by.roles.split(","):
+        raise ComplaintError("only a head-office administrator approves this extension")
     _add_event(
         session,
         row,
@@ -143,7 +148,7 @@ def approve_extension(
         row,
         kind=str(wanted["kind"]),
         reason=str(wanted["reason"]),
-        approved_by=f"user:{by.id}",
+        approved_by={"name": f"user:{by.id}", "role": HEAD_OFFICE_ROLE},
         at=at,
     )
     record(
@@ -158,7 +163,7 @@ def approve_extension(
 
 
 def _extend(
-    session: Session, row: Any, *, kind: str, reason: str, approved_by: str | None, at: datetime
+    session: Session, row: Any, *, kind: str, reason: str, approved_by: dict[str, str] | None, at: datetime
 ) -> None:
     event: dict[str, Any] = {
         "type": "extension",

@@ -361,9 +361,16 @@ def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on:
         settles = amount_fen == ceiling
     RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
     if settles:  # exactly the payoff: the loan is settled (not left open with a credit covering it)
-        return servicing.prepay(session, loan_id=loan_id, on=on, idempotency_key=f"u{user.id}:{key}")
-    return servicing.repay(
-        session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
+        return servicing.prepay(
+            session, loan_id=loan_id, on=on, idempotency_key=f"u{user.id}:{key}", dated_by_platform=True
+        )
+    return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
+        session,
+        loan_id=loan_id,
+        amount_fen=amount_fen,
+        on=on,
+        idempotency_key=f"u{user.id}:{key}",
+        dated_by_platform=True,
     )
 
 
@@ -393,7 +400,6 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
             row.active = False
         locked.state = transition(LoanState(locked.state), LoanState.SETTLED).value
         locked.closed_on = on
-        locked.version += 1
         return {
             "loan_id": locked.id,
             "entry_id": entry_id,

@@ -2,31 +2,40 @@
 
 * ``us-regz`` — Regulation Z Appendix J actuarial method. Unit-period rate ``i`` solves
   Σ A_k / ((1+e_k i)(1+i)^q_k) = Σ P_j / ((1+f_j i)(1+i)^t_j); APR = w·i (nominal, not compounded).
-  Fractions of a unit-period earn *simple* interest (App. J (b)(6), (b)(8)).
+  Fractions of a unit-period earn *simple* interest (App. J (b)(6), (b)(8)). Which unit-period, and
+  where each flow falls in it: ``pricing/unit_period.py`` (App J (b)(3)-(b)(5)).
 * ``cn`` — PBOC announcement 2021 No. 3: 12 × monthly IRR on the net amount received (单利), plus the
   compound (1+i)^12 − 1 (复利). With an odd first period the monthly IRR follows App J (f = days/30).
   A single-payment loan is annualised simply over its term: finance charge / net × 12/n.
 * ``eu`` — Consumer Credit Directive 2008/48/EC Annex I: X solves Σ C_k(1+X)^−t_k = Σ D_l(1+X)^−s_l with
-  t in years (equal months = 1/12; odd days /365, or /366 in a leap year, counted backwards);
+  t in years (equal months = 1/12, weeks = 1/52 or whole years, counted back; then the odd days over
+  the days of the complete year counted back from the last of them, 365 or 366: ``eu_years``);
   disclosed to one decimal, half up (remark (d)).
 """
 
 from __future__ import annotations
 
 import enum
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from xiaodai.money.dates import add_half_months, add_months, last_day, whole_months_back
+from xiaodai.money.dates import add_months
 from xiaodai.money.rounding import round_half_up
 from xiaodai.pricing.cashflow import Flow, Positioned, YearPositioned, check_sign_change, split_sides
 from xiaodai.pricing.irr_fast import periodic_irr
 from xiaodai.pricing.solver import NoRateError, bracketed_newton
+from xiaodai.pricing.unit_period import (
+    UnitPeriod,
+    detect,
+    is_month_end,
+    months_back,
+    position,
+    single_payment_unit,
+)
 
 HUNDRED = Decimal(100)
 MAX_FAST_PERIODS = 1200
@@ -36,36 +45,6 @@ class Convention(enum.Enum):
     CN = "cn"
     US_REGZ = "us-regz"
     EU = "eu"
-
-
-class UnitPeriod(enum.Enum):
-    """Reg Z App J unit-periods and their per-year counts (w)."""
-
-    MONTH = "month"
-    SEMIMONTH = "semimonth"
-    BIWEEK = "biweek"
-    WEEK = "week"
-    FOUR_WEEK = "4week"
-    QUARTER = "quarter"
-    YEAR = "year"
-    TERM = "term"  # single-payment transaction: the unit-period is the term itself
-
-    @property
-    def per_year(self) -> Fraction:
-        return _PER_YEAR[self]
-
-
-_PER_YEAR = {
-    UnitPeriod.MONTH: Fraction(12),
-    UnitPeriod.SEMIMONTH: Fraction(24),
-    UnitPeriod.BIWEEK: Fraction(26),
-    UnitPeriod.WEEK: Fraction(52),
-    UnitPeriod.FOUR_WEEK: Fraction(13),
-    UnitPeriod.QUARTER: Fraction(4),
-    UnitPeriod.YEAR: Fraction(1),
-    UnitPeriod.TERM: Fraction(0),  # set from the term
-}
-_FIXED_DAYS = {UnitPeriod.WEEK: 7, UnitPeriod.BIWEEK: 14, UnitPeriod.FOUR_WEEK: 28}
 
 
 def _to_float(value: Decimal | Fraction) -> float:
@@ -153,90 +132,6 @@ def solve_unit_rate(advances: Sequence[Positioned], payments: Sequence[Positione
 # ---------------------------------------------------------------- positioning dated flows
 
 
-def detect_unit_period(flows: Sequence[Flow]) -> UnitPeriod:
-    """App J (b)(3): the most common interval between payments; a single payment makes it the term."""
-    _advances, payments = split_sides(list(flows))
-    dates = sorted({p.on for p in payments})
-    if len(dates) <= 1:
-        return UnitPeriod.TERM
-    counts: dict[UnitPeriod, int] = {}
-    for earlier, later in itertools.pairwise(dates):
-        unit = _classify_interval(earlier, later)
-        counts[unit] = counts.get(unit, 0) + 1
-    order = [
-        UnitPeriod.WEEK,
-        UnitPeriod.BIWEEK,
-        UnitPeriod.SEMIMONTH,
-        UnitPeriod.FOUR_WEEK,
-        UnitPeriod.MONTH,
-        UnitPeriod.QUARTER,
-        UnitPeriod.YEAR,
-    ]
-    best = max(counts.values())
-    # ties go to the shorter unit-period
-    return next(u for u in order if counts.get(u) == best)
-
-
-def _classify_interval(earlier: date, later: date) -> UnitPeriod:
-    days = (later - earlier).days
-    for months, unit in ((12, UnitPeriod.YEAR), (3, UnitPeriod.QUARTER), (1, UnitPeriod.MONTH)):
-        if add_months(earlier, months) == later or (
-            _is_month_end(earlier) and add_months(earlier, months, anchor_day=31) == later
-        ):
-            return unit
-    if add_half_months(earlier, 1) == later:
-        return UnitPeriod.SEMIMONTH
-    if days == 7:
-        return UnitPeriod.WEEK
-    if days == 14:
-        return UnitPeriod.BIWEEK
-    if days == 28:
-        return UnitPeriod.FOUR_WEEK
-    # nearest by length
-    candidates = [
-        (abs(days - 7), UnitPeriod.WEEK),
-        (abs(days - 14), UnitPeriod.BIWEEK),
-        (abs(days - 15.2), UnitPeriod.SEMIMONTH),
-        (abs(days - 28), UnitPeriod.FOUR_WEEK),
-        (abs(days - 30.4), UnitPeriod.MONTH),
-        (abs(days - 91.3), UnitPeriod.QUARTER),
-        (abs(days - 365), UnitPeriod.YEAR),
-    ]
-    return min(candidates, key=lambda c: c[0])[1]
-
-
-def _is_month_end(day: date) -> bool:
-    return day.day == last_day(day.year, day.month)
-
-
-def position(
-    on: date, origin: date, unit: UnitPeriod, *, anchor_day: int | None = None
-) -> tuple[int, Fraction]:
-    """(t, f) of ``on`` measured back to ``origin`` in whole unit-periods plus a fraction (App J (b)(5))."""
-    if on < origin:
-        raise ValueError(f"flow on {on} is before the first advance on {origin}")
-    if unit in (UnitPeriod.MONTH, UnitPeriod.QUARTER, UnitPeriod.YEAR):
-        months, reached = whole_months_back(on, origin, anchor_day=anchor_day)
-        per = {UnitPeriod.MONTH: 1, UnitPeriod.QUARTER: 3, UnitPeriod.YEAR: 12}[unit]
-        whole, spare_months = divmod(months, per)
-        days = (reached - origin).days
-        if unit is UnitPeriod.MONTH:
-            return whole, Fraction(days, 30)
-        if unit is UnitPeriod.QUARTER:
-            return whole, Fraction(spare_months * 30 + days, 90)
-        return whole, Fraction(spare_months * 30 + days, 360) if spare_months else Fraction(days, 365)
-    if unit is UnitPeriod.SEMIMONTH:
-        halves = 0
-        while add_half_months(on, -(halves + 1)) >= origin:
-            halves += 1
-        reached = add_half_months(on, -halves) if halves else on
-        return halves, Fraction((reached - origin).days, 15)
-    if unit in _FIXED_DAYS:
-        whole, days = divmod((on - origin).days, _FIXED_DAYS[unit])
-        return whole, Fraction(days, _FIXED_DAYS[unit])
-    raise ValueError(f"cannot position by unit-period {unit.value}")
-
-
 @dataclass(frozen=True, slots=True)
 class AppJSeries:
     advances: list[Positioned]
@@ -248,27 +143,19 @@ class AppJSeries:
 def appj_series(
     flows: Sequence[Flow], unit: UnitPeriod | None = None, *, anchor_day: int | None = None
 ) -> AppJSeries:
+    """Place dated flows in App J unit-periods (``unit`` given, or detected by App J (b)(4))."""
     check_sign_change(list(flows))
-    chosen = unit or detect_unit_period(flows)
     advances, payments = split_sides(list(flows))
     origin = min(a.on for a in advances)
-    if chosen is UnitPeriod.TERM:
-        last = max(p.on for p in payments)
-        months, reached = whole_months_back(last, origin, anchor_day=anchor_day)
-        if reached == origin and months > 0:
-            per_year = Fraction(12, months)
-        else:
-            per_year = Fraction(365, max(1, (last - origin).days))
-        adv = [Positioned(a.amount, 0 if a.on == origin else 1, Fraction(0)) for a in advances]
-        pay = [
-            Positioned(
-                p.amount,
-                1 if p.on == last else 0,
-                Fraction(0) if p.on == last else Fraction((p.on - origin).days, max(1, (last - origin).days)),
-            )
-            for p in payments
-        ]
-        return AppJSeries(adv, pay, per_year, chosen)
+    chosen = unit or detect(origin, [a.on for a in advances], [p.on for p in payments])
+    if chosen == UnitPeriod.TERM:
+        if len({a.on for a in advances}) != 1 or len({p.on for p in payments}) != 1:
+            raise ValueError("the term unit-period needs one advance and one payment (App J (b)(4)(ii))")
+        chosen, per_year = single_payment_unit(origin, payments[0].on)
+        if chosen == UnitPeriod.TERM:
+            adv = [Positioned(a.amount, 0, Fraction(0)) for a in advances]
+            pay = [Positioned(p.amount, 1, Fraction(0)) for p in payments]
+            return AppJSeries(adv, pay, per_year, chosen)
 
     def place(items: list[Flow]) -> list[Positioned]:
         placed = []
@@ -373,24 +260,63 @@ def aprc_from_years(drawdowns: Sequence[YearPositioned], payments: Sequence[Year
     )
 
 
+class EuStep(enum.Enum):
+    """The equal period counted back first under Annex I remark (c): 12 equal months, 52 weeks or a year."""
+
+    MONTH = "month"
+    WEEK = "week"
+    YEAR = "year"
+
+
+def complete_year_days(last_day: date) -> int:
+    """Days of the complete year counted back from ``last_day`` to the same day of the previous year
+    (366 when that year holds a 29 February; from a 29 February back to the 28th)."""
+    return (last_day - add_months(last_day, -12)).days
+
+
 def eu_years(
-    on: date, origin: date, *, leap_years: bool = False, by_days: bool = False, anchor_day: int | None = None
+    on: date,
+    origin: date,
+    *,
+    step: EuStep = EuStep.MONTH,
+    leap_years: bool = True,
+    by_days: bool = False,
+    anchor_day: int | None = None,
 ) -> Fraction:
-    """Time in years per Annex I remark (c): whole months /12, then odd days counted backwards /365 (/366)."""
+    """Time from ``origin`` to ``on`` in years (Directive 2014/17/EU Annex I (c), the CCD's Annex I (c)):
+    equal periods (months = 1/12, weeks = 1/52, or whole years) counted back from ``on``, then the days
+    left, every day counted, divided by the days of the complete year counted back from the last of them
+    (365, or 366 across a 29 February; ``leap_years=False`` always 365). ``by_days``: actual days / 365
+    throughout (the 1998 directive's examples, Excel XIRR)."""
     if by_days:
         return Fraction((on - origin).days, 365)
-    months, reached = whole_months_back(on, origin, anchor_day=anchor_day)
+    if step is EuStep.WEEK:
+        weeks, _ = divmod((on - origin).days, 7)
+        whole = Fraction(weeks, 52)
+        reached = on - timedelta(days=7 * weeks)
+    else:
+        months, reached = months_back(on, origin, anchor_day=anchor_day)
+        if step is EuStep.YEAR:
+            years, spare = divmod(months, 12)
+            whole = Fraction(years)
+            if spare:  # count back whole years only; the spare months become days
+                anchor = anchor_day if anchor_day is not None else (31 if is_month_end(on) else on.day)
+                reached = add_months(on, -12 * years, anchor_day=anchor) if years else on
+        else:
+            whole = Fraction(months, 12)
     days = (reached - origin).days
-    year_days = 365
-    if leap_years and days:
-        # the complete year counted backwards from the end of the odd-day stretch
-        year_back = add_months(reached, -12)
-        year_days = (reached - year_back).days
-    return Fraction(months, 12) + Fraction(days, year_days)
+    if not days:
+        return whole
+    return whole + Fraction(days, complete_year_days(reached) if leap_years else 365)
 
 
 def aprc_eu(
-    flows: Sequence[Flow], *, leap_years: bool = False, by_days: bool = False, anchor_day: int | None = None
+    flows: Sequence[Flow],
+    *,
+    step: EuStep = EuStep.MONTH,
+    leap_years: bool = True,
+    by_days: bool = False,
+    anchor_day: int | None = None,
 ) -> RateResult:
     check_sign_change(list(flows))
     advances, payments = split_sides(list(flows))
@@ -400,7 +326,9 @@ def aprc_eu(
         return [
             YearPositioned(
                 x.amount,
-                eu_years(x.on, origin, leap_years=leap_years, by_days=by_days, anchor_day=anchor_day),
+                eu_years(
+                    x.on, origin, step=step, leap_years=leap_years, by_days=by_days, anchor_day=anchor_day
+                ),
             )
             for x in items
         ]

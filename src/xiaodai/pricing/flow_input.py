@@ -22,8 +22,8 @@ from xiaodai.money.money import MoneyError, to_decimal
 from xiaodai.pricing.apr import (
     AppJSeries,
     Convention,
+    EuStep,
     RateResult,
-    UnitPeriod,
     apr_cn,
     apr_from_series,
     apr_regz,
@@ -32,6 +32,7 @@ from xiaodai.pricing.apr import (
     cn_from_series,
 )
 from xiaodai.pricing.cashflow import Flow, Positioned, YearPositioned, parse_fraction
+from xiaodai.pricing.unit_period import DAY, MONTH, SEMIMONTH, WEEK, UnitPeriod
 
 
 class FlowInputError(ValueError):
@@ -92,7 +93,7 @@ def parse_flow_document(doc: Any) -> FlowDocument:
                 _expand_series(doc["advances"], years=False),
                 _expand_series(doc["payments"], years=False),
                 per_year,
-                UnitPeriod.MONTH if per_year == 12 else UnitPeriod.TERM,
+                unit_for_per_year(per_year),
             )
             return FlowDocument(positioned=series)
         if model == "eu_years":
@@ -140,9 +141,7 @@ def _parse_flow_list(doc: Mapping[str, Any], flows: list[Any]) -> FlowDocument:
         per_year = _fraction(doc.get("unit_periods_per_year", 12), "unit_periods_per_year")
         adv = [Positioned(-p.amount, p.t, p.f) for p in signed_p if p.amount < 0]
         pay = [p for p in signed_p if p.amount > 0]
-        return FlowDocument(
-            positioned=AppJSeries(adv, pay, per_year, UnitPeriod.MONTH if per_year == 12 else UnitPeriod.TERM)
-        )
+        return FlowDocument(positioned=AppJSeries(adv, pay, per_year, unit_for_per_year(per_year)))
     raise FlowInputError("each flow needs a 'date' (or 't'/'f', or 't_years') and an 'amount'")
 
 
@@ -153,17 +152,47 @@ def _check_signs(amounts: list[Decimal]) -> None:
         )
 
 
-def _term_unit_if_single_payment(series: AppJSeries) -> AppJSeries:
-    """App J (b)(5)(vi): a single advance and a single payment make the term the unit-period."""
+def unit_for_per_year(per_year: Fraction) -> UnitPeriod:
+    """The standard unit-period with this many unit-periods a year, else the term (App J (b)(5))."""
+    for unit in (UnitPeriod(DAY), UnitPeriod(SEMIMONTH)):
+        if unit.per_year == per_year:
+            return unit
+    if per_year > 0 and (52 / per_year).denominator == 1 and 1 <= 52 / per_year <= 52:
+        return UnitPeriod(WEEK, int(52 / per_year))
+    if per_year > 0 and (12 / per_year).denominator == 1 and 1 <= 12 / per_year <= 12:
+        return UnitPeriod(MONTH, int(12 / per_year))
+    return UnitPeriod.TERM
+
+
+def _single_payment_at_most_a_year(series: AppJSeries) -> AppJSeries:
+    """App J (b)(4)(ii): a single advance and a single payment make the term the unit-period, but never
+    more than a year; (b)(5)(v): from a year on, whole years plus months/12 (days/365 when not whole
+    months — from positions alone a month's odd days are f × 30, App J's own month of (b)(5)(ii))."""
     times = {(p.t, p.f) for p in series.payments}
     if len(times) != 1 or len(series.advances) != 1 or series.advances[0].t or series.advances[0].f:
         return series
     ((t, f),) = times
-    if t == 1 and f == 0:
-        return series
-    term = t + f
-    payments = [Positioned(p.amount, 1, Fraction(0)) for p in series.payments]
-    return AppJSeries(series.advances, payments, series.per_year / term, UnitPeriod.TERM)
+    term_units = t + f
+    if term_units <= 0:
+        raise FlowInputError("the single payment must fall after the advance")
+    if term_units < series.per_year:  # under a year: one unit-period, the term
+        if t == 1 and f == 0:
+            return series
+        payments = [Positioned(p.amount, 1, Fraction(0)) for p in series.payments]
+        return AppJSeries(series.advances, payments, series.per_year / term_units, UnitPeriod.TERM)
+    if series.per_year == 1:
+        return AppJSeries(series.advances, series.payments, series.per_year, UnitPeriod.YEAR)
+    unit = unit_for_per_year(series.per_year)
+    if unit.kind == MONTH and (f == 0 or unit.multiple == 1):
+        months = t * unit.multiple
+        years, spare = divmod(months, 12)
+        fraction = Fraction(spare, 12) if f == 0 else Fraction(30 * spare + 30 * f, 365)
+    else:  # days, weeks, semimonths or a term count: the time in days over a 365-day year
+        days = term_units * 365 / series.per_year
+        years = int(days // 365)
+        fraction = (days - 365 * years) / 365
+    payments = [Positioned(p.amount, years, fraction) for p in series.payments]
+    return AppJSeries(series.advances, payments, Fraction(1), UnitPeriod.YEAR)
 
 
 def rate_for(
@@ -171,19 +200,20 @@ def rate_for(
     convention: Convention,
     *,
     unit: UnitPeriod | None = None,
+    eu_step: EuStep = EuStep.MONTH,
     eu_by_days: bool = False,
-    eu_leap_years: bool = False,
+    eu_leap_years: bool = True,
 ) -> RateResult:
     if document.dated is not None:
         if convention is Convention.CN:
             return apr_cn(document.dated)
         if convention is Convention.US_REGZ:
             return apr_regz(document.dated, unit)
-        return aprc_eu(document.dated, leap_years=eu_leap_years, by_days=eu_by_days)
+        return aprc_eu(document.dated, step=eu_step, leap_years=eu_leap_years, by_days=eu_by_days)
     if document.positioned is not None:
         series = document.positioned
         if convention is Convention.US_REGZ:
-            return apr_from_series(_term_unit_if_single_payment(series))
+            return apr_from_series(_single_payment_at_most_a_year(series))
         if convention is Convention.CN:
             if series.per_year != 12:
                 raise FlowInputError("the cn convention needs monthly positions (unit_periods_per_year 12)")

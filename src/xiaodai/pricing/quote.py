@@ -14,7 +14,6 @@ from typing import Any
 from xiaodai.money.rounding import round_half_up
 from xiaodai.pricing.apr import (
     RateResult,
-    UnitPeriod,
     appj_series,
     apr_regz,
     aprc_eu,
@@ -25,6 +24,7 @@ from xiaodai.pricing.caps import CapBook, CapProfile, CapVerdict, LprFixing, eva
 from xiaodai.pricing.cashflow import Flow
 from xiaodai.pricing.fees import UpfrontTiming
 from xiaodai.pricing.schedule import LoanTerms, Method, Schedule, build_schedule
+from xiaodai.pricing.unit_period import UnitPeriod
 
 ZERO = Decimal(0)
 

@@ -22,7 +22,7 @@ from xiaodai.underwriting.decision import ApplicationError
 from xiaodai.underwriting.service import active_model
 from xiaodai.web import forms
 from xiaodai.web.errors_i18n import localise
-from xiaodai.web.routes import _check_csrf, _lang, _login_required, _page, _run, _today, _user
+from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _login_required, _page, _run, _today, _user
 
 router = APIRouter(include_in_schema=False)
 METHODS = ("equal-installment", "equal-principal", "interest-first")
@@ -96,8 +96,7 @@ def read_application(form: forms.Form, fields: list[dict[str, Any]]) -> dict[str
 
 
 @router.post("/apply")
-async def apply(request: Request) -> Response:
-    raw = await request.form()
+def apply(request: Request, raw: PostedForm) -> Response:
     typed = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
 
     def action(session: Session) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 MIN_AMOUNT = Decimal(500)
 MAX_AMOUNT = Decimal(30000)
@@ -50,7 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$|^\d+(\.\d{1,2})?$")
+_AMOUNT = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?|[0-9]+(\.[0-9]{1,2})?", re.ASCII)
 
 
 def message(code: str, lang: str, **values: object) -> str:
@@ -140,18 +140,24 @@ class Form:
 
 
 def parse_amount(raw: str) -> Decimal | None:
-    """``"10,000"`` → 10000; ``"1.5万"`` → 15000; letters, more than two decimals or a sign → None."""
+    """``"10,000"`` → 10000; ``"1.5万"`` → 15000; letters, full-width digits, more than two decimals or a
+    sign → None. What people add around a number (``¥``, ``元``, spaces, well-placed thousands commas, ``万``)
+    is taken off here; the number itself is read by the one amount parser (``money.parse``)."""
+    from xiaodai.money.money import MoneyError
+    from xiaodai.money.parse import parse_amount_fen
+
     text = raw.strip().replace("，", ",").replace("¥", "").replace("￥", "").replace("元", "").strip()
     text = text.replace(" ", "")
     multiplier = Decimal(1)
     if text.endswith("万"):
         text, multiplier = text[:-1], Decimal(10000)
-    if not _AMOUNT.match(text):
+    if not _AMOUNT.fullmatch(text):
         return None
     try:
-        value = Decimal(text.replace(",", "")) * multiplier
-    except InvalidOperation:
+        fen = parse_amount_fen(text.replace(",", ""), allow_zero=True)
+    except MoneyError:
         return None
+    value = Decimal(fen) / 100 * multiplier
     if value != value.quantize(Decimal("0.01")):
         return None
     return value.quantize(Decimal("0.01"))

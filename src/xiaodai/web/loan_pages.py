@@ -138,7 +138,11 @@ def repay(
             )
         if value == payoff:  # the whole payoff: settle the loan (not a credit held against it)
             settled = servicing.prepay(
-                session, loan_id=loan_id, on=today, idempotency_key=f"u{user.id}:{idempotency_key}"
+                session,
+                loan_id=loan_id,
+                on=today,
+                idempotency_key=f"u{user.id}:{idempotency_key}",
+                dated_by_platform=True,
             )
             return _receipt(request, loan_id, _prepay_receipt(settled, today.isoformat()))
         result = journey.repay(
@@ -200,7 +204,11 @@ def prepay(
                 idempotency_key=idempotency_key or secrets.token_urlsafe(12),
             )
         result = servicing.prepay(
-            session, loan_id=loan_id, on=today, idempotency_key=f"u{user.id}:{idempotency_key}"
+            session,
+            loan_id=loan_id,
+            on=today,
+            idempotency_key=f"u{user.id}:{idempotency_key}",
+            dated_by_platform=True,
         )
         return _receipt(request, loan_id, _prepay_receipt(result, today.isoformat()))
 

@@ -6,20 +6,23 @@ import secrets
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA
+from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
 from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.underwriting.decision import ApplicationError
@@ -34,12 +37,14 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 HANDLED = (
+    ComplaintError,
     journey.JourneyError,
     accounts.AccountError,
     ServicingError,
     RegistryError,
     ApplicationError,
     MoneyError,
+    DateInputError,
     PrivacyError,
 )
 
@@ -69,8 +74,13 @@ def _check_csrf(request: Request, token: str) -> None:
 
 
 def _user(request: Request, session: Session) -> UserRow | None:
+    """The signed-in user, if the session is still valid (no logout or lock since it began)."""
     user_id = request.session.get("user_id")
-    return session.get(UserRow, int(user_id)) if user_id else None
+    if not user_id:
+        return None
+    return accounts.user_for_session(
+        session, user_id=user_id, version=request.session.get("sv"), now=request.app.state.clock()
+    )
 
 
 def _formatters(lang: str, t: dict[str, str]) -> dict[str, Any]:
@@ -139,12 +149,15 @@ def _run(
     """One transaction per request. A domain error re-renders ``page`` with its message and status (4xx);
     no signed-in user: redirect to sign in; a refusal: 403 with ``refusal_page``."""
     session = _session(request)
+    cookie = dict(request.session)
     try:
         with session.begin():
             return action(session)  # type: ignore[no-any-return]
     except accounts.AuthError:
+        _restore(request, cookie)
         return _sign_in_redirect(request)
     except HANDLED as exc:
+        _restore(request, cookie)
         status = int(getattr(exc, "status", 400) or 400)
         status = status if status in {403, 404} else 400  # refused, not found, or bad input
         with session.begin():
@@ -160,8 +173,16 @@ def _run(
                 )
             message = localise(str(exc), _lang(request))
             return _page(request, page, session, status=status, error=message, **context)
+    except Exception:
+        _restore(request, cookie)
+        raise
     finally:
         session.close()
+
+
+def _restore(request: Request, cookie: dict[str, Any]) -> None:
+    request.session.clear()
+    request.session.update(cookie)
 
 
 def _login_required(request: Request, session: Session) -> UserRow:
@@ -242,7 +263,7 @@ def complaints(request: Request) -> Response:
     def action(session: Session) -> Response:
         return _complaints_page(request, session)
 
-    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 def _complaints_page(request: Request, session: Session, status: int = 200, **context: Any) -> Response:
@@ -252,9 +273,42 @@ def _complaints_page(request: Request, session: Session, status: int = 200, **co
     loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
     mine = my_complaints(session, user) if user else []
     ack = request.session.pop("complaint_ack", None)
+    review = request.session.pop("review_ack", None)
     return _page(
-        request, "complaints.html", session, status=status, loans=loans, mine=mine, ack=ack, **context
+        request,
+        "complaints.html",
+        session,
+        status=status,
+        loans=loans,
+        mine=mine,
+        ack=ack,
+        review=review,
+        **context,
     )
+
+
+@router.post("/complaints/{public_id}/review")
+def request_review(request: Request, public_id: str, csrf: str = Form("")) -> Response:
+    """The complainant asks for a review of the decision (the window is the service's
+    ``evaluate_review_eligibility``: 30 days from the decision notice, to 24:00 local)."""
+
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.complaints import service as complaints_service
+
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        if complaints_service.get(session, public_id).user_id != user.id:
+            raise ComplaintError(f"complaint {public_id} not found")
+        review = complaints_service.request_review(session, public_id=public_id, at=datetime.now(tz=UTC))
+        request.session["review_ack"] = {
+            "complaint_id": review["complaint_id"],
+            "review_deadline": review["review_deadline"],
+        }
+        return RedirectResponse("/complaints", status_code=303)
+
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 MAX_NARRATIVE = 4000
@@ -301,7 +355,7 @@ def file_complaint(
         }
         return RedirectResponse("/complaints", status_code=303)
 
-    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -317,9 +371,9 @@ def signup(
 ) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
-        user = accounts.sign_up(session, email=email, name=name, password=password, lang=_lang(request))
-        request.session["user_id"] = user.id
-        return RedirectResponse("/apply", status_code=303)
+        # The same answer whether or not the email already has an account: sign in next.
+        accounts.request_sign_up(session, email=email, name=name, password=password, lang=_lang(request))
+        return RedirectResponse("/login?signed_up=1", status_code=303)
 
     return _run(request, action, "auth.html", mode="signup")
 
@@ -359,7 +413,7 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         request.session.clear()  # a fresh session (and fresh expiry clocks) for the signed-in user
         if lang:
             request.session["lang"] = lang
-        request.session["user_id"] = attempt.user.id
+        request.session.update(accounts.session_claims(attempt.user))
         target = request.query_params.get("next", "")
         safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
         return RedirectResponse(target if safe else home_of(attempt.user), status_code=303)
@@ -387,9 +441,28 @@ def home_of(user: UserRow) -> str:
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Ends the session on the server too: the user's session version moves on, so a copy of this cookie
+    (or any other web session of the same user) no longer signs anyone in."""
     if secrets.compare_digest(csrf, str(request.session.get("csrf", ""))):
+        session = _session(request)
+        try:
+            with session.begin():
+                user = _user(request, session)
+                if user is not None:
+                    accounts.end_sessions(session, user=user)
+        finally:
+            session.close()
         request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop (only I/O); the handler that uses it is a plain ``def``, so
+    its scoring, encryption and database work run in the threadpool, not on the loop."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(form_data)]
 
 
 def _staff(request: Request, session: Session) -> UserRow:

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from xiaodai.complaints import handling
 from xiaodai.complaints import service as complaints
 from xiaodai.complaints.closing import root_causes
 from xiaodai.db.tables import UserRow
 from xiaodai.web.errors_i18n import localise
-from xiaodai.web.routes import _check_csrf, _lang, _page, _require, _run
+from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _page, _require, _run
 
 router = APIRouter(include_in_schema=False)
 REMEDIES = (
@@ -133,9 +134,8 @@ def staff_complaint(request: Request, public_id: str) -> Response:
     return _run(request, lambda s: _file(request, s, public_id), "forbidden.html")
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+def _fields(posted: FormData) -> dict[str, str]:
+    return {k: str(v) for k, v in posted.items() if isinstance(v, str)}
 
 
 def _write(request: Request, public_id: str, form: dict[str, str], step: Callable[..., Any]) -> Response:
@@ -153,8 +153,8 @@ def _write(request: Request, public_id: str, form: dict[str, str], step: Callabl
 
 
 @router.post("/staff/complaints/{public_id}/classify")
-async def classify(request: Request, public_id: str) -> Response:
-    form = await _form(request)
+def classify(request: Request, public_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         complaints.reclassify(
@@ -169,8 +169,8 @@ async def classify(request: Request, public_id: str) -> Response:
 
 
 @router.post("/staff/complaints/{public_id}/assign")
-async def assign(request: Request, public_id: str) -> Response:
-    form = await _form(request)
+def assign(request: Request, public_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         chosen = form.get("assignee", "")
@@ -183,8 +183,8 @@ async def assign(request: Request, public_id: str) -> Response:
 
 
 @router.post("/staff/complaints/{public_id}/evidence")
-async def evidence(request: Request, public_id: str) -> Response:
-    form = await _form(request)
+def evidence(request: Request, public_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         handling.add_evidence(session, public_id=public_id, text=form.get("text", ""), by=user, at=at)
@@ -193,8 +193,8 @@ async def evidence(request: Request, public_id: str) -> Response:
 
 
 @router.post("/staff/complaints/{public_id}/extend")
-async def extend(request: Request, public_id: str) -> Response:
-    form = await _form(request)
+def extend(request: Request, public_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         handling.request_extension(
@@ -210,8 +210,8 @@ async def extend(request: Request, public_id: str) -> Response:
 
 
 @router.post("/staff/complaints/{public_id}/extend/{request_id}/approve")
-async def approve_extension(request: Request, public_id: str, request_id: str) -> Response:
-    form = await _form(request)
+def approve_extension(request: Request, public_id: str, request_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         handling.approve_extension(session, public_id=public_id, request_id=request_id, by=user, at=at)
@@ -220,8 +220,8 @@ async def approve_extension(request: Request, public_id: str, request_id: str) -
 
 
 @router.post("/staff/complaints/{public_id}/close")
-async def close(request: Request, public_id: str) -> Response:
-    form = await _form(request)
+def close(request: Request, public_id: str, posted: PostedForm) -> Response:
+    form = _fields(posted)
 
     def step(session: Session, user: UserRow, at: datetime) -> None:
         kind = form.get("remedy", "")

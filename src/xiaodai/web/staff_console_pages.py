@@ -24,7 +24,7 @@ from xiaodai.api.deps import RowId
 from xiaodai.approvals import service as approvals
 from xiaodai.db.tables import ApplicationRow, DecisionRow, ModelRow, UserRow
 from xiaodai.web.errors_i18n import localise
-from xiaodai.web.routes import _check_csrf, _lang, _page, _require, _run, _staff, _today
+from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _page, _require, _run, _staff, _today
 
 router = APIRouter(include_in_schema=False)
 CHART_WIDTH = 300
@@ -313,8 +313,7 @@ def admin(request: Request) -> Response:
 
 
 @router.post("/staff/admin/users")
-async def add_staff(request: Request) -> Response:
-    form = await request.form()
+def add_staff(request: Request, form: PostedForm) -> Response:
 
     def action(session: Session) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))

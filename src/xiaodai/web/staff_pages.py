@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xiaodai.api.deps import RowId
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.db.tables import LoanRow
 from xiaodai.web.routes import _check_csrf, _page, _require, _run, _staff, home_of
 
@@ -60,7 +61,7 @@ def staff_loan(request: Request, loan_id: RowId) -> Response:
         _may_see(session, _require(request, session, "collector"), loan_id)
         loan = session.get(LoanRow, loan_id)
         verdict = request.session.pop("last_verdict", None)
-        call, now = {"action": "contact", "channel": "call"}, datetime.now(tz=UTC)
+        call, now = Attempt("contact", "call"), datetime.now(tz=UTC)
         now_verdict = preview(session, loan_id=loan_id, attempt=call, as_of=now)
         next_at = (
             None if now_verdict.allowed else next_allowed(session, loan_id=loan_id, attempt=call, as_of=now)
@@ -95,7 +96,7 @@ def staff_contact(
 ) -> Response:
     def action(session: Session) -> Response:
         from xiaodai.api.routers.collections import _may_see
-        from xiaodai.collections.service import attempt_contact
+        from xiaodai.collections.service import attempt_contact, parse_attempt
 
         _check_csrf(request, csrf)
         user = _require(request, session, "collector")
@@ -103,13 +104,15 @@ def staff_contact(
         result = attempt_contact(
             session,
             loan_id=loan_id,
-            attempt={
-                "action": "contact",
-                "channel": channel if channel in CHANNELS else "call",
-                "target": {"type": "borrower"},
-                "phone_id": phone_id or None,
-                "message": message or None,
-            },
+            attempt=parse_attempt(
+                {
+                    "action": "contact",
+                    "channel": channel,
+                    "target": {"type": "borrower"},
+                    "phone_id": phone_id or None,
+                    "message": message or None,
+                }
+            ),
             as_of=datetime.now(tz=UTC),
             actor=f"user:{user.id}",
         )

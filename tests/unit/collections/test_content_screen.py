@@ -232,6 +232,18 @@ POSITIVE: list[tuple[str, str, ScreenContext, str]] = [
         "Hi, this is ABC Collections calling about John's overdue loan of $2,300. Can you tell him to call?",
     ),
     (
+        "THIRD_PARTY_COLLECTION_DEMAND",
+        "CN",
+        ScreenContext(channel="call", target_type="emergency_contact"),
+        "您好，麻烦您替他还一下，或者让他尽快还钱",
+    ),
+    (
+        "THIRD_PARTY_COLLECTION_DEMAND",
+        "US_RegF",
+        collector("call", target_type="other_third_party"),
+        "Could you pay on his behalf this week?",
+    ),
+    (
         "MISSING_DEBT_COLLECTOR_DISCLOSURE",
         "US_RegF",
         US_SMS,
@@ -453,9 +465,9 @@ def test_negations_are_not_threats() -> None:
     assert cn("谨防骗子冒充我司客服").clean
 
 
-def test_reasons_are_ordered_by_severity_and_unique() -> None:
+def test_reasons_are_ordered_most_specific_first_and_unique() -> None:
     result = cn("你这个老赖，再不还钱就打断你的腿，让你坐牢，还要通知你家人，另收催收费")
-    assert result.reasons[0] == "CONTENT_THREAT"
+    assert result.reasons[0] == "CONTENT_THREAT_TO_DISCLOSE"  # names the conduct; a generic threat does not
     assert set(result.reasons) >= {
         "CONTENT_THREAT",
         "CONTENT_ABUSIVE",
@@ -466,6 +478,29 @@ def test_reasons_are_ordered_by_severity_and_unique() -> None:
     assert list(result.reasons) == sorted(result.reasons, key=REASON_CODES.index)
     assert len(set(result.reasons)) == len(result.reasons)
     assert result.version == TERMS_VERSION
+
+
+def test_privacy_exposure_outranks_the_threat_it_comes_with() -> None:
+    both = cn("再不还钱就把你的照片发到朋友圈，让你后悔")
+    assert both.reasons[0] == "CONTENT_PRIVACY_EXPOSURE"
+    assert "CONTENT_THREAT" in both.reasons
+    assert cn("再不还钱让你后悔").reasons == ("CONTENT_THREAT",)  # the threat alone
+    english = us("Pay today or we will post your photo on Facebook. You'll regret it.", US_LETTER)
+    assert english.reasons[0] == "CONTENT_PRIVACY_EXPOSURE"
+    assert "CONTENT_THREAT" in english.reasons
+
+
+def test_debt_words_are_whole_words_in_english_and_exclusions_hold_in_chinese() -> None:
+    neighbour = collector("call", target_type="other_third_party")
+    assert us("Hi, we are sending flowers to John, could you ask him to call us?", neighbour).clean
+    assert us("Hi, does John still owe you a call?", neighbour).reasons == ("THIRD_PARTY_DEBT_DISCLOSURE",)
+    third = {"target_type": "emergency_contact"}
+    assert cn("您好，请问您应还有张三的其他联系方式吗？", **third).clean  # 应还有: "should still have"
+    assert cn("张三本期应还1200元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    assert (
+        cn("请转告他准备三千元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    )  # numerals in words
+    assert cn("请他第一时间回电", **third).clean
 
 
 def test_unknown_profile_is_a_programming_error() -> None:
@@ -625,7 +660,7 @@ SCRIPTS_NEUTRAL_US = [
 ]
 
 SCRIPTS_FLAGGED: list[tuple[str, str, tuple[str, ...]]] = [
-    ("CN", "你再不还钱，我们就去你老家找你父母要", ("CONTENT_THREAT",)),
+    ("CN", "你再不还钱，我们就去你老家找你父母要", ("CONTENT_THREAT_TO_DISCLOSE", "CONTENT_THREAT")),
     ("CN", "别以为躲起来就没事了，我们有的是办法找到你", ("CONTENT_THREAT",)),
     ("CN", "三天内不还款，我们将把你的欠款信息发给你所有的联系人", ("CONTENT_THREAT_TO_DISCLOSE",)),
     ("CN", "你这种人就是社会的败类", ("CONTENT_ABUSIVE",)),

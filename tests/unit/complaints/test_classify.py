@@ -92,7 +92,7 @@ COLLECTION_ZH: list[Case] = [
         "collection_conduct",
         "third_parties",
     ),
-    ("催收的人威胁说要把我的照片发到网上曝光，还说要去单位找我领导。", "collection_conduct", "threats"),
+    ("催收的人威胁说要把我的照片发到网上曝光，还说要去单位找我领导。", "collection_conduct", "third_parties"),
 ]
 COLLECTION_EN: list[Case] = [
     (
@@ -108,7 +108,7 @@ COLLECTION_EN: list[Case] = [
     (
         "The debt collector called my employer and told my manager about my loan.",
         "collection_conduct",
-        "third_parties",
+        "employer",  # CFPB: "Contacted your employer"
     ),
     (
         "The agent swore at me and called me a deadbeat and a thief on the phone.",
@@ -432,8 +432,8 @@ def test_curated_narratives(narrative: str, category: str, sub_issue: str | None
 
 def test_labels_follow_the_taxonomy() -> None:
     result = classify("Your collectors call me ten times a day, every day.")
-    assert result.product == "Payday loan, title loan, personal loan, or advance loan"
-    assert result.sub_product == "Installment loan"
+    assert result.product == "Debt collection"
+    assert result.sub_product == "Other debt"
     assert result.issue == result.cfpb_issue == "Communication tactics"
     assert result.cfpb_sub_issue == "Frequent or repeated calls"
     assert result.jrt_label == "贷款类 / 债务催收方式和手段"
@@ -441,6 +441,12 @@ def test_labels_follow_the_taxonomy() -> None:
     assert result.sub_issue_label_en
     fees = classify("They deducted a $150 origination fee from my loan that was never mentioned.")
     assert fees.cfpb_issue == "Charged fees or interest you didn't expect"
+    assert fees.product == "Payday loan, title loan, personal loan, or advance loan"
+    told = classify("催收打电话给我妈妈，说我欠了他们一万块钱不还。")
+    assert (told.cfpb_issue, told.cfpb_sub_issue) == (
+        "Threatened to contact someone or share information improperly",
+        "Talked to a third-party about your debt",  # the CFPB's label verbatim, hyphen included
+    )
 
 
 def test_to_json_keys_and_round_trip() -> None:

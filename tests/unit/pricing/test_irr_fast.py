@@ -128,7 +128,7 @@ def test_negative_rates(principal_cents: int, shortfall_bp: int, term: int) -> N
     principal = principal_cents / 100
     payment = round(principal * (1 - shortfall_bp / 10_000) / term, 2)
     amounts = [-principal] + [payment] * term
-    if math.fsum(amounts) >= 0:  # rounding up the payment can make it break even
+    if round(payment * 100) * term >= principal_cents:  # rounding can make it break even (in whole cents)
         return
     rate = periodic_irr(amounts)
     assert rate < 0

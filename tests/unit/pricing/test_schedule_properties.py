@@ -8,10 +8,11 @@ from decimal import Decimal
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from xiaodai.pricing.apr import UnitPeriod, appj_series, solve_unit_rate
+from xiaodai.pricing.apr import appj_series, solve_unit_rate
 from xiaodai.pricing.fees import FeeSchedule
 from xiaodai.pricing.quote import build_quote, schedule_flows
 from xiaodai.pricing.schedule import LoanTerms, Method, build_schedule
+from xiaodai.pricing.unit_period import UnitPeriod
 
 principals = st.integers(min_value=50_000, max_value=3_000_000).map(lambda fen: Decimal(fen) / 100)
 terms = st.integers(min_value=1, max_value=36)

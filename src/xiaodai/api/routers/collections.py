@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId
 from xiaodai.collections import service
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
 from xiaodai.privacy.service import audit_refusal
 
@@ -51,7 +52,7 @@ def worklist(session: Session, user: UserRow, now: datetime) -> list[dict[str, A
         query = query.where(CollectionCaseRow.assigned_to == user.id)
     out = []
     for case, loan in session.execute(query.order_by(LoanRow.dpd.desc())).all():
-        call = {"action": "contact", "channel": "call"}
+        call = Attempt("contact", "call")
         verdict = service.preview(session, loan_id=loan.id, attempt=call, as_of=now)
         next_at = verdict.next_allowed_at or (
             None
@@ -96,7 +97,12 @@ def attempt(loan_id: RowId, body: dict[str, Any], session: DB, user: CurrentUser
 
         raise JourneyError("at needs a UTC offset")
     result = service.attempt_contact(
-        session, loan_id=loan_id, attempt=body, as_of=at, actor=f"user:{user.id}"
+        session,
+        loan_id=loan_id,
+        attempt=service.parse_attempt(body),
+        as_of=at,
+        actor=f"user:{user.id}",
+        inbound_outcome=str(body.get("outcome") or "connected_conversation"),
     )
     return JSONResponse(result, status_code=201 if result["decision"] == "allow" else 422)
 
