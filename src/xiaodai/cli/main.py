@@ -8,6 +8,8 @@ from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 from xiaodai.cli import keys as keys_cli
+from xiaodai.cli import risk as risk_cli
+from xiaodai.cli import simulate as simulate_cli
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -89,6 +91,8 @@ app.add_typer(complaints.app, name="complaints")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(approvals_cli.app, name="approvals")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(simulate_cli.app, name="simulate")
+app.add_typer(risk_cli.app, name="risk")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -82,6 +82,39 @@ EMAIL_TYPES = ("personal", "employer_provided")
 CONTACT_TYPES = ("emergency_contact", "spouse", "employer", "other_third_party", "attorney")
 COLLECTOR_ROLES = ("third_party_debt_collector", "creditor")
 FORMS = ("written", "electronic", "email", "letter", "oral", "in_app", "sms")
+# SCENARIO_FORMAT.md leaves a request's ``form`` open: common spellings are read as the form they name,
+# and a form this list does not know is "not known" (None), which the holds treat protectively (a cease or
+# dispute of unknown form is honoured), never an error.
+FORM_ALIASES = {
+    "app": "in_app",
+    "in-app": "in_app",
+    "web": "electronic",
+    "web_form": "electronic",
+    "online": "electronic",
+    "portal": "electronic",
+    "text": "sms",
+    "text_message": "sms",
+    "e-mail": "email",
+    "mail": "letter",
+    "fax": "written",
+    "in_writing": "written",
+    "phone": "oral",
+    "call": "oral",
+    "telephone": "oral",
+    "hotline": "oral",
+    "verbal": "oral",
+    "in_person": "oral",
+}
+
+
+def request_form(reader: _Reader, key: str = "form") -> str | None:
+    """The form of a cease or dispute request, in the closed list above, or None when not known."""
+    value = reader.text(key)
+    if value is None:
+        return None
+    spelled = value.strip().lower().replace(" ", "_")
+    form = FORM_ALIASES.get(spelled, spelled)
+    return form if form in FORMS else None
 
 
 class ContactDocumentError(ValueError):
@@ -316,11 +349,11 @@ def _flags(doc: _Reader) -> Flags:
     return Flags(
         cease_request=None
         if cease is None
-        else CeaseRequest(cease.text("form", FORMS), cease.moment("received_at"), cease.text("scope")),
+        else CeaseRequest(request_form(cease), cease.moment("received_at"), cease.text("scope")),
         dispute=None
         if dispute is None
         else Dispute(
-            form=dispute.text("form", FORMS),
+            form=request_form(dispute),
             received_at=dispute.moment("received_at"),
             subject=dispute.text("subject"),
             within_validation_period=dispute.maybe_flag("within_validation_period"),

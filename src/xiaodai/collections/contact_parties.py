@@ -91,10 +91,13 @@ def _refused(
     attempt: Attempt,
     as_of: datetime,
 ) -> bool:
-    if contact is not None and (
-        contact.refused_contact or (contact.refused_at is not None and contact.refused_at <= as_of)
-    ):
-        return True
+    if contact is not None:
+        # a refusal with a time is on file from that time (as a cease or an opt-out is); without one, the flag
+        if contact.refused_at is not None:
+            if contact.refused_at <= as_of:
+                return True
+        elif contact.refused_contact:
+            return True
     terms = profile.section("third_party").get("refusal_note_terms", ())
     if attempt.contact_id is None:  # history is matched by the contact's id
         return False

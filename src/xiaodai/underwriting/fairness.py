@@ -24,7 +24,7 @@ AGE_BUCKETS: tuple[tuple[str, float, float], ...] = (
 )
 
 
-def _protected_groups(name: str, values: pd.Series) -> tuple[pd.Series, str]:
+def protected_groups(name: str, values: pd.Series) -> tuple[pd.Series, str]:
     """Group labels for one protected attribute and a description of the grouping."""
     missing_label = MISSING_GROUP
     numeric = pd.to_numeric(values, errors="coerce")
@@ -80,7 +80,7 @@ def fairness_report(
     attributes: list[dict[str, Any]] = []
     y = data.y
     for name in data.protected:
-        labels, how = _protected_groups(name, data.protected_values[name])
+        labels, how = protected_groups(name, data.protected_values[name])
         order = [g for g, _, _ in AGE_BUCKETS] if how.startswith("age") else sorted(labels.unique())
         if MISSING_GROUP in order:
             order.remove(MISSING_GROUP)

@@ -1,5 +1,6 @@
-"""Chinese and English display labels of the columns of the two demo data sets (unknown columns keep their
-own name): used in the compiled scorecard and in the bins report of ``metrics.json``."""
+"""Chinese and English display labels of the columns of the public data sets (German credit,
+CreditScoring, lending_club; unknown columns keep their own name): used in the compiled scorecard and
+in the bins report of ``metrics.json``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,29 @@ LABELS_ZH: dict[str, str] = {
     "Debt": "负债",
     "Amount": "贷款金额",
     "Price": "所购商品价格",
+    # modeldata lending_club
+    "funded_amnt": "放款金额",
+    "term": "贷款期限",
+    "int_rate": "贷款利率",
+    "sub_grade": "平台信用子等级",
+    "addr_state": "居住州",
+    "verification_status": "收入核验状态",
+    "annual_inc": "年收入",
+    "emp_length": "工作年限",
+    "delinq_2yrs": "近两年逾期次数",
+    "inq_last_6mths": "近6个月征信查询次数",
+    "revol_util": "循环额度使用率",
+    "acc_now_delinq": "当前逾期账户数",
+    "open_il_6m": "近6个月新开分期账户数",
+    "open_il_12m": "近12个月新开分期账户数",
+    "open_il_24m": "近24个月新开分期账户数",
+    "total_bal_il": "分期账户总余额",
+    "all_util": "全部账户额度使用率",
+    "inq_fi": "个人金融查询次数",
+    "inq_last_12m": "近12个月征信查询次数",
+    "delinq_amnt": "逾期金额",
+    "num_il_tl": "分期账户数",
+    "total_il_high_credit_limit": "分期账户总授信额度",
 }
 LABELS_EN: dict[str, str] = {
     "status_of_existing_checking_account": "Checking account status",
@@ -78,4 +102,27 @@ LABELS_EN: dict[str, str] = {
     "Debt": "Debt",
     "Amount": "Loan amount",
     "Price": "Price of goods purchased",
+    # modeldata lending_club
+    "funded_amnt": "Amount funded",
+    "term": "Loan term",
+    "int_rate": "Interest rate",
+    "sub_grade": "Lender's risk sub-grade",
+    "addr_state": "State of residence",
+    "verification_status": "Income verification",
+    "annual_inc": "Annual income",
+    "emp_length": "Years in employment",
+    "delinq_2yrs": "Delinquencies in 2 years",
+    "inq_last_6mths": "Credit inquiries in 6 months",
+    "revol_util": "Revolving credit utilisation",
+    "acc_now_delinq": "Accounts now delinquent",
+    "open_il_6m": "Instalment accounts opened in 6 months",
+    "open_il_12m": "Instalment accounts opened in 12 months",
+    "open_il_24m": "Instalment accounts opened in 24 months",
+    "total_bal_il": "Balance of instalment accounts",
+    "all_util": "Utilisation of all credit",
+    "inq_fi": "Personal-finance inquiries",
+    "inq_last_12m": "Credit inquiries in 12 months",
+    "delinq_amnt": "Amount past due",
+    "num_il_tl": "Number of instalment accounts",
+    "total_il_high_credit_limit": "Credit limit of instalment accounts",
 }

@@ -155,6 +155,46 @@ def _fairness_section(manifest: dict[str, Any], metrics: dict[str, Any], t: dict
     return "".join(parts)
 
 
+def _remedies_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
+    report = metrics.get("fairness_remedies")
+    if not report:
+        return ""
+    parts = [f"<h2>{esc(t['remedies_title'])}</h2>"]
+    if not report["attributes"]:
+        return "".join([*parts, f"<p class='ok'>{esc(t['remedies_none'])}</p>"])
+    target = float(report["min_approval_ratio"])
+    parts.append(f"<p>{esc(t['remedies_intro'].format(ratio=target))}</p>")
+    headers = [t["remedy"], t["lowest_ratio"], t["auc_pooled"], t["auc_cost"], t["approval_rate"]]
+    headers += [t["bad_rate_approved"], t["cutoffs"]]
+    for attribute in report["attributes"]:
+        entries = [(t["remedy_none"], attribute["before"], None, None)]
+        entries += [
+            (t.get("remedy_" + r["remedy"], r["remedy"]), r["after"], r["auc_cost"], r.get("cutoffs"))
+            for r in attribute["remedies"]
+        ]
+        rows = []
+        for label, outcome, cost, cutoffs in entries:
+            ratio = outcome["min_approval_ratio"]
+            verdict = "" if ratio is None else ("ok" if ratio >= target else "fail")
+            ratio_html = f"<span class='{verdict}'>{fmt_number(ratio, 2)}</span>"
+            shown = "" if not cutoffs else "; ".join(f"{g}: {c:.4f}" for g, c in cutoffs.items())
+            rows.append(
+                [
+                    (esc(label), False),
+                    (ratio_html, True),
+                    (fmt_number(outcome["auc"]), True),
+                    ("" if cost is None else f"{float(cost):+.3f}", True),
+                    (fmt_percent(outcome["approval_rate"]), True),
+                    (fmt_percent(outcome["bad_rate_approved"]), True),
+                    (esc(shown), False),
+                ]
+            )
+        parts.append(f"<h3>{esc(attribute['attribute'])}</h3>")
+        parts.append(_table(headers, rows))
+    parts.append(f"<p class='meta'>{esc(t['remedies_note'])}</p>")
+    return "".join(parts)
+
+
 def render(
     lang: str, *, manifest: dict[str, Any], metrics: dict[str, Any], scorecard: CompiledScorecard
 ) -> str:
@@ -230,6 +270,7 @@ def render(
 <figure>{distribution_chart(metrics, t)}<figcaption>{esc(t["distribution_axes"])}</figcaption></figure>
 <h2>{esc(t["protected_title"])}</h2>
 {_fairness_section(manifest, metrics, t)}
+{_remedies_section(metrics, t)}
 <h2>{esc(t["limitations_title"])}</h2>
 <ul>{limitations}</ul>
 {warnings_html}

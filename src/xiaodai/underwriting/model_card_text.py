@@ -38,7 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
             "Champion: optimal monotone binning (optbinning), weight of evidence, logistic regression, "
             "scaled to {pdo:g} points to double the odds and {base:g} points at {odds:g}:1 good:bad odds. "
             "Score = sum of points; PD = 1 / (1 + exp((score − {offset:.2f}) / {factor:.4f})). "
-            "Challenger: LightGBM with monotone constraints where the binning found a monotone bad rate."
+            "Challenger: LightGBM with monotone constraints where the binning found a monotone bad rate, "
+            "tuned inside each training part only (12 configurations, inner 3-fold CV, early stopping)."
         ),
         "metrics_title": "Cross-validated performance",
         "model": "Model",
@@ -108,6 +109,29 @@ TEXT: dict[str, dict[str, str]] = {
         "four_fifths": "Lowest approval ratio {ratio} — {verdict} the four-fifths rule of thumb",
         "meets": "meets",
         "fails": "below",
+        "remedies_title": "Fairness remedies (choose one by policy)",
+        "remedies_intro": (
+            "For every protected attribute that fails the rule, each remedy the promotion policy lists is "
+            "measured on the same out-of-fold predictions: the lowest approval ratio it reaches and what "
+            "it costs in AUC (pooled out-of-fold AUC; cost = champion AUC − remedy AUC). "
+            "Target ratio: {ratio:.2f}."
+        ),
+        "remedies_none": "No protected attribute fails the rule: no remedy is needed.",
+        "remedy": "Remedy",
+        "remedy_none": "None (champion as trained)",
+        "remedy_reweighing": "Reweighing (Kamiran–Calders, pre-processing)",
+        "remedy_group_thresholds": "Per-group PD cutoffs",
+        "lowest_ratio": "Lowest approval ratio",
+        "auc_pooled": "AUC",
+        "auc_cost": "AUC cost",
+        "bad_rate_approved": "Bad rate of the approved",
+        "cutoffs": "Cutoffs by group",
+        "remedies_note": (
+            "Reweighing weights each training row by P(group)·P(outcome) / P(group, outcome) so that the bad "
+            "rate is equal across groups in training; no reject inference; the attribute is not used when "
+            "deciding. Per-group cutoffs use the protected attribute at decision time, which is disparate "
+            "treatment in many jurisdictions: a legal decision for the lender, shown here with its price."
+        ),
         "limitations_title": "Limitations",
         "limitations": (
             "Trained on a fixed historical sample: performance drifts as applicants, products and the "
@@ -152,7 +176,8 @@ TEXT: dict[str, dict[str, str]] = {
             "主模型：最优单调分箱（optbinning）、证据权重（WOE）、逻辑回归；"
             "刻度为每 {pdo:g} 分好坏比翻倍，好坏比 {odds:g}:1 时为 {base:g} 分。总分 = 各特征分数之和；"
             "PD = 1 / (1 + exp((总分 − {offset:.2f}) / {factor:.4f}))。"
-            "挑战者：LightGBM，在分箱显示坏账率单调的特征上施加单调约束。"
+            "挑战者：LightGBM，在分箱显示坏账率单调的特征上施加单调约束，"
+            "仅在各训练部分内调参（12 组配置、内层 3 折交叉验证、提前停止）。"
         ),
         "metrics_title": "交叉验证表现",
         "model": "模型",
@@ -217,6 +242,27 @@ TEXT: dict[str, dict[str, str]] = {
         "four_fifths": "最低通过率比 {ratio}——{verdict}“五分之四”经验规则",
         "meets": "符合",
         "fails": "低于",
+        "remedies_title": "公平性补救措施（按政策选择其一）",
+        "remedies_intro": (
+            "对每个未达标的受保护属性，晋级政策所列的每种补救措施都在同一批交叉验证样本外预测上度量："
+            "能达到的最低通过率比，以及 AUC 代价（合并样本外 AUC；代价 = 冠军模型 AUC − 补救后 AUC）。"
+            "目标通过率比：{ratio:.2f}。"
+        ),
+        "remedies_none": "没有受保护属性低于该规则：无需补救。",
+        "remedy": "补救措施",
+        "remedy_none": "无（按训练结果的冠军模型）",
+        "remedy_reweighing": "重新加权（Kamiran–Calders，预处理）",
+        "remedy_group_thresholds": "分组 PD 阈值",
+        "lowest_ratio": "最低通过率比",
+        "auc_pooled": "AUC",
+        "auc_cost": "AUC 代价",
+        "bad_rate_approved": "通过者坏账率",
+        "cutoffs": "各组阈值",
+        "remedies_note": (
+            "重新加权：每条训练样本的权重为 P(组)·P(结果) / P(组, 结果)，使训练数据中各组坏账率相同；"
+            "不做拒绝推断；决策时不使用该属性。分组阈值在决策时使用受保护属性，在许多法域构成差别对待："
+            "是否采用属于贷款机构的法律决定，此处仅列明其代价。"
+        ),
         "limitations_title": "局限性",
         "limitations": (
             "基于固定的历史样本训练：申请人、产品和经济环境变化后表现会漂移，"

@@ -37,9 +37,14 @@ def _binning_process(names: list[str], categorical: list[str]) -> BinningProcess
 
 
 def fit_scorecard(
-    features: pd.DataFrame, y: np.ndarray, categorical: list[str], config: TrainingConfig
+    features: pd.DataFrame,
+    y: np.ndarray,
+    categorical: list[str],
+    config: TrainingConfig,
+    weights: np.ndarray | None = None,
 ) -> Scorecard:
-    """Binning + logistic regression + pdo/odds scaling; missing values get their own (empirical) WoE."""
+    """Binning + logistic regression + pdo/odds scaling; missing values get their own (empirical) WoE.
+    ``weights``: sample weights for the binning and the regression (e.g. a fairness reweighing)."""
     names = list(features.columns)
     scorecard = Scorecard(
         binning_process=_binning_process(names, [c for c in categorical if c in names]),
@@ -54,7 +59,13 @@ def fit_scorecard(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            scorecard.fit(features, y, metric_missing="empirical", metric_special="empirical")
+            scorecard.fit(
+                features,
+                y,
+                sample_weight=weights,
+                metric_missing="empirical",
+                metric_special="empirical",
+            )
         except ValueError as exc:
             if _nothing_selected(scorecard):
                 raise TrainingError(

@@ -33,6 +33,9 @@ protected attributes are bucketed (ages: <25, 25–34, 35–49, 50+).
      "bins": {feature: {"kind", "label_zh", "label_en", "iv", "selected", "monotonic_trend",
                         "bins": [{"label", "count", "goods", "bads", "event_rate", "woe", "points"}]}},
      "fairness": {"rule", "cutoff_pd", "attributes": [...]},
+     "fairness_remedies": {"min_approval_ratio", "remedies", "basis",
+                           "attributes": [{"attribute", "before", "remedies": [{"remedy", "after",
+                                           "auc_cost", "meets_rule", "cutoffs"?}]}]},
      "compile_check": {"rows", "max_abs_diff"}, "timing": {"seconds"}, "warnings": [...]}
 
 Standard deviations are sample standard deviations (ddof=1) over the folds.
@@ -89,6 +92,7 @@ from xiaodai.underwriting.lightgbm_challenger import (
     encode_matrix,
     fit_lightgbm,
 )
+from xiaodai.underwriting.promotion import default_promotion_policy
 from xiaodai.underwriting.scorecard_fitting import (
     IV_MIN,
     binning_trends,
@@ -101,6 +105,7 @@ from xiaodai.underwriting.scorecard_fitting import (
 )
 from xiaodai.underwriting.table_file import file_sha256, read_table
 from xiaodai.underwriting.training_config import TrainingConfig, TrainingError
+from xiaodai.underwriting.training_fairness import fairness_remedies
 
 # Everything the steps define stays importable from here (the CLI, the demo seed, tests and benchmarks do).
 __all__ = [
@@ -203,7 +208,7 @@ def cross_validate(
         scores[test_idx] = fold_scores
         pd_sc[test_idx] = pd_from_scores(card, fold_scores)
         trends = binning_trends(scorecard.binning_process_, data.numeric)
-        model = fit_lightgbm(x_train, y_train, data.categorical, trends, config.seed)
+        model = fit_lightgbm(x_train, y_train, data.categorical, trends, config.seed, tune=config.tune)
         pd_lgb[test_idx] = model.predict(x_test)
         base = {"fold": k, "n": len(test_idx), "bads": int(y_test.sum())}
         sc_folds.append({**base, **fold_metrics(y_test, pd_sc[test_idx])})
@@ -224,6 +229,7 @@ def config_dict(config: TrainingConfig, protected: Sequence[str]) -> dict[str, A
         "seed": config.seed,
         "folds": config.folds,
         "cutoff": config.cutoff,
+        "tune": config.tune,
     }
 
 
@@ -267,7 +273,11 @@ def train(
     if not max_diff < 1e-6:  # a bug, not bad input
         raise RuntimeError(f"compiled scorecard differs from optbinning by {max_diff:g} points")
     trends = binning_trends(scorecard.binning_process_, data.numeric)
-    challenger = fit_lightgbm(data.features, data.y, data.categorical, trends, config.seed)
+    challenger = fit_lightgbm(data.features, data.y, data.categorical, trends, config.seed, tune=config.tune)
+
+    if progress:
+        progress("measuring the fairness remedies")
+    fairness = fairness_report(data, cv.pd_scorecard, cv.pd_lightgbm, config.cutoff)
 
     if progress:
         progress("writing the artifact")
@@ -303,7 +313,10 @@ def train(
         },
         "score_distribution": score_distribution(data.y, cv.scores, config.pdo),
         "bins": bins_report(scorecard, card, data.numeric),
-        "fairness": fairness_report(data, cv.pd_scorecard, cv.pd_lightgbm, config.cutoff),
+        "fairness": fairness,
+        "fairness_remedies": fairness_remedies(
+            data, config, cv.pd_scorecard, fairness, default_promotion_policy()
+        ),
         "compile_check": {"rows": len(data.y), "max_abs_diff": max_diff},
         "timing": {"seconds": rounded(time.perf_counter() - started, 3)},
         "warnings": list(data.warnings),

@@ -22,6 +22,7 @@ class TrainingConfig:
     pdo: float = 20.0
     base_score: float = 600.0
     base_odds: float = 50.0
+    tune: bool = True  # the challenger's inner-CV search with early stopping; False → the fixed old setting
 
     def validate(self) -> None:
         if not self.target:

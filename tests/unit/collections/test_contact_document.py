@@ -141,3 +141,28 @@ def re_escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+@pytest.mark.parametrize(
+    ("form", "read_as"),
+    [
+        ("written", "written"),
+        ("app", "in_app"),
+        ("Web form", "electronic"),
+        ("fax", "written"),
+        ("hotline", "oral"),
+        ("carrier pigeon", None),  # open in the format: not known, never an error
+    ],
+)
+def test_a_request_form_is_open_common_spellings_are_read_unknown_is_not_known(
+    form: str, read_as: str | None
+) -> None:
+    flags = {
+        "cease_request": {"form": form, "received_at": "2026-04-03T12:00:00-05:00"},
+        "dispute": {"form": form, "received_at": "2026-04-03T12:00:00-05:00"},
+    }
+    case = parse_case({"flags": flags}, "given")
+    assert case.flags.cease_request is not None
+    assert case.flags.dispute is not None
+    assert case.flags.cease_request.form == read_as
+    assert case.flags.dispute.form == read_as

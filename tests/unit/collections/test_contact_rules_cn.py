@@ -141,6 +141,37 @@ def test_no_debt_details_and_no_demand_to_third_parties() -> None:
     assert cn(cn_case(flags=LOST), pay, DAY).reason == "THIRD_PARTY_COLLECTION_DEMAND"
 
 
+def _contact_refusing(refused: bool, at: datetime | None) -> ThirdParty:
+    return ThirdParty(
+        "E1",
+        "emergency_contact",
+        "friend",
+        "borrower_provided_at_application",
+        refused_contact=refused,
+        refused_at=at,
+    )
+
+
+def test_a_refusal_is_on_file_from_its_time() -> None:
+    # Examiner pass (issue 13): a refusal recorded with a time counts from that time, like a cease or opt-out
+    ask = to("emergency_contact", "E1", message=ASK)
+    for refused, at, reason in [
+        (True, DAY, "THIRD_PARTY_REFUSED"),  # refused exactly now
+        (True, DAY + timedelta(seconds=1), "ALLOWED_THIRD_PARTY_LOCATION"),  # one second later
+        (True, None, "THIRD_PARTY_REFUSED"),  # no time: the flag
+        (False, DAY - timedelta(days=1), "THIRD_PARTY_REFUSED"),  # a time on file is a refusal
+    ]:
+        case = cn_case(flags=LOST, contacts=(_contact_refusing(refused, at),))
+        assert cn(case, ask, DAY).reason == reason, (refused, at)
+
+
+def test_debt_words_a_few_characters_apart_are_still_the_debt() -> None:
+    tell = to("emergency_contact", "E1", message="你好，张三欠了我们公司的钱一直不还，请他联系我们。")
+    assert cn(cn_case(flags=LOST), tell, DAY).reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    polite = to("emergency_contact", "E1", message="身体欠佳的话不必回电，方便时请转告他联系我们，谢谢。")
+    assert cn(cn_case(flags=LOST), polite, DAY).reason == "ALLOWED_THIRD_PARTY_LOCATION"
+
+
 def test_a_spouse_pays_only_when_shown_liable() -> None:
     demand = to("spouse", "S1", message="您丈夫的借款已逾期，请您尽快代为还款。", purpose="payment_demand")
     assert cn(cn_case(), demand, DAY).reason == "THIRD_PARTY_NOT_DEBT_RELATED"

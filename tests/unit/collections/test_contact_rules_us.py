@@ -191,6 +191,14 @@ def test_cease_in_writing_stops_all_but_the_three_notices() -> None:
     assert us(us_case(flags={"cease_request": future}), call(), MON, []).allowed
 
 
+def test_a_cease_of_unknown_form_is_honoured_an_oral_one_is_not() -> None:
+    # SCENARIO_FORMAT.md leaves `form` open: a form the reader does not know arrives as None ("not known")
+    unknown = CeaseRequest(None, MON - timedelta(days=1))
+    assert us(us_case(flags={"cease_request": unknown}), call(), MON, []).reason == "CEASE_COMMUNICATION"
+    oral = CeaseRequest("oral", MON - timedelta(days=1))
+    assert us(us_case(flags={"cease_request": oral}), call(), MON, []).allowed
+
+
 # -------------------------------------------------------------------------------------------- channels
 
 

@@ -622,3 +622,42 @@ def test_confidence_is_always_in_unit_interval(text: str) -> None:
     assert 0.0 <= result.confidence <= 1.0
     assert result.needs_triage == (result.confidence < 0.6)
     assert result.category in {c.id for c in default_taxonomy().categories}
+
+
+# Examiner pass (issue 13): "at work" says where the complainant was, not whom the collector called; "my work"
+# / "my job" as the object of the call still is the employer. "N times every day" is frequency.
+@pytest.mark.parametrize(
+    ("narrative", "sub_issue"),
+    [
+        (
+            "The collector calls me eight or nine times every day, even when I told them I'm at work.",
+            "Frequent or repeated calls",
+        ),
+        ("They ring me five times each day.", "Frequent or repeated calls"),
+        ("The collector called my work and told the receptionist about my loan.", "Contacted your employer"),
+        ("A collector phoned my boss about the loan.", "Contacted your employer"),
+    ],
+)
+def test_at_work_is_a_place_my_work_is_the_employer(narrative: str, sub_issue: str) -> None:
+    assert classify(narrative).to_json()["sub_issue"] == sub_issue
+
+
+@pytest.mark.parametrize(
+    ("narrative", "issue"),
+    [
+        (
+            "I never received any notice telling me how to dispute this debt before they started calling.",
+            "Written notification about debt",
+        ),
+        (
+            "我从来没有收到过任何书面通知，也没人告诉我可以提出异议，催收就开始打电话了。",
+            "Written notification about debt",
+        ),
+        (
+            "I disputed the late payment on my credit report but the investigation did not fix it.",
+            "Problem with a credit reporting company's investigation into an existing problem",
+        ),
+    ],
+)
+def test_no_notice_of_the_right_to_dispute_is_not_a_credit_report_dispute(narrative: str, issue: str) -> None:
+    assert classify(narrative).to_json()["issue"] == issue

@@ -548,3 +548,11 @@ def test_china_calendar_edges(received: datetime, deadline: date, why: str) -> N
     )
     assert v.regulatory_deadline.date() == deadline, why
     assert v.calendar_provisional == (deadline.year >= 2027)
+
+
+def test_an_open_complaint_past_its_limit_names_the_limit_it_ran_past() -> None:
+    # Examiner pass (issue 13): the runner reports an open breach as the breach of the limit in force
+    on_time = run([ACK], as_of=datetime(2026, 3, 17, 23, 59, 59, tzinfo=CST))
+    assert "SLA_BREACH_15D" not in on_time.reasons
+    past = run([ACK], as_of=cst(2026, 3, 18, 0))
+    assert past.reasons[:2] == ("SLA_OPEN_BREACHED", "SLA_BREACH_15D")

@@ -1,0 +1,1 @@
+"""Simulated applicants, behaviour and books (seeded, pure)."""
