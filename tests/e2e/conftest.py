@@ -1,5 +1,6 @@
 """Real-browser fixtures: the seeded demo served by uvicorn on a free local port (background thread, once
-per session, see ``e2e/demo.py``) and Debian's Chromium driven by Playwright (sync API).
+per session, see ``e2e/demo.py``), or a fresh app per test on its own database (``live_server``), and
+Debian's Chromium driven by Playwright (sync API).
 
 Chromium is *not* downloaded by Playwright: the system build at /usr/bin/chromium is used. The browser tests
 skip only when that binary is missing (CI installs it); any other launch failure fails the test.
@@ -13,11 +14,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+
+from support.models import write_artifact
+from xiaodai.api.app import create_app
+from xiaodai.api.settings import Settings
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.underwriting import service as underwriting
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,6 +72,48 @@ def _wait_until_listening(port: int, server: uvicorn.Server, thread: threading.T
                 pass
         time.sleep(0.05)
     pytest.fail(f"uvicorn did not accept connections on 127.0.0.1:{port} within 15 s")
+
+
+# --- a fresh app on a fresh database with the hand-made test model (tests that build their own data) ---
+
+TODAY = date(2026, 1, 10)
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app on a fresh database with the hand-made test model active; yields its base URL."""
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s, s.begin():
+        underwriting.register_model(s, artifact=write_artifact(tmp_path / "artifact"), activate=True)
+    engine.dispose()
+    app = create_app(Settings(database_url=db_url, secret_key="e2e-secret-key", business_date=TODAY))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
+    thread.start()
+    try:
+        _wait_until_listening(port, server, thread)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, headless. Skips only when /usr/bin/chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass
@@ -125,6 +175,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_FAILED] = report.failed
     return report
+
+
+@pytest.fixture
+def browser_page(
+    request: pytest.FixtureRequest, chromium_browser: Any, live_server: str, tmp_path: Path
+) -> Iterator[tuple[Any, PageLog, Shooter]]:
+    """A fresh context (own cookies) at 1280 px wide, with its activity log and screenshot helper.
+
+    When the test fails, the page as it was is saved as ``failure.png`` under tmp_path and its log printed.
+    """
+    context = chromium_browser.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log = watch(page)
+    try:
+        yield page, log, Shooter(page, tmp_path / "screenshots")
+        if request.node.stash.get(_FAILED, False):
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"browser failure artefacts in {tmp_path}: url={page.url} log={log}")
+    finally:
+        context.close()
 
 
 # --- the seeded demo, once per session (see e2e/demo.py) ---
