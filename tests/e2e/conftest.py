@@ -102,18 +102,9 @@ def live_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium, headless. Skips only when /usr/bin/chromium is missing."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium_browser(session_browser: Any) -> Any:
+    """Debian's Chromium, headless: the session's one browser (one Playwright driver per process)."""
+    return session_browser
 
 
 @dataclass
