@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from support.journey import apply_body, borrower, staff
 from xiaodai.db.tables import AuditEventRow, JournalEntryRow
+from xiaodai.servicing.eod import run_eod
 
 TODAY = date(2026, 1, 10)  # the business date of the ``client`` fixture
 
@@ -114,6 +116,7 @@ def test_back_dating_is_a_bounded_approved_audited_staff_operation(client: TestC
     _, risk = staff(client, "risk@example.com", "risk")
     business = TODAY + timedelta(days=40)
     _move_business_date(client, business)
+    run_eod(client.app.state.engine, business - timedelta(days=1))  # type: ignore[attr-defined]
     assert _ask(client, me, loan_id, TODAY + timedelta(days=20)).status_code == 403  # borrowers cannot ask
     refusals = {
         business + timedelta(days=1): "BACKDATE_IN_FUTURE",
@@ -135,11 +138,15 @@ def test_back_dating_is_a_bounded_approved_audited_staff_operation(client: TestC
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "executed"
     assert _repayments(client) == [oldest]
+    charged = client.get(f"/api/loans/{loan_id}", headers=me).json()["penalties_charged"]
+    assert Decimal(charged) > 0  # overdue since 2026-02-10: end of day charged penalties after ``oldest``
+    assert done.json()["result"]["penalties_charged_after_on"] == charged  # shown to the checker
     with _factory(client)() as s:
         audit = s.execute(
             select(AuditEventRow).where(AuditEventRow.action == "repayment-backdated")
         ).scalar_one()
     assert json.loads(audit.payload)["on"] == oldest.isoformat()
+    assert json.loads(audit.payload)["penalties_charged_after_fen"] == int(Decimal(charged) * 100)
     assert audit.subject == f"loan:{loan_id}"
 
 
@@ -162,3 +169,28 @@ def test_a_retry_on_a_later_business_date_replays_the_first_answer(client: TestC
     again = client.post(f"/api/loans/{loan_id}/prepay", json={}, headers=prepay_headers)
     assert (again.status_code, again.json()["replayed"]) == (201, True)
     assert _repayments(client) == [TODAY]
+
+
+def test_approval_parameters_are_checked_when_filed(client: TestClient) -> None:
+    me = borrower(client, "d6@example.com")
+    loan_id = _loan(client, me)
+    _, risk = staff(client, "risk6@example.com", "risk")
+
+    def ask(operation: str, **params: Any) -> Any:
+        body = {
+            "operation": operation,
+            "params": {"loan_id": loan_id, **params},
+            "reason": "month-end clean-up",
+        }
+        return client.post("/api/staff/approvals", json=body, headers=risk)
+
+    for on in ("2099-12-31", "20260110", "2026-01-11"):  # the business date is 2026-01-10
+        refused = ask("write_off", on=on)
+        assert refused.status_code == 422, (on, refused.text)
+        assert "INVALID_PARAMS" in refused.json()["message"]
+    for fen in ("abc", "0", "-5", "1e9", str(10**9 + 1), "１２"):
+        waive = {"component": "interest", "amount_fen": fen, "on": "2026-01-10", "reason": "goodwill"}
+        assert ask("waive", **waive).status_code == 422, fen
+    assert ask("write_off", on="2026-01-10").status_code == 201
+    waive = {"component": "interest", "amount_fen": str(10**9), "on": "2026-01-10", "reason": "goodwill"}
+    assert ask("waive", **waive).status_code == 201

@@ -132,3 +132,27 @@ def test_no_clear_value_leaves_when_its_audit_row_cannot_be_written(
     shown = client.post(f"/api/staff/people/{subject}/unmask", json=body, headers=underwriter)
     assert shown.status_code == 200
     assert shown.json()["id_number"] == ID_NUMBER
+
+
+def test_a_concurrent_change_found_at_commit_is_a_409_and_posts_nothing(client: TestClient) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    me = borrower(client, "c4@example.com")
+    loan_id, payment = _loan(client, me)
+    before = _entries(client)
+
+    def moved(_session: Session) -> None:  # as the version check reports a loan changed since it was read
+        raise StaleDataError("UPDATE statement on table 'loans' expected to update 1 row(s); 0 were matched.")
+
+    event.listen(Session, "before_commit", moved)
+    try:
+        answer = client.post(
+            f"/api/loans/{loan_id}/repayments",
+            json={"amount": payment},
+            headers={**me, "Idempotency-Key": "p4"},
+        )
+    finally:
+        event.remove(Session, "before_commit", moved)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "ConcurrentChange"
+    assert _entries(client) == before

@@ -13,6 +13,7 @@ import secrets
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaodai.accounts.service import AccountError
@@ -83,6 +84,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApplicationError)
     async def application(_: Request, exc: ApplicationError) -> JSONResponse:
         return JSONResponse(_body("InvalidApplication", str(exc)), status_code=422)
+
+    @app.exception_handler(StaleDataError)
+    async def stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        # A loan changed (its version moved) between this request's read and its write: nothing was saved.
+        message = "the loan changed while this request ran; nothing was saved: send it again"
+        return JSONResponse(_body("ConcurrentChange", message), status_code=409)
 
     @app.exception_handler(MoneyError)
     async def money(_: Request, exc: MoneyError) -> JSONResponse:

@@ -40,6 +40,7 @@ class OfferChoice(BaseModel):
     amount: str | None = None
     term: int | None = None
     method: str | None = None
+    product: str | None = Field(default=None, description="standard (default) or everyday (with fees)")
 
 
 class SignOffer(OfferChoice):

@@ -15,7 +15,8 @@ from xiaodai.accounts.service import ForbiddenError, roles_of
 from xiaodai.approvals import rules
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import ApprovalRow, UserRow
-from xiaodai.money.parse import parse_amount_fen, parse_iso_date
+from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.parse import MAX_AMOUNT_FEN, parse_amount_fen, parse_iso_date, within
 
 Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
 
@@ -96,15 +97,42 @@ def _backdated_repayment(session: Session, params: dict[str, Any], row: Approval
         on=on,
         idempotency_key=f"approval:{row.id}",
     )
+    # End of day is not re-run: penalties it charged after ``on`` stay, and are shown (and audited) so
+    # that whoever approved can waive them (operation ``waive``) if the payment would have prevented them.
+    since = _penalties_after(session, int(params["loan_id"]), on)
     record(
         session,
         actor=f"approval:{row.id}",
         action="repayment-backdated",
         subject=f"loan:{params['loan_id']}",
         reason="BACKDATED",
-        payload={"on": on.isoformat(), "business_date": params["business_date"], "amount": params["amount"]},
+        payload={
+            "on": on.isoformat(),
+            "business_date": params["business_date"],
+            "amount": params["amount"],
+            "penalties_charged_after_fen": since,
+        },
     )
-    return dict(result)
+    return {**result, "penalties_charged_after_on": Money.from_minor(since).to_json()}
+
+
+def _penalties_after(session: Session, loan_id: int, on: date) -> int:
+    from sqlalchemy import func
+
+    from xiaodai.db.tables import JournalEntryRow, PostingRow
+    from xiaodai.ledger.chart import Account
+
+    total = session.execute(
+        select(func.coalesce(func.sum(PostingRow.amount_fen), 0))
+        .join(JournalEntryRow, JournalEntryRow.id == PostingRow.entry_id)
+        .where(
+            PostingRow.loan_id == loan_id,
+            PostingRow.account == Account.LOAN_PENALTIES.value,
+            JournalEntryRow.event == "penalty",
+            JournalEntryRow.business_date > on,
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def _check_backdate(session: Session, params: dict[str, Any], *, business_date: date) -> None:
@@ -151,6 +179,25 @@ EXECUTORS: dict[str, Executor] = {
 }
 
 
+def _check_dates_and_amounts(params: dict[str, Any], business_date: date | None) -> None:
+    """Checked when the request is filed, not when it is approved (a bad value would fail the approval):
+    ``on`` is ISO YYYY-MM-DD and never after the business date; ``amount_fen`` is a positive whole number
+    of fen within the amount bound of ``money.parse``."""
+    try:
+        if "on" in params:
+            on = parse_iso_date(str(params["on"]), what="on")
+            if business_date is not None:
+                within(on, what="on", today=business_date)
+        if "amount_fen" in params:
+            fen = str(params["amount_fen"])
+            if not (fen.isascii() and fen.isdigit() and 0 < int(fen) <= MAX_AMOUNT_FEN):
+                raise MoneyError(
+                    f"amount_fen {fen[:40]!r} must be a whole number of fen, 1 to {MAX_AMOUNT_FEN}"
+                )
+    except ValueError as exc:  # DateInputError, MoneyError
+        raise ApprovalError("INVALID_PARAMS", str(exc), 422) from None
+
+
 def _subject(operation: str, params: dict[str, Any]) -> str:
     if "loan_id" in params:
         return f"loan:{params['loan_id']}"
@@ -187,6 +234,8 @@ def request(
 
         if not str(params["loan_id"]).isdigit() or session.get(LoanRow, int(params["loan_id"])) is None:
             raise ApprovalError("LOAN_NOT_FOUND", f"no loan {params['loan_id']}", 404)
+    if operation != "backdated_repayment":  # which has its own limits and reason codes (below)
+        _check_dates_and_amounts(params, business_date)
     if operation == "backdated_repayment":
         if business_date is None:
             raise ApprovalError(

@@ -28,6 +28,8 @@ HEAD = {
 }
 
 
+MAX_BACKGROUND_LOANS = 5000
+
 app = typer.Typer(help="Demonstrations: priced examples and seeded demo data.", no_args_is_help=True)
 
 
@@ -103,10 +105,11 @@ def demo(
 
 @app.command("seed")
 def seed(
-    loans: Annotated[int, typer.Option(help="How many demo loans")] = 300,
+    loans: Annotated[int, typer.Option(help="Background loans besides the scripted stories")] = 120,
     today: Annotated[str | None, typer.Option(help="Business date (default: today, China)")] = None,
 ) -> None:
-    """Idempotent demo data: model, borrowers and staff (credentials printed), loans in various states."""
+    """The demo world, once: model, staff and borrowers (credentials printed), ten months of loans in every
+    state through the real services. Run again with the same arguments it changes nothing."""
     from datetime import datetime
     from pathlib import Path
     from zoneinfo import ZoneInfo
@@ -114,9 +117,15 @@ def seed(
     from rich.progress import Progress
 
     from xiaodai.cli.shell import engine
+    from xiaodai.demo.seed import SeedError
     from xiaodai.demo.seed import seed as run_seed
 
-    day = date.fromisoformat(today) if today else datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    if not 0 <= loans <= MAX_BACKGROUND_LOANS:
+        fail(f"--loans must be between 0 and {MAX_BACKGROUND_LOANS}, not {loans}")
+    try:
+        day = date.fromisoformat(today) if today else datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    except ValueError:
+        fail(f"--today must be a date like 2026-12-05, not {today!r}")
     with Progress() as bar:
         tasks: dict[str, object] = {}
 
@@ -125,7 +134,10 @@ def seed(
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
 
-        report = run_seed(engine(), today=day, workdir=Path("var/demo"), loans=loans, progress=tick)
+        try:
+            report = run_seed(engine(), today=day, workdir=Path("var/demo"), loans=loans, progress=tick)
+        except SeedError as refused:
+            fail(str(refused))
     console = Console()
     table = Table(title="demo credentials / 演示账号")
     for column in ("email", "password", "role"):

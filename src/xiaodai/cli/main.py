@@ -8,6 +8,7 @@ from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 from xiaodai.cli import keys as keys_cli
+from xiaodai.cli import payments as payments_cli
 from xiaodai.cli import risk as risk_cli
 from xiaodai.cli import simulate as simulate_cli
 
@@ -93,6 +94,9 @@ app.add_typer(approvals_cli.app, name="approvals")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(simulate_cli.app, name="simulate")
 app.add_typer(risk_cli.app, name="risk")
+app.add_typer(payments_cli.card_app, name="card")
+app.add_typer(payments_cli.debit_app, name="debit")
+app.command("reconcile")(payments_cli.reconcile)
 
 
 if __name__ == "__main__":  # pragma: no cover

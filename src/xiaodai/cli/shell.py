@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from xiaodai.cli.errors import REFUSED, fail
 from xiaodai.db.session import make_engine, session_factory
@@ -47,6 +48,8 @@ def unit_of_work() -> Iterator[Session]:
         raise SystemExit(REFUSED) from None
     except IntegrityError as exc:
         fail(f"refused: a concurrent or duplicate request conflicts ({exc.orig.__class__.__name__})")
+    except StaleDataError:
+        fail("refused: the loan changed while this command ran; nothing was saved: run it again")
     except (OperationalError, ProgrammingError) as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             fail("the database is not initialised: run `xiaodai db upgrade`")

@@ -7,7 +7,7 @@ block it (hours, frequency, holds, content).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -74,4 +74,41 @@ def plan(
                 facts.loan_id, step["id"], step.get("channel"), message, step.get("action", "contact")
             )
         )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CasePolicy:
+    """When end of day opens a collection case and to whom it goes (the strategy's ``cases`` block)."""
+
+    open_in_buckets: frozenset[str]
+    profile: str
+    assign_to_role: str
+    borrower_timezone: str
+
+    @classmethod
+    def from_strategy(cls, strategy: Mapping[str, Any]) -> CasePolicy:
+        raw = strategy.get("cases") or {}
+        return cls(
+            open_in_buckets=frozenset(raw.get("open_in_buckets", ("M1", "M2", "M3", "M4+"))),
+            profile=str(raw.get("profile", "CN")),
+            assign_to_role=str(raw.get("assign_to_role", "collector")),
+            borrower_timezone=str(raw.get("borrower_timezone", "Asia/Shanghai")),
+        )
+
+
+def assign_cases(
+    loan_ids: Sequence[int], collectors: Sequence[int], load: Mapping[int, int]
+) -> dict[int, int | None]:
+    """Each new case (in loan-id order) to the collector with the fewest open cases so far, lowest id on a
+    tie; ``None`` for every case when there is no collector (the case opens unassigned)."""
+    counts = {c: int(load.get(c, 0)) for c in collectors}
+    out: dict[int, int | None] = {}
+    for loan_id in sorted(loan_ids):
+        if not counts:
+            out[loan_id] = None
+            continue
+        chosen = min(counts, key=lambda c: (counts[c], c))
+        counts[chosen] += 1
+        out[loan_id] = chosen
     return out

@@ -374,7 +374,7 @@ def render_kfs_fragment(kfs: Mapping[str, Any], lang: str) -> str:
 def render_kfs_html(kfs: Mapping[str, Any], lang: str, *, for_pdf: bool = False) -> str:
     """The KFS as a complete HTML document with inline CSS (``for_pdf``: page box and embedded CJK font)."""
     body = render_kfs_fragment(kfs, lang)
-    lender = str(kfs.get("lender") or "")
+    lender = str((kfs.get("lender_en") if lang == "en" else None) or kfs.get("lender") or "")
     title = labels(lang)["kfs.title"] + (f" — {lender}" if lender else "")
     return _document(body, lang=lang, title=title, author=lender, for_pdf=for_pdf)
 

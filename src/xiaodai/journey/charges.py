@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,3 +154,29 @@ def post_charge(
         },
         action=action,
     )
+
+
+def charge_attempts(session: Session, *, loan_id: int) -> list[dict[str, Any]]:
+    """Every charge asked for on the loan, posted or refused, oldest first: what, who, the reason code and the
+    clause (the audit events ``post_charge`` writes) — for a staff page to show why a charge was refused."""
+    rows = session.execute(
+        select(AuditEventRow)
+        .where(AuditEventRow.action == "charge", AuditEventRow.subject == f"loan:{loan_id}")
+        .order_by(AuditEventRow.id)
+    ).scalars()
+    out = []
+    for row in rows:
+        data = json.loads(row.payload or "{}")
+        out.append(
+            {
+                "type": data.get("type"),
+                "amount": data.get("amount"),
+                "period": data.get("period"),
+                "actor": row.actor,
+                "reason": row.reason,
+                "clause": data.get("clause"),
+                "posted": row.reason == "CHARGE_PERMITTED_BY_CLAUSE",
+                "at": row.occurred_at.isoformat() if row.occurred_at else None,
+            }
+        )
+    return out

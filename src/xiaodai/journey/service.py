@@ -22,6 +22,7 @@ from xiaodai.db.tables import (
     LoanRow,
     UserRow,
 )
+from xiaodai.journey.lender import lender_name
 from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
@@ -29,7 +30,8 @@ from xiaodai.ledger.journal import entry
 from xiaodai.money.money import Money, MoneyError
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.pricing.disclosure import DisclosureTerms, build_kfs, permits_charge, snapshot
-from xiaodai.pricing.quote import build_quote
+from xiaodai.pricing.products import Product, ProductLimitError, default_products
+from xiaodai.pricing.quote import CapExceededError, build_quote
 from xiaodai.pricing.schedule import LoanTerms, Method, TermsError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.accrual import capped_penalty_rate
@@ -57,19 +59,31 @@ class OfferRequest:
     amount: Decimal | None = None
     term: int | None = None
     method: str | None = None
+    product: str | None = None  # a product of the catalogue (pricing/data/products.json); default standard
+
+
+DEFAULT_PRODUCT = "standard"
+OFFERED_PRODUCTS = ("standard", "everyday")  # what a borrower may choose ("open" is for analysis only)
+
+
+def offered_product(name: str | None) -> Product:
+    chosen = name or DEFAULT_PRODUCT
+    if chosen not in OFFERED_PRODUCTS:
+        raise JourneyError(f"unknown product {chosen!r}: {', '.join(OFFERED_PRODUCTS)}")
+    return default_products()[chosen]
 
 
 def _now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def record_consent(session: Session, *, user: UserRow, kind: str) -> None:
+def record_consent(session: Session, *, user: UserRow, kind: str, at: datetime | None = None) -> None:
     session.add(
         ConsentRow(
             user_id=user.id,
             kind=kind,
             text_version=CONSENT_VERSION[kind],
-            granted_at=_now(),
+            granted_at=at or _now(),
             withdrawn_at=None,
         )
     )
@@ -84,8 +98,10 @@ def submit_application(
     idempotency_key: str,
     credit_check_consent: bool,
     today: date,
+    submitted_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Record the application (idempotent by key) and decide it with the active model."""
+    """Record the application (idempotent by key) and decide it with the active model.
+    ``submitted_at``: when it was received (default now; the demo seed applies on past business dates)."""
     if user.kind != "borrower":
         raise JourneyError("only borrowers apply")
     existing = session.execute(
@@ -97,7 +113,7 @@ def submit_application(
         raise JourneyError(
             "consent to the credit check is required (it is recorded separately from the terms)"
         )
-    record_consent(session, user=user, kind="credit_check")
+    record_consent(session, user=user, kind="credit_check", at=submitted_at)
     public_id = uuid.uuid4().hex
     application_json = {
         "application_id": public_id,
@@ -112,6 +128,8 @@ def submit_application(
         idempotency_key=f"{user.id}:{idempotency_key}",
         payload_json=json.dumps(application_json, ensure_ascii=False),
     )
+    if submitted_at is not None:
+        row.created_at = submitted_at
     session.add(row)
     session.flush()
     result = underwriting.decide_and_record(session, application_json=application_json)
@@ -146,7 +164,7 @@ def application_view(session: Session, *, user: UserRow, public_id: str) -> dict
 
 def _terms_for(
     session: Session, user: UserRow, public_id: str, request: OfferRequest, today: date
-) -> tuple[LoanTerms, DisclosureTerms, dict[str, Any]]:
+) -> tuple[LoanTerms, DisclosureTerms, dict[str, Any], str]:
     view = application_view(session, user=user, public_id=public_id)
     offer = view["offer"]
     if view["outcome"] != "approve" or not offer:
@@ -161,22 +179,32 @@ def _terms_for(
         raise JourneyError(f"amount must be between 500.00 and your limit {limit:.2f}")
     if not low <= term <= high:
         raise JourneyError(f"term must be between {low} and {high} months")
+    product = offered_product(request.product)
     try:
         method = Method.parse(request.method or "equal-installment")
+        principal = Money.of(amount).amount
+        product.check(principal=principal, term=term, method=method)
         terms = LoanTerms(
-            principal=Money.of(amount).amount,
+            principal=principal,
             term=term,
             method=method,
             annual_rate=Decimal(offer["annual_rate"]),
             start_on=today,
+            fees=product.fees_for(principal),
         )
-    except (TermsError, ValueError, MoneyError) as exc:
+    except (TermsError, ValueError, MoneyError, ProductLimitError) as exc:
         raise JourneyError(str(exc)) from exc
     if method is Method.FLAT_FEE:
         raise JourneyError("the flat-fee method is not offered")
     book = default_cap_book()
-    config = servicing.ServicingConfig()
-    quote = build_quote(terms, cap=book.profile(config.cap_profile or "cn-consumer-24"), cap_book=book)
+    config = servicing.ServicingConfig(penalty_annual_rate=product.penalty_annual_rate)
+    try:
+        quote = build_quote(terms, cap=book.profile(config.cap_profile or "cn-consumer-24"), cap_book=book)
+    except CapExceededError as refused:
+        raise JourneyError(
+            f"with the fees of product {product.name!r} this offer's annual rate would exceed the cap "
+            f"({refused.verdict.reason.value})"
+        ) from refused
     penalty = capped_penalty_rate(
         config.penalty_annual_rate,
         loan_apr_percent=quote.apr_percent,
@@ -186,14 +214,16 @@ def _terms_for(
         penalty_annual_rate=penalty.annual_rate,
         penalty_reason=penalty.reason,
         cooling_off_days=COOLING_OFF_DAYS,
+        lender_name=lender_name("zh"),
+        lender_name_en=lender_name("en"),
     )
-    return terms, disclosure, build_kfs(quote, disclosure)
+    return terms, disclosure, build_kfs(quote, disclosure), product.name
 
 
 def offer_kfs(
     session: Session, *, user: UserRow, public_id: str, request: OfferRequest, today: date
 ) -> dict[str, Any]:
-    _, _, kfs = _terms_for(session, user, public_id, request, today)
+    _, _, kfs, _ = _terms_for(session, user, public_id, request, today)
     return {"kfs": kfs, "sha256": snapshot(kfs).sha256}
 
 
@@ -207,18 +237,20 @@ def sign_offer(
     ip: str,
     lang: str,
     today: date,
+    signed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail)."""
-    terms, disclosure, kfs = _terms_for(session, user, public_id, request, today)
+    """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail).
+    ``signed_at``: when the borrower signed (default now; the demo seed signs on past business dates)."""
+    terms, disclosure, kfs, product = _terms_for(session, user, public_id, request, today)
     frozen = snapshot(kfs)
     if frozen.sha256 != seen_sha256:
         raise JourneyError(
             "the key-facts statement changed since it was shown: review it again before signing"
         )
-    record_consent(session, user=user, kind="terms")
+    record_consent(session, user=user, kind="terms", at=signed_at)
     config = servicing.ServicingConfig(penalty_annual_rate=disclosure.penalty_annual_rate)
     loan = servicing.create_loan(
-        session, terms=terms, product="standard", config=config, cap_book=default_cap_book()
+        session, terms=terms, product=product, config=config, cap_book=default_cap_book()
     )
     loan.borrower_id = user.id
     loan.cooling_off_until = today + timedelta(days=disclosure.cooling_off_days)
@@ -229,7 +261,7 @@ def sign_offer(
             canonical_json=frozen.canonical,
             sha256=frozen.sha256,
             lang=lang,
-            signed_at=_now(),
+            signed_at=signed_at or _now(),
             signed_ip=ip,
         )
     )
@@ -297,6 +329,9 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
+    # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
+    view["fee_terms"] = [dict(f) for f in kfs["fees"]]
+    view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}
     view["disclosure"] = (
         {
             "sha256": disclosure.sha256,
@@ -411,7 +446,7 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
         session,
         key=f"u{user.id}:{key}",
         command="cooling-off-cancel",
-        request={"loan_id": loan.id, "on": on.isoformat()},
+        request={"loan_id": loan.id},  # ``on`` is the business date: a retry after midnight replays
         action=action,
     )
 

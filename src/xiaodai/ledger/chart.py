@@ -20,6 +20,9 @@ class Account(enum.Enum):
     CASH = "assets:cash:settlement"
     LOSS_PROVISION = "assets:loans:loss-provision"  # contra-asset (credit balance)
     OVERPAYMENT = "liabilities:borrowers:overpayment"  # suspense: money owed back or to be applied
+    # money the payment channel moved that reconciliation could not match to a booked debit (credit), or
+    # booked debits the channel did not settle (debit); cleared by operations (payments.reconcile)
+    PAYMENT_SUSPENSE = "liabilities:payments:suspense"
     INTEREST_INCOME = "income:interest"
     FEE_INCOME = "income:fees"
     PENALTY_INCOME = "income:penalties"

@@ -29,7 +29,8 @@ class DisclosureTerms:
     complaint_channel_zh: str = "App“我的-投诉与建议”、客服热线400-000-0000"
     complaint_channel_en: str = "In the app under Me → Complaints, or call 400-000-0000"
     complaint_days: int = 15  # 《银行业保险业消费投诉处理管理办法》: decide and notify within 15 days
-    lender_name: str = "xiaodai demo lender"
+    lender_name: str = "xiaodai demo lender"  # the deployment's setting (journey.lender), zh
+    lender_name_en: str | None = None  # the same lender's English name, when the deployment gives one
 
 
 def _m(value: Decimal) -> str:
@@ -72,6 +73,7 @@ def build_kfs(quote: Quote, terms: DisclosureTerms) -> dict[str, Any]:
     return {
         "kfs_version": KFS_VERSION,
         "lender": terms.lender_name,
+        **({"lender_en": terms.lender_name_en} if terms.lender_name_en else {}),
         "currency": t.currency,
         "headline": {
             "clause": "R1",

@@ -1,4 +1,5 @@
-"""Product configuration: principal and term limits, allowed methods, day count, business-day roll."""
+"""Product configuration: principal and term limits, allowed methods, day count, business-day roll, the
+fees a loan of the product carries and its late-payment penalty rate (before the cap)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from xiaodai.money.calendar import RollConvention
 from xiaodai.money.daycount import DayCount
+from xiaodai.money.rounding import Rounding, round_money
+from xiaodai.pricing.fees import FeeSchedule, UpfrontTiming
 from xiaodai.pricing.schedule import Method
 
 
@@ -31,6 +34,18 @@ class Product:
     roll: RollConvention
     label_en: str = ""
     label_zh: str = ""
+    upfront_fee_rate: Decimal = Decimal(0)  # share of the principal
+    upfront_timing: UpfrontTiming = UpfrontTiming.DEDUCTED
+    monthly_fee: Decimal = Decimal(0)  # fixed, added to every instalment
+    penalty_annual_rate: Decimal = Decimal("0.12")  # 罚息 on overdue principal, before the cap
+
+    def fees_for(self, principal: Decimal) -> FeeSchedule:
+        """The fees of a loan of ``principal`` under this product (the up-front fee half up to the cent)."""
+        return FeeSchedule(
+            upfront=round_money(principal * self.upfront_fee_rate, rule=Rounding.HALF_UP_CENT),
+            upfront_timing=self.upfront_timing,
+            monthly_fixed=self.monthly_fee,
+        )
 
     def check(self, *, principal: Decimal, term: int, method: Method) -> None:
         if not self.min_principal <= principal <= self.max_principal:
@@ -49,6 +64,7 @@ class Product:
 def parse_products(data: dict[str, Any]) -> dict[str, Product]:
     catalogue = {}
     for name, raw in data["products"].items():
+        fees = raw.get("fees", {})
         catalogue[name] = Product(
             name=name,
             version=str(raw["version"]),
@@ -62,6 +78,10 @@ def parse_products(data: dict[str, Any]) -> dict[str, Product]:
             roll=RollConvention(raw.get("roll", "none")),
             label_en=raw.get("label_en", ""),
             label_zh=raw.get("label_zh", ""),
+            upfront_fee_rate=Decimal(str(fees.get("upfront_rate", "0"))),
+            upfront_timing=UpfrontTiming(fees.get("upfront_timing", "deducted")),
+            monthly_fee=Decimal(str(fees.get("monthly_fixed", "0"))),
+            penalty_annual_rate=Decimal(str(raw.get("penalty_annual_rate", "0.12"))),
         )
     return catalogue
 

@@ -389,6 +389,13 @@ def step_promises(session: Session, day: date) -> int:
     return counts["kept"] + counts["broken"]
 
 
+def step_collections(session: Session, day: date) -> int:
+    """Overdue loans in a bucket the collection strategy works get a case and a collector (once)."""
+    from xiaodai.collections.case_opening import open_cases
+
+    return open_cases(session, day=day)
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     name: str
@@ -401,6 +408,7 @@ STEPS: tuple[Step, ...] = (
     Step("apply-overpayment", run_orm=step_apply_overpayment),
     Step("overdue", run=step_overdue),
     Step("promises", run_orm=step_promises),
+    Step("collections", run_orm=step_collections),
 )
 
 

@@ -31,7 +31,8 @@ def test_eod_bills_penalises_and_buckets(
     assert late["bucket"] == "M2"
     assert late["schedule"][0]["status"] == "overdue"
     assert late["balances"]["penalties"] != "0.00"
-    assert [k for k, _ in events] == ["bucket-entered", "bucket-entered"]
+    # M1 on 2026-02-11 (and the collections step opened its case that day), M2 on 2026-03-13
+    assert [k for k, _ in events] == ["bucket-entered", "collection-case-opened", "bucket-entered"]
     assert '"to": "M2"' in events[-1][1]
     # the over-payer's excess went to instalment 2 when it was billed
     with factory() as s:

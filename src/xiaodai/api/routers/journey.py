@@ -93,9 +93,10 @@ def kfs(
     amount: str | None = None,
     term: int | None = None,
     method: str | None = None,
+    product: str | None = None,
 ) -> dict[str, Any]:
-    """The key-facts statement for the offer (recomputed for another amount, term or method)."""
-    choice = journey.OfferRequest(_amount(amount), term, method)
+    """The key-facts statement for the offer (recomputed for another amount, term, method or product)."""
+    choice = journey.OfferRequest(_amount(amount), term, method, product)
     return journey.offer_kfs(session, user=user, public_id=public_id, request=choice, today=today)
 
 
@@ -109,12 +110,13 @@ def kfs_pdf(
     amount: str | None = None,
     term: int | None = None,
     method: str | None = None,
+    product: str | None = None,
 ) -> Response:
     from xiaodai.documents.render import render_kfs_pdf
 
     if lang not in ("zh", "en"):
         raise journey.JourneyError("lang must be zh or en")
-    choice = journey.OfferRequest(_amount(amount), term, method)
+    choice = journey.OfferRequest(_amount(amount), term, method, product)
     document = journey.offer_kfs(session, user=user, public_id=public_id, request=choice, today=today)["kfs"]
     return Response(
         render_kfs_pdf(document, lang),
@@ -128,7 +130,7 @@ def sign(
     public_id: str, body: SignOffer, request: Request, session: DB, user: CurrentUser, today: Today
 ) -> dict[str, Any]:
     """Sign exactly the key-facts statement that was shown (its SHA-256); the loan is disbursed."""
-    choice = journey.OfferRequest(_amount(body.amount), body.term, body.method)
+    choice = journey.OfferRequest(_amount(body.amount), body.term, body.method, body.product)
     ip = request.client.host if request.client else "unknown"
     return journey.sign_offer(
         session,

@@ -14,6 +14,7 @@ from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
+from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.db.tables.privacy import ApprovalRow, DataRequestRow, PersonalDataRow
 from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
@@ -31,6 +32,7 @@ __all__ = [
     "ContactAttemptRow",
     "CreditReportEventRow",
     "DataRequestRow",
+    "DebitAttemptRow",
     "DecisionRow",
     "DisclosureRow",
     "EodStepRow",
@@ -40,6 +42,8 @@ __all__ = [
     "LoanRow",
     "LoginBackoffRow",
     "ModelRow",
+    "PaymentCallbackRow",
+    "PaymentCardRow",
     "PersonalDataRow",
     "PolicyVersionRow",
     "PostingRow",

@@ -1,0 +1,75 @@
+"""Bound bank cards, auto-debit attempts and channel callbacks (migration 0024)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, false, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xiaodai.db.base import Base, BigId, Fen
+
+
+class PaymentCardRow(Base):
+    """A borrower's bank card. The number is AES-GCM ciphertext bound to ``payment_cards:<borrower>:number``
+    (``privacy.crypto``); only the masked form (first 6 / last 4) is ever shown."""
+
+    __tablename__ = "payment_cards"
+    __table_args__ = (
+        # one default card per borrower
+        Index(
+            "uq_payment_cards_default",
+            "borrower_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    borrower_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    number_enc: Mapped[str] = mapped_column(Text)
+    number_bidx: Mapped[str] = mapped_column(String(64), index=True)
+    masked: Mapped[str] = mapped_column(String(32))
+    bank: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))  # pending | bound | unbound
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    verify_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DebitAttemptRow(Base):
+    """One debit of one instalment, one attempt: ``channel_ref`` = ``debit:<instalment id>:<attempt>``."""
+
+    __tablename__ = "debit_attempts"
+    __table_args__ = (Index("ix_debit_attempts_status", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
+    installment_id: Mapped[int] = mapped_column(BigId, ForeignKey("installments.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    card_id: Mapped[int] = mapped_column(BigId, ForeignKey("payment_cards.id"), index=True)
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)  # asked for
+    settled_fen: Mapped[int] = mapped_column(Fen, default=0)  # moved, as the channel says
+    posted_fen: Mapped[int] = mapped_column(Fen, default=0)  # booked through servicing repay
+    status: Mapped[str] = mapped_column(String(12))  # pending | succeeded | partial | failed
+    reason: Mapped[str | None] = mapped_column(String(32))
+    entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PaymentCallbackRow(Base):
+    """Every verified callback, once (``event_id`` unique), with what it did: applied | duplicate |
+    unknown_ref | conflict."""
+
+    __tablename__ = "payment_callbacks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    channel_ref: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    settled_fen: Mapped[int] = mapped_column(Fen)
+    outcome: Mapped[str] = mapped_column(String(16))
+    received_on: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,1 @@
+"""Bank cards, auto-debit through a payment channel, callbacks and settlement reconciliation."""

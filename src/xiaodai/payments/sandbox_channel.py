@@ -1,0 +1,119 @@
+"""A simulated payment channel for the demo and tests: deterministic per (seed, card, reference).
+
+Each debit draws one scenario: success, partial (the card held part of the amount), insufficient funds,
+card frozen, or a timeout whose final outcome (success or failure) arrives later as a callback and in the
+settlement file. ``scripted`` fixes the scenario for a card (by its last four digits) so that a test or
+a demo can ask for exactly the case it shows. The sandbox remembers what it did (in memory) so that it can
+produce the late callbacks and the day's settlement file.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date
+
+from xiaodai.payments.channel import Callback, DebitRequest, DebitResponse, DebitStatus, FailureReason
+from xiaodai.payments.settlement_file import SettlementLine
+
+
+class Scenario(enum.Enum):
+    SUCCESS = "success"
+    PARTIAL = "partial"
+    INSUFFICIENT = "insufficient"
+    FROZEN = "frozen"
+    TIMEOUT_SUCCESS = "timeout-success"
+    TIMEOUT_FAIL = "timeout-fail"
+
+
+# the draw when a card is not scripted: mostly success, every failure mode present
+WEIGHTS: tuple[tuple[Scenario, int], ...] = (
+    (Scenario.SUCCESS, 70),
+    (Scenario.PARTIAL, 5),
+    (Scenario.INSUFFICIENT, 12),
+    (Scenario.FROZEN, 3),
+    (Scenario.TIMEOUT_SUCCESS, 7),
+    (Scenario.TIMEOUT_FAIL, 3),
+)
+
+
+@dataclass
+class SandboxChannel:
+    seed: int = 0
+    secret: bytes = b"sandbox-channel-secret"
+    scripted: dict[str, Scenario] = field(default_factory=dict)  # card last 4 digits → scenario
+    name: str = "sandbox"
+    # what the channel did: reference → (date, final status, amount moved)
+    outcomes: dict[str, tuple[date, DebitStatus, int]] = field(default_factory=dict)
+    late: list[str] = field(default_factory=list)  # references answered "pending" (callbacks owed)
+    _verifications: int = 0
+
+    def _digest(self, *parts: str) -> bytes:
+        return hashlib.sha256("|".join((str(self.seed), *parts)).encode()).digest()
+
+    def scenario(self, card_number: str, channel_ref: str) -> Scenario:
+        fixed = self.scripted.get(card_number[-4:])
+        if fixed is not None:
+            return fixed
+        draw = int.from_bytes(self._digest(card_number, channel_ref)[:4], "big") % sum(w for _, w in WEIGHTS)
+        for scenario, weight in WEIGHTS:
+            if draw < weight:
+                return scenario
+            draw -= weight
+        raise AssertionError("unreachable")
+
+    def send_verification(self, *, card_number: str, phone_hint: str) -> str:
+        self._verifications += 1
+        return "v" + self._digest("verify", card_number, phone_hint, str(self._verifications)).hex()[:15]
+
+    def code_for(self, verify_ref: str) -> str:
+        """The code the sandbox "sent" by SMS (a real channel never reveals it)."""
+        return f"{int.from_bytes(self._digest('code', verify_ref)[:4], 'big') % 1_000_000:06d}"
+
+    def confirm_verification(self, *, verify_ref: str, code: str) -> bool:
+        return hmac.compare_digest(self.code_for(verify_ref), code)
+
+    def debit(self, request: DebitRequest) -> DebitResponse:
+        known = self.outcomes.get(request.channel_ref)
+        if known is not None and request.channel_ref not in self.late:  # the channel is idempotent too
+            return DebitResponse(request.channel_ref, known[1], known[2])
+        scenario = self.scenario(request.card_number, request.channel_ref)
+        if scenario is Scenario.SUCCESS:
+            final, moved, reason = DebitStatus.SUCCEEDED, request.amount_fen, None
+        elif scenario is Scenario.PARTIAL and request.amount_fen > 1:
+            final, moved, reason = (
+                DebitStatus.PARTIAL,
+                request.amount_fen // 2,
+                FailureReason.INSUFFICIENT_FUNDS,
+            )
+        elif scenario in (Scenario.PARTIAL, Scenario.INSUFFICIENT):
+            final, moved, reason = DebitStatus.FAILED, 0, FailureReason.INSUFFICIENT_FUNDS
+        elif scenario is Scenario.FROZEN:
+            final, moved, reason = DebitStatus.FAILED, 0, FailureReason.CARD_FROZEN
+        elif scenario is Scenario.TIMEOUT_SUCCESS:
+            final, moved, reason = DebitStatus.SUCCEEDED, request.amount_fen, None
+        else:
+            final, moved, reason = DebitStatus.FAILED, 0, FailureReason.INSUFFICIENT_FUNDS
+        self.outcomes[request.channel_ref] = (request.on, final, moved)
+        if scenario in (Scenario.TIMEOUT_SUCCESS, Scenario.TIMEOUT_FAIL):
+            if request.channel_ref not in self.late:
+                self.late.append(request.channel_ref)
+            return DebitResponse(request.channel_ref, DebitStatus.PENDING, 0, FailureReason.TIMEOUT.value)
+        return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
+
+    def callback_for(self, channel_ref: str, *, event_suffix: str = "") -> Callback:
+        _, status, moved = self.outcomes[channel_ref]
+        return Callback(f"evt:{channel_ref}{event_suffix}", channel_ref, status, moved)
+
+    def late_callbacks(self) -> list[Callback]:
+        """The callbacks owed for timed-out debits (deliver them in any order, as often as you like)."""
+        return [self.callback_for(ref) for ref in self.late]
+
+    def settlement_lines(self, on: date) -> list[SettlementLine]:
+        return [
+            SettlementLine(ref, day, status, moved)
+            for ref, (day, status, moved) in sorted(self.outcomes.items())
+            if day == on
+        ]

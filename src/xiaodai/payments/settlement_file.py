@@ -1,0 +1,97 @@
+"""The settlement file of the simulated channel (pure): one CSV per business date, what really moved.
+
+Format (UTF-8, comma separated, ``\\n`` line ends, one header line, then one line per debit the channel
+handled that day, in any order)::
+
+    channel_ref,settled_on,status,amount
+    debit:17:1,2026-02-10,succeeded,902.58
+    debit:18:1,2026-02-10,partial,450.00
+    debit:19:1,2026-02-10,failed,0.00
+
+- ``channel_ref``: our reference of the attempt (``debit:<instalment id>:<attempt>``); unique in a file.
+- ``settled_on``: ISO date; every line of a file carries the file's business date.
+- ``status``: ``succeeded`` | ``partial`` | ``failed`` (a channel's file holds final outcomes only).
+- ``amount``: CNY that moved, exactly two decimals, ``0.00`` when failed and positive otherwise.
+A file that breaks any of these rules is refused whole, with the line number: nothing is reconciled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from xiaodai.payments.channel import DebitStatus
+
+HEADER = ("channel_ref", "settled_on", "status", "amount")
+_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,9})\.([0-9]{2})$")
+
+
+class SettlementFileError(ValueError):
+    status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    channel_ref: str
+    settled_on: date
+    status: DebitStatus
+    amount_fen: int
+
+
+def _fen(text: str) -> int:
+    m = _AMOUNT.match(text)
+    if m is None:
+        raise ValueError(f"amount {text!r} is not CNY with two decimals")
+    return int(m.group(1)) * 100 + int(m.group(2))
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def parse(text: str, *, on: date) -> list[SettlementLine]:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or tuple(rows[0]) != HEADER:
+        raise SettlementFileError(f"line 1: the header must be {','.join(HEADER)}")
+    lines: list[SettlementLine] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        try:
+            if len(row) != len(HEADER):
+                raise ValueError(f"{len(row)} fields, {len(HEADER)} expected")
+            ref, day, status_text, amount_text = row
+            if not ref:
+                raise ValueError("empty channel_ref")
+            settled_on = date.fromisoformat(day)
+            status = DebitStatus(status_text)
+            amount = _fen(amount_text)
+        except ValueError as exc:
+            raise SettlementFileError(f"line {number}: {exc}") from None
+        if status is DebitStatus.PENDING:
+            raise SettlementFileError(f"line {number}: a settlement file holds final outcomes only")
+        if status.moved_money != (amount > 0):
+            raise SettlementFileError(f"line {number}: amount must be positive exactly when money moved")
+        if settled_on != on:
+            raise SettlementFileError(f"line {number}: settled_on {settled_on} is not the file's date {on}")
+        if ref in seen:
+            raise SettlementFileError(f"line {number}: channel_ref {ref} appears twice")
+        seen.add(ref)
+        lines.append(SettlementLine(ref, settled_on, status, amount))
+    return lines
+
+
+def render(lines: Iterable[SettlementLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for line in lines:
+        writer.writerow(
+            [line.channel_ref, line.settled_on.isoformat(), line.status.value, _yuan(line.amount_fen)]
+        )
+    return out.getvalue()

@@ -1,0 +1,69 @@
+"""Migration 0024 creates the payments tables (and the one-default-card index); the downgrade drops them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from support.databases import admin, pg_url
+from xiaodai.db.migrate import alembic_config, upgrade
+from xiaodai.db.session import make_engine
+
+TABLES = {"payment_cards", "debit_attempts", "payment_callbacks"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
+    config = alembic_config(empty_url)
+    revision = ScriptDirectory.from_config(config).get_revision("0024")
+    assert revision is not None
+    upgrade(empty_url, "0024")
+    assert tables(empty_url) >= TABLES
+    engine = make_engine(empty_url)
+    insert = text(
+        "INSERT INTO payment_cards (borrower_id, number_enc, number_bidx, masked, bank, status, is_default) "
+        "VALUES (1, 'v1.x', 'b', '622202******1234', 'ICBC', 'bound', :d)"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (kind, email, name, password_hash, roles, lang, failed_logins) "
+                "VALUES ('borrower', 'a@x', '', '!', '', 'zh', 0)"
+            )
+        )
+        conn.execute(insert, {"d": True})
+        conn.execute(insert, {"d": False})  # a second, non-default card is fine
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"d": True})  # a second default is not
+    engine.dispose()
+    command.downgrade(config, str(revision.down_revision))
+    assert not tables(empty_url) & TABLES
+    upgrade(empty_url, "0024")
+    assert tables(empty_url) >= TABLES
