@@ -291,7 +291,9 @@ def test_idle_session_expires_after_thirty_minutes(client: TestClient, clock: Cl
     assert expired.status_code == 303
     assert expired.headers["location"] == "/login?expired=1"
     assert client.get("/login?expired=1").text.count('id="expired"') == 1
-    assert client.get("/loans", follow_redirects=False).headers["location"] == "/login"  # logged out
+    assert (
+        client.get("/loans", follow_redirects=False).headers["location"] == "/login?next=%2Floans"
+    )  # logged out
     assert client.get("/api/auth/me").status_code == 401
     assert client.get("/api/auth/me", headers=me).status_code == 200, "bearer tokens are not sessions"
 
@@ -304,7 +306,7 @@ def test_session_ends_eight_hours_after_sign_in_however_active(client: TestClien
         assert client.get("/loans", follow_redirects=False).status_code == 200
     clock.advance(minutes=17)  # 8 h 01 min, only 17 minutes idle
     assert client.get("/api/auth/me").status_code == 401  # an /api request simply goes unauthenticated
-    assert client.get("/loans", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/loans", follow_redirects=False).headers["location"] == "/login?next=%2Floans"
     assert client.get("/api/auth/me", headers=me).status_code == 200
     assert web_login(client, "long@example.com", PASSWORD)[0] == 303, "signing in again starts afresh"
     assert client.get("/loans", follow_redirects=False).status_code == 200
@@ -315,7 +317,7 @@ def test_logout_clears_the_session(client: TestClient, clock: Clock) -> None:
     assert web_login(client, "out@example.com", PASSWORD)[0] == 303
     page = client.get("/loans").text
     assert client.post("/logout", data={"csrf": csrf(page)}, follow_redirects=False).status_code == 303
-    assert client.get("/loans", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/loans", follow_redirects=False).headers["location"] == "/login?next=%2Floans"
     assert client.get("/api/auth/me").status_code == 401
 
 

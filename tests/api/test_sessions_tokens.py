@@ -79,7 +79,7 @@ def test_a_copied_cookie_stops_working_after_web_logout(client: TestClient, cloc
         assert csrf
         assert client.post("/logout", data={"csrf": csrf.group(1)}, follow_redirects=False).status_code == 303
         assert thief.get("/api/auth/me").status_code == 401
-        assert thief.get("/loans", follow_redirects=False).headers["location"] == "/login"
+        assert thief.get("/loans", follow_redirects=False).headers["location"] == "/login?next=%2Floans"
     web_login(client, "copy@example.com")  # signing in again works
     assert client.get("/api/auth/me").status_code == 200
 

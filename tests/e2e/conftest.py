@@ -1,5 +1,6 @@
-"""Real-browser fixtures: the web app served by uvicorn on a free local port (background thread, fresh
-database, test model active) and Debian's Chromium driven by Playwright (sync API).
+"""Real-browser fixtures: the seeded demo served by uvicorn on a free local port (background thread, once
+per session, see ``e2e/demo.py``), or a fresh app per test on its own database (``live_server``), and
+Debian's Chromium driven by Playwright (sync API).
 
 Chromium is *not* downloaded by Playwright: the system build at /usr/bin/chromium is used. The browser tests
 skip only when that binary is missing (CI installs it); any other launch failure fails the test.
@@ -26,7 +27,6 @@ from xiaodai.api.settings import Settings
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.underwriting import service as underwriting
 
-TODAY = date(2026, 1, 10)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,6 +38,19 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The handful refreshed in docs/screenshots/ (README shows 03-offer); every step goes to the tmp dir.
+DOCUMENTED = frozenset(
+    {
+        "00-landing-calculator",
+        "01-apply-error",
+        "03-offer",
+        "04-loan",
+        "06-repay-receipt",
+        "staff-collector-contact",
+        "staff-complaint-closed",
+        "api-docs",
+    }
+)
 
 
 def _free_port() -> int:
@@ -59,6 +72,11 @@ def _wait_until_listening(port: int, server: uvicorn.Server, thread: threading.T
                 pass
         time.sleep(0.05)
     pytest.fail(f"uvicorn did not accept connections on 127.0.0.1:{port} within 15 s")
+
+
+# --- a fresh app on a fresh database with the hand-made test model (tests that build their own data) ---
+
+TODAY = date(2026, 1, 10)
 
 
 @pytest.fixture
@@ -84,18 +102,9 @@ def live_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium, headless. Skips only when /usr/bin/chromium is missing."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium_browser(session_browser: Any) -> Any:
+    """Debian's Chromium, headless: the session's one browser (one Playwright driver per process)."""
+    return session_browser
 
 
 @dataclass
@@ -138,7 +147,7 @@ class Shooter:
 
     def __call__(self, name: str) -> None:
         folders = [self.artefacts]
-        if os.environ.get("XIAODAI_UPDATE_SCREENSHOTS") == "1":
+        if os.environ.get("XIAODAI_UPDATE_SCREENSHOTS") == "1" and name in DOCUMENTED:
             folders.append(SCREENSHOTS)
         png = self.page.screenshot(full_page=True, animations="disabled")
         for folder in folders:
@@ -171,6 +180,70 @@ def browser_page(
         base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN"
     )
     context.set_default_timeout(10_000)
+    page = context.new_page()
+    log = watch(page)
+    try:
+        yield page, log, Shooter(page, tmp_path / "screenshots")
+        if request.node.stash.get(_FAILED, False):
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print(f"browser failure artefacts in {tmp_path}: url={page.url} log={log}")
+    finally:
+        context.close()
+
+
+# --- the seeded demo, once per session (see e2e/demo.py) ---
+
+
+@pytest.fixture(scope="session")
+def demo(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from argon2 import PasswordHasher
+
+    from e2e import demo as demo_module
+    from xiaodai.accounts import service as accounts
+
+    folder = tmp_path_factory.mktemp("demo")
+    before = os.environ.get("XIAODAI_MODEL_DIR")
+    demo_module.model_dir(folder)
+    # Password hashing at its production cost is not what these tests look at, and the seed signs up ~30
+    # people: a cheap hasher (as tests/api/test_schemathesis.py does) saves most of the seed's time.
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    try:
+        url = demo_module.copy_template(sqlite_template, folder)
+        demo_module.seed_demo(url, folder / "work")
+        for base in demo_module.serve(url, _free_port(), _wait_until_listening):
+            yield demo_module.Demo(base, url, demo_module.today_in_china())
+    finally:
+        patch.undo()
+        if before is None:
+            os.environ.pop("XIAODAI_MODEL_DIR", None)
+        else:
+            os.environ["XIAODAI_MODEL_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def session_browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def demo_page(
+    request: pytest.FixtureRequest, session_browser: Any, demo: Any, tmp_path: Path
+) -> Iterator[tuple[Any, PageLog, Shooter]]:
+    """A fresh browser context on the seeded demo (own cookies), its log and its screenshot helper."""
+    context = session_browser.new_context(
+        base_url=demo.url, viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    context.set_default_timeout(15_000)
     page = context.new_page()
     log = watch(page)
     try:

@@ -77,9 +77,9 @@ def test_portal_journey(client: TestClient) -> None:
     )
     assert signed.status_code == 200
     loan_page = signed.text
-    assert 'id="loan-state">active' in loan_page
+    assert 'data-state="active">还款中' in loan_page
     loan_url = str(signed.url)
-    repaid = client.post(
+    review = client.post(
         loan_url + "/repay",
         data={
             "csrf": csrf(loan_page),
@@ -87,10 +87,27 @@ def test_portal_journey(client: TestClient) -> None:
             "idempotency_key": hidden(loan_page, "idempotency_key"),
         },
     )
+    assert review.status_code == 200
+    assert 'id="confirm-amount">100.00' in review.text  # nothing posted before the confirmation
+    repaid = client.post(
+        loan_url + "/repay",
+        data={
+            "csrf": csrf(review.text),
+            "amount": hidden(review.text, "amount"),
+            "idempotency_key": hidden(review.text, "idempotency_key"),
+            "confirmed": "yes",
+        },
+    )
     assert repaid.status_code == 200
-    assert "100.00" in repaid.text
-    prepaid = client.post(loan_url + "/prepay", data={"csrf": csrf(repaid.text), "idempotency_key": "pp-1"})
-    assert 'id="loan-state">settled' in prepaid.text
+    assert str(repaid.url).endswith("/receipt")
+    assert 'id="receipt-amount">100.00' in repaid.text
+    assert 'id="allocation-credit"' in repaid.text  # nothing due yet: held as a credit
+    confirm = client.post(loan_url + "/prepay", data={"csrf": csrf(repaid.text), "idempotency_key": "pp-1"})
+    assert 'id="confirm-button"' in confirm.text
+    prepaid = client.post(
+        loan_url + "/prepay", data={"csrf": csrf(repaid.text), "idempotency_key": "pp-1", "confirmed": "yes"}
+    )
+    assert 'id="receipt-state">已结清' in prepaid.text
     statement = client.get(loan_url + "/statement.pdf")
     assert statement.content.startswith(b"%PDF")
     pdf = client.get(
@@ -120,8 +137,8 @@ def test_other_borrowers_pages_are_not_found(client: TestClient) -> None:
     offer_url = apply(client)
     client.cookies.clear()
     sign_up(client, "intruder@example.com")
-    assert client.get(offer_url).status_code == 400
-    assert "not found" in client.get(offer_url).text
+    assert client.get(offer_url).status_code == 404
+    assert "未找到" in client.get(offer_url).text
 
 
 def test_portal_complaint_is_acknowledged_with_its_deadline(client: TestClient) -> None:
@@ -132,7 +149,7 @@ def test_portal_complaint_is_acknowledged_with_its_deadline(client: TestClient) 
     )
     assert response.status_code == 200
     assert 'id="ack"' in response.text
-    assert "23:59:59+08:00" in response.text
+    assert re.search(r'id="ack-deadline">\d{4}-\d\d-\d\d 23:59 北京时间<', response.text), response.text
 
 
 def test_staff_complaint_queue_page(client: TestClient) -> None:
@@ -162,7 +179,7 @@ def test_staff_complaint_queue_page(client: TestClient) -> None:
     queue = client.get("/staff/complaints")
     assert queue.status_code == 200, re.findall(r'id="error">([^<]*)', queue.text)
     assert 'id="complaint-queue"' in queue.text
-    assert "payoff" in queue.text
+    assert "提前还款与结清" in queue.text  # the category in words, not its code
     assert "<svg" in queue.text
 
 
@@ -210,4 +227,4 @@ def test_borrower_asks_for_a_review_within_30_days_only(client: TestClient) -> N
     other = client.get("/complaints").text
     intruder = client.post(f"/complaints/{ids['recent']}/review", data={"csrf": csrf(other)})
     assert intruder.status_code == 400
-    assert "not found" in intruder.text
+    assert "未找到" in intruder.text  # "complaint … not found", in the page's language

@@ -175,7 +175,7 @@ def test_consents_are_withdrawn_and_granted_from_the_page(client: TestClient) ->
     assert withdrawn.status_code == 200, error(withdrawn.text)
     assert 'id="grant-agency_sharing"' in withdrawn.text
     again = client.post("/me/data/consents/agency_sharing/withdraw", data={"csrf": csrf(withdrawn.text)})
-    assert again.status_code == 400
+    assert again.status_code == 404  # no consent in force to withdraw
     assert "NO_ACTIVE_CONSENT" in error(again.text)
     terms = client.post("/me/data/consents/terms/withdraw", data={"csrf": csrf(withdrawn.text)})
     assert "NOT_WITHDRAWABLE" in error(terms.text)

@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         "complaints on a regulatory clock. Authenticate with a bearer token (POST /api/auth/token) or the "
         "web-session cookie.",
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served by xiaodai.web.api_docs from local files, with its own policy
+        redoc_url=None,
     )
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers.setdefault("Content-Security-Policy", CSP)  # a page may set a stricter/own one
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

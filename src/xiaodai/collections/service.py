@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -316,3 +316,37 @@ def run_campaign(
             )
             results[outcome["reason"]] += 1
     return {"cases": len(cases), "results": dict(results.most_common()), "agency_referrals": referrals}
+
+
+NEXT_ALLOWED_HORIZON = timedelta(days=8)
+_COARSE = timedelta(hours=1)
+_FINE = timedelta(minutes=5)
+
+
+def next_allowed(session: Session, *, loan_id: int, attempt: Attempt, as_of: datetime) -> datetime | None:
+    """The first moment (to 5 minutes, within 8 days) the engine would allow ``attempt``: ``as_of`` when it
+    is allowed now; None when nothing is allowed within the horizon (a hold, a cease request). The engine's
+    own rules decide every probed instant; this only searches, hour by hour and then by 5 minutes."""
+    case = session.get(CollectionCaseRow, loan_id)
+    loan = session.get(LoanRow, loan_id)
+    if case is None or loan is None:
+        raise ServicingError(f"loan {loan_id} has no collection case")
+    profile, context = load_profile(case.profile), _context(session, case, loan)
+    history = _history(session, loan_id)
+
+    def allowed(at: datetime) -> bool:
+        return evaluate(profile, context, history, attempt, at).allowed
+
+    if allowed(as_of):
+        return as_of
+    start = as_of.replace(second=0, microsecond=0)
+    at = start - timedelta(minutes=start.minute % 5)  # probe on 5-minute marks: 08:00, not 08:02
+    while at - as_of < NEXT_ALLOWED_HORIZON:
+        later = at + _COARSE
+        if allowed(later):
+            probe = at + _FINE
+            while probe < later and not allowed(probe):
+                probe += _FINE
+            return min(probe, later)
+        at = later
+    return None

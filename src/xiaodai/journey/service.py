@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import ApplicationRow, ConsentRow, DecisionRow, DisclosureRow, LoanRow, UserRow
+from xiaodai.db.tables import (
+    ApplicationRow,
+    CommandRow,
+    ConsentRow,
+    DecisionRow,
+    DisclosureRow,
+    LoanRow,
+    UserRow,
+)
 from xiaodai.journey.lender import lender_name
 from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
@@ -30,7 +38,7 @@ from xiaodai.servicing.accrual import capped_penalty_rate
 from xiaodai.servicing.commands import Result, run_once
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, transition
-from xiaodai.servicing.loans import lock_loan
+from xiaodai.servicing.loans import installments, lock_loan
 from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting import service as underwriting
 
@@ -295,8 +303,10 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
     own_loan(session, user, loan_id)
     view = loan_view(session, loan_id=loan_id, as_of=today)
-    disclosure = disclosure_for(session, loan_id)
-    kfs = json.loads(disclosure.canonical_json)
+    disclosure = session.execute(
+        select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)
+    ).scalar_one_or_none()  # None only for a loan made outside the journey (older demo data)
+    kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
     fee_clause = next(
         (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None
     )
@@ -322,11 +332,16 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
     view["fee_terms"] = [dict(f) for f in kfs["fees"]]
     view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}
-    view["disclosure"] = {
-        "sha256": disclosure.sha256,
-        "signed_at": disclosure.signed_at.isoformat(),
-        "lang": disclosure.lang,
-    }
+    view["disclosure"] = (
+        {
+            "sha256": disclosure.sha256,
+            "signed_at": disclosure.signed_at.isoformat(),
+            "lang": disclosure.lang,
+            "apr_percent": kfs["headline"]["apr_percent"],
+        }
+        if disclosure
+        else None
+    )
     return view
 
 
@@ -347,9 +362,43 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
     ]
 
 
+class OverpaymentRefusedError(JourneyError):
+    """A repayment above what settles the loan today: refused, with the payoff amount to pay instead."""
+
+    def __init__(self, payoff_fen: int) -> None:
+        payoff = Money.from_minor(payoff_fen).to_json()
+        super().__init__(
+            f"the amount is more than the {payoff} that settles this loan today: pay at most {payoff}"
+        )
+        self.payoff_fen = payoff_fen
+
+
+def payoff_fen(session: Session, *, loan_id: int, on: date) -> int:
+    """What settles the loan on ``on`` (0 when it is not open)."""
+    loan = session.get(LoanRow, loan_id)
+    if loan is None or LoanState(loan.state) not in (LoanState.ACTIVE, LoanState.OVERDUE):
+        return 0
+    return servicing.prepay_quote(session, loan_id=loan_id, on=on).total_fen
+
+
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
-    own_loan(session, user, loan_id)
+    """A borrower's repayment. More than the payoff amount is refused (policy: no silent overpayment; the
+    borrower pays off instead), so the schedule, the payoff quote and the statement never disagree."""
+    loan = own_loan(session, user, loan_id)
+    retry = session.execute(
+        select(CommandRow.idempotency_key).where(CommandRow.idempotency_key == f"u{user.id}:{key}")
+    ).first()
+    settles = False
+    if retry is None and LoanState(loan.state) in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
+        ceiling = payoff_fen(session, loan_id=loan_id, on=on)
+        if amount_fen > ceiling:
+            raise OverpaymentRefusedError(ceiling)
+        settles = amount_fen == ceiling
     RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
+    if settles:  # exactly the payoff: the loan is settled (not left open with a credit covering it)
+        return servicing.prepay(
+            session, loan_id=loan_id, on=on, idempotency_key=f"u{user.id}:{key}", dated_by_platform=True
+        )
     return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
         session,
         loan_id=loan_id,
@@ -382,6 +431,8 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
             loan=locked,
         )
         locked.paid_total_fen += net
+        for row in installments(session, locked.id, lock=True):  # nothing more is owed on any of them
+            row.active = False
         locked.state = transition(LoanState(locked.state), LoanState.SETTLED).value
         locked.closed_on = on
         return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 STRINGS: dict[str, dict[str, str]] = {
     "brand": {"zh": "小贷", "en": "xiaodai"},
     "tagline": {"zh": "先看真实年化利率，再决定借不借", "en": "See the true annual rate first, then decide"},
@@ -141,6 +143,129 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "To complain, use Me → Complaints in the app or call 400-000-0000; we decide and "
         "tell you within 15 days of receipt.",
     },
+    # navigation, landing page, forms, money actions
+    "skip_to_content": {"zh": "跳到正文", "en": "Skip to content"},
+    "navigation": {"zh": "主导航", "en": "Main navigation"},
+    "staff_home": {"zh": "员工工作台", "en": "Staff console"},
+    "sign_in_first": {
+        "zh": "请先登录，登录后将回到您刚才要访问的页面。",
+        "en": "Please sign in; you will be taken back to the page you asked for.",
+    },
+    "cny": {"zh": "元", "en": "CNY"},
+    "calc_title": {"zh": "借款计算器", "en": "Loan calculator"},
+    "calc_hint": {
+        "zh": "示例计算，不是报价：实际利率以审批后的借款要约为准。",
+        "en": "An example, not an offer: your rate is the one in the offer after your application is "
+        "decided.",
+    },
+    "calc_rate": {"zh": "示例名义年利率", "en": "Example nominal annual rate"},
+    "calc_button": {"zh": "计算", "en": "Calculate"},
+    "calc_apr": {"zh": "年化利率（内部收益率法，含全部费用）", "en": "Annual rate (IRR, all fees included)"},
+    "calc_first_payment": {"zh": "首期应还", "en": "First payment"},
+    "calc_total_interest": {"zh": "利息合计", "en": "Total interest"},
+    "calc_total_repayable": {"zh": "还款总额", "en": "Total to repay"},
+    "calc_disclaimer": {
+        "zh": "按今天放款、每月同日还款计算；不含任何费用。",
+        "en": "Computed as if paid out today with monthly payments on the same day; no fees.",
+    },
+    "amount_range": {"zh": "（500 至 30,000 元）", "en": "(500 to 30,000 CNY)"},
+    "term_range": {"zh": "（3 至 24 个月）", "en": "(3 to 24 months)"},
+    "offer_amount_range": {
+        "zh": "（500 元至您的额度 {limit} 元）",
+        "en": "(500 CNY up to your limit, {limit} CNY)",
+    },
+    "offer_term_range": {"zh": "（{low} 至 {high} 个月）", "en": "({low} to {high} months)"},
+    "offer_differs": {
+        "zh": "您申请的是 {asked} 元、{term} 期；根据您的收入和负债，我们可以提供的额度为 {limit} 元，"
+        "下方要约为 {offered} 元、{offered_term} 期。您可以在额度内修改金额和期数后重新计算。",
+        "en": "You asked for {asked} CNY over {term} months; from your income and debts we can lend up to "
+        "{limit} CNY, so the offer below is {offered} CNY over {offered_term} months. You can change the "
+        "amount and term within your limit and recalculate.",
+    },
+    "change_offer": {"zh": "修改金额、期数或还款方式", "en": "Change the amount, term or repayment method"},
+    "sign_what": {
+        "zh": "签署的是上方显示的 {amount} 元、{term} 期要约。",
+        "en": "You sign the offer shown above: {amount} CNY over {term} months.",
+    },
+    "loan_no": {"zh": "借款", "en": "Loan"},
+    "apr_short": {"zh": "年化利率", "en": "Annual rate (APR)"},
+    "start_date": {"zh": "起息日", "en": "Start date"},
+    "signed_kfs": {"zh": "已签署的关键信息表", "en": "Signed key-facts statement"},
+    "credit_held": {"zh": "预存抵扣", "en": "Covered by credit held"},
+    "credit_note": {
+        "zh": "您提前支付的 {amount} 元已预存，将在对应期到期日自动抵扣，下表“预存抵扣”列显示将抵扣的期次。",
+        "en": "{amount} CNY you paid in advance is held as a credit and applied on each due date; the "
+        "“Covered by credit held” column shows which instalments it will pay.",
+    },
+    "status_covered": {"zh": "已预存，到期自动抵扣", "en": "covered, applied on the due date"},
+    "repay_at_most": {"zh": "（最多 {payoff} 元）", "en": "(at most {payoff} CNY)"},
+    "repay_continue": {"zh": "还款（下一步确认）", "en": "Repay (confirm next)"},
+    "cooling_off_title": {"zh": "冷静期", "en": "Cooling-off"},
+    "cooling_off_text": {
+        "zh": "{until} 前（含当日）可取消借款：只需归还收到的本金，不收利息和费用。",
+        "en": "Until {until} (inclusive) you can cancel: you return only the principal received, with no "
+        "interest or fees.",
+    },
+    "cancelled_note": {
+        "zh": "已于 {on} 在冷静期内取消，本金已归还，不再有任何应还款项。",
+        "en": "Cancelled within the cooling-off window on {on}; the principal was returned and nothing more "
+        "is owed.",
+    },
+    "confirm_repay": {"zh": "确认还款", "en": "Confirm the repayment"},
+    "confirm_prepay": {"zh": "确认全部提前还款", "en": "Confirm paying off in full"},
+    "confirm_cancel": {"zh": "确认冷静期取消", "en": "Confirm the cooling-off cancellation"},
+    "confirm_repay_text": {
+        "zh": "将先偿还已到期的款项（罚息、利息、本金，按合同约定顺序）；尚未到期的部分预存，到期自动抵扣。"
+        "今日结清全部借款需 {payoff} 元。",
+        "en": "It pays what is due first (penalty, interest, principal, in the contract's order); any part "
+        "not yet due is held as a credit and applied on the due date. Settling the whole loan today "
+        "takes {payoff} CNY.",
+    },
+    "confirm_prepay_text": {
+        "zh": "结清全部借款：利息只计算到今天，不收提前还款违约金。",
+        "en": "Settles the whole loan: interest only up to today, no prepayment fee.",
+    },
+    "confirm_cancel_text": {
+        "zh": "取消借款：归还收到的本金，不收利息和费用；取消后借款结清。",
+        "en": "Cancels the loan: you return the principal received, with no interest or fees; the loan is "
+        "then settled.",
+    },
+    "confirm_button": {"zh": "确认并付款", "en": "Confirm and pay"},
+    "back_to_loan": {"zh": "返回借款页面", "en": "Back to the loan"},
+    "receipt": {"zh": "回单", "en": "Receipt"},
+    "receipt_repay": {"zh": "还款", "en": "repayment"},
+    "receipt_prepay": {"zh": "全部提前还款", "en": "payoff in full"},
+    "receipt_cancel": {"zh": "冷静期取消", "en": "cooling-off cancellation"},
+    "receipt_date": {"zh": "日期", "en": "Date"},
+    "receipt_where": {"zh": "这笔钱用在了哪里", "en": "Where the money went"},
+    "receipt_credit": {"zh": "预存（到期自动抵扣）", "en": "held as credit (applied on the due date)"},
+    "receipt_cancel_text": {
+        "zh": "已归还收到的本金；借款已结清，不再有应还款项。",
+        "en": "The principal received was returned; the loan is settled and nothing more is owed.",
+    },
+    "payoff_now": {"zh": "今日结清金额", "en": "Payoff today"},
+    "complaint_loan": {"zh": "涉及的借款（可不选）", "en": "Which loan (optional)"},
+    "complaint_no_loan": {"zh": "不涉及具体借款", "en": "Not about one loan"},
+    "complaint_sign_in": {"zh": "登录后在线投诉", "en": "Sign in to complain online"},
+    "no_disclosure": {
+        "zh": "此笔借款没有已签署的关键信息表（非经在线申请发放），因此无法生成引用条款的对账单。",
+        "en": "This loan has no signed key-facts statement (it was not made through the online journey), "
+        "so no statement citing its clauses can be produced.",
+    },
+    "owed_now": {"zh": "当前余额", "en": "Balances"},
+    "forbidden_title": {"zh": "无权访问", "en": "Not allowed"},
+    "forbidden_text": {
+        "zh": "您的账户角色无权查看此页面。如认为需要此权限，请联系管理员。",
+        "en": "Your account's role does not allow this page. If you need it, ask an administrator.",
+    },
+    "reason": {"zh": "原因", "en": "Reason"},
+    "back_home": {"zh": "返回我的首页", "en": "Back to my home page"},
+    "state_written_off": {"zh": "已核销", "en": "written off"},
+    "method_flat-fee": {"zh": "固定费率", "en": "flat fee"},
+    "cstatus_open": {"zh": "处理中", "en": "open"},
+    "cstatus_triage": {"zh": "待分类", "en": "awaiting classification"},
+    "cstatus_closed": {"zh": "已办结", "en": "closed"},
+    "cstatus_merged": {"zh": "已合并到同一投诉", "en": "merged into an earlier complaint"},
     # personal data (/me/data, /staff/people/{id})
     "my_data": {"zh": "我的个人信息", "en": "My personal data"},
     "field_name": {"zh": "姓名", "en": "Name"},
@@ -323,5 +448,12 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+def _all() -> dict[str, dict[str, str]]:
+    from xiaodai.web.i18n_staff import STAFF_STRINGS, category_labels
+
+    return {**STRINGS, **STAFF_STRINGS, **category_labels()}
+
+
+@cache
 def translator(lang: str) -> dict[str, str]:
-    return {key: value.get(lang, value["en"]) for key, value in STRINGS.items()}
+    return {key: value.get(lang, value["en"]) for key, value in _all().items()}

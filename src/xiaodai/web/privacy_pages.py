@@ -156,6 +156,34 @@ def _profile_fields(form: FormData) -> dict[str, Any]:
     return fields
 
 
+CARD_MESSAGES = {
+    "length": {
+        "zh": "银行卡号应为 13 至 19 位数字（您填写了 {n} 位）",
+        "en": "A bank card number has 13 to 19 digits (you typed {n})",
+    },
+    "checksum": {
+        "zh": "银行卡号的校验位不对，可能有一位输错了，请对照卡面核对",
+        "en": "The card number's check digit does not match: a digit is probably mistyped; compare it "
+        "with the card",
+    },
+}
+
+
+def _check_card(card: str | None, lang: str) -> None:
+    """Say what is wrong with a bank card number: its length, or (right length) its Luhn check digit."""
+    from xiaodai.privacy.validation import luhn_ok
+
+    if not card:
+        return
+    digits = card.replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+        text = CARD_MESSAGES["length"][lang if lang in ("zh", "en") else "en"]
+        raise privacy.PrivacyError("BANK_CARD_INVALID", text.format(n=len(digits)))
+    if not luhn_ok(digits):
+        text = CARD_MESSAGES["checksum"][lang if lang in ("zh", "en") else "en"]
+        raise privacy.PrivacyError("BANK_CARD_INVALID", text)
+
+
 @router.post("/me/data/profile")
 def save_profile(request: Request, form: PostedForm) -> Response:
     """A plain ``def``: the encryption and database work run in the threadpool (the form is read by the
@@ -165,6 +193,7 @@ def save_profile(request: Request, form: PostedForm) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))
         user = _borrower(request, session)
         fields = _profile_fields(form)
+        _check_card(fields.get("bank_card"), _lang(request))
         consent = form.get("sensitive_data_consent") == "yes"
         if _has_profile(privacy.own_profile(session, user=user)):
             changes = {**fields, "sensitive_data_consent": consent}
@@ -255,6 +284,7 @@ def _run_staff(request: Request, subject_id: int, action: Callable[[Session], Re
         request,
         guarded,
         "staff_person.html",
+        refusal_page="staff_person.html",
         subject_id=subject_id,
         person=None,
         refusal=refusal,

@@ -41,6 +41,15 @@ def _refuse(request: Request, message: str) -> Response:
     return _run(request, action, "staff_risk.html", **EMPTY)
 
 
+def _states_in_words(matrix: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The roll-rate states as a person reads them (``paid_off`` → 已结清 / paid off); buckets stay M1…"""
+    from xiaodai.web.format import label
+    from xiaodai.web.i18n import translator
+
+    t = translator(lang)
+    return [{**m, "from": label(t, "roll", m["from"]), "to": label(t, "roll", m["to"])} for m in matrix]
+
+
 @router.get("/staff/risk", response_class=HTMLResponse)
 def staff_risk(request: Request) -> Response:
     try:
@@ -71,7 +80,7 @@ def staff_risk(request: Request) -> Response:
                 [(r["month"][:7], float(r["approvals"])) for r in data["approvals"][-12:]]
             ),
             "vintages": line_chart(dict(list(cohorts.items())[-8:])),
-            "roll": heat_map(data["roll_rates"]["matrix"]),
+            "roll": heat_map(_states_in_words(data["roll_rates"]["matrix"], _lang(request))),
             "ecl": bar_chart(
                 [(f"{rt['stage']} {s['stage']}", float(s["ecl"])) for s in data["ecl"]["by_stage"]]
             ),

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from xiaodai.accounts import service as accounts
-from xiaodai.api.deps import CHINA, RowId
+from xiaodai.api.deps import CHINA
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
 from xiaodai.money.money import MoneyError
-from xiaodai.money.parse import DateInputError, parse_amount_fen
+from xiaodai.money.parse import DateInputError
 from xiaodai.privacy.service import PrivacyError
-from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.underwriting.decision import ApplicationError
-from xiaodai.underwriting.service import RegistryError, active_model
+from xiaodai.underwriting.service import RegistryError
+from xiaodai.web import format as fmt
+from xiaodai.web import forms
+from xiaodai.web.errors_i18n import localise
+from xiaodai.web.forms import Form as Form_
 from xiaodai.web.i18n import translator
 
 HERE = Path(__file__).parent
@@ -80,16 +83,47 @@ def _user(request: Request, session: Session) -> UserRow | None:
     )
 
 
+def _formatters(lang: str, t: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apr": fmt.apr,
+        "when": lambda value: fmt.when(value, lang),
+        "day": fmt.day,
+        "label": lambda kind, code: fmt.label(t, kind, code),
+        "ratio": fmt.ratio,
+    }
+
+
+def actor_name(session: Session, actor: object, t: dict[str, str]) -> str:
+    """``"user:3"`` → the person's name and role; ``"system"`` → the system, in words."""
+    text = str(actor or "")
+    kind, _, ref = text.partition(":")
+    if kind == "user" and ref.isdigit():
+        person = session.get(UserRow, int(ref))
+        if person is None:
+            return t["actor_unknown"]
+        roles = sorted(accounts.roles_of(person))
+        role = fmt.label(t, "role", roles[0]) if roles else t["role_borrower"]
+        return f"{person.name}（{role}）" if t["cny"] == "元" else f"{person.name} ({role})"
+    return t.get(f"actor_{kind}") or fmt.words(text)
+
+
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
+    t = translator(lang)
+    user = _user(request, session)
     return templates.TemplateResponse(
         request,
         name,
         {
             "lang": lang,
-            "t": translator(lang),
-            "user": _user(request, session),
+            "t": t,
+            "user": user,
+            "roles": sorted(accounts.roles_of(user)) if user else [],
             "csrf": _csrf(request),
+            "errors": {},
+            "typed": {},
+            **_formatters(lang, t),
+            "actor_name": lambda actor: actor_name(session, actor, t),
             **context,
         },
         status_code=status,
@@ -102,19 +136,43 @@ def _session(request: Request) -> Session:
     return session
 
 
-def _run(request: Request, action: Any, page: str, **context: Any) -> Response:
-    """One transaction per request, committed before the page is answered; a domain error re-renders the
-    page with the message (4xx). Whatever fails, the signed cookie keeps what it held before: a session
-    must never name a user or an object from a transaction that was rolled back."""
+def _sign_in_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = request.headers.get("referer", "/") or "/"
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _run(
+    request: Request, action: Any, page: str, *, refusal_page: str = "forbidden.html", **context: Any
+) -> Response:
+    """One transaction per request. A domain error re-renders ``page`` with its message and status (4xx);
+    no signed-in user: redirect to sign in; a refusal: 403 with ``refusal_page``."""
     session = _session(request)
     cookie = dict(request.session)
     try:
         with session.begin():
             return action(session)  # type: ignore[no-any-return]
+    except accounts.AuthError:
+        _restore(request, cookie)
+        return _sign_in_redirect(request)
     except HANDLED as exc:
         _restore(request, cookie)
+        status = int(getattr(exc, "status", 400) or 400)
+        status = status if status in {403, 404} else 400  # refused, not found, or bad input
         with session.begin():
-            return _page(request, page, session, status=400, error=str(exc), **context)
+            if isinstance(exc, accounts.ForbiddenError) and refusal_page == "forbidden.html":
+                user = _user(request, session)
+                return _page(
+                    request,
+                    "forbidden.html",
+                    session,
+                    status=403,
+                    code=exc.code,
+                    home=home_of(user) if user else "/",
+                )
+            message = localise(str(exc), _lang(request))
+            return _page(request, page, session, status=status, error=message, **context)
     except Exception:
         _restore(request, cookie)
         raise
@@ -134,24 +192,99 @@ def _login_required(request: Request, session: Session) -> UserRow:
     return user
 
 
+CALC_RATES = ("0.08", "0.12", "0.16", "0.20")
+CALC_METHODS = ("equal-installment", "equal-principal", "interest-first")
+
+
+def _calculator(request: Request) -> dict[str, Any]:
+    """The landing page's loan calculator (a GET form, no script): the schedule's first payment, the total
+    interest and the all-in annual rate (IRR) for an amount, a term, a method and an example rate."""
+    from xiaodai.pricing.quote import build_quote
+    from xiaodai.pricing.schedule import LoanTerms, Method
+
+    params = request.query_params
+    submitted = "amount" in params
+    form = Form_(
+        lang=_lang(request),
+        typed={k: str(params.get(k, d)) for k, d in (("amount", "10000"), ("term", "12"))},
+    )
+    rate = str(params.get("rate", "0.12"))
+    method = str(params.get("method", "equal-installment"))
+    out: dict[str, Any] = {"typed": form.typed, "rate": rate, "method": method, "result": None}
+    if not submitted:
+        return out
+    amount = form.amount("amount", low=forms.MIN_AMOUNT, high=forms.MAX_AMOUNT)
+    term = form.whole("term", low=forms.MIN_TERM, high=forms.MAX_TERM, example=12)
+    if rate not in CALC_RATES:
+        form.fail("rate", "choice")
+    if method not in CALC_METHODS:
+        form.fail("method", "choice")
+    out["errors"] = form.errors
+    if form.errors or amount is None or term is None:
+        return out
+    quote = build_quote(
+        LoanTerms(
+            principal=amount,
+            term=term,
+            method=Method.parse(method),
+            annual_rate=Decimal(rate),
+            start_on=_today(request),
+        )
+    )
+    rows = quote.schedule.rows
+    out["result"] = {
+        "amount": f"{amount:.2f}",
+        "term": term,
+        "first_payment": f"{rows[0].payment:.2f}",
+        "total_interest": f"{quote.total_interest:.2f}",
+        "total_repayable": f"{quote.total_repayment:.2f}",
+        "apr_percent": str(quote.apr_percent),
+    }
+    return out
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    return _run(request, lambda s: _page(request, "index.html", s), "index.html")
+    return _run(
+        request,
+        lambda s: _page(request, "index.html", s, calc=_calculator(request), rates=_rate_choices()),
+        "index.html",
+        calc={"typed": {}, "result": None},
+        rates=_rate_choices(),
+    )
+
+
+def _rate_choices() -> list[tuple[str, str]]:
+    return [(rate, fmt.apr(Decimal(rate) * 100)) for rate in CALC_RATES]
 
 
 @router.get("/complaints", response_class=HTMLResponse)
 def complaints(request: Request) -> Response:
     def action(session: Session) -> Response:
-        from xiaodai.api.routers.complaints import my_complaints
-
-        user = _user(request, session)
-        loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
-        mine = my_complaints(session, user) if user else []
-        ack = request.session.pop("complaint_ack", None)
-        review = request.session.pop("review_ack", None)
-        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack, review=review)
+        return _complaints_page(request, session)
 
     return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
+
+
+def _complaints_page(request: Request, session: Session, status: int = 200, **context: Any) -> Response:
+    from xiaodai.api.routers.complaints import my_complaints
+
+    user = _user(request, session)
+    loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
+    mine = my_complaints(session, user) if user else []
+    ack = request.session.pop("complaint_ack", None)
+    review = request.session.pop("review_ack", None)
+    return _page(
+        request,
+        "complaints.html",
+        session,
+        status=status,
+        loans=loans,
+        mine=mine,
+        ack=ack,
+        review=review,
+        **context,
+    )
 
 
 @router.post("/complaints/{public_id}/review")
@@ -178,9 +311,12 @@ def request_review(request: Request, public_id: str, csrf: str = Form("")) -> Re
     return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
+MAX_NARRATIVE = 4000
+
+
 @router.post("/complaints")
 def file_complaint(
-    request: Request, narrative: str = Form(), loan_id: str = Form(""), csrf: str = Form("")
+    request: Request, narrative: str = Form(""), loan_id: str = Form(""), csrf: str = Form("")
 ) -> Response:
     def action(session: Session) -> Response:
         from datetime import UTC, datetime
@@ -189,15 +325,28 @@ def file_complaint(
 
         _check_csrf(request, csrf)
         user = _login_required(request, session)
-        loan = int(loan_id) if loan_id else None
-        if loan is not None:
-            journey.own_loan(session, user, loan)
+        form = Form_(lang=_lang(request), typed={"narrative": narrative, "loan_id": loan_id})
+        if not narrative.strip():
+            form.fail("narrative", "required")
+        elif len(narrative) > MAX_NARRATIVE:
+            form.fail("narrative", "too_long", high=MAX_NARRATIVE)
+        own = {str(loan["id"]) for loan in journey.my_loans(session, user=user)}
+        loan = form.choice("loan_id", own, required=False)
+        if form.errors:
+            return _complaints_page(
+                request,
+                session,
+                status=400,
+                errors=form.errors,
+                typed=form.typed,
+                error=forms.message("form_has_errors", form.lang),
+            )
         ack = intake(
             session,
             narrative=narrative,
             channel="portal",
             user_id=user.id,
-            loan_id=loan,
+            loan_id=int(loan) if loan else None,
             received_at=datetime.now(tz=UTC),
         )
         request.session["complaint_ack"] = {
@@ -206,7 +355,7 @@ def file_complaint(
         }
         return RedirectResponse("/complaints", status_code=303)
 
-    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -265,17 +414,29 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         if lang:
             request.session["lang"] = lang
         request.session.update(accounts.session_claims(attempt.user))
-        return RedirectResponse(_home(attempt.user), status_code=303)
+        target = request.query_params.get("next", "")
+        safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
+        return RedirectResponse(target if safe else home_of(attempt.user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
 
 
-def _home(user: UserRow) -> str:
+ROLE_HOMES = (
+    ("admin", "/staff/admin"),
+    ("underwriter", "/staff/underwriting"),
+    ("risk", "/staff/models"),
+    ("complaint_officer", "/staff/complaints"),
+    ("collector", "/staff/worklist"),
+    ("auditor", "/staff/audit"),
+)
+
+
+def home_of(user: UserRow) -> str:
+    """Where a person lands after signing in: a borrower's loans, a staff member's first role's home."""
     if user.kind != "staff":
         return "/loans"
-    if accounts.has_role(user, "complaint_officer") and not accounts.has_role(user, "collector"):
-        return "/staff/complaints"
-    return "/staff"
+    roles = accounts.roles_of(user)
+    return next((home for role, home in ROLE_HOMES if role in roles), "/staff")
 
 
 @router.post("/logout")
@@ -295,35 +456,6 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-def _fields(session: Session, lang: str) -> list[dict[str, Any]]:
-    model = active_model(session)
-    card = model.scorer.card
-    return [
-        {
-            "name": f.name,
-            "label": (card.labels_zh if lang == "zh" else card.labels_en).get(f.name, f.name),
-            "choices": sorted({c for g in f.categories for c in g}) if f.kind == "categorical" else None,
-        }
-        for f in card.features
-    ]
-
-
-@router.get("/apply", response_class=HTMLResponse)
-def apply_form(request: Request) -> Response:
-    def action(session: Session) -> Response:
-        if _user(request, session) is None:
-            return RedirectResponse("/login", status_code=303)
-        return _page(
-            request,
-            "apply.html",
-            session,
-            fields=_fields(session, _lang(request)),
-            idempotency_key=secrets.token_urlsafe(12),
-        )
-
-    return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
-
-
 async def form_data(request: Request) -> FormData:
     """The posted form, read on the event loop (only I/O); the handler that uses it is a plain ``def``, so
     its scoring, encryption and database work run in the threadpool, not on the loop."""
@@ -333,254 +465,18 @@ async def form_data(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(form_data)]
 
 
-@router.post("/apply")
-def apply(request: Request, form: PostedForm) -> Response:
-    def action(session: Session) -> Response:
-        _check_csrf(request, str(form.get("csrf", "")))
-        user = _login_required(request, session)
-        features = {k[2:]: (v or None) for k, v in form.items() if k.startswith("f_")}
-        payload = {
-            "applicant": {
-                "age": form.get("age"),
-                "monthly_income": form.get("monthly_income"),
-                "monthly_debt_payments": form.get("monthly_debt_payments") or "0",
-                "existing_overdue_days": 0,
-                "applications_last_30d": 0,
-                "blocklisted": False,
-            },
-            "features": features,
-            "request": {"amount": form.get("amount") or "0", "term": form.get("term") or "12"},
-        }
-        result = journey.submit_application(
-            session,
-            user=user,
-            payload=payload,
-            idempotency_key=str(form.get("idempotency_key", "")),
-            credit_check_consent=form.get("consent_credit_check") == "yes",
-            today=_today(request),
-        )
-        return RedirectResponse(f"/applications/{result['application_id']}", status_code=303)
-
-    return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
-
-
-def _choice(amount: str | None, term: str | None, method: str | None) -> journey.OfferRequest:
-    chosen = Decimal(parse_amount_fen(amount)) / 100 if amount else None
-    if term and not (term.isascii() and term.isdigit() and len(term) <= 3):
-        raise journey.JourneyError("the term must be a whole number of months")
-    return journey.OfferRequest(chosen, int(term) if term else None, method or None)
-
-
-@router.get("/applications/{public_id}", response_class=HTMLResponse)
-def application(
-    request: Request,
-    public_id: str,
-    amount: str | None = None,
-    term: str | None = None,
-    method: str | None = None,
-) -> Response:
-    def action(session: Session) -> Response:
-        user = _login_required(request, session)
-        view = journey.application_view(session, user=user, public_id=public_id)
-        context: dict[str, Any] = {"app": view, "kfs": None}
-        if view["outcome"] == "approve" and view["offer"] and not view["loan_id"]:
-            offer = journey.offer_kfs(
-                session,
-                user=user,
-                public_id=public_id,
-                request=_choice(amount, term, method),
-                today=_today(request),
-            )
-            kfs = offer["kfs"]
-            from xiaodai.documents.render import render_kfs_fragment
-
-            context.update(
-                kfs=kfs,
-                sha256=offer["sha256"],
-                kfs_html=render_kfs_fragment(kfs, _lang(request)),
-                choice={
-                    "amount": kfs["loan"]["principal"],
-                    "term": kfs["loan"]["term"],
-                    "method": kfs["loan"]["method"],
-                },
-            )
-        elif view["loan_id"]:
-            return RedirectResponse(f"/loans/{view['loan_id']}", status_code=303)
-        return _page(request, "application.html", session, **context)
-
-    return _run(request, action, "application.html", app={"outcome": "decline", "reasons": []}, kfs=None)
-
-
-@router.post("/applications/{public_id}/sign")
-def sign(
-    request: Request,
-    public_id: str,
-    kfs_sha256: str = Form(),
-    amount: str = Form(""),
-    term: str = Form(""),
-    method: str = Form(""),
-    csrf: str = Form(""),
-) -> Response:
-    def action(session: Session) -> Response:
-        _check_csrf(request, csrf)
-        user = _login_required(request, session)
-        ip = request.client.host if request.client else "unknown"
-        signed = journey.sign_offer(
-            session,
-            user=user,
-            public_id=public_id,
-            request=_choice(amount, term, method),
-            seen_sha256=kfs_sha256,
-            ip=ip,
-            lang=_lang(request),
-            today=_today(request),
-        )
-        return RedirectResponse(f"/loans/{signed['loan_id']}", status_code=303)
-
-    return _run(request, action, "application.html", app={"outcome": "approve", "reasons": []}, kfs=None)
-
-
-@router.get("/loans", response_class=HTMLResponse)
-def loans(request: Request) -> Response:
-    def action(session: Session) -> Response:
-        user = _user(request, session)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        return _page(request, "loans.html", session, loans=journey.my_loans(session, user=user))
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-@router.get("/loans/{loan_id}", response_class=HTMLResponse)
-def loan(request: Request, loan_id: RowId) -> Response:
-    def action(session: Session) -> Response:
-        user = _login_required(request, session)
-        today = _today(request)
-        detail = journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
-        payoff: dict[str, Any] = {}
-        if detail["state"] in ("active", "overdue"):
-            payoff = servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=today))
-        row = journey.own_loan(session, user, loan_id)
-        upcoming = next((r for r in detail["schedule"] if r["status"] != "paid"), None)
-        return _page(
-            request,
-            "loan.html",
-            session,
-            loan=detail,
-            payoff=payoff,
-            key=secrets.token_urlsafe(12),
-            next_payment=upcoming["outstanding"] if upcoming else "0.00",
-            cooling_off=row.cooling_off_until is not None
-            and today <= row.cooling_off_until
-            and not row.paid_total_fen,
-        )
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-def _money_fen(text: str) -> int:
-    return parse_amount_fen(text)
-
-
-@router.post("/loans/{loan_id}/repay")
-def repay(
-    request: Request,
-    loan_id: RowId,
-    amount: str = Form(),
-    idempotency_key: str = Form(),
-    csrf: str = Form(""),
-) -> Response:
-    def action(session: Session) -> Response:
-        _check_csrf(request, csrf)
-        user = _login_required(request, session)
-        journey.repay(
-            session,
-            user=user,
-            loan_id=loan_id,
-            amount_fen=_money_fen(amount),
-            on=_today(request),
-            key=idempotency_key,
-        )
-        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-@router.post("/loans/{loan_id}/prepay")
-def prepay(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
-    def action(session: Session) -> Response:
-        _check_csrf(request, csrf)
-        user = _login_required(request, session)
-        journey.own_loan(session, user, loan_id)
-        servicing.prepay(
-            session,
-            loan_id=loan_id,
-            on=_today(request),
-            idempotency_key=f"u{user.id}:{idempotency_key}",
-            dated_by_platform=True,
-        )
-        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-@router.post("/loans/{loan_id}/cancel")
-def cancel(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf: str = Form("")) -> Response:
-    def action(session: Session) -> Response:
-        _check_csrf(request, csrf)
-        user = _login_required(request, session)
-        journey.cancel_in_cooling_off(
-            session, user=user, loan_id=loan_id, on=_today(request), key=idempotency_key
-        )
-        return RedirectResponse(f"/loans/{loan_id}", status_code=303)
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-@router.get("/loans/{loan_id}/statement.pdf")
-def statement(request: Request, loan_id: RowId, lang: str = "zh") -> Response:
-    def action(session: Session) -> Response:
-        from xiaodai.documents.render import render_statement_pdf
-
-        user = _login_required(request, session)
-        today = _today(request)
-        detail = journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
-        pdf = render_statement_pdf(
-            {
-                "loan": detail,
-                "kfs_sha256": detail["disclosure"]["sha256"],
-                "generated_on": today.isoformat(),
-                "borrower_name": user.name,
-            },
-            lang,
-        )
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="statement-{loan_id}.pdf"'},
-        )
-
-    return _run(request, action, "loans.html", loans=[])
-
-
-@router.get("/me/export")
-def export(request: Request) -> Response:
-    def action(session: Session) -> Response:
-        user = _login_required(request, session)
-        data = journey.export_my_data(session, user=user)
-
-        return JSONResponse(
-            json.loads(json.dumps(data, default=str)),
-            headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
-        )
-
-    return _run(request, action, "loans.html", loans=[])
-
-
 def _staff(request: Request, session: Session) -> UserRow:
     user = _login_required(request, session)
     if user.kind != "staff":
-        raise accounts.ForbiddenError("staff only")
+        raise accounts.ForbiddenError(code="STAFF_ONLY")
+    return user
+
+
+def _require(request: Request, session: Session, *roles: str) -> UserRow:
+    """The signed-in staff member if they hold one of ``roles`` (admin holds every role); else 403."""
+    user = _staff(request, session)
+    if not any(accounts.has_role(user, role) for role in roles):
+        raise accounts.ForbiddenError(code="ROLE_REQUIRED")
     return user
 
 
@@ -593,12 +489,21 @@ def kfs_css() -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from xiaodai.web import risk_pages
+    from xiaodai.web import api_docs, risk_pages
+    from xiaodai.web.borrower_pages import router as borrower_router
+    from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.privacy_pages import router as privacy_router
+    from xiaodai.web.staff_complaint_pages import router as complaint_router
+    from xiaodai.web.staff_console_pages import router as console_router
     from xiaodai.web.staff_pages import router as staff_router
 
+    api_docs.install(app)
     app.include_router(router)
+    app.include_router(borrower_router)
+    app.include_router(loan_router)
     app.include_router(staff_router)
+    app.include_router(complaint_router)
+    app.include_router(console_router)
     app.include_router(privacy_router)
     app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

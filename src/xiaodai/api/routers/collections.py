@@ -52,7 +52,13 @@ def worklist(session: Session, user: UserRow, now: datetime) -> list[dict[str, A
         query = query.where(CollectionCaseRow.assigned_to == user.id)
     out = []
     for case, loan in session.execute(query.order_by(LoanRow.dpd.desc())).all():
-        verdict = service.preview(session, loan_id=loan.id, attempt=Attempt("contact", "call"), as_of=now)
+        call = Attempt("contact", "call")
+        verdict = service.preview(session, loan_id=loan.id, attempt=call, as_of=now)
+        next_at = verdict.next_allowed_at or (
+            None
+            if verdict.allowed
+            else service.next_allowed(session, loan_id=loan.id, attempt=call, as_of=now)
+        )
         out.append(
             {
                 "loan_id": loan.id,
@@ -61,7 +67,7 @@ def worklist(session: Session, user: UserRow, now: datetime) -> list[dict[str, A
                 "profile": case.profile,
                 "call_now": verdict.decision,
                 "reason": verdict.reason,
-                "next_allowed_at": verdict.next_allowed_at.isoformat() if verdict.next_allowed_at else None,
+                "next_allowed_at": next_at.isoformat() if next_at else None,
             }
         )
     return out
