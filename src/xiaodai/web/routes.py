@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA, RowId
 from xiaodai.db.tables import UserRow
+from xiaodai.features.catalogue import default_catalogue
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money, MoneyError
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.underwriting.decision import ApplicationError
-from xiaodai.underwriting.service import RegistryError, active_model
+from xiaodai.underwriting.service import RegistryError
 from xiaodai.web.i18n import translator
 
 HERE = Path(__file__).parent
@@ -238,16 +239,33 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-def _fields(session: Session, lang: str) -> list[dict[str, Any]]:
-    model = active_model(session)
-    card = model.scorer.card
+FORM_DEFAULTS = {"amount": "10000", "term": "12", "monthly_debt_payments": "0"}
+
+
+def _with_unit(label: str, unit: str, lang: str) -> str:
+    if not unit:
+        return label
+    return f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})"
+
+
+def _fields(lang: str) -> list[dict[str, Any]]:
+    """The application form: only what the applicant states (the catalogue's ``application`` features), in
+    plain words with units. Platform and bureau values are looked up, never asked."""
     return [
         {
             "name": f.name,
-            "label": (card.labels_zh if lang == "zh" else card.labels_en).get(f.name, f.name),
-            "choices": sorted({c for g in f.categories for c in g}) if f.kind == "categorical" else None,
+            "label": _with_unit(f.label(lang), f.unit_label(lang), lang),
+            "kind": f.type,
+            "choices": [
+                (c, (f.choice_labels_zh if lang == "zh" else f.choice_labels_en).get(c, c)) for c in f.choices
+            ]
+            or None,
+            "min": f.minimum,
+            "max": f.maximum,
+            "value": FORM_DEFAULTS.get(f.name, ""),
+            "required": f.name not in FORM_DEFAULTS,
         }
-        for f in card.features
+        for f in default_catalogue().from_source("application")
     ]
 
 
@@ -260,7 +278,7 @@ def apply_form(request: Request) -> Response:
             request,
             "apply.html",
             session,
-            fields=_fields(session, _lang(request)),
+            fields=_fields(_lang(request)),
             idempotency_key=secrets.token_urlsafe(12),
         )
 
@@ -274,17 +292,13 @@ async def apply(request: Request) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))
         user = _login_required(request, session)
-        features = {k[2:]: (v or None) for k, v in form.items() if k.startswith("f_")}
-        payload = {
-            "applicant": {
-                "age": form.get("age"),
-                "monthly_income": form.get("monthly_income"),
-                "monthly_debt_payments": form.get("monthly_debt_payments") or "0",
-                "existing_overdue_days": 0,
-                "applications_last_30d": 0,
-                "blocklisted": False,
-            },
-            "features": features,
+        stated = {
+            f.name: str(form.get(f.name) or "")
+            for f in default_catalogue().from_source("application")
+            if f.name not in ("amount", "term")
+        }
+        payload = {  # only stated values: platform and bureau values are looked up by the decision service
+            "applicant": {name: value for name, value in stated.items() if value != ""},
             "request": {"amount": form.get("amount") or "0", "term": form.get("term") or "12"},
         }
         result = journey.submit_application(
