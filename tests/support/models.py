@@ -103,7 +103,10 @@ def application(app_id: str = "APP-1", user_id: int | None = None, **overrides: 
         app["user_id"] = user_id
     for key, value in overrides.items():
         section, _, field = key.partition("__")
-        app[section][field] = value
+        if field:
+            app[section][field] = value
+        else:
+            app[section] = value
     return app
 
 
