@@ -8,6 +8,7 @@ from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 from xiaodai.cli import keys as keys_cli
+from xiaodai.cli import simulate as simulate_cli
 
 app = typer.Typer(
     help="xiaodai (小贷): honest consumer credit: true rates, compliant collection, complaints on a clock.",
@@ -28,6 +29,7 @@ def _setup() -> None:
 app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
 app.add_typer(demo.app, name="demo")
+app.add_typer(simulate_cli.app, name="simulate")
 app.command("eod")(eod.eod)
 
 

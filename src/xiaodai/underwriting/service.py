@@ -202,11 +202,12 @@ def _decision_input(
         for section, part in (("the request", request), ("features", features)):
             refuse_looked_up(catalogue, part, section=section)
         mapping = default_mapping()
-        computed = sorted(name for name in features if name in mapping.names())
+        catalogued = catalogue.by_name()
+        computed = sorted(name for name in features if name in mapping.names() or name in catalogued)
         if computed:
             raise FeatureInputError(
-                f"features may not supply {', '.join(computed)}: these model inputs are computed from the "
-                f"catalogue ({mapping.version})"
+                f"features may not supply {', '.join(computed)}: model inputs are the catalogue's features "
+                f"(stated ones go in applicant) or computed from them ({mapping.version})"
             )
         stated = dict(applicant)
         for name in ("amount", "term"):
@@ -223,7 +224,9 @@ def _decision_input(
         )
     except FeatureInputError as exc:
         raise _refuse(exc) from exc
-    inputs = {**features, **mapping.inputs(assembled.values)}
+    # a model trained on catalogue features (the synthetic population) reads them by name; one trained on a
+    # public set reads the mapped columns; a request's ``features`` only fill columns neither provides
+    inputs = {**features, **assembled.values, **mapping.inputs(assembled.values)}
     decided = {
         "application_id": application_json.get("application_id"),
         "as_of": application_json.get("as_of"),
