@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import (
@@ -31,17 +31,40 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _blocklisted(user_id: int) -> Any:
+    """EXISTS an unremoved blocklist entry for the user id or the user's ID-number blind index."""
+    bidx = select(PersonalDataRow.id_number_bidx).where(PersonalDataRow.user_id == user_id).scalar_subquery()
+    return exists().where(
+        BlocklistRow.removed_at.is_(None),
+        or_(BlocklistRow.user_id == user_id, BlocklistRow.id_number_bidx == bidx),
+    )
+
+
 def is_blocklisted(session: Session, *, user_id: int) -> bool:
-    bidx = session.execute(
-        select(PersonalDataRow.id_number_bidx).where(PersonalDataRow.user_id == user_id)
-    ).scalar_one_or_none()
-    match = BlocklistRow.user_id == user_id
-    if bidx:
-        match = or_(match, BlocklistRow.id_number_bidx == bidx)
-    found = session.execute(
-        select(BlocklistRow.id).where(match, BlocklistRow.removed_at.is_(None)).limit(1)
-    ).scalar_one_or_none()
-    return found is not None
+    return bool(session.execute(select(_blocklisted(user_id))).scalar_one())
+
+
+def _counts(user_id: int, as_of: date, application_id: str | None) -> Any:
+    """One statement: other applications in 30 days, complaints in 12 months, hardship plans, blocklist."""
+    recent = select(func.count(ApplicationRow.id)).where(
+        ApplicationRow.user_id == user_id, ApplicationRow.created_at >= _start_of(as_of - timedelta(days=30))
+    )
+    if application_id is not None:
+        recent = recent.where(ApplicationRow.public_id != application_id)
+    complaints = select(func.count(ComplaintRow.id)).where(
+        ComplaintRow.user_id == user_id, ComplaintRow.received_at >= _start_of(as_of - YEAR)
+    )
+    hardship = (
+        select(func.count(LoanEventRow.id))
+        .join(LoanRow, LoanRow.id == LoanEventRow.loan_id)
+        .where(LoanRow.borrower_id == user_id, LoanEventRow.kind == "hardship-extension")
+    )
+    return select(
+        recent.scalar_subquery(),
+        complaints.scalar_subquery(),
+        hardship.scalar_subquery(),
+        _blocklisted(user_id),
+    )
 
 
 def platform_features(
@@ -77,31 +100,15 @@ def platform_features(
             due += 1
             on_time += settled_on is not None and late_days == 0
     worst_12m = max(worst_12m, worst_now)
-    recent = select(func.count(ApplicationRow.id)).where(
-        ApplicationRow.user_id == user_id, ApplicationRow.created_at >= _start_of(as_of - timedelta(days=30))
-    )
-    if application_id is not None:
-        recent = recent.where(ApplicationRow.public_id != application_id)
-    complaints = session.execute(
-        select(func.count(ComplaintRow.id)).where(
-            ComplaintRow.user_id == user_id, ComplaintRow.received_at >= _start_of(as_of - YEAR)
-        )
-    ).scalar_one()
-    hardship = 0
-    if loan_ids:
-        hardship = session.execute(
-            select(func.count(LoanEventRow.id)).where(
-                LoanEventRow.loan_id.in_(loan_ids), LoanEventRow.kind == "hardship-extension"
-            )
-        ).scalar_one()
+    recent, complaints, hardship, blocklisted = session.execute(_counts(user_id, as_of, application_id)).one()
     return {
         "exposure_outstanding": f"{Decimal(exposure_fen) / 100:.2f}",
         "worst_dpd_now": int(worst_now),
         "worst_dpd_12m": int(worst_12m),
         "loans_repaid": sum(1 for loan in loans if loan.state == "settled"),
         "on_time_ratio": None if due == 0 else str(round(Decimal(on_time) / Decimal(due), 4)),
-        "applications_last_30d": int(session.execute(recent).scalar_one()),
+        "applications_last_30d": int(recent),
         "complaints_12m": int(complaints),
         "hardship_plans": int(hardship),
-        "blocklisted": is_blocklisted(session, user_id=user_id),
+        "blocklisted": bool(blocklisted),
     }

@@ -32,7 +32,11 @@ from xiaodai.servicing.loans import lock_loan
 from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting import service as underwriting
 
-CONSENT_VERSION = {"credit_check": "credit-check-2026.11", "terms": "loan-terms-2026.11"}
+CONSENT_VERSION = {
+    "credit_check": "credit-check-2026.11",
+    "terms": "loan-terms-2026.11",
+    "ecosystem_data": "ecosystem-data-2026.12",  # optional: ecosystem signals recorded with the decision
+}
 COOLING_OFF_DAYS = 7
 
 

@@ -281,3 +281,21 @@ def test_cli_decide_declines_an_applicant_overdue_here(
         if shell._ENGINE is not None:
             shell._ENGINE.dispose()
         shell._ENGINE = None
+
+
+def test_ecosystem_signals_only_with_their_consent(active: sessionmaker[Session]) -> None:
+    from xiaodai.db.tables import UserRow
+    from xiaodai.journey.service import record_consent
+
+    with active() as s, s.begin():
+        user = applicant(s)
+    without = decide(active, application("E1", user))
+    assert not [name for name in without["feature_sources"] if name.startswith("ecosystem_")]
+    with active() as s, s.begin():
+        record_consent(s, user=s.get(UserRow, user), kind="ecosystem_data")
+    with_consent = decide(active, application("E2", user))
+    ecosystem = {k: v for k, v in with_consent["feature_sources"].items() if k.startswith("ecosystem_")}
+    assert ecosystem == dict.fromkeys(
+        ("ecosystem_customer_months", "ecosystem_device_age_days", "ecosystem_payment_on_time_ratio"),
+        "ecosystem",
+    )
