@@ -76,3 +76,14 @@ def test_no_credit_check_consent_no_pull(client: TestClient) -> None:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s:
         assert s.execute(select(func.count(BureauPullRow.id))).scalar_one() == 0
+
+
+def test_my_export_lists_the_credit_report_pulled_about_me(client: TestClient) -> None:
+    me = borrower(client, "curious@example.com")
+    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    assert again["application_id"] == app["application_id"]  # the same application: no second pull
+    reports = client.get("/api/me/export", headers=me).json()["credit_reports"]
+    assert [r["application_id"] for r in reports] == [app["application_id"]]
+    assert reports[0]["provider"] == "sandbox"
+    assert reports[0]["report"]["subject_ref"].startswith("user:")

@@ -125,6 +125,26 @@ def credit_report(
     return row.id, report
 
 
+def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:
+    """Every credit report pulled about ``user_id`` (for the data-subject export), decrypted."""
+    ring = current_ring()
+    rows = session.execute(
+        select(BureauPullRow).where(BureauPullRow.user_id == user_id).order_by(BureauPullRow.id)
+    ).scalars()
+    return [
+        {
+            "application_id": row.application_id,
+            "provider": row.provider,
+            "pulled_at": row.pulled_at,
+            "consent_id": row.consent_id,
+            "report": json.loads(
+                decrypt(ring, row.report_enc, aad("bureau_pulls", row.application_id, "report"))
+            ),
+        }
+        for row in rows
+    ]
+
+
 def assemble(
     session: Session,
     *,

@@ -379,6 +379,7 @@ def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
     applications = session.execute(select(ApplicationRow).where(ApplicationRow.user_id == user.id)).scalars()
     consents = session.execute(select(ConsentRow).where(ConsentRow.user_id == user.id)).scalars()
     disclosures = session.execute(select(DisclosureRow).where(DisclosureRow.user_id == user.id)).scalars()
+    from xiaodai.features.assemble import reports_of
     from xiaodai.privacy.service import data_requests, export_personal_data
 
     return {
@@ -404,6 +405,7 @@ def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
             for a in applications
         ],
         "loans": [loan_view(session, loan_id=loan["id"]) for loan in my_loans(session, user=user)],
+        "credit_reports": reports_of(session, user_id=user.id),
         "disclosures": [
             {
                 "loan_id": d.loan_id,
