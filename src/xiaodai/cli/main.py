@@ -6,6 +6,7 @@ import typer
 
 from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
+from xiaodai.cli import blocklist as blocklist_cli
 from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
 from xiaodai.cli import keys as keys_cli
 from xiaodai.cli import simulate as simulate_cli
@@ -30,6 +31,7 @@ app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
 app.add_typer(demo.app, name="demo")
 app.add_typer(simulate_cli.app, name="simulate")
+app.add_typer(blocklist_cli.app, name="blocklist")
 app.command("eod")(eod.eod)
 
 

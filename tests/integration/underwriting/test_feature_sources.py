@@ -299,3 +299,34 @@ def test_ecosystem_signals_only_with_their_consent(active: sessionmaker[Session]
         ("ecosystem_customer_months", "ecosystem_device_age_days", "ecosystem_payment_on_time_ratio"),
         "ecosystem",
     )
+
+
+def test_blocklist_cli_add_and_remove_reach_the_decision(
+    active: sessionmaker[Session], cli: Callable[..., Any]
+) -> None:
+    from xiaodai.db.tables import AuditEventRow
+
+    with active() as s, s.begin():
+        user = applicant(s)
+        other = applicant(s, "other@example.com")
+        write_fields(s, current_ring(), other, {"id_number": "11010519491231002X"})
+    cli("blocklist", "add", "--reason", "X", code=2)  # nobody named
+    added = cli("blocklist", "add", "--user-id", str(user), "--reason", "IDENTITY_FRAUD", "--json")
+    cli("blocklist", "add", "--id-number", "11010519491231002x", "--reason", "COURT_ORDER", "--json")
+    assert [e["reason"] for e in cli("blocklist", "list", "--json")] == ["IDENTITY_FRAUD", "COURT_ORDER"]
+    assert codes(decide(active, application("C1", user)))[0] == "KO_BLOCKLIST"
+    assert codes(decide(active, application("C2", other)))[0] == "KO_BLOCKLIST"  # by ID number
+    cli("blocklist", "remove", str(added["id"]), "--reason", "ENTERED_IN_ERROR", "--json")
+    cli("blocklist", "remove", str(added["id"]), "--reason", "AGAIN", code=2)
+    assert "KO_BLOCKLIST" not in codes(decide(active, application("C3", user)))
+    with active() as s:
+        actions = (
+            s.execute(
+                select(AuditEventRow.action)
+                .where(AuditEventRow.action.like("blocklist-%"))
+                .order_by(AuditEventRow.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert actions == ["blocklist-add", "blocklist-add", "blocklist-remove"]
