@@ -57,13 +57,18 @@ def configured_bureau() -> BureauProvider:
     return FileBureau(Path(staged)) if staged else SandboxBureau()
 
 
-def active_consent(session: Session, *, user_id: int, kind: str) -> ConsentRow | None:
-    return session.execute(
+def active_consents(session: Session, *, user_id: int, kinds: tuple[str, ...]) -> dict[str, ConsentRow]:
+    """The latest unwithdrawn consent of each of ``kinds`` (one statement)."""
+    rows = session.execute(
         select(ConsentRow)
-        .where(ConsentRow.user_id == user_id, ConsentRow.kind == kind, ConsentRow.withdrawn_at.is_(None))
-        .order_by(ConsentRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+        .where(ConsentRow.user_id == user_id, ConsentRow.kind.in_(kinds), ConsentRow.withdrawn_at.is_(None))
+        .order_by(ConsentRow.id)
+    ).scalars()
+    return {row.kind: row for row in rows}  # later rows win
+
+
+def active_consent(session: Session, *, user_id: int, kind: str) -> ConsentRow | None:
+    return active_consents(session, user_id=user_id, kinds=(kind,)).get(kind)
 
 
 def subject_reference(session: Session, *, user_id: int) -> str:
@@ -82,6 +87,7 @@ def credit_report(
     as_of: date,
     provider: BureauProvider | None = None,
     actor: str = "system",
+    consent: ConsentRow | None = None,
 ) -> tuple[int, CreditReport]:
     """The application's credit report: pulled once under the credit_check consent, then read back."""
     ring = current_ring()
@@ -93,7 +99,7 @@ def credit_report(
         if pulled.user_id != user_id:
             raise FeatureInputError(f"application {application_id} belongs to another applicant")
         return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
-    consent = active_consent(session, user_id=user_id, kind="credit_check")
+    consent = consent or active_consent(session, user_id=user_id, kind="credit_check")
     if consent is None:
         raise ConsentMissingError(
             "the credit check needs the applicant's consent (credit_check), recorded separately from the "
@@ -162,11 +168,17 @@ def assemble(
     values = validate_application(chosen, stated)
     sources = dict.fromkeys(values, "application")
     platform = platform_features(session, user_id=user_id, as_of=as_of, application_id=application_id)
+    consents = active_consents(session, user_id=user_id, kinds=("credit_check", "ecosystem_data"))
     pull_id, report = credit_report(
-        session, user_id=user_id, application_id=application_id, as_of=as_of, actor=actor
+        session,
+        user_id=user_id,
+        application_id=application_id,
+        as_of=as_of,
+        actor=actor,
+        consent=consents.get("credit_check"),
     )
     looked_up: list[tuple[str, dict[str, Any]]] = [("platform", platform), ("bureau", report.features())]
-    if active_consent(session, user_id=user_id, kind="ecosystem_data") is not None:
+    if "ecosystem_data" in consents:
         looked_up.append(
             ("ecosystem", SandboxEcosystem().signals(subject_ref=f"user:{user_id}", as_of=as_of))
         )

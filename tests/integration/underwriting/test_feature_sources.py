@@ -330,3 +330,27 @@ def test_blocklist_cli_add_and_remove_reach_the_decision(
             .all()
         )
     assert actions == ["blocklist-add", "blocklist-add", "blocklist-remove"]
+
+
+def test_key_rotation_re_encrypts_the_credit_reports(active: sessionmaker[Session]) -> None:
+    from xiaodai.features.assemble import reports_of
+    from xiaodai.privacy import store
+    from xiaodai.privacy.keys import store_ring
+
+    with active() as s, s.begin():
+        user = applicant(s)
+    decide(active, application("R1", user))
+    old = current_ring()
+    with active() as s:
+        before = reports_of(s, user_id=user)[0]["report"]
+    grown, version = old.with_new_version()
+    store_ring(grown.with_current(version))
+    ring = current_ring()
+    with active() as s:
+        assert store.rotation_backlog(s, ring) == 1  # the report (the applicant has no personal data row)
+    assert store.rotate(active, ring) == 1
+    with active() as s:
+        pull = s.execute(select(BureauPullRow)).scalar_one()
+        assert (pull.key_version, pull.report_enc.startswith(f"v{version}.")) == (version, True)
+        assert store.rotation_backlog(s, ring) == 0
+        assert reports_of(s, user_id=user)[0]["report"] == before
