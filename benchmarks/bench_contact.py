@@ -16,7 +16,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, evaluate, load_profile
+from xiaodai.collections.contact_facts import Dispute, Flags, OptOut, Phone
+from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Profile, evaluate, load_profile
 
 MESSAGES = [
     "【某某借款】您尾号1234的借款已逾期12天，请尽快还款。如有困难可申请协商。",
@@ -28,20 +29,27 @@ MESSAGES = [
 
 def build(
     n: int, message_share: float, seed: int = 7, *, personalised: bool = False
-) -> list[tuple[object, Context, list[PriorContact], Attempt, datetime]]:
+) -> list[tuple[Profile, Context, list[PriorContact], Attempt, datetime]]:
     rng = random.Random(seed)
     profiles = {"CN": load_profile("CN"), "US_RegF": load_profile("US_RegF")}
     zones = {"CN": ZoneInfo("Asia/Shanghai"), "US_RegF": ZoneInfo("America/Chicago")}
     contexts = {}
     for name, zone in zones.items():
-        for flags in (
-            {},
-            {"dispute": {"opened": "2026-03-01"}},
-            {"opted_out": [{"channel": "call", "phone_id": "*", "at": "2026-03-01T10:00:00+08:00"}]},
+        for kind, flags in (
+            (0, Flags(consumer_location_known=True)),
+            ("dispute", Flags(consumer_location_known=True, dispute=Dispute("written"))),
+            (
+                "opted_out",
+                Flags(
+                    consumer_location_known=True,
+                    opted_out=(OptOut("call", "*", at=datetime(2026, 3, 1, 10, tzinfo=zones["CN"])),),
+                ),
+            ),
         ):
-            contexts[(name, len(flags) and next(iter(flags)))] = Context(
-                borrower={"timezone": zone.key, "phones": [{"id": "M1", "type": "mobile"}]},
-                flags={"consumer_location_known": True, **flags},
+            contexts[(name, kind)] = Context(
+                timezone=zone.key,
+                phones=(Phone("M1", "mobile"),),
+                flags=flags,
                 collector_role="third_party_debt_collector" if name == "US_RegF" else None,
                 first_communication_done=True,
             )
@@ -62,7 +70,15 @@ def build(
                 "M1",
                 None,
                 "agent",
-                rng.choice(["no_answer", "no_answer", "connected_conversation", "voicemail", "busy"]),
+                rng.choice(
+                    [
+                        "no_answer",
+                        "no_answer",
+                        "connected_conversation",
+                        "voicemail_limited_content",
+                        "busy_signal",
+                    ]
+                ),
             )
             for _ in range(rng.randrange(0, 11))
         ]
@@ -90,7 +106,7 @@ def main() -> None:
     reasons: Counter[str] = Counter()
     started = time.perf_counter()
     for profile, context, history, attempt, at in work:
-        reasons[evaluate(profile, context, history, attempt, at).reason] += 1  # type: ignore[arg-type]
+        reasons[evaluate(profile, context, history, attempt, at).reason] += 1
     elapsed = time.perf_counter() - started
     rate = args.attempts / elapsed
     kind = "personalised" if args.personalised else "templated"

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xiaodai.cli.simulate import write_population  # noqa: E402
+from xiaodai.cli.simulate_population import write_population  # noqa: E402
 from xiaodai.simulate.population import generate  # noqa: E402
 
 GOAL_SECONDS = 30.0

@@ -1,29 +1,89 @@
-"""Process logging: personal data redacted from every record (``privacy.redaction``), level and file from the
-environment (``XIAODAI_LOG_LEVEL``, default WARNING; ``XIAODAI_LOG_FILE`` to also write to a file)."""
+"""Process logging: personal data redacted from every record (``privacy.redaction``), one JSON object per
+line carrying the request id, level and file from the environment.
+
+- ``XIAODAI_LOG_LEVEL`` (default WARNING; ``xiaodai serve`` defaults to INFO so the access log is kept);
+- ``XIAODAI_LOG_FORMAT``: ``json`` (default) or ``text``;
+- ``XIAODAI_LOG_FILE``: also write to this file.
+
+The request id is set per HTTP request by ``api.request_id`` (from a sane incoming ``X-Request-ID`` or a
+fresh one) and read here through a context variable, so every line written while serving that request —
+the access line included — carries it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
 
 from xiaodai.privacy import redaction
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("xiaodai_request_id", default=None)
+ACCESS_LOGGER = "uvicorn.access"
+_ACCESS_ARGS = 5  # uvicorn: client address, method, path with query, HTTP version, status code
 
-def configure() -> None:
+
+class RequestIdFilter(logging.Filter):
+    """Stamps ``record.request_id`` (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ts, level, logger, message, request_id; access lines also carry
+    client, method, path and status as fields; exc holds the (already redacted) traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or REQUEST_ID.get() or "-",
+        }
+        args = record.args
+        if record.name == ACCESS_LOGGER and isinstance(args, tuple) and len(args) == _ACCESS_ARGS:
+            client, method, path, _version, status = args
+            entry.update(client=str(client), method=str(method), path=str(path), status=status)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+def configure(*, default_level: str = "WARNING") -> None:
+    """Idempotent per process. Uvicorn's own loggers are left without handlers of their own and
+    propagate here (``xiaodai serve`` passes ``log_config=None``), so the access log is formatted too."""
     redaction.install()
-    level = os.environ.get("XIAODAI_LOG_LEVEL", "WARNING").upper()
+    root = logging.getLogger()
+    if getattr(root, "xiaodai_configured", False):
+        return
+    level = os.environ.get("XIAODAI_LOG_LEVEL", default_level).upper()
+    formatter: logging.Formatter = (
+        logging.Formatter(TEXT_FORMAT)
+        if os.environ.get("XIAODAI_LOG_FORMAT", "json").lower() == "text"
+        else JsonFormatter()
+    )
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     path = os.environ.get("XIAODAI_LOG_FILE")
     if path:
         handlers.append(logging.FileHandler(path, encoding="utf-8"))
-    root = logging.getLogger()
-    if getattr(root, "xiaodai_configured", False):
-        return
-    logging.basicConfig(
-        level=getattr(logging, level, logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-    )
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RequestIdFilter())
+        root.addHandler(handler)
+    root.setLevel(getattr(logging, level, logging.WARNING))
     root.xiaodai_configured = True  # type: ignore[attr-defined]
     if level == "DEBUG":
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and their parameters

@@ -47,3 +47,13 @@ def test_collector_scope_blocking_and_log(client: TestClient) -> None:
     assert report["by_reason"] == {"TIME_WINDOW": 1}
     me = borrower(client, "curious@example.com")
     assert client.get("/api/staff/worklist", headers=me).status_code == 403
+
+
+def test_an_attempt_outside_the_vocabulary_is_a_4xx_naming_the_field(client: TestClient) -> None:
+    alice_id, alice = staff(client, "carol.collector@example.com", "collector")
+    loan_id = overdue_loan(client, alice_id)
+    pigeon = {"action": "contact", "channel": "carrier_pigeon", "at": "2026-03-10T10:00:00+08:00"}
+    refused = client.post(f"/api/staff/loans/{loan_id}/contacts", json=pigeon, headers=alice)
+    assert 400 <= refused.status_code < 500
+    assert "channel" in refused.json()["message"]
+    assert client.get(f"/api/staff/loans/{loan_id}/contacts", headers=alice).json() == []  # nothing logged

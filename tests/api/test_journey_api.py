@@ -35,20 +35,20 @@ def test_apply_offer_sign_repay_prepay(client: TestClient) -> None:
     payment = detail["schedule"][0]["payment"]
     paid = client.post(
         f"/api/loans/{loan_id}/repayments",
-        json={"amount": payment, "on": "2026-02-10"},
+        json={"amount": payment},
         headers={**me, "Idempotency-Key": "pay-1"},
     )
     assert paid.status_code == 201, paid.text
     retry = client.post(
         f"/api/loans/{loan_id}/repayments",
-        json={"amount": payment, "on": "2026-02-10"},
+        json={"amount": payment},
         headers={**me, "Idempotency-Key": "pay-1"},
     )
     assert retry.json()["replayed"] is True
-    quote = client.get(f"/api/loans/{loan_id}/payoff", params={"on": "2026-02-20"}, headers=me).json()
+    quote = client.get(f"/api/loans/{loan_id}/payoff", headers=me).json()  # on the business date
     done = client.post(
         f"/api/loans/{loan_id}/prepay",
-        json={"on": "2026-02-20"},
+        json={},
         headers={**me, "Idempotency-Key": "prepay-1"},
     )
     assert done.json()["state"] == "settled"

@@ -80,7 +80,7 @@ def test_staff_charges_are_gated_by_role_and_disclosure(client: TestClient) -> N
 def test_prepay_and_payoff_bad_input(client: TestClient) -> None:
     me, loan_id, _ = signed(client, "bad@example.com")
     assert (
-        client.get(f"/api/loans/{loan_id}/payoff", params={"on": "yesterday"}, headers=me).status_code == 400
+        client.get(f"/api/loans/{loan_id}/payoff", params={"on": "yesterday"}, headers=me).status_code == 422
     )
     bad_mode = client.post(
         f"/api/loans/{loan_id}/prepay", json={"mode": "sideways"}, headers={**me, "Idempotency-Key": "p"}
@@ -89,7 +89,7 @@ def test_prepay_and_payoff_bad_input(client: TestClient) -> None:
     negative = client.post(
         f"/api/loans/{loan_id}/repayments", json={"amount": "-1"}, headers={**me, "Idempotency-Key": "n"}
     )
-    assert negative.status_code == 400
+    assert negative.status_code == 422
     assert client.get(f"/api/loans/{loan_id}", headers=me).json()["paid_total"] == "0.00"
 
 

@@ -19,6 +19,7 @@ BODY = {
     "fields": ["phone"],
     "justification": "a long enough justification",
     "reason": "a long enough reason",
+    "minutes": 60,
     "category": "fees",
     "decision": {},
     "notice": {},

@@ -16,7 +16,7 @@ def borrower(client: TestClient, email: str) -> dict[str, str]:
     response = client.post(
         "/api/auth/signup", json={"email": email, "name": "张三", "password": "correct horse 1"}
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     token = client.post("/api/auth/token", json={"email": email, "password": "correct horse 1"}).json()[
         "token"
     ]

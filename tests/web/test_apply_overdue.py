@@ -46,15 +46,9 @@ def _apply(client: TestClient, **extra: str) -> tuple[str, str]:
 
 def test_overdue_here_is_declined_through_the_form(client: TestClient) -> None:
     page = client.get("/signup").text
-    client.post(
-        "/signup",
-        data={
-            "email": "w@example.com",
-            "name": "李四",
-            "password": "correct horse 1",
-            "csrf": _hidden(page, "csrf"),
-        },
-    )
+    account = {"email": "w@example.com", "password": "correct horse 1"}
+    signed_up = client.post("/signup", data={**account, "name": "李四", "csrf": _hidden(page, "csrf")})
+    client.post("/login", data={**account, "csrf": _hidden(signed_up.text, "csrf")})
     offer_url, offer = _apply(client)
     assert 'class="approve" id="outcome"' in offer
     signed = client.post(

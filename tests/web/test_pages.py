@@ -25,7 +25,11 @@ def sign_up(client: TestClient, email: str) -> None:
     response = client.post(
         "/signup", data={"email": email, "name": "李四", "password": "correct horse 1", "csrf": csrf(page)}
     )
-    assert response.status_code == 200, response.text  # followed the redirect to /apply
+    assert response.status_code == 200, response.text  # followed the redirect to the sign-in form
+    assert 'id="signed-up"' in response.text
+    page = response.text
+    response = client.post("/login", data={"email": email, "password": "correct horse 1", "csrf": csrf(page)})
+    assert response.status_code == 200, response.text
 
 
 def apply(client: TestClient) -> str:
@@ -164,3 +168,50 @@ def test_staff_complaint_queue_page(client: TestClient) -> None:
     assert 'id="complaint-queue"' in queue.text
     assert "payoff" in queue.text
     assert "<svg" in queue.text
+
+
+def test_borrower_asks_for_a_review_within_30_days_only(client: TestClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from xiaodai.complaints import service as complaints
+    from xiaodai.db.tables import UserRow
+
+    sign_up(client, "reviewer@example.com")
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    now = datetime.now(tz=UTC)
+    notice = {"verification_summary": "a", "basis": "b", "reasons": "c", "remedies": "调解/仲裁/诉讼"}
+    ids = {}
+    with factory() as s, s.begin():
+        user_id = s.execute(select(UserRow.id).where(UserRow.email == "reviewer@example.com")).scalar_one()
+        for name, closed_days_ago in (("recent", 3), ("old", 40)):
+            filed = complaints.file_complaint(
+                s,
+                narrative=f"客服不回复 {name}",
+                channel="portal",
+                user_id=user_id,
+                received_at=now - timedelta(days=closed_days_ago + 5),
+            )
+            complaints.close(
+                s,
+                public_id=filed["complaint_id"],
+                at=now - timedelta(days=closed_days_ago),
+                notice=notice,
+                root_cause="OTHER",
+                remedies=[{"kind": "explanation"}],
+            )
+            ids[name] = filed["complaint_id"]
+    page = client.get("/complaints").text
+    assert f'id="review-{ids["recent"]}"' in page
+    ok = client.post(f"/complaints/{ids['recent']}/review", data={"csrf": csrf(page)})
+    assert ok.status_code == 200
+    assert 'id="review-ack"' in ok.text
+    late = client.post(f"/complaints/{ids['old']}/review", data={"csrf": csrf(page)})
+    assert late.status_code == 400
+    assert "30-day window" in late.text
+    sign_up(client, "someone.else@example.com")
+    other = client.get("/complaints").text
+    intruder = client.post(f"/complaints/{ids['recent']}/review", data={"csrf": csrf(other)})
+    assert intruder.status_code == 400
+    assert "not found" in intruder.text

@@ -86,6 +86,7 @@ def web_borrower(client: TestClient, email: str) -> None:
         "/signup", data={"email": email, "name": "张三", "password": PASSWORD, "csrf": csrf(page)}
     )
     assert response.status_code == 200, error(response.text)
+    login(client, email)
 
 
 def staff_member(client: TestClient, email: str, role: str) -> int:

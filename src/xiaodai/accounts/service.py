@@ -1,9 +1,16 @@
-"""Sign-up, login and bearer tokens (shell). Passwords are argon2 hashes; tokens are stored as SHA-256.
+"""Sign-up, login, web sessions and bearer tokens (shell). Passwords are argon2 hashes; tokens are stored
+as SHA-256.
 
-Login lockout: after ``MAX_FAILED_LOGINS`` consecutive wrong passwords an account is locked for
-``LOCKOUT``; during the lockout even the right password is refused, and a success resets the count.
+Sign-in back-off is per account *and* client address: after ``MAX_FAILED_LOGINS`` consecutive wrong
+passwords from one address, that address is paused for that account (``BACKOFF_START``, doubling with each
+further failure, at most ``BACKOFF_MAX``); during the pause even the right password from that address is
+refused. The owner signing in from another address is not affected, so a stranger cannot lock anyone
+out. ``users.locked_until`` is the account-wide lock (``lock_account``, staff), which also ends every
+web session and stops every bearer token.
+
 Every refusal looks the same from outside (one message, the same argon2 work), so a caller cannot tell
-an unknown email from a wrong password or a locked account.
+an unknown email from a wrong password or a paused address; sign-up answers the same whether or not the
+email already has an account (``request_sign_up``).
 """
 
 from __future__ import annotations
@@ -17,20 +24,28 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables import ApiTokenRow, AuditEventRow, UserRow
+from xiaodai.db.tables import ApiTokenRow, AuditEventRow, LoginBackoffRow, UserRow
 
 HASHER = PasswordHasher()
 STAFF_ROLES = frozenset({"underwriter", "collector", "complaint_officer", "risk", "auditor", "admin"})
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+BACKOFF_START = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=15)
+TOKEN_TTL = timedelta(hours=12)
 SIGN_IN_REFUSED = (
-    "wrong email or password; after 5 failed attempts an account is locked for 15 minutes, "
-    "during which even the right password is refused"
+    "wrong email or password; after 5 failed attempts from one address, sign-in to that account from that "
+    "address is paused (30 seconds, doubling up to 15 minutes), during which even the right password is "
+    "refused"
 )
+SIGN_UP_ACCEPTED = (
+    "if this email had no account, it has one now: sign in with it and your password "
+    "(an email that already has an account is left as it is)"
+)
+CLIENT_KEY_CHARS = 64
 
 
 class AccountError(ValueError):
@@ -39,6 +54,10 @@ class AccountError(ValueError):
 
 class AuthError(AccountError):
     status = 401
+
+
+class UnknownAccountError(AccountError):
+    status = 404
 
 
 class ForbiddenError(AccountError):
@@ -57,16 +76,7 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_up(
-    session: Session,
-    *,
-    email: str,
-    name: str,
-    password: str,
-    kind: str = "borrower",
-    roles: tuple[str, ...] = (),
-    lang: str = "zh",
-) -> UserRow:
+def _check_sign_up(email: str, name: str, password: str, kind: str, roles: tuple[str, ...]) -> str:
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise AccountError("a valid email address is required")
@@ -79,19 +89,49 @@ def sign_up(
     unknown = set(roles) - STAFF_ROLES
     if unknown:
         raise AccountError(f"unknown roles: {', '.join(sorted(unknown))}")
+    return email
+
+
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    kind: str = "borrower",
+    roles: tuple[str, ...] = (),
+    lang: str = "zh",
+) -> UserRow:
+    """Create an account (operators, seeding, tests); a taken email is an error here. Self-service sign-up
+    goes through ``request_sign_up``, which does not reveal it."""
+    email = _check_sign_up(email, name, password, kind, roles)
     if session.execute(select(UserRow.id).where(UserRow.email == email)).first() is not None:
         raise AccountError("an account with this email already exists")
     user = UserRow(
         kind=kind,
         email=email,
-        name=name.strip(),
         password_hash=HASHER.hash(password),
         roles=",".join(sorted(roles)),
         lang=lang if lang in ("zh", "en") else "zh",
     )
     session.add(user)
     session.flush()
+    user.set_name(name.strip())  # encrypted, bound to the row's id
+    session.flush()
     return user
+
+
+def request_sign_up(
+    session: Session, *, email: str, name: str, password: str, lang: str = "zh"
+) -> UserRow | None:
+    """A borrower's self-service sign-up: the new account, or None when the email already has one (the
+    caller answers the same either way, ``SIGN_UP_ACCEPTED``; the argon2 work is the same too). Input
+    errors (a malformed email, a short password) are still reported: they do not depend on who exists."""
+    email = _check_sign_up(email, name, password, "borrower", ())
+    if session.execute(select(UserRow.id).where(UserRow.email == email)).first() is not None:
+        HASHER.hash(password)
+        return None
+    return sign_up(session, email=email, name=name, password=password, lang=lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +139,8 @@ class SignIn:
     """The outcome of one password attempt: ``user`` is set only when access is granted.
 
     ``reason`` is for the audit trail and tests, never for the caller's response: OK, WRONG_CREDENTIALS
-    (unknown email or wrong password), LOCKED (refused during a lockout) or LOCKED_NOW (this failure
-    started a lockout).
+    (unknown email or wrong password), LOCKED (the account is locked), PAUSED (this address is paused for
+    this account) or PAUSED_NOW (this failure started a pause).
     """
 
     user: UserRow | None
@@ -111,8 +151,17 @@ def _utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
+def backoff_for(failures: int) -> timedelta:
+    """The pause after ``failures`` consecutive failures (none below ``MAX_FAILED_LOGINS``)."""
+    if failures < MAX_FAILED_LOGINS:
+        return timedelta(0)
+    doublings = min(failures - MAX_FAILED_LOGINS, 16)
+    pause: timedelta = min(BACKOFF_START * (2**doublings), BACKOFF_MAX)
+    return pause
+
+
 def sign_in(session: Session, *, email: str, password: str, now: datetime, client: str = "unknown") -> SignIn:
-    """Check a password under the lockout rule and record the attempt (the caller commits, even on a
+    """Check a password under the back-off rule and record the attempt (the caller commits, even on a
     refusal, so that failures count)."""
     found = session.execute(
         select(UserRow).where(UserRow.email == email.strip().lower()).with_for_update()
@@ -120,6 +169,12 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime, clien
     if found is None:
         HASHER.hash(password)  # same work either way: no account enumeration by timing
         return SignIn(None, "WRONG_CREDENTIALS")
+    client = client[:CLIENT_KEY_CHARS]
+    backoff = session.execute(
+        select(LoginBackoffRow)
+        .where(LoginBackoffRow.user_id == found.id, LoginBackoffRow.client == client)
+        .with_for_update()
+    ).scalar_one_or_none()
     matches: bool
     try:
         matches = HASHER.verify(found.password_hash, password)
@@ -127,50 +182,146 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime, clien
         matches = False
     if found.locked_until is not None and now < _utc(found.locked_until):
         return SignIn(None, "LOCKED")
+    if backoff is not None and backoff.blocked_until is not None and now < _utc(backoff.blocked_until):
+        return SignIn(None, "PAUSED")
     if matches:
+        if backoff is not None:
+            session.delete(backoff)
         found.failed_logins = 0
-        found.locked_until = None
         session.flush()
         return SignIn(found, "OK")
-    found.failed_logins = (found.failed_logins or 0) + 1
-    if found.failed_logins < MAX_FAILED_LOGINS:
+    if backoff is None:
+        backoff = LoginBackoffRow(user_id=found.id, client=client, failures=0, updated_at=now)
+        session.add(backoff)
+    backoff.failures += 1
+    backoff.updated_at = now
+    pause = backoff_for(backoff.failures)
+    if not pause:
         session.flush()
         return SignIn(None, "WRONG_CREDENTIALS")
-    found.failed_logins = 0  # the next window starts afresh when the lockout ends
-    found.locked_until = now + LOCKOUT
+    backoff.blocked_until = now + pause
     session.add(
         AuditEventRow(
             occurred_at=now,
             actor=f"client:{client}"[:100],
-            action="login-locked",
+            action="login-paused",
             subject=f"user:{found.id}",
             reason="TOO_MANY_FAILED_LOGINS",
             payload=json.dumps(
-                {"failed_logins": MAX_FAILED_LOGINS, "locked_until": found.locked_until.isoformat()}
+                {"failures": backoff.failures, "paused_until": backoff.blocked_until.isoformat()}
             ),
         )
     )
     session.flush()
-    return SignIn(None, "LOCKED_NOW")
+    return SignIn(None, "PAUSED_NOW")
 
 
-def issue_token(session: Session, *, user: UserRow) -> str:
+# --- web sessions -----------------------------------------------------------------------------------
+
+
+def session_claims(user: UserRow) -> dict[str, int]:
+    """What a signed-in web session stores: the user and the session version it began under."""
+    return {"user_id": user.id, "sv": user.session_version}
+
+
+def user_for_session(session: Session, *, user_id: object, version: object, now: datetime) -> UserRow | None:
+    """The user a web session names, if it is still valid: same session version (no logout since) and
+    the account not locked."""
+    try:
+        uid = int(str(user_id))
+    except ValueError:
+        return None
+    user = session.get(UserRow, uid)
+    if user is None or version != user.session_version or _locked(user, now):
+        return None
+    return user
+
+
+def end_sessions(session: Session, *, user: UserRow) -> None:
+    """Log out everywhere on the web: every cookie signed in under the current version stops working."""
+    session.execute(
+        update(UserRow).where(UserRow.id == user.id).values(session_version=UserRow.session_version + 1)
+    )
+    session.refresh(user)
+
+
+def _locked(user: UserRow, now: datetime) -> bool:
+    return user.locked_until is not None and now < _utc(user.locked_until)
+
+
+def lock_account(
+    session: Session, *, user: UserRow, until: datetime, actor: str, reason: str, now: datetime
+) -> None:
+    """Lock an account (staff): sign-in refused, web sessions ended, bearer tokens refused until ``until``."""
+    if not reason.strip():
+        raise AccountError("a reason is required to lock an account")
+    user.locked_until = until
+    end_sessions(session, user=user)
+    session.add(
+        AuditEventRow(
+            occurred_at=now,
+            actor=actor[:100],
+            action="account-locked",
+            subject=f"user:{user.id}",
+            reason=reason.strip()[:200],
+            payload=json.dumps({"locked_until": until.isoformat()}),
+        )
+    )
+    session.flush()
+
+
+# --- bearer tokens ----------------------------------------------------------------------------------
+
+
+def issue_token(
+    session: Session, *, user: UserRow, now: datetime | None = None, ttl: timedelta = TOKEN_TTL
+) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(ApiTokenRow(user_id=user.id, token_sha256=_sha(token), revoked=False))
+    issued = now or datetime.now(tz=UTC)
+    session.add(
+        ApiTokenRow(user_id=user.id, token_sha256=_sha(token), revoked=False, expires_at=issued + ttl)
+    )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> UserRow:
-    row = session.execute(
-        select(ApiTokenRow).where(ApiTokenRow.token_sha256 == _sha(token), ApiTokenRow.revoked.is_(False))
-    ).scalar_one_or_none()
-    if row is None:
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> UserRow:
+    """The user a bearer token belongs to: one query; refused if revoked, expired or the account locked."""
+    at = now or datetime.now(tz=UTC)
+    found = session.execute(
+        select(ApiTokenRow, UserRow)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .where(ApiTokenRow.token_sha256 == _sha(token), ApiTokenRow.revoked.is_(False))
+    ).one_or_none()
+    if found is None:
         raise AuthError("invalid or revoked token")
-    user = session.get(UserRow, row.user_id)
-    if user is None:  # pragma: no cover - FK guarantees it
-        raise AuthError("invalid token")
+    row, user = found
+    expires = row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL
+    if at >= _utc(expires):
+        raise AuthError("the token has expired: ask for a new one")
+    if _locked(user, at):
+        raise AuthError("the account is locked")
     return user
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke one token; whether it was live."""
+    result = session.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.token_sha256 == _sha(token), ApiTokenRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def revoke_tokens(session: Session, *, user: UserRow) -> int:
+    """Revoke every token of a user; how many were live."""
+    result = session.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def roles_of(user: UserRow) -> set[str]:

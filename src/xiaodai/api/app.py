@@ -6,13 +6,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
-from xiaodai.api import errors
+from xiaodai.api import errors, operations
+from xiaodai.api.body_limit import BodyLimit
+from xiaodai.api.client_ip import TrustedProxies
+from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.nul_guard import NulGuard
+from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
-from xiaodai.api.routers import approvals, auth, collections, complaints, journey, privacy
+from xiaodai.api.request_id import RequestId
+from xiaodai.api.routers import approvals, auth, collections, complaints, documents, journey, privacy
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import make_engine, session_factory
@@ -29,6 +35,11 @@ def _utc_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
+def operation_id(route: APIRoute) -> str:
+    """Short, stable operation ids for generated clients: ``<tag>_<handler>`` (``journey_repay``)."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
     """The app. ``clock`` (also ``app.state.clock``, replaceable in tests) drives lockouts, the login rate
     limit and session expiry."""
@@ -38,7 +49,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         title="xiaodai",
         version=__version__,
         description="Consumer credit with the true annual rate first, compliant collection and "
-        "complaints on a regulatory clock.",
+        "complaints on a regulatory clock. Authenticate with a bearer token (POST /api/auth/token) or the "
+        "web-session cookie.",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
@@ -54,7 +67,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # session (so a 500 still passes through the security headers), SessionExpiry just inside
     # SessionMiddleware.
     app.add_middleware(NulGuard)
+    app.add_middleware(BodyLimit)  # outside NulGuard: an oversized body is refused before anything reads it
     app.add_middleware(errors.CatchAll)
+    app.add_middleware(CsrfGuard, https=chosen.https, allowed_origins=chosen.allowed_origins)
     app.add_middleware(
         SessionExpiry,
         clock=current_time,
@@ -84,13 +99,28 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return response
 
     errors.install(app)
+    app.include_router(operations.router)
     app.include_router(auth.router)
+    app.include_router(auth.staff_router)
     app.include_router(journey.router)
     app.include_router(journey.staff_router)
+    app.include_router(documents.router)
     app.include_router(collections.router)
     app.include_router(complaints.router)
     app.include_router(privacy.router)
     app.include_router(privacy.staff_router)
     app.include_router(approvals.router)
     install_web(app)
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client
+    app.add_middleware(RequestId)  # outermost: the id covers every log line of the request
     return app
+
+
+def served_app() -> FastAPI:
+    """The app as ``xiaodai serve`` runs it (uvicorn factory, also in each worker process): logging
+    configured first, settings from the environment."""
+    from xiaodai.logging_setup import configure
+
+    configure(default_level="INFO")
+    return create_app()

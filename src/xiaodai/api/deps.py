@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from xiaodai.accounts.service import AuthError, user_for_token
+from xiaodai.accounts.service import AuthError, user_for_session, user_for_token
 from xiaodai.db.tables import UserRow
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -22,13 +23,19 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^6
 
 
 def db(request: Request) -> Iterator[Session]:
-    """One request = one transaction: commit once at the end, roll back on any error."""
+    """One request = one transaction: commit once at the end, roll back on any error.
+
+    Used with ``scope="function"`` (see ``DB``): the commit, and the audit chain written at commit, run when
+    the endpoint has returned and BEFORE the response is sent. A commit that fails therefore raises and the
+    client gets an error, never a 2xx naming rows that do not exist (with the default request scope FastAPI
+    would send the response first and commit afterwards).
+    """
     factory = request.app.state.session_factory
     with factory() as session, session.begin():
         yield session
 
 
-DB = Annotated[Session, Depends(db)]
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def today(request: Request) -> date:
@@ -39,14 +46,33 @@ def today(request: Request) -> date:
 Today = Annotated[date, Depends(today)]
 
 
+# The two ways to authenticate, declared as OpenAPI security schemes (Swagger's Authorize button, typed
+# clients): a bearer token from POST /api/auth/token, or the signed web-session cookie.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="a token from POST /api/auth/token (12 hours; POST /api/auth/logout revokes it)",
+)
+SESSION_COOKIE = APIKeyCookie(
+    name="xiaodai_session",
+    auto_error=False,
+    scheme_name="session",
+    description="the signed web-session cookie set by the sign-in form; writes also need this site's Origin",
+)
+
+
 def current_user(
-    request: Request, session: DB, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    session: DB,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    _cookie: Annotated[str | None, Security(SESSION_COOKIE)] = None,  # read through request.session
 ) -> UserRow:
-    if authorization and authorization.lower().startswith("bearer "):
-        return user_for_token(session, authorization.split(" ", 1)[1].strip())
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id:
-        user = session.get(UserRow, int(user_id))
+    now: datetime = request.app.state.clock()
+    if bearer is not None:
+        return user_for_token(session, bearer.credentials.strip(), now=now)
+    claims = request.session if "session" in request.scope else {}
+    if claims.get("user_id"):
+        user = user_for_session(session, user_id=claims.get("user_id"), version=claims.get("sv"), now=now)
         if user is not None:
             return user
     raise AuthError("authentication required: a bearer token or a signed-in session")

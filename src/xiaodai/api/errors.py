@@ -21,6 +21,7 @@ from xiaodai.approvals.service import ApprovalError
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.journey.service import JourneyError
 from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError
 from xiaodai.pricing.quote import CapExceededError
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing.errors import ServicingError
@@ -86,6 +87,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MoneyError)
     async def money(_: Request, exc: MoneyError) -> JSONResponse:
         return JSONResponse(_body("InvalidAmount", str(exc)), status_code=422)
+
+    @app.exception_handler(DateInputError)
+    async def bad_date(_: Request, exc: DateInputError) -> JSONResponse:
+        return JSONResponse(_body("InvalidDate", str(exc)), status_code=422)
 
 
 INTERNAL_MESSAGE = "an internal error occurred; it has been logged: quote the reference if you contact us"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+BOOKING_DATE_REFUSED = (
+    "on: a payment is booked on the platform's business date; a borrower cannot choose it "
+    "(back-dating is a staff operation: approvals, operation backdated_repayment)"
+)
 
 
 class SignUp(BaseModel):
@@ -49,12 +54,24 @@ class SignOffer(OfferChoice):
     lang: str = "zh"
 
 
-class Repayment(BaseModel):
-    amount: str
-    on: str | None = None
+class _BookedToday(BaseModel):
+    """A borrower's payment: booked on the business date, so a body naming a date (``on``) is refused
+    (422) rather than silently ignored."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booking_date(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "on" in data:
+            raise ValueError(BOOKING_DATE_REFUSED)
+        return data
 
 
-class Prepayment(BaseModel):
-    amount: str | None = None
+class Repayment(_BookedToday):
+    amount: str = Field(max_length=40, description='CNY as a string, e.g. "1234.56"')
+
+
+class Prepayment(_BookedToday):
+    amount: str | None = Field(
+        None, max_length=40, description="CNY as a string; omitted (null): repay everything outstanding"
+    )
     mode: str = "shorten-term"
-    on: str | None = None

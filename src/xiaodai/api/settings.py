@@ -18,6 +18,8 @@ class Settings:
     login_attempts_per_minute: int = 20  # per client IP, API and web form together
     session_idle: timedelta = timedelta(minutes=30)  # a signed-in web session ends after this idle time
     session_absolute: timedelta = timedelta(hours=8)  # ... and this long after sign-in, whatever happens
+    allowed_origins: tuple[str, ...] = ()  # other origins a signed-in browser may write to the API from
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed
 
 
 def _secret() -> str:
@@ -42,4 +44,10 @@ def from_env() -> Settings:
         secret_key=_secret(),
         https=os.environ.get("XIAODAI_HTTPS", "") == "1",
         business_date=date.fromisoformat(fixed) if fixed else None,
+        allowed_origins=_list("XIAODAI_ALLOWED_ORIGINS"),
+        trusted_proxies=_list("XIAODAI_TRUSTED_PROXIES"),
     )
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())

@@ -15,6 +15,7 @@ from xiaodai.accounts.service import ForbiddenError, roles_of
 from xiaodai.approvals import rules
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import ApprovalRow, UserRow
+from xiaodai.money.parse import parse_amount_fen, parse_iso_date
 
 Executor = Callable[[Session, dict[str, Any], ApprovalRow], dict[str, Any]]
 
@@ -83,7 +84,66 @@ def _key_rotate(session: Session, params: dict[str, Any], row: ApprovalRow) -> d
     return {"current_key_version": version, "next": "run `xiaodai keys rotate` to re-encrypt stored data"}
 
 
+def _backdated_repayment(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    from xiaodai.servicing import service as servicing
+
+    on = date.fromisoformat(str(params["on"]))
+    _check_backdate(session, params, business_date=date.fromisoformat(str(params["business_date"])))
+    result = servicing.repay(
+        session,
+        loan_id=int(params["loan_id"]),
+        amount_fen=parse_amount_fen(params["amount"]),
+        on=on,
+        idempotency_key=f"approval:{row.id}",
+    )
+    record(
+        session,
+        actor=f"approval:{row.id}",
+        action="repayment-backdated",
+        subject=f"loan:{params['loan_id']}",
+        reason="BACKDATED",
+        payload={"on": on.isoformat(), "business_date": params["business_date"], "amount": params["amount"]},
+    )
+    return dict(result)
+
+
+def _check_backdate(session: Session, params: dict[str, Any], *, business_date: date) -> None:
+    """The booking date and amount of a back-dated repayment, against ``servicing.backdating``."""
+    from xiaodai.db.tables import LoanRow
+    from xiaodai.servicing.backdating import BACKDATE_MAX_DAYS, backdate_verdict
+
+    try:
+        on = parse_iso_date(params["on"], what="on")
+        parse_amount_fen(params["amount"])
+    except ValueError as exc:  # DateInputError, MoneyError
+        raise ApprovalError("INVALID_PARAMS", str(exc), 422) from None
+    loan = session.get(LoanRow, int(params["loan_id"]))
+    assert loan is not None  # checked by the caller
+    verdict = backdate_verdict(on, business_date=business_date, disbursed_on=loan.disbursed_on)
+    if verdict != "ALLOWED":
+        limits = (
+            f"from the disbursal date ({loan.disbursed_on}) and at most {BACKDATE_MAX_DAYS} days before "
+            f"the business date {business_date}, never after it"
+        )
+        raise ApprovalError(verdict, f"a repayment cannot be booked on {on}: {limits}", 422)
+
+
+def _unmask(session: Session, params: dict[str, Any], row: ApprovalRow) -> dict[str, Any]:
+    """Nothing is shown to the checker: the approval lets the maker unmask these fields of this borrower
+    for the rest of the shift (``privacy.shift_allowance``)."""
+    from xiaodai.privacy.access import SHIFT
+
+    return {
+        "granted_to": row.maker_id,
+        "user_id": int(params["user_id"]),
+        "fields": list(params["fields"]),
+        "valid_for_hours": SHIFT.total_seconds() / 3600,
+    }
+
+
 EXECUTORS: dict[str, Executor] = {
+    "backdated_repayment": _backdated_repayment,
+    "unmask": _unmask,
     "write_off": _write_off,
     "waive": _waive,
     "model_activate": _model_activate,
@@ -94,14 +154,24 @@ EXECUTORS: dict[str, Executor] = {
 def _subject(operation: str, params: dict[str, Any]) -> str:
     if "loan_id" in params:
         return f"loan:{params['loan_id']}"
+    if operation == "unmask":
+        return f"user:{params['user_id']}"
     if operation == "model_activate":
         return f"model:{params['version']}"
     return f"key:{params.get('version')}"
 
 
 def request(
-    session: Session, *, maker: UserRow, operation: str, params: dict[str, Any], reason: str
+    session: Session,
+    *,
+    maker: UserRow,
+    operation: str,
+    params: dict[str, Any],
+    reason: str,
+    business_date: date | None = None,
 ) -> dict[str, Any]:
+    """File a request. ``business_date`` (the platform's today) bounds date parameters where the operation
+    has limits (a back-dated repayment); such a request without it is refused."""
     verdict = rules.may_request(operation, roles_of(maker), params)
     if verdict == "UNKNOWN_OPERATION":
         raise ApprovalError(verdict, f"unknown operation {operation!r}: {', '.join(rules.OPERATIONS)}", 422)
@@ -117,6 +187,15 @@ def request(
 
         if not str(params["loan_id"]).isdigit() or session.get(LoanRow, int(params["loan_id"])) is None:
             raise ApprovalError("LOAN_NOT_FOUND", f"no loan {params['loan_id']}", 404)
+    if operation == "backdated_repayment":
+        if business_date is None:
+            raise ApprovalError(
+                "BUSINESS_DATE_REQUIRED", "a back-dated repayment needs the business date", 422
+            )
+        _check_backdate(session, params, business_date=business_date)
+        params = {**params, "business_date": business_date.isoformat()}
+    if operation == "unmask":
+        _check_unmask(session, params)
     if operation == "key_rotate":
         from xiaodai.privacy.keys import current_ring
 
@@ -135,6 +214,17 @@ def request(
     session.flush()
     _audit(session, maker, "approval-requested", row, "PENDING")
     return view(row)
+
+
+def _check_unmask(session: Session, params: dict[str, Any]) -> None:
+    from xiaodai.privacy.access import FIELDS
+
+    subject = session.get(UserRow, int(params["user_id"])) if str(params["user_id"]).isdigit() else None
+    if subject is None or subject.kind != "borrower":
+        raise ApprovalError("NOT_FOUND", f"no borrower {params['user_id']}", 404)
+    fields = params["fields"]
+    if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
+        raise ApprovalError("UNKNOWN_FIELD", f"fields: a non-empty list of {', '.join(FIELDS)}", 422)
 
 
 def _pending(session: Session, approval_id: int) -> ApprovalRow:

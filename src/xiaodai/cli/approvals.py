@@ -17,7 +17,7 @@ from xiaodai.accounts.service import AccountError
 from xiaodai.approvals import service
 from xiaodai.approvals.rules import OPERATIONS
 from xiaodai.cli.errors import REFUSED, fail
-from xiaodai.cli.shell import emit, run
+from xiaodai.cli.shell import emit, platform_today, run
 from xiaodai.db.tables import UserRow
 
 app = typer.Typer(help="Maker-checker approvals for sensitive operations.", no_args_is_help=True)
@@ -66,7 +66,12 @@ def request_cmd(
     emit(
         call(
             lambda s: service.request(
-                s, maker=actor(s, who), operation=operation, params=params, reason=reason
+                s,
+                maker=actor(s, who),
+                operation=operation,
+                params=params,
+                reason=reason,
+                business_date=platform_today(),
             )
         ),
         as_json,

@@ -42,7 +42,7 @@ def open_case(
                 s, loan_id=loan_id, profile=profile, context=context, assigned_to=assigned_to
             )
         )
-    except ProfileError as exc:
+    except (ProfileError, service.AssigneeError) as exc:
         fail(str(exc))
     emit(
         {"loan_id": loan_id, "profile": profile},
@@ -68,10 +68,21 @@ def contact(
     if when.tzinfo is None:
         fail("--at needs a UTC offset, e.g. 2026-03-10T09:30:00+08:00")
     if preview:
-        result = run(lambda s: service.preview(s, loan_id=loan_id, attempt=attempt, as_of=when).to_json())
+        result = run(
+            lambda s: service.preview(
+                s, loan_id=loan_id, attempt=service.parse_attempt(attempt), as_of=when
+            ).to_json()
+        )
     else:
         result = run(
-            lambda s: service.attempt_contact(s, loan_id=loan_id, attempt=attempt, as_of=when, actor=actor)
+            lambda s: service.attempt_contact(
+                s,
+                loan_id=loan_id,
+                attempt=service.parse_attempt(attempt),
+                as_of=when,
+                actor=actor,
+                inbound_outcome=str(attempt.get("outcome") or "connected_conversation"),
+            )
         )
     emit(
         result, as_json, lambda r: typer.echo(f"{r['decision'].upper()} {r['reason']} ({r['rule_version']})")

@@ -28,7 +28,7 @@ from xiaodai.cli.pricing import (
     UpfrontOpt,
     terms_from_options,
 )
-from xiaodai.cli.shell import emit, parse_day, parse_fen, run
+from xiaodai.cli.shell import emit, parse_day, parse_fen, posting_day, run
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.servicing import service
 from xiaodai.servicing.allocation import AllocationOrder, Component
@@ -134,14 +134,14 @@ def sign(loan_id: int, as_json: JsonOpt = False) -> None:
 @app.command("cancel")
 def cancel(loan_id: int, on: OnOpt, as_json: JsonOpt = False) -> None:
     """Cancel before disbursement."""
-    day = parse_day(on)
+    day = posting_day(on)
     _act(lambda s: service.cancel(s, loan_id=loan_id, on=day), as_json)
 
 
 @app.command("disburse")
 def disburse(loan_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Pay out the net amount (an up-front fee kept back is fee income at once)."""
-    day = parse_day(on)
+    day = posting_day(on)
     _act(
         lambda s: service.disburse(s, loan_id=loan_id, on=day, idempotency_key=idempotency_key),
         as_json,
@@ -157,7 +157,7 @@ def repay(
     as_json: JsonOpt = False,
 ) -> None:
     """Post a repayment: allocated in the product's order; any excess is held as overpayment."""
-    fen, day = parse_fen(amount), parse_day(on)
+    fen, day = parse_fen(amount), posting_day(on)
     _act(
         lambda s: service.repay(s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key),
         as_json,
@@ -184,7 +184,7 @@ def prepay(
     as_json: JsonOpt = False,
 ) -> None:
     """Early repayment, full or partial; a partial one shortens the term or lowers the instalment."""
-    day = parse_day(on)
+    day = posting_day(on)
     fen = parse_fen(amount) if amount is not None else None
     try:
         chosen = PrepayMode(mode)
@@ -215,7 +215,7 @@ def waive(
     from xiaodai.cli.approvals import actor as staff
     from xiaodai.cli.approvals import call
 
-    day, fen = parse_day(on), parse_fen(amount)
+    day, fen = posting_day(on), parse_fen(amount)
     try:
         part = Component(component)
     except ValueError:
@@ -271,7 +271,7 @@ def write_off(
     from xiaodai.cli.approvals import actor as staff
     from xiaodai.cli.approvals import call
 
-    day = parse_day(on)
+    day = posting_day(on)
     params = {"loan_id": loan_id, "on": day.isoformat()}
     emit(
         call(
@@ -295,7 +295,7 @@ def refund(
     as_json: JsonOpt = False,
 ) -> None:
     """Pay back money held as overpayment."""
-    day, fen = parse_day(on), parse_fen(amount)
+    day, fen = posting_day(on), parse_fen(amount)
     _act(
         lambda s: service.refund_overpayment(
             s, loan_id=loan_id, amount_fen=fen, on=day, idempotency_key=idempotency_key
@@ -307,7 +307,7 @@ def refund(
 @app.command("reverse")
 def reverse(entry_id: int, on: OnOpt, idempotency_key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Reverse a repayment, waiver or refund entry with a mirror entry."""
-    day = parse_day(on)
+    day = posting_day(on)
     _act(
         lambda s: service.reverse(s, entry_id=entry_id, on=day, idempotency_key=idempotency_key),
         as_json,
@@ -375,7 +375,7 @@ def charge(
     """Post a fee only if the loan's signed disclosure allows it (exit 1 and an audit event otherwise)."""
     from xiaodai.journey.charges import post_charge
 
-    day, fen = parse_day(on), parse_fen(amount)
+    day, fen = posting_day(on), parse_fen(amount)
     result = run(
         lambda s: post_charge(
             s,
@@ -404,7 +404,7 @@ def hardship(
     as_json: JsonOpt = False,
 ) -> None:
     """Hardship plan: extend the remaining schedule with no extra interest or fee (within policy)."""
-    day = parse_day(on)
+    day = posting_day(on)
     _act(
         lambda s: service.hardship_extension(
             s,

@@ -19,6 +19,7 @@ from rich.text import Text
 from xiaodai.cli.errors import REFUSED, fail
 from xiaodai.cli.i18n import t
 from xiaodai.money.money import MoneyError, to_decimal
+from xiaodai.money.parse import DateInputError, parse_amount_fen, parse_iso_date
 from xiaodai.money.rounding import round_half_up
 from xiaodai.pricing.apr import Convention, EuStep
 from xiaodai.pricing.caps import LprFixing, default_cap_book
@@ -40,13 +41,21 @@ def _decimal(text: str, what: str) -> Decimal:
         fail(f"{what} must be a number, got {text!r}")
 
 
+def _amount(text: str, what: str, *, allow_zero: bool = False) -> Decimal:
+    """CNY as typed (``money.parse``: ASCII digits, at most 2 decimals, bounded), or exit 2."""
+    try:
+        return Decimal(parse_amount_fen(text, what=what, allow_zero=allow_zero)) / 100
+    except MoneyError as exc:
+        fail(str(exc))
+
+
 def _date(text: str | None, what: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{what} {text!r} is not a date (use YYYY-MM-DD)")
+        return parse_iso_date(text, what=what)
+    except DateInputError as exc:
+        fail(str(exc))
 
 
 def _product(name: str) -> Product:
@@ -102,7 +111,7 @@ def terms_from_options(
     product: str,
 ) -> LoanTerms:
     """Validate the product arguments shared by ``quote`` and ``loan create``; bad input exits 2."""
-    p = _decimal(principal, "--principal")
+    p = _amount(principal, "--principal")
     try:
         n = int(term)
     except ValueError:
@@ -124,9 +133,11 @@ def terms_from_options(
         fail("--term must be at least 1")
     try:
         fees = FeeSchedule(
-            upfront=_decimal(upfront_fee, "--upfront-fee") if upfront_fee else Decimal(0),
+            upfront=_amount(upfront_fee, "--upfront-fee", allow_zero=True) if upfront_fee else Decimal(0),
             upfront_timing=UpfrontTiming(upfront_timing),
-            monthly_fixed=_decimal(monthly_fee, "--monthly-fee") if monthly_fee else Decimal(0),
+            monthly_fixed=_amount(monthly_fee, "--monthly-fee", allow_zero=True)
+            if monthly_fee
+            else Decimal(0),
             monthly_rate_on_principal=_decimal(flat_fee_rate, "--flat-fee-rate")
             if flat_fee_rate
             else Decimal(0),

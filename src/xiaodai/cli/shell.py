@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from xiaodai.cli.errors import REFUSED, fail
 from xiaodai.db.session import make_engine, session_factory
-from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError, parse_amount_fen, parse_iso_date
 from xiaodai.pricing.quote import CapExceededError
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import IllegalTransitionError
@@ -57,21 +59,37 @@ def run(action: Callable[[Session], T]) -> T:
 
 
 def parse_day(text: str, what: str = "--on") -> date:
+    """An ISO YYYY-MM-DD date (nothing else), or exit 2 with the reason."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{what} {text!r} is not a date (use YYYY-MM-DD)")
+        return parse_iso_date(text, what=what)
+    except DateInputError as exc:
+        fail(str(exc))
 
 
 def parse_fen(text: str, what: str = "--amount") -> int:
+    """A positive amount (ASCII digits, at most 2 decimals, at most 10,000,000 CNY) in fen, or exit 2."""
     try:
-        amount = Money.of(text)
-        value = amount.to_minor()
+        return parse_amount_fen(text, what=what)
     except MoneyError as exc:
-        fail(f"{what}: {exc}")
-    if amount.amount <= Decimal(0):
-        fail(f"{what} must be positive")
-    return value
+        fail(str(exc))
+
+
+def posting_day(text: str, what: str = "--on") -> date:
+    """The booking date of a posting: ISO, and never after the business date (money that has not moved
+    yet cannot be booked), or exit 2."""
+    day = parse_day(text, what)
+    today = platform_today()
+    if day > today:
+        fail(f"{what} {day} is after today's business date {today}: a posting cannot be dated in the future")
+    return day
+
+
+def platform_today() -> date:
+    """The platform's business date: ``XIAODAI_BUSINESS_DATE`` when set (demos, tests), else China's today."""
+    fixed = os.environ.get("XIAODAI_BUSINESS_DATE")
+    if fixed:
+        return parse_day(fixed, "XIAODAI_BUSINESS_DATE")
+    return datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
 
 
 def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:

@@ -17,7 +17,13 @@ class Channel(Protocol):
 class SimulatedChannel:
     """Deterministic outcomes from a hash of the destination and message (no network)."""
 
-    CALL_OUTCOMES = ("connected_conversation", "no_answer", "no_answer", "voicemail", "busy")
+    CALL_OUTCOMES = (
+        "connected_conversation",
+        "no_answer",
+        "no_answer",
+        "voicemail_limited_content",
+        "busy_signal",
+    )
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str | None]] = []

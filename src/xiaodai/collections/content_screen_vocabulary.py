@@ -30,11 +30,14 @@ class _Applies:
     time_barred: bool | None
     first_communication_done: bool | None
     exempt_purposes: frozenset[str]
+    exempt_targets: frozenset[str]
 
     def holds(self, profile: str, ctx: ScreenContext, obligor: bool) -> bool:
         if self.profiles is not None and profile not in self.profiles:
             return False
         if self.channels is not None and ctx.channel.lower() not in self.channels:
+            return False
+        if ctx.target_type.lower() in self.exempt_targets:
             return False
         if (self.targets == "obligor" and not obligor) or (self.targets == "third_party" and obligor):
             return False
@@ -266,6 +269,7 @@ def _applies(raw: Mapping[str, Any]) -> _Applies:
         bool(raw["time_barred"]) if "time_barred" in raw else None,
         bool(raw["first_communication_done"]) if "first_communication_done" in raw else None,
         frozenset(_strings(raw, "exempt_purposes")),
+        frozenset(v.lower() for v in _strings(raw, "exempt_targets")),
     )
 
 

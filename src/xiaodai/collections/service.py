@@ -17,13 +17,50 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiaodai.accounts.service import roles_of
 from xiaodai.audit.trail import record
+from xiaodai.collections import contact_document
 from xiaodai.collections.channels import Channel, SimulatedChannel
-from xiaodai.collections.contact_policy import Attempt, Context, PriorContact, Verdict, evaluate, load_profile
-from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow
+from xiaodai.collections.contact_document import ContactDocumentError
+from xiaodai.collections.contact_facts import Attempt, ContactCase, PriorContact
+from xiaodai.collections.contact_policy import Verdict, evaluate, load_profile
+from xiaodai.db.tables import CollectionCaseRow, ContactAttemptRow, LoanRow, UserRow
+from xiaodai.metrics import CONTACT_BLOCKS, count_on_commit
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 DEFAULT_CHANNEL: Channel = SimulatedChannel()
+
+
+class AssigneeError(ValueError):
+    """A collection case may be assigned only to an existing staff member holding the collector role."""
+
+    status = 422
+
+
+def check_assignee(session: Session, user_id: int) -> None:
+    user = session.get(UserRow, user_id)
+    if user is None or user.kind != "staff" or "collector" not in roles_of(user):
+        raise AssigneeError(
+            f"user {user_id} is not a collector: a collection case is assigned to a collector"
+        )
+
+
+class ContactInputError(ServicingError):
+    """A case context or an attempt the engine cannot read (a field outside its vocabulary…): 4xx."""
+
+
+def parse_case(document: Any) -> ContactCase:
+    try:
+        return contact_document.parse_case(document)
+    except ContactDocumentError as exc:
+        raise ContactInputError(f"case context: {exc}") from exc
+
+
+def parse_attempt(document: Any) -> Attempt:
+    try:
+        return contact_document.parse_attempt(document)
+    except ContactDocumentError as exc:
+        raise ContactInputError(f"attempt: {exc}") from exc
 
 
 def open_case(
@@ -37,6 +74,9 @@ def open_case(
     if session.get(LoanRow, loan_id) is None:
         raise LoanNotFoundError(f"loan {loan_id} does not exist")
     load_profile(profile)
+    if assigned_to is not None:
+        check_assignee(session, assigned_to)
+    parse_case(context or {})  # refuse a context the engine would not understand, before storing it
     case = session.get(CollectionCaseRow, loan_id)
     if case is None:
         case = CollectionCaseRow(
@@ -77,15 +117,13 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _context(session: Session, case: CollectionCaseRow, loan: LoanRow) -> Context:
-    raw = json.loads(case.context_json or "{}")
-    context = Context.from_json(raw)
-    flags = dict(context.flags)
-    debt = {**context.debt, "days_past_due": loan.dpd}
-    return replace(context, flags=flags, debt=debt)
+def _context(session: Session, case: CollectionCaseRow, loan: LoanRow) -> ContactCase:
+    """The stored case document, read like the API body, with the loan's own days past due."""
+    context = parse_case(json.loads(case.context_json or "{}"))
+    return replace(context, debt=replace(context.debt, days_past_due=loan.dpd))
 
 
-def preview(session: Session, *, loan_id: int, attempt: dict[str, Any], as_of: datetime) -> Verdict:
+def preview(session: Session, *, loan_id: int, attempt: Attempt, as_of: datetime) -> Verdict:
     """What the engine would say, without recording or sending anything."""
     case = session.get(CollectionCaseRow, loan_id)
     loan = session.get(LoanRow, loan_id)
@@ -95,7 +133,7 @@ def preview(session: Session, *, loan_id: int, attempt: dict[str, Any], as_of: d
         load_profile(case.profile),
         _context(session, case, loan),
         _history(session, loan_id),
-        Attempt.from_json(attempt),
+        attempt,
         as_of,
     )
 
@@ -104,12 +142,16 @@ def attempt_contact(
     session: Session,
     *,
     loan_id: int,
-    attempt: dict[str, Any],
+    attempt: Attempt,
     as_of: datetime,
     actor: str,
     channel: Channel | None = None,
+    inbound_outcome: str = "connected_conversation",
 ) -> dict[str, Any]:
-    """Evaluate, log, and (only if allowed) send. Inbound calls are logged with their outcome too."""
+    """Evaluate, log, and (only if allowed) send. Inbound calls are logged with their outcome too.
+
+    ``attempt`` is typed: the API, CLI and web form read their JSON or form fields with ``parse_attempt``
+    (a field outside the vocabulary is a ``ContactInputError``, 4xx) before calling here."""
     loan = session.execute(
         select(LoanRow).where(LoanRow.id == loan_id).with_for_update()
     ).scalar_one_or_none()
@@ -119,12 +161,12 @@ def attempt_contact(
     if case is None:
         raise ServicingError(f"loan {loan_id} has no collection case: open one first")
     profile = load_profile(case.profile)
-    parsed = Attempt.from_json(attempt)
+    parsed = attempt
     verdict = evaluate(profile, _context(session, case, loan), _history(session, loan_id), parsed, as_of)
     outcome = None
     if verdict.allowed:
         if parsed.action == "answer_inbound":
-            outcome = str(attempt.get("outcome", "connected_conversation"))
+            outcome = inbound_outcome
         else:
             to = parsed.phone_id or parsed.email_id or parsed.contact_id or "borrower"
             outcome = (channel or DEFAULT_CHANNEL).send(channel=parsed.channel, to=to, message=parsed.message)
@@ -139,9 +181,7 @@ def attempt_contact(
         phone_id=parsed.phone_id,
         email_id=parsed.email_id,
         message=parsed.message,
-        initiated_by="debtor"
-        if parsed.action == "answer_inbound"
-        else str(attempt.get("initiated_by", "agent")),
+        initiated_by="debtor" if parsed.action == "answer_inbound" else (parsed.initiated_by or "agent"),
         decision=verdict.decision,
         reason=verdict.reason,
         reasons=json.dumps(list(verdict.reasons)),
@@ -151,6 +191,8 @@ def attempt_contact(
     )
     session.add(row)
     session.flush()
+    if verdict.decision == "block":
+        count_on_commit(session.connection(), CONTACT_BLOCKS.labels(reason=verdict.reason))
     record(
         session,
         actor=actor,
@@ -251,21 +293,24 @@ def run_campaign(
             upcoming["payment"] if upcoming else "0.00",
             f"{overdue:.2f}",
         )
-        context = json.loads(case.context_json or "{}")
-        phone = next((p.get("id") for p in context.get("borrower", {}).get("phones", [])), None)
+        loan = session.get(LoanRow, case.loan_id)
+        assert loan is not None
+        phones = _context(session, case, loan).phones
+        phone = phones[0].id if phones else None
         for planned in plan(facts, as_of.date(), strategy=chosen):
             if planned.action == "refer_to_agency":
                 referrals.append(case.loan_id)
                 results["REFER_TO_AGENCY"] += 1
                 continue
-            attempt = {
-                "action": "contact",
-                "channel": planned.channel,
-                "target": {"type": "borrower"},
-                "phone_id": phone,
-                "message": planned.message,
-                "purpose": planned.step,
-            }
+            if planned.channel is None:  # a step without a medium plans nothing to send
+                continue
+            attempt = Attempt(
+                "contact",
+                planned.channel,
+                phone_id=phone,
+                message=planned.message,
+                purpose=planned.step,
+            )
             outcome = attempt_contact(
                 session, loan_id=case.loan_id, attempt=attempt, as_of=as_of, actor=actor, channel=channel
             )

@@ -9,16 +9,19 @@ waiting period).
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiaodai.collections.credit_reporting import evaluate_reporting
+from xiaodai.collections.credit_reporting import ConsumerCommunication, PriorNotice, evaluate_reporting
+from xiaodai.collections.service import parse_case
 from xiaodai.db.tables import (
     AgencyRow,
     AuditEventRow,
+    CollectionCaseRow,
+    ContactAttemptRow,
     CreditReportEventRow,
     LoanEventRow,
     LoanRow,
@@ -26,7 +29,7 @@ from xiaodai.db.tables import (
     PromiseRow,
 )
 from xiaodai.money.money import Money
-from xiaodai.privacy.policy import evaluate_data_action
+from xiaodai.privacy.policy import Agency, AgencyExport, decide_agency_export
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 
 HOUSE_WAITING_DAYS = 7  # between the pre-reporting notice and the first negative submission (house policy)
@@ -108,19 +111,18 @@ def export_to_agency(
     borrower_unreachable: bool = False,
 ) -> dict[str, Any]:
     """Export accounts to an agency only when the data-protection policy allows it; audited either way."""
-    agency = session.get(AgencyRow, agency_id)
-    given = {
-        "agency": {
-            "id": agency_id,
-            "on_whitelist": bool(agency and agency.on_whitelist),
-            "entrustment_contract_id": agency.entrustment_contract_id if agency else None,
-            "pia_id": agency.pia_id if agency else None,
-        },
-        "borrower_unreachable": borrower_unreachable,
-    }
-    decision, reason, reasons = evaluate_data_action(
-        given, {"action": "export_accounts_to_agency", "fields": fields}
+    row = session.get(AgencyRow, agency_id)
+    agency = Agency(
+        id=agency_id,
+        on_whitelist=bool(row and row.on_whitelist),
+        entrustment_contract_id=row.entrustment_contract_id if row else None,
+        pia_id=row.pia_id if row else None,
     )
+    # Consent is per borrower: accounts whose borrower withdrew it are withheld below (CONSENT_WITHDRAWN).
+    verdict = decide_agency_export(
+        agency, AgencyExport(fields=tuple(fields), borrower_unreachable=borrower_unreachable)
+    )
+    decision, reason, reasons = verdict.decision, verdict.reason, list(verdict.reasons)
     session.add(
         AuditEventRow(
             actor=actor,
@@ -190,25 +192,54 @@ def send_reporting_notice(session: Session, *, loan_id: int, at: datetime) -> di
     return {"loan_id": loan_id, "notice_at": at.isoformat()}
 
 
+def _communications(session: Session, loan_id: int) -> list[ConsumerCommunication]:
+    """US 1006.30(a): what the contact log shows was communicated to the consumer (allowed attempts only)."""
+    rows = session.execute(
+        select(ContactAttemptRow).where(
+            ContactAttemptRow.loan_id == loan_id,
+            ContactAttemptRow.decision == "allow",
+            ContactAttemptRow.target_type.in_(("borrower", "consumer")),
+        )
+    ).scalars()
+    return [
+        ConsumerCommunication(
+            at=r.attempted_at if r.attempted_at.tzinfo else r.attempted_at.replace(tzinfo=UTC),
+            channel="call" if r.channel in ("voice", "ai_voice") else r.channel,
+            kind="limited_content_message" if r.reason == "ALLOWED_LIMITED_CONTENT" else None,
+            outcome=r.outcome,
+            undeliverable_notice_received=r.outcome == "undeliverable",
+        )
+        for r in rows
+    ]
+
+
 def submit_negative_record(
-    session: Session, *, loan_id: int, at: datetime, profile: str = "CN", actor: str = "system"
+    session: Session, *, loan_id: int, at: datetime, profile: str | None = None, actor: str = "system"
 ) -> dict[str, Any]:
-    """Submit to the bureau only after the notice and the waiting period; a refusal is recorded too."""
+    """Submit to the bureau only after the notice (CN) or a communication (US) and the waiting period; a
+    refusal is recorded too. The profile is the collection case's unless given."""
     loan = _loan(session, loan_id)
+    case = session.get(CollectionCaseRow, loan_id)
+    profile = profile or (case.profile if case is not None else "CN")
     notices = [
-        {"kind": e.kind, "at": (e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)).isoformat()}
+        PriorNotice(kind=e.kind, at=e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC))
         for e in session.execute(
             select(CreditReportEventRow).where(
                 CreditReportEventRow.loan_id == loan_id, CreditReportEventRow.kind == "negative_record_notice"
             )
         ).scalars()
     ]
-    decision, reason, reasons = evaluate_reporting(
+    us = profile.startswith("US")
+    role = parse_case(json.loads(case.context_json or "{}")).collector_role if case is not None else None
+    verdict = evaluate_reporting(
         profile,
-        {"notices_sent": notices, "debt": {"days_past_due": loan.dpd}},
-        {"action": "submit_negative_record", "at": at.isoformat()},
+        at=at,
+        notices=notices,
+        communications=_communications(session, loan_id) if us else (),
+        collector_role=role or ("third_party_debt_collector" if us else None),
         house_waiting_days=HOUSE_WAITING_DAYS,
     )
+    decision, reason, reasons = verdict.decision, verdict.reason, list(verdict.reasons)
     kind = "submission" if decision == "allow" else "submission_refused"
     session.add(
         CreditReportEventRow(
@@ -225,6 +256,6 @@ def submit_negative_record(
         "reason": reason,
         "reasons": reasons,
         "earliest": None
-        if decision == "allow" or not notices
-        else (datetime.fromisoformat(notices[-1]["at"]) + timedelta(days=HOUSE_WAITING_DAYS)).isoformat(),
+        if decision == "allow" or verdict.earliest_at is None
+        else verdict.earliest_at.isoformat(),
     }

@@ -26,10 +26,11 @@ def root_causes() -> dict[str, Any]:
 def check_close(
     notice: Mapping[str, Any], remedies: Sequence[Mapping[str, Any]], root_cause: str | None
 ) -> tuple[str, str, list[str]]:
-    """(decision, primary reason, all reasons): allow → CLOSE_ALLOWED."""
+    """(decision, primary reason, all reasons): allow → CLOSE_ALLOWED; ``notice``: part → its text."""
     reasons: list[str] = []
-    if any(not notice.get(key) for key in REQUIRED_NOTICE):
-        reasons.append("NOTICE_INCOMPLETE")
+    missing = missing_notice_parts(notice)
+    if missing:
+        reasons.append(notice_reason(missing))
     if not remedies or any(r.get("kind") == "none" and not r.get("reason") for r in remedies):
         reasons.append("REMEDY_MISSING")
     if not (root_cause or "").strip():
@@ -39,6 +40,15 @@ def check_close(
     if reasons:
         return "block", reasons[0], reasons
     return "allow", "CLOSE_ALLOWED", ["CLOSE_ALLOWED"]
+
+
+REMEDY_PARTS = frozenset({"basis", "remedies"})
+
+
+def notice_reason(missing: Sequence[str]) -> str:
+    """``NOTICE_MISSING_REMEDIES`` when only the basis / remedy channels are missing (the more specific
+    code), else ``NOTICE_INCOMPLETE``."""
+    return "NOTICE_MISSING_REMEDIES" if set(missing) <= REMEDY_PARTS else "NOTICE_INCOMPLETE"
 
 
 def missing_notice_parts(notice: Mapping[str, Any]) -> list[str]:

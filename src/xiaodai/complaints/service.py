@@ -15,18 +15,27 @@ from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
 from xiaodai.complaints.closing import check_close, missing_notice_parts, root_causes
-from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
+from xiaodai.complaints.event_codec import CLOCK_EVENT_TYPES, event_from_json, event_to_json
+from xiaodai.complaints.evidence import collect_evidence
+from xiaodai.complaints.sla import evaluate_sla, verdict_to_json
+from xiaodai.complaints.sla_calendar import ChinaStatutoryHolidays
+from xiaodai.complaints.sla_inputs import (
+    Acknowledged,
+    Complaint,
+    DecisionNotified,
+    Event,
+    FeedbackToRegulator,
+    InternalTargets,
+    Resubmission,
+    ReviewDecisionNotified,
+    ReviewRequested,
+)
+from xiaodai.complaints.sla_review import ReviewVerdict, evaluate_review_eligibility, evaluate_review_sla
 from xiaodai.db.tables import (
-    ApplicationRow,
     CollectionCaseRow,
     ComplaintEventRow,
     ComplaintRow,
-    ContactAttemptRow,
-    DecisionRow,
-    DisclosureRow,
-    JournalEntryRow,
     LoanRow,
-    PostingRow,
     UserRow,
 )
 
@@ -53,9 +62,10 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-SLA_EVENTS = frozenset(
-    {"acknowledged", "decision_notified", "extension", "external_appraisal", "new_facts", "company_response"}
-)
+ACK_TARGET = InternalTargets(ack_within_hours=24)
+# The complaint's profile as named by the service; routing (data) sends CFPB- and PBOC-forwarded
+# complaints to their own clocks.
+PROFILE = "CN"
 
 
 def _events(session: Session, complaint_id: int, *, clock_only: bool = True) -> list[dict[str, Any]]:
@@ -66,98 +76,41 @@ def _events(session: Session, complaint_id: int, *, clock_only: bool = True) -> 
         .order_by(ComplaintEventRow.id)
     ).scalars()
     events = [json.loads(r.event_json) for r in rows]
-    return [e for e in events if e.get("type") in SLA_EVENTS] if clock_only else events
+    return [e for e in events if e.get("type") in CLOCK_EVENT_TYPES] if clock_only else events
 
 
-def _add_event(session: Session, complaint: ComplaintRow, event: dict[str, Any]) -> None:
-    session.add(
-        ComplaintEventRow(complaint_id=complaint.id, event_json=json.dumps(event, ensure_ascii=False))
-    )
+def _add_event(
+    session: Session, complaint: ComplaintRow, event: Event | dict[str, Any], **extra: Any
+) -> None:
+    """Store an event: a typed clock event (through the codec) or a shell-only record (note, escalation)."""
+    raw = event if isinstance(event, dict) else {**event_to_json(event), **extra}
+    session.add(ComplaintEventRow(complaint_id=complaint.id, event_json=json.dumps(raw, ensure_ascii=False)))
     session.flush()
 
 
+def _clock_inputs(session: Session, complaint: ComplaintRow) -> tuple[Complaint, list[Event]]:
+    """The typed inputs of the pure clock: the complaint and its stored clock events."""
+    parsed = Complaint(
+        id=complaint.public_id,
+        received_at=_aware(complaint.received_at),
+        channel=complaint.channel,
+        category=complaint.category,
+        forwarded_by=complaint.forwarded_by,
+    )
+    return parsed, [event_from_json(e) for e in _events(session, complaint.id)]
+
+
 def sla(session: Session, complaint: ComplaintRow, as_of: datetime) -> dict[str, Any]:
-    given = {
-        "complaint": {
-            "id": complaint.public_id,
-            "received_at": _aware(complaint.received_at).isoformat(),
-            "channel": complaint.channel,
-            "category": complaint.category,
-            "forwarded_by": complaint.forwarded_by,
-        },
-        "events": _events(session, complaint.id),
-        "internal_targets": {"ack_within_hours": 24},
-    }
-    parsed, events, calendar, targets = scenario_to_inputs(given)
-    profile = (
-        "US_CFPB"
-        if complaint.forwarded_by == "CFPB"
-        else ("CN_PBOC" if complaint.forwarded_by == "PBOC" else "CN")
-    )
-    return verdict_to_json(evaluate_sla(profile, parsed, events, calendar, as_of, targets))
+    """The complaint's regulatory clock at ``as_of`` (the ``evaluate_sla`` the conformance runner calls)."""
+    parsed, events = _clock_inputs(session, complaint)
+    verdict = evaluate_sla(PROFILE, parsed, events, ChinaStatutoryHolidays(), as_of, ACK_TARGET)
+    return verdict_to_json(verdict)
 
 
-def _evidence(session: Session, loan_id: int | None, received_at: datetime) -> dict[str, Any]:
-    """What the file attaches about the loan: its disclosure, its journal lines of the last 90 days, the
-    contacts of the last 30 days and the credit decision. Journal lines are the postings that carry the
-    loan: for the loan's own entries both sides; for end of day's one-entry-a-day billing and penalty, the
-    loan's receivable line only (the income side is the day's total for all loans)."""
-    if loan_id is None:
-        return {}
-    disclosure = session.execute(
-        select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)
-    ).scalar_one_or_none()
-    since = received_at - timedelta(days=90)
-    ledger = session.execute(
-        select(
-            JournalEntryRow.id,
-            JournalEntryRow.business_date,
-            JournalEntryRow.event,
-            PostingRow.account,
-            PostingRow.amount_fen,
-        )
-        .join(PostingRow, PostingRow.entry_id == JournalEntryRow.id)
-        # by the posting's loan: end of day posts one entry a day for all loans, each loan its own lines
-        .where(PostingRow.loan_id == loan_id, JournalEntryRow.business_date >= since.date())
-        .order_by(JournalEntryRow.id, PostingRow.id)
-    ).all()
-    contacts = (
-        session.execute(
-            select(ContactAttemptRow).where(
-                ContactAttemptRow.loan_id == loan_id,
-                ContactAttemptRow.attempted_at >= received_at - timedelta(days=30),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    decisions = session.execute(
-        select(DecisionRow.id, DecisionRow.outcome, DecisionRow.model_version, DecisionRow.policy_version)
-        .join(ApplicationRow, ApplicationRow.decision_id == DecisionRow.id)
-        .where(ApplicationRow.loan_id == loan_id)
-    ).all()
-    return {
-        "disclosure": None
-        if disclosure is None
-        else {"sha256": disclosure.sha256, "signed_at": disclosure.signed_at.isoformat()},
-        "ledger_lines": [
-            {"entry": e, "date": d.isoformat(), "event": ev, "account": a, "amount_fen": amt}
-            for e, d, ev, a, amt in ledger
-        ],
-        "contact_log": [
-            {
-                "id": c.id,
-                "at": _aware(c.attempted_at).isoformat(),
-                "channel": c.channel,
-                "decision": c.decision,
-                "reason": c.reason,
-            }
-            for c in contacts
-        ],
-        "decisions": [
-            {"id": i, "outcome": o, "model_version": m, "policy_version": p} for i, o, m, p in decisions
-        ],
-    }
+def review_clock(session: Session, complaint: ComplaintRow, as_of: datetime) -> ReviewVerdict:
+    """The review's clock (``evaluate_review_sla``) at ``as_of``; the complaint must have a review request."""
+    parsed, events = _clock_inputs(session, complaint)
+    return evaluate_review_sla(PROFILE, parsed, events, ChinaStatutoryHolidays(), as_of)
 
 
 def _suspend_penalty(session: Session, loan_id: int | None, on: bool) -> bool:
@@ -165,11 +118,13 @@ def _suspend_penalty(session: Session, loan_id: int | None, on: bool) -> bool:
 
     if loan_id is None or not FEE_DISPUTE_SUSPENDS_PENALTY:
         return False
-    loan = session.get(LoanRow, loan_id)
+    # Locked and read afresh: the flush checks (and bumps) the loan's version, so a loan end of day changed
+    # since the session first read it is refreshed here instead of failing with StaleDataError.
+    loan = session.get(LoanRow, loan_id, with_for_update=True, populate_existing=True)
     if loan is None:
         return False
     loan.penalty_suspended = on
-    session.flush()
+    session.flush()  # bumps loans.version: end of day's guarded write sees that the loan changed
     return True
 
 
@@ -200,8 +155,13 @@ def file_complaint(
     user_id: int | None = None,
     loan_id: int | None = None,
     forwarded_by: str | None = None,
+    new_facts: bool = False,
 ) -> dict[str, Any]:
-    """Intake: classified, acknowledged at once with its deadline, merged into a recent duplicate."""
+    """Intake: classified, acknowledged at once with its deadline, merged into a recent duplicate.
+
+    A duplicate is recorded on the original as a resubmission: with ``new_facts`` (an officer's judgement
+    that it brings facts the original did not have) the original's clock restarts; without, it merges and
+    the clock is unchanged (RULES.md §3)."""
     if not narrative.strip():
         raise ComplaintError("a complaint needs a description")
     if received_at.tzinfo is None:
@@ -240,18 +200,18 @@ def file_complaint(
         classification_json=json.dumps(classification, ensure_ascii=False),
         status="merged" if duplicate else ("triage" if classification.get("needs_triage") else "open"),
         merged_into=duplicate.id if duplicate else None,
-        evidence_json=json.dumps(_evidence(session, loan_id, received_at), ensure_ascii=False),
+        evidence_json=json.dumps(collect_evidence(session, loan_id, received_at), ensure_ascii=False),
     )
     session.add(row)
     session.flush()
-    _add_event(session, row, {"type": "acknowledged", "at": received_at.isoformat()})
+    _add_event(session, row, Acknowledged(received_at))
     target = row
     if duplicate is not None:
-        # the same complaint again: merge; any new facts restart the clock of the original (RULES.md §3)
         _add_event(
             session,
             duplicate,
-            {"type": "new_facts", "at": received_at.isoformat(), "merged_complaint": row.public_id},
+            Resubmission(received_at, new_facts=new_facts, summary=narrative[:200]),
+            merged_complaint=row.public_id,
         )
         target = duplicate
     hold = _set_hold(session, loan_id, target.public_id, True) if category == CONDUCT else False
@@ -349,9 +309,9 @@ def _post_remedies(
     at: datetime,
 ) -> list[dict[str, Any]]:
     """Monetary remedies go through servicing (waivers, credits); others are recorded with the decision."""
-    from decimal import Decimal
 
-    from xiaodai.money.money import Money
+    from xiaodai.money.money import MoneyError
+    from xiaodai.money.parse import parse_amount_fen
     from xiaodai.servicing import service as servicing
     from xiaodai.servicing.allocation import Component
 
@@ -364,7 +324,10 @@ def _post_remedies(
             raise ComplaintError(f"unknown remedy {kind!r}")
         if row.loan_id is None:
             raise ComplaintError(f"remedy {kind} needs the complaint to concern a loan")
-        fen = Money.of(Decimal(str(remedy.get("amount", "0")))).to_minor()
+        try:
+            fen = parse_amount_fen(remedy.get("amount"), what=f"remedies.{n}.amount")
+        except MoneyError as exc:
+            raise ComplaintError(str(exc)) from None
         component = Component(POSTED_REMEDIES[kind])
         key = f"complaint:{row.public_id}:{n}"
         if kind.startswith("waive_"):
@@ -409,6 +372,8 @@ def close(
     if decision != "allow":
         messages = {
             "NOTICE_INCOMPLETE": "the decision notice must state: " + ", ".join(missing_notice_parts(notice)),
+            "NOTICE_MISSING_REMEDIES": "the decision notice must state: "
+            + ", ".join(missing_notice_parts(notice)),
             "REMEDY_MISSING": "closing needs the remedies decided (or a recorded 'none' with its reason)",
             "ROOT_CAUSE_MISSING": "a root-cause code is required on close",
             "ROOT_CAUSE_UNKNOWN": f"unknown root-cause code {root_cause!r} (see root_causes.json)",
@@ -425,7 +390,7 @@ def close(
             for r in notice.get("remedy_channels", ["review", "mediation", "arbitration", "litigation"])
         ),
     ]
-    _add_event(session, row, {"type": "decision_notified", "at": at.isoformat(), "notice_contents": contents})
+    _add_event(session, row, DecisionNotified(at, tuple(contents)))
     link = root_causes().get(root_cause, {}).get("links", {})
     row.decision_json = json.dumps(
         {"notice": notice, "remedies": remedies, "root_cause_links": link}, ensure_ascii=False
@@ -454,8 +419,14 @@ def close(
         "status": "closed",
         "sla": clock,
         "posted": posted,
-        "review_until": (at + timedelta(days=30)).date().isoformat(),
+        "review_until": _review_until(session, row, at),
     }
+
+
+def _review_until(session: Session, row: ComplaintRow, at: datetime) -> str | None:
+    parsed, events = _clock_inputs(session, row)
+    window = evaluate_review_eligibility(PROFILE, parsed, events, ChinaStatutoryHolidays(), at)
+    return window.regulatory_deadline.date().isoformat() if window.regulatory_deadline else None
 
 
 def queue(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
@@ -520,18 +491,22 @@ def escalate(session: Session, *, as_of: datetime) -> list[dict[str, Any]]:
     return raised
 
 
-REVIEW_WINDOW = timedelta(days=30)
-
-
 def request_review(session: Session, *, public_id: str, at: datetime) -> dict[str, Any]:
-    """The complainant may ask for a review within 30 days of the decision; it is decided within 30 days."""
+    """The complainant may ask for a review within 30 days of the decision notice (the window counted like
+    every regulatory period: ``evaluate_review_eligibility``); it is decided within 30 days."""
     row = get(session, public_id)
     if row.status != "closed" or row.closed_at is None:
         raise ComplaintError("only a closed complaint can be reviewed")
-    if at > _aware(row.closed_at) + REVIEW_WINDOW:
-        raise ComplaintError("the 30-day window for a review request has passed")
+    if at.tzinfo is None:
+        raise ComplaintError("the review request time needs a UTC offset")
+    parsed, events = _clock_inputs(session, row)
+    eligible = evaluate_review_eligibility(PROFILE, parsed, events, ChinaStatutoryHolidays(), at)
+    if eligible.decision != "allow":
+        window = eligible.regulatory_deadline.isoformat() if eligible.regulatory_deadline else "-"
+        raise ComplaintError(f"the 30-day window for a review request has passed ({window})")
     row.status = "review"
-    _add_event(session, row, {"type": "review_requested", "at": at.isoformat()})
+    _add_event(session, row, ReviewRequested(at))
+    clock = review_clock(session, row, at)
     record(
         session,
         actor=f"user:{row.user_id}" if row.user_id is not None else "complainant",
@@ -540,8 +515,43 @@ def request_review(session: Session, *, public_id: str, at: datetime) -> dict[st
         reason="REVIEW_REQUESTED",
         payload={"closed_at": _aware(row.closed_at).isoformat()},
     )
+    deadline = clock.regulatory_deadline
     return {
         "complaint_id": row.public_id,
         "status": "review",
-        "review_deadline": (at + REVIEW_WINDOW).date().isoformat(),
+        "review_deadline": deadline.date().isoformat() if deadline else None,
     }
+
+
+def decide_review(session: Session, *, public_id: str, at: datetime, officer: str) -> dict[str, Any]:
+    """The review's decision notified to the complainant; the review clock's verdict is returned."""
+    row = get(session, public_id)
+    if row.status != "review":
+        raise ComplaintError("no review is open on this complaint")
+    if at.tzinfo is None:
+        raise ComplaintError("the review decision time needs a UTC offset")
+    _add_event(session, row, ReviewDecisionNotified(at))
+    row.status = "closed"
+    clock = review_clock(session, row, at)
+    record(
+        session,
+        actor=officer,
+        action="complaint-review-decision",
+        subject=f"complaint:{row.public_id}",
+        reason=clock.reason,
+        payload={"at": at.isoformat(), "sla_status": clock.status},
+    )
+    return {"complaint_id": row.public_id, "status": "closed", "review": clock.to_json()}
+
+
+def report_to_regulator(
+    session: Session, *, public_id: str, at: datetime, level: str | None, fields: list[str]
+) -> dict[str, Any]:
+    """The result reported back to the regulator that forwarded the complaint (part of its clock)."""
+    row = get(session, public_id)
+    if not (row.forwarded_by or row.channel == "regulator_transfer"):
+        raise ComplaintError("only a forwarded complaint reports back to a regulator")
+    if at.tzinfo is None:
+        raise ComplaintError("the feedback time needs a UTC offset")
+    _add_event(session, row, FeedbackToRegulator(at, level, tuple(fields)))
+    return {"complaint_id": row.public_id, "sla": sla(session, row, at)}

@@ -6,9 +6,11 @@ Profiles are versioned data (``data/sla_profiles.json``); every verdict carries 
 
 CN (《银行业保险业消费投诉处理管理办法》, RULES.md §3) and CN_PBOC (PBOC-forwarded):
 
-* the clock starts on the day of receipt, which is not counted (民法典 Art. 201); a ``NewFacts`` event
-  restarts it from that event's day (again not counted) and resets the limit to the base 15 days — any
-  extension has to be made again for the new facts;
+* the clock starts on the day of receipt, which is not counted (民法典 Art. 201); a ``Resubmission`` with
+  new facts (or a ``NewFacts`` event) restarts it from that event's day (again not counted) and resets the
+  limit to the base 15 days — any extension has to be made again for the new facts, and a decision notified
+  before the restart no longer answers the complaint; a ``Resubmission`` without new facts is a duplicate
+  merged into the complaint (``DUPLICATE_MERGED``, the clock unchanged);
 * the decision and its notice are due by the end (23:59:59 local) of the last counted day; external
   appraisal days (``ExternalAppraisal``, inclusive date ranges) are not counted, but only when the
   complainant was told by the period's last day — otherwise the days count (``EXCLUSION_NOT_NOTIFIED``);
@@ -16,15 +18,22 @@ CN (《银行业保险业消费投诉处理管理办法》, RULES.md §3) and CN
   (民法典 Art. 203). Only *statutory holidays* roll the deadline: with the default calendar
   (``ChinaStatutoryHolidays``) a plain weekend last day does not move it; a caller-supplied calendar
   (``FixedHolidayCalendar``) is used exactly as given;
-* extensions: CN ``complex_to_30d`` (notice to the complainant) and ``special_plus_30d`` (senior approval
-  AND notice; 60 days at most); CN_PBOC any extension with a reason, approval by the complaint-handling
-  head and notice, 60 at most. An extension made or notified after the deadline then in force is void. A
+* extensions: CN ``complex_to_30d`` (notice to the complainant) and ``special_plus_30d`` (approval by a
+  senior of the superior institution / HQ — judged by the approver's role, data ``senior_role_markers`` —
+  AND notice; 60 days at most); CN_PBOC ``pboc_complex`` (or any kind) with a reason, approval by the
+  complaint-handling head and notice, 60 at most. An extension kind no profile knows is an input error
+  (``ValueError`` naming it). An extension made or notified after the deadline then in force is void. A
   void extension leaves the limit where it was and makes the verdict a breach (conventions: "breach =
   regulatory limit exceeded or extension invalid");
-* the decision notice must state the verification, basis, reasons and remedies (``NOTICE_INCOMPLETE``).
+* the decision notice must state the verification, basis, reasons and remedies (``NOTICE_INCOMPLETE``);
+* a forwarded complaint (CN_PBOC always; CN when ``forwarded_by`` is set or the channel is
+  ``regulator_transfer``) also reports its result back to the regulator (``FeedbackToRegulator``) by the
+  same deadline (``REGULATOR_FEEDBACK_LATE``; none recorded is informational,
+  ``REGULATOR_FEEDBACK_NOT_RECORDED`` / ``_PENDING``, since an absent event means "not known").
 
 US_CFPB: the company response is due within 15 calendar days of ``date_sent_to_company`` (day 15
-inclusive, no holiday roll); the final (non-"In progress") response within 60 days; ``timely_response`` is
+inclusive, no holiday roll); the final response (``CompanyFinalResponse``, or a ``CompanyResponse`` other
+than "In progress") within 60 days; ``timely_response`` is
 "Yes"/"No" as the CFPB database publishes it. A complaint forwarded by the CFPB (``forwarded_by`` "CFPB" or
 channel "CFPB_portal") follows these rules whatever profile the caller names; a CN complaint forwarded by
 "PBOC" follows CN_PBOC (``resolve_profile``; routing is data too).
@@ -48,6 +57,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from xiaodai.complaints.closing import notice_reason
 from xiaodai.complaints.sla_calendar import (
     ONE_DAY,
     ChinaStatutoryHolidays,
@@ -57,14 +67,20 @@ from xiaodai.complaints.sla_calendar import (
 from xiaodai.complaints.sla_clock import deadline_day, end_of_day_at, escalation_level, local_day
 from xiaodai.complaints.sla_inputs import (
     Acknowledged,
+    Approver,
+    CompanyFinalResponse,
     CompanyResponse,
     Complaint,
     DecisionNotified,
     Event,
     Extension,
     ExternalAppraisal,
+    FeedbackToRegulator,
     InternalTargets,
     NewFacts,
+    Resubmission,
+    ReviewDecisionNotified,
+    ReviewRequested,
 )
 from xiaodai.complaints.sla_profiles import (
     ExtensionRule,
@@ -76,14 +92,16 @@ from xiaodai.complaints.sla_profiles import (
     parse_sla_book,
     resolve_profile,
 )
-from xiaodai.complaints.sla_scenarios import parse_event, scenario_to_inputs
 from xiaodai.complaints.sla_verdict import SlaVerdict, Status, verdict_to_json
 
-# The parts live in sla_inputs, sla_calendar, sla_clock, sla_profiles, sla_verdict and sla_scenarios; every
-# public name stays importable from here.
+# The parts live in sla_inputs, sla_calendar, sla_clock, sla_profiles and sla_verdict; every public name
+# stays importable from here. (The scenario-file translation lives at the runner's edge:
+# xiaodai.conformance.complaint_scenarios.)
 __all__ = [
     "Acknowledged",
+    "Approver",
     "ChinaStatutoryHolidays",
+    "CompanyFinalResponse",
     "CompanyResponse",
     "Complaint",
     "DecisionNotified",
@@ -91,10 +109,14 @@ __all__ = [
     "Extension",
     "ExtensionRule",
     "ExternalAppraisal",
+    "FeedbackToRegulator",
     "FixedHolidayCalendar",
     "HolidayCalendar",
     "InternalTargets",
     "NewFacts",
+    "Resubmission",
+    "ReviewDecisionNotified",
+    "ReviewRequested",
     "RoutingRule",
     "SlaBook",
     "SlaProfile",
@@ -104,10 +126,9 @@ __all__ = [
     "deadline_day",
     "default_sla_book",
     "evaluate_sla",
-    "parse_event",
+    "needs_regulator_feedback",
     "parse_sla_book",
     "resolve_profile",
-    "scenario_to_inputs",
     "verdict_to_json",
 ]
 
@@ -171,25 +192,24 @@ def _missing_contents(required: Sequence[str], contents: Sequence[str]) -> tuple
     )
 
 
-def _evaluate_decision(
-    *,
-    prof: SlaProfile,
-    book: SlaBook,
-    complaint: Complaint,
-    events: Sequence[Event],
-    calendar: HolidayCalendar,
-    as_of: datetime,
-    targets: InternalTargets,
-) -> SlaVerdict:
-    zone = prof.zone
-    seen = [e for e in events if _happened(e, as_of, zone)]
-    decisions = sorted((e for e in seen if isinstance(e, DecisionNotified)), key=lambda e: e.at)
-    decision = decisions[0] if decisions else None
-    cutoff = decision.at if decision else as_of
-    info: list[str] = []
-    void: list[str] = []
+def _restarts(event: Event) -> bool:
+    return isinstance(event, NewFacts) or (isinstance(event, Resubmission) and event.new_facts)
 
-    # Excluded external-appraisal days (only with notice to the complainant by the period's last day).
+
+def needs_regulator_feedback(prof: SlaProfile, complaint: Complaint) -> bool:
+    """Forwarded complaints report their result back to the forwarding regulator."""
+    if prof.regulator_feedback == "always":
+        return True
+    if prof.regulator_feedback != "when_forwarded":
+        return False
+    return bool((complaint.forwarded_by or "").strip()) or complaint.channel == "regulator_transfer"
+
+
+def _excluded_days(
+    prof: SlaProfile, seen: Sequence[Event], as_of: datetime, info: list[str]
+) -> frozenset[date]:
+    """External-appraisal days not counted (only with notice to the complainant by the period's last day)."""
+    zone = prof.zone
     excluded: set[date] = set()
     for ev in seen:
         if not isinstance(ev, ExternalAppraisal):
@@ -204,39 +224,104 @@ def _evaluate_decision(
             excluded.update(ev.start + i * ONE_DAY for i in range((ev.end - ev.start).days + 1))
         else:
             info.append("EXCLUSION_NOT_NOTIFIED")
-    skip = frozenset(excluded)
+    return frozenset(excluded)
 
-    # Restarts and extensions, in time order, up to the decision.
-    start_day = local_day(complaint.received_at, zone)
-    days = prof.base_days
-    restarted = False
-    timeline = sorted(
-        (e for e in seen if isinstance(e, NewFacts | Extension) and e.at <= cutoff), key=lambda e: e.at
+
+def _extension_failures(
+    ev: Extension,
+    rule: ExtensionRule,
+    in_force: date,
+    *,
+    prof: SlaProfile,
+    book: SlaBook,
+    as_of: datetime,
+) -> list[str]:
+    zone = prof.zone
+    failures = []
+    if local_day(ev.at, zone) > in_force:
+        failures.append("EXTENSION_AFTER_DEADLINE")
+    approver = ev.approved_by
+    if "approved_by" in rule.requires and not (approver is not None and approver.present()):
+        failures.append("EXTENSION_NOT_APPROVED")
+    if "senior_approval" in rule.requires and not (
+        approver is not None and book.is_senior(approver.role, approver.name)
+    ):
+        failures.append("EXTENSION_NOT_APPROVED")
+    notified = ev.complainant_notified_at
+    if "complainant_notified" in rule.requires and (
+        notified is None or notified > as_of or local_day(notified, zone) > in_force
+    ):
+        failures.append("EXTENSION_NOT_NOTIFIED")
+    if "reason" in rule.requires and not (ev.reason or "").strip():
+        failures.append("EXTENSION_NO_REASON")
+    return list(dict.fromkeys(failures))
+
+
+def _limit_breach(days: int, prof: SlaProfile) -> str:
+    """The code of the limit in force that was run past: 15 days, extended 30, or the 60-day ceiling."""
+    if days >= prof.max_days:
+        return "SLA_BREACH_60D_MAX"
+    return "SLA_BREACH_30D" if days > prof.base_days else "SLA_BREACH_15D"
+
+
+def _extension_rule(ev: Extension, prof: SlaProfile, book: SlaBook) -> ExtensionRule | str:
+    """The rule for ``ev`` under ``prof``, or the reason code voiding it; unknown kinds are an input error."""
+    if ev.kind is not None and book.extension_kinds and ev.kind not in book.extension_kinds:
+        raise ValueError(
+            f"unknown extension kind {ev.kind!r} (known: {', '.join(sorted(book.extension_kinds))})"
+        )
+    rule = prof.extension_rule(ev.kind)
+    if rule is not None:
+        return rule
+    return "EXTENSION_KIND_MISSING" if ev.kind is None else "EXTENSION_KIND_NOT_APPLICABLE"
+
+
+def _evaluate_decision(
+    *,
+    prof: SlaProfile,
+    book: SlaBook,
+    complaint: Complaint,
+    events: Sequence[Event],
+    calendar: HolidayCalendar,
+    as_of: datetime,
+    targets: InternalTargets,
+) -> SlaVerdict:
+    zone = prof.zone
+    seen = [e for e in events if _happened(e, as_of, zone)]
+    info: list[str] = []
+    void: list[str] = []
+    skip = _excluded_days(prof, seen, as_of, info)
+
+    # New facts restart the clock from the last of them (a decision before it no longer answers the case);
+    # a resubmission without new facts is a duplicate merged into the complaint, the clock unchanged.
+    start_at, restarted = complaint.received_at, False
+    restarts = sorted(e.at for e in seen if isinstance(e, NewFacts | Resubmission) and _restarts(e))
+    for at in restarts:
+        if prof.new_facts_restart:
+            start_at, restarted = max(start_at, at), True
+        else:
+            info.append("NEW_FACTS_NOT_APPLICABLE")
+    if any(isinstance(e, Resubmission) and not e.new_facts for e in seen):
+        info.append("DUPLICATE_MERGED")
+    start_day = local_day(start_at, zone)
+    decisions = sorted(
+        (e for e in seen if isinstance(e, DecisionNotified) and e.at >= start_at), key=lambda e: e.at
     )
-    for ev in timeline:
-        if isinstance(ev, NewFacts):
-            if prof.new_facts_restart:
-                start_day, days, restarted = local_day(ev.at, zone), prof.base_days, True
-            else:
-                info.append("NEW_FACTS_NOT_APPLICABLE")
-            continue
-        rule = prof.extension_rule(ev.kind)
-        if rule is None:
-            void.append("EXTENSION_UNKNOWN_KIND")
+    decision = decisions[0] if decisions else None
+    cutoff = decision.at if decision else as_of
+
+    # Extensions after the (re)start and up to the decision, in time order.
+    days = prof.base_days
+    extensions = sorted(
+        (e for e in seen if isinstance(e, Extension) and start_at <= e.at <= cutoff), key=lambda e: e.at
+    )
+    for ev in extensions:
+        rule = _extension_rule(ev, prof, book)
+        if isinstance(rule, str):
+            void.append(rule)
             continue
         in_force, _ = deadline_day(start_day, days, skip, calendar, prof.holiday_roll)
-        failures = []
-        if local_day(ev.at, zone) > in_force:
-            failures.append("EXTENSION_AFTER_DEADLINE")
-        if "approved_by" in rule.requires and not (ev.approved_by or "").strip():
-            failures.append("EXTENSION_NOT_APPROVED")
-        notified = ev.complainant_notified_at
-        if "complainant_notified" in rule.requires and (
-            notified is None or notified > as_of or local_day(notified, zone) > in_force
-        ):
-            failures.append("EXTENSION_NOT_NOTIFIED")
-        if "reason" in rule.requires and not (ev.reason or "").strip():
-            failures.append("EXTENSION_NO_REASON")
+        failures = _extension_failures(ev, rule, in_force, prof=prof, book=book, as_of=as_of)
         if failures:
             void.extend(failures)
             continue
@@ -269,19 +354,27 @@ def _evaluate_decision(
             if restarted:
                 met.append("SLA_MET_CLOCK_RESTARTED")
             met = met or ["SLA_MET"]
-        elif days >= prof.max_days:
-            breach.append("SLA_BREACH_60D_MAX")
-        elif days > prof.base_days:
-            breach.append("SLA_BREACH_30D")
         else:
-            breach.append("SLA_BREACH_15D")
+            breach.append(_limit_breach(days, prof))
         notice_missing = _missing_contents(prof.notice_required_contents, decision.notice_contents)
         if notice_missing:
-            breach.append("NOTICE_INCOMPLETE")
+            breach.append(notice_reason(notice_missing))
+        if needs_regulator_feedback(prof, complaint):
+            feedback = min(
+                (e.at for e in seen if isinstance(e, FeedbackToRegulator) and e.at >= start_at), default=None
+            )
+            # An absent event means "not known" (SCENARIO_FORMAT.md): only a recorded late report breaches.
+            if feedback is not None and local_day(feedback, zone) > last_day:
+                breach.append("REGULATOR_FEEDBACK_LATE")
+            elif feedback is None and local_day(as_of, zone) > last_day:
+                info.append("REGULATOR_FEEDBACK_NOT_RECORDED")
+            elif feedback is None:
+                info.append("REGULATOR_FEEDBACK_PENDING")
     else:
         escalation = escalation_level(start_day + ONE_DAY, last_day, zone, as_of, book.escalation)
         if local_day(as_of, zone) > last_day:
             breach.append("SLA_OPEN_BREACHED")
+            breach.append(_limit_breach(days, prof))  # which limit the open complaint has run past
         else:
             met.append("SLA_OPEN_ON_TIME")
 
@@ -325,11 +418,18 @@ def _evaluate_cfpb(
     final_due = sent + (prof.final_days or prof.max_days) * ONE_DAY
     today = local_day(as_of, zone)
     responses = sorted(
-        (e for e in events if isinstance(e, CompanyResponse) and e.at <= as_of), key=lambda e: e.at
+        (e for e in events if isinstance(e, CompanyResponse | CompanyFinalResponse) and e.at <= as_of),
+        key=lambda e: e.at,
     )
     first = responses[0] if responses else None
     final = next(
-        (r for r in responses if (r.company_response_to_consumer or "") not in prof.interim_responses), None
+        (
+            r
+            for r in responses
+            if isinstance(r, CompanyFinalResponse)
+            or (r.company_response_to_consumer or "") not in prof.interim_responses
+        ),
+        None,
     )
 
     breach: list[str] = []

@@ -26,7 +26,7 @@ class SlaProfileError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ExtensionRule:
     extend_to_days: int
-    requires: frozenset[str]  # "approved_by" | "reason" | "complainant_notified"
+    requires: frozenset[str]  # "approved_by" | "senior_approval" | "reason" | "complainant_notified"
     caller_may_set_days: bool
 
 
@@ -47,6 +47,9 @@ class SlaProfile:
     interim_responses: frozenset[str]
     extensions: Mapping[str, ExtensionRule]
     default_extension: ExtensionRule | None
+    regulator_feedback: str = "never"  # "always" | "when_forwarded" | "never"
+    review_request_days: int | None = None  # CN: a review may be asked for within 30 days of the notice
+    review_days: int | None = None  # CN: the review is decided within 30 days of the request
 
     def extension_rule(self, kind: str | None) -> ExtensionRule | None:
         if kind is not None and kind in self.extensions:
@@ -60,6 +63,11 @@ class RoutingRule:
     equals: str
     profile: str
     from_profiles: frozenset[str] | None  # None: whatever profile was asked for
+    prefix: bool = False  # match values starting with ``equals`` ("PBOC_branch" routes like "PBOC")
+
+    def matches(self, value: str) -> bool:
+        have, want = value.casefold(), self.equals.casefold()
+        return have.startswith(want) if self.prefix else have == want
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +78,20 @@ class SlaBook:
     reason_codes: Mapping[str, str]
     breach_codes: frozenset[str]
     late_codes: frozenset[str]
+    extension_kinds: frozenset[str] = frozenset()
+    senior_markers: tuple[str, ...] = ()
+
+    def is_senior(self, role: str | None, name: str | None) -> bool:
+        """Whether an approver's role (or, with no role, its name) marks a senior of the superior body."""
+        text = (role if (role or "").strip() else name) or ""
+        folded = text.casefold()
+        return any(marker.casefold() in folded for marker in self.senior_markers)
 
     def route(self, requested: str | None, forwarded_by: str | None, channel: str | None) -> str | None:
         values = {"forwarded_by": forwarded_by, "channel": channel}
         for rule in self.routing:
             value = values.get(rule.field)
-            if value is None or value.casefold() != rule.equals.casefold():
+            if value is None or not rule.matches(value):
                 continue
             if rule.from_profiles is None or requested in rule.from_profiles:
                 return rule.profile
@@ -109,6 +125,9 @@ def parse_sla_book(data: Mapping[str, Any]) -> SlaBook:
                 default_extension=(
                     _extension_rule(raw["default_extension"]) if raw.get("default_extension") else None
                 ),
+                regulator_feedback=str(raw.get("regulator_feedback", "never")),
+                review_request_days=_opt_int(raw.get("review_request_days")),
+                review_days=_opt_int(raw.get("review_days")),
             )
             for name, raw in data["profiles"].items()
         }
@@ -118,6 +137,7 @@ def parse_sla_book(data: Mapping[str, Any]) -> SlaBook:
                 str(r["equals"]),
                 str(r["profile"]),
                 frozenset(r["from_profiles"]) if r.get("from_profiles") is not None else None,
+                prefix=r.get("match") == "prefix",
             )
             for r in data.get("routing", [])
         )
@@ -132,6 +152,8 @@ def parse_sla_book(data: Mapping[str, Any]) -> SlaBook:
             dict(data["reason_codes"]),
             frozenset(order["breach"]),
             frozenset(order["late"]),
+            frozenset(data.get("extension_kinds", [])),
+            tuple(str(m) for m in (data.get("senior_role_markers") or {}).get("markers", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SlaProfileError(f"malformed SLA profile data: {exc!r}") from exc
@@ -139,6 +161,10 @@ def parse_sla_book(data: Mapping[str, Any]) -> SlaBook:
     if unknown:
         raise SlaProfileError(f"routing names unknown profiles: {unknown}")
     return book
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _snd(pair: tuple[str, float]) -> float:

@@ -2,28 +2,29 @@
 
 Each scenario yields one result line; the runner never needs the expected answer to compute a result
 (scenarios without ``expect`` are reported with ``pass: null``). Low-confidence scenarios that fail are
-warnings, not failures.
+warnings, not failures. A scenario that cannot be evaluated (``scenario_format.check_scenario``, or an
+engine's ValueError / KeyError / TypeError on its facts) yields its own line with ``"decision": "error"`` and
+a reason naming what was not understood; the other scenarios still run.
+
+Each engine adapter translates the scenario format into the product's typed inputs at this edge and calls the
+same policy code the web pages, the API and the workflow call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SUITES = (
-    "contact",
-    "message",
-    "credit_reporting",
-    "complaint_sla",
-    "complaint_close",
-    "complaint_classify",
-    "data_protection",
-)
+from xiaodai.conformance.scenario_format import SUITES, ScenarioError, check_scenario
+from xiaodai.conformance.vocabulary import in_vocabulary, vocabulary_of
+
+__all__ = ["ENGINES", "SUITES", "ConformanceError", "Outcome", "run_document", "run_scenario"]
+INPUT_ERRORS = (ValueError, TypeError, AttributeError, LookupError)
 
 
 class ConformanceError(ValueError):
-    """The scenario file cannot be run (unknown suite, malformed scenario)."""
+    """The file itself is not a scenario file (not an object with a ``scenarios`` list)."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,13 @@ class Outcome:
     line: dict[str, Any]
     passed: bool | None
     warning: bool
+    error: bool = False
 
 
 def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.collections.contact_policy import evaluate_scenario
+    from xiaodai.conformance.contact_scenarios import evaluate_contact_scenario
 
-    verdict = evaluate_scenario(scenario["profile"], scenario["given"], scenario["when"])
+    verdict = evaluate_contact_scenario(scenario)
     return {
         "decision": verdict.decision,
         "reason": verdict.reason,
@@ -46,66 +48,25 @@ def _contact(scenario: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _reporting(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.collections.credit_reporting import evaluate_reporting
+    from xiaodai.conformance.contact_scenarios import evaluate_reporting_scenario
 
-    decision, reason, reasons = evaluate_reporting(scenario["profile"], scenario["given"], scenario["when"])
-    return {"decision": decision, "reason": reason, "reasons": reasons}
+    verdict = evaluate_reporting_scenario(scenario)
+    return {"decision": verdict.decision, "reason": verdict.reason, "reasons": list(verdict.reasons)}
 
 
 def _data(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.privacy.policy import evaluate_data_action
+    from xiaodai.conformance.data_protection_scenarios import evaluate_data_protection
 
-    decision, reason, reasons = evaluate_data_action(scenario["given"], scenario["when"])
-    return {"decision": decision, "reason": reason, "reasons": reasons}
-
-
-def _sla(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    from xiaodai.complaints.sla import evaluate_sla, scenario_to_inputs, verdict_to_json
-
-    complaint, events, calendar, targets = scenario_to_inputs(scenario["given"])
-    as_of_text = scenario.get("when", {}).get("as_of")
-    # Without an explicit as_of the scenario describes a finished case: evaluate it well after the last limit.
-    as_of = datetime.fromisoformat(as_of_text) if as_of_text else datetime(2100, 1, 1, tzinfo=UTC)
-    verdict = evaluate_sla(scenario["profile"], complaint, events, calendar, as_of, targets)
-    out = verdict_to_json(verdict)
-    return {
-        "decision": None,
-        "reason": out["reason"],
-        "reasons": out.get("reasons", [out["reason"]]),
-        "sla_status": out["sla_status"],
-        "regulatory_deadline": out["regulatory_deadline"],
-        "timely_response": out.get("timely_response"),
-        "classification": out.get("classification"),
-    }
+    return evaluate_data_protection(scenario)
 
 
-def _classify(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.complaints.classify import classify
+def _complaint(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    from xiaodai.conformance.complaint_scenarios import evaluate_complaint_scenario
 
-    given = scenario["given"]
-    narrative = given.get("narrative") or given.get("complaint", {}).get("narrative", "")
-    result = classify(str(narrative))
-    return {
-        "decision": None,
-        "reason": result.category,
-        "reasons": [result.category],
-        "classification": result.to_json(),
-    }
+    return evaluate_complaint_scenario(scenario)
 
 
-def _close(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    from xiaodai.complaints.closing import check_close
-
-    when = scenario.get("when", {})
-    decision, reason, reasons = check_close(
-        when.get("notice", {}), when.get("remedies", []), when.get("root_cause")
-    )
-    out: dict[str, Any] = {"decision": decision, "reason": reason, "reasons": reasons}
-    if "complaint" in scenario.get("given", {}):
-        out.update({k: v for k, v in _sla(scenario).items() if k in ("sla_status", "regulatory_deadline")})
-    return out
+_sla = _classify = _close = _complaint  # the three complaint suites: dispatched on ``when.action``
 
 
 ENGINES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
@@ -129,6 +90,11 @@ def _matches(result: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
     for key in ("sla_status", "regulatory_deadline", "timely_response"):
         if key in expect and result.get(key) != expect[key]:
             return False
+    shown = expect.get("display")
+    if isinstance(shown, Mapping):
+        got_display = result.get("display") or {}
+        if any(got_display.get(field) != value for field, value in shown.items()):
+            return False
     wanted = expect.get("classification")
     if isinstance(wanted, Mapping):
         got = result.get("classification") or {}
@@ -140,24 +106,60 @@ def _matches(result: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
     return True
 
 
-def run_scenario(scenario: Mapping[str, Any]) -> Outcome:
-    suite = scenario.get("suite")
-    if suite not in ENGINES:
-        raise ConformanceError(
-            f"unknown suite {suite!r} in scenario {scenario.get('id')!r}; known: {', '.join(SUITES)}"
-        )
+def _error_reason(exc: Exception) -> str:
+    """What was not understood, in words an examiner can act on."""
+    if isinstance(exc, ScenarioError):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"missing required fact {exc.args[0]!r}" if exc.args else "missing required fact"
+    if isinstance(exc, INPUT_ERRORS):
+        return f"cannot evaluate ({type(exc).__name__}): {exc}"
+    return f"engine failure ({type(exc).__name__}): {exc}"
+
+
+def _error_outcome(scenario: Any, reason: str) -> Outcome:
+    known = scenario if isinstance(scenario, Mapping) else {}
+    expect = known.get("expect")
+    passed = False if expect is not None else None
+    line: dict[str, Any] = {
+        "id": known.get("id"),
+        "suite": known.get("suite"),
+        "decision": "error",
+        "reason": reason,
+        "reasons": [],
+        "expected": expect,
+        "pass": passed,
+    }
+    return Outcome(line, passed, warning=False, error=True)
+
+
+def run_scenario(scenario: Any, vocabulary: Collection[str] | None = None) -> Outcome:
+    """One result line. A scenario that cannot be evaluated yields an error line; it never raises.
+
+    ``vocabulary``: the file's ``reason_codes``; the reason is reported in it where the product's finer code
+    has a broader one there (``conformance.vocabulary``).
+    """
     try:
-        result = ENGINES[str(suite)](scenario)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConformanceError(f"scenario {scenario.get('id')!r} is malformed: {exc}") from exc
-    expect = scenario.get("expect")
-    passed = None if expect is None else _matches(result, expect)
-    line = {"id": scenario.get("id"), "suite": suite, **result, "expected": expect, "pass": passed}
+        check_scenario(scenario)
+        result = in_vocabulary(ENGINES[str(scenario["suite"])](scenario), vocabulary)
+        expect = scenario.get("expect")
+        passed = None if expect is None else _matches(result, expect)
+    except Exception as exc:  # one bad scenario (or one engine bug) never stops the run
+        return _error_outcome(scenario, _error_reason(exc))
+    line = {
+        "id": scenario.get("id"),
+        "suite": scenario["suite"],
+        **result,
+        "expected": expect,
+        "pass": passed,
+    }
     low = scenario.get("confidence") == "low"
     return Outcome(line, passed, warning=bool(low and passed is False))
 
 
 def run_document(document: Any) -> list[Outcome]:
+    """Every scenario of a file, in order. Raises ConformanceError only when the file is not of the format."""
     if not isinstance(document, Mapping) or not isinstance(document.get("scenarios"), list):
         raise ConformanceError("expected a JSON object with a 'scenarios' list")
-    return [run_scenario(s) for s in document["scenarios"]]
+    vocabulary = vocabulary_of(document)
+    return [run_scenario(s, vocabulary) for s in document["scenarios"]]

@@ -8,6 +8,7 @@ request never supplies a value xiaodai looks up itself (``platform``, ``bureau``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -15,9 +16,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import parse_amount_fen
+
 SOURCES = ("application", "platform", "bureau", "ecosystem")
 TYPES = ("money", "integer", "category", "boolean", "ratio")
 LOOKED_UP = ("platform", "bureau", "ecosystem")
+_WHOLE = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 class CatalogueError(ValueError):
@@ -148,19 +153,22 @@ def refuse_looked_up(catalogue: Catalogue, supplied: Mapping[str, Any], *, secti
 
 
 def _number(feature: Feature, raw: Any) -> Decimal:
+    """Money as the platform's one amount syntax (``money.parse``: ASCII digits, at most 2 decimals); whole
+    numbers as an integer or ASCII digits. No floats, exponents, signs, separators or full-width digits."""
     if isinstance(raw, bool | float):
         raise FeatureInputError(f"{feature.name} must be a number written as text or an integer")
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
+    if isinstance(raw, int):
+        raw = str(raw)
+    if feature.type == "money":
+        try:
+            value = Decimal(parse_amount_fen(raw, what=feature.name, allow_zero=True)) / 100
+        except MoneyError as exc:
+            raise FeatureInputError(str(exc)) from None
+    elif isinstance(raw, str) and _WHOLE.fullmatch(raw.strip()):
+        value = Decimal(raw.strip())
+    else:
         raise FeatureInputError(
-            f"{feature.name} ({feature.label_en}) must be a number, not {raw!r}"
-        ) from None
-    if not value.is_finite():
-        raise FeatureInputError(f"{feature.name} must be a finite number")
-    if feature.type == "integer" and value != value.to_integral_value():
-        raise FeatureInputError(
-            f"{feature.name} ({feature.label_en}) must be a whole number of {feature.unit}"
+            f"{feature.name} ({feature.label_en}) must be a whole number of {feature.unit}, not {raw!r}"
         )
     if feature.minimum is not None and value < feature.minimum:
         raise FeatureInputError(

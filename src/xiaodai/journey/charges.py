@@ -137,7 +137,6 @@ def post_charge(
             ),
             loan=loan,
         )
-        loan.version += 1
         session.flush()
         return {"loan_id": loan_id, "posted": True, "entry_id": entry_id, **base}
 

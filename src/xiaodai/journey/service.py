@@ -320,8 +320,13 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     own_loan(session, user, loan_id)
     RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
-    return servicing.repay(
-        session, loan_id=loan_id, amount_fen=amount_fen, on=on, idempotency_key=f"u{user.id}:{key}"
+    return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
+        session,
+        loan_id=loan_id,
+        amount_fen=amount_fen,
+        on=on,
+        idempotency_key=f"u{user.id}:{key}",
+        dated_by_platform=True,
     )
 
 
@@ -349,7 +354,6 @@ def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: 
         locked.paid_total_fen += net
         locked.state = transition(LoanState(locked.state), LoanState.SETTLED).value
         locked.closed_on = on
-        locked.version += 1
         return {
             "loan_id": locked.id,
             "entry_id": entry_id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import JournalEntry
+from xiaodai.metrics import count_payments
 
 # stored loan balance column ← account; the overpayment liability is stored as a positive amount owed back
 LOAN_COLUMNS: dict[Account, tuple[str, int]] = {
@@ -85,6 +86,7 @@ def insert_entries(
     journal and its rows in one round trip. Elsewhere each entry is ``INSERT … RETURNING id`` and one
     executemany of its postings, and ``also`` must be empty (the caller runs its own statements).
     """
+    count_payments(connection, (e.event for e in entries))  # the metric moves if and when this commits
     if connection.dialect.name == "postgresql":
         statement = _PG_STATEMENTS.get(also)
         if statement is None:

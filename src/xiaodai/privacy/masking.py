@@ -5,7 +5,8 @@ ID ``1101**********1234`` (first 4, last 4, length kept), bank card first 6 / la
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 
 def _keep(value: str, head: int, tail: int) -> str:
@@ -57,3 +58,21 @@ def mask(field: str, value: str | None) -> str | None:
     if value is None:
         return None
     return MASKERS[field](value)
+
+
+def display(data: Mapping[str, Any], clear: Iterable[str] = ()) -> dict[str, Any]:
+    """A person's data as a staff page or the API shows it: every field masked except those in ``clear``.
+
+    Emergency contacts show each name and phone masked. ``unmasked`` lists the fields shown in clear.
+    """
+    shown = tuple(clear)
+    out: dict[str, Any] = {}
+    for field, value in data.items():
+        if field in shown:
+            out[field] = value
+        elif field == "emergency_contacts":
+            out[field] = [{**c, "name": mask_name(c["name"]), "phone": mask_phone(c["phone"])} for c in value]
+        else:
+            out[field] = mask(field, value)
+    out["unmasked"] = list(shown)
+    return out

@@ -1,144 +1,197 @@
-"""Data-protection decisions (pure): what the platform may collect and share.
+"""Data-protection decisions (pure, typed): app permissions, agency exports, log lines.
 
-PIPL Arts. 5, 6, 16, 21, 23, 55.
+Who may see which field of whom, masked or in clear, is ``privacy.access``; the masks are ``privacy.masking``;
+the log redaction is ``privacy.redaction``. This module holds the other acts on personal data:
 
-* An app permission for the phone's contact list (or photos, call logs, SMS) is never requested for a loan:
-  the necessary personal information of online lending excludes them (国信办秘字〔2021〕14号); emergency
-  contacts are typed in by the borrower.
-* Accounts are exported to a collection agency (or any processor) only if it is whitelisted, an entrustment
-  contract and a personal-information impact assessment are on file, and only the fields the task needs;
-  emergency contacts only when the borrower is unreachable (失联).
-* Staff see personal data masked by role; a collector only on assigned accounts (ACCESS_NOT_ASSIGNED); data in
-  clear only for a role that needs that field (NEED_TO_KNOW, PIPL Arts. 6, 51) — ``privacy.access``.
-* A log line never carries a raw ID number, card number or phone (LOG_PII_UNMASKED; RULES.md §4).
+* App permissions (PIPL Arts. 5, 6, 17; 国信办秘字〔2021〕14号 — the necessary personal information of online
+  lending is the borrower's identity, bank card and phone, never the address book). The contact list and the
+  call log / SMS (who the borrower knows) are never requested by a loan app: CONTACTS_HARVEST. Any other
+  permission needs a stated purpose (PERMISSION_PURPOSE_MISSING) and to be necessary at the flow where it is
+  asked (PERMISSION_NOT_NECESSARY): the camera at identity verification only; photos, storage, precise
+  location, microphone, phone state never (also Google Play's financial-services policy for personal loans).
+* Agency exports (PIPL Arts. 21, 23, 55): the agency is whitelisted (AGENCY_NOT_WHITELISTED), an entrustment
+  contract and a personal-information impact assessment are on file (ENTRUSTMENT_CONTRACT_MISSING, with
+  PIA_MISSING when the assessment is the missing part), the borrower has not withdrawn the agency-sharing
+  consent (CONSENT_WITHDRAWN), the purpose is collection (EXPORT_PURPOSE_UNRELATED) and only the fields
+  collection needs are sent (EXPORT_FIELDS_EXCESSIVE): no ID number in clear, no card, no address, emergency
+  contacts only when the borrower is unreachable (失联).
+* Log lines (RULES.md §4): a line carrying a raw ID number, card number, mobile or e-mail address is not
+  written as it is (LOG_PII_UNMASKED); the logging writes the redacted line instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from xiaodai.privacy.access import decide_view
-from xiaodai.privacy.redaction import redact
-from xiaodai.privacy.validation import HARVEST_SOURCES
+from xiaodai.privacy.redaction import identifiers_in, redact
 
-HARVEST_PERMISSIONS = frozenset(
+ALLOWED = "ALLOWED"
+
+
+@dataclass(frozen=True, slots=True)
+class DataVerdict:
+    allowed: bool
+    reason: str
+    reasons: tuple[str, ...]
+
+    @property
+    def decision(self) -> str:
+        return "allow" if self.allowed else "block"
+
+
+def _verdict(blocked: Iterable[str]) -> DataVerdict:
+    codes = tuple(dict.fromkeys(blocked))
+    return DataVerdict(False, codes[0], codes) if codes else DataVerdict(True, ALLOWED, (ALLOWED,))
+
+
+# --- app permissions ---------------------------------------------------------------------------------------
+
+# Who the borrower knows: never requested by a loan app.
+CONTACT_GRAPH = frozenset(
     {
         "READ_CONTACTS",
-        "contacts",
+        "WRITE_CONTACTS",
+        "GET_ACCOUNTS",
         "READ_CALL_LOG",
+        "WRITE_CALL_LOG",
+        "PROCESS_OUTGOING_CALLS",
         "READ_SMS",
-        "READ_EXTERNAL_STORAGE",
-        "photos",
-        "call_log",
-        "sms",
+        "RECEIVE_SMS",
+        "SEND_SMS",
     }
 )
-VIEW_ACTIONS = frozenset(
-    {"view_personal_data", "view_pii", "view_borrower", "view_account", "view", "unmask"}
+# Personal information that is necessary only at these flows (the camera: ID card and face at verification).
+NECESSARY_AT: dict[str, frozenset[str]] = {
+    "CAMERA": frozenset(
+        {
+            "identity_verification",
+            "kyc",
+            "face_verification",
+            "liveness_check",
+            "registration",
+            "loan_application",
+        }
+    ),
+}
+# Not personal information: granted without a purpose.
+ORDINARY = frozenset(
+    {"INTERNET", "ACCESS_NETWORK_STATE", "POST_NOTIFICATIONS", "VIBRATE", "WAKE_LOCK", "USE_BIOMETRIC"}
 )
-LOG_ACTIONS = frozenset({"log", "write_log", "log_event", "emit_log"})
-EXPORT_ACTIONS = frozenset(
-    {"export_accounts_to_agency", "share_with_agency", "transfer_to_processor", "share_with_processor"}
-)
-# Scenarios state who sees what; the written justification is a house procedure the platform asks for on
-# top (privacy.access.MIN_JUSTIFICATION) and has no code in the shared vocabulary.
-SCENARIO_JUSTIFICATION = "stated by the scenario"
-AGENCY_FIELDS = frozenset(
-    {"name", "mobile", "amount_due", "days_past_due", "loan_id", "due_date", "masked_id"}
-)
-
-
-def evaluate_data_action(given: Mapping[str, Any], when: Mapping[str, Any]) -> tuple[str, str, list[str]]:
-    action = when.get("action")
-    if action in ("request_permission", "collect_contacts", "import_contacts", "upload_contacts"):
-        source = str(when.get("source", when.get("contacts_source", "")))
-        if str(when.get("permission")) in HARVEST_PERMISSIONS or source in HARVEST_SOURCES:
-            return "block", "CONTACTS_HARVEST", ["CONTACTS_HARVEST"]
-        return "allow", "ALLOWED", ["ALLOWED"]
-    if action in VIEW_ACTIONS:
-        return _view(given, when)
-    if action in LOG_ACTIONS:
-        return _log(given, when)
-    if action in EXPORT_ACTIONS:
-        agency = given.get("agency") or given.get("processor") or given.get("recipient") or {}
-        reasons = []
-        if not agency.get("on_whitelist"):
-            reasons.append("AGENCY_NOT_WHITELISTED")
-        if not agency.get("entrustment_contract_id"):
-            reasons.append("ENTRUSTMENT_CONTRACT_MISSING")
-        if not agency.get("pia_id"):
-            reasons.append("PIA_MISSING")
-        fields = set(when.get("fields", []))
-        needless_contacts = "emergency_contacts" in fields and not given.get("borrower_unreachable")
-        if needless_contacts or fields - AGENCY_FIELDS - {"emergency_contacts"}:
-            reasons.append("EXPORT_FIELDS_EXCESSIVE")
-        if reasons:
-            return "block", reasons[0], reasons
-        return "allow", "ALLOWED", ["ALLOWED"]
-    raise ValueError(f"unknown data-protection action {action!r}")
-
-
-def _roles(person: Mapping[str, Any]) -> set[str]:
-    roles = person.get("roles", person.get("role", []))
-    return {str(roles)} if isinstance(roles, str) else {str(r) for r in roles}
-
-
-def _view(given: Mapping[str, Any], when: Mapping[str, Any]) -> tuple[str, str, list[str]]:
-    viewer = given.get("viewer") or given.get("actor") or given.get("user") or given.get("staff") or {}
-    account = given.get("account") or given.get("borrower") or given.get("loan") or {}
-    if "assigned" in given:
-        assigned = bool(given["assigned"])
-    elif "assigned" in account:
-        assigned = bool(account["assigned"])
-    else:
-        owner = account.get("assigned_to", account.get("assigned_collector"))
-        listed = viewer.get("assigned_accounts", viewer.get("assigned_account_ids"))
-        assigned = (owner is not None and owner == viewer.get("id")) or (
-            listed is not None and account.get("id") in listed
-        )
-    fields = [str(f) for f in when.get("fields", [])]
-    clear = when.get("unmasked", when.get("unmask"))
-    mode = str(when.get("view", when.get("mode", "")))
-    wants_clear = bool(clear) or mode in {"unmasked", "full", "clear", "plain"}
-    if isinstance(clear, list):
-        fields = [str(f) for f in clear]
-    known = [f for f in fields if f in FIELD_ALIASES]
-    verdict = decide_view(
-        _roles(viewer),
-        is_self=bool(given.get("is_self")),
-        assigned=assigned,
-        unmask=tuple(FIELD_ALIASES[f] for f in known) if wants_clear else (),
-        justification=str(when.get("justification", "")) or SCENARIO_JUSTIFICATION,
-        break_glass=bool(when.get("break_glass")),
-    )
-    if wants_clear and not known and fields:
-        return "block", "NEED_TO_KNOW", ["NEED_TO_KNOW"]
-    decision = "allow" if verdict.allowed else "block"
-    return decision, verdict.reason, [verdict.reason]
-
-
-FIELD_ALIASES = {
-    "name": "name",
-    "id_number": "id_number",
-    "id": "id_number",
-    "id_card": "id_number",
-    "national_id": "id_number",
-    "phone": "phone",
-    "mobile": "phone",
-    "bank_card": "bank_card",
-    "card": "bank_card",
-    "card_number": "bank_card",
-    "address": "address",
-    "emergency_contacts": "emergency_contacts",
+PERMISSION_ALIASES = {
+    "contacts": "READ_CONTACTS",
+    "address_book": "READ_CONTACTS",
+    "nscontactsusagedescription": "READ_CONTACTS",
+    "call_log": "READ_CALL_LOG",
+    "sms": "READ_SMS",
+    "photos": "READ_MEDIA_IMAGES",
+    "photo_library": "READ_MEDIA_IMAGES",
+    "nsphotolibraryusagedescription": "READ_MEDIA_IMAGES",
+    "storage": "READ_EXTERNAL_STORAGE",
+    "camera": "CAMERA",
+    "nscamerausagedescription": "CAMERA",
+    "location": "ACCESS_FINE_LOCATION",
+    "nslocationwheninuseusagedescription": "ACCESS_FINE_LOCATION",
+    "nslocationalwaysandwheninuseusagedescription": "ACCESS_BACKGROUND_LOCATION",
+    "microphone": "RECORD_AUDIO",
+    "nsmicrophoneusagedescription": "RECORD_AUDIO",
+    "notifications": "POST_NOTIFICATIONS",
 }
 
 
-def _log(given: Mapping[str, Any], when: Mapping[str, Any]) -> tuple[str, str, list[str]]:
-    text = " ".join(
-        str(when.get(k, "")) for k in ("message", "line", "text", "payload", "fields", "values") if k in when
-    )
-    flagged = any(not bool(v) for k, v in when.items() if k in {"masked", "redacted", "tokenised"})
-    if flagged or redact(text) != text:
-        return "block", "LOG_PII_UNMASKED", ["LOG_PII_UNMASKED"]
-    return "allow", "ALLOWED", ["ALLOWED"]
+def permission_name(raw: str) -> str:
+    """``android.permission.READ_CONTACTS``, ``READ_CONTACTS``, ``contacts`` and the iOS key are one name."""
+    text = raw.strip()
+    alias = PERMISSION_ALIASES.get(text.lower())
+    if alias:
+        return alias
+    return text.rsplit(".", 1)[-1].upper()
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionRequest:
+    permission: str
+    flow: str | None = None  # where in the app it is asked (loan_application, identity_verification, …)
+    purpose: str | None = None  # what the app tells the user it is for
+
+
+def decide_permission(request: PermissionRequest) -> DataVerdict:
+    name = permission_name(request.permission)
+    if name in CONTACT_GRAPH:
+        return _verdict(["CONTACTS_HARVEST"])
+    if name in ORDINARY:
+        return _verdict([])
+    blocked = []
+    if request.flow not in NECESSARY_AT.get(name, frozenset()):
+        blocked.append("PERMISSION_NOT_NECESSARY")
+    if not (request.purpose or "").strip():
+        blocked.append("PERMISSION_PURPOSE_MISSING")
+    return _verdict(blocked)
+
+
+# --- agency exports ----------------------------------------------------------------------------------------
+
+# What a collection agency needs to reach the borrower and say what is owed (the ID number only masked).
+COLLECTION_FIELDS = frozenset(
+    {"loan_id", "name", "mobile", "amount_due", "days_past_due", "due_date", "masked_id"}
+)
+UNREACHABLE_ONLY_FIELDS = frozenset({"emergency_contacts"})
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: str | None
+    on_whitelist: bool
+    entrustment_contract_id: str | None
+    pia_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyExport:
+    fields: tuple[str, ...]
+    purpose: str | None = None  # None: collection, the only purpose of an agency referral
+    borrower_unreachable: bool = False
+    agency_sharing_consent: bool | None = None  # False: withdrawn; None: no record (the paper contract's)
+
+
+def is_collection_purpose(purpose: str | None) -> bool:
+    text = (purpose or "collection").lower()
+    return "collect" in text or "催收" in text or "recovery" in text
+
+
+def excessive_fields(export: AgencyExport) -> list[str]:
+    allowed = COLLECTION_FIELDS | (UNREACHABLE_ONLY_FIELDS if export.borrower_unreachable else frozenset())
+    return [f for f in export.fields if f not in allowed]
+
+
+def decide_agency_export(agency: Agency, export: AgencyExport) -> DataVerdict:
+    blocked = []
+    if not agency.on_whitelist:
+        blocked.append("AGENCY_NOT_WHITELISTED")
+    if not agency.entrustment_contract_id or not agency.pia_id:
+        blocked.append("ENTRUSTMENT_CONTRACT_MISSING")  # the vocabulary's code: without contract / PIA
+    if not agency.pia_id:
+        blocked.append("PIA_MISSING")
+    if export.agency_sharing_consent is False:
+        blocked.append("CONSENT_WITHDRAWN")
+    if not is_collection_purpose(export.purpose):
+        blocked.append("EXPORT_PURPOSE_UNRELATED")
+    if excessive_fields(export):
+        blocked.append("EXPORT_FIELDS_EXCESSIVE")
+    return _verdict(blocked)
+
+
+# --- log lines ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogVerdict:
+    verdict: DataVerdict
+    written: str  # what the logging writes: the line itself, or its redacted form
+    identifiers: tuple[str, ...]  # the kinds found: ID, CARD, PHONE, EMAIL
+
+
+def decide_log_line(line: str) -> LogVerdict:
+    """May this line be written as it is? The answer and the line the logging writes instead."""
+    found = tuple(identifiers_in(line))
+    return LogVerdict(_verdict(["LOG_PII_UNMASKED"] if found else []), redact(line), found)

@@ -28,10 +28,9 @@ from xiaodai.db.tables import (
     PersonalDataRow,
     UserRow,
 )
-from xiaodai.privacy import access, retention, store
+from xiaodai.privacy import access, masking, retention, shift_allowance, store
 from xiaodai.privacy.crypto import KeyRing, aad, encrypt
 from xiaodai.privacy.keys import current_ring
-from xiaodai.privacy.masking import mask, mask_name, mask_phone
 from xiaodai.privacy.validation import PersonalDataError, clean_profile
 
 CONSENT_TEXTS = {
@@ -201,22 +200,7 @@ def save_profile(
 def own_profile(session: Session, *, user: UserRow, ring: KeyRing | None = None) -> dict[str, Any]:
     """What the borrower sees of themselves: masked like everywhere else (the export has it in clear)."""
     data = store.read_fields(ring or current_ring(), session.get(PersonalDataRow, user.id))
-    return _masked(data, ())
-
-
-def _masked(data: dict[str, Any], clear: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, value in data.items():
-        if field == "emergency_contacts":
-            out[field] = (
-                value
-                if field in clear
-                else [{**c, "name": mask_name(c["name"]), "phone": mask_phone(c["phone"])} for c in value]
-            )
-        else:
-            out[field] = value if field in clear else mask(field, value)
-    out["unmasked"] = list(clear)
-    return out
+    return masking.display(data, ())
 
 
 # --- staff views ---
@@ -241,8 +225,11 @@ def view_person(
     justification: str = "",
     break_glass: bool = False,
     ring: KeyRing | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A person's data as this viewer may see it. Refusals raise 403 and are audited like views."""
+    """A person's data as this viewer may see it. Refusals raise 403 (429 past the shift's cap) and are
+    audited like views. Unmasking counts against the viewer's shift allowance (``access.unmask_allowance``);
+    break-glass and unmasking past the allowance raise an alert."""
     if viewer.kind != "staff":
         raise ForbiddenError("your own data is at /api/me/profile", "STAFF_ONLY")
     subject = session.get(UserRow, subject_id)
@@ -257,22 +244,55 @@ def view_person(
         justification=justification,
         break_glass=break_glass,
     )
+    at = now or _now()
+    if verdict.allowed and verdict.reason in UNMASKING:
+        verdict = shift_allowance.within_allowance(session, viewer, subject_id, verdict, at)
     if not is_self:
         action = "pii-break-glass" if verdict.reason == "BREAK_GLASS" else "pii-view"
-        (_audit if verdict.allowed else audit_refusal)(
+        (_audit_at if verdict.allowed else _refusal_at)(
             session,
             _actor(viewer),
             action if verdict.allowed else "pii-view-refused",
             f"user:{subject_id}",
             verdict.reason,
+            at=at,
             unmask=list(unmask),
             justification=justification.strip(),
             roles=sorted(roles_of(viewer)),
         )
+    if verdict.reason == "UNMASK_RATE_LIMITED":
+        raise PrivacyError(
+            verdict.reason,
+            f"at most {access.MAX_UNMASKS_PER_SHIFT} unmaskings per shift ({access.SHIFT} rolling)",
+            429,
+        )
+    if verdict.reason == "UNMASK_APPROVAL_REQUIRED":
+        raise PrivacyError(
+            verdict.reason,
+            f"{access.FREE_UNMASKS_PER_SHIFT} unmaskings this shift already: more need a second person's "
+            'approval (POST /api/staff/approvals {"operation": "unmask", "params": {"user_id", "fields"}})',
+            403,
+        )
     if not verdict.allowed:
         raise ForbiddenError(code=verdict.reason)
     data = store.read_fields(ring or current_ring(), session.get(PersonalDataRow, subject_id))
-    return {"user_id": subject_id, "access": verdict.reason, **_masked(data, verdict.unmask)}
+    return {"user_id": subject_id, "access": verdict.reason, **masking.display(data, verdict.unmask)}
+
+
+UNMASKING = frozenset({"ALLOWED", "BREAK_GLASS"})  # the verdicts that show fields in clear
+
+
+def _audit_at(
+    session: Session, actor: str, action: str, subject: str, reason: str, *, at: datetime, **payload: Any
+) -> None:
+    record(session, actor=actor, action=action, subject=subject, reason=reason, payload=payload, at=at)
+
+
+def _refusal_at(
+    session: Session, actor: str, action: str, subject: str, reason: str, *, at: datetime, **payload: Any
+) -> None:
+    _audit_at(session, actor, action, subject, reason, at=at, **payload)
+    session.commit()
 
 
 def lookup(
@@ -380,7 +400,7 @@ def request_deletion(session: Session, *, user: UserRow, as_of: date) -> dict[st
             app.payload_json = json.dumps({"erased": True, "on": as_of.isoformat()})
     if "account" in deletable:
         user.email = f"erased-{user.id}@erased.invalid"
-        user.name = "—"
+        user.set_name(None)  # reads as "—"
         user.password_hash = "!erased"
         for token in session.execute(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id)).scalars():
             token.revoked = True

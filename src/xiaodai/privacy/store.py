@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from xiaodai.db.tables import BureauPullRow, DataRequestRow, PersonalDataRow
+from xiaodai.db.tables import BureauPullRow, DataRequestRow, PersonalDataRow, UserRow
 from xiaodai.privacy.crypto import KeyRing, aad, blind_index, decrypt, encrypt
 
 TEXT_FIELDS = ("name", "id_number", "phone", "bank_card", "address")
@@ -92,11 +92,22 @@ def _stale_requests(ring: KeyRing) -> Any:
     )
 
 
+def _stale_names(ring: KeyRing) -> Any:
+    """Account names (``users.name_enc``) under an older key."""
+    return (UserRow.name_enc.is_not(None)) & (~UserRow.name_enc.startswith(f"v{ring.current}."))
+
+
 def rotation_backlog(session: Session, ring: KeyRing) -> int:
     people = session.execute(select(func.count()).where(PersonalDataRow.key_version != ring.current))
     requests = session.execute(select(func.count()).select_from(DataRequestRow).where(_stale_requests(ring)))
+    names = session.execute(select(func.count()).select_from(UserRow).where(_stale_names(ring)))
     reports = session.execute(select(func.count()).where(BureauPullRow.key_version != ring.current))
-    return int(people.scalar_one()) + int(requests.scalar_one()) + int(reports.scalar_one())
+    return (
+        int(people.scalar_one())
+        + int(requests.scalar_one())
+        + int(names.scalar_one())
+        + int(reports.scalar_one())
+    )
 
 
 def _reencrypt_reports(session: Session, ring: KeyRing, limit: int) -> int:
@@ -165,10 +176,24 @@ def rotate(
                     where = aad("data_requests", request.id, "request")
                     plain = decrypt(ring, str(request.request_enc), where)
                     request.request_enc = encrypt(ring, plain, where)
-            reports = _reencrypt_reports(session, ring, batch - len(rows) - len(requests))
-            if not rows and not requests and not reports:
+            users: list[UserRow] = []
+            if len(rows) + len(requests) < batch:
+                users = list(
+                    session.execute(
+                        select(UserRow)
+                        .where(_stale_names(ring))
+                        .order_by(UserRow.id)
+                        .limit(batch - len(rows) - len(requests))
+                        .with_for_update(skip_locked=True)
+                    ).scalars()
+                )
+                for user in users:
+                    where = aad("users", user.id, "name")
+                    user.name_enc = encrypt(ring, decrypt(ring, str(user.name_enc), where), where)
+            reports = _reencrypt_reports(session, ring, batch - len(rows) - len(requests) - len(users))
+            if not rows and not requests and not users and not reports:
                 break
-        done += len(rows) + len(requests) + reports
+        done += len(rows) + len(requests) + len(users) + reports
         batches += 1
         if progress:
             progress(done, total)

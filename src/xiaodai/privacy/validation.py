@@ -43,6 +43,21 @@ def valid_id_number(value: str) -> bool:
     return id_check_digit(text[:17]) == text[17]
 
 
+def looks_like_id_number(value: str) -> bool:
+    """The shape of a resident ID number — region, a real birth date (1900-2099), sequence, check character —
+    whatever its check digit: a mistyped ID number is still someone's identifier (for logs, not for forms)."""
+    text = value.strip().upper()
+    if len(text) != 18 or not text[:17].isdigit() or text[17] not in "0123456789X" or text[0] == "0":
+        return False
+    if not 1900 <= int(text[6:10]) <= 2099:
+        return False
+    try:
+        date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
 def mobile_digits(value: str) -> str:
     digits = "".join(ch for ch in value if ch.isdigit())
     return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits

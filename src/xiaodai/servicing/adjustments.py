@@ -80,7 +80,6 @@ def hardship_extension(
                 ),
             )
         )
-        loan.version += 1
         session.flush()
         return {"loan_id": loan.id, "months": months, "moved": moved}
 
@@ -129,7 +128,6 @@ def credit_borrower(
             ),
             loan=loan,
         )
-        loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "credited": _money(amount_fen)}
 
     return run_once(

@@ -131,6 +131,5 @@ def apply_overpayment(
         ),
         journal,
     )
-    loan.version += 1
     apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
     return used

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import EodStepRow, LoanRow
+from xiaodai.metrics import EOD_STEP_SECONDS
 from xiaodai.servicing.billing import apply_overpayment
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.lifecycle import LoanState
@@ -195,7 +197,8 @@ def step_bill(conn: Connection, day: date) -> int:
         conn,
         """
         UPDATE loans SET interest_outstanding_fen = interest_outstanding_fen + b.interest,
-                         fees_outstanding_fen = fees_outstanding_fen + b.fee
+                         fees_outstanding_fen = fees_outstanding_fen + b.fee,
+                         version = loans.version + 1
         FROM eod_bill b WHERE loans.id = b.loan_id AND b.interest + b.fee > 0""",
         day,
     )
@@ -259,7 +262,8 @@ def _apply_overdue(conn: Connection, day: date, *, rows: str, check_version: boo
             UPDATE loans SET penalties_outstanding_fen = penalties_outstanding_fen + o.penalty,
                              penalties_charged_fen = penalties_charged_fen + o.penalty,
                              dpd = o.dpd, bucket = {_bucket_case(spec)},
-                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END
+                             state = CASE WHEN o.dpd > 0 THEN 'overdue' ELSE 'active' END,
+                             version = loans.version + 1
             FROM {rows} o WHERE loans.id = o.loan_id AND o.buckets = :spec {guard}"""
         if check_version:
             update = f"WITH u AS ({update} RETURNING loans.id) INSERT INTO eod_applied SELECT id FROM u"
@@ -314,9 +318,10 @@ def step_overdue(conn: Connection, day: date) -> int:
     candidates used to be three steps: two rewrote the same rows and the third read every loan again).
 
     Concurrency (PostgreSQL): the rows are computed without locking 10^5 loans. The update writes a loan
-    only if its ``version`` (bumped by every servicing command) and open state are still the ones read; a
-    loan a repayment, waiver or write-off changed in the meantime is locked, read again and written in a
-    second, small pass — so the day's penalty and DPD always come from the loan as it is when written.
+    only if its ``version`` and open state are still the ones read (every change bumps the version: the
+    ORM's version counter, ``loans.save``, these UPDATEs); a loan a repayment, waiver, write-off or fee
+    dispute changed in the meantime is locked, read again and written in a second, small pass — so the
+    day's penalty and DPD always come from the loan as it is when written.
     Returns the loans updated.
     """
     pg = conn.dialect.name == "postgresql"
@@ -468,7 +473,9 @@ def run_day(
         else:
             for attempt in range(1, STEP_ATTEMPTS + 1):
                 try:
+                    started = time.perf_counter()
                     rows = _run_step(engine, day, step, crash_after)
+                    EOD_STEP_SECONDS.labels(step=step.name).observe(time.perf_counter() - started)
                     break
                 except DBAPIError as exc:
                     if attempt == STEP_ATTEMPTS or not _retryable(exc):

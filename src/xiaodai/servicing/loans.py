@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.ledger import service as ledger
@@ -89,7 +90,14 @@ _LOANS = _LOAN_TABLE.c
 _INSTALLMENTS_T = _INSTALLMENT_TABLE.c
 
 # Built once: a statement object built per call costs more Python than the query itself (cache key).
-_LOCK_LOAN = select(LoanRow).where(LoanRow.id == bindparam("loan_id")).with_for_update()
+# populate_existing: a loan the session already holds (read before the lock, e.g. an ownership check) is
+# refreshed from the locked row, so a command never computes from, and writes back, values read earlier.
+_LOCK_LOAN = (
+    select(LoanRow)
+    .where(LoanRow.id == bindparam("loan_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 _LOCK_LOAN_RECORD = (
     select(*(_LOANS[name] for name in _LOAN_FIELDS))
     .where(_LOANS.id == bindparam("loan_id"))
@@ -102,7 +110,8 @@ _INSTALLMENT_RECORDS = (
     .with_for_update()
 )
 # The SET clause is the changed columns, given as parameters (one cached statement per set of columns).
-_UPDATE_LOAN = update(_LOAN_TABLE).where(_LOANS.id == bindparam("row_id"))
+_UPDATE_LOAN = update(_LOAN_TABLE).where(_LOANS.id == bindparam("row_id"), _LOANS.version == bindparam("was"))
+_VERSION = _LOAN_FIELDS.index("version")
 _UPDATE_INSTALLMENT = update(_INSTALLMENT_TABLE).where(_INSTALLMENTS_T.id == bindparam("row_id"))
 
 
@@ -168,10 +177,21 @@ def save(
     On PostgreSQL entries, postings and updates are one statement (``ledger.insert_entries`` with the
     updates as more ``WITH`` items); elsewhere, or without entries, the entries' statements and then one
     ``UPDATE`` per changed row. ORM objects of the same rows that the session holds are expired (reloaded on
-    their next use), so that the session never writes their stale values back."""
+    their next use), so that the session never writes their stale values back.
+
+    The loan's ``version`` is save's to move, as the ORM's version counter is for ORM rows: whatever a
+    caller did to it, a changed loan is written at the version it was read with plus one, and (elsewhere
+    than PostgreSQL) only if the row is still at the version read. On PostgreSQL the row has been locked
+    since ``lock_loan_record`` read it, so nobody else can have moved it."""
     connection = session.connection()
+    was = loan.loaded[_VERSION]
+    loan.version = was
     loan_now = _loan_values(loan)
-    loan_changes = _changes(loan_now, loan.loaded, _LOAN_FIELDS) if loan_now != loan.loaded else {}
+    loan_changes: dict[str, Any] = {}
+    if loan_now != loan.loaded:
+        loan.version = was + 1
+        loan_now = _loan_values(loan)
+        loan_changes = _changes(loan_now, loan.loaded, _LOAN_FIELDS)
     changed: list[tuple[Installment, tuple[Any, ...], dict[str, Any]]] = []
     for row in rows:
         now = _installment_values(row)
@@ -184,10 +204,13 @@ def save(
         ids = ledger.insert_entries(connection, entries) if entries else []
         updated = 0
         if loan_changes:
-            updated += connection.execute(_UPDATE_LOAN, {"row_id": loan.id, **loan_changes}).rowcount
+            at = {"row_id": loan.id, "was": was, **loan_changes}
+            if connection.execute(_UPDATE_LOAN, at).rowcount != 1:
+                raise StaleDataError(f"loan {loan.id} changed since it was read at version {was}")
+            updated += 1
         for row, _now, changes in changed:
             updated += connection.execute(_UPDATE_INSTALLMENT, {"row_id": row.id, **changes}).rowcount
-        if updated != bool(loan_changes) + len(changed):  # rows are locked and never deleted: cannot happen
+        if updated != bool(loan_changes) + len(changed):  # rows are locked and never deleted
             raise RuntimeError(
                 f"loan {loan.id}: {updated} rows updated of {bool(loan_changes) + len(changed)}"
             )

@@ -68,8 +68,10 @@ def prepay(
     idempotency_key: str,
     amount_fen: int | None = None,
     mode: PrepayMode = PrepayMode.SHORTEN_TERM,
+    dated_by_platform: bool = False,
 ) -> Result:
-    """Full (``amount_fen`` None or ≥ the payoff) or partial prepayment; a partial one re-amortises."""
+    """Full (``amount_fen`` None or ≥ the payoff) or partial prepayment; a partial one re-amortises.
+    ``dated_by_platform``: as for ``service.repay`` (``on`` is not part of the idempotent request)."""
 
     def action() -> Result:
         loan = lock_loan(session, loan_id)
@@ -92,7 +94,12 @@ def prepay(
         session,
         key=idempotency_key,
         command="prepay",
-        request={"loan_id": loan_id, "on": on.isoformat(), "amount_fen": amount_fen, "mode": mode.value},
+        request={
+            "loan_id": loan_id,
+            **({} if dated_by_platform else {"on": on.isoformat()}),
+            "amount_fen": amount_fen,
+            "mode": mode.value,
+        },
         action=action,
     )
 
@@ -181,7 +188,6 @@ def _full_prepayment(  # noqa: PLR0917
         )
     session.flush()
     loan.paid_total_fen += cash
-    loan.version += 1
     refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,
@@ -289,7 +295,6 @@ def _partial_prepayment(  # noqa: PLR0917
         session, entry(on, "prepayment", f"prepay:{key}", legs, loan_id=loan.id, memo=memo), loan=loan
     )
     loan.paid_total_fen += amount_fen
-    loan.version += 1
     refresh_status(loan, installments(session, loan.id, lock=True), on)
     return {
         "loan_id": loan.id,

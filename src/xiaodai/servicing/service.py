@@ -181,7 +181,6 @@ def disburse(session: Session, *, loan_id: int, on: date, idempotency_key: str) 
             loan=loan,
         )
         loan.disbursed_on = on
-        loan.version += 1
         return {
             "loan_id": loan.id,
             "entry_id": entry_id,
@@ -208,7 +207,18 @@ def _check_date(loan: LoanLike, on: date) -> None:
         raise ServicingError(f"loan {loan.id} was not disbursed by {on}")
 
 
-def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempotency_key: str) -> Result:
+def repay(
+    session: Session,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    dated_by_platform: bool = False,
+) -> Result:
+    """Post a repayment booked on ``on``. ``dated_by_platform``: ``on`` is the platform's business date, not
+    part of the client's request, so a retry of the same key on a later business date replays the first
+    answer instead of being refused as a different request."""
     if amount_fen <= 0:
         raise ServicingError("a repayment must be a positive amount")
 
@@ -225,7 +235,6 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
             )
             ledger.move_balances(loan, recovery)
             loan.paid_total_fen += amount_fen
-            loan.version += 1
             (entry_id,) = save(session, loan, (), [recovery])
             return {
                 "loan_id": loan.id,
@@ -259,7 +268,6 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         journal.append(repayment)
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
         loan.paid_total_fen += amount_fen
-        loan.version += 1
         refresh_status(loan, rows, on)
         entry_id = save(session, loan, rows, journal)[-1]
         return {
@@ -280,7 +288,11 @@ def repay(session: Session, *, loan_id: int, amount_fen: int, on: date, idempote
         session,
         key=idempotency_key,
         command="repay",
-        request={"loan_id": loan_id, "amount_fen": amount_fen, "on": on.isoformat()},
+        request={
+            "loan_id": loan_id,
+            "amount_fen": amount_fen,
+            **({} if dated_by_platform else {"on": on.isoformat()}),
+        },
         action=action,
     )
 
@@ -337,7 +349,6 @@ def waive(
             loan=loan,
         )
         apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
-        loan.version += 1
         refresh_status(loan, rows, on)
         return {
             "loan_id": loan.id,
@@ -382,7 +393,6 @@ def write_off(session: Session, *, loan_id: int, on: date, idempotency_key: str)
             else None
         )
         loan.closed_on = on
-        loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "written_off": _money(total), "state": loan.state}
 
     return run_once(
@@ -414,7 +424,6 @@ def refund_overpayment(
             ),
             loan=loan,
         )
-        loan.version += 1
         return {"loan_id": loan.id, "entry_id": entry_id, "refunded": _money(amount_fen)}
 
     return run_once(
@@ -473,7 +482,6 @@ def reverse(session: Session, *, entry_id: int, on: date, idempotency_key: str) 
         cash = sum(-amount for account, amount in legs if account is Account.CASH)
         if original.event == "repayment":
             loan.paid_total_fen -= cash
-        loan.version += 1
         refresh_status(loan, rows, on)
         return {"entry_id": new_id, "reverses": entry_id, "loan_id": loan.id, "state": loan.state}
 

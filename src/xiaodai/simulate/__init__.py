@@ -1,1 +1,2 @@
-"""Synthetic data with a known truth (pure, seeded): ``population`` (applicants with a true PD)."""
+"""Simulated applicants, behaviour and books (seeded, pure); ``population`` is the applicant population with a
+known true PD whose columns are feature-catalogue features."""

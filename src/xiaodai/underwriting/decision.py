@@ -12,6 +12,8 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import parse_amount_fen
 from xiaodai.pricing.caps import CapBook, CapReason
 from xiaodai.pricing.quote import CapExceededError, Quote, build_quote
 from xiaodai.pricing.schedule import LoanTerms, Method
@@ -46,9 +48,13 @@ class Application:
     def from_json(cls, raw: Mapping[str, Any]) -> Application:
         try:
             request = raw.get("request", {})
-            amount = Decimal(str(request.get("amount", "0")))
-            if not amount.is_finite() or amount < 0:
-                raise ApplicationError("the requested amount must be a non-negative number")
+            asked = request.get("amount", "0")
+            if isinstance(asked, int) and not isinstance(asked, bool):
+                asked = str(asked)  # a whole number of CNY given as a JSON number
+            try:  # 0: whatever the applicant is eligible for
+                amount = Decimal(parse_amount_fen(asked, what="request.amount", allow_zero=True)) / 100
+            except MoneyError as exc:
+                raise ApplicationError(str(exc)) from None
             term = int(request.get("term", 12))
             applicant = dict(raw.get("applicant", {}))
             missing = [f for f in REQUIRED_APPLICANT if applicant.get(f) in (None, "")]

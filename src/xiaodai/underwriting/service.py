@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
@@ -138,11 +140,19 @@ def model_by_version(session: Session, version: str) -> LoadedModel:
 
 
 def _store_policy(session: Session, policy: Policy, actor: str) -> None:
-    """A policy version takes effect with the first decision taken under it: stored once, audited once."""
-    row = session.get(PolicyVersionRow, policy.version)
-    if row is None:
-        session.add(PolicyVersionRow(version=policy.version, document=policy.document))
-        session.flush()
+    """A policy version takes effect with the first decision taken under it: stored once, audited once.
+
+    Concurrent first decisions race to store it: the insert does nothing when the version is there
+    (``ON CONFLICT DO NOTHING``; PostgreSQL waits for a concurrent insert of the same version to commit),
+    only the transaction whose row went in audits the activation, and every other one checks the stored
+    document instead of failing on the primary key."""
+    inserted = session.execute(
+        _insert_policy(session)
+        .values(version=policy.version, document=policy.document)
+        .on_conflict_do_nothing(index_elements=["version"])
+        .returning(PolicyVersionRow.version)
+    ).first()
+    if inserted is not None:
         record(
             session,
             actor=actor,
@@ -152,7 +162,11 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
             payload={"sha256": hashlib.sha256(policy.document.encode("utf-8")).hexdigest()},
             version=policy.version,
         )
-    elif row.document != policy.document:
+        return
+    stored = session.execute(
+        select(PolicyVersionRow.document).where(PolicyVersionRow.version == policy.version)
+    ).scalar_one()
+    if stored != policy.document:
         raise RegistryError(f"policy version {policy.version} changed without a new version number")
 
 
@@ -260,6 +274,12 @@ def _legacy_input(application_json: dict[str, Any]) -> dict[str, Any]:
     applicant = dict(application_json.get("applicant", {}))
     applicant.setdefault("worst_dpd_now", applicant.get("existing_overdue_days"))
     return {**application_json, "applicant": applicant}
+
+
+def _insert_policy(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(PolicyVersionRow)
+    return sqlite_insert(PolicyVersionRow)
 
 
 def decide_and_record(

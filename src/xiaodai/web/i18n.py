@@ -94,6 +94,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "deadline": {"zh": "处理时限", "en": "decision due by"},
     "complaint_narrative": {"zh": "请描述您遇到的问题", "en": "What happened?"},
     "my_complaints": {"zh": "我的投诉", "en": "My complaints"},
+    "request_review": {
+        "zh": "申请核查（处理决定告知后30日内）",
+        "en": "Ask for a review (within 30 days of the decision)",
+    },
+    "review_ack": {"zh": "已受理核查申请，编号", "en": "Review requested, reference"},
+    "review_deadline": {"zh": "核查结论告知时限", "en": "review decided by"},
     "complaint_queue": {"zh": "投诉处理队列（按处理时限排序）", "en": "Complaint queue (by deadline)"},
     "category": {"zh": "类别", "en": "Category"},
     "escalation": {"zh": "预警", "en": "Escalation"},
@@ -105,13 +111,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "root_causes": {"zh": "主要根因（溯源整改）", "en": "Top root causes"},
     "sla_mix": {"zh": "时限状态分布", "en": "Clock status"},
     "login_failed": {
-        "zh": "邮箱或密码错误。连续输错5次后账户将锁定15分钟，锁定期间即使密码正确也无法登录。",
-        "en": "Wrong email or password. After 5 failed attempts an account is locked for 15 minutes, "
-        "during which even the right password is refused.",
+        "zh": "邮箱或密码错误。同一地址连续输错5次后，该地址对该账户的登录将暂停"
+        "（30秒起，逐次加倍，最长15分钟），暂停期间即使密码正确也无法登录。",
+        "en": "Wrong email or password. After 5 failed attempts from one address, sign-in to that account "
+        "from that address is paused (30 seconds, doubling up to 15 minutes), during which even the right "
+        "password is refused.",
     },
     "login_rate_limited": {
         "zh": "此网络地址的登录尝试过于频繁，请在 {seconds} 秒后重试。",
         "en": "Too many sign-in attempts from this address; try again in {seconds} seconds.",
+    },
+    "signed_up": {
+        "zh": "如果该邮箱此前没有账户，现在已经创建：请用该邮箱和密码登录。",
+        "en": "If this email had no account, it has one now: sign in with it and your password.",
     },
     "session_expired": {
         "zh": "登录已过期（闲置30分钟或登录超过8小时），请重新登录。",
@@ -279,8 +291,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "pd_unmask": {"zh": "查看明文", "en": "Show in clear"},
     "pd_unmask_fields": {"zh": "需查看明文的字段", "en": "Fields to show in clear"},
     "pd_justification": {
-        "zh": "理由（至少10个字，记入审计日志）",
-        "en": "Justification (10+ characters, written to the audit trail)",
+        "zh": "理由（真实的一句话：至少5个汉字或10个字符，记入审计日志）",
+        "en": "Justification (a real reason, 10+ characters, written to the audit trail)",
     },
     "pd_break_glass": {
         "zh": "紧急访问（break-glass）：超出本人角色权限，须说明理由，并将被重点审查",
@@ -303,8 +315,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "access_NEED_TO_KNOW": {"zh": "您的角色无需查看此信息", "en": "your role does not need this"},
     "access_ACCESS_NOT_ASSIGNED": {"zh": "该账户未分配给您", "en": "this account is not assigned to you"},
     "access_JUSTIFICATION_REQUIRED": {
-        "zh": "查看明文须填写至少10个字的理由",
-        "en": "a justification of 10+ characters is needed to see fields in clear",
+        "zh": "查看明文须填写真实的理由（至少5个汉字或10个字符的一句话，不能是“测试”“无”之类的占位词）",
+        "en": "a real justification is needed to see fields in clear (a phrase of 10+ characters, "
+        "not a placeholder such as test, n/a or xxxxxxxxxx)",
     },
     "access_UNKNOWN_FIELD": {"zh": "未知字段", "en": "unknown field"},
 }

@@ -24,7 +24,17 @@ from xiaodai.privacy import service as privacy
 from xiaodai.privacy.store import ALL_FIELDS
 from xiaodai.privacy.validation import MAX_EMERGENCY_CONTACTS
 from xiaodai.web.i18n import translator
-from xiaodai.web.routes import _check_csrf, _lang, _login_required, _page, _run, _staff, _today, _user
+from xiaodai.web.routes import (
+    PostedForm,
+    _check_csrf,
+    _lang,
+    _login_required,
+    _page,
+    _run,
+    _staff,
+    _today,
+    _user,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -147,8 +157,9 @@ def _profile_fields(form: FormData) -> dict[str, Any]:
 
 
 @router.post("/me/data/profile")
-async def save_profile(request: Request) -> Response:
-    form = await request.form()
+def save_profile(request: Request, form: PostedForm) -> Response:
+    """A plain ``def``: the encryption and database work run in the threadpool (the form is read by the
+    ``form_data`` dependency on the loop)."""
 
     def action(session: Session) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))

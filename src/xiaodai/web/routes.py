@@ -5,22 +5,25 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import CHINA, RowId
+from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.features.catalogue import default_catalogue
 from xiaodai.journey import service as journey
-from xiaodai.money.money import Money, MoneyError
+from xiaodai.money.money import MoneyError
+from xiaodai.money.parse import DateInputError, parse_amount_fen
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.errors import ServicingError
@@ -32,12 +35,14 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 HANDLED = (
+    ComplaintError,
     journey.JourneyError,
     accounts.AccountError,
     ServicingError,
     RegistryError,
     ApplicationError,
     MoneyError,
+    DateInputError,
     PrivacyError,
 )
 
@@ -67,8 +72,13 @@ def _check_csrf(request: Request, token: str) -> None:
 
 
 def _user(request: Request, session: Session) -> UserRow | None:
+    """The signed-in user, if the session is still valid (no logout or lock since it began)."""
     user_id = request.session.get("user_id")
-    return session.get(UserRow, int(user_id)) if user_id else None
+    if not user_id:
+        return None
+    return accounts.user_for_session(
+        session, user_id=user_id, version=request.session.get("sv"), now=request.app.state.clock()
+    )
 
 
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
@@ -94,16 +104,28 @@ def _session(request: Request) -> Session:
 
 
 def _run(request: Request, action: Any, page: str, **context: Any) -> Response:
-    """One transaction per request; a domain error re-renders the page with the message (4xx)."""
+    """One transaction per request, committed before the page is answered; a domain error re-renders the
+    page with the message (4xx). Whatever fails, the signed cookie keeps what it held before: a session
+    must never name a user or an object from a transaction that was rolled back."""
     session = _session(request)
+    cookie = dict(request.session)
     try:
         with session.begin():
             return action(session)  # type: ignore[no-any-return]
     except HANDLED as exc:
+        _restore(request, cookie)
         with session.begin():
             return _page(request, page, session, status=400, error=str(exc), **context)
+    except Exception:
+        _restore(request, cookie)
+        raise
     finally:
         session.close()
+
+
+def _restore(request: Request, cookie: dict[str, Any]) -> None:
+    request.session.clear()
+    request.session.update(cookie)
 
 
 def _login_required(request: Request, session: Session) -> UserRow:
@@ -127,9 +149,34 @@ def complaints(request: Request) -> Response:
         loans = journey.my_loans(session, user=user) if user and user.kind == "borrower" else []
         mine = my_complaints(session, user) if user else []
         ack = request.session.pop("complaint_ack", None)
-        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack)
+        review = request.session.pop("review_ack", None)
+        return _page(request, "complaints.html", session, loans=loans, mine=mine, ack=ack, review=review)
 
-    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None)
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
+
+
+@router.post("/complaints/{public_id}/review")
+def request_review(request: Request, public_id: str, csrf: str = Form("")) -> Response:
+    """The complainant asks for a review of the decision (the window is the service's
+    ``evaluate_review_eligibility``: 30 days from the decision notice, to 24:00 local)."""
+
+    def action(session: Session) -> Response:
+        from datetime import UTC, datetime
+
+        from xiaodai.complaints import service as complaints_service
+
+        _check_csrf(request, csrf)
+        user = _login_required(request, session)
+        if complaints_service.get(session, public_id).user_id != user.id:
+            raise ComplaintError(f"complaint {public_id} not found")
+        review = complaints_service.request_review(session, public_id=public_id, at=datetime.now(tz=UTC))
+        request.session["review_ack"] = {
+            "complaint_id": review["complaint_id"],
+            "review_deadline": review["review_deadline"],
+        }
+        return RedirectResponse("/complaints", status_code=303)
+
+    return _run(request, action, "complaints.html", loans=[], mine=[], ack=None, review=None)
 
 
 @router.post("/complaints")
@@ -176,9 +223,9 @@ def signup(
 ) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, csrf)
-        user = accounts.sign_up(session, email=email, name=name, password=password, lang=_lang(request))
-        request.session["user_id"] = user.id
-        return RedirectResponse("/apply", status_code=303)
+        # The same answer whether or not the email already has an account: sign in next.
+        accounts.request_sign_up(session, email=email, name=name, password=password, lang=_lang(request))
+        return RedirectResponse("/login?signed_up=1", status_code=303)
 
     return _run(request, action, "auth.html", mode="signup")
 
@@ -218,7 +265,7 @@ def login(request: Request, email: str = Form(), password: str = Form(), csrf: s
         request.session.clear()  # a fresh session (and fresh expiry clocks) for the signed-in user
         if lang:
             request.session["lang"] = lang
-        request.session["user_id"] = attempt.user.id
+        request.session.update(accounts.session_claims(attempt.user))
         return RedirectResponse(_home(attempt.user), status_code=303)
 
     return _run(request, action, "auth.html", mode="login")
@@ -234,7 +281,17 @@ def _home(user: UserRow) -> str:
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Ends the session on the server too: the user's session version moves on, so a copy of this cookie
+    (or any other web session of the same user) no longer signs anyone in."""
     if secrets.compare_digest(csrf, str(request.session.get("csrf", ""))):
+        session = _session(request)
+        try:
+            with session.begin():
+                user = _user(request, session)
+                if user is not None:
+                    accounts.end_sessions(session, user=user)
+        finally:
+            session.close()
         request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -285,10 +342,17 @@ def apply_form(request: Request) -> Response:
     return _run(request, action, "apply.html", fields=[], idempotency_key=secrets.token_urlsafe(12))
 
 
-@router.post("/apply")
-async def apply(request: Request) -> Response:
-    form = await request.form()
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop (only I/O); the handler that uses it is a plain ``def``, so
+    its scoring, encryption and database work run in the threadpool, not on the loop."""
+    return await request.form()
 
+
+PostedForm = Annotated[FormData, Depends(form_data)]
+
+
+@router.post("/apply")
+def apply(request: Request, form: PostedForm) -> Response:
     def action(session: Session) -> Response:
         _check_csrf(request, str(form.get("csrf", "")))
         user = _login_required(request, session)
@@ -315,12 +379,10 @@ async def apply(request: Request) -> Response:
 
 
 def _choice(amount: str | None, term: str | None, method: str | None) -> journey.OfferRequest:
-    try:
-        return journey.OfferRequest(
-            Decimal(amount) if amount else None, int(term) if term else None, method or None
-        )
-    except (InvalidOperation, ValueError):
-        raise journey.JourneyError("amount and term must be numbers") from None
+    chosen = Decimal(parse_amount_fen(amount)) / 100 if amount else None
+    if term and not (term.isascii() and term.isdigit() and len(term) <= 3):
+        raise journey.JourneyError("the term must be a whole number of months")
+    return journey.OfferRequest(chosen, int(term) if term else None, method or None)
 
 
 @router.get("/applications/{public_id}", response_class=HTMLResponse)
@@ -431,10 +493,7 @@ def loan(request: Request, loan_id: RowId) -> Response:
 
 
 def _money_fen(text: str) -> int:
-    fen = Money.of(text).to_minor()
-    if fen <= 0:
-        raise journey.JourneyError("the amount must be positive")
-    return fen
+    return parse_amount_fen(text)
 
 
 @router.post("/loans/{loan_id}/repay")
@@ -468,7 +527,11 @@ def prepay(request: Request, loan_id: RowId, idempotency_key: str = Form(), csrf
         user = _login_required(request, session)
         journey.own_loan(session, user, loan_id)
         servicing.prepay(
-            session, loan_id=loan_id, on=_today(request), idempotency_key=f"u{user.id}:{idempotency_key}"
+            session,
+            loan_id=loan_id,
+            on=_today(request),
+            idempotency_key=f"u{user.id}:{idempotency_key}",
+            dated_by_platform=True,
         )
         return RedirectResponse(f"/loans/{loan_id}", status_code=303)
 
@@ -544,10 +607,12 @@ def kfs_css() -> Response:
 
 
 def install(app: FastAPI) -> None:
+    from xiaodai.web import risk_pages
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_pages import router as staff_router
 
     app.include_router(router)
     app.include_router(staff_router)
     app.include_router(privacy_router)
+    app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

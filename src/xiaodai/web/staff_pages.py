@@ -76,7 +76,7 @@ def staff_contact(
         from datetime import UTC, datetime
 
         from xiaodai.api.routers.collections import _may_see
-        from xiaodai.collections.service import attempt_contact
+        from xiaodai.collections.service import attempt_contact, parse_attempt
 
         _check_csrf(request, csrf)
         user = _staff(request, session)
@@ -84,13 +84,15 @@ def staff_contact(
         result = attempt_contact(
             session,
             loan_id=loan_id,
-            attempt={
-                "action": "contact",
-                "channel": channel,
-                "target": {"type": "borrower"},
-                "phone_id": phone_id or None,
-                "message": message or None,
-            },
+            attempt=parse_attempt(
+                {
+                    "action": "contact",
+                    "channel": channel,
+                    "target": {"type": "borrower"},
+                    "phone_id": phone_id or None,
+                    "message": message or None,
+                }
+            ),
             as_of=datetime.now(tz=UTC),
             actor=f"user:{user.id}",
         )

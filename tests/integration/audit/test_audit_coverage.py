@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.models import applicant, application, write_artifact
 from xiaodai.audit import trail
 from xiaodai.collections import service as collections
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.complaints import service as complaints
 from xiaodai.db.tables import AuditEventRow, BlocklistRow
 from xiaodai.underwriting import service as underwriting
@@ -94,7 +95,7 @@ def test_every_contact_attempt_is_an_audit_event(
 ) -> None:
     loan_id = new_loan()
     context = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}}
-    call = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+    call = Attempt("contact", "call", phone_id="M1")
     with factory() as s, s.begin():
         collections.open_case(s, loan_id=loan_id, profile="CN", context=context)
     results = []

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.collections import service
 from xiaodai.collections.channels import SimulatedChannel
+from xiaodai.collections.contact_facts import Attempt
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTEXT = {
     "borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]},
     "flags": {"consumer_location_known": True},
 }
-CALL = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+CALL = Attempt("contact", "call", phone_id="M1")
 
 
 def test_engine_gates_every_contact_and_the_log_is_append_only(

@@ -109,6 +109,40 @@ def test_negative_reporting_waits_for_notice(
     assert late["submitted"] is True
 
 
+def test_us_furnishing_waits_for_a_communication_in_the_contact_log(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    from xiaodai.collections import service as collections
+    from xiaodai.collections.channels import SimulatedChannel
+    from xiaodai.collections.contact_facts import Attempt
+
+    loan_id = new_loan()
+    chicago = ZoneInfo("America/Chicago")
+    context = {
+        "borrower": {"timezone": "America/Chicago", "phones": [{"id": "P1", "type": "mobile"}]},
+        "collector_role": "third_party_debt_collector",
+        "first_communication_done": True,
+    }
+    mailed = datetime(2026, 4, 1, 10, 0, tzinfo=chicago)
+    with factory() as s, s.begin():
+        collections.open_case(s, loan_id=loan_id, profile="US_RegF", context=context)
+        assert workflow.submit_negative_record(s, loan_id=loan_id, at=mailed)["reason"] == (
+            "CREDIT_REPORT_PASSIVE_COLLECTION"
+        )
+        letter = Attempt(
+            "contact", "letter", message="ABC Lending Services, a debt collector. Please call us."
+        )
+        sent = collections.attempt_contact(
+            s, loan_id=loan_id, attempt=letter, as_of=mailed, actor="c1", channel=SimulatedChannel()
+        )
+        assert sent["decision"] == "allow"
+    with factory() as s, s.begin():
+        day14 = workflow.submit_negative_record(s, loan_id=loan_id, at=mailed + timedelta(days=14))
+        day15 = workflow.submit_negative_record(s, loan_id=loan_id, at=mailed + timedelta(days=15))
+    assert day14["submitted"] is False
+    assert day15["submitted"] is True
+
+
 def test_agency_export_carries_only_needed_identity_and_honours_withdrawn_consent(
     factory: sessionmaker[Session], new_loan: Callable[..., int]
 ) -> None:

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.collections import service as collections
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.complaints import service as complaints
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
-CALL = {"action": "contact", "target": {"type": "borrower"}, "channel": "call", "phone_id": "M1"}
+CALL = Attempt("contact", "call", phone_id="M1")
 
 
 def test_conduct_complaint_holds_collection_until_closed(
@@ -114,7 +115,20 @@ def test_duplicate_merges_and_restarts_the_clock(
         )
     assert again["merged"] is True
     assert again["complaint_id"] == first["complaint_id"]
-    assert again["regulatory_deadline"] == "2026-03-21T23:59:59+08:00"  # new facts restart the 15 days
+    # no new facts: a duplicate merged, the clock unchanged (day 15 = Mar 17)
+    assert again["regulatory_deadline"] == "2026-03-17T23:59:59+08:00"
+    with factory() as s, s.begin():
+        third = complaints.file_complaint(
+            s,
+            narrative=text + " 另外我找到了当时的宣传截图，写的是年化7.2%。",
+            channel="phone",
+            user_id=user_id,
+            loan_id=loan_id,
+            received_at=datetime(2026, 3, 8, 10, tzinfo=SH),
+            new_facts=True,
+        )
+    assert third["complaint_id"] == first["complaint_id"]
+    assert third["regulatory_deadline"] == "2026-03-23T23:59:59+08:00"  # new facts restart the 15 days
 
 
 def test_bad_intake(factory: sessionmaker[Session]) -> None:

@@ -58,7 +58,7 @@ def test_small_waiver_is_direct_large_one_waits(
     cli: Any, new_loan: Any, factory: sessionmaker[Session]
 ) -> None:
     loan_id = new_loan()
-    cli("eod", "--date", "2026-04-20")  # bills and overdue penalties to waive
+    cli("eod", "--date", "2026-04-20", "--max-days", "100")  # bills and overdue penalties to waive
     small = cli(
         "loan", "waive", str(loan_id), "--component", "interest", "--amount", "10", "--on", "2026-04-20",
         "--idempotency-key", "w1", "--reason", "goodwill", "--actor", "cs@x.cn", "--json",

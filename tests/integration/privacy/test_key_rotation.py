@@ -70,9 +70,10 @@ def test_rotation_killed_and_resumed(
             for i in (1, 2)
         ]
         for n in range(PEOPLE):
-            user = UserRow(kind="borrower", email=f"b{n}@x.cn", name="b", password_hash="!", roles="")
+            user = UserRow(kind="borrower", email=f"b{n}@x.cn", password_hash="!", roles="")
             s.add(user)
             s.flush()
+            user.set_name(f"借款人{user.id}")
             store.write_fields(s, ring, user.id, {"name": f"借款人{user.id}", "phone": f"139{user.id:08d}"})
         maker, checker = admins[0].id, admins[1].id
         for user in s.execute(select(UserRow).where(UserRow.kind == "borrower").limit(3)).scalars():
@@ -126,4 +127,9 @@ def test_rotation_killed_and_resumed(
         tokens = s.execute(select(DataRequestRow.request_enc)).scalars().all()
     assert len(tokens) == 3
     assert all(t.startswith("v2.") for t in tokens)
+    with factory() as s:
+        names = s.execute(select(UserRow.name_enc)).scalars().all()
+        assert all(str(t).startswith("v2.") for t in names), "account names are re-encrypted too"
+        borrower = s.execute(select(UserRow).where(UserRow.kind == "borrower").limit(1)).scalar_one()
+        assert borrower.name == f"借款人{borrower.id}"
     assert '"rows_to_reencrypt": 0' in _cli(env, "keys", "status", "--json").stdout

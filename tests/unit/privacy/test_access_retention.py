@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from xiaodai.privacy.access import decide_view
+from xiaodai.privacy.access import decide_view, is_real_justification
 from xiaodai.privacy.retention import Subject, add_years, plan
 
 WHY = "borrower called about a disputed payment"
@@ -113,3 +113,55 @@ def test_applicant_without_a_loan_can_erase_everything() -> None:
 def test_add_years_clamps_leap_day() -> None:
     assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
     assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "why",
+    ["", "   ", "xxxxxxxxxx", "test", "n/a", "N/A N/A N/A", "1111111111", "aaaaabbbbb", "this is a test",
+     "test test test", "verification", "核实身份", "哈哈哈哈哈哈", "need to check", "asdfghjkl qwerty"],
+)  # fmt: skip
+def test_a_placeholder_is_not_a_justification(why: str) -> None:
+    assert not is_real_justification(why)
+    verdict = decide_view(
+        {"underwriter"}, is_self=False, assigned=False, unmask=("id_number",), justification=why
+    )
+    assert (verdict.allowed, verdict.reason) == (False, "JUSTIFICATION_REQUIRED")
+    assert not decide_view(
+        {"admin"}, is_self=False, assigned=False, justification=why, break_glass=True
+    ).allowed
+
+
+@pytest.mark.parametrize(
+    "why",
+    [
+        WHY,
+        "identity check for application review",
+        "借款人来电投诉扣款失败",
+        "核实借款人身份",
+        "ticket 12345 dispute",
+    ],
+)
+def test_a_real_justification_is_accepted(why: str) -> None:
+    assert is_real_justification(why)
+    verdict = decide_view(
+        {"underwriter"}, is_self=False, assigned=False, unmask=("id_number",), justification=why
+    )
+    assert (verdict.allowed, verdict.reason, verdict.reasons) == (True, "ALLOWED", ("ALLOWED",))
+
+
+def test_justification_length_edges() -> None:
+    assert not is_real_justification("card fail")  # 9 characters
+    assert is_real_justification("card fails")  # 10
+    assert not is_real_justification("核实身份")  # 4 Chinese characters
+    assert is_real_justification("核实其身份")  # 5
+
+
+def test_a_field_the_role_may_not_unmask_is_need_to_know_whatever_the_justification() -> None:
+    verdict = decide_view(
+        {"collector"}, is_self=False, assigned=True, unmask=("id_number",), justification=""
+    )
+    assert verdict.reasons == ("NEED_TO_KNOW", "JUSTIFICATION_REQUIRED")
+    verdict = decide_view(
+        {"collector"}, is_self=False, assigned=True, unmask=("id_number",), justification=WHY
+    )
+    assert verdict.reasons == ("NEED_TO_KNOW",)

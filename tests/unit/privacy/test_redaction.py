@@ -24,8 +24,22 @@ def test_redact_replaces_with_stable_tokens() -> None:
     assert tokens[0].rstrip(";") == tokens[1].rstrip(";")  # same number, same token
 
 
+def test_a_mistyped_id_number_is_still_an_identifier() -> None:
+    assert "[ID#" in redact("id 110105194912310021")  # wrong check digit, real birth date
+    assert "[ID#" in redact("id 110101199003071234")
+    assert redact("id 110101199013071234") == "id 110101199013071234"  # month 13: not a birth date
+
+
+def test_a_mistyped_unionpay_card_is_still_a_card() -> None:
+    assert "[CARD#" in redact("card 6222020200112233445 declined")  # 62…, 19 digits, Luhn fails
+    assert "[CARD#" in redact("card 6222021234567890")  # 16 digits
+    assert redact("ref 622202123456789") == "ref 622202123456789"  # 15 digits, not Luhn-valid: not a card
+    assert redact("order 4111111111111112") == "order 4111111111111112"  # not UnionPay and fails Luhn
+
+
 def test_non_matching_numbers_survive() -> None:
-    assert redact("110105194912310021") == "110105194912310021"  # bad check digit: not an ID number
+    assert redact("202611291234560001") == "202611291234560001"  # no birth date in it: not an ID number
+    assert redact("010105194912310021") == "010105194912310021"  # no region starts with 0
     assert redact("4111111111111112") == "4111111111111112"  # fails Luhn
     assert redact("2026-11-29 12:00:00") == "2026-11-29 12:00:00"
 
@@ -45,3 +59,35 @@ def test_installed_factory_redacts_messages_args_and_tracebacks(caplog: pytest.L
         assert secret not in text
     assert "[PHONE#" in text
     assert "[ID#" in text
+
+
+def test_arguments_keep_their_shape_for_formatters_that_unpack_them() -> None:
+    """uvicorn's access formatter unpacks five arguments and int()s the status: the record factory must
+    leave a tuple of five, with the status still a number, and the path redacted."""
+    from uvicorn.logging import AccessFormatter
+
+    install()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/x?phone={PHONE}", "1.1", 200),
+        None,
+    )
+    assert isinstance(record.args, tuple)
+    assert len(record.args) == 5
+    assert record.args[4] == 200
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
+    assert PHONE not in line
+    assert "[PHONE#" in line
+    assert "200" in line
+
+
+def test_personal_data_formed_across_template_and_argument_is_redacted() -> None:
+    install()
+    log = logging.getLogger("x")
+    record = log.makeRecord("x", logging.INFO, __file__, 1, "call 138%s", ("12345678",), None)
+    assert PHONE not in record.getMessage()
+    assert "[PHONE#" in record.getMessage()

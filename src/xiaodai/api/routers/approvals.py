@@ -7,14 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from xiaodai.api.deps import DB, CurrentUser, RowId
+from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.approvals import service
 
 router = APIRouter(prefix="/api/staff/approvals", tags=["approvals"])
 
 
 class ApprovalCreate(BaseModel):
-    operation: str = Field(max_length=40, description="write_off | waive | model_activate | key_rotate")
+    operation: str = Field(
+        max_length=40, description="write_off | waive | model_activate | key_rotate | backdated_repayment"
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     reason: str = Field(max_length=1000)
 
@@ -29,9 +31,16 @@ def listing(session: DB, user: CurrentUser, status: str | None = None) -> list[d
 
 
 @router.post("", status_code=201)
-def create(body: ApprovalCreate, session: DB, user: CurrentUser) -> dict[str, Any]:
+def create(body: ApprovalCreate, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
+    """File a request. A back-dated repayment (params loan_id, amount "1234.56", on YYYY-MM-DD) is booked on
+    ``on`` once approved: never after the business date, at most 30 days before it, not before disbursal."""
     return service.request(
-        session, maker=user, operation=body.operation, params=body.params, reason=body.reason
+        session,
+        maker=user,
+        operation=body.operation,
+        params=body.params,
+        reason=body.reason,
+        business_date=today,
     )
 
 

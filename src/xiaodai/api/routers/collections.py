@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId
 from xiaodai.collections import service
+from xiaodai.collections.contact_facts import Attempt
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
 from xiaodai.privacy.service import audit_refusal
 
@@ -51,9 +52,7 @@ def worklist(session: Session, user: UserRow, now: datetime) -> list[dict[str, A
         query = query.where(CollectionCaseRow.assigned_to == user.id)
     out = []
     for case, loan in session.execute(query.order_by(LoanRow.dpd.desc())).all():
-        verdict = service.preview(
-            session, loan_id=loan.id, attempt={"action": "contact", "channel": "call"}, as_of=now
-        )
+        verdict = service.preview(session, loan_id=loan.id, attempt=Attempt("contact", "call"), as_of=now)
         out.append(
             {
                 "loan_id": loan.id,
@@ -92,7 +91,12 @@ def attempt(loan_id: RowId, body: dict[str, Any], session: DB, user: CurrentUser
 
         raise JourneyError("at needs a UTC offset")
     result = service.attempt_contact(
-        session, loan_id=loan_id, attempt=body, as_of=at, actor=f"user:{user.id}"
+        session,
+        loan_id=loan_id,
+        attempt=service.parse_attempt(body),
+        as_of=at,
+        actor=f"user:{user.id}",
+        inbound_outcome=str(body.get("outcome") or "connected_conversation"),
     )
     return JSONResponse(result, status_code=201 if result["decision"] == "allow" else 422)
 

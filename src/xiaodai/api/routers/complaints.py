@@ -1,4 +1,5 @@
-"""Complaints API: borrower intake and status; staff entry, triage override, queue and closing."""
+"""Complaints API: borrower intake, status and review request; staff entry, triage override, queue, closing,
+review decision and the report back to a forwarding regulator."""
 
 from __future__ import annotations
 
@@ -28,11 +29,17 @@ class StaffComplaintCreate(ComplaintCreate):
     forwarded_by: str | None = Field(default=None, pattern="^(12378|PBOC|CFPB)$")
     received_at: str | None = None
     user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    new_facts: bool = False  # the officer's judgement when this repeats an open complaint
 
 
 class Reclassify(BaseModel):
     category: str
     sub_issue: str | None = None
+
+
+class RegulatorFeedback(BaseModel):
+    level: str | None = Field(default=None, max_length=60)
+    fields: list[str] = Field(default_factory=list, max_length=40)
 
 
 class Close(BaseModel):
@@ -68,10 +75,19 @@ def file(body: ComplaintCreate, session: DB, user: CurrentUser) -> dict[str, Any
     )
 
 
+@router.get("/api/complaints")
+def mine(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+    """My complaints (the list the portal's complaints page shows)."""
+    return my_complaints(session, user)
+
+
 @router.get("/api/complaints/{public_id}")
 def status(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """The complainant's own complaint, or any for the complaint roles (officer, auditor, admin); to anyone
+    else — other staff included — it does not exist (its category is personal and can be sensitive)."""
     row = service.get(session, public_id)
-    if row.user_id != user.id and user.kind != "staff":
+    officer = has_role(user, "complaint_officer") or has_role(user, "auditor")  # has_role: admin too
+    if row.user_id != user.id and not officer:
         raise NotFoundError("complaint not found")
     return {
         "complaint_id": row.public_id,
@@ -106,6 +122,7 @@ def staff_entry(body: StaffComplaintCreate, session: DB, user: CurrentUser) -> d
         user_id=body.user_id,
         loan_id=body.loan_id,
         received_at=received,
+        new_facts=body.new_facts,
     )
 
 
@@ -132,6 +149,35 @@ def close(public_id: str, body: Close, session: DB, user: CurrentUser) -> dict[s
         notice=body.notice,
         root_cause=body.root_cause,
         remedies=body.remedies,
+    )
+
+
+@router.post("/api/complaints/{public_id}/review")
+def request_review(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """The complainant asks for a review of the decision (within 30 days of the notice)."""
+    row = service.get(session, public_id)
+    if row.user_id != user.id:
+        raise NotFoundError("complaint not found")
+    return service.request_review(session, public_id=public_id, at=datetime.now(tz=UTC))
+
+
+@router.post("/api/staff/complaints/{public_id}/review-decision")
+def decide_review(public_id: str, session: DB, user: CurrentUser) -> dict[str, Any]:
+    """The review's decision notified to the complainant (decided within 30 days of the request)."""
+    _officer_writes(user)
+    return service.decide_review(
+        session, public_id=public_id, at=datetime.now(tz=UTC), officer=f"user:{user.id}"
+    )
+
+
+@router.post("/api/staff/complaints/{public_id}/regulator-feedback")
+def regulator_feedback(
+    public_id: str, body: RegulatorFeedback, session: DB, user: CurrentUser
+) -> dict[str, Any]:
+    """The result reported back to the regulator that forwarded the complaint (within the same limit)."""
+    _officer_writes(user)
+    return service.report_to_regulator(
+        session, public_id=public_id, at=datetime.now(tz=UTC), level=body.level, fields=body.fields
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -11,31 +12,30 @@ from fastapi.responses import Response
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
-from xiaodai.money.money import Money
+from xiaodai.money.parse import parse_amount_fen, parse_iso_date, within
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.prepayment import PrepayMode
 
 router = APIRouter(prefix="/api", tags=["journey"])
 
 
+QUOTE_DAYS = 366  # a payoff quote may look this far ahead of (or back from) the business date
+STAFF_BACK_DAYS = 31  # a staff charge may be dated this far back, never in the future
+
+
 def _amount(text: str | None) -> Decimal | None:
-    if text is None or text == "":
+    """An offer amount (absent: the offer as decided)."""
+    if text is None:
         return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise journey.JourneyError(f"amount {text!r} is not a number") from None
+    return Decimal(parse_amount_fen(text)) / 100
 
 
-def _day(text: str | None, today: Any) -> Any:
-    from datetime import date
-
-    if not text:
+def _day(text: object, today: date, *, days_back: int | None, days_ahead: int) -> date:
+    if text is None:
         return today
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise journey.JourneyError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return within(
+        parse_iso_date(text, what="on"), what="on", today=today, days_back=days_back, days_ahead=days_ahead
+    )
 
 
 @router.get("/model/form")
@@ -180,13 +180,10 @@ def repay(
     today: Today,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
-    """Repay through the (simulated) payment rail; a retried Idempotency-Key posts nothing twice."""
-    fen = Money.of(body.amount).to_minor()
-    if fen <= 0:
-        raise journey.JourneyError("the amount must be positive")
-    return journey.repay(
-        session, user=user, loan_id=loan_id, amount_fen=fen, on=_day(body.on, today), key=idempotency_key
-    )
+    """Repay through the (simulated) payment rail, booked on the business date; a retried Idempotency-Key
+    posts nothing twice."""
+    fen = parse_amount_fen(body.amount)
+    return journey.repay(session, user=user, loan_id=loan_id, amount_fen=fen, on=today, key=idempotency_key)
 
 
 @router.get("/loans/{loan_id}/payoff")
@@ -194,7 +191,8 @@ def payoff(
     loan_id: RowId, session: DB, user: CurrentUser, today: Today, on: Annotated[str | None, Query()] = None
 ) -> dict[str, Any]:
     journey.own_loan(session, user, loan_id)
-    return servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=_day(on, today)))
+    day = _day(on, today, days_back=QUOTE_DAYS, days_ahead=QUOTE_DAYS)
+    return servicing.payoff_json(servicing.prepay_quote(session, loan_id=loan_id, on=day))
 
 
 @router.post("/loans/{loan_id}/prepay", status_code=201)
@@ -211,14 +209,15 @@ def prepay(
         mode = PrepayMode(body.mode)
     except ValueError:
         raise journey.JourneyError("mode must be shorten-term or lower-instalment") from None
-    fen = Money.of(body.amount).to_minor() if body.amount else None
+    fen = parse_amount_fen(body.amount) if body.amount is not None else None
     return servicing.prepay(
         session,
         loan_id=loan_id,
-        on=_day(body.on, today),
+        on=today,
         idempotency_key=f"u{user.id}:{idempotency_key}",
         amount_fen=fen,
         mode=mode,
+        dated_by_platform=True,
     )
 
 
@@ -260,13 +259,13 @@ def charge(
 
     if not (has_role(user, "admin") or has_role(user, "underwriter")):
         raise ForbiddenError("staff role underwriter or admin required")
-    fen = Money.of(str(body.get("amount", ""))).to_minor()
+    fen = parse_amount_fen(body.get("amount"))
     result = post_charge(
         session,
         loan_id=loan_id,
         charge_type=str(body.get("type", "")),
         amount_fen=fen,
-        on=_day(body.get("on"), today),
+        on=_day(body.get("on"), today, days_back=STAFF_BACK_DAYS, days_ahead=0),
         idempotency_key=idempotency_key,
         period=body.get("period"),
         actor=f"user:{user.id}",

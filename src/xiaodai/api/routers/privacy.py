@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.deps import DB, CurrentUser, Now, RowId, Today
 from xiaodai.privacy import service as privacy
 
 router = APIRouter(prefix="/api/me", tags=["privacy"])
@@ -110,8 +110,9 @@ def person(user_id: RowId, session: DB, user: CurrentUser) -> dict[str, Any]:
 
 
 @staff_router.post("/{user_id}/unmask")
-def unmask(user_id: RowId, body: Unmask, session: DB, user: CurrentUser) -> dict[str, Any]:
-    """Fields in clear, for a role that needs them, with a justification (or break-glass); audited."""
+def unmask(user_id: RowId, body: Unmask, session: DB, user: CurrentUser, now: Now) -> dict[str, Any]:
+    """Fields in clear, for a role that needs them, with a real justification (or break-glass); audited.
+    A few per shift; more need a second person's approval (operation "unmask"); at most 25 per shift."""
     return privacy.view_person(
         session,
         viewer=user,
@@ -119,6 +120,7 @@ def unmask(user_id: RowId, body: Unmask, session: DB, user: CurrentUser) -> dict
         unmask=tuple(body.fields),
         justification=body.justification,
         break_glass=body.break_glass,
+        now=now,
     )
 
 

@@ -1,6 +1,6 @@
 """All tables, imported so that ``Base.metadata`` knows them."""
 
-from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, UserRow
+from xiaodai.db.tables.accounts import ApiTokenRow, ConsentRow, LoginBackoffRow, UserRow
 from xiaodai.db.tables.audit import AuditEventRow
 from xiaodai.db.tables.collections import (
     AgencyRow,
@@ -41,6 +41,7 @@ __all__ = [
     "JournalEntryRow",
     "LoanEventRow",
     "LoanRow",
+    "LoginBackoffRow",
     "ModelRow",
     "PersonalDataRow",
     "PolicyVersionRow",

@@ -72,11 +72,17 @@ class LoanRow(Base):
     bucket: Mapped[str] = mapped_column(String(8), default="M0")
     disbursed_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # The loan's version counter: SQLAlchemy bumps it on every ORM flush that changes the row and checks it
+    # in the UPDATE's WHERE (StaleDataError when someone else changed the loan since it was read), so no
+    # path can forget it. Core writers bump and check it themselves: ``servicing.loans.save`` (the
+    # repayment records) and end of day's set-based UPDATEs (``servicing.eod``).
     version: Mapped[int] = mapped_column(Integer, default=1)
     borrower_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     cooling_off_until: Mapped[date | None] = mapped_column(Date)
     penalty_suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
 
 
 class InstallmentRow(Base):

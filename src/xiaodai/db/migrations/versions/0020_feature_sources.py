@@ -1,7 +1,7 @@
 """feature sources: blocklist, credit-report pulls, the assembled feature vector on decisions
 
 Revision ID: 0020
-Revises: 0012
+Revises: 0017
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0012"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Portfolio risk: vintages, roll rates, IFRS 9 / CECL, stress, concentration, backtests (polars kernels)."""
