@@ -215,9 +215,14 @@ def application_json(row: pd.Series, index: int, rng: np.random.Generator) -> di
             "monthly_debt_payments": str(
                 (Decimal(str(debt)) * INCOME_FACTOR / DEBT_MONTHS).quantize(Decimal("0.01"))
             ),
-            "existing_overdue_days": 15 if rng.random() < 0.05 else 0,
+            # the platform and bureau values the decision service would have looked up (the pure core
+            # receives the assembled vector; these are drawn here, never sent by an applicant)
+            "worst_dpd_now": 15 if rng.random() < 0.05 else 0,
             "applications_last_30d": int(rng.poisson(1.0)),
             "blocklisted": bool(rng.random() < 0.002),
+            "bureau_overdue_accounts_now": 0,
+            "bureau_max_overdue_months": 0,
+            "bureau_overdue_months_24m": 0,
         },
         "features": {name: _clean(row[name]) for name in row.index if name != CREDIT_SCORING.target},
         "request": {
@@ -420,7 +425,7 @@ def bench_decisions(fitted: Fitted, calls: int, optb_calls: int) -> DecisionFigu
     )
     print(
         f"  request = Amount × {AMOUNT_FACTOR} CNY over min(Time, 24) months; ~5% overdue, Poisson(1) recent "
-        "applications, 0.2% blocklisted; features = the row's raw values"
+        "applications, 0.2% blocklisted (platform values, drawn); features = the row's raw values"
     )
     mix = Counter(_outcome_key(d) for d in decisions)
     print("  outcome mix: " + ", ".join(f"{k} {v / calls:.1%}" for k, v in sorted(mix.items())))

@@ -40,11 +40,13 @@ APPLY = {
         "age": 34,
         "monthly_income": "9000",
         "monthly_debt_payments": "500",
-        "existing_overdue_days": 0,
-        "applications_last_30d": 1,
-        "blocklisted": False,
-    },
-    "features": {"Seniority": 8, "Home": "owner", "Income": 180, "Records": "no"},
+        "employment_type": "employed",
+        "employment_tenure_years": 8,
+        "housing": "owner",
+        "dependants": 1,
+        "purpose": "consumption",
+    },  # only stated values: platform and bureau values are looked up (a worker's 6th application in
+    # 30 days is declined KO_VELOCITY, as it would be for a real applicant)
     "request": {"amount": "10000", "term": 12},
     "consent_credit_check": True,
 }

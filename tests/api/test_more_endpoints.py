@@ -40,8 +40,21 @@ def staff_token(client: TestClient, email: str, role: str) -> dict[str, str]:
 def test_form_and_me(client: TestClient) -> None:
     me = borrower(client, "form@example.com")
     form = client.get("/api/model/form", headers=me).json()
-    assert [f["name"] for f in form["fields"]] == ["Seniority", "Home", "Income", "Records"]
-    assert "owner" in form["fields"][1]["choices"]
+    fields = {f["name"]: f for f in form["fields"]}
+    assert set(fields) == {
+        "amount",
+        "term",
+        "purpose",
+        "age",
+        "monthly_income",
+        "monthly_debt_payments",
+        "employment_type",
+        "employment_tenure_years",
+        "housing",
+        "dependants",
+    }  # only what the applicant states: no platform or bureau value is ever asked
+    assert "owner" in fields["housing"]["choices"]
+    assert (fields["monthly_income"]["unit_en"], fields["term"]["section"]) == ("CNY per month", "request")
     assert client.get("/api/auth/me", headers=me).json()["kind"] == "borrower"
     assert client.get("/api/auth/me").status_code == 401
 

@@ -48,18 +48,12 @@ RATES_JS = """
 """
 # Answers a consumer with a steady job and a small request would give, by field name (the demo model's
 # fields); any other field gets a small number, a select keeps its first option.
-ANSWERS = {
-    "Seniority": "10",
-    "Home": "owner",
-    "Time": "12",
-    "Records": "no",
-    "Job": "fixed",
-    "Expenses": "45",
-    "Income": "200",
-    "Assets": "5000",
-    "Debt": "0",
-    "Amount": "800",
-    "Price": "1200",
+ANSWERS = {  # what the applicant states (the catalogue's application features), in the form's own words
+    "purpose": "consumption",
+    "employment_type": "employed",
+    "employment_tenure_years": "8",
+    "housing": "owner",
+    "dependants": "1",
 }
 
 
@@ -103,7 +97,7 @@ def _fill_application(page: Any, amount: str) -> None:
             if name in ANSWERS:
                 page.select_option(f"#f_{name}", ANSWERS[name])
         else:
-            page.fill(f"#f_{name}", ANSWERS.get(name, "5"))
+            page.fill(f"#f_{name}", ANSWERS.get(name, "1"))
     page.fill("#amount", amount)
     page.fill("#term", "12")
     page.check("#consent_credit_check")

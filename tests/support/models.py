@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from xiaodai.accounts.service import sign_up
+from xiaodai.journey.service import record_consent
 from xiaodai.underwriting.artifact import CompiledScorecard, FeatureBins
 
 CARD = CompiledScorecard(
@@ -69,7 +73,16 @@ def write_artifact(folder: Path, *, version: str = "test0000model0001") -> Path:
     return folder
 
 
-def application(app_id: str = "APP-1", **overrides: Any) -> dict[str, Any]:
+def applicant(session: Session, email: str = "applicant@example.com", *, consent: bool = True) -> int:
+    """A borrower account (the subject of platform and bureau look-ups), with the credit-check consent."""
+    user = sign_up(session, email=email, name="张三", password="correct horse 1")
+    if consent:
+        record_consent(session, user=user, kind="credit_check")
+    return user.id
+
+
+def application(app_id: str = "APP-1", user_id: int | None = None, **overrides: Any) -> dict[str, Any]:
+    """An application body; ``user_id`` names the applicant whose platform and bureau values are looked up."""
     app: dict[str, Any] = {
         "application_id": app_id,
         "as_of": "2026-11-29",
@@ -77,13 +90,42 @@ def application(app_id: str = "APP-1", **overrides: Any) -> dict[str, Any]:
             "age": 34,
             "monthly_income": "9000",
             "monthly_debt_payments": "500",
-            "existing_overdue_days": 0,
-            "applications_last_30d": 1,
-            "blocklisted": False,
+            "employment_type": "employed",
+            "employment_tenure_years": 8,
+            "housing": "owner",
+            "dependants": 1,
+            "purpose": "consumption",
         },
-        "features": {"Seniority": 8, "Home": "owner", "Income": 180, "Records": "no", "Age": 34},
+        "features": {},
         "request": {"amount": "10000", "term": 12},
     }
+    if user_id is not None:
+        app["user_id"] = user_id
+    for key, value in overrides.items():
+        section, _, field = key.partition("__")
+        if field:
+            app[section][field] = value
+        else:
+            app[section] = value
+    return app
+
+
+def assembled_application(app_id: str = "APP-1", **overrides: Any) -> dict[str, Any]:
+    """What the pure decision sees once the service assembled it: the applicant's stated values with the
+    platform and bureau values looked up, and the model inputs computed (for tests of the pure core)."""
+    app = application(app_id)
+    app["applicant"].update(
+        {
+            "worst_dpd_now": 0,
+            "worst_dpd_12m": 0,
+            "applications_last_30d": 1,
+            "blocklisted": False,
+            "bureau_overdue_accounts_now": 0,
+            "bureau_max_overdue_months": 0,
+            "bureau_overdue_months_24m": 0,
+        }
+    )
+    app["features"] = {"Seniority": 8, "Home": "owner", "Income": 180, "Records": "no", "Age": 34}
     for key, value in overrides.items():
         section, _, field = key.partition("__")
         app[section][field] = value

@@ -34,8 +34,11 @@ def sign_up(client: TestClient, email: str) -> None:
 
 def apply(client: TestClient) -> str:
     page = client.get("/apply").text
-    assert "f_Seniority" in page  # the model's fields
-    assert "f_Home" in page
+    for asked in ("employment_type", "employment_tenure_years", "housing", "dependants", "purpose"):
+        assert f'name="{asked}"' in page  # the catalogue's application features
+    never_asked = ("existing_overdue_days", "worst_dpd_now", "applications_last_30d", "blocklisted", "bureau")
+    for looked_up in never_asked:
+        assert looked_up not in page  # looked up by xiaodai, never asked
     response = client.post(
         "/apply",
         data={
@@ -44,10 +47,11 @@ def apply(client: TestClient) -> str:
             "age": "33",
             "monthly_income": "9000",
             "monthly_debt_payments": "300",
-            "f_Seniority": "8",
-            "f_Home": "owner",
-            "f_Income": "180",
-            "f_Records": "no",
+            "employment_type": "employed",
+            "employment_tenure_years": "8",
+            "housing": "owner",
+            "dependants": "1",
+            "purpose": "consumption",
             "amount": "10000",
             "term": "12",
             "consent_credit_check": "yes",

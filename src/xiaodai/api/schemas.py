@@ -30,8 +30,15 @@ class TokenRead(BaseModel):
 
 
 class ApplicationCreate(BaseModel):
-    applicant: dict[str, Any] = Field(description="monthly_income, monthly_debt_payments, age, …")
-    features: dict[str, Any] = Field(description="the fields the active model needs (GET /api/model/form)")
+    applicant: dict[str, Any] = Field(
+        description="what the applicant states: the feature catalogue's `application` features (age, "
+        "monthly_income, monthly_debt_payments, employment_type, employment_tenure_years, housing, "
+        "dependants, purpose); platform and bureau values are looked up and refused here"
+    )
+    features: dict[str, Any] = Field(
+        default_factory=dict,
+        description="model inputs the catalogue mapping does not compute (none for the demo model)",
+    )
     request: dict[str, Any] = Field(default_factory=dict, description='{"amount": "10000", "term": 12}')
     consent_credit_check: bool = Field(description="separate consent to the credit check")
 

@@ -28,7 +28,10 @@ def decide(
     as_json: JsonOpt = False,
     policy: Annotated[Path | None, typer.Option(help="Policy JSON (default: the packaged policy)")] = None,
 ) -> None:
-    """Decide an application read from stdin (JSON) with the active model; the record is stored."""
+    """Decide an application read from stdin (JSON) with the active model; the record is stored.
+
+    The JSON names the applicant (``user_id``, who must have given the credit_check consent) and states only
+    the catalogue's application features; platform and bureau values are looked up, and refused if sent."""
     try:
         application: Any = json.loads(sys.stdin.read())
     except json.JSONDecodeError as exc:

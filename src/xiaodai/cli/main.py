@@ -6,7 +6,20 @@ import typer
 
 from xiaodai.cli import approvals as approvals_cli
 from xiaodai.cli import audit as audit_cli
-from xiaodai.cli import collections, complaints, conformance, db, decide, demo, eod, loan, model, pricing
+from xiaodai.cli import blocklist as blocklist_cli
+from xiaodai.cli import (
+    collections,
+    complaints,
+    conformance,
+    db,
+    decide,
+    demo,
+    eod,
+    loan,
+    model,
+    pricing,
+    simulate_population,
+)
 from xiaodai.cli import keys as keys_cli
 from xiaodai.cli import payments as payments_cli
 from xiaodai.cli import risk as risk_cli
@@ -31,6 +44,8 @@ def _setup() -> None:
 app.command("quote")(pricing.quote)
 app.command("apr")(pricing.apr)
 app.add_typer(demo.app, name="demo")
+simulate_cli.app.command("population")(simulate_population.population)
+app.add_typer(blocklist_cli.app, name="blocklist")
 app.command("eod")(eod.eod)
 
 

@@ -42,7 +42,11 @@ from xiaodai.servicing.loans import installments, lock_loan
 from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting import service as underwriting
 
-CONSENT_VERSION = {"credit_check": "credit-check-2026.11", "terms": "loan-terms-2026.11"}
+CONSENT_VERSION = {
+    "credit_check": "credit-check-2026.11",
+    "terms": "loan-terms-2026.11",
+    "ecosystem_data": "ecosystem-data-2026.12",  # optional: ecosystem signals recorded with the decision
+}
 COOLING_OFF_DAYS = 7
 
 
@@ -132,7 +136,8 @@ def submit_application(
         row.created_at = submitted_at
     session.add(row)
     session.flush()
-    result = underwriting.decide_and_record(session, application_json=application_json)
+    # platform and bureau values are looked up for this user (never taken from the payload)
+    result = underwriting.decide_and_record(session, application_json=application_json, user_id=user.id)
     row.decision_id = int(result["decision_id"])
     row.outcome = str(result["outcome"])
     session.flush()
@@ -464,6 +469,7 @@ def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
     applications = session.execute(select(ApplicationRow).where(ApplicationRow.user_id == user.id)).scalars()
     consents = session.execute(select(ConsentRow).where(ConsentRow.user_id == user.id)).scalars()
     disclosures = session.execute(select(DisclosureRow).where(DisclosureRow.user_id == user.id)).scalars()
+    from xiaodai.features.assemble import reports_of
     from xiaodai.privacy.service import data_requests, export_personal_data
 
     return {
@@ -489,6 +495,7 @@ def export_my_data(session: Session, *, user: UserRow) -> dict[str, Any]:
             for a in applications
         ],
         "loans": [loan_view(session, loan_id=loan["id"]) for loan in my_loans(session, user=user)],
+        "credit_reports": reports_of(session, user_id=user.id),
         "disclosures": [
             {
                 "loan_id": d.loan_id,

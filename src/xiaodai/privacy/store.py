@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from xiaodai.db.tables import DataRequestRow, PersonalDataRow, UserRow
+from xiaodai.db.tables import BureauPullRow, DataRequestRow, PersonalDataRow, UserRow
 from xiaodai.privacy.crypto import KeyRing, aad, blind_index, decrypt, encrypt
 
 TEXT_FIELDS = ("name", "id_number", "phone", "bank_card", "address")
@@ -101,7 +101,33 @@ def rotation_backlog(session: Session, ring: KeyRing) -> int:
     people = session.execute(select(func.count()).where(PersonalDataRow.key_version != ring.current))
     requests = session.execute(select(func.count()).select_from(DataRequestRow).where(_stale_requests(ring)))
     names = session.execute(select(func.count()).select_from(UserRow).where(_stale_names(ring)))
-    return int(people.scalar_one()) + int(requests.scalar_one()) + int(names.scalar_one())
+    reports = session.execute(select(func.count()).where(BureauPullRow.key_version != ring.current))
+    return (
+        int(people.scalar_one())
+        + int(requests.scalar_one())
+        + int(names.scalar_one())
+        + int(reports.scalar_one())
+    )
+
+
+def _reencrypt_reports(session: Session, ring: KeyRing, limit: int) -> int:
+    """Credit reports pulled for applications (``bureau_pulls``) still under an older key."""
+    if limit <= 0:
+        return 0
+    pulls = list(
+        session.execute(
+            select(BureauPullRow)
+            .where(BureauPullRow.key_version != ring.current)
+            .order_by(BureauPullRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    for pull in pulls:
+        where = aad("bureau_pulls", pull.application_id, "report")
+        pull.report_enc = encrypt(ring, decrypt(ring, pull.report_enc, where), where)
+        pull.key_version = ring.current
+    return len(pulls)
 
 
 def rotate(
@@ -164,9 +190,10 @@ def rotate(
                 for user in users:
                     where = aad("users", user.id, "name")
                     user.name_enc = encrypt(ring, decrypt(ring, str(user.name_enc), where), where)
-            if not rows and not requests and not users:
+            reports = _reencrypt_reports(session, ring, batch - len(rows) - len(requests) - len(users))
+            if not rows and not requests and not users and not reports:
                 break
-        done += len(rows) + len(requests) + len(users)
+        done += len(rows) + len(requests) + len(users) + reports
         batches += 1
         if progress:
             progress(done, total)

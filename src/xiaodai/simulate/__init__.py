@@ -1,1 +1,2 @@
-"""Simulated applicants, behaviour and books (seeded, pure)."""
+"""Simulated applicants, behaviour and books (seeded, pure); ``population`` is the applicant population with a
+known true PD whose columns are feature-catalogue features."""

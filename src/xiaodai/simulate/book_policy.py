@@ -50,9 +50,13 @@ def _column(batch: ApplicantBatch, field: str) -> npt.NDArray[np.float64]:
         "monthly_income": income,
         "debt_to_income": np.where(income > 0, batch.monthly_debt_payments_fen / 100.0 / income, np.nan),
         "existing_overdue_days": batch.existing_overdue_days.astype(np.float64),
+        "worst_dpd_now": batch.existing_overdue_days.astype(np.float64),  # the platform feature (issue 16)
         "applications_last_30d": batch.applications_last_30d.astype(np.float64),
         "blocklisted": batch.blocklisted.astype(np.float64),
     }
+    # The simulated book's applicants carry no credit report: the bureau knock-outs never fire on them.
+    for bureau in ("bureau_overdue_accounts_now", "bureau_max_overdue_months", "bureau_overdue_months_24m"):
+        columns[bureau] = np.zeros(batch.age.shape[0], dtype=np.float64)
     if field not in columns:
         raise ValueError(f"the simulated applicants have no field {field!r} for a knock-out rule")
     return columns[field]

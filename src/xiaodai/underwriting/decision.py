@@ -31,13 +31,14 @@ class ApplicationError(ValueError):
 
 
 # Fields the knock-out rules read: missing ones are an incomplete application, never a silent pass.
-REQUIRED_APPLICANT = ("age", "existing_overdue_days", "applications_last_30d")
+# ``worst_dpd_now`` and ``applications_last_30d`` are platform values the decision service looks up.
+REQUIRED_APPLICANT = ("age", "worst_dpd_now", "applications_last_30d")
 
 
 @dataclass(frozen=True, slots=True)
 class Application:
     application_id: str
-    applicant: Mapping[str, Any]  # policy fields: age, monthly_income, monthly_debt_payments, …
+    applicant: Mapping[str, Any]  # the assembled catalogue features (application, platform, bureau, …)
     features: Mapping[str, Any]  # model features
     amount: Decimal
     term: int

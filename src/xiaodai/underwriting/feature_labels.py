@@ -126,3 +126,16 @@ LABELS_EN: dict[str, str] = {
     "num_il_tl": "Number of instalment accounts",
     "total_il_high_credit_limit": "Credit limit of instalment accounts",
 }
+
+
+def _with_catalogue() -> None:
+    """Columns named after feature-catalogue features (the synthetic population, xiaodai's own data) get the
+    catalogue's plain labels, so reasons read 「近3个月查询次数」, not ``bureau_inquiries_3m``."""
+    from xiaodai.features.catalogue import default_catalogue
+
+    for feature in default_catalogue().features:
+        LABELS_ZH.setdefault(feature.name, feature.label_zh)
+        LABELS_EN.setdefault(feature.name, feature.label_en)
+
+
+_with_catalogue()

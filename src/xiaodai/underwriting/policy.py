@@ -10,6 +10,8 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+RULE_SOURCES = ("application", "platform", "bureau")
+
 
 class PolicyError(ValueError):
     """The policy document is malformed."""
@@ -21,6 +23,7 @@ class Rule:
     field: str
     op: str  # lt | gt | le | ge | missing_or_le | is_true
     value: float | None = None
+    source: str = "application"  # the catalogue source of ``field``: application | platform | bureau
 
     def fires(self, applicant: Mapping[str, Any]) -> bool:
         raw = applicant.get(self.field)
@@ -86,7 +89,13 @@ def parse_policy(text: str) -> Policy:
     try:
         raw = json.loads(text)
         rules = tuple(
-            Rule(r["code"], r["field"], r["op"], None if r.get("value") is None else float(r["value"]))
+            Rule(
+                r["code"],
+                r["field"],
+                r["op"],
+                None if r.get("value") is None else float(r["value"]),
+                str(r.get("source", "application")),
+            )
             for r in raw["knock_out"]
         )
         grades = tuple(
@@ -116,6 +125,8 @@ def parse_policy(text: str) -> Policy:
         raise PolicyError(f"malformed policy: {exc}") from exc
     if any(r.op not in ("lt", "gt", "le", "ge", "missing_or_le", "is_true") for r in rules):
         raise PolicyError("unknown rule operator")
+    if any(r.source not in RULE_SOURCES for r in rules):
+        raise PolicyError(f"a knock-out rule's source must be one of {', '.join(RULE_SOURCES)}")
     if [g.max_pd for g in grades] != sorted(g.max_pd for g in grades):
         raise PolicyError("grades must be ordered by max_pd")
     return policy

@@ -58,8 +58,20 @@ POLICY_TEXT = {
     "KO_AGE_ABOVE_MAX": ("申请人超过最高年龄限制", "The applicant is above the maximum age"),
     "KO_INCOME_MISSING": ("未提供可核实的收入", "No verifiable income was provided"),
     "KO_DTI_TOO_HIGH": ("现有负债占收入比例过高", "Existing debt payments are too high relative to income"),
-    "KO_EXISTING_OVERDUE": ("存在未结清的逾期", "There is an existing overdue debt"),
+    "KO_EXISTING_OVERDUE": ("您在本平台有逾期未还的借款", "A loan with us is overdue"),
     "KO_VELOCITY": ("近期申请次数过多", "Too many recent credit applications"),
+    "KO_BUREAU_OVERDUE_NOW": (
+        "征信报告显示您在其他机构有当前逾期",
+        "Your credit report shows a debt overdue now at another lender",
+    ),
+    "KO_BUREAU_SERIOUS_DELINQUENCY": (
+        "征信报告显示曾连续逾期三个月及以上",
+        "Your credit report shows three or more consecutive months overdue",
+    ),
+    "KO_BUREAU_REPEATED_OVERDUE": (
+        "征信报告显示近24个月逾期月份较多",
+        "Your credit report shows many overdue months in the last 24",
+    ),
     "KO_BLOCKLIST": ("申请信息命中风险名单", "The application matched a risk list"),
     "RISK_TOO_HIGH": ("综合信用评分低于审批标准", "The overall credit score is below our approval standard"),
     "REFER_RISK_BAND": ("需人工复核：评分处于边界区间", "Manual review: the score is in the borderline band"),

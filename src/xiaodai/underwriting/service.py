@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,12 @@ from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
+from xiaodai.features.assemble import assemble
+from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, refuse_looked_up
+from xiaodai.features.model_inputs import default_mapping
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.underwriting.artifact import CompiledScorecard
-from xiaodai.underwriting.decision import Application, Decision, decide
+from xiaodai.underwriting.decision import Application, ApplicationError, Decision, decide
 from xiaodai.underwriting.policy import Policy, default_policy, parse_policy
 from xiaodai.underwriting.scorer import CompiledScorer
 
@@ -166,6 +170,112 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
         raise RegistryError(f"policy version {policy.version} changed without a new version number")
 
 
+def _refuse(exc: FeatureInputError) -> ApplicationError:
+    return ApplicationError(str(exc))
+
+
+def check_rule_sources(policy: Policy, catalogue: Catalogue) -> None:
+    """A rule that says it reads a platform or bureau value must name a feature of that source."""
+    features = catalogue.by_name()
+    for rule in policy.knock_out:
+        if rule.source == "application":
+            continue
+        declared = features.get(rule.field)
+        if declared is None or declared.source != rule.source:
+            raise RegistryError(
+                f"policy {policy.version}: rule {rule.code} reads {rule.field!r} as a {rule.source} value, "
+                f"but the feature catalogue {catalogue.version} says "
+                f"{'nothing about it' if declared is None else declared.source}"
+            )
+
+
+def _decision_input(
+    session: Session,
+    *,
+    application_json: dict[str, Any],
+    user_id: int | None,
+    model: LoadedModel,
+    actor: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The application as decided (assembled features and model inputs) and the record of their sources."""
+    catalogue = default_catalogue()
+    subject = user_id if user_id is not None else application_json.get("user_id")
+    if "application_id" not in application_json:
+        raise ApplicationError("application is missing 'application_id'")
+    if subject is None or isinstance(subject, bool) or not str(subject).isdigit():
+        raise ApplicationError(
+            "the application must name the applicant (user_id): platform and bureau values are looked up "
+            "for that person, never taken from the request"
+        )
+    applicant = application_json.get("applicant", {})
+    request = application_json.get("request", {})
+    features = application_json.get("features", {})
+    if not all(isinstance(part, dict) for part in (applicant, request, features)):
+        raise ApplicationError("applicant, request and features must be JSON objects")
+    try:
+        for section, part in (("the request", request), ("features", features)):
+            refuse_looked_up(catalogue, part, section=section)
+        mapping = default_mapping()
+        catalogued = catalogue.by_name()
+        computed = sorted(name for name in features if name in mapping.names() or name in catalogued)
+        if computed:
+            raise FeatureInputError(
+                f"features may not supply {', '.join(computed)}: model inputs are the catalogue's features "
+                f"(stated ones go in applicant) or computed from them ({mapping.version})"
+            )
+        stated = dict(applicant)
+        for name in ("amount", "term"):
+            if name in request and name not in stated:
+                stated[name] = request[name]
+        assembled = assemble(
+            session,
+            user_id=int(subject),
+            application_id=str(application_json.get("application_id", "")),
+            stated=stated,
+            as_of=_as_of(application_json),
+            catalogue=catalogue,
+            actor=actor,
+        )
+    except FeatureInputError as exc:
+        raise _refuse(exc) from exc
+    # a model trained on catalogue features (the synthetic population) reads them by name; one trained on a
+    # public set reads the mapped columns; a request's ``features`` only fill columns neither provides
+    inputs = {**features, **assembled.values, **mapping.inputs(assembled.values)}
+    decided = {
+        "application_id": application_json.get("application_id"),
+        "as_of": application_json.get("as_of"),
+        "applicant": assembled.values,
+        "features": inputs,
+        "request": {"amount": assembled.values.get("amount", "0"), "term": assembled.values.get("term", 12)},
+    }
+    record_json = {
+        **assembled.to_json(),
+        "user_id": int(subject),
+        "model_inputs": {
+            "mapping_version": mapping.version,
+            "values": {name: inputs.get(name) for name in model.scorer.feature_names},
+        },
+        "decided": decided,
+    }
+    return decided, record_json
+
+
+def _as_of(application_json: dict[str, Any]) -> date:
+    try:
+        return date.fromisoformat(str(application_json["as_of"]))
+    except KeyError:
+        raise ApplicationError("application is missing 'as_of'") from None
+    except ValueError:
+        raise ApplicationError(f"as_of {application_json['as_of']!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _legacy_input(application_json: dict[str, Any]) -> dict[str, Any]:
+    """A record decided before feature sources (0020): the applicant then carried existing_overdue_days."""
+    applicant = dict(application_json.get("applicant", {}))
+    applicant.setdefault("worst_dpd_now", applicant.get("existing_overdue_days"))
+    return {**application_json, "applicant": applicant}
+
+
 def _insert_policy(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert(PolicyVersionRow)
@@ -178,21 +288,34 @@ def decide_and_record(
     application_json: dict[str, Any],
     policy: Policy | None = None,
     actor: str = "system",
+    user_id: int | None = None,
 ) -> dict[str, Any]:
-    """Decide with the active model and policy, store the record; the same application id returns it again."""
-    application = Application.from_json(application_json)
-    previous = session.execute(
-        select(DecisionRow).where(DecisionRow.application_id == application.application_id)
-    ).scalar_one_or_none()
+    """Decide with the active model and policy, store the record; the same application id returns it again.
+
+    The applicant (``user_id``, or ``application_json["user_id"]``) states only ``application`` features; the
+    platform values come from xiaodai's records and the bureau values from one credit-report pull under the
+    credit_check consent. A request carrying a platform/bureau value is refused (``ApplicationError``).
+    """
+    application_id = application_json.get("application_id")
+    previous = (
+        None
+        if application_id is None
+        else session.execute(
+            select(DecisionRow).where(DecisionRow.application_id == str(application_id))
+        ).scalar_one_or_none()
+    )
     if previous is not None:
         if json.loads(previous.application_json) != application_json:
-            raise RegistryError(
-                f"application {application.application_id} was already decided with other data"
-            )
+            raise RegistryError(f"application {application_id} was already decided with other data")
         return {**json.loads(previous.result_json), "decision_id": previous.id, "replayed": True}
     chosen = policy or default_policy()
-    _store_policy(session, chosen, actor)
+    check_rule_sources(chosen, default_catalogue())
     model = active_model(session)
+    decided, record_json = _decision_input(
+        session, application_json=application_json, user_id=user_id, model=model, actor=actor
+    )
+    application = Application.from_json(decided)
+    _store_policy(session, chosen, actor)
     decision = decide(
         application,
         scorer=model.scorer,
@@ -212,6 +335,7 @@ def decide_and_record(
         policy_version=chosen.version,
         application_json=json.dumps(application_json, sort_keys=True, ensure_ascii=False),
         result_json=json.dumps(result, sort_keys=True, ensure_ascii=False),
+        features_json=json.dumps(record_json, sort_keys=True, ensure_ascii=False),
     )
     session.add(row)
     session.flush()
@@ -227,10 +351,13 @@ def decide_and_record(
             "reasons": [r.code for r in decision.reasons],
             "model_version": model.version,
             "policy_version": chosen.version,
+            "catalogue_version": record_json["catalogue_version"],
+            "bureau_pull_id": record_json["bureau_pull_id"],
         },
         version=f"model:{model.version} policy:{chosen.version}",
     )
-    return {**result, "decision_id": row.id, "replayed": False}
+    sources = {name: entry["source"] for name, entry in record_json["features"].items()}
+    return {**result, "decision_id": row.id, "replayed": False, "feature_sources": sources}
 
 
 def _decision_reason(decision: Decision) -> str:
@@ -249,7 +376,11 @@ def replay(session: Session, *, decision_id: int) -> dict[str, Any]:
     assert policy_row is not None
     model = model_by_version(session, row.model_version)
     decision: Decision = decide(
-        Application.from_json(json.loads(row.application_json)),
+        Application.from_json(
+            json.loads(row.features_json)["decided"]
+            if row.features_json
+            else _legacy_input(json.loads(row.application_json))
+        ),
         scorer=model.scorer,
         model_version=model.version,
         policy=parse_policy(policy_row.document),

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import ApplicationRow
+from xiaodai.features.catalogue import default_catalogue
 from xiaodai.journey import service as journey
 from xiaodai.underwriting.decision import ApplicationError
-from xiaodai.underwriting.service import active_model
 from xiaodai.web import forms
 from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _login_required, _page, _run, _today, _user
@@ -28,17 +28,36 @@ router = APIRouter(include_in_schema=False)
 METHODS = ("equal-installment", "equal-principal", "interest-first")
 
 
+# Asked in their own inputs on the form (above and below the catalogue's other stated values).
+FIXED = ("age", "monthly_income", "monthly_debt_payments", "amount", "term")
+
+
 def _fields(session: Session, lang: str) -> list[dict[str, Any]]:
-    model = active_model(session)
-    card = model.scorer.card
-    return [
-        {
-            "name": f.name,
-            "label": (card.labels_zh if lang == "zh" else card.labels_en).get(f.name, f.name),
-            "choices": sorted({c for g in f.categories for c in g}) if f.kind == "categorical" else None,
-        }
-        for f in card.features
-    ]
+    """The rest of what the applicant states: the catalogue's ``application`` features, in plain words with
+    units. Platform and bureau values are looked up by the decision service, never asked."""
+    del session  # the form no longer depends on the active model's columns
+    out = []
+    for f in default_catalogue().from_source("application"):
+        if f.name in FIXED:
+            continue
+        labels = f.choice_labels_zh if lang == "zh" else f.choice_labels_en
+        unit = f.unit_label(lang)
+        label = (
+            f.label(lang)
+            if not unit
+            else (f"{f.label(lang)}（{unit}）" if lang == "zh" else f"{f.label(lang)} ({unit})")
+        )
+        out.append(
+            {
+                "name": f.name,
+                "label": label,
+                "kind": f.type,
+                "choices": [(c, labels.get(c, c)) for c in f.choices] or None,
+                "low": int(f.minimum) if f.minimum is not None else 0,
+                "high": int(f.maximum) if f.maximum is not None else 100,
+            }
+        )
+    return out
 
 
 def _apply_page(request: Request, session: Session, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -69,28 +88,28 @@ def read_application(form: forms.Form, fields: list[dict[str, Any]]) -> dict[str
     debts = form.amount("monthly_debt_payments", low=Decimal(0), high=Decimal(10_000_000), required=False)
     amount = form.amount("amount", low=forms.MIN_AMOUNT, high=forms.MAX_AMOUNT)
     term = form.whole("term", low=forms.MIN_TERM, high=forms.MAX_TERM, example=12)
-    features: dict[str, Any] = {}
+    stated: dict[str, Any] = {}
     for field in fields:
         name = f"f_{field['name']}"
         if field["choices"]:
-            features[field["name"]] = form.choice(name, set(field["choices"]), required=False)
-        else:
-            value = form.amount(name, low=Decimal(0), required=False)
-            features[field["name"]] = str(value) if value is not None else None
+            value: Any = form.choice(name, {c for c, _ in field["choices"]}, required=False)
+        else:  # whole numbers (years, people) within the catalogue's bounds
+            value = form.whole(
+                name, low=field["low"], high=field["high"], example=field["low"], required=False
+            )
+        if value is not None:
+            stated[field["name"]] = value
     if form.typed.get("consent_credit_check") != "yes":
         form.fail("consent_credit_check", "consent")
     if form.errors:
         return None
-    return {
+    return {  # only what the applicant states: platform and bureau values are looked up, never sent
         "applicant": {
             "age": age,
             "monthly_income": str(income),
             "monthly_debt_payments": str(debts if debts is not None else Decimal(0)),
-            "existing_overdue_days": 0,
-            "applications_last_30d": 0,
-            "blocklisted": False,
+            **stated,
         },
-        "features": features,
         "request": {"amount": str(amount), "term": term},
     }
 

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from support.models import application, write_artifact
+from support.models import applicant, application, write_artifact
 from xiaodai.audit import trail
 from xiaodai.collections import service as collections
 from xiaodai.collections.contact_facts import Attempt
 from xiaodai.complaints import service as complaints
-from xiaodai.db.tables import AuditEventRow
+from xiaodai.db.tables import AuditEventRow, BlocklistRow
 from xiaodai.underwriting import service as underwriting
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -51,12 +51,16 @@ def test_credit_decisions_and_model_changes(
     with factory() as s, s.begin():
         underwriting.register_model(s, artifact=artifact, activate=True, actor="user:9")
     with factory() as s, s.begin():
-        approved = underwriting.decide_and_record(s, application_json=application("APP-1"), actor="user:9")
-        declined = underwriting.decide_and_record(
-            s, application_json=application("APP-2", applicant__blocklisted=True)
-        )
+        good = applicant(s, "good@example.com")
+        blocked = applicant(s, "blocked@example.com")
+        s.add(BlocklistRow(user_id=blocked, reason="IDENTITY_FRAUD", added_by="user:9"))
     with factory() as s, s.begin():
-        underwriting.decide_and_record(s, application_json=application("APP-1"))  # a replay: no new decision
+        approved = underwriting.decide_and_record(
+            s, application_json=application("APP-1", good), actor="user:9"
+        )
+        declined = underwriting.decide_and_record(s, application_json=application("APP-2", blocked))
+    with factory() as s, s.begin():  # a replay: no new decision, no second credit-report pull
+        underwriting.decide_and_record(s, application_json=application("APP-1", good))
     [registered] = events(factory, "model-register")
     assert (registered["actor"], registered["subject"], registered["version"]) == (
         "user:9",
@@ -77,6 +81,12 @@ def test_credit_decisions_and_model_changes(
     assert decisions[0]["actor"] == "user:9"
     assert decisions[1]["actor"] == "system"
     assert decisions[0]["version"] == f"model:test0000model0001 policy:{approved['policy_version']}"
+    assert declined["reasons"][0]["code"] == "KO_BLOCKLIST"
+    pulls = events(factory, "bureau-pull")
+    assert [(p["subject"], p["reason"], p["user_id"]) for p in pulls] == [
+        ("application:APP-1", "CREDIT_CHECK_CONSENTED", good),
+        ("application:APP-2", "CREDIT_CHECK_CONSENTED", blocked),
+    ]
     assert_chain_intact(factory)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from support.models import application, write_artifact
+from support.models import applicant, application, write_artifact
 from xiaodai.underwriting import service
 
 
@@ -18,21 +18,23 @@ def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_decide_record_and_replay(factory: sessionmaker[Session], model_dir: Path) -> None:
+    with factory() as s, s.begin():
+        user_id = applicant(s)
     with factory() as s, s.begin(), pytest.raises(service.RegistryError, match="no active model"):
-        service.decide_and_record(s, application_json=application())
+        service.decide_and_record(s, application_json=application(user_id=user_id))
     with factory() as s, s.begin():
         row = service.register_model(s, artifact=model_dir, activate=True)
         assert Path(row.path).is_dir()
     with factory() as s, s.begin():
-        first = service.decide_and_record(s, application_json=application())
+        first = service.decide_and_record(s, application_json=application(user_id=user_id))
     assert first["outcome"] == "approve"
     assert first["model_version"] == "test0000model0001"
     with factory() as s, s.begin():
-        again = service.decide_and_record(s, application_json=application())
+        again = service.decide_and_record(s, application_json=application(user_id=user_id))
     assert again["replayed"] is True
     assert again["decision_id"] == first["decision_id"]
     with factory() as s, s.begin(), pytest.raises(service.RegistryError, match="other data"):
-        service.decide_and_record(s, application_json=application(request__amount="5000"))
+        service.decide_and_record(s, application_json=application(user_id=user_id, request__amount="5000"))
     with factory() as s:
         replayed = service.replay(s, decision_id=first["decision_id"])
     assert replayed["identical"] is True

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from support.models import application, write_artifact
+from support.models import applicant, application, write_artifact
 from xiaodai.db.tables import AuditEventRow, DecisionRow, PolicyVersionRow
 from xiaodai.underwriting import service
 from xiaodai.underwriting.policy import default_policy
@@ -29,6 +29,7 @@ def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_eight_first_decisions_at_once_all_succeed(factory: sessionmaker[Session], model_dir: Path) -> None:
     with factory() as s, s.begin():
         service.register_model(s, artifact=model_dir, activate=True)
+        users = [applicant(s, f"race{n}@example.com") for n in range(THREADS)]
     policy = default_policy()
     start = threading.Barrier(THREADS)
     results: list[Any] = [None] * THREADS
@@ -38,7 +39,7 @@ def test_eight_first_decisions_at_once_all_succeed(factory: sessionmaker[Session
             start.wait(10)
             with factory() as s, s.begin():
                 results[n] = service.decide_and_record(
-                    s, application_json=application(f"RACE-{n}"), policy=policy
+                    s, application_json=application(f"RACE-{n}", users[n]), policy=policy
                 )
         except Exception as exc:
             results[n] = exc
@@ -67,9 +68,10 @@ def test_a_changed_document_under_a_stored_version_is_still_refused(
 
     with factory() as s, s.begin():
         service.register_model(s, artifact=model_dir, activate=True)
+        user = applicant(s)
     policy = default_policy()
     with factory() as s, s.begin():
-        service.decide_and_record(s, application_json=application("A"), policy=policy)
+        service.decide_and_record(s, application_json=application("A", user), policy=policy)
     changed = dataclasses.replace(policy, document=policy.document + " ")
     with factory() as s, s.begin(), pytest.raises(service.RegistryError, match="without a new version"):
-        service.decide_and_record(s, application_json=application("B"), policy=changed)
+        service.decide_and_record(s, application_json=application("B", user), policy=changed)

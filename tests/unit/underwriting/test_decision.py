@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from support.models import CARD, application
+from support.models import CARD
+from support.models import assembled_application as application
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.underwriting.decision import Application, ApplicationError, decide
 from xiaodai.underwriting.policy import PolicyError, default_policy, parse_policy
@@ -95,7 +96,7 @@ def test_affordability_limits_the_amount() -> None:
         ({"applicant__age": 17}, "KO_AGE_BELOW_MIN"),
         ({"applicant__monthly_income": None}, "KO_INCOME_MISSING"),
         ({"applicant__monthly_debt_payments": "6000"}, "KO_DTI_TOO_HIGH"),
-        ({"applicant__existing_overdue_days": 12}, "KO_EXISTING_OVERDUE"),
+        ({"applicant__worst_dpd_now": 12}, "KO_EXISTING_OVERDUE"),
         ({"applicant__applications_last_30d": 9}, "KO_VELOCITY"),
         ({"applicant__blocklisted": True}, "KO_BLOCKLIST"),
     ],

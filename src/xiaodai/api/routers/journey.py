@@ -40,24 +40,30 @@ def _day(text: object, today: date, *, days_back: int | None, days_ahead: int) -
 
 @router.get("/model/form")
 def model_form(session: DB) -> dict[str, Any]:
-    """The fields the active model needs, with the categories it knows."""
+    """What an applicant states (the feature catalogue's ``application`` features, with units and choices).
+    Platform and bureau values are looked up by xiaodai and refused in an application."""
+    from xiaodai.features.catalogue import default_catalogue
     from xiaodai.underwriting.service import active_model
 
     model = active_model(session)
-    fields = []
-    for f in model.scorer.card.features:
-        fields.append(
-            {
-                "name": f.name,
-                "kind": f.kind,
-                "label_zh": model.scorer.card.labels_zh.get(f.name, f.name),
-                "label_en": model.scorer.card.labels_en.get(f.name, f.name),
-                "choices": sorted({c for group in f.categories for c in group})
-                if f.kind == "categorical"
-                else None,
-            }
-        )
-    return {"model_version": model.version, "fields": fields}
+    catalogue = default_catalogue()
+    fields = [
+        {
+            "name": f.name,
+            "kind": f.type,
+            "label_zh": f.label_zh,
+            "label_en": f.label_en,
+            "unit_zh": f.unit_zh,
+            "unit_en": f.unit_en,
+            "required": f.required,
+            "min": None if f.minimum is None else str(f.minimum),
+            "max": None if f.maximum is None else str(f.maximum),
+            "choices": list(f.choices) or None,
+            "section": "request" if f.name in ("amount", "term") else "applicant",
+        }
+        for f in catalogue.from_source("application")
+    ]
+    return {"model_version": model.version, "catalogue_version": catalogue.version, "fields": fields}
 
 
 @router.post("/applications", status_code=201)

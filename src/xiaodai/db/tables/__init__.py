@@ -10,6 +10,7 @@ from xiaodai.db.tables.collections import (
     PromiseRow,
 )
 from xiaodai.db.tables.complaints import ComplaintEventRow, ComplaintRow
+from xiaodai.db.tables.features import BlocklistRow, BureauPullRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
@@ -24,6 +25,8 @@ __all__ = [
     "ApplicationRow",
     "ApprovalRow",
     "AuditEventRow",
+    "BlocklistRow",
+    "BureauPullRow",
     "CollectionCaseRow",
     "CommandRow",
     "ComplaintEventRow",

@@ -44,5 +44,7 @@ class DecisionRow(Base):
     policy_version: Mapped[str] = mapped_column(String(40), ForeignKey("policy_versions.version"))
     application_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str] = mapped_column(Text)
+    # the assembled feature vector: {name: {"value": ..., "source": ...}} and the catalogue version (0020)
+    features_json: Mapped[str | None] = mapped_column(Text)
     loan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("loans.id"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

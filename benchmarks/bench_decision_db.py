@@ -1,0 +1,137 @@
+"""A credit decision with its feature assembly from the database, in-process (goal: p99 ≤ 5 ms on PostgreSQL).
+
+    .venv/bin/python benchmarks/bench_decision_db.py [--backend postgresql|sqlite|both] [--decisions 400]
+
+A fresh database per backend (migrated), the hand-made test scorecard active, ``--users`` borrowers with the
+credit-check consent, a third of them with a disbursed loan of their own (instalments in the database).
+Each timed call is one transaction, as one API request: ``underwriting.service.decide_and_record`` for a new
+application — validation of the stated values, the platform features (loans, instalments, applications,
+complaints, loan events, blocklist), one sandbox credit-report pull encrypted with AES-GCM and recorded,
+the audit event, the pure decision and its record — and the commit. Also timed alone:
+``features.platform.platform_features`` (read-only). Warm-up calls are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from support.databases import admin, pg_url  # noqa: E402
+from support.models import applicant, application, write_artifact  # noqa: E402
+from xiaodai.db.migrate import upgrade  # noqa: E402
+from xiaodai.db.session import make_engine, session_factory  # noqa: E402
+from xiaodai.db.tables import LoanRow  # noqa: E402
+from xiaodai.features.platform import platform_features  # noqa: E402
+from xiaodai.pricing.caps import default_cap_book  # noqa: E402
+from xiaodai.pricing.schedule import LoanTerms, Method  # noqa: E402
+from xiaodai.servicing import service as servicing  # noqa: E402
+from xiaodai.underwriting import service as underwriting  # noqa: E402
+
+AS_OF = date(2026, 6, 1)
+GOAL_P99_MS = 5.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
+
+
+def run(backend: str, folder: Path, users: int, decisions: int) -> float:
+    if backend == "sqlite":
+        url, cleanup = f"sqlite:///{folder}/bench.db", None
+    else:
+        name = f"xiaodai_bench_dec_{uuid.uuid4().hex[:8]}"
+        admin(f'CREATE DATABASE "{name}"')
+        url, cleanup = pg_url(name), name
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        factory = session_factory(engine)
+        with factory() as s, s.begin():
+            underwriting.register_model(
+                s, artifact=write_artifact(folder / f"artifact-{backend}"), activate=True
+            )
+            ids = [applicant(s, f"bench{n}@example.com") for n in range(users)]
+        book = default_cap_book()
+        terms = LoanTerms(
+            principal=Decimal(5000),
+            term=12,
+            method=Method.EQUAL_INSTALLMENT,
+            annual_rate=Decimal("0.15"),
+            start_on=date(2026, 1, 10),
+        )
+        for user_id in ids[::3]:
+            with factory() as s, s.begin():
+                loan = servicing.create_loan(
+                    s, terms=terms, product="standard", config=servicing.ServicingConfig(), cap_book=book
+                )
+                loan.borrower_id = user_id
+                loan_id = loan.id
+            with factory() as s, s.begin():
+                servicing.disburse(s, loan_id=loan_id, on=date(2026, 1, 10), idempotency_key=f"d{loan_id}")
+        with factory() as s:
+            assert s.query(LoanRow).count() == len(ids[::3])
+        warmup = 20
+        assemble_ms: list[float] = []
+        decide_ms: list[float] = []
+        for n in range(decisions + warmup):
+            user_id = ids[n % len(ids)]
+            with factory() as s:
+                started = time.perf_counter()
+                platform_features(s, user_id=user_id, as_of=AS_OF)
+                elapsed = (time.perf_counter() - started) * 1000
+            if n >= warmup:
+                assemble_ms.append(elapsed)
+            body = application(f"BENCH-{backend}-{n}", user_id, as_of=AS_OF.isoformat())
+            started = time.perf_counter()
+            with factory() as s, s.begin():
+                underwriting.decide_and_record(s, application_json=body)
+            elapsed = (time.perf_counter() - started) * 1000
+            if n >= warmup:
+                decide_ms.append(elapsed)
+        engine.dispose()
+    finally:
+        if cleanup:
+            admin(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)')
+    for label, values in (("platform_features()", assemble_ms), ("decide_and_record() + commit", decide_ms)):
+        print(
+            f"  {backend:10} {label:30} p50 {statistics.median(values):6.2f} ms · "
+            f"p99 {percentile(values, 0.99):6.2f} ms · max {max(values):6.2f} ms ({len(values)} calls)"
+        )
+    return percentile(decide_ms, 0.99)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--decisions", type=int, default=400)
+    args = parser.parse_args()
+    backends = ("postgresql", "sqlite") if args.backend == "both" else (args.backend,)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XIAODAI_MODEL_DIR"] = str(Path(tmp) / "models")
+        os.environ["XIAODAI_KEYRING_FILE"] = str(Path(tmp) / "keyring.json")
+        for backend in backends:
+            results[backend] = run(backend, Path(tmp), args.users, args.decisions)
+    if "postgresql" in results:
+        ok = results["postgresql"] <= GOAL_P99_MS
+        print(f"goal p99 ≤ {GOAL_P99_MS} ms on PostgreSQL: {'met' if ok else 'NOT met'}")
+        return 0 if ok else 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

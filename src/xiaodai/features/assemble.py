@@ -1,0 +1,189 @@
+"""The feature vector of one application (shell): what the applicant states, what xiaodai knows, what the
+credit bureau reports — each value with the source that supplied it.
+
+The bureau report is pulled at most once per application, only under the applicant's active credit_check
+consent, stored encrypted (``privacy.crypto``, bound to ``bureau_pulls:<application_id>:report``) and
+audited; deciding the same application again reads the stored report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.audit.trail import record
+from xiaodai.db.tables import BureauPullRow, ConsentRow, PersonalDataRow, UserRow
+from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, validate_application
+from xiaodai.features.platform import platform_features
+from xiaodai.features.providers.bureau import BureauProvider, CreditReport, FileBureau, SandboxBureau
+from xiaodai.features.providers.ecosystem import SandboxEcosystem
+from xiaodai.privacy.crypto import aad, decrypt, encrypt
+from xiaodai.privacy.keys import current_ring
+
+
+class ConsentMissingError(FeatureInputError):
+    """A source that needs a consent the applicant has not given (or has withdrawn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    values: dict[str, Any]
+    sources: dict[str, str]
+    catalogue_version: str
+    bureau_pull_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "catalogue_version": self.catalogue_version,
+            "bureau_pull_id": self.bureau_pull_id,
+            "features": {
+                name: {"value": self.values[name], "source": self.sources[name]}
+                for name in sorted(self.values)
+            },
+        }
+
+
+def configured_bureau() -> BureauProvider:
+    """``XIAODAI_BUREAU_FILE`` names a file of staged reports (others fall back to the sandbox)."""
+    staged = os.environ.get("XIAODAI_BUREAU_FILE")
+    return FileBureau(Path(staged)) if staged else SandboxBureau()
+
+
+def active_consents(session: Session, *, user_id: int, kinds: tuple[str, ...]) -> dict[str, ConsentRow]:
+    """The latest unwithdrawn consent of each of ``kinds`` (one statement)."""
+    rows = session.execute(
+        select(ConsentRow)
+        .where(ConsentRow.user_id == user_id, ConsentRow.kind.in_(kinds), ConsentRow.withdrawn_at.is_(None))
+        .order_by(ConsentRow.id)
+    ).scalars()
+    return {row.kind: row for row in rows}  # later rows win
+
+
+def active_consent(session: Session, *, user_id: int, kind: str) -> ConsentRow | None:
+    return active_consents(session, user_id=user_id, kinds=(kind,)).get(kind)
+
+
+def subject_reference(session: Session, *, user_id: int) -> str:
+    """The identity the bureau is asked about: the ID-number blind index when known, else the user id."""
+    bidx = session.execute(
+        select(PersonalDataRow.id_number_bidx).where(PersonalDataRow.user_id == user_id)
+    ).scalar_one_or_none()
+    return f"idx:{bidx}" if bidx else f"user:{user_id}"
+
+
+def credit_report(
+    session: Session,
+    *,
+    user_id: int,
+    application_id: str,
+    as_of: date,
+    provider: BureauProvider | None = None,
+    actor: str = "system",
+    consent: ConsentRow | None = None,
+) -> tuple[int, CreditReport]:
+    """The application's credit report: pulled once under the credit_check consent, then read back."""
+    ring = current_ring()
+    where = aad("bureau_pulls", application_id, "report")
+    pulled = session.execute(
+        select(BureauPullRow).where(BureauPullRow.application_id == application_id)
+    ).scalar_one_or_none()
+    if pulled is not None:
+        if pulled.user_id != user_id:
+            raise FeatureInputError(f"application {application_id} belongs to another applicant")
+        return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
+    consent = consent or active_consent(session, user_id=user_id, kind="credit_check")
+    if consent is None:
+        raise ConsentMissingError(
+            "the credit check needs the applicant's consent (credit_check), recorded separately from the "
+            "loan terms; without it no credit report is pulled and the application cannot be decided"
+        )
+    chosen = provider or configured_bureau()
+    subject = subject_reference(session, user_id=user_id)
+    report = chosen.pull(subject_ref=subject, as_of=as_of)
+    row = BureauPullRow(
+        application_id=application_id,
+        user_id=user_id,
+        consent_id=consent.id,
+        provider=chosen.name,
+        subject_ref=subject[:80],
+        report_enc=encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
+        key_version=ring.current,
+        pulled_at=datetime.now(tz=UTC),
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="bureau-pull",
+        subject=f"application:{application_id}"[:100],
+        reason="CREDIT_CHECK_CONSENTED",
+        payload={"pull_id": row.id, "user_id": user_id, "provider": chosen.name, "consent_id": consent.id},
+    )
+    return row.id, report
+
+
+def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:
+    """Every credit report pulled about ``user_id`` (for the data-subject export), decrypted."""
+    ring = current_ring()
+    rows = session.execute(
+        select(BureauPullRow).where(BureauPullRow.user_id == user_id).order_by(BureauPullRow.id)
+    ).scalars()
+    return [
+        {
+            "application_id": row.application_id,
+            "provider": row.provider,
+            "pulled_at": row.pulled_at,
+            "consent_id": row.consent_id,
+            "report": json.loads(
+                decrypt(ring, row.report_enc, aad("bureau_pulls", row.application_id, "report"))
+            ),
+        }
+        for row in rows
+    ]
+
+
+def assemble(
+    session: Session,
+    *,
+    user_id: int,
+    application_id: str,
+    stated: Mapping[str, Any],
+    as_of: date,
+    catalogue: Catalogue | None = None,
+    actor: str = "system",
+) -> Assembled:
+    """Validate what the applicant states, then add the platform, bureau and (consented) ecosystem values."""
+    chosen = catalogue or default_catalogue()
+    if session.get(UserRow, user_id) is None:
+        raise FeatureInputError(f"applicant user {user_id} does not exist")
+    values = validate_application(chosen, stated)
+    sources = dict.fromkeys(values, "application")
+    platform = platform_features(session, user_id=user_id, as_of=as_of, application_id=application_id)
+    consents = active_consents(session, user_id=user_id, kinds=("credit_check", "ecosystem_data"))
+    pull_id, report = credit_report(
+        session,
+        user_id=user_id,
+        application_id=application_id,
+        as_of=as_of,
+        actor=actor,
+        consent=consents.get("credit_check"),
+    )
+    looked_up: list[tuple[str, dict[str, Any]]] = [("platform", platform), ("bureau", report.features())]
+    if "ecosystem_data" in consents:
+        looked_up.append(
+            ("ecosystem", SandboxEcosystem().signals(subject_ref=f"user:{user_id}", as_of=as_of))
+        )
+    for source, found in looked_up:
+        for name, value in found.items():
+            values[name] = value
+            sources[name] = source
+    return Assembled(values, sources, chosen.version, pull_id)

@@ -1,0 +1,89 @@
+"""Through the API, on both databases: an applicant overdue on this platform is declined whatever the request
+says, and a request that supplies a platform or bureau value is refused (422) with nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from support.journey import apply_body, borrower
+from xiaodai.db.tables import ApplicationRow, BureauPullRow, LoanRow
+
+
+def signed_loan(client: TestClient, me: dict[str, str]) -> int:
+    app = client.post(
+        "/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "first"}
+    ).json()
+    assert app["outcome"] == "approve", app
+    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
+    signed = client.post(
+        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
+    )
+    assert signed.status_code == 201, signed.text
+    return int(signed.json()["loan_id"])
+
+
+def test_overdue_here_is_declined(client: TestClient) -> None:
+    me = borrower(client, "late@example.com")
+    loan_id = signed_loan(client, me)
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():  # what end of day records for a loan 12 days late
+        s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="overdue", dpd=12, bucket="M1"))
+    again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "second"})
+    assert again.status_code == 201, again.text
+    assert again.json()["outcome"] == "decline"
+    assert again.json()["reasons"][0]["code"] == "KO_EXISTING_OVERDUE"
+    other = borrower(client, "punctual@example.com")  # the same request from someone not overdue
+    fine = client.post("/api/applications", json=apply_body(), headers={**other, "Idempotency-Key": "k"})
+    assert fine.json()["outcome"] == "approve"
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [
+        ("applicant", "existing_overdue_days", 0),
+        ("applicant", "applications_last_30d", 0),
+        ("applicant", "blocklisted", False),
+        ("applicant", "bureau_inquiries_1m", 0),
+        ("features", "Records", "no"),
+    ],
+)
+def test_a_request_supplying_a_looked_up_value_is_refused(
+    client: TestClient, section: str, field: str, value: Any
+) -> None:
+    me = borrower(client, "faker@example.com")
+    body = apply_body()
+    body[section] = {**body[section], field: value}
+    response = client.post("/api/applications", json=body, headers={**me, "Idempotency-Key": "k"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "InvalidApplication"
+    assert field in response.json()["message"]
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        assert s.execute(select(func.count(ApplicationRow.id))).scalar_one() == 0
+        assert s.execute(select(func.count(BureauPullRow.id))).scalar_one() == 0
+
+
+def test_no_credit_check_consent_no_pull(client: TestClient) -> None:
+    me = borrower(client, "private@example.com")
+    body = {**apply_body(), "consent_credit_check": False}
+    response = client.post("/api/applications", json=body, headers={**me, "Idempotency-Key": "k"})
+    assert response.status_code == 400
+    assert "consent" in response.json()["message"]
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        assert s.execute(select(func.count(BureauPullRow.id))).scalar_one() == 0
+
+
+def test_my_export_lists_the_credit_report_pulled_about_me(client: TestClient) -> None:
+    me = borrower(client, "curious@example.com")
+    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    assert again["application_id"] == app["application_id"]  # the same application: no second pull
+    reports = client.get("/api/me/export", headers=me).json()["credit_reports"]
+    assert [r["application_id"] for r in reports] == [app["application_id"]]
+    assert reports[0]["provider"] == "sandbox"
+    assert reports[0]["report"]["subject_ref"].startswith("user:")
