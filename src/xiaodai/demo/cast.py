@@ -72,14 +72,15 @@ def stories(today: date) -> list[Story]:
         Story(
             "demo-late",
             DEMO_BORROWER,
-            overdue_start(t, dpd=12, paid=2),
+            overdue_start(t, dpd=3, paid=2),
             d(5000),
             12,
             grades=("B", "A"),
             pays=2,
             tags=("M1",),
         ),
-        Story("demo-new", DEMO_BORROWER, t - timedelta(days=2), d(3000), 6, tags=("cooling_off",)),
+        # applied before the late instalment fell due: today the platform would decline a new application
+        Story("demo-new", DEMO_BORROWER, t - timedelta(days=4), d(3000), 6, tags=("cooling_off",)),
         # the book
         Story("current", b[1], t - timedelta(days=130), d(20000), 24, tags=("current",)),
         Story(
@@ -110,7 +111,14 @@ def stories(today: date) -> list[Story]:
             "m1", b[5], overdue_start(t, dpd=18, paid=3), d(8000), 12, grades=("C", "B"), pays=3, tags=("M1",)
         ),
         Story(
-            "m2", b[6], overdue_start(t, dpd=44, paid=2), d(9000), 12, grades=("C", "B"), pays=2, tags=("M2",)
+            "m2",
+            b[6],
+            overdue_start(t, dpd=44, paid=2),
+            d(9000),
+            12,
+            grades=("C", "B"),
+            pays=2,
+            tags=("M2",),
         ),
         Story(
             "m3", b[7], overdue_start(t, dpd=75, paid=1), d(7000), 12, grades=("D", "C"), pays=1, tags=("M3",)
@@ -169,9 +177,9 @@ def stories(today: date) -> list[Story]:
             pays=2,
             tags=("M2", "fees"),
         ),
-        Story(
+        Story(  # the M2 borrower applies again: the platform knows that loan is 24 days late that day
             "declined-overdue",
-            b[13],
+            b[6],
             t - timedelta(days=20),
             d(8000),
             12,

@@ -10,8 +10,11 @@ finds the world and changes nothing.
 
 from __future__ import annotations
 
+import json
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +28,7 @@ from xiaodai.db.tables import ApplicationRow, LoanRow, ModelRow, PersonalDataRow
 from xiaodai.demo.cast import LAST_STORY, background, customers_for, stories
 from xiaodai.demo.staff_work import HOOKS
 from xiaodai.demo.world import Book, live
+from xiaodai.features.assemble import subject_reference
 from xiaodai.servicing.eod import last_completed_day, run_eod
 
 DEMO_PASSWORD = "xiaodai-demo-2026"
@@ -193,7 +197,11 @@ def seed(
     created = 0
     if not built:
         book = Book(today=today, users=users)
-        live(engine, stories(today) + background(today, loans), book, day_hooks=HOOKS, progress=progress)
+        cast = stories(today)
+        with factory() as session:
+            refs = [subject_reference(session, user_id=uid) for uid in sorted({users[s.email] for s in cast})]
+        with _clean_bureau_files(workdir, refs):
+            live(engine, cast + background(today, loans), book, day_hooks=HOOKS, progress=progress)
         created = len(book.loans)
     else:  # the world exists: a later business date only closes the days since (real end of day)
         last = last_completed_day(engine)
@@ -202,3 +210,22 @@ def seed(
     with factory() as session:
         total = session.execute(select(func.count()).select_from(LoanRow)).scalar_one()
     return SeedReport(credentials, version, created, total)
+
+
+@contextmanager
+def _clean_bureau_files(workdir: Path, subject_refs: list[str]) -> Iterator[None]:
+    """The scripted people have clean credit-report files (staged through the file provider, as a lender
+    stages a test history): their stories need the grades they were written for, and the sandbox's report
+    depends on the installation's blind-index key. Background customers keep the sandbox's reports."""
+    staged: dict[str, dict[str, object]] = {ref: {} for ref in subject_refs}
+    path = workdir / "demo-bureau.json"
+    path.write_text(json.dumps(staged), encoding="utf-8")
+    before = os.environ.get("XIAODAI_BUREAU_FILE")
+    os.environ["XIAODAI_BUREAU_FILE"] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("XIAODAI_BUREAU_FILE", None)
+        else:
+            os.environ["XIAODAI_BUREAU_FILE"] = before

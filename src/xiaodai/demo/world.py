@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from xiaodai.approvals import service as approvals
 from xiaodai.db.session import session_factory
 from xiaodai.db.tables import LoanRow, UserRow
-from xiaodai.demo.applicants import Features, applicant, by_grade, pick
+from xiaodai.demo.applicants import Features, applicant, pick
 from xiaodai.demo.cast import Story
+from xiaodai.features.model_inputs import default_mapping
+from xiaodai.features.providers.bureau import CreditReport
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
 from xiaodai.servicing import payoff
@@ -66,16 +68,25 @@ class Book:
 
 
 def _grade_of(session: Session) -> Callable[[Any], str]:
+    """The grade a stated profile gets for a request (amount, term), as the decision service maps catalogue
+    values to the model's inputs (a new applicant: nothing owed here, no bureau file known yet)."""
     scorer = active_model(session).scorer
     policy = default_policy()
-    return lambda features: policy.grade_for(scorer.score_row(features).pd).grade
+    mapping = default_mapping()
+    # the scripted people's staged bureau file is clean (demo.seed), and they owe nothing here yet
+    known = {
+        **CreditReport("demo", "", found=True).features(),
+        "exposure_outstanding": "0",
+        "worst_dpd_12m": 0,
+    }
+    return lambda stated: policy.grade_for(scorer.score_row(mapping.inputs({**known, **stated})).pd).grade
 
 
 def _application(story: Story, features: Features) -> dict[str, Any]:
-    overdue = 15 if story.decline == "existing_overdue" else 0
+    """Only what the applicant states: whether they are overdue here is the platform's to look up (the
+    ``declined-overdue`` story is a borrower with a late loan on the book applying again)."""
     return {
-        "applicant": applicant(age=24 + len(story.key) % 30, monthly_income=18000, overdue_days=overdue),
-        "features": features,
+        "applicant": applicant(age=24 + len(story.key) % 30, profile=features),
         "request": {"amount": str(story.amount), "term": story.term},
     }
 
@@ -211,7 +222,6 @@ def live(
     first = min(starts)
     with factory() as session:
         grade_of = _grade_of(session)
-        found = by_grade(grade_of)
         staff = {
             u.email: u.id for u in session.execute(select(UserRow).where(UserRow.kind == "staff")).scalars()
         }
@@ -222,7 +232,8 @@ def live(
         day = first + timedelta(days=n)
         with factory() as session, session.begin():
             for story in starts.get(day, []):
-                _open(session, book, story, pick(found, story.grades), day)
+                profile = pick(grade_of, story.grades, amount=str(story.amount), term=story.term)
+                _open(session, book, story, profile, day)
             for key, loan_id, amount in book.payments.pop(day, []):
                 payer = book.user(session, book.stories[key].email)
                 journey.repay(
