@@ -38,7 +38,7 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-def today(request: Request) -> date:
+async def today(request: Request) -> date:  # async: no thread hop for a pure dependency
     fixed = request.app.state.settings.business_date
     return fixed or datetime.now(tz=CHINA).date()
 
@@ -81,7 +81,7 @@ def current_user(
 CurrentUser = Annotated[UserRow, Depends(current_user)]
 
 
-def now(request: Request) -> datetime:
+async def now(request: Request) -> datetime:  # async: no thread hop
     """The wall clock (UTC), injectable through ``app.state.clock`` so tests can move time."""
     at: datetime = request.app.state.clock()
     return at
