@@ -22,7 +22,7 @@ from xiaodai.api.routers import approvals, auth, collections, complaints, docume
 from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
-from xiaodai.db.session import make_engine, session_factory
+from xiaodai.db.session import is_postgres, make_engine, session_factory
 from xiaodai.privacy import redaction
 from xiaodai.web.routes import install as install_web
 
@@ -52,6 +52,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
     app.state.session_factory = session_factory(app.state.engine)
+    app.state.read_session_factory = (
+        session_factory(app.state.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        if is_postgres(app.state.engine)
+        else app.state.session_factory
+    )
     app.state.clock = clock
 
     def current_time() -> datetime:  # looked up on each call: tests replace app.state.clock

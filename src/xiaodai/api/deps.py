@@ -38,6 +38,19 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
+def read_db(request: Request) -> Iterator[Session]:
+    """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
+    (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
+    Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
+    connections begin their own transactions) it is ``DB``'s session."""
+    factory = request.app.state.read_session_factory
+    with factory() as session:
+        yield session
+
+
+ReadDB = Annotated[Session, Depends(read_db, scope="function")]
+
+
 async def today(request: Request) -> date:  # async: no thread hop for a pure dependency
     fixed = request.app.state.settings.business_date
     return fixed or datetime.now(tz=CHINA).date()
