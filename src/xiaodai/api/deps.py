@@ -38,14 +38,17 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-def read_db(request: Request) -> Iterator[Session]:
+def read_db(request: Request, session: DB) -> Iterator[Session]:
     """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
     (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
     Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
-    connections begin their own transactions) it is ``DB``'s session."""
+    connections take the database lock at BEGIN) it is the request's ``DB`` session itself."""
     factory = request.app.state.read_session_factory
-    with factory() as session:
+    if factory is request.app.state.session_factory:
         yield session
+        return
+    with factory() as reader:
+        yield reader
 
 
 ReadDB = Annotated[Session, Depends(read_db, scope="function")]
