@@ -261,8 +261,10 @@ CLAUSE = {"principal": "S1", "interest": "S1"}
 
 def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
-    own_loan(session, user, loan_id)
-    view = loan_view(session, loan_id=loan_id, as_of=today)
+    # Held in a name: the session's identity map is weak, and loan_view's lookup of the same row is then
+    # answered from it instead of a second SELECT.
+    mine = own_loan(session, user, loan_id)
+    view = loan_view(session, loan_id=mine.id, as_of=today)
     disclosure = disclosure_for(session, loan_id)
     kfs = json.loads(disclosure.canonical_json)
     fee_clause = next(
