@@ -1,4 +1,5 @@
-"""The read paths ask the database only what they need: a loan's detail loads the loan row once."""
+"""The read paths ask the database only what they need: a loan's detail loads the loan row once, an
+application is answered from the row just written."""
 
 from __future__ import annotations
 
@@ -44,3 +45,17 @@ def test_a_loan_detail_reads_the_loan_row_once(client: TestClient) -> None:
     assert answer.status_code == 200
     loans = [s for s in seen if "FROM loans" in s]
     assert len(loans) == 1, loans
+
+
+def test_an_application_is_read_back_from_the_row_in_hand(client: TestClient) -> None:
+    me = borrower(client, "apply-once@example.com")
+    client.get("/api/loans", headers=me)  # the token is now remembered
+    with statements(client) as seen:
+        answer = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "a1"})
+    assert answer.status_code == 201
+    assert answer.json()["outcome"] == "approve"
+    assert answer.json()["offer"]
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM applications" in s]
+    assert len(reads) == 1, reads  # the idempotency lookup only
+    again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "a1"})
+    assert again.json() == answer.json()  # the replay reads it back: the same answer

@@ -110,7 +110,7 @@ def submit_application(
     row.decision_id = int(result["decision_id"])
     row.outcome = str(result["outcome"])
     session.flush()
-    return application_view(session, user=user, public_id=public_id)
+    return _view_of(session, row)  # the row in hand: no second SELECT of what was just written
 
 
 def _own_application(session: Session, user: UserRow, public_id: str) -> ApplicationRow:
@@ -123,7 +123,10 @@ def _own_application(session: Session, user: UserRow, public_id: str) -> Applica
 
 
 def application_view(session: Session, *, user: UserRow, public_id: str) -> dict[str, Any]:
-    row = _own_application(session, user, public_id)
+    return _view_of(session, _own_application(session, user, public_id))
+
+
+def _view_of(session: Session, row: ApplicationRow) -> dict[str, Any]:
     decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
     result = json.loads(decision.result_json) if decision else {}
     return {
