@@ -45,6 +45,11 @@ def test_a_loan_detail_reads_the_loan_row_once(client: TestClient) -> None:
     assert answer.status_code == 200
     loans = [s for s in seen if "FROM loans" in s]
     assert len(loans) == 1, loans
+    assert "disclosures" in loans[0]  # its disclosure came with it
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2, seen  # + instalments
+    detail = answer.json()
+    assert detail["disclosure"]["sha256"]
+    assert detail["schedule"]
 
 
 def test_an_application_is_read_back_from_the_row_in_hand(client: TestClient) -> None:

@@ -264,11 +264,19 @@ CLAUSE = {"principal": "S1", "interest": "S1"}
 
 def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
-    # Held in a name: the session's identity map is weak, and loan_view's lookup of the same row is then
-    # answered from it instead of a second SELECT.
-    mine = own_loan(session, user, loan_id)
+    # The loan and its disclosure in one SELECT; the loan row is held in a name (the session's identity map
+    # is weak) so that loan_view's lookup of it is answered without another SELECT.
+    found = session.execute(
+        select(LoanRow, DisclosureRow)
+        .outerjoin(DisclosureRow, DisclosureRow.loan_id == LoanRow.id)
+        .where(LoanRow.id == loan_id)
+    ).one_or_none()
+    if found is None or found[0].borrower_id != user.id:
+        raise NotFoundError("loan not found")
+    mine, disclosure = found
+    if disclosure is None:
+        raise NotFoundError("this loan has no disclosure snapshot")
     view = loan_view(session, loan_id=mine.id, as_of=today)
-    disclosure = disclosure_for(session, loan_id)
     kfs = json.loads(disclosure.canonical_json)
     fee_clause = next(
         (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None
