@@ -1,24 +1,33 @@
-"""HTTP load on loopback: the decision + offer endpoint and the repayment endpoint, SQLite and PostgreSQL.
+"""HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
-    .venv/bin/python benchmarks/bench_http.py [--seconds 30] [--workers 8] [--backend sqlite|postgresql|both]
+    .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 32]
 
-For each backend: a fresh database, the hand-made test scorecard registered and active, one uvicorn worker
-serving the app (`xiaodai serve` in a subprocess), borrowers with bearer tokens. Load comes from threads
-with keep-alive httpx clients in this process (on the same 2 cores as the server, so the figures are a
-floor, not a ceiling). Each request is timed individually; we report requests/s, p50 and p99.
+One run measures, one after the other on the same machine:
+1. ceiling: a bare FastAPI endpoint (``benchmarks/bare_app.py``, no middleware, no database) served by
+   uvicorn with the same worker count;
+2. ceiling: ``pgbench`` TPC-B (``pgbench -i`` on a scratch database, then ``pgbench -c 8 -j 2 -T <s>``);
+3. xiaodai: ``xiaodai serve --workers N`` on a fresh migrated PostgreSQL database with the hand-made test
+   scorecard active and ``--users`` borrowers, each with a bearer token and one signed loan (made over
+   HTTP). wrk (``benchmarks/wrk/xiaodai.lua``) drives: GET /api/loans, GET /api/loans/{id},
+   POST /api/loans/{id}/repayments (1.00 CNY, a fresh Idempotency-Key each) and POST /api/applications
+   (decision and offer, a fresh Idempotency-Key each). After the repayments ``xiaodai ledger check`` must
+   pass.
+
+It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors) and each figure's
+ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +36,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+WRK_DIR = ROOT / "benchmarks" / "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from support.databases import admin, pg_url  # noqa: E402
 from support.models import write_artifact  # noqa: E402
@@ -35,6 +46,7 @@ from xiaodai.db.migrate import upgrade  # noqa: E402
 from xiaodai.db.session import make_engine, session_factory  # noqa: E402
 from xiaodai.underwriting import service as underwriting  # noqa: E402
 
+BIN = Path(sys.executable).parent
 APPLY = {
     "applicant": {
         "age": 34,
@@ -50,6 +62,7 @@ APPLY = {
     "request": {"amount": "10000", "term": 12},
     "consent_credit_check": True,
 }
+PASSWORD = "correct horse 1"
 
 
 def free_port() -> int:
@@ -58,175 +71,246 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(backend: str, folder: Path) -> tuple[str, str]:
-    if backend == "sqlite":
-        url = f"sqlite:///{folder}/bench.db"
-        cleanup = ""
-    else:
-        name = f"xiaodai_bench_http_{uuid.uuid4().hex[:8]}"
-        admin(f'CREATE DATABASE "{name}"')
-        url, cleanup = pg_url(name), name
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def scratch_database(prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin(f'CREATE DATABASE "{name}"')
+    return name, pg_url(name)
+
+
+def drop_database(name: str) -> None:
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, folder: Path) -> None:
     upgrade(url)
-    os.environ["XIAODAI_MODEL_DIR"] = str(folder / "models")
     engine = make_engine(url)
     with session_factory(engine)() as s, s.begin():
         underwriting.register_model(s, artifact=write_artifact(folder / "artifact"), activate=True)
     engine.dispose()
-    return url, cleanup
 
 
-def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "XIAODAI_DATABASE_URL": url,
-        "XIAODAI_BUSINESS_DATE": "2026-01-10",
-        "XIAODAI_SECRET_KEY": "bench",
-        "XIAODAI_MODEL_DIR": str(folder / "models"),
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url}")
+
+
+def start(cmd: list[str], env: dict[str, str], folder: Path, log_name: str) -> subprocess.Popen[bytes]:
+    log = (folder / log_name).open("wb")
+    return subprocess.Popen(cmd, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s"]
+    out = subprocess.run(
+        [*cmd, "-s", script, url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r"^WRK_RESULT (\{.*\})$", out, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    raw = json.loads(found.group(1))
+    errors = raw["non_2xx"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    return {
+        "requests": raw["requests"],
+        "errors": errors,
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "xiaodai.api.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+
+
+def bare_ceiling(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    port = free_port()
+    cmd = [str(BIN / "uvicorn"), "--factory", "bare_app:create_app", "--workers", str(args.workers)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'benchmarks'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = start(cmd, env, folder, "bare.log")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/bare", proc)
+        wrk(f"http://127.0.0.1:{port}/bare", str(WRK_DIR / "bare.lua"), seconds=2, connections=4, env={})
+        return wrk(
+            f"http://127.0.0.1:{port}/bare",
+            str(WRK_DIR / "bare.lua"),
+            seconds=args.seconds,
+            connections=args.connections,
+            env={},
+        )
+    finally:
+        stop(proc)
+
+
+def pgbench_ceiling(args: argparse.Namespace) -> dict[str, Any]:
+    name, _ = scratch_database("xiaodai_bench_pgbench")
+    conn = ["-h", "127.0.0.1", "-U", "postgres", name]
+    try:
+        subprocess.run(["pgbench", "-i", "-q", *conn], capture_output=True, check=True)
+        out = subprocess.run(
+            ["pgbench", "-c", "8", "-j", "2", "-T", f"{args.seconds:.0f}", *conn],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        drop_database(name)
+    tps = re.search(r"tps = ([\d.]+)", out)
+    latency = re.search(r"latency average = ([\d.]+) ms", out)
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    return {
+        "tps": float(tps.group(1)) if tps else float("nan"),
+        "latency_ms": float(latency.group(1)) if latency else float("nan"),
+        "failed": int(failed.group(1)) if failed else 0,
+    }
+
+
+def borrowers(base: str, count: int) -> list[tuple[str, int]]:
+    """``count`` borrowers made over HTTP, each with a bearer token and one signed loan."""
+    made: list[tuple[str, int]] = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for n in range(count):
+            email = f"bench{n}-{uuid.uuid4().hex[:6]}@example.com"
+            client.post("/api/auth/signup", json={"email": email, "name": "压测", "password": PASSWORD})
+            got = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
+            while got.status_code == 429:  # the sign-in rate limit (per client address) stays on: wait
+                time.sleep(float(got.headers.get("retry-after", "5")))
+                got = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
+            got.raise_for_status()
+            headers = {"Authorization": f"Bearer {got.json()['token']}"}
+            app = client.post("/api/applications", json=APPLY, headers={**headers, "Idempotency-Key": "seed"})
+            app.raise_for_status()
+            app_id = app.json()["application_id"]
+            kfs = client.get(f"/api/applications/{app_id}/kfs", headers=headers)
+            kfs.raise_for_status()
+            signed = client.post(
+                f"/api/applications/{app_id}/sign", json={"kfs_sha256": kfs.json()["sha256"]}, headers=headers
+            )
+            signed.raise_for_status()
+            made.append((got.json()["token"], int(signed.json()["loan_id"])))
+    return made
+
+
+def ledger_check(env: dict[str, str], folder: Path) -> str:
+    out = subprocess.run(
+        [str(BIN / "xiaodai"), "ledger", "check"],
+        check=False,
         env=env,
         cwd=folder,
+        capture_output=True,
+        text=True,
     )
-    for _ in range(100):
+    last = (out.stdout.strip() or out.stderr.strip()).splitlines()
+    return ("OK: " if out.returncode == 0 else "FAILED: ") + (last[-1] if last else "")
+
+
+ENDPOINTS = (
+    ("loans", "GET /api/loans (my loans)"),
+    ("loan", "GET /api/loans/{id} (detail)"),
+    ("repay", "POST /api/loans/{id}/repayments"),
+    ("apply", "POST /api/applications (decide+offer)"),
+)
+
+
+def xiaodai_runs(args: argparse.Namespace, folder: Path) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+    name, url = scratch_database("xiaodai_bench_http")
+    try:
+        prepare(url, folder)
+        port = free_port()
+        env = {
+            **os.environ,
+            "XIAODAI_DATABASE_URL": url,
+            "XIAODAI_BUSINESS_DATE": "2026-01-10",
+            "XIAODAI_SECRET_KEY": "bench",
+            "XIAODAI_MODEL_DIR": str(folder / "models"),
+        }
+        cmd = [str(BIN / "xiaodai"), "serve", "--workers", str(args.workers), "--port", str(port)]
+        proc = start(cmd, env, folder, "xiaodai.log")
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def borrower(base: str, n: int) -> dict[str, str]:
-    email = f"bench{n}-{uuid.uuid4().hex[:6]}@example.com"
-    httpx.post(
-        f"{base}/api/auth/signup", json={"email": email, "name": "压测", "password": "correct horse 1"}
-    )
-    token = httpx.post(f"{base}/api/auth/token", json={"email": email, "password": "correct horse 1"}).json()[
-        "token"
-    ]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def signed_loan(client: httpx.Client, headers: dict[str, str]) -> int:
-    app = client.post(
-        "/api/applications", json=APPLY, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
-    )
-    app_id = app.json()["application_id"]
-    kfs = client.get(f"/api/applications/{app_id}/kfs", headers=headers).json()
-    return int(
-        client.post(
-            f"/api/applications/{app_id}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=headers
-        ).json()["loan_id"]
-    )
-
-
-def load(base: str, seconds: float, workers: int, kind: str) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    users = [borrower(base, n) for n in range(workers)]
-    loans: list[int] = []
-    if kind == "repay":
-        with httpx.Client(base_url=base, timeout=30) as client:
-            loans = [signed_loan(client, users[n]) for n in range(workers)]
-    stop = time.perf_counter() + seconds
-
-    def worker(n: int) -> None:
-        nonlocal errors
-        mine: list[float] = []
-        bad = 0
-        with httpx.Client(base_url=base, timeout=30) as client:
-            while time.perf_counter() < stop:
-                key = uuid.uuid4().hex
-                started = time.perf_counter()
-                try:
-                    if kind == "apply":
-                        r = client.post(
-                            "/api/applications", json=APPLY, headers={**users[n], "Idempotency-Key": key}
-                        )
-                    else:
-                        r = client.post(
-                            f"/api/loans/{loans[n]}/repayments",
-                            json={"amount": "1.00"},
-                            headers={**users[n], "Idempotency-Key": key},
-                        )
-                    bad += r.status_code >= 400
-                except httpx.HTTPError:
-                    bad += 1
-                mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(workers)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    p99 = latencies[int(0.99 * (len(latencies) - 1))]
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": p99 * 1000,
-    }
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{base}/healthz", proc)
+            users = folder / "users.txt"
+            users.write_text("".join(f"{t} {loan}\n" for t, loan in borrowers(base, args.users)))
+            wrk_env = {"WRK_USERS": str(users), "WRK_RUN": uuid.uuid4().hex[:8]}
+            script = str(WRK_DIR / "xiaodai.lua")
+            wrk(base, script, seconds=2, connections=4, env={**wrk_env, "WRK_KIND": "loans"})  # warm up
+            results = []
+            for kind, label in ENDPOINTS:
+                kind_env = {**wrk_env, "WRK_KIND": kind}
+                result = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
+                results.append((label, result))
+        finally:
+            stop(proc)
+        return results, ledger_check(env, folder)
+    finally:
+        drop_database(name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--users", type=int, default=16)
     args = parser.parse_args()
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="xiaodai-http-"))
+    try:
+        before = load_average()
+        bare = bare_ceiling(args, folder)
+        pg = pgbench_ceiling(args)
+        runs, ledger = xiaodai_runs(args, folder)
+        after = load_average()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(
-        f"python {sys.version.split()[0]} · cpus {os.cpu_count()} · {args.workers} client threads · "
-        f"{args.seconds:.0f} s per run · server: 1 uvicorn worker"
+        f"python {sys.version.split()[0]} · cpus {os.cpu_count()} · wrk 2 threads, {args.connections} "
+        f"connections, {args.seconds:.0f} s per endpoint · server: {args.workers} workers · PostgreSQL"
+    )
+    print(f"load average (1/5/15 min) before: {before} · after: {after}")
+    print(
+        f"ceiling bare FastAPI GET (uvicorn, {args.workers} workers): {bare['rps']:.0f} req/s, "
+        f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms, errors {bare['errors']}"
     )
     print(
-        f"{'backend':<11} {'endpoint':<36} {'requests':>8} {'errors':>6} {'req/s':>7} "
-        f"{'p50 ms':>7} {'p99 ms':>7}"
+        f"ceiling pgbench TPC-B (-c 8 -j 2): {pg['tps']:.0f} tps, latency avg {pg['latency_ms']:.1f} ms, "
+        f"failed {pg['failed']}"
     )
-    for backend in backends:
-        folder = Path(tempfile.mkdtemp(prefix="xiaodai-http-"))
-        url, cleanup = prepare(backend, folder)
-        port = free_port()
-        proc = serve(url, port, folder)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for kind, label in (
-                ("apply", "POST /api/applications (decide+offer)"),
-                ("repay", "POST /api/loans/{id}/repayments"),
-            ):
-                r = load(base, args.seconds, args.workers, kind)
-                print(
-                    f"{backend:<11} {label:<36} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.1f} "
-                    f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}"
-                )
-        finally:
-            proc.terminate()
-            proc.wait()
-            if cleanup:
-                admin(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)')
-            shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'/bare':>6} {'/tpcb':>6}"
+    )
+    for label, r in runs:
+        print(
+            f"{label:<38} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.0f} {r['p50_ms']:>7.1f} "
+            f"{r['p99_ms']:>7.1f} {r['rps'] / bare['rps']:>6.2f} {r['rps'] / pg['tps']:>6.2f}"
+        )
+    print(f"ledger check after the repayments: {ledger}")
 
 
 if __name__ == "__main__":

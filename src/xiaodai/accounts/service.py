@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.db.tables import ApiTokenRow, AuditEventRow, LoginBackoffRow, UserRow
 
 HASHER = PasswordHasher()
@@ -256,6 +257,7 @@ def lock_account(
     if not reason.strip():
         raise AccountError("a reason is required to lock an account")
     user.locked_until = until
+    TOKENS.forget_user(user.id)  # this process at once, the others within token_cache.TTL_SECONDS
     end_sessions(session, user=user)
     session.add(
         AuditEventRow(
@@ -286,26 +288,53 @@ def issue_token(
 
 
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> UserRow:
-    """The user a bearer token belongs to: one query; refused if revoked, expired or the account locked."""
+    """The user a bearer token belongs to: refused if revoked, expired or the account locked.
+
+    One query (token joined to user), or none when this process looked the token up within the last
+    ``token_cache.TTL_SECONDS`` (see ``token_cache`` for how revocation stays safe)."""
     at = now or datetime.now(tz=UTC)
-    found = session.execute(
-        select(ApiTokenRow, UserRow)
-        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-        .where(ApiTokenRow.token_sha256 == _sha(token), ApiTokenRow.revoked.is_(False))
-    ).one_or_none()
-    if found is None:
-        raise AuthError("invalid or revoked token")
-    row, user = found
-    expires = row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL
-    if at >= _utc(expires):
+    digest = _sha(token)
+    remembered = TOKENS.get(digest)
+    if remembered is not None:
+        user = _attach(session, remembered.user_columns)
+        expires = remembered.token_expires_at
+    else:
+        found = session.execute(
+            select(ApiTokenRow, UserRow)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.token_sha256 == digest, ApiTokenRow.revoked.is_(False))
+        ).one_or_none()
+        if found is None:
+            raise AuthError("invalid or revoked token")
+        row, user = found
+        expires = _utc(row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL)
+        TOKENS.put(digest, user_id=user.id, user_columns=_columns(user), token_expires_at=expires)
+    if at >= expires:
         raise AuthError("the token has expired: ask for a new one")
     if _locked(user, at):
         raise AuthError("the account is locked")
     return user
 
 
+_USER_COLUMNS = tuple(c.key for c in UserRow.__mapper__.column_attrs)
+
+
+def _columns(user: UserRow) -> dict[str, object]:
+    return {key: getattr(user, key) for key in _USER_COLUMNS}
+
+
+def _attach(session: Session, columns: dict[str, object]) -> UserRow:
+    """The remembered user as a row of ``session`` without a query (its values as of the lookup)."""
+    copy = UserRow()
+    for key, value in columns.items():
+        setattr(copy, key, value)
+    make_transient_to_detached(copy)
+    return session.merge(copy, load=False)
+
+
 def revoke_token(session: Session, token: str) -> bool:
     """Revoke one token; whether it was live."""
+    TOKENS.forget_token(_sha(token))
     result = session.execute(
         update(ApiTokenRow)
         .where(ApiTokenRow.token_sha256 == _sha(token), ApiTokenRow.revoked.is_(False))
@@ -316,6 +345,7 @@ def revoke_token(session: Session, token: str) -> bool:
 
 def revoke_tokens(session: Session, *, user: UserRow) -> int:
     """Revoke every token of a user; how many were live."""
+    TOKENS.forget_user(user.id)
     result = session.execute(
         update(ApiTokenRow)
         .where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked.is_(False))

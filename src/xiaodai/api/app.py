@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -19,16 +19,12 @@ from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
 from xiaodai.api.routers import approvals, auth, collections, complaints, documents, journey, privacy
+from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
-from xiaodai.db.session import make_engine, session_factory
+from xiaodai.db.session import is_postgres, make_engine, session_factory
 from xiaodai.privacy import redaction
 from xiaodai.web.routes import install as install_web
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
 
 
 def _utc_now() -> datetime:
@@ -58,6 +54,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
     app.state.session_factory = session_factory(app.state.engine)
+    app.state.read_session_factory = (
+        session_factory(app.state.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        if is_postgres(app.state.engine)
+        else app.state.session_factory
+    )
     app.state.clock = clock
 
     def current_time() -> datetime:  # looked up on each call: tests replace app.state.clock
@@ -87,18 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         max_age=int(chosen.session_absolute.total_seconds()),
     )
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)  # a page may set a stricter/own one
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if chosen.https:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        return response
+    app.add_middleware(SecurityHeaders, https=chosen.https)  # outside the session: every response
 
     errors.install(app)
     app.include_router(operations.router)

@@ -38,7 +38,23 @@ def db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-def today(request: Request) -> date:
+def read_db(request: Request, session: DB) -> Iterator[Session]:
+    """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
+    (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
+    Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
+    connections take the database lock at BEGIN) it is the request's ``DB`` session itself."""
+    factory = request.app.state.read_session_factory
+    if factory is request.app.state.session_factory:
+        yield session
+        return
+    with factory() as reader:
+        yield reader
+
+
+ReadDB = Annotated[Session, Depends(read_db, scope="function")]
+
+
+async def today(request: Request) -> date:  # async: no thread hop for a pure dependency
     fixed = request.app.state.settings.business_date
     return fixed or datetime.now(tz=CHINA).date()
 
@@ -81,7 +97,7 @@ def current_user(
 CurrentUser = Annotated[UserRow, Depends(current_user)]
 
 
-def now(request: Request) -> datetime:
+async def now(request: Request) -> datetime:  # async: no thread hop
     """The wall clock (UTC), injectable through ``app.state.clock`` so tests can move time."""
     at: datetime = request.app.state.clock()
     return at

@@ -141,7 +141,7 @@ def submit_application(
     row.decision_id = int(result["decision_id"])
     row.outcome = str(result["outcome"])
     session.flush()
-    return application_view(session, user=user, public_id=public_id)
+    return _view_of(session, row)  # the row in hand: no second SELECT of what was just written
 
 
 def _own_application(session: Session, user: UserRow, public_id: str) -> ApplicationRow:
@@ -154,7 +154,10 @@ def _own_application(session: Session, user: UserRow, public_id: str) -> Applica
 
 
 def application_view(session: Session, *, user: UserRow, public_id: str) -> dict[str, Any]:
-    row = _own_application(session, user, public_id)
+    return _view_of(session, _own_application(session, user, public_id))
+
+
+def _view_of(session: Session, row: ApplicationRow) -> dict[str, Any]:
     decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
     result = json.loads(decision.result_json) if decision else {}
     return {
@@ -306,11 +309,17 @@ CLAUSE = {"principal": "S1", "interest": "S1"}
 
 def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
-    own_loan(session, user, loan_id)
-    view = loan_view(session, loan_id=loan_id, as_of=today)
-    disclosure = session.execute(
-        select(DisclosureRow).where(DisclosureRow.loan_id == loan_id)
-    ).scalar_one_or_none()  # None only for a loan made outside the journey (older demo data)
+    # The loan and its disclosure in one SELECT; the loan row is held in a name (the session's identity map
+    # is weak) so that loan_view's lookup of it is answered without another SELECT.
+    found = session.execute(
+        select(LoanRow, DisclosureRow)
+        .outerjoin(DisclosureRow, DisclosureRow.loan_id == LoanRow.id)
+        .where(LoanRow.id == loan_id)
+    ).one_or_none()
+    if found is None or found[0].borrower_id != user.id:
+        raise NotFoundError("loan not found")
+    mine, disclosure = found  # disclosure None only for a loan made outside the journey (older demo data)
+    view = loan_view(session, loan_id=mine.id, as_of=today)
     kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
     fee_clause = next(
         (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, roles_of
+from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import (
     ApiTokenRow,
@@ -404,6 +405,7 @@ def request_deletion(session: Session, *, user: UserRow, as_of: date) -> dict[st
         user.password_hash = "!erased"
         for token in session.execute(select(ApiTokenRow).where(ApiTokenRow.user_id == user.id)).scalars():
             token.revoked = True
+        TOKENS.forget_user(user.id)
     retained = [i.to_json() for i in items if i.action == "retain"]
     status = "done" if not retained else ("partially_done" if deletable else "refused")
     result = {"deleted": sorted(deletable), "retained": retained}

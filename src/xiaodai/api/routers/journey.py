@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.deps import DB, CurrentUser, ReadDB, RowId, Today
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen, parse_iso_date, within
@@ -151,7 +151,7 @@ def sign(
 
 
 @router.get("/loans")
-def loans(session: DB, user: CurrentUser) -> list[dict[str, Any]]:
+def loans(session: ReadDB, user: CurrentUser) -> list[dict[str, Any]]:  # one SELECT
     return journey.my_loans(session, user=user)
 
 

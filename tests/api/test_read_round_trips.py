@@ -1,0 +1,66 @@
+"""The read paths ask the database only what they need: a loan's detail loads the loan row once, an
+application is answered from the row just written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from support.journey import apply_body, borrower
+
+
+def signed_loan(client: TestClient, me: dict[str, str]) -> int:
+    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
+    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
+    signed = client.post(
+        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
+    )
+    return int(signed.json()["loan_id"])
+
+
+@contextmanager
+def statements(client: TestClient) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_loan_detail_reads_the_loan_row_once(client: TestClient) -> None:
+    me = borrower(client, "detail@example.com")
+    loan_id = signed_loan(client, me)
+    client.get(f"/api/loans/{loan_id}", headers=me)  # the token is now remembered
+    with statements(client) as seen:
+        answer = client.get(f"/api/loans/{loan_id}", headers=me)
+    assert answer.status_code == 200
+    loans = [s for s in seen if "FROM loans" in s]
+    assert len(loans) == 1, loans
+    assert "disclosures" in loans[0]  # its disclosure came with it
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 2, seen  # + instalments
+    detail = answer.json()
+    assert detail["disclosure"]["sha256"]
+    assert detail["schedule"]
+
+
+def test_an_application_is_read_back_from_the_row_in_hand(client: TestClient) -> None:
+    me = borrower(client, "apply-once@example.com")
+    client.get("/api/loans", headers=me)  # the token is now remembered
+    with statements(client) as seen:
+        answer = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "a1"})
+    assert answer.status_code == 201
+    assert answer.json()["outcome"] == "approve"
+    assert answer.json()["offer"]
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM applications" in s]
+    assert len(reads) == 1, reads  # the idempotency lookup only
+    again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "a1"})
+    assert again.json() == answer.json()  # the replay reads it back: the same answer
