@@ -61,6 +61,8 @@ def test_an_application_is_read_back_from_the_row_in_hand(client: TestClient) ->
     assert answer.json()["outcome"] == "approve"
     assert answer.json()["offer"]
     reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM applications" in s]
+    # the platform's look-up of this person's recent applications (KO_VELOCITY) is a feature, not a read-back
+    reads = [s for s in reads if "personal_data" not in s]
     assert len(reads) == 1, reads  # the idempotency lookup only
     again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "a1"})
     assert again.json() == answer.json()  # the replay reads it back: the same answer

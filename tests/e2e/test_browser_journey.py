@@ -91,13 +91,11 @@ def _fill_application(page: Any, amount: str) -> None:
     page.fill("#age", "35")
     page.fill("#monthly_income", "12,000")
     page.fill("#monthly_debt_payments", "500")
-    for field in page.eval_on_selector_all("[id^=f_]", "els => els.map((e) => [e.id, e.tagName])"):
-        name, tag = field[0][2:], field[1]
-        if tag == "SELECT":
-            if name in ANSWERS:
-                page.select_option(f"#f_{name}", ANSWERS[name])
+    for name, answer in ANSWERS.items():
+        if page.locator(f"select#{name}").count():
+            page.select_option(f"#{name}", answer)
         else:
-            page.fill(f"#f_{name}", ANSWERS.get(name, "1"))
+            page.fill(f"#{name}", answer)
     page.fill("#amount", amount)
     page.fill("#term", "12")
     page.check("#consent_credit_check")

@@ -41,26 +41,22 @@ def _user(session: Session, email: str) -> Any:
 def test_underwriter_replays_a_decision(demo_page: tuple[Any, Any, Any], demo: Any) -> None:
     from xiaodai.accounts import service as accounts
     from xiaodai.journey import service as journey
-    from xiaodai.underwriting.service import active_model
 
     with services(demo) as s:
         applicant = accounts.sign_up(
             s, email=f"uw-{secrets.token_hex(3)}@example.com", name="赵六", password="correct horse 1"
         )
-        features = {f.name: None for f in active_model(s).scorer.card.features}
         made = journey.submit_application(
             s,
             user=applicant,
             payload={
-                "applicant": {
+                "applicant": {  # only what an applicant states: the platform looks up the rest
                     "age": 30,
                     "monthly_income": "8000",
                     "monthly_debt_payments": "0",
-                    "existing_overdue_days": 0,
-                    "applications_last_30d": 0,
-                    "blocklisted": False,
+                    "employment_type": "employed",
+                    "housing": "rent",
                 },
-                "features": features,
                 "request": {"amount": "5000", "term": 6},
             },
             idempotency_key="uw-1",

@@ -58,7 +58,7 @@ def test_overdue_here_is_declined_through_the_form(client: TestClient) -> None:
             **{name: _hidden(offer, name) for name in ("kfs_sha256", "amount", "term", "method")},
         },
     )
-    assert 'id="loan-state">active' in signed.text
+    assert 'id="loan-state" data-state="active"' in signed.text
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():  # what end of day records for a loan 12 days late
         s.execute(update(LoanRow).values(state="overdue", dpd=12, bucket="M1"))

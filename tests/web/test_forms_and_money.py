@@ -18,10 +18,10 @@ GOOD = {
     "age": "33",
     "monthly_income": "9000",
     "monthly_debt_payments": "300",
-    "f_Seniority": "8",
-    "f_Home": "owner",
-    "f_Income": "180",
-    "f_Records": "no",
+    "employment_tenure_years": "8",
+    "housing": "owner",
+    "employment_type": "employed",
+    "dependants": "1",
     "amount": "10000",
     "term": "12",
     "consent_credit_check": "yes",
@@ -90,7 +90,7 @@ def test_bad_input_is_explained_beside_its_field_and_kept(
     assert refused.status_code == 400
     assert zh_words in field_error(refused.text, field)
     assert typed_value(refused.text, field) == typed  # what was typed is still there
-    assert typed_value(refused.text, "f_Seniority") == "8"  # and so is the rest of the form
+    assert typed_value(refused.text, "employment_tenure_years") == "8"  # and so is the rest of the form
     assert "ConversionSyntax" not in refused.text
 
 

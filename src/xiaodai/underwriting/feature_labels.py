@@ -44,7 +44,7 @@ LABELS_ZH: dict[str, str] = {
     "Price": "所购商品价格",
     # modeldata lending_club
     "funded_amnt": "放款金额",
-    "term": "贷款期限",
+    "term": "借款期限",  # the catalogue's word for it (one vocabulary)
     "int_rate": "贷款利率",
     "sub_grade": "平台信用子等级",
     "addr_state": "居住州",

@@ -90,7 +90,7 @@ def read_application(form: forms.Form, fields: list[dict[str, Any]]) -> dict[str
     term = form.whole("term", low=forms.MIN_TERM, high=forms.MAX_TERM, example=12)
     stated: dict[str, Any] = {}
     for field in fields:
-        name = f"f_{field['name']}"
+        name = field["name"]
         if field["choices"]:
             value: Any = form.choice(name, {c for c, _ in field["choices"]}, required=False)
         else:  # whole numbers (years, people) within the catalogue's bounds

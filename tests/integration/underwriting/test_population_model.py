@@ -4,6 +4,7 @@ features, so the decision service feeds it the assembled vector by name (both da
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,14 @@ from xiaodai.underwriting import service
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(train_on_population(tmp_path_factory.mktemp("population"), n=4000, seed=3, folds=2).out)
+
+
+def _same(used: object, stated: object) -> bool:
+    """The stated value as the model received it (amounts are parsed to two decimals: "9000" is 9000.00)."""
+    try:
+        return Decimal(str(used)) == Decimal(str(stated))
+    except ArithmeticError:
+        return str(used) == str(stated)
 
 
 def test_population_model_reads_catalogue_features(
@@ -45,7 +54,13 @@ def test_population_model_reads_catalogue_features(
     stated = application()["applicant"]
     fed_stated = [name for name in used if name in stated]
     assert fed_stated  # some of the model's inputs are what the applicant stated, fed by catalogue name
-    assert all(str(used[name]) == str(stated[name]) for name in fed_stated)
+    assert all(_same(used[name], stated[name]) for name in fed_stated), {
+        n: (used[n], stated[n]) for n in fed_stated
+    }
     assert any(name.startswith("bureau_") for name in used)  # and some come from the credit report
     labels = json.loads((artifact / "scorecard.json").read_text(encoding="utf-8"))["labels_zh"]
-    assert all(labels[name] == catalogue[name].label_zh for name in manifest["features"])
+    assert all(labels[name] == catalogue[name].label_zh for name in manifest["features"]), {
+        n: (labels[n], catalogue[n].label_zh)
+        for n in manifest["features"]
+        if labels[n] != catalogue[n].label_zh
+    }
