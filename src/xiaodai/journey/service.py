@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -187,22 +188,56 @@ def _terms_for(
         raise JourneyError(f"amount must be between 500.00 and your limit {limit:.2f}")
     if not low <= term <= high:
         raise JourneyError(f"term must be between {low} and {high} months")
-    product = offered_product(request.product)
+    priced = price_offer(
+        amount=amount,
+        term=term,
+        method=request.method or "equal-installment",
+        annual_rate=Decimal(offer["annual_rate"]),
+        product_name=request.product,
+        today=today,
+    )
+    return priced.terms, priced.disclosure, priced.kfs, priced.product
+
+
+@dataclass(frozen=True, slots=True)
+class PricedOffer:
+    """An offer priced for a product: the loan terms, the disclosure terms and the KFS built from them."""
+
+    terms: LoanTerms
+    disclosure: DisclosureTerms
+    kfs: dict[str, Any]
+    product: str
+
+
+def price_offer(
+    *,
+    amount: Decimal,
+    term: int,
+    method: str,
+    annual_rate: Decimal,
+    product_name: str | None,
+    today: date,
+    kfs_extra: dict[str, Any] | None = None,
+) -> PricedOffer:
+    """Price an amount and term at ``annual_rate`` for an offered product and build its key-facts
+    statement (an application's offer, a credit line's drawdown). ``kfs_extra``: sections a caller adds to
+    the statement (they are part of what is signed)."""
+    product = offered_product(product_name)
     try:
-        method = Method.parse(request.method or "equal-installment")
+        chosen = Method.parse(method)
         principal = Money.of(amount).amount
-        product.check(principal=principal, term=term, method=method)
+        product.check(principal=principal, term=term, method=chosen)
         terms = LoanTerms(
             principal=principal,
             term=term,
-            method=method,
-            annual_rate=Decimal(offer["annual_rate"]),
+            method=chosen,
+            annual_rate=annual_rate,
             start_on=today,
             fees=product.fees_for(principal),
         )
     except (TermsError, ValueError, MoneyError, ProductLimitError) as exc:
         raise JourneyError(str(exc)) from exc
-    if method is Method.FLAT_FEE:
+    if chosen is Method.FLAT_FEE:
         raise JourneyError("the flat-fee method is not offered")
     book = default_cap_book()
     config = servicing.ServicingConfig(penalty_annual_rate=product.penalty_annual_rate)
@@ -225,7 +260,10 @@ def _terms_for(
         lender_name=lender_name("zh"),
         lender_name_en=lender_name("en"),
     )
-    return terms, disclosure, build_kfs(quote, disclosure), product.name
+    kfs = build_kfs(quote, disclosure)
+    if kfs_extra:
+        kfs = {**kfs, **kfs_extra}
+    return PricedOffer(terms, disclosure, kfs, product.name)
 
 
 def offer_kfs(
@@ -250,6 +288,36 @@ def sign_offer(
     """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail).
     ``signed_at``: when the borrower signed (default now; the demo seed signs on past business dates)."""
     terms, disclosure, kfs, product = _terms_for(session, user, public_id, request, today)
+    application = _own_application(session, user, public_id)
+    return sign_and_disburse(
+        session,
+        user=user,
+        priced=PricedOffer(terms, disclosure, kfs, product),
+        seen_sha256=seen_sha256,
+        ip=ip,
+        lang=lang,
+        today=today,
+        signed_at=signed_at,
+        before_disbursal=lambda loan: setattr(application, "loan_id", loan.id),
+    )
+
+
+def sign_and_disburse(
+    session: Session,
+    *,
+    user: UserRow,
+    priced: PricedOffer,
+    seen_sha256: str,
+    ip: str,
+    lang: str,
+    today: date,
+    signed_at: datetime | None = None,
+    line_id: int | None = None,
+    before_disbursal: Callable[[LoanRow], None] | None = None,
+) -> dict[str, Any]:
+    """Sign exactly the KFS the borrower saw (its SHA-256), create the loan with its schedule and disclosure
+    snapshot, and disburse it through the (simulated) rail. ``line_id``: the credit line it is drawn on."""
+    terms, disclosure, kfs, product = priced.terms, priced.disclosure, priced.kfs, priced.product
     frozen = snapshot(kfs)
     if frozen.sha256 != seen_sha256:
         raise JourneyError(
@@ -261,6 +329,7 @@ def sign_offer(
         session, terms=terms, product=product, config=config, cap_book=default_cap_book()
     )
     loan.borrower_id = user.id
+    loan.line_id = line_id
     loan.cooling_off_until = today + timedelta(days=disclosure.cooling_off_days)
     session.add(
         DisclosureRow(
@@ -273,8 +342,8 @@ def sign_offer(
             signed_ip=ip,
         )
     )
-    application = _own_application(session, user, public_id)
-    application.loan_id = loan.id
+    if before_disbursal is not None:
+        before_disbursal(loan)
     session.flush()
     RAIL.pay_out(
         reference=f"disburse:{loan.id}",

@@ -10,6 +10,7 @@ class AccountType(enum.Enum):
     LIABILITY = "liability"
     INCOME = "income"
     EXPENSE = "expense"
+    MEMO = "memo"  # off-balance-sheet: memo accounts net to zero among themselves
 
 
 class Account(enum.Enum):
@@ -29,6 +30,10 @@ class Account(enum.Enum):
     RECOVERY_INCOME = "income:recoveries"
     WRITE_OFF_EXPENSE = "expenses:write-off"
     PROVISION_EXPENSE = "expenses:loss-provision"
+    # Off-balance-sheet (memo) accounts: the undrawn part of credit lines, a commitment to lend. Debit =
+    # the undrawn commitment; the contra account holds the opposite, so the pair nets to zero (lines).
+    COMMITMENT_UNDRAWN = "memo:commitments:undrawn"
+    COMMITMENT_CONTRA = "memo:commitments:contra"
 
     @property
     def type(self) -> AccountType:
@@ -38,6 +43,7 @@ class Account(enum.Enum):
             "liabilities": AccountType.LIABILITY,
             "income": AccountType.INCOME,
             "expenses": AccountType.EXPENSE,
+            "memo": AccountType.MEMO,
         }[head]
 
     @property

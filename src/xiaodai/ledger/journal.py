@@ -61,6 +61,36 @@ def entry(
     return JournalEntry(business_date, event, key, postings, loan_id, reverses, memo)
 
 
+def with_commitment(item: JournalEntry, loan_id: int) -> JournalEntry:
+    """For a loan drawn on a credit line: the line's undrawn commitment moves opposite to the loan's
+    principal (a drawdown uses it, principal repaid or written off restores it), as memo legs on the same
+    entry. The memo legs net to zero themselves, so the entry still does."""
+    moved = sum(
+        p.amount_fen for p in item.postings if p.account is Account.LOAN_PRINCIPAL and p.loan_id == loan_id
+    )
+    present = sum(  # a reversal mirrors the original's memo legs already
+        p.amount_fen
+        for p in item.postings
+        if p.account is Account.COMMITMENT_UNDRAWN and p.loan_id == loan_id
+    )
+    missing = -moved - present
+    if not missing:
+        return item
+    memo = (
+        Posting(Account.COMMITMENT_UNDRAWN, missing, loan_id),
+        Posting(Account.COMMITMENT_CONTRA, -missing, loan_id),
+    )
+    return JournalEntry(
+        item.business_date,
+        item.event,
+        item.idempotency_key,
+        item.postings + memo,
+        item.loan_id,
+        item.reverses,
+        item.memo,
+    )
+
+
 def reversal_legs(postings: Iterable[Posting]) -> list[tuple[Account, int]]:
     return [(p.account, -p.amount_fen) for p in postings]
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
 from xiaodai.ledger.chart import Account
-from xiaodai.ledger.journal import JournalEntry
+from xiaodai.ledger.journal import JournalEntry, with_commitment
 from xiaodai.metrics import count_payments
 
 # stored loan balance column ← account; the overpayment liability is stored as a positive amount owed back
@@ -172,7 +172,12 @@ def post(session: Session, entry: JournalEntry, *, loan: LoanBalances | None = N
     are in the database when this returns, and nothing else pending in the session is written. The loan's
     balances change on ``loan`` only (an ORM row: written by the session's next flush; a servicing ``Loan``
     record: by ``servicing.loans.save``).
+
+    A loan drawn on a credit line (``line_id``) also moves the line's off-balance-sheet commitment by the
+    principal it moves (``journal.with_commitment``).
     """
+    if loan is not None and getattr(loan, "line_id", None) is not None:
+        entry = with_commitment(entry, loan.id)
     (entry_id,) = insert_entries(session.connection(), [entry])
     if loan is not None:
         move_balances(loan, entry)

@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.ledger import service as ledger
-from xiaodai.ledger.journal import JournalEntry
+from xiaodai.ledger.journal import JournalEntry, with_commitment
 from xiaodai.servicing.allocation import Component, Due
 from xiaodai.servicing.delinquency import bucket_for, days_past_due, parse_buckets
 from xiaodai.servicing.errors import LoanNotFoundError
@@ -54,6 +54,7 @@ class Loan:
     disbursed_on: date | None
     closed_on: date | None
     version: int
+    line_id: int | None  # the credit line it was drawn on: its principal moves the line's commitment
     loaded: tuple[Any, ...] = field(default=(), init=False, repr=False)
 
 
@@ -184,6 +185,8 @@ def save(
     than PostgreSQL) only if the row is still at the version read. On PostgreSQL the row has been locked
     since ``lock_loan_record`` read it, so nobody else can have moved it."""
     connection = session.connection()
+    if loan.line_id is not None:
+        entries = [with_commitment(item, loan.id) for item in entries]
     was = loan.loaded[_VERSION]
     loan.version = was
     loan_now = _loan_values(loan)

@@ -13,6 +13,7 @@ from xiaodai.db.tables.complaints import ComplaintEventRow, ComplaintRow
 from xiaodai.db.tables.features import BlocklistRow, BureauPullRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
+from xiaodai.db.tables.lines import CreditLineEventRow, CreditLineRow, DrawdownRow, LineNoticeRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
@@ -33,14 +34,18 @@ __all__ = [
     "ComplaintRow",
     "ConsentRow",
     "ContactAttemptRow",
+    "CreditLineEventRow",
+    "CreditLineRow",
     "CreditReportEventRow",
     "DataRequestRow",
     "DebitAttemptRow",
     "DecisionRow",
     "DisclosureRow",
+    "DrawdownRow",
     "EodStepRow",
     "InstallmentRow",
     "JournalEntryRow",
+    "LineNoticeRow",
     "LoanEventRow",
     "LoanRow",
     "LoginBackoffRow",

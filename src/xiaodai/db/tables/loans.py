@@ -80,6 +80,8 @@ class LoanRow(Base):
     borrower_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     cooling_off_until: Mapped[date | None] = mapped_column(Date)
     penalty_suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the credit line this loan was drawn on (migration 0025): its principal moves the line's commitment
+    line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("credit_lines.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook

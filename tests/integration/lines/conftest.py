@@ -1,0 +1,60 @@
+"""A borrower with an approved application, the test model active (both backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from support.models import write_artifact
+from xiaodai.accounts.service import sign_up
+from xiaodai.db.tables import UserRow
+from xiaodai.journey import service as journey
+from xiaodai.underwriting import service as underwriting
+
+TODAY = date(2026, 1, 10)
+BODY: dict[str, Any] = {
+    "applicant": {
+        "age": 34,
+        "monthly_income": "9000",
+        "monthly_debt_payments": "500",
+        "employment_type": "employed",
+        "employment_tenure_years": 8,
+        "housing": "owner",
+        "dependants": 1,
+        "purpose": "consumption",
+    },
+    "features": {},
+    "request": {"amount": "10000", "term": 12},
+}
+
+
+@pytest.fixture
+def approved(
+    factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], tuple[int, str]]:
+    """A new borrower (email) with an approved application: (user id, application public id)."""
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
+    with factory() as s, s.begin():
+        underwriting.register_model(s, artifact=write_artifact(tmp_path / "artifact"), activate=True)
+
+    def make(email: str) -> tuple[int, str]:
+        with factory() as s, s.begin():
+            user = sign_up(s, email=email, name="张三", password="correct horse 1")
+            view = journey.submit_application(
+                s, user=user, payload=BODY, idempotency_key="k1", credit_check_consent=True, today=TODAY
+            )
+            assert view["outcome"] == "approve", view
+            return user.id, str(view["application_id"])
+
+    return make
+
+
+def user(session: Session, user_id: int) -> UserRow:
+    row = session.get(UserRow, user_id)
+    assert row is not None
+    return row
