@@ -86,7 +86,9 @@ def eod(
 @ledger_app.command("check")
 def check(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Re-derive every balance from the journal and compare; exit 1 on any difference."""
-    problems = run(ledger.check)
+    from xiaodai.lines.service import check_commitments
+
+    problems = [*run(ledger.check), *run(check_commitments)]
     trial = run(ledger.trial_balance)
     payload = {
         "ok": not problems,

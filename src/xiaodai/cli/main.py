@@ -21,6 +21,7 @@ from xiaodai.cli import (
     simulate_population,
 )
 from xiaodai.cli import keys as keys_cli
+from xiaodai.cli import line as line_cli
 from xiaodai.cli import payments as payments_cli
 from xiaodai.cli import risk as risk_cli
 from xiaodai.cli import simulate as simulate_cli
@@ -107,6 +108,7 @@ app.add_typer(complaints.app, name="complaints")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(approvals_cli.app, name="approvals")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(line_cli.app, name="line")
 app.add_typer(simulate_cli.app, name="simulate")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(payments_cli.card_app, name="card")

@@ -832,25 +832,17 @@ def redecide(
 # ---------------------------------------------------------------- ledger check
 
 
-@dataclass(frozen=True, slots=True)
-class CommitmentDifference:
-    loan_id: None
-    what: str
-    stored: int
-    derived: int
-
-
-def check_commitments(session: Session) -> list[CommitmentDifference]:
+def check_commitments(session: Session) -> list[ledger.Difference]:
     """Every line's undrawn commitment, re-derived from the journal (its events' entries and its
     drawdowns' memo legs), against limit − outstanding principal; the memo accounts net to zero."""
-    problems: list[CommitmentDifference] = []
+    problems: list[ledger.Difference] = []
     memo = session.execute(
         select(func.coalesce(func.sum(PostingRow.amount_fen), 0)).where(
             PostingRow.account.in_([Account.COMMITMENT_UNDRAWN.value, Account.COMMITMENT_CONTRA.value])
         )
     ).scalar_one()
     if memo:
-        problems.append(CommitmentDifference(None, "memo accounts do not net to zero", 0, int(memo)))
+        problems.append(ledger.Difference(None, "memo accounts do not net to zero", 0, int(memo)))
     derived: dict[int, int] = defaultdict(int)
     for line_id, total in session.execute(
         select(CreditLineEventRow.line_id, func.sum(PostingRow.amount_fen))
@@ -879,12 +871,10 @@ def check_commitments(session: Session) -> list[CommitmentDifference]:
         want = 0 if line.state == LineState.CLOSED.value else line.limit_fen - used
         if derived.get(line.id, 0) != want:
             problems.append(
-                CommitmentDifference(
-                    None, f"line {line.id} undrawn commitment", want, derived.get(line.id, 0)
-                )
+                ledger.Difference(None, f"line {line.id} undrawn commitment", want, derived.get(line.id, 0))
             )
         if want < 0:
-            problems.append(CommitmentDifference(None, f"line {line.id} available negative", want, want))
+            problems.append(ledger.Difference(None, f"line {line.id} available negative", want, want))
     return problems
 
 
