@@ -59,6 +59,8 @@ def _objects(client: TestClient) -> dict[str, Any]:
         "user_id": me["id"],
         "complaint": complaint.json()["complaint_id"],
         "approval_id": 1,
+        "line_id": 1,
+        "borrower_id": me["id"],
     }
 
 

@@ -21,6 +21,7 @@ from xiaodai.api.ratelimit import RateLimitedError
 from xiaodai.approvals.service import ApprovalError
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.journey.service import JourneyError
+from xiaodai.lines.limit import LineError
 from xiaodai.money.money import MoneyError
 from xiaodai.money.parse import DateInputError
 from xiaodai.pricing.quote import CapExceededError
@@ -36,6 +37,7 @@ log = logging.getLogger("xiaodai.errors")
 MAPPED: tuple[type[Exception], ...] = (
     AccountError,
     JourneyError,
+    LineError,
     ServicingError,
     RegistryError,
     ComplaintError,

@@ -76,3 +76,27 @@ class Prepayment(_BookedToday):
         None, max_length=40, description="CNY as a string; omitted (null): repay everything outstanding"
     )
     mode: str = "shorten-term"
+
+
+class DrawChoice(BaseModel):
+    amount: str = Field(max_length=40, description='CNY as a string, e.g. "3000.00"')
+    plan: str = Field("instalment", description="instalment (term 3-24 months) or daily (随借随还)")
+    term: int | None = Field(None, description="months, for the instalment plan")
+
+
+class DrawSign(DrawChoice):
+    kfs_sha256: str = Field(description="the SHA-256 of the drawdown's key-facts statement as shown")
+    lang: str = "zh"
+
+
+class LineGrant(BaseModel):
+    borrower_id: int
+    application_id: str = Field(max_length=100, description="the borrower's approved application")
+
+
+class LineStateChange(BaseModel):
+    reason: str = Field(max_length=40, description="reason code, UPPER_SNAKE_CASE: told to the borrower")
+
+
+class LineRedecision(BaseModel):
+    application_id: str = Field(max_length=100, description="the borrower's new application (decided)")
