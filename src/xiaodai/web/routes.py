@@ -21,6 +21,7 @@ from xiaodai.api.deps import CHINA
 from xiaodai.complaints.service import ComplaintError
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
+from xiaodai.lines.limit import LineError
 from xiaodai.money.money import MoneyError
 from xiaodai.money.parse import DateInputError
 from xiaodai.privacy.service import PrivacyError
@@ -46,6 +47,7 @@ HANDLED = (
     MoneyError,
     DateInputError,
     PrivacyError,
+    LineError,
 )
 
 
@@ -491,6 +493,7 @@ def kfs_css() -> Response:
 def install(app: FastAPI) -> None:
     from xiaodai.web import api_docs, risk_pages
     from xiaodai.web.borrower_pages import router as borrower_router
+    from xiaodai.web.line_pages import router as line_router
     from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_complaint_pages import router as complaint_router
@@ -501,6 +504,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(borrower_router)
     app.include_router(loan_router)
+    app.include_router(line_router)
     app.include_router(staff_router)
     app.include_router(complaint_router)
     app.include_router(console_router)

@@ -1,0 +1,80 @@
+"""Credit-line page strings, zh-CN and en (merged into the page translator)."""
+
+from __future__ import annotations
+
+LINE_STRINGS: dict[str, dict[str, str]] = {
+    "my_line": {"zh": "我的额度", "en": "My credit line"},
+    "no_line": {
+        "zh": "您还没有授信额度。申请获批后，可由我们为您开通额度。",
+        "en": "You have no credit line yet. Once an application is approved, a line can be opened for you.",
+    },
+    "line_limit": {"zh": "总额度", "en": "Credit limit"},
+    "line_available": {"zh": "可用额度", "en": "Available"},
+    "line_outstanding": {"zh": "已用（未还本金）", "en": "Used (principal outstanding)"},
+    "line_apr": {"zh": "年化利率（单利，IRR法）", "en": "Annual rate (APR, IRR method)"},
+    "line_daily_rate": {
+        "zh": "日利率 {rate}%（年利率 ÷ 360）",
+        "en": "Daily rate {rate}% (annual rate ÷ 360)",
+    },
+    "line_expires": {"zh": "额度有效期至", "en": "Line valid until"},
+    "line_state_active": {"zh": "正常", "en": "Active"},
+    "line_state_frozen": {"zh": "已冻结", "en": "Frozen"},
+    "line_state_closed": {"zh": "已关闭", "en": "Closed"},
+    "line_next_due": {"zh": "下一期应还", "en": "Next payment due"},
+    "line_nothing_due": {"zh": "暂无待还款项", "en": "Nothing due"},
+    "line_draw": {"zh": "借款（提取额度）", "en": "Draw on my line"},
+    "line_draw_plan": {"zh": "还款方式", "en": "Plan"},
+    "line_plan_instalment": {
+        "zh": "分期还款（3–24期，等额本息）",
+        "en": "Instalments (3–24 months, equal payments)",
+    },
+    "line_plan_daily": {
+        "zh": "随借随还（按日计息，可随时还任意金额，无提前还款费）",
+        "en": "Borrow and repay any time (daily interest, any amount any day, no prepayment fee)",
+    },
+    "line_term_months": {"zh": "期数（月，分期还款时填写）", "en": "Term (months, for instalments)"},
+    "line_see_kfs": {"zh": "查看关键信息表", "en": "See the key facts"},
+    "line_sign_draw": {
+        "zh": "我已阅读上述关键信息并签署借款",
+        "en": "I have read the key facts above and sign",
+    },
+    "line_daily_terms": {
+        "zh": "随借随还：日利率 {rate}%，按实际使用天数计息；可在任意一天归还任意金额，"
+        "不收提前还款费；最迟于 {latest} 还清。",
+        "en": "Daily plan: {rate}% a day on the balance for the days used; repay any amount on any day, no "
+        "prepayment fee; repay everything by {latest} at the latest.",
+    },
+    "line_drawdowns": {"zh": "借据（每笔借款）", "en": "Drawdowns"},
+    "line_no_drawdowns": {"zh": "暂无借据", "en": "No drawdowns yet"},
+    "line_drawn_on": {"zh": "借款日", "en": "Drawn on"},
+    "line_plan": {"zh": "方式", "en": "Plan"},
+    "line_plan_short_instalment": {"zh": "分期", "en": "Instalments"},
+    "line_plan_short_daily": {"zh": "随借随还", "en": "Daily"},
+    "line_due_month": {"zh": "本月应还（所有借据合计）", "en": "Due this month (all drawdowns)"},
+    "line_due_total": {"zh": "合计", "en": "Total"},
+    "line_overdue": {"zh": "已逾期", "en": "Overdue"},
+    "line_notices": {"zh": "额度变动通知", "en": "Notices about my line"},
+    "line_notice_text": {
+        "zh": "{on}：{kind}，额度 {old} → {new} 元（原因代码 {reason}）",
+        "en": "{on}: {kind}, limit {old} → {new} CNY (reason code {reason})",
+    },
+    "line_kind_grant": {"zh": "开通额度", "en": "Line granted"},
+    "line_kind_increase": {"zh": "提额", "en": "Limit increased"},
+    "line_kind_decrease": {"zh": "降额", "en": "Limit decreased"},
+    "line_kind_increase-offered": {"zh": "提额邀请", "en": "Increase offered"},
+    "line_kind_freeze": {"zh": "冻结", "en": "Frozen"},
+    "line_kind_unfreeze": {"zh": "解冻", "en": "Unfrozen"},
+    "line_kind_close": {"zh": "关闭", "en": "Closed"},
+    "line_kind_redecision": {"zh": "重新审批", "en": "Re-decision"},
+    "line_offer": {
+        "zh": "您可将额度提高到 {limit} 元（{expires} 前有效）。",
+        "en": "You can raise your limit to {limit} CNY (offer valid until {expires}).",
+    },
+    "line_accept_offer": {"zh": "接受提额", "en": "Accept the increase"},
+    "line_repay_any": {"zh": "还款（任意金额）", "en": "Repay (any amount)"},
+    "line_schedule_of": {"zh": "借据 #{id} 还款计划", "en": "Drawdown #{id} schedule"},
+    "line_frozen_note": {
+        "zh": "额度已冻结，暂不能借款；原因见下方通知。",
+        "en": "Your line is frozen: no new drawdowns. The notice below gives the reason.",
+    },
+}

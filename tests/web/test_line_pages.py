@@ -1,0 +1,98 @@
+"""The credit-line pages through their HTML forms (both databases): no line yet; a line granted from the
+approved application; my line (APR first, available, next due); draw (amount, term → KFS → sign), the daily
+plan's terms; the combined "due this month" view and each drawdown's schedule; repay any amount; zh and en;
+a bad amount is shown beside its field and draws nothing."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from web.conftest import TODAY
+from web.test_pages import apply, csrf, hidden, sign_up
+from xiaodai.db.tables import LoanRow, UserRow
+from xiaodai.lines import service as lines
+
+
+def _grant(client: TestClient, email: str, offer_url: str) -> None:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():
+        user = s.execute(select(UserRow).where(UserRow.email == email)).scalar_one()
+        lines.grant_line(s, user=user, application_id=offer_url.rsplit("/", 1)[-1], on=TODAY, actor="test")
+
+
+def _loans(client: TestClient) -> int:
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        return int(s.execute(select(func.count()).select_from(LoanRow)).scalar_one())
+
+
+def test_line_pages(client: TestClient) -> None:
+    sign_up(client, "line.web@example.com")
+    offer_url = apply(client)
+    assert 'id="no-line"' in client.get("/line").text
+    _grant(client, "line.web@example.com", offer_url)
+    page = client.get("/line").text
+    assert page.index('id="line-apr"') < page.index("rate-secondary")  # APR first, daily rate after
+    limit = re.search(r'id="line-limit">([0-9.]+)', page)
+    assert limit
+    assert re.search(r'id="line-available">([0-9.]+)', page).group(1) == limit.group(1)  # type: ignore[union-attr]
+    # a bad amount: the form again, the problem beside the field, nothing drawn
+    bad = client.get("/line/draw", params={"amount": "99999999", "plan": "instalment", "term": "6"})
+    assert bad.status_code == 400
+    assert 'id="amount"' in bad.text
+    assert "kfs-apr" not in bad.text
+    # amount and term → the key-facts statement → sign
+    quote = client.get("/line/draw", params={"amount": "3000", "plan": "instalment", "term": "6"})
+    assert quote.status_code == 200, quote.text
+    assert 'id="kfs-apr"' in quote.text
+    signed = client.post(
+        "/line/draw",
+        data={
+            "csrf": csrf(quote.text),
+            "kfs_sha256": hidden(quote.text, "kfs_sha256"),
+            "idempotency_key": hidden(quote.text, "idempotency_key"),
+            "amount": "3000",
+            "plan": "instalment",
+            "term": "6",
+        },
+    )
+    assert signed.status_code == 200, signed.text
+    assert "/loans/" in str(signed.url)
+    # the daily plan shows its own terms above the KFS
+    daily = client.get("/line/draw", params={"amount": "1000", "plan": "daily", "lang": "en"}).text
+    assert 'id="daily-terms"' in daily
+    assert "no prepayment fee" in daily
+    client.get("/line", params={"lang": "zh"})
+    page = client.get("/line").text
+    assert 'id="due-this-month"' in page
+    assert "本月应还" in page
+    assert page.count('class="card drawdown-schedule"') == 1
+    assert re.search(r'id="line-outstanding">3000.00', page)
+    loan_id = re.search(r'action="/line/drawdowns/(\d+)/repay"', page).group(1)  # type: ignore[union-attr]
+    repaid = client.post(
+        f"/line/drawdowns/{loan_id}/repay",
+        data={"csrf": csrf(page), "idempotency_key": "r1", "amount": "1000"},
+    )
+    assert repaid.status_code == 200, repaid.text
+    outstanding = re.search(r'id="line-outstanding">([0-9.]+)', repaid.text)
+    assert outstanding
+    assert float(outstanding.group(1)) < 3000
+    english = client.get("/line", params={"lang": "en"}).text
+    assert "Due this month" in english
+    assert "Line granted" in english
+    before = _loans(client)
+    stale = client.post(
+        "/line/draw",
+        data={
+            "csrf": csrf(english),
+            "kfs_sha256": "0" * 64,
+            "amount": "500",
+            "plan": "instalment",
+            "term": "6",
+        },
+    )
+    assert stale.status_code == 400
+    assert _loans(client) == before
