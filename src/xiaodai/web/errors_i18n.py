@@ -100,6 +100,39 @@ MESSAGES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = tuple(
             },
         ),
         (r"^a root-cause code is required on close", {"zh": "办结须选择根因", "en": "Choose the root cause"}),
+        # credit lines (lines.limit.DRAW_MESSAGES and lines.service)
+        (
+            r"^the line is frozen",
+            {"zh": "额度已冻结，暂不能借款", "en": "The line is frozen: no drawdowns until it is unfrozen"},
+        ),
+        (r"^the line is closed$", {"zh": "额度已关闭", "en": "The line is closed"}),
+        (
+            r"^the line has expired",
+            {"zh": "额度已过有效期，请重新申请审批", "en": "The line has expired: ask for a new decision"},
+        ),
+        (
+            r"^the amount is below the minimum drawdown",
+            {"zh": "借款金额低于最低借款金额", "en": "The amount is below the minimum drawdown"},
+        ),
+        (
+            r"^the amount is more than the available limit",
+            {"zh": "借款金额超过可用额度", "en": "The amount is more than the available limit"},
+        ),
+        (
+            r"^the term is outside the allowed range",
+            {
+                "zh": "期数不在允许范围内（3–24期）",
+                "en": "The term is outside the allowed range (3–24 months)",
+            },
+        ),
+        (
+            r"^you have no open credit line$",
+            {"zh": "您没有可用的授信额度", "en": "You have no open credit line"},
+        ),
+        (
+            r"^there is no increase offer to accept$",
+            {"zh": "当前没有可接受的提额邀请", "en": "There is no increase offer to accept"},
+        ),
     )
 )
 
