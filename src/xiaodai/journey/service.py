@@ -180,6 +180,8 @@ def _terms_for(
         raise JourneyError("this application has no offer")
     if view["loan_id"]:
         raise JourneyError("this offer was already signed")
+    if _taken_as_line(session, user, public_id):
+        raise JourneyError("this offer was taken as a credit line: draw on the line instead")
     limit = Decimal(offer["credit_limit"])
     amount = request.amount if request.amount is not None else Decimal(offer["principal"])
     term = request.term if request.term is not None else int(offer["term"])
@@ -197,6 +199,15 @@ def _terms_for(
         today=today,
     )
     return priced.terms, priced.disclosure, priced.kfs, priced.product
+
+
+def _taken_as_line(session: Session, user: UserRow, public_id: str) -> bool:
+    """Whether the application's decision granted a credit line (its offer is then drawn on, not signed)."""
+    from xiaodai.db.tables import CreditLineRow
+
+    decision_id = _own_application(session, user, public_id).decision_id
+    found = session.execute(select(CreditLineRow.id).where(CreditLineRow.decision_id == decision_id)).first()
+    return found is not None
 
 
 @dataclass(frozen=True, slots=True)

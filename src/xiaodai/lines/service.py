@@ -794,6 +794,8 @@ def redecide(
     ).scalar_one_or_none()
     if app is None or app.user_id != user.id or app.decision_id is None:
         raise LineNotFoundError("application not found")
+    if app.loan_id is not None:
+        raise LineError("this application's offer was signed as a loan", "LINE_OFFER_USED")
     decision = session.get(DecisionRow, app.decision_id)
     assert decision is not None
     outstanding = outstanding_fen(session, line.id)

@@ -253,3 +253,20 @@ def test_review_decrease_and_increase_offer(factory: sessionmaker[Session], appr
         view = lines.accept_increase(s, user=user(s, user_id), on=day)
         assert view["limit"] == result["new_limit"]
         _all_clean(s)
+
+
+def test_an_offer_taken_as_a_line_is_not_also_signed_as_a_loan(
+    factory: sessionmaker[Session], approved: Approved
+) -> None:
+    from xiaodai.journey import service as journey
+
+    user_id, app_id = approved("once@example.com")
+    with factory() as s, s.begin():
+        lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")
+    with factory() as s, s.begin():
+        with pytest.raises(JourneyError, match="taken as a credit line"):
+            journey.offer_kfs(
+                s, user=user(s, user_id), public_id=app_id, request=journey.OfferRequest(), today=TODAY
+            )
+        with pytest.raises(LineError, match="already has an open credit line"):
+            lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")

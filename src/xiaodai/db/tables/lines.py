@@ -23,7 +23,7 @@ class CreditLineRow(Base):
     grade: Mapped[str] = mapped_column(String(8))
     grade_max_fen: Mapped[int] = mapped_column(Fen)
     annual_rate: Mapped[str] = mapped_column(String(32))  # decimal text, the grade's price
-    decision_id: Mapped[int] = mapped_column(BigId, ForeignKey("decisions.id"))
+    decision_id: Mapped[int] = mapped_column(BigId, ForeignKey("decisions.id"), index=True)
     granted_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
     policy_version: Mapped[str] = mapped_column(String(40))

@@ -45,6 +45,7 @@ def upgrade() -> None:
         _now(),
     )
     op.create_index("ix_credit_lines_borrower_id", "credit_lines", ["borrower_id"])
+    op.create_index("ix_credit_lines_decision_id", "credit_lines", ["decision_id"])
     op.create_table(
         "credit_line_events",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
