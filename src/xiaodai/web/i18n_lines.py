@@ -55,8 +55,8 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_overdue": {"zh": "已逾期", "en": "Overdue"},
     "line_notices": {"zh": "额度变动通知", "en": "Notices about my line"},
     "line_notice_text": {
-        "zh": "{on}：{kind}，额度 {old} → {new} 元（原因代码 {reason}）",
-        "en": "{on}: {kind}, limit {old} → {new} CNY (reason code {reason})",
+        "zh": "{on}：{kind}，额度 {old} → {new} 元（原因：{reason}）",
+        "en": "{on}: {kind}, limit {old} → {new} CNY (reason: {reason})",
     },
     "line_kind_grant": {"zh": "开通额度", "en": "Line granted"},
     "line_kind_increase": {"zh": "提额", "en": "Limit increased"},
@@ -76,5 +76,30 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_frozen_note": {
         "zh": "额度已冻结，暂不能借款；原因见下方通知。",
         "en": "Your line is frozen: no new drawdowns. The notice below gives the reason.",
+    },
+    # reason codes of line changes (lines/data/line_policy.json and lines.service), in words
+    "line_reason_LINE_GRANTED": {"zh": "审批通过，开通额度", "en": "approved: line granted"},
+    "line_reason_LINE_FREEZE_OVERDUE": {"zh": "借款逾期30天以上", "en": "a drawdown 30+ days overdue"},
+    "line_reason_LINE_FREEZE_BUREAU_OVERDUE": {
+        "zh": "征信报告显示当前有逾期账户",
+        "en": "the credit report shows an account overdue now",
+    },
+    "line_reason_LINE_DECREASE_LATE_PAYMENT": {
+        "zh": "近6个月有逾期还款",
+        "en": "a late payment in the last 6 months",
+    },
+    "line_reason_LINE_DECREASE_BUREAU_HISTORY": {
+        "zh": "征信报告显示有逾期记录",
+        "en": "the credit report shows past overdue months",
+    },
+    "line_reason_LINE_INCREASE_GOOD_HISTORY": {
+        "zh": "按时还款记录良好",
+        "en": "a good record of on-time payments",
+    },
+    "line_reason_LINE_INCREASE_ACCEPTED": {"zh": "您接受了提额邀请", "en": "you accepted the increase"},
+    "line_reason_LINE_REDECISION": {"zh": "应您的申请重新审批", "en": "re-decided at your request"},
+    "line_reason_LINE_REDECISION_NO_CHANGE": {
+        "zh": "重新审批未获批准，额度不变",
+        "en": "the re-decision was not approved: no change",
     },
 }
