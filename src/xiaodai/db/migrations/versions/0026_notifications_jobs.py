@@ -156,5 +156,12 @@ def downgrade() -> None:
         ("ix_notices_borrower_id", "notices"),
     ):
         op.drop_index(index, table_name=table)
-    for table in ("job_runs", "job_claims", "job_definitions", "notice_outbox", "notices", "notice_preferences"):
+    for table in (
+        "job_runs",
+        "job_claims",
+        "job_definitions",
+        "notice_outbox",
+        "notices",
+        "notice_preferences",
+    ):
         op.drop_table(table)
