@@ -681,11 +681,10 @@ def inbox(session: Session, *, borrower_id: int, limit: int = 100) -> list[dict[
 
 
 def mark_read(session: Session, *, borrower_id: int, as_of: datetime) -> int:
-    """Mark the borrower's unread in-app messages read; returns how many."""
+    """Mark every message the inbox shows the borrower (all channels) read; returns how many."""
     rows = session.execute(
         select(NoticeOutboxRow).where(
             NoticeOutboxRow.borrower_id == borrower_id,
-            NoticeOutboxRow.channel == "app_inbox",
             NoticeOutboxRow.status == "sent",
             NoticeOutboxRow.read_at.is_(None),
         )
