@@ -4,6 +4,7 @@ staff page of scheduled job runs. Rules are the services' (``notify.service``, `
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +24,7 @@ def _borrower_id(request: Request, session: Session) -> int:
     return user.id
 
 
-def _inbox_page(request: Request, session: Session, borrower_id: int, **context: object) -> HTMLResponse:
+def _inbox_page(request: Request, session: Session, borrower_id: int, **context: Any) -> HTMLResponse:
     messages = service.inbox(session, borrower_id=borrower_id)
     prefs = service.preferences_view(session, borrower_id=borrower_id)
     page = _page(request, "inbox.html", session, messages=messages, prefs=prefs, **context)
