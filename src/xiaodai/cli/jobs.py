@@ -126,9 +126,18 @@ def jobs_worker(
             if drained["sent"] or drained["block"]:
                 typer.echo(f"outbox: sent {drained['sent']}, blocked {drained['block']}")
 
+    import signal
+
+    stop: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.append(signum)  # finish the run in progress, then exit (systemctl stop sends SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         runner.work(
             engine(),
+            stopping=lambda: bool(stop),
             once=once,
             interval_seconds=interval,
             max_ticks=max_ticks,

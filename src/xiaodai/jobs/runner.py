@@ -403,9 +403,11 @@ def work(
     clock: Callable[[], datetime] = _utc_now,
     sleep: Callable[[float], None] = clock_time.sleep,
     on_tick: Callable[[list[JobResult], dict[str, int]], None] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
     """``xiaodai jobs worker``: run due jobs and drain the notification outbox, every ``interval_seconds``,
-    until stopped (``once``: one pass). Returns the number of passes."""
+    until ``stopping()`` says so (checked between passes and during the wait; ``once``: one pass).
+    Returns the number of passes."""
     from xiaodai.notify import service as notify
 
     me = worker or worker_name()
@@ -417,9 +419,15 @@ def work(
         passes += 1
         if on_tick is not None:
             on_tick(results, drained)
-        if once or (max_ticks is not None and passes >= max_ticks):
+        if once or (max_ticks is not None and passes >= max_ticks) or stopping():
             return passes
-        sleep(interval_seconds)
+        waited = 0.0
+        while waited < interval_seconds and not stopping():
+            step = min(1.0, interval_seconds - waited)
+            sleep(step)
+            waited += step
+        if stopping():
+            return passes
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -266,3 +266,28 @@ def test_the_cli_runs_and_lists_jobs(
     notify = cli("notify", "run", "--date", "2026-02-12", "--json")
     assert notify["date"] == "2026-02-12"
     assert "after today's business date" in cli("notify", "run", "--date", "2026-02-13", code=2).stderr
+
+
+def test_the_worker_finishes_its_pass_and_exits_on_sigterm(db_url: str, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "XIAODAI_DATABASE_URL": db_url,
+        "XIAODAI_SETTLEMENT_DIR": str(tmp_path),
+        "XIAODAI_BUSINESS_DATE": "2026-02-12",  # the wall clock's dates are later: nothing is due
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xiaodai.cli.main", "jobs", "worker", "--interval", "30", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # one pass done
+    assert b'"outbox"' in first
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0  # not the 30 s interval, and not killed
