@@ -361,3 +361,60 @@ def test_the_same_channel_is_never_allowed_twice_for_a_notice(
     )
     with pytest.raises(IntegrityError), factory() as s, s.begin():
         s.add(second)
+
+
+def test_two_dispatchers_at_once_send_each_message_once(factory: sessionmaker[Session]) -> None:
+    import threading
+
+    people = [borrower(factory) for _ in range(10)]
+    with factory() as s, s.begin():
+        for who in people:
+            service.enqueue_notice(
+                s,
+                who,
+                "limit_increase",
+                {"old_limit": "1.00", "new_limit": "2.00"},
+                business_date=DUE,
+                as_of=at(DUE, 10),
+            )
+    senders = [SimulatedSender(), SimulatedSender()]
+    gate = threading.Barrier(2)
+
+    def dispatcher(sender: SimulatedSender) -> None:
+        gate.wait()
+        with factory() as s, s.begin():
+            service.dispatch(s, sender=sender, as_of=at(DUE, 10, 1))
+
+    threads = [threading.Thread(target=dispatcher, args=(x,)) for x in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent = [outbox_id for x in senders for outbox_id, _, _ in x.sent]
+    assert len(sent) == 20  # inbox + SMS for each
+    assert len(set(sent)) == 20  # none twice
+    with factory() as s:
+        statuses = set(s.execute(select(NoticeOutboxRow.status)).scalars())
+    assert statuses == {"sent"}
+
+
+def test_the_cli_sets_choices_and_lists_decisions(
+    factory: sessionmaker[Session], cli: Callable[..., Any]
+) -> None:
+    who = borrower(factory)
+    prefs = cli("notify", "prefs", "--borrower", str(who), "--no-sms", "--no-marketing", "--json")
+    assert (prefs["sms"], prefs["marketing_opt_out"]) == (False, True)
+    assert cli("notify", "prefs", "--borrower", str(who), "--json")["sms"] is False
+    assert "does not exist" in cli("notify", "prefs", "--borrower", "999999", "--sms", code=2).stderr
+    with factory() as s, s.begin():
+        service.enqueue_notice(
+            s, who, "limit_increase_offer", {"new_limit": "30000.00"}, business_date=DUE, as_of=at(DUE, 10)
+        )
+    listed = cli("notify", "list", "--date", DUE.isoformat(), "--json")
+    assert [(n["kind"], [d["reason"] for d in n["decisions"]]) for n in listed] == [
+        ("limit_increase_offer", ["MARKETING_OPTED_OUT"])
+    ]
+    table = cli("notify", "list", "--borrower", str(who), "--lang", "en").stdout
+    assert "Kind" in table
+    assert "suppress" in table
+    assert "YYYY-MM-DD" in cli("notify", "run", "--date", "2026-2-1", code=2).stderr
