@@ -61,7 +61,7 @@ def test_the_job_runs_page_is_for_admins_and_auditors(client: TestClient) -> Non
     page = client.get("/staff/jobs?lang=en")
     assert page.status_code == 200
     assert 'id="runs"' in page.text
-    assert "reminders" in page.text
+    assert "Reminders" in page.text
     assert "succeeded" in page.text
     assert "成功" in client.get("/staff/jobs?lang=zh").text
     login(client, "web.collector@example.com")

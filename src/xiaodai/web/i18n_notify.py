@@ -28,9 +28,10 @@ NOTIFY_STRINGS: dict[str, dict[str, str]] = {
     "notice_category_marketing": {"zh": "营销", "en": "offer"},
     "nav_jobs": {"zh": "定时任务", "en": "Scheduled jobs"},
     "jobs_intro": {
-        "zh": "日终、代扣、提醒、对账按计划自动运行；每个任务每个业务日只运行一次，失败会按退避时间重试。",
+        "zh": "日终、代扣、提醒、对账按计划自动运行；每个任务每个业务日只运行一次，失败会按退避时间重试。"
+        "运行时间中的 D 为业务日期。",
         "en": "End of day, debits, reminders and reconciliation run on a schedule; each job runs once per "
-        "business date, and a failure is retried after a back-off.",
+        "business date, and a failure is retried after a back-off. In 'runs at', D is the business date.",
     },
     "job": {"zh": "任务", "en": "Job"},
     "job_runs_at": {"zh": "运行时间", "en": "Runs at"},
@@ -46,6 +47,10 @@ NOTIFY_STRINGS: dict[str, dict[str, str]] = {
     "job_duration": {"zh": "耗时（毫秒）", "en": "Duration (ms)"},
     "job_outcome": {"zh": "结果", "en": "Outcome"},
     "job_error": {"zh": "错误", "en": "Error"},
+    "job_name_eod": {"zh": "日终", "en": "End of day"},
+    "job_name_debits": {"zh": "自动代扣", "en": "Auto-debit batch"},
+    "job_name_reminders": {"zh": "还款提醒", "en": "Reminders"},
+    "job_name_reconcile": {"zh": "对账", "en": "Reconciliation"},
     "job_trigger_schedule": {"zh": "按计划", "en": "schedule"},
     "job_trigger_manual": {"zh": "人工", "en": "manual"},
     "job_outcome_running": {"zh": "运行中", "en": "running"},
