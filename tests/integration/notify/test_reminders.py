@@ -187,8 +187,10 @@ def test_holds_block_reminders_but_not_the_legal_notice(
     ]
     run(factory, day, at(day, 11), SimulatedSender())
     assert len(decisions(factory, who)) == 2  # a hold is not a passing reason: not tried again
+    from xiaodai.notify import enqueue_notice  # the entry point other domains use
+
     with factory() as s, s.begin():
-        made = service.enqueue_notice(
+        made = enqueue_notice(
             s,
             who,
             "limit_decrease",
