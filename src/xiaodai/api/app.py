@@ -18,7 +18,17 @@ from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
-from xiaodai.api.routers import approvals, auth, collections, complaints, documents, journey, lines, privacy
+from xiaodai.api.routers import (
+    approvals,
+    auth,
+    collections,
+    complaints,
+    documents,
+    journey,
+    lines,
+    notify,
+    privacy,
+)
 from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
@@ -104,6 +114,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(approvals.router)
     app.include_router(lines.router)
     app.include_router(lines.staff_router)
+    app.include_router(notify.router)
+    app.include_router(notify.staff_router)
     install_web(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client

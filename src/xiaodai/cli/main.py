@@ -20,8 +20,10 @@ from xiaodai.cli import (
     pricing,
     simulate_population,
 )
+from xiaodai.cli import jobs as jobs_cli
 from xiaodai.cli import keys as keys_cli
 from xiaodai.cli import line as line_cli
+from xiaodai.cli import notify as notify_cli
 from xiaodai.cli import payments as payments_cli
 from xiaodai.cli import risk as risk_cli
 from xiaodai.cli import simulate as simulate_cli
@@ -114,6 +116,8 @@ app.add_typer(risk_cli.app, name="risk")
 app.add_typer(payments_cli.card_app, name="card")
 app.add_typer(payments_cli.debit_app, name="debit")
 app.command("reconcile")(payments_cli.reconcile)
+app.add_typer(notify_cli.app, name="notify")
+app.add_typer(jobs_cli.app, name="jobs")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,6 +64,7 @@ SERVICE_PURPOSES = frozenset(
         "cease_exception_termination_notice",
         "dispute_verification",
         "verification_notice",
+        "account_notice",  # a notice about the account itself (a limit decreased or frozen, with its reason)
     }
 )
 # Media: an opt-out from calls covers every voice contact to that number, voicemails included.

@@ -495,6 +495,7 @@ def install(app: FastAPI) -> None:
     from xiaodai.web.borrower_pages import router as borrower_router
     from xiaodai.web.line_pages import router as line_router
     from xiaodai.web.loan_pages import router as loan_router
+    from xiaodai.web.notify_pages import router as notify_router
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_complaint_pages import router as complaint_router
     from xiaodai.web.staff_console_pages import router as console_router
@@ -510,4 +511,5 @@ def install(app: FastAPI) -> None:
     app.include_router(console_router)
     app.include_router(privacy_router)
     app.include_router(risk_pages.router)
+    app.include_router(notify_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

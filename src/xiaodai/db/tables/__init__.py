@@ -11,10 +11,12 @@ from xiaodai.db.tables.collections import (
 )
 from xiaodai.db.tables.complaints import ComplaintEventRow, ComplaintRow
 from xiaodai.db.tables.features import BlocklistRow, BureauPullRow
+from xiaodai.db.tables.jobs import JobClaimRow, JobDefinitionRow, JobRunRow
 from xiaodai.db.tables.journey import ApplicationRow, DisclosureRow
 from xiaodai.db.tables.ledger import JournalEntryRow, PostingRow
 from xiaodai.db.tables.lines import CreditLineEventRow, CreditLineRow, DrawdownRow, LineNoticeRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
+from xiaodai.db.tables.notify import NoticeOutboxRow, NoticePreferenceRow, NoticeRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.db.tables.privacy import ApprovalRow, DataRequestRow, PersonalDataRow
@@ -44,12 +46,18 @@ __all__ = [
     "DrawdownRow",
     "EodStepRow",
     "InstallmentRow",
+    "JobClaimRow",
+    "JobDefinitionRow",
+    "JobRunRow",
     "JournalEntryRow",
     "LineNoticeRow",
     "LoanEventRow",
     "LoanRow",
     "LoginBackoffRow",
     "ModelRow",
+    "NoticeOutboxRow",
+    "NoticePreferenceRow",
+    "NoticeRow",
     "PaymentCallbackRow",
     "PaymentCardRow",
     "PersonalDataRow",
