@@ -361,7 +361,9 @@ def main() -> int:
         print(
             "  outcomes: "
             + ", ".join(f"{k} {counts[k]:,}" for k in ("succeeded", "partial", "failed", "pending"))
-            + f"; posted {counts['posted_fen'] / 100:,.2f} CNY; refused {len(result['refused'])}"
+            + f"; posted {counts['posted_fen'] / 100:,.2f} CNY; refused {len(result['refused'])}; "
+            f"booked by the columnar path {counts['columnar']:,}, by book_repayment "
+            f"{counts['succeeded'] + counts['partial'] - counts['columnar']:,}"
         )
         started = time.perf_counter()
         problems = sql_check(engine)

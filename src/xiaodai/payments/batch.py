@@ -32,7 +32,6 @@ journal's unique key ``repay:<channel_ref>`` make a debit post at most once.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -48,6 +48,7 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
+    insert,
     select,
     text,
 )
@@ -55,13 +56,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from xiaodai.db.tables import InstallmentRow, LoanRow
+from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCardRow
-from xiaodai.ledger import service as ledger
 from xiaodai.ledger.journal import JournalEntry
 from xiaodai.metrics import count_payments
 from xiaodai.payments.channel import DebitRequest, DebitResponse, DebitStatus, PaymentChannel
 from xiaodai.payments.debit_policy import RetryPolicy
+from xiaodai.payments.fastpath import INSTALLMENT_COLUMNS, LOAN_COLUMNS, FastBooked, book_fast, read_frame
 from xiaodai.privacy.crypto import KeyRing, aad, decrypt
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.loans import INSTALLMENT_FIELDS, LOAN_FIELDS, Installment, Loan, loan_values
@@ -207,6 +208,7 @@ class Moved:
     attempt_id: int
     channel_ref: str
     loan_id: int
+    installment_id: int
     settled_fen: int
     on: date
 
@@ -327,27 +329,64 @@ INSTALLMENT_WRITTEN = ("billed", "paid_principal_fen", "paid_interest_fen", "pai
 _INSTALLMENT_BILLED = INSTALLMENT_FIELDS.index("billed")
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+ENTRY_SCHEMA = {
+    "seq": pl.Int64,
+    "business_date": pl.Date,
+    "event": pl.String,
+    "idempotency_key": pl.String,
+    "loan_id": pl.Int64,
+    "memo": pl.String,
+    "attempt_id": pl.Int64,
+}
+POSTING_SCHEMA = {
+    "seq": pl.Int64,
+    "leg": pl.Int64,
+    "account": pl.String,
+    "loan_id": pl.Int64,
+    "amount_fen": pl.Int64,
+}
+LOAN_SCHEMA = {
+    "id": pl.Int64,
+    "state": pl.String,
+    "principal_outstanding_fen": pl.Int64,
+    "interest_outstanding_fen": pl.Int64,
+    "fees_outstanding_fen": pl.Int64,
+    "penalties_outstanding_fen": pl.Int64,
+    "overpayment_fen": pl.Int64,
+    "paid_total_fen": pl.Int64,
+    "dpd": pl.Int64,
+    "bucket": pl.String,
+    "closed_on": pl.Date,
+    "version": pl.Int64,
+}
+INSTALLMENT_SCHEMA = {
+    "id": pl.Int64,
+    "was_billed": pl.Boolean,
+    "billed": pl.Boolean,
+    "paid_principal_fen": pl.Int64,
+    "paid_interest_fen": pl.Int64,
+    "paid_fee_fen": pl.Int64,
+    "paid_on": pl.Date,
+}
+_SQL_TYPES: dict[Any, str] = {
+    pl.Int64: "BIGINT",
+    pl.String: "VARCHAR(200)",
+    pl.Date: "DATE",
+    pl.Boolean: "BOOLEAN",
+}
 
 
-def _copy(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _copy_frame(connection: Connection, table: str, frame: pl.DataFrame) -> None:
+    """``COPY table (columns) FROM STDIN`` of the frame, as CSV written by polars."""
     raw = connection.connection.driver_connection
     assert raw is not None
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(map(_copy_text, row)))
-        buffer.write("\n")
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
+    data = frame.write_csv(include_header=False, null_value="", quote_style="non_numeric")
+    columns = ", ".join(frame.columns)
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
+        copy.write(data)
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -359,99 +398,153 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def _stage(
-    connection: Connection, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
-) -> None:
-    """A temporary table (dropped at commit) holding ``rows``: COPY on PostgreSQL, executemany elsewhere."""
-    definition = ", ".join(f"{c} {t}" for c, t in columns)
+def _stage(connection: Connection, name: str, frame: pl.DataFrame) -> None:
+    """A temporary table (dropped at commit on PostgreSQL) holding ``frame``."""
+    definition = ", ".join(f"{c} {_SQL_TYPES[t]}" for c, t in frame.schema.items())
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"CREATE TEMP TABLE {name} ({definition}) ON COMMIT DROP"))
-        _copy(connection, name, [c for c, _ in columns], rows)
+        _copy_frame(connection, name, frame)
         connection.execute(text(f"ANALYZE {name}"))
         return
     connection.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
     connection.execute(text(f"CREATE TEMP TABLE {name} ({definition})"))
-    if rows:
-        marks = ", ".join(f":{c}" for c, _ in columns)
+    if frame.height:
+        marks = ", ".join(f":{c}" for c in frame.columns)
         connection.execute(
             text(f"INSERT INTO {name} VALUES ({marks})"),
-            [dict(zip([c for c, _ in columns], map(_sqlite_value, r), strict=True)) for r in rows],
+            [{k: _sqlite_value(v) for k, v in row.items()} for row in frame.iter_rows(named=True)],
         )
+
+
+def entry_frames(entries: Sequence[JournalEntry], first_seq: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Journal entries as the frames ``insert_entry_frames`` takes (``attempt_id`` null)."""
+    rows = [
+        (first_seq + k, e.business_date, e.event, e.idempotency_key, e.loan_id, e.memo, None)
+        for k, e in enumerate(entries)
+    ]
+    legs = [
+        (first_seq + k, n, p.account.value, p.loan_id, p.amount_fen)
+        for k, e in enumerate(entries)
+        for n, p in enumerate(e.postings)
+    ]
+    return (
+        pl.DataFrame(rows, schema=ENTRY_SCHEMA, orient="row"),
+        pl.DataFrame(legs, schema=POSTING_SCHEMA, orient="row"),
+    )
+
+
+def insert_entry_frames(
+    connection: Connection, entries: pl.DataFrame, postings: pl.DataFrame
+) -> pl.DataFrame:
+    """Insert the entries (by ``seq``) and their postings (by ``seq``, ``leg``); returns (seq, id).
+    PostgreSQL: ids drawn from the sequence at once, both tables loaded by ``COPY``; elsewhere one
+    ``INSERT … RETURNING id`` per entry and its postings."""
+    if entries.height == 0:
+        return pl.DataFrame(schema={"seq": pl.Int64, "id": pl.Int64})
+    entries = entries.sort("seq")
+    count_payments(connection, entries["event"].to_list())
+    if connection.dialect.name == "postgresql":
+        ids = sorted(
+            connection.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id'))"
+                    " FROM generate_series(1, :n)"
+                ),
+                {"n": entries.height},
+            ).scalars()
+        )
+        entries = entries.with_columns(id=pl.Series(ids, dtype=pl.Int64))
+        _copy_frame(
+            connection,
+            "journal_entries",
+            entries.select("id", "business_date", "event", "idempotency_key", "loan_id", "memo"),
+        )
+        _copy_frame(
+            connection,
+            "postings",
+            postings.join(entries.select("seq", "id"), on="seq")
+            .sort("seq", "leg")
+            .select(entry_id="id", account="account", loan_id="loan_id", amount_fen="amount_fen"),
+        )
+        return entries.select("seq", "id")
+    out = []
+    legs = postings.sort("seq", "leg").partition_by("seq", as_dict=True)
+    for row in entries.iter_rows(named=True):
+        entry_id = connection.execute(
+            insert(JournalEntryRow).returning(JournalEntryRow.id),
+            {k: row[k] for k in ("business_date", "event", "idempotency_key", "loan_id", "memo")},
+        ).scalar_one()
+        mine = legs.get((row["seq"],))
+        if mine is not None:
+            connection.execute(
+                insert(PostingRow),
+                [
+                    {"entry_id": entry_id, "account": a, "loan_id": lo, "amount_fen": amt}
+                    for a, lo, amt in mine.select("account", "loan_id", "amount_fen").iter_rows()
+                ],
+            )
+        out.append((row["seq"], entry_id))
+    return pl.DataFrame(out, schema={"seq": pl.Int64, "id": pl.Int64}, orient="row")
 
 
 def insert_entries(connection: Connection, entries: Sequence[JournalEntry]) -> list[int]:
-    """The entries and their postings, in order; returns their ids. PostgreSQL: ids drawn from the
-    sequence at once, both tables loaded by COPY; elsewhere ``ledger.insert_entries``."""
-    if not entries:
-        return []
-    if connection.dialect.name != "postgresql":
-        return ledger.insert_entries(connection, entries)
-    count_payments(connection, (e.event for e in entries))
-    ids = list(
-        connection.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) FROM generate_series(1, :n)"
-            ),
-            {"n": len(entries)},
-        ).scalars()
-    )
-    ids.sort()
-    _copy(
-        connection,
-        "journal_entries",
-        ("id", "business_date", "event", "idempotency_key", "loan_id", "reverses_id", "memo"),
-        (
-            (i, e.business_date, e.event, e.idempotency_key, e.loan_id, e.reverses, e.memo)
-            for i, e in zip(ids, entries, strict=True)
-        ),
-    )
-    _copy(
-        connection,
-        "postings",
-        ("entry_id", "account", "loan_id", "amount_fen"),
-        (
-            (i, p.account.value, p.loan_id, p.amount_fen)
-            for i, e in zip(ids, entries, strict=True)
-            for p in e.postings
-        ),
-    )
-    return ids
+    """The entries and their postings, in order; returns their ids (``insert_entry_frames``)."""
+    ids = insert_entry_frames(connection, *entry_frames(entries))
+    return ids.sort("seq")["id"].to_list()
 
 
 def write_chunk(
-    connection: Connection, booked: Booked, outcomes: Sequence[tuple[int, DebitResponse]]
+    connection: Connection,
+    booked: Booked,
+    fast: FastBooked | None,
+    outcomes: Sequence[tuple[int, DebitResponse]],
 ) -> dict[int, int]:
     """Write the chunk: entries, loans, instalments (guarded on ``billed``), attempts. Returns attempt id →
     entry id of the debits posted."""
-    ids = insert_entries(connection, booked.entries)
-    entry_ids = {attempt: ids[k] for attempt, k in booked.entry_of.items()}
-    pg = connection.dialect.name == "postgresql"
-    if booked.loans:
-        types = {"state": "VARCHAR(16)", "bucket": "VARCHAR(8)", "closed_on": "DATE"}
-        _stage(
-            connection,
-            "batch_loans",
-            [("id", "BIGINT")] + [(c, types.get(c, "BIGINT")) for c in LOAN_WRITTEN],
+    k_entries, k_postings = entry_frames(booked.entries)
+    attempt_of = {k: attempt for attempt, k in booked.entry_of.items()}
+    k_entries = k_entries.with_columns(
+        attempt_id=pl.Series([attempt_of.get(k) for k in range(len(booked.entries))], dtype=pl.Int64)
+    )
+    entries, postings = [k_entries], [k_postings]
+    loans = [
+        pl.DataFrame(
             [(loan.id, *(getattr(loan, c) for c in LOAN_WRITTEN)) for loan in booked.loans],
+            schema=LOAN_SCHEMA,
+            orient="row",
         )
-        sets = ", ".join(f"{c} = s.{c}" for c in LOAN_WRITTEN)
-        done = connection.execute(
-            text(f"UPDATE loans SET {sets} FROM batch_loans s WHERE loans.id = s.id")
-        ).rowcount
-        if done != len(booked.loans):
-            raise RuntimeError(f"{done} loans updated of {len(booked.loans)}")
-    if booked.installments:
-        types = {"billed": "BOOLEAN", "paid_on": "DATE"}
-        _stage(
-            connection,
-            "batch_installments",
-            [("id", "BIGINT"), ("was_billed", "BOOLEAN")]
-            + [(c, types.get(c, "BIGINT")) for c in INSTALLMENT_WRITTEN],
+    ]
+    rows = [
+        pl.DataFrame(
             [
                 (r.id, r.loaded[_INSTALLMENT_BILLED], *(getattr(r, c) for c in INSTALLMENT_WRITTEN))
                 for r in booked.installments
             ],
+            schema=INSTALLMENT_SCHEMA,
+            orient="row",
         )
+    ]
+    if fast is not None and fast.attempt_ids:
+        offset = len(booked.entries)
+        entries.append(fast.entries.with_columns(pl.col("seq") + offset).select(list(ENTRY_SCHEMA)))
+        postings.append(fast.postings.with_columns(pl.col("seq") + offset).select(list(POSTING_SCHEMA)))
+        loans.append(fast.loans.select(list(LOAN_SCHEMA)).cast(LOAN_SCHEMA))  # type: ignore[arg-type]
+        rows.append(fast.installments.select(list(INSTALLMENT_SCHEMA)).cast(INSTALLMENT_SCHEMA))  # type: ignore[arg-type]
+    all_entries = pl.concat(entries)
+    ids = insert_entry_frames(connection, all_entries, pl.concat(postings))
+    posted = all_entries.filter(pl.col("attempt_id").is_not_null()).join(ids, on="seq")
+    entry_ids = dict(zip(posted["attempt_id"].to_list(), posted["id"].to_list(), strict=True))
+    loan_frame, row_frame = pl.concat(loans), pl.concat(rows)
+    if loan_frame.height:
+        _stage(connection, "batch_loans", loan_frame)
+        sets = ", ".join(f"{c} = s.{c}" for c in LOAN_WRITTEN)
+        done = connection.execute(
+            text(f"UPDATE loans SET {sets} FROM batch_loans s WHERE loans.id = s.id")
+        ).rowcount
+        if done != loan_frame.height:
+            raise RuntimeError(f"{done} loans updated of {loan_frame.height}")
+    if row_frame.height:
+        _stage(connection, "batch_installments", row_frame)
         sets = ", ".join(f"{c} = s.{c}" for c in INSTALLMENT_WRITTEN)
         done = connection.execute(
             text(
@@ -459,30 +552,33 @@ def write_chunk(
                 " WHERE installments.id = s.id AND installments.billed = s.was_billed"
             )
         ).rowcount
-        if done != len(booked.installments):
-            raise ChunkConflictError(f"{len(booked.installments) - done} instalments changed under the batch")
+        if done != row_frame.height:
+            raise ChunkConflictError(f"{row_frame.height - done} instalments changed under the batch")
     _stage(
         connection,
         "batch_attempts",
-        [
-            ("id", "BIGINT"),
-            ("status", "VARCHAR(12)"),
-            ("settled_fen", "BIGINT"),
-            ("posted_fen", "BIGINT"),
-            ("reason", "VARCHAR(32)"),
-            ("entry_id", "BIGINT"),
-        ],
-        [
-            (
-                attempt_id,
-                answer.status.value,
-                answer.settled_fen,
-                answer.settled_fen if attempt_id in entry_ids else 0,
-                answer.reason,
-                entry_ids.get(attempt_id),
-            )
-            for attempt_id, answer in outcomes
-        ],
+        pl.DataFrame(
+            [
+                (
+                    attempt_id,
+                    answer.status.value,
+                    answer.settled_fen,
+                    answer.settled_fen if attempt_id in entry_ids else 0,
+                    answer.reason,
+                    entry_ids.get(attempt_id),
+                )
+                for attempt_id, answer in outcomes
+            ],
+            schema={
+                "id": pl.Int64,
+                "status": pl.String,
+                "settled_fen": pl.Int64,
+                "posted_fen": pl.Int64,
+                "reason": pl.String,
+                "entry_id": pl.Int64,
+            },
+            orient="row",
+        ),
     )
     connection.execute(
         text(
@@ -492,10 +588,55 @@ def write_chunk(
             " FROM batch_attempts s WHERE debit_attempts.id = s.id"
         )
     )
-    if not pg:
+    if connection.dialect.name != "postgresql":
         for name in ("batch_loans", "batch_installments", "batch_attempts"):
             connection.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
     return entry_ids
+
+
+def _fast(connection: Connection, moved: Sequence[Moved], on: date) -> FastBooked | None:
+    """The columnar path for the debits it covers (``payments.fastpath``); loans already locked."""
+    if not moved:
+        return None
+    moved_frame = pl.DataFrame(
+        [(m.attempt_id, m.channel_ref, m.loan_id, m.installment_id, m.settled_fen, m.on) for m in moved],
+        schema={
+            "attempt_id": pl.Int64,
+            "channel_ref": pl.String,
+            "loan_id": pl.Int64,
+            "installment_id": pl.Int64,
+            "amount_fen": pl.Int64,
+            "on": pl.Date,
+        },
+        orient="row",
+    )
+    loan_ids = sorted({m.loan_id for m in moved})
+    loans, rows = [], []
+    step = len(loan_ids) if connection.dialect.name == "postgresql" else SQLITE_IN
+    for start in range(0, len(loan_ids), step):
+        part = loan_ids[start : start + step]
+        if connection.dialect.name == "postgresql":
+            where, params = "IN (SELECT unnest(CAST('{" + ",".join(map(str, part)) + "}' AS BIGINT[])))", {}
+        else:
+            params = {f"i{k}": v for k, v in enumerate(part)}
+            where = "IN (" + ", ".join(f":{name}" for name in params) + ")"
+        loans.append(
+            read_frame(
+                connection,
+                f"SELECT {', '.join(LOAN_COLUMNS)} FROM loans WHERE id {where}",
+                LOAN_COLUMNS,
+                params,
+            )
+        )
+        rows.append(
+            read_frame(
+                connection,
+                f"SELECT {', '.join(INSTALLMENT_COLUMNS)} FROM installments WHERE active AND loan_id {where}",
+                INSTALLMENT_COLUMNS,
+                params,
+            )
+        )
+    return book_fast(moved_frame, pl.concat(loans), pl.concat(rows), on)
 
 
 def book(
@@ -505,31 +646,41 @@ def book(
     answers: Sequence[DebitResponse],
     on: date,
     unanswered_only: bool = True,
+    columnar: bool = True,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """One transaction: the chunk's attempts that are still unanswered (locked) get their outcome; the money
-    that moved is booked. Returns counts and the refused bookings. ``unanswered_only=False``: any pending
-    attempt (a timed-out one whose outcome the settlement file gives; its reason is kept)."""
+    that moved is booked (``columnar``: the common case by ``fastpath``, the rest by ``book_repayment``).
+    Returns counts and the refused bookings. ``unanswered_only=False``: any pending attempt (a timed-out
+    one whose outcome the settlement file gives; its reason is kept)."""
     connection = session.connection()
     by_id = {c.attempt_id: (c, a) for c, a in zip(claimed, answers, strict=True)}
-    query = select(_ATTEMPTS.id).where(_ATTEMPTS.status == "pending")
+    query = select(_ATTEMPTS.id, _ATTEMPTS.installment_id).where(_ATTEMPTS.status == "pending")
     if unanswered_only:
         query = query.where(_ATTEMPTS.reason.is_(None))
-    still = {int(r[0]) for r in _select_in(connection, query, _ATTEMPTS.id, sorted(by_id), lock=True)}
+    still = {
+        int(r[0]): int(r[1]) for r in _select_in(connection, query, _ATTEMPTS.id, sorted(by_id), lock=True)
+    }
     outcomes = [(i, by_id[i][1]) for i in sorted(still)]
     moved = [
-        Moved(
-            i, by_id[i][0].channel_ref, by_id[i][0].loan_id, a.settled_fen, max(on, by_id[i][0].business_date)
-        )
+        Moved(i, c.channel_ref, c.loan_id, still[i], a.settled_fen, max(on, c.business_date))
         for i, a in outcomes
         if a.status.moved_money
+        for c in (by_id[i][0],)
     ]
-    booked = allocate_chunk(session, moved)
-    write_chunk(connection, booked, outcomes)
+    loan_ids = sorted({m.loan_id for m in moved})
+    _select_in(connection, select(_LOANS.id).order_by(_LOANS.id), _LOANS.id, loan_ids, lock=True)
+    fast = _fast(connection, moved, on) if columnar else None
+    taken = fast.attempt_ids if fast is not None else set()
+    booked = allocate_chunk(session, [m for m in moved if m.attempt_id not in taken])
+    write_chunk(connection, booked, fast, outcomes)
     counts: dict[str, int] = defaultdict(int)
     for _, answer in outcomes:
         counts[answer.status.value] += 1
-    counts["posted_fen"] = sum(m.settled_fen for m in moved if m.attempt_id in booked.entry_of)
+    counts["posted_fen"] = sum(
+        m.settled_fen for m in moved if m.attempt_id in booked.entry_of or m.attempt_id in taken
+    )
     counts["answered_elsewhere"] = len(by_id) - len(still)
+    counts["columnar"] = len(taken)
     refused = [{"attempt_id": i, "reason": why} for i, why in booked.refused.items()]
     return dict(counts), refused
 

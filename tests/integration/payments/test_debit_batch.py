@@ -110,7 +110,7 @@ def snapshot(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]
                       ORDER BY idempotency_key""",
         "postings": """SELECT e.idempotency_key, p.account, p.loan_id, p.amount_fen FROM postings p
                        JOIN journal_entries e ON e.id = p.entry_id
-                       ORDER BY e.idempotency_key, p.account, p.amount_fen""",
+                       ORDER BY e.idempotency_key, p.account, p.amount_fen, p.loan_id""",
         "balances": """SELECT loan_id, account, SUM(amount_fen) FROM postings
                        GROUP BY loan_id, account ORDER BY loan_id, account""",
         "attempts": """SELECT channel_ref, loan_id, installment_id, attempt, business_date, amount_fen,
@@ -125,8 +125,14 @@ def per_row(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -
         service.run_debits(s, channel=channel, ring=current_ring(), on=on, policy=POLICY)
 
 
+PATHS: list[dict[str, int]] = []
+
+
 def set_based(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -> None:
-    batch.run_debit_batch(factory, channel=channel, ring=current_ring(), on=on, policy=POLICY, chunk=7)
+    result = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=on, policy=POLICY, chunk=7
+    )
+    PATHS.append(result["counts"])
 
 
 def play(engine: Engine, channel: SandboxChannel, variant: Callable[..., None]) -> None:
@@ -159,7 +165,11 @@ def two_books(db_url: str, engine: Engine, tmp_path: Any) -> Iterator[tuple[Engi
 def test_set_based_batch_books_what_the_per_row_path_books(two_books: tuple[Engine, Engine]) -> None:
     per_row_engine, batch_engine = two_books
     play(per_row_engine, SandboxChannel(seed=SEED, scripted=SCRIPTED), per_row)
+    PATHS.clear()
     play(batch_engine, SandboxChannel(seed=SEED, scripted=SCRIPTED), set_based)
+    columnar = sum(c["columnar"] for c in PATHS)
+    booked = sum(c["succeeded"] + c["partial"] for c in PATHS)
+    assert 0 < columnar < booked  # both the columnar path and book_repayment were taken
     a, b = snapshot(session_factory(per_row_engine)), snapshot(session_factory(batch_engine))
     statuses = {row[8] for row in a["attempts"]}
     assert {"succeeded", "partial", "failed"} <= statuses  # the book exercises the outcomes
