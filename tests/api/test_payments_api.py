@@ -114,8 +114,9 @@ def test_operations_run_debits_reconcile_and_see_breaks_and_callbacks_are_verifi
         content=stranger,
         headers={"X-Channel-Signature": signature(channel.secret, stranger)},
     )
-    lines = channel.settlement_lines(day) + [
-        SettlementLine("debit:888888:0", day, DebitStatus.SUCCEEDED, 1234)
+    lines = [
+        *channel.settlement_lines(day),
+        SettlementLine("debit:888888:0", day, DebitStatus.SUCCEEDED, 1234),
     ]
     csv = render(lines).encode()
     url = f"/api/staff/reconciliations?date={day.isoformat()}"

@@ -48,6 +48,7 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
+    func,
     insert,
     select,
     text,
@@ -157,8 +158,21 @@ class Claimed:
     borrower_id: int
 
 
-def unanswered(session: Session, *, on: date, after: int, limit: int) -> list[Claimed]:
-    """Attempts of ``on`` claimed and not answered yet (``pending``, no reason), by id, after ``after``."""
+def unanswered_span(session: Session, *, on: date) -> tuple[int, int] | None:
+    """The lowest and highest id of the attempts of ``on`` not answered yet (``pending``, no reason)."""
+    low, high = session.execute(
+        select(func.min(DebitAttemptRow.id), func.max(DebitAttemptRow.id)).where(
+            DebitAttemptRow.business_date == on,
+            DebitAttemptRow.status == "pending",
+            DebitAttemptRow.reason.is_(None),
+        )
+    ).one()
+    return None if low is None else (int(low), int(high))
+
+
+def unanswered(session: Session, *, on: date, low: int, high: int) -> list[Claimed]:
+    """Attempts of ``on`` not answered yet with ``low <= id < high`` (a primary-key range: the day's claim
+    is one INSERT, so its ids are close together)."""
     rows = session.execute(
         select(
             DebitAttemptRow.id,
@@ -175,10 +189,10 @@ def unanswered(session: Session, *, on: date, after: int, limit: int) -> list[Cl
             DebitAttemptRow.business_date == on,
             DebitAttemptRow.status == "pending",
             DebitAttemptRow.reason.is_(None),
-            DebitAttemptRow.id > after,
+            DebitAttemptRow.id >= low,
+            DebitAttemptRow.id < high,
         )
         .order_by(DebitAttemptRow.id)
-        .limit(limit)
     ).all()
     return [Claimed(*r) for r in rows]
 
@@ -728,13 +742,13 @@ def run_debit_batch(
     }
     refused: list[dict[str, Any]] = []
     numbers: dict[int, str] = {}
-    after = 0
-    while True:
+    with factory() as session:
+        span = unanswered_span(session, on=on)
+    for low in range(span[0], span[1] + 1, chunk) if span else ():
         with factory() as session:
-            todo = unanswered(session, on=on, after=after, limit=chunk)
+            todo = unanswered(session, on=on, low=low, high=low + chunk)
         if not todo:
-            break
-        after = todo[-1].attempt_id
+            continue
         answers = send(channel, ring, todo, numbers)
         chunk_counts, chunk_refused = _retrying(factory, partial(book, claimed=todo, answers=answers, on=on))
         for key, value in chunk_counts.items():

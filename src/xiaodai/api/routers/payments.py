@@ -220,7 +220,8 @@ async def reconcile(
 @staff_router.get("/payments/breaks")
 def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     """What is open: references holding suspense (money that moved and is not explained, or booked and not
-    settled), debits still pending from before today, and callbacks that matched nothing or contradicted us."""
+    settled), debits still pending from before today, and callbacks that matched nothing or contradicted
+    us."""
     _ops(user, read=True)
     key = JournalEntryRow.idempotency_key
     held = session.execute(
