@@ -100,11 +100,13 @@ def batch(factory: sessionmaker[Session]) -> int:
     return len(result["debits"])
 
 
-def per_row(factory: sessionmaker[Session]) -> int:
-    """The naive loop: list the due instalments, then one ORM unit of work per instalment."""
+def per_row(factory: sessionmaker[Session], limit: int | None = None) -> int:
+    """The naive loop: list the due instalments (the first ``limit``), then one ORM unit of work per
+    instalment."""
     channel, ring = SandboxChannel(seed=SEED), current_ring()
     with factory() as s:
-        ids = list(s.execute(select(InstallmentRow.id).where(InstallmentRow.due_on == DUE)).scalars())
+        query = select(InstallmentRow.id).where(InstallmentRow.due_on == DUE).order_by(InstallmentRow.id)
+        ids = list(s.execute(query.limit(limit)).scalars())
     done = 0
     for inst_id in ids:
         with factory() as s, s.begin():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,18 +28,26 @@ from xiaodai.api.routers import (
     journey,
     lines,
     notify,
+    payments,
     privacy,
 )
 from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import is_postgres, make_engine, session_factory
+from xiaodai.payments.sandbox_channel import SandboxChannel
 from xiaodai.privacy import redaction
 from xiaodai.web.routes import install as install_web
 
 
 def _utc_now() -> datetime:
     return datetime.now(tz=UTC)
+
+
+def sandbox_channel() -> SandboxChannel:
+    """The simulated payment channel, seeded by ``XIAODAI_SANDBOX_SEED`` (default 0)."""
+    text = os.environ.get("XIAODAI_SANDBOX_SEED", "0")
+    return SandboxChannel(seed=int(text) if text.isdigit() else 0)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -70,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         else app.state.session_factory
     )
     app.state.clock = clock
+    app.state.channel = sandbox_channel()  # a real channel plugs in behind the same interface
 
     def current_time() -> datetime:  # looked up on each call: tests replace app.state.clock
         now: datetime = app.state.clock()
@@ -116,6 +126,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(lines.staff_router)
     app.include_router(notify.router)
     app.include_router(notify.staff_router)
+    app.include_router(payments.router)
+    app.include_router(payments.staff_router)
     install_web(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client

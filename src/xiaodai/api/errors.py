@@ -24,6 +24,7 @@ from xiaodai.journey.service import JourneyError
 from xiaodai.lines.limit import LineError
 from xiaodai.money.money import MoneyError
 from xiaodai.money.parse import DateInputError
+from xiaodai.payments.service import PaymentError
 from xiaodai.pricing.quote import CapExceededError
 from xiaodai.privacy.service import PrivacyError
 from xiaodai.servicing.errors import ServicingError
@@ -66,6 +67,11 @@ def install(app: FastAPI) -> None:
         async def domain(_: Request, exc: Exception) -> JSONResponse:
             status = int(getattr(exc, "status", 400))
             return JSONResponse(_body(type(exc).__name__, str(exc)), status_code=status)
+
+    @app.exception_handler(PaymentError)
+    async def payment(_: Request, exc: PaymentError) -> JSONResponse:
+        body = {**_body(type(exc).__name__, str(exc)), "reasons": list(exc.reasons)}
+        return JSONResponse(body, status_code=int(getattr(exc, "status", 400)))
 
     @app.exception_handler(RateLimitedError)
     async def rate_limited(_: Request, exc: RateLimitedError) -> JSONResponse:

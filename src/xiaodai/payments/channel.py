@@ -10,6 +10,7 @@ import enum
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -66,6 +67,11 @@ class PaymentChannel(Protocol):
     def confirm_verification(self, *, verify_ref: str, code: str) -> bool: ...
 
     def debit(self, request: DebitRequest) -> DebitResponse: ...
+
+    def debit_batch(self, requests: Sequence[DebitRequest]) -> list[DebitResponse]:
+        """Many debits in one call (a channel's batch file or bulk API): one answer per request, in order;
+        idempotent per ``channel_ref`` like ``debit``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -102,6 +103,10 @@ class SandboxChannel:
                 self.late.append(request.channel_ref)
             return DebitResponse(request.channel_ref, DebitStatus.PENDING, 0, FailureReason.TIMEOUT.value)
         return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
+
+    def debit_batch(self, requests: Sequence[DebitRequest]) -> list[DebitResponse]:
+        """The batch interface: each request answered as ``debit`` would, in order."""
+        return [self.debit(r) for r in requests]
 
     def callback_for(self, channel_ref: str, *, event_suffix: str = "") -> Callback:
         _, status, moved = self.outcomes[channel_ref]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 
 _BUCKET_NAME = re.compile(r"[A-Za-z0-9+_-]{1,8}")
@@ -40,6 +41,7 @@ def bucket_for(dpd: int, buckets: Sequence[Bucket] = DEFAULT_BUCKETS) -> str:
     return name
 
 
+@lru_cache(maxsize=256)  # pure; a loan's spec is parsed at every status refresh
 def parse_buckets(spec: str) -> tuple[Bucket, ...]:
     """'M0:0,M1:1,M2:31,M3:61,M4+:91' → buckets; must start at 0 and increase. Names are 1–8 letters,
     digits or ``+ _ -`` (they are stored in ``loans.bucket`` and written into end of day's SQL)."""

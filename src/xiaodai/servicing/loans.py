@@ -85,6 +85,10 @@ _LOAN_FIELDS = tuple(f.name for f in fields(Loan) if f.name != "loaded")
 _INSTALLMENT_FIELDS = tuple(f.name for f in fields(Installment) if f.name != "loaded")
 _loan_values = attrgetter(*_LOAN_FIELDS)
 _installment_values = attrgetter(*_INSTALLMENT_FIELDS)
+# for bulk writers (payments.batch): the record fields in column order, and a record's current values
+LOAN_FIELDS = _LOAN_FIELDS
+INSTALLMENT_FIELDS = _INSTALLMENT_FIELDS
+loan_values = _loan_values
 _LOAN_TABLE = LoanRow.metadata.tables[LoanRow.__tablename__]
 _INSTALLMENT_TABLE = InstallmentRow.metadata.tables[InstallmentRow.__tablename__]
 _LOANS = _LOAN_TABLE.c

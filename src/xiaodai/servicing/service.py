@@ -33,6 +33,8 @@ from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
 from xiaodai.servicing.loans import (
+    Installment,
+    Loan,
     LoanLike,
     dues,
     installment_records,
@@ -207,6 +209,66 @@ def _check_date(loan: LoanLike, on: date) -> None:
         raise ServicingError(f"loan {loan.id} was not disbursed by {on}")
 
 
+def book_repayment(
+    session: Session, loan: Loan, rows: list[Installment], *, amount_fen: int, on: date, key: str
+) -> tuple[list[JournalEntry], Result]:
+    """A repayment of ``amount_fen`` on the loan and instalment records (``rows``: the loan's active
+    instalments; none for a written-off loan): bills what is due by ``on``, allocates in the loan's order,
+    moves the records' balances and paid columns. Returns the journal entries to insert (the repayment, keyed
+    ``key``, last) and the command's result without its ``entry_id``. Nothing is written: the caller saves
+    (``loans.save`` for one loan, ``payments.batch`` for many)."""
+    state = LoanState(loan.state)
+    if state is LoanState.WRITTEN_OFF:
+        recovery = entry(
+            on,
+            "recovery",
+            key,
+            [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
+            loan_id=loan.id,
+        )
+        ledger.move_balances(loan, recovery)
+        loan.paid_total_fen += amount_fen
+        return [recovery], {"loan_id": loan.id, "recovery": _money(amount_fen), "state": loan.state}
+    if not is_open(state) and state is not LoanState.SETTLED:
+        raise ServicingError(f"loan {loan.id} is {state.value}: it cannot take a repayment")
+    _check_date(loan, on)
+    journal: list[JournalEntry] = []
+    bill_through(session, loan, rows, on, journal=journal)
+    allocations, remainder = allocate(
+        dues(rows, loan.penalties_outstanding_fen),
+        amount_fen,
+        order=AllocationOrder(loan.allocation_order),
+        as_of=on,
+    )
+    legs = [(Account.CASH, amount_fen)]
+    legs += [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
+    legs.append((Account.OVERPAYMENT, -remainder))
+    memo = json.dumps(
+        {
+            "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
+            "overpayment": remainder,
+        }
+    )
+    repayment = entry(on, "repayment", key, legs, loan_id=loan.id, memo=memo)
+    ledger.move_balances(loan, repayment)
+    journal.append(repayment)
+    apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
+    loan.paid_total_fen += amount_fen
+    refresh_status(loan, rows, on)
+    return journal, {
+        "loan_id": loan.id,
+        "amount": _money(amount_fen),
+        "allocations": [
+            {"period": a.period, "component": a.component.value, "amount": _money(a.amount_fen)}
+            for a in allocations
+        ],
+        "overpayment": _money(remainder),
+        "state": loan.state,
+        "dpd": loan.dpd,
+        "bucket": loan.bucket,
+    }
+
+
 def repay(
     session: Session,
     *,
@@ -224,65 +286,13 @@ def repay(
 
     def action() -> Result:
         loan = lock_loan_record(session, loan_id)
-        state = LoanState(loan.state)
-        if state is LoanState.WRITTEN_OFF:
-            recovery = entry(
-                on,
-                "recovery",
-                f"repay:{idempotency_key}",
-                [(Account.CASH, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
-                loan_id=loan.id,
-            )
-            ledger.move_balances(loan, recovery)
-            loan.paid_total_fen += amount_fen
-            (entry_id,) = save(session, loan, (), [recovery])
-            return {
-                "loan_id": loan.id,
-                "entry_id": entry_id,
-                "recovery": _money(amount_fen),
-                "state": loan.state,
-            }
-        if not is_open(state) and state is not LoanState.SETTLED:
-            raise ServicingError(f"loan {loan_id} is {state.value}: it cannot take a repayment")
-        _check_date(loan, on)
-        rows = installment_records(session, loan.id)
-        journal: list[JournalEntry] = []  # inserted by save, with the rows' updates
-        bill_through(session, loan, rows, on, journal=journal)
-        allocations, remainder = allocate(
-            dues(rows, loan.penalties_outstanding_fen),
-            amount_fen,
-            order=AllocationOrder(loan.allocation_order),
-            as_of=on,
+        written_off = LoanState(loan.state) is LoanState.WRITTEN_OFF
+        rows = [] if written_off else installment_records(session, loan.id)
+        journal, result = book_repayment(
+            session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
         )
-        legs = [(Account.CASH, amount_fen)]
-        legs += [(RECEIVABLE[a.component], -a.amount_fen) for a in allocations]
-        legs.append((Account.OVERPAYMENT, -remainder))
-        memo = json.dumps(
-            {
-                "allocations": [[a.period, a.component.value, a.amount_fen] for a in allocations],
-                "overpayment": remainder,
-            }
-        )
-        repayment = entry(on, "repayment", f"repay:{idempotency_key}", legs, loan_id=loan.id, memo=memo)
-        ledger.move_balances(loan, repayment)
-        journal.append(repayment)
-        apply_allocations(rows, [(a.period, a.component, a.amount_fen) for a in allocations], on)
-        loan.paid_total_fen += amount_fen
-        refresh_status(loan, rows, on)
-        entry_id = save(session, loan, rows, journal)[-1]
-        return {
-            "loan_id": loan.id,
-            "entry_id": entry_id,
-            "amount": _money(amount_fen),
-            "allocations": [
-                {"period": a.period, "component": a.component.value, "amount": _money(a.amount_fen)}
-                for a in allocations
-            ],
-            "overpayment": _money(remainder),
-            "state": loan.state,
-            "dpd": loan.dpd,
-            "bucket": loan.bucket,
-        }
+        result["entry_id"] = save(session, loan, rows, journal)[-1]
+        return result
 
     return run_once(
         session,

@@ -1,0 +1,272 @@
+"""The set-based debit batch (``payments.batch``) against the per-row reference (``service.run_debits``):
+on two copies of the same book, the same days, the same channel — identical ledgers and instalments.
+
+The book mixes what changes an allocation: loans already late with penalties (end of day runs between
+debit days), a loan holding an overpayment, a loan with a part-payment, all three allocation orders, a
+loan with two instalments debited on the same day (a retry and a first attempt), a flat-fee product, and
+the sandbox's random outcomes (successes, partials, failures, timeouts answered later by callback).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from support.databases import admin, pg_url
+from support.payment_books import bind, borrower, card_number
+from xiaodai.db.session import make_engine, session_factory
+from xiaodai.db.tables import LoanRow
+from xiaodai.db.tables.payments import DebitAttemptRow
+from xiaodai.ledger import service as ledger
+from xiaodai.payments import batch, service
+from xiaodai.payments.channel import DebitRequest, DebitResponse, signature
+from xiaodai.payments.debit_policy import RetryPolicy, default_policy
+from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.pricing.fees import FeeSchedule
+from xiaodai.pricing.schedule import LoanTerms, Method
+from xiaodai.privacy.keys import current_ring
+from xiaodai.servicing import service as servicing
+from xiaodai.servicing.allocation import AllocationOrder
+from xiaodai.servicing.eod import run_day
+
+SEED = 11
+START = date(2026, 1, 10)
+POLICY = RetryPolicy((0, 1, 3, 28))
+SCRIPTED = {"0666": Scenario.PARTIAL}
+DAYS = [date(2026, 2, 10), date(2026, 2, 11), date(2026, 2, 13), date(2026, 3, 10), date(2026, 3, 11)]
+
+
+def _loan(factory: sessionmaker[Session], who: int, *, order: AllocationOrder, flat: str = "0") -> int:
+    terms = LoanTerms(
+        principal=Decimal(6_000),
+        term=3,
+        method=Method.EQUAL_INSTALLMENT,
+        annual_rate=Decimal("0.15") if flat == "0" else Decimal("0.05"),
+        start_on=START,
+        fees=FeeSchedule(monthly_rate_on_principal=Decimal(flat)),
+    )
+    with factory() as s, s.begin():
+        loan = servicing.create_loan(
+            s,
+            terms=terms,
+            product="standard",
+            config=servicing.ServicingConfig(allocation_order=order),
+            cap_book=default_cap_book(),
+        )
+        loan.borrower_id = who
+        loan_id = loan.id
+    with factory() as s, s.begin():
+        servicing.disburse(s, loan_id=loan_id, on=START, idempotency_key=f"disburse-{loan_id}")
+    return loan_id
+
+
+def build_book(factory: sessionmaker[Session], channel: SandboxChannel) -> None:
+    orders = list(AllocationOrder)
+    for i in range(18):
+        who = borrower(factory)
+        bind(factory, channel, who, card_number(f"{1000 + i * 37:04d}"[-4:]))
+        loan_id = _loan(factory, who, order=orders[i % 3], flat="0.003" if i == 5 else "0")
+        if i == 3:  # an overpayment held before the first due date
+            with factory() as s, s.begin():
+                servicing.repay(
+                    s, loan_id=loan_id, amount_fen=30_000, on=date(2026, 2, 1), idempotency_key="op"
+                )
+    # a borrower whose card always pays half: late, penalties, and on 2026-03-10 two debits of one loan
+    # (the first instalment's fourth attempt, T+28 in POLICY, and the second instalment's first)
+    who = borrower(factory)
+    bind(factory, channel, who, card_number("0666"))
+    _loan(factory, who, order=AllocationOrder.OVERDUE_FIRST)
+
+
+def clone(url: str, engine: Engine, tmp: Any) -> tuple[str, Callable[[], None]]:
+    engine.dispose()
+    if url.startswith("sqlite"):
+        target = tmp / f"copy-{uuid.uuid4().hex[:6]}.db"
+        shutil.copy(url[len("sqlite:///") :], target)
+        return f"sqlite:///{target}", lambda: None
+    source = url.rsplit("/", 1)[1]
+    name = f"xiaodai_t_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    return pg_url(name), lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def snapshot(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    queries = {
+        "loans": """SELECT id, state, dpd, bucket, principal_outstanding_fen, interest_outstanding_fen,
+                    fees_outstanding_fen, penalties_outstanding_fen, overpayment_fen, paid_total_fen,
+                    penalties_charged_fen, closed_on, version FROM loans ORDER BY id""",
+        "installments": """SELECT id, loan_id, period, active, billed, paid_principal_fen, paid_interest_fen,
+                           paid_fee_fen, paid_on FROM installments ORDER BY id""",
+        "entries": """SELECT idempotency_key, event, business_date, loan_id, memo FROM journal_entries
+                      ORDER BY idempotency_key""",
+        "postings": """SELECT e.idempotency_key, p.account, p.loan_id, p.amount_fen FROM postings p
+                       JOIN journal_entries e ON e.id = p.entry_id
+                       ORDER BY e.idempotency_key, p.account, p.amount_fen, p.loan_id""",
+        "balances": """SELECT loan_id, account, SUM(amount_fen) FROM postings
+                       GROUP BY loan_id, account ORDER BY loan_id, account""",
+        "attempts": """SELECT channel_ref, loan_id, installment_id, attempt, business_date, amount_fen,
+                       settled_fen, posted_fen, status, reason FROM debit_attempts ORDER BY channel_ref""",
+    }
+    with factory() as s:
+        return {k: [tuple(r) for r in s.execute(text(q)).all()] for k, q in queries.items()}
+
+
+def per_row(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -> None:
+    with factory() as s, s.begin():
+        service.run_debits(s, channel=channel, ring=current_ring(), on=on, policy=POLICY)
+
+
+PATHS: list[dict[str, int]] = []
+
+
+def set_based(factory: sessionmaker[Session], channel: SandboxChannel, on: date) -> None:
+    result = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=on, policy=POLICY, chunk=7
+    )
+    PATHS.append(result["counts"])
+
+
+def play(engine: Engine, channel: SandboxChannel, variant: Callable[..., None]) -> None:
+    factory = session_factory(engine)
+    for day in DAYS:
+        variant(factory, channel, day)
+        for callback in channel.late_callbacks():  # timeouts answered the same evening, in order
+            body = callback.body()
+            with factory() as s, s.begin():
+                service.handle_callback(
+                    s, secret=channel.secret, body=body, signature=signature(channel.secret, body), on=day
+                )
+        run_day(engine, day)
+
+
+@pytest.fixture
+def two_books(db_url: str, engine: Engine, tmp_path: Any) -> Iterator[tuple[Engine, Engine]]:
+    build_book(session_factory(engine), SandboxChannel(seed=SEED, scripted=SCRIPTED))
+    first = make_engine(db_url)
+    url, drop = clone(db_url, engine, tmp_path)
+    second = make_engine(url)
+    try:
+        yield first, second
+    finally:
+        first.dispose()
+        second.dispose()
+        drop()
+
+
+def test_set_based_batch_books_what_the_per_row_path_books(two_books: tuple[Engine, Engine]) -> None:
+    per_row_engine, batch_engine = two_books
+    play(per_row_engine, SandboxChannel(seed=SEED, scripted=SCRIPTED), per_row)
+    PATHS.clear()
+    play(batch_engine, SandboxChannel(seed=SEED, scripted=SCRIPTED), set_based)
+    columnar = sum(c["columnar"] for c in PATHS)
+    booked = sum(c["succeeded"] + c["partial"] for c in PATHS)
+    assert 0 < columnar < booked  # both the columnar path and book_repayment were taken
+    a, b = snapshot(session_factory(per_row_engine)), snapshot(session_factory(batch_engine))
+    statuses = {row[8] for row in a["attempts"]}
+    assert {"succeeded", "partial", "failed"} <= statuses  # the book exercises the outcomes
+    assert len(a["attempts"]) >= 30
+    assert any(r[1] == "apply-overpayment" for r in a["entries"])
+    assert any(r[10] > 0 for r in a["loans"])  # penalties were charged
+    same_day = {(r[1], r[4]) for r in a["attempts"] if r[7] > 0}
+    assert len(same_day) < sum(1 for r in a["attempts"] if r[7] > 0)  # a loan paid twice on one day
+    for key in a:
+        assert a[key] == b[key], key
+    for engine in two_books:
+        with session_factory(engine)() as s:
+            assert ledger.check(s) == []
+
+
+def test_rerun_of_a_day_claims_and_posts_nothing(factory: sessionmaker[Session], engine: Engine) -> None:
+    channel = SandboxChannel(seed=SEED)
+    build_book(factory, channel)
+    first = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=DAYS[0], policy=default_policy()
+    )
+    assert first["counts"]["claimed"] == 19
+    before = snapshot(factory)
+    again = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=DAYS[0], policy=default_policy()
+    )
+    assert again["counts"]["claimed"] == 0
+    assert (
+        again["counts"]["already_done"] + again["counts"]["skipped_in_flight"]
+        >= 19 - first["counts"]["succeeded"]
+    )
+    assert snapshot(factory) == before
+
+
+class CrashingChannel(SandboxChannel):
+    """Answers, then the process 'dies' before booking (the exception stands for the crash)."""
+
+    def debit_batch(self, requests: Any) -> list[DebitResponse]:
+        super().debit_batch(requests)
+        raise SystemExit("crash after the channel moved money")
+
+
+def test_crash_after_the_channel_leaves_pending_attempts_that_the_rerun_books_once(
+    factory: sessionmaker[Session],
+) -> None:
+    channel = SandboxChannel(seed=SEED)
+    build_book(factory, channel)
+    crashing = CrashingChannel(seed=SEED)
+    with pytest.raises(SystemExit):
+        batch.run_debit_batch(
+            factory, channel=crashing, ring=current_ring(), on=DAYS[0], policy=default_policy()
+        )
+    with factory() as s:
+        states = set(s.execute(select(DebitAttemptRow.status, DebitAttemptRow.reason)).all())
+    assert states == {("pending", None)}  # claimed, committed, nothing booked
+    # the rerun asks the channel again (idempotent per reference: the first answers) and books them once
+    crashing.debit_batch = SandboxChannel.debit_batch.__get__(crashing)  # type: ignore[method-assign]
+    result = batch.run_debit_batch(
+        factory, channel=crashing, ring=current_ring(), on=DAYS[0], policy=default_policy()
+    )
+    assert result["counts"]["claimed"] == 0
+    assert result["counts"]["succeeded"] > 0
+    with factory() as s:
+        assert ledger.check(s) == []
+        booked = s.execute(select(DebitAttemptRow).where(DebitAttemptRow.posted_fen > 0)).scalars().all()
+        keys = {k for (k,) in s.execute(text("SELECT idempotency_key FROM journal_entries")).all()}
+    assert all(f"repay:{a.channel_ref}" in keys for a in booked)
+    assert crashing.outcomes  # the channel kept its first answers
+
+
+def test_a_loan_that_cannot_take_the_money_leaves_it_for_reconciliation(
+    factory: sessionmaker[Session],
+) -> None:
+    channel = SandboxChannel(scripted={"0001": Scenario.SUCCESS})
+    who = borrower(factory)
+    bind(factory, channel, who, card_number("0001"))
+    loan_id = _loan(factory, who, order=AllocationOrder.OVERDUE_FIRST)
+    with factory() as s, s.begin():
+        batch.claim(s, on=DAYS[0], policy=default_policy())
+        s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="cancelled"))
+    result = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=DAYS[0], policy=default_policy()
+    )
+    assert len(result["refused"]) == 1
+    with factory() as s:
+        (attempt,) = s.execute(select(DebitAttemptRow)).scalars().all()
+        assert (attempt.status, attempt.posted_fen, attempt.entry_id) == ("succeeded", 0, None)
+        assert attempt.settled_fen > 0
+    lines = channel.settlement_lines(DAYS[0])
+    with factory() as s, s.begin():
+        report = service.reconcile(s, lines=lines, on=DAYS[0])
+    assert [b["kind"] for b in report["breaks"]] == ["missing_ours"]
+
+
+def test_sandbox_batch_answers_as_single_debits() -> None:
+    requests = [
+        DebitRequest(f"debit:{i}:0", card_number(f"{i:04d}"), 10_000 + i, DAYS[0]) for i in range(1, 60)
+    ]
+    one, many = SandboxChannel(seed=3), SandboxChannel(seed=3)
+    assert many.debit_batch(requests) == [one.debit(r) for r in requests]
