@@ -18,7 +18,16 @@ from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.request_id import RequestId
-from xiaodai.api.routers import approvals, auth, collections, complaints, documents, journey, privacy
+from xiaodai.api.routers import (
+    approvals,
+    auth,
+    collections,
+    complaints,
+    documents,
+    journey,
+    privacy,
+    underwriting,
+)
 from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
@@ -102,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(privacy.router)
     app.include_router(privacy.staff_router)
     app.include_router(approvals.router)
+    app.include_router(underwriting.router)
     install_web(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client

@@ -87,6 +87,29 @@ POLICY_TEXT = {
 }
 
 
+# An underwriter's reasons for declining a referred application (the borrower reads them; codes are stored).
+REVIEW_DECLINE_TEXT = {
+    "UW_INCOME_NOT_VERIFIED": ("所填收入未能核实", "The income stated could not be verified"),
+    "UW_AFFORDABILITY": (
+        "综合您的收入与支出，月供可能超出可承受范围",
+        "Given your income and outgoings, the monthly payment may not be affordable",
+    ),
+    "UW_INCONSISTENT_INFORMATION": (
+        "申请信息与其他记录不一致",
+        "The application did not match other records",
+    ),
+    "UW_CREDIT_HISTORY": (
+        "信用记录经人工复核未达到审批标准",
+        "On review, the credit history does not meet our standard",
+    ),
+    "UW_EMPLOYMENT_UNSTABLE": (
+        "工作稳定性经人工复核未达到要求",
+        "On review, employment is not stable enough",
+    ),
+}
+REVIEW_APPROVED = ("经人工复核批准", "Approved after review by an underwriter")
+
+
 def policy_reason(code: str) -> Reason:
-    zh, en = POLICY_TEXT.get(code, (code, code))
+    zh, en = POLICY_TEXT.get(code) or REVIEW_DECLINE_TEXT.get(code) or (code, code)
     return Reason(code, zh, en)

@@ -65,6 +65,11 @@ MESSAGES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = tuple(
             {"zh": "密码至少10位", "en": "The password needs 10 characters or more"},
         ),
         (r"^a name is required$", {"zh": "请填写姓名", "en": "Enter a name"}),
+        (
+            r"^only staff accounts have roles$",
+            {"zh": "只有员工账户有角色", "en": "Only staff accounts have roles"},
+        ),
+        (r"^unknown roles: ", {"zh": "未知的角色", "en": "Unknown role"}),
         (r"^choose at least one role$", {"zh": "请至少选择一个角色", "en": "Choose at least one role"}),
         (
             r"^the person who asked for an extension cannot approve it",
@@ -98,6 +103,22 @@ MESSAGES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = tuple(
                 "zh": "办结前须确定补救措施（选“无”须说明理由）",
                 "en": "Decide the remedy (or “none” with its reason)",
             },
+        ),
+        (
+            r"^a decline needs at least one reason",
+            {"zh": "拒绝须至少选择一个原因", "en": "Choose at least one reason to decline"},
+        ),
+        (
+            r"^this application is not waiting for review",
+            {"zh": "此申请已复核，不在待复核队列中", "en": "This application was already reviewed"},
+        ),
+        (
+            r"^verdict must be one of",
+            {"zh": "请选择批准或拒绝", "en": "Choose approve or decline"},
+        ),
+        (
+            r"^the note is longer than",
+            {"zh": "备注过长（最多1000字）", "en": "The note is too long (1,000 characters at most)"},
         ),
         (r"^a root-cause code is required on close", {"zh": "办结须选择根因", "en": "Choose the root cause"}),
     )
