@@ -23,6 +23,7 @@ from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import RowId
 from xiaodai.approvals import service as approvals
 from xiaodai.db.tables import ApplicationRow, DecisionRow, ModelRow, UserRow
+from xiaodai.web import format as fmt
 from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _page, _require, _run, _staff, _today
 
@@ -234,6 +235,7 @@ def model_card(request: Request, version: str) -> Response:
             manifest=json.loads(row.manifest_json),
             metrics=json.loads(row.metrics_json or "{}"),
             scorecard=model.scorer.card,
+            when=lambda value: fmt.when(value, _lang(request)),
         )
         styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
         hashes = " ".join(
