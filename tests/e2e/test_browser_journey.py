@@ -143,6 +143,14 @@ def test_borrower_journey_in_chromium(demo_page: tuple[Any, Any, Any], demo: Any
     # 3. the offer: approved; the APR first and largest
     outcome = page.locator("#outcome")
     assert outcome.inner_text() == "已批准", visible_text(page)[:500]
+    # what raised the score is shown; nothing the form never asked is cited, nothing "missing", no intervals
+    assert page.locator("#positive-factors li").count() >= 1
+    assert page.locator("#positive-factors").inner_text().count("提高了评分") >= 1
+    said = page.locator("#positive-factors").inner_text() + (
+        page.locator("#reasons").inner_text() if page.locator("#reasons").count() else ""
+    )
+    for never in ("所购商品价格", "资产", "月支出", "缺失", "[", "missing"):
+        assert never not in said, said
     first = _check_rates(page)
     assert first["apr"]["px"] >= 24
     _clean(page)

@@ -240,3 +240,100 @@ def test_admin_adds_a_staff_member_who_lands_on_their_home(
     assert refused is not None
     assert refused.status == 403
     assert page.locator("#forbidden").count() == 1
+
+
+def _referred(demo: Any) -> list[tuple[int, str, str]]:
+    """The seed's referred applications still waiting: (decision id, public id, borrower email)."""
+    from xiaodai.db.tables import ApplicationRow, UserRow
+
+    with services(demo) as s:
+        rows = s.execute(
+            select(ApplicationRow.decision_id, ApplicationRow.public_id, UserRow.email)
+            .join(UserRow, UserRow.id == ApplicationRow.user_id)
+            .where(ApplicationRow.outcome == "refer")
+            .order_by(ApplicationRow.id)
+        ).all()
+    return [(int(d or 0), str(p), str(e)) for d, p, e in rows]
+
+
+def test_underwriter_approves_and_declines_referred_applications(
+    demo_page: tuple[Any, Any, Any], demo: Any
+) -> None:
+    waiting = _referred(demo)
+    assert len(waiting) >= 2, "the demo seeds two referred applications"
+    (approved, approved_app, approved_email), (declined, declined_app, declined_email) = waiting[:2]
+    page, _, shoot = demo_page
+    sign_in(page, "underwriter@xiaodai.demo")
+    for decision_id in (approved, declined):
+        assert page.locator(f'#referred a[href="/staff/decisions/{decision_id}"]').count() == 1
+    with page.expect_navigation():
+        page.click(f'#referred a[href="/staff/decisions/{approved}"]')
+    page.fill("#review-note", "收入流水已核实")
+    submit(page, "#review-approve")
+    assert page.locator("#review-ack").inner_text() == "已批准，借款人现在可以查看并签署要约"
+    assert "已批准" in page.locator("#review-result").inner_text()
+    assert "审批员" in page.locator("#review-result").inner_text()  # the reviewer by name, not user:N
+    assert raw_codes(visible_text(page)) == []
+    page.goto(f"/staff/decisions/{declined}")
+    submit(page, "#review-decline")  # no reason chosen: refused on the page, in Chinese
+    assert page.locator("#review-error").inner_text() == "拒绝须至少选择一个原因"
+    page.fill("#review-note", "工资流水与所填收入不符")
+    page.locator('#review-form label:has-text("所填收入未能核实") input').check()
+    submit(page, "#review-decline")
+    assert page.locator("#review-reasons").inner_text().strip() == "所填收入未能核实"
+    shoot("staff-underwriter-review")
+    page.goto("/staff/underwriting")
+    for decision_id in (approved, declined):  # both left the queue
+        assert page.locator(f'#referred a[href="/staff/decisions/{decision_id}"]').count() == 0
+
+    sign_in(page, approved_email)
+    page.goto(f"/applications/{approved_app}")
+    assert page.locator("#outcome").inner_text() == "已批准"
+    assert page.locator("#offer").count() == 1
+    assert page.locator("#sign").count() == 1
+    assert "经人工复核批准" in visible_text(page)
+    sign_in(page, declined_email)
+    page.goto(f"/applications/{declined_app}")
+    assert page.locator("#outcome").inner_text() == "未获批准"
+    assert page.locator("#offer").count() == 0
+    assert "所填收入未能核实" in visible_text(page)
+    assert "工资流水" not in visible_text(page)  # the internal note stays internal
+
+
+def test_admin_changes_roles_and_keeps_the_last_admin(demo_page: tuple[Any, Any, Any], demo: Any) -> None:
+    from xiaodai.accounts import service as accounts
+
+    email = f"clerk-{secrets.token_hex(3)}@example.com"
+    with services(demo) as s:
+        clerk = accounts.sign_up(
+            s, email=email, name="新员工", password="correct horse 1", kind="staff", roles=("collector",)
+        ).id
+        admin = _user(s, "admin@xiaodai.demo").id
+        second = _user(s, "security@xiaodai.demo").id
+    page, _, shoot = demo_page
+    sign_in(page, "admin@xiaodai.demo")
+    row = page.locator(f'#staff-users tr[data-user="{clerk}"]')
+    row.locator(f"#roles-{clerk}-collector").uncheck()
+    row.locator(f"#roles-{clerk}-underwriter").check()
+    submit(page, f"#save-roles-{clerk}")
+    assert email in page.locator("#roles-ack").inner_text()
+    assert page.locator(f'#staff-users tr[data-user="{clerk}"] td.roles-now').inner_text() == "审批员"
+    # the demo's second admin steps down to auditor; then the only admin left unticks their own admin role:
+    # refused on the page, in Chinese, nothing changed; the second admin is then made admin again
+    page.locator(f"#roles-{second}-admin").uncheck()
+    page.locator(f"#roles-{second}-auditor").check()
+    submit(page, f"#save-roles-{second}")
+    assert page.locator(f'#staff-users tr[data-user="{second}"] td.roles-now').inner_text() == "审计员"
+    page.locator(f"#roles-{admin}-admin").uncheck()
+    page.locator(f"#roles-{admin}-auditor").check()
+    submit(page, f"#save-roles-{admin}")
+    assert page.locator("#admin-error").inner_text() == "不能移除最后一位管理员的管理员角色"
+    assert page.locator(f'#staff-users tr[data-user="{admin}"] td.roles-now').inner_text() == "管理员"
+    assert raw_codes(visible_text(page)) == []
+    page.locator(f"#roles-{second}-admin").check()
+    page.locator(f"#roles-{second}-auditor").uncheck()
+    submit(page, f"#save-roles-{second}")
+    assert page.locator(f'#staff-users tr[data-user="{second}"] td.roles-now').inner_text() == "管理员"
+    shoot("staff-admin-roles")
+    sign_in(page, email, "correct horse 1")
+    assert page.url.endswith("/staff/underwriting")  # lands on the new role's home

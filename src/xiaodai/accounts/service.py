@@ -361,3 +361,60 @@ def roles_of(user: UserRow) -> set[str]:
 
 def has_role(user: UserRow, role: str) -> bool:
     return user.kind == "staff" and (role in user.roles.split(",") or "admin" in user.roles.split(","))
+
+
+def set_roles(
+    session: Session, *, admin: UserRow, user_id: int, roles: tuple[str, ...] | list[str], reason: str = ""
+) -> dict[str, object]:
+    """An admin changes a staff member's roles (at least one; only the known staff roles). Audited
+    (``roles-change`` on ``user:<id>``, before and after). Refused with ``LAST_ADMIN`` when no admin would be
+    left (an admin removing their own admin role is allowed only while another admin remains). The change
+    applies to the next request: roles are read from the account on every request and the token cache
+    forgets the user at once in this process."""
+    if not has_role(admin, "admin"):
+        raise ForbiddenError(code="ROLE_REQUIRED")
+    target = session.get(UserRow, user_id)
+    if target is None:
+        raise UnknownAccountError("no such account")
+    if target.kind != "staff":
+        raise AccountError("only staff accounts have roles")
+    chosen = tuple(sorted(set(roles)))
+    unknown = set(chosen) - STAFF_ROLES
+    if unknown:
+        raise AccountError(f"unknown roles: {', '.join(sorted(unknown))}")
+    if not chosen:
+        raise AccountError("choose at least one role")
+    # Every staff row locked in id order (one order for every caller, so two admins demoting each other
+    # queue instead of deadlocking), then the roles read as locked.
+    locked = {
+        row_id: {r for r in (text or "").split(",") if r}
+        for row_id, text in session.execute(
+            select(UserRow.id, UserRow.roles)
+            .where(UserRow.kind == "staff")
+            .order_by(UserRow.id)
+            .with_for_update()
+        ).all()
+    }
+    before = tuple(sorted(locked[target.id]))
+    if before == chosen:
+        return {"user_id": target.id, "roles": list(chosen), "changed": False}
+    others_admin = any("admin" in held for row_id, held in locked.items() if row_id != target.id)
+    if "admin" in before and "admin" not in chosen and not others_admin:
+        raise ForbiddenError(code="LAST_ADMIN")
+    target.roles = ",".join(chosen)
+    TOKENS.forget_user(target.id)
+    session.add(
+        AuditEventRow(
+            occurred_at=datetime.now(tz=UTC),
+            actor=f"user:{admin.id}",
+            action="roles-change",
+            subject=f"user:{target.id}",
+            reason="ROLES_CHANGED",
+            payload=json.dumps(
+                {"before": list(before), "after": list(chosen), "note": reason.strip()[:200]},
+                ensure_ascii=False,
+            ),
+        )
+    )
+    session.flush()
+    return {"user_id": target.id, "roles": list(chosen), "changed": True}

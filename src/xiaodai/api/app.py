@@ -30,6 +30,7 @@ from xiaodai.api.routers import (
     notify,
     payments,
     privacy,
+    underwriting,
 )
 from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(notify.staff_router)
     app.include_router(payments.router)
     app.include_router(payments.staff_router)
+    app.include_router(underwriting.router)
     install_web(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client

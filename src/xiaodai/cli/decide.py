@@ -90,6 +90,64 @@ def replay(decision_id: int, as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@decision_app.command("review")
+def review(
+    decision_id: int,
+    verdict: Annotated[str, typer.Argument(help="approve | decline")],
+    who: Annotated[str, typer.Option("--actor", help="Email of the underwriter deciding")],
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reason", help="Decline reason code, repeatable (see `xiaodai decision review-reasons`)"
+        ),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Internal note (recorded)")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide a referred application as the underwriter ``--actor``: approve (the borrower sees the offer) or
+    decline with one or more reason codes (the borrower sees them). Refusals exit 1, bad input 2."""
+    from xiaodai.accounts.service import AccountError
+    from xiaodai.cli.approvals import actor
+    from xiaodai.cli.errors import REFUSED
+    from xiaodai.underwriting import referrals
+
+    try:
+        result = run(
+            lambda s: referrals.review(
+                s,
+                reviewer=actor(s, who),
+                decision_id=decision_id,
+                verdict=verdict,
+                reasons=list(reason or []),
+                note=note,
+            )
+        )
+    except referrals.ReviewError as exc:
+        fail(str(exc), REFUSED if exc.status in (403, 409) else 2)
+    except AccountError as exc:  # ForbiddenError: not an underwriter
+        fail(str(exc), REFUSED)
+    emit(
+        result,
+        as_json,
+        lambda r: typer.echo(
+            f"application {r['application_id']}: {r['outcome']}"
+            + "".join(f"\n  {x['code']}: {x['zh']} / {x['en']}" for x in r["reasons"])
+        ),
+    )
+
+
+@decision_app.command("review-reasons")
+def review_reasons(as_json: JsonOpt = False) -> None:
+    """The decline reason codes an underwriter may give."""
+    from xiaodai.underwriting.referrals import decline_reason_choices
+
+    def render(rows: list[dict[str, object]]) -> None:
+        for r in rows:
+            typer.echo(f"{r['code']}: {r['zh']} / {r['en']}")
+
+    emit([r.to_json() for r in decline_reason_choices()], as_json, render)
+
+
 def register(
     artifact: Path,
     activate: Annotated[bool, typer.Option(help="Make it the active model")] = False,

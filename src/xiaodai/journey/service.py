@@ -161,13 +161,27 @@ def application_view(session: Session, *, user: UserRow, public_id: str) -> dict
 def _view_of(session: Session, row: ApplicationRow) -> dict[str, Any]:
     decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
     result = json.loads(decision.result_json) if decision else {}
+    explained = underwriting.applicant_explanation(session, decision) if decision else {}
+    reasons = explained.get("reasons", [])
+    positive = explained.get("positive", [])
+    offer = result.get("offer")
+    reviewed = decision is not None and decision.outcome == "refer" and row.outcome != "refer"
+    if reviewed:  # an underwriter decided the referral: their verdict and reasons are what the borrower reads
+        from xiaodai.underwriting.referrals import review_of
+
+        review = review_of(session, row.public_id)
+        reasons = review["reasons"] if review else []
+        if row.outcome != "approve":
+            offer, positive = None, []
     return {
         "application_id": row.public_id,
         "outcome": row.outcome,
-        "reasons": result.get("reasons", []),
-        "offer": result.get("offer"),
+        "reasons": reasons,
+        "positive_factors": positive,
+        "offer": offer,
         "grade": result.get("grade"),
         "loan_id": row.loan_id,
+        "reviewed": reviewed,
     }
 
 

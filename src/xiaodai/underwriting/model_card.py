@@ -7,8 +7,11 @@ metrics goes through :func:`html.escape`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from xiaodai.underwriting.artifact import CompiledScorecard
 from xiaodai.underwriting.model_card_charts import (
@@ -20,7 +23,48 @@ from xiaodai.underwriting.model_card_charts import (
     fmt_percent,
     iv_chart,
 )
-from xiaodai.underwriting.model_card_text import TEXT
+from xiaodai.underwriting.model_card_text import DATASETS, TEXT, VALUES
+
+CHINA = ZoneInfo("Asia/Shanghai")
+ZONE_NAME = {"zh": "北京时间", "en": "Beijing time"}
+
+
+def beijing_minute(value: object, lang: str) -> str:
+    """An ISO timestamp as the web pages write times (``web.format.when``): Beijing time to the minute with
+    the zone named; naive = UTC; anything else as it is."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    local = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(CHINA)
+    return f"{local:%Y-%m-%d %H:%M} {ZONE_NAME.get(lang, ZONE_NAME['en'])}"
+
+
+def _value(code: object, lang: str) -> str:
+    """A data set's category value (or a group of them, "ignore, other") in words."""
+    index = 0 if lang == "zh" else 1
+    parts = [p.strip() for p in str(code).split(",")]
+    if not all(p in VALUES for p in parts):  # an interval ("[0.5, 1.5)") or a value without words
+        return VALUES[str(code)][index] if str(code) in VALUES else str(code)
+    return ("、" if lang == "zh" else ", ").join(VALUES[p][index] for p in parts)
+
+
+def _dataset(source: object, lang: str) -> str:
+    stem = PurePosixPath(str(source)).stem.lower()
+    for key, names in DATASETS.items():
+        if stem == key or stem.startswith(key):
+            return names[0 if lang == "zh" else 1]
+    return stem.replace("_", " ").replace("-", " ")
+
+
+def _label(name: str, lang: str, card: CompiledScorecard) -> str:
+    """A column by its plain name (the scorecard's labels, then the known data sets' and the catalogue's)."""
+    from xiaodai.underwriting.feature_labels import LABELS_EN, LABELS_ZH
+
+    own = card.labels_zh if lang == "zh" else card.labels_en
+    known = LABELS_ZH if lang == "zh" else LABELS_EN
+    return own.get(name) or known.get(name) or name.replace("_", " ")
+
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#222;
@@ -67,15 +111,14 @@ def _features_section(card: CompiledScorecard, metrics: dict[str, Any], lang: st
         trend = t.get(f.monotonic_trend or "none", t["none"])
         rows.append(
             [
-                (esc(f.name), False),
-                (esc(labels.get(f.name, f.name)), False),
+                (esc(_label(f.name, lang, card)), False),
                 (esc(t[f.kind]), False),
                 (str(len(f.points)), True),
                 (f"{f.iv:.3f}", True),
                 (esc(trend), False),
             ]
         )
-    parts = [_table([t["feature"], t["label"], t["kind"], t["bins"], t["iv"], t["trend"]], rows)]
+    parts = [_table([t["feature"], t["kind"], t["bins"], t["iv"], t["trend"]], rows)]
     all_labels = {
         name: str(info.get(f"label_{lang}", labels.get(name, name))) for name, info in metrics["bins"].items()
     }
@@ -86,9 +129,11 @@ def _features_section(card: CompiledScorecard, metrics: dict[str, Any], lang: st
     for f in card.features:
         bin_rows = []
         for label, points, rate in zip(f.labels, f.points, f.event_rates, strict=True):
-            bin_rows.append([(esc(label), False), (f"{points:.2f}", True), (fmt_percent(rate), True)])
+            bin_rows.append(
+                [(esc(_value(label, lang)), False), (f"{points:.2f}", True), (fmt_percent(rate), True)]
+            )
         bin_rows.append([(esc(t["missing"]), False), (f"{f.missing_points:.2f}", True), ("", True)])
-        title = f"{labels.get(f.name, f.name)} ({f.name}) — IV {f.iv:.3f}"
+        title = f"{_label(f.name, lang, card)} — IV {f.iv:.3f}"
         parts.append(
             f"<details><summary>{esc(title)}</summary>"
             f"{_table([t['bin'], t['points'], t['event_rate']], bin_rows)}</details>"
@@ -103,15 +148,22 @@ def _rule_text(fairness: dict[str, Any], manifest: dict[str, Any], t: dict[str, 
     )
 
 
-def _fairness_section(manifest: dict[str, Any], metrics: dict[str, Any], t: dict[str, str]) -> str:
+def _fairness_section(
+    manifest: dict[str, Any],
+    metrics: dict[str, Any],
+    t: dict[str, str],
+    name: Callable[[str], str],
+    lang: str,
+) -> str:
     fairness = metrics["fairness"]
-    allowed = manifest["config"].get("allow_protected", [])
-    protected = manifest.get("protected", [])
+    allowed = [name(a) for a in manifest["config"].get("allow_protected", [])]
+    protected = [name(p) for p in manifest.get("protected", [])]
+    sep = "、" if lang == "zh" else ", "
     parts = [
         f"<p>{esc(t['protected_text'])}</p>",
         (
-            f"<p><b>{esc(t['protected_list'])}:</b> {esc(', '.join(protected) or t['none_listed'])}<br>"
-            f"<b>{esc(t['allowed'])}:</b> {esc(', '.join(allowed) or t['none_listed'])}</p>"
+            f"<p><b>{esc(t['protected_list'])}:</b> {esc(sep.join(protected) or t['none_listed'])}<br>"
+            f"<b>{esc(t['allowed'])}:</b> {esc(sep.join(allowed) or t['none_listed'])}</p>"
         ),
         f"<h2>{esc(t['fairness_title'])}</h2>",
         f"<p class='meta'>{esc(_rule_text(fairness, manifest, t))}</p>",
@@ -119,7 +171,7 @@ def _fairness_section(manifest: dict[str, Any], metrics: dict[str, Any], t: dict
     for attribute in fairness["attributes"]:
         rows = [
             [
-                (esc(g["group"]), False),
+                (esc(_value(g["group"], lang)), False),
                 (str(g["count"]), True),
                 (fmt_percent(g["bad_rate"]), True),
                 (fmt_percent(g["approval_rate"]), True),
@@ -129,7 +181,7 @@ def _fairness_section(manifest: dict[str, Any], metrics: dict[str, Any], t: dict
             ]
             for g in attribute["groups"]
         ]
-        parts.append(f"<h3>{esc(attribute['attribute'])}</h3>")
+        parts.append(f"<h3>{esc(name(attribute['attribute']))}</h3>")
         grouping = t.get("grouping_" + str(attribute["grouping"]).split(" ")[0], str(attribute["grouping"]))
         parts.append(f"<p class='meta'>{esc(t['grouping'])}: {esc(grouping)}</p>")
         headers = [
@@ -155,7 +207,9 @@ def _fairness_section(manifest: dict[str, Any], metrics: dict[str, Any], t: dict
     return "".join(parts)
 
 
-def _remedies_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
+def _remedies_section(
+    metrics: dict[str, Any], t: dict[str, str], name: Callable[[str], str], lang: str
+) -> str:
     report = metrics.get("fairness_remedies")
     if not report:
         return ""
@@ -177,7 +231,9 @@ def _remedies_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
             ratio = outcome["min_approval_ratio"]
             verdict = "" if ratio is None else ("ok" if ratio >= target else "fail")
             ratio_html = f"<span class='{verdict}'>{fmt_number(ratio, 2)}</span>"
-            shown = "" if not cutoffs else "; ".join(f"{g}: {c:.4f}" for g, c in cutoffs.items())
+            shown = (
+                "" if not cutoffs else "; ".join(f"{_value(g, lang)}: {c:.4f}" for g, c in cutoffs.items())
+            )
             rows.append(
                 [
                     (esc(label), False),
@@ -189,29 +245,41 @@ def _remedies_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
                     (esc(shown), False),
                 ]
             )
-        parts.append(f"<h3>{esc(attribute['attribute'])}</h3>")
+        parts.append(f"<h3>{esc(name(attribute['attribute']))}</h3>")
         parts.append(_table(headers, rows))
     parts.append(f"<p class='meta'>{esc(t['remedies_note'])}</p>")
     return "".join(parts)
 
 
 def render(
-    lang: str, *, manifest: dict[str, Any], metrics: dict[str, Any], scorecard: CompiledScorecard
+    lang: str,
+    *,
+    manifest: dict[str, Any],
+    metrics: dict[str, Any],
+    scorecard: CompiledScorecard,
+    when: Callable[[object], str] | None = None,
 ) -> str:
-    """The model card as one HTML document (``lang``: "zh" or "en")."""
+    """The model card as one HTML document (``lang``: "zh" or "en"). Data set codes are written in words
+    (columns by their plain names, category values, the data set); ``when`` formats the creation time
+    (default: Beijing time to the minute, as the web pages)."""
     if lang not in TEXT:
         raise ValueError(f"unknown language {lang!r} (zh or en)")
     t = TEXT[lang]
+
+    def name(column: str) -> str:
+        return _label(column, lang, scorecard)
+
+    created = (when or (lambda v: beijing_minute(v, lang)))(manifest["created_at"])
     cfg = manifest["config"]
     dataset = manifest["dataset"]
     version = manifest["version"]
     meta_rows = [
-        [(esc(t["source"]), False), (esc(dataset["source"]), False)],
+        [(esc(t["source"]), False), (esc(_dataset(dataset["source"], lang)), False)],
         [(esc(t["sha"]), False), (f"<code>{esc(manifest['data_hash'])}</code>", False)],
         [(esc(t["rows"]), False), (esc(dataset["rows"]), False)],
         [(esc(t["bad_rate"]), False), (fmt_percent(dataset["bad_rate"]), False)],
-        [(esc(t["target"]), False), (esc(cfg["target"]), False)],
-        [(esc(t["bad_value"]), False), (esc(cfg["bad_value"]), False)],
+        [(esc(t["target"]), False), (esc(name(str(cfg["target"]))), False)],
+        [(esc(t["bad_value"]), False), (esc(_value(cfg["bad_value"], lang)), False)],
         [(esc(t["cv"]), False), (esc(t["cv_text"].format(folds=cfg["folds"], seed=cfg["seed"])), False)],
     ]
     model_text = t["model_text"].format(
@@ -249,7 +317,7 @@ def render(
     body = f"""
 <main>
 <h1>{esc(t["title"])} <code>{esc(version)}</code></h1>
-<p class="meta">{esc(t["version"])}: {esc(version)} · {esc(t["created"])}: {esc(manifest["created_at"])} ·
+<p class="meta">{esc(t["version"])}: {esc(version)} · {esc(t["created"])}: {esc(created)} ·
 {esc(t["code"])}: {esc(manifest["code_version"])}</p>
 <h2>{esc(t["intended_title"])}</h2>
 <p>{esc(t["intended"])}</p>
@@ -269,8 +337,8 @@ def render(
 <h2>{esc(t["distribution_title"])}</h2>
 <figure>{distribution_chart(metrics, t)}<figcaption>{esc(t["distribution_axes"])}</figcaption></figure>
 <h2>{esc(t["protected_title"])}</h2>
-{_fairness_section(manifest, metrics, t)}
-{_remedies_section(metrics, t)}
+{_fairness_section(manifest, metrics, t, name, lang)}
+{_remedies_section(metrics, t, name, lang)}
 <h2>{esc(t["limitations_title"])}</h2>
 <ul>{limitations}</ul>
 {warnings_html}

@@ -6,7 +6,7 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Model card: credit scorecard",
         "version": "Version",
-        "created": "Created (UTC)",
+        "created": "Created",
         "code": "Code version",
         "intended_title": "Intended use",
         "intended": (
@@ -23,7 +23,7 @@ TEXT: dict[str, dict[str, str]] = {
         "data_title": "Data",
         "item": "Item",
         "value": "Value",
-        "source": "Source file",
+        "source": "Data set",
         "sha": "SHA-256",
         "rows": "Rows",
         "bad_rate": "Bad rate",
@@ -149,7 +149,7 @@ TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "title": "模型卡：信用评分卡",
         "version": "版本",
-        "created": "生成时间（UTC）",
+        "created": "生成时间",
         "code": "代码版本",
         "intended_title": "预期用途",
         "intended": (
@@ -163,7 +163,7 @@ TEXT: dict[str, dict[str, str]] = {
         "data_title": "数据",
         "item": "项目",
         "value": "内容",
-        "source": "数据文件",
+        "source": "数据集",
         "sha": "SHA-256",
         "rows": "样本数",
         "bad_rate": "坏账率",
@@ -274,4 +274,40 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "warnings_title": "数据警告",
     },
+}
+
+
+# What a data set's stored codes mean, for the card's reader (zh, en): the data set by its file's stem, the
+# target's bad value, category values of the public sets' columns (CreditScoring's Home, Job, Marital).
+DATASETS: dict[str, tuple[str, str]] = {
+    "credit_scoring": (
+        "CreditScoring 公开数据集（西班牙消费贷款）",
+        "CreditScoring public data set (Spanish consumer loans)",
+    ),
+    "germancredit": ("德国信用公开数据集（UCI Statlog）", "German credit public data set (UCI Statlog)"),
+    "german_credit": ("德国信用公开数据集（UCI Statlog）", "German credit public data set (UCI Statlog)"),
+    "lending_club": ("Lending Club 公开数据集", "Lending Club public data set"),
+    "population": ("小贷合成申请人群", "xiaodai's synthetic applicant population"),
+}
+VALUES: dict[str, tuple[str, str]] = {
+    "bad": ("坏（违约）", "bad (default)"),
+    "good": ("好", "good"),
+    "yes": ("有", "yes"),
+    "no": ("无", "no"),
+    "owner": ("自有住房", "owns the home"),
+    "rent": ("租房", "rents"),
+    "parents": ("与父母同住", "lives with parents"),
+    "priv": ("私人提供住房", "privately provided"),
+    "ignore": ("未说明", "not stated"),
+    "other": ("其他", "other"),
+    "others": ("其他", "other"),
+    "fixed": ("固定工作", "permanent job"),
+    "freelance": ("自由职业", "freelance"),
+    "partime": ("兼职", "part-time"),
+    "married": ("已婚", "married"),
+    "single": ("未婚", "single"),
+    "divorced": ("离婚", "divorced"),
+    "separated": ("分居", "separated"),
+    "widow": ("丧偶", "widowed"),
+    "(missing)": ("缺失", "missing"),
 }

@@ -30,6 +30,7 @@ from xiaodai.pricing.caps import default_cap_book
 from xiaodai.underwriting.artifact import CompiledScorecard
 from xiaodai.underwriting.decision import Application, ApplicationError, Decision, decide
 from xiaodai.underwriting.policy import Policy, default_policy, parse_policy
+from xiaodai.underwriting.reasons import applicant_reasons, explainable, positive_factors
 from xiaodai.underwriting.scorer import CompiledScorer
 
 
@@ -394,4 +395,33 @@ def replay(session: Session, *, decision_id: int) -> dict[str, Any]:
         "identical": recomputed == stored,
         "stored": stored,
         "recomputed": recomputed,
+    }
+
+
+def applicant_explanation(session: Session, decision: DecisionRow) -> dict[str, list[dict[str, Any]]]:
+    """What the applicant reads about a stored decision: the policy reasons as recorded, then what lowered
+    the score and (approve, refer) what raised it — recomputed from the recorded model inputs with the
+    model the decision used, citing only features with a catalogue source (``reasons.explainable``). The
+    stored record is not changed (replay compares it as decided)."""
+    result = json.loads(decision.result_json)
+    stored = list(result.get("reasons", []))
+    policy = [r for r in stored if not str(r.get("code", "")).startswith("SCORE_")]
+    record_json = json.loads(decision.features_json) if decision.features_json else {}
+    values = record_json.get("model_inputs", {}).get("values")
+    if decision.score is None or values is None:  # knocked out, or decided before 0020: as recorded
+        return {"reasons": stored, "positive": []}
+    model = model_by_version(session, decision.model_version)
+    allowed = explainable(
+        model.scorer.feature_names, catalogue=default_catalogue(), mapping=default_mapping()
+    )
+    scored = model.scorer.score_row(values).features
+    adverse = applicant_reasons(model.scorer.card, scored, allowed=allowed, protected=model.protected)
+    positive = (
+        positive_factors(model.scorer.card, scored, allowed=allowed, protected=model.protected)
+        if decision.outcome in ("approve", "refer")
+        else []
+    )
+    return {
+        "reasons": [*policy, *(r.to_json() for r in adverse)][: max(4, len(policy))],
+        "positive": [r.to_json() for r in positive],
     }

@@ -33,6 +33,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "decline": {"zh": "未获批准", "en": "Declined"},
     "refer": {"zh": "需人工复核", "en": "Referred to an underwriter"},
     "reasons": {"zh": "主要原因", "en": "Main reasons"},
+    "positive_factors": {"zh": "对评分有利的因素", "en": "What helped your score"},
+    "score_lowered": {"zh": "使评分降低的因素", "en": "What lowered your score"},
     "offer": {"zh": "借款要约", "en": "Your offer"},
     "recompute": {"zh": "重新计算", "en": "Recalculate"},
     "sign": {"zh": "我已阅读上述关键信息并签署", "en": "I have read the key facts above and sign"},

@@ -160,6 +160,34 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "en": "Recomputes the decision with the model and policy versions it used, to show it is "
         "reproducible.",
     },
+    "review_title": {"zh": "人工复核", "en": "Underwriter's review"},
+    "review_text": {
+        "zh": "批准：借款人将看到系统给出的借款要约；拒绝：须选择至少一个原因，借款人将看到这些原因。",
+        "en": "Approve: the borrower sees the offer the system made. Decline: choose at least one reason; "
+        "the borrower sees the reasons.",
+    },
+    "review_approve": {"zh": "批准此申请", "en": "Approve this application"},
+    "review_decline": {"zh": "拒绝此申请", "en": "Decline this application"},
+    "review_reasons": {"zh": "拒绝原因（可多选）", "en": "Reasons to decline (one or more)"},
+    "review_note": {"zh": "复核备注（仅内部可见）", "en": "Review note (internal)"},
+    "review_done_approve": {
+        "zh": "已批准，借款人现在可以查看并签署要约",
+        "en": "Approved: the borrower can now see and sign the offer",
+    },
+    "review_done_decline": {
+        "zh": "已拒绝，借款人将看到所选原因",
+        "en": "Declined: the borrower sees the reasons chosen",
+    },
+    "reviewed_by": {"zh": "复核人", "en": "Reviewed by"},
+    "review_verdict": {"zh": "复核结论", "en": "Review verdict"},
+    "review": {"zh": "复核", "en": "Review"},
+    "change_roles": {"zh": "修改角色", "en": "Change roles"},
+    "save_roles": {"zh": "保存角色", "en": "Save roles"},
+    "roles_changed": {"zh": "已更新 {email} 的角色", "en": "Roles of {email} updated"},
+    "refusal_LAST_ADMIN": {
+        "zh": "不能移除最后一位管理员的管理员角色",
+        "en": "the last admin cannot lose the admin role",
+    },
     "request_activation": {"zh": "申请启用", "en": "Request activation"},
     "roles": {"zh": "角色", "en": "Roles"},
     "root_cause": {"zh": "根因", "en": "Root cause"},

@@ -23,6 +23,7 @@ from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import RowId
 from xiaodai.approvals import service as approvals
 from xiaodai.db.tables import ApplicationRow, DecisionRow, ModelRow, UserRow
+from xiaodai.web import format as fmt
 from xiaodai.web.errors_i18n import localise
 from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _page, _require, _run, _staff, _today
 
@@ -37,12 +38,9 @@ CHART_WIDTH = 300
 def underwriting(request: Request) -> Response:
     def action(session: Session) -> Response:
         _require(request, session, "underwriter", "risk")
-        referred = session.execute(
-            select(ApplicationRow, DecisionRow)
-            .join(DecisionRow, DecisionRow.id == ApplicationRow.decision_id)
-            .where(ApplicationRow.outcome == "refer")
-            .order_by(DecisionRow.decided_at.desc())
-        ).all()
+        from xiaodai.underwriting.referrals import referred as waiting
+
+        referred = waiting(session)
         recent = (
             session.execute(select(DecisionRow).order_by(DecisionRow.id.desc()).limit(20)).scalars().all()
         )
@@ -83,17 +81,74 @@ def decision(request: Request, decision_id: RowId) -> Response:
             from xiaodai.journey.service import NotFoundError
 
             raise NotFoundError(f"decision {decision_id} not found")
-        replay = request.session.pop("replay", None)
-        return _page(
-            request,
-            "staff_decision.html",
-            session,
-            d=_decision_row(row, None),
-            row=row,
-            inputs=json.loads(row.application_json),
-            result=json.loads(row.result_json),
-            replay=replay if replay and replay.get("decision_id") == decision_id else None,
-        )
+        return _decision_page(request, session, row)
+
+    return _run(request, action, "forbidden.html")
+
+
+def _decision_page(
+    request: Request, session: Session, row: DecisionRow, status: int = 200, **extra: Any
+) -> Response:
+    from xiaodai.underwriting.referrals import decline_reason_choices, review_of
+
+    application = session.execute(
+        select(ApplicationRow).where(ApplicationRow.decision_id == row.id)
+    ).scalar_one_or_none()
+    replay = request.session.pop("replay", None)
+    return _page(
+        request,
+        "staff_decision.html",
+        session,
+        status=status,
+        d=_decision_row(row, None),
+        row=row,
+        inputs=json.loads(row.application_json),
+        result=json.loads(row.result_json),
+        replay=replay if replay and replay.get("decision_id") == row.id else None,
+        pending_review=application is not None and application.outcome == "refer",
+        review=review_of(session, application.public_id) if application is not None else None,
+        review_ack=request.session.pop("review_ack", None),
+        decline_reasons=decline_reason_choices(),
+        **extra,
+    )
+
+
+@router.post("/staff/decisions/{decision_id}/review")
+def review(request: Request, decision_id: RowId, form: PostedForm) -> Response:
+    """The underwriter's verdict on a referred application: approve, or decline with reason codes."""
+
+    def action(session: Session) -> Response:
+        from xiaodai.underwriting import referrals
+
+        _check_csrf(request, str(form.get("csrf", "")))
+        user = _require(request, session, "underwriter")
+        row = session.get(DecisionRow, decision_id)
+        if row is None:
+            from xiaodai.journey.service import NotFoundError
+
+            raise NotFoundError(f"decision {decision_id} not found")
+        verdict = str(form.get("verdict", ""))
+        codes = [str(c) for c in form.getlist("reasons")]
+        note = str(form.get("note", ""))
+        typed: dict[str, Any] = {"note": note, "reasons": codes}
+        try:
+            with session.begin_nested():
+                referrals.review(
+                    session,
+                    reviewer=user,
+                    decision_id=decision_id,
+                    verdict=verdict,
+                    reasons=codes if verdict == "decline" else [],
+                    note=note,
+                )
+        except referrals.ReviewError as exc:
+            if exc.status == 404:
+                raise
+            return _decision_page(
+                request, session, row, status=400, error=localise(str(exc), _lang(request)), typed=typed
+            )
+        request.session["review_ack"] = verdict
+        return RedirectResponse(f"/staff/decisions/{decision_id}", status_code=303)
 
     return _run(request, action, "forbidden.html")
 
@@ -180,6 +235,7 @@ def model_card(request: Request, version: str) -> Response:
             manifest=json.loads(row.manifest_json),
             metrics=json.loads(row.metrics_json or "{}"),
             scorecard=model.scorer.card,
+            when=lambda value: fmt.when(value, _lang(request)),
         )
         styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
         hashes = " ".join(
@@ -303,6 +359,7 @@ def _admin_page(request: Request, session: Session, status: int = 200, **extra: 
         borrowers=len(borrowers),
         all_roles=sorted(accounts.STAFF_ROLES),
         ack=request.session.pop("admin_ack", None),
+        roles_ack=request.session.pop("roles_ack", None),
         **extra,
     )
 
@@ -340,3 +397,36 @@ def add_staff(request: Request, form: PostedForm) -> Response:
         return RedirectResponse("/staff/admin", status_code=303)
 
     return _run(request, action, "forbidden.html")
+
+
+@router.post("/staff/admin/users/{user_id}/roles")
+def change_roles(request: Request, user_id: RowId, form: PostedForm) -> Response:
+    """An admin sets a staff member's roles; the last admin keeps the admin role (refused on the page)."""
+
+    def action(session: Session) -> Response:
+        _check_csrf(request, str(form.get("csrf", "")))
+        user = _require(request, session, "admin")
+        roles = [str(r) for r in form.getlist("roles")]
+        try:
+            with session.begin_nested():
+                done = accounts.set_roles(session, admin=user, user_id=user_id, roles=roles)
+        except accounts.UnknownAccountError:
+            raise
+        except accounts.AccountError as exc:
+            lang = _lang(request)
+            code = getattr(exc, "code", None)
+            message = (
+                _refusal_text(code, lang) if isinstance(exc, accounts.ForbiddenError) and code else str(exc)
+            )
+            return _admin_page(request, session, status=400, error=localise(message, lang))
+        target = session.get(UserRow, done["user_id"])
+        request.session["roles_ack"] = {"email": target.email if target else ""}
+        return RedirectResponse("/staff/admin", status_code=303)
+
+    return _run(request, action, "forbidden.html")
+
+
+def _refusal_text(code: str, lang: str) -> str:
+    from xiaodai.web.i18n import translator
+
+    return translator(lang).get(f"refusal_{code}", code)

@@ -255,7 +255,10 @@ def test_model_cards_are_self_contained(german: dict[str, Any]) -> None:
             assert external not in lowered, external
     english = (german["out"] / "card.en.html").read_text(encoding="utf-8")
     assert "Checking account status" in english
-    assert "age_in_years" in english  # in the protected / fairness sections
+    assert "<h3>Age</h3>" in english  # the protected attribute's fairness section, by its plain name
+    for code in ("age_in_years", "germancredit", "creditability"):  # no data set codes on the card
+        assert code not in english.split("<style>")[0] + english.split("</style>")[1], code
+    assert re.search(r"Created: \d{4}-\d\d-\d\d \d\d:\d\d Beijing time", english)
 
 
 # ------------------------------------------------------------------------------------------ small files

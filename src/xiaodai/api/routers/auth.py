@@ -32,6 +32,11 @@ class LoggedOut(BaseModel):
     ended: str = Field(description="token (this bearer token revoked) or sessions (every web session)")
 
 
+class RolesChange(BaseModel):
+    roles: list[str] = Field(max_length=10, description="the staff roles the account has afterwards")
+    reason: str = Field(default="", max_length=200)
+
+
 class AccountLock(BaseModel):
     minutes: int = Field(ge=1, le=60 * 24 * 365)
     reason: str = Field(min_length=1, max_length=200)
@@ -107,3 +112,20 @@ def lock(user_id: RowId, body: AccountLock, session: DB, user: CurrentUser, now:
         session, user=target, until=until, actor=f"user:{user.id}", reason=body.reason, now=now
     )
     return {"user_id": target.id, "locked_until": until.isoformat()}
+
+
+@staff_router.get("")
+def staff_accounts(session: DB, user: CurrentUser) -> list[dict[str, object]]:
+    """Admin: the staff accounts and their roles."""
+    from sqlalchemy import select
+
+    if not accounts.has_role(user, "admin"):
+        raise accounts.ForbiddenError(code="ROLE_REQUIRED")
+    rows = session.execute(select(UserRow).where(UserRow.kind == "staff").order_by(UserRow.id)).scalars()
+    return [{"id": u.id, "email": u.email, "roles": sorted(accounts.roles_of(u))} for u in rows]
+
+
+@staff_router.put("/{user_id}/roles")
+def change_roles(user_id: RowId, body: RolesChange, session: DB, user: CurrentUser) -> dict[str, object]:
+    """Admin: set a staff member's roles (audited; refused with LAST_ADMIN when no admin would be left)."""
+    return accounts.set_roles(session, admin=user, user_id=user_id, roles=body.roles, reason=body.reason)
