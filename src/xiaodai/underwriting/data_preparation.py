@@ -67,6 +67,7 @@ class PreparedData:
     protected: list[str]  # resolved protected attributes (used for fairness only)
     protected_values: pd.DataFrame  # the raw protected columns, aligned with y
     warnings: list[str] = field(default_factory=list)
+    truth: np.ndarray | None = None  # the known true PD per row (``--true-pd``), never a feature
 
     @property
     def names(self) -> list[str]:
@@ -180,6 +181,7 @@ def prepare(frame: pd.DataFrame, config: TrainingConfig) -> PreparedData:
         ("--exclude", config.exclude),
         ("--protected", config.protected or ()),
         ("--allow-protected", config.allow_protected),
+        ("--true-pd", (config.true_pd,) if config.true_pd else ()),
     ):
         unknown = [n for n in names if n not in columns]
         if unknown:
@@ -223,6 +225,10 @@ def prepare(frame: pd.DataFrame, config: TrainingConfig) -> PreparedData:
             f"(protected: {', '.join(protected) or 'none'})"
         )
     blocked = set(config.exclude) | (set(protected) - set(config.allow_protected)) | {config.target}
+    truth = None
+    if config.true_pd:
+        blocked.add(config.true_pd)
+        truth = _true_pd(frame[config.true_pd], config.true_pd)
     numeric: list[str] = []
     categorical: list[str] = []
     cleaned: dict[str, pd.Series] = {}
@@ -250,4 +256,13 @@ def prepare(frame: pd.DataFrame, config: TrainingConfig) -> PreparedData:
         protected=protected,
         protected_values=frame[protected].reset_index(drop=True),
         warnings=notes,
+        truth=truth,
     )
+
+
+def _true_pd(column: pd.Series, name: str) -> np.ndarray:
+    """The known true PD column: numbers in [0, 1] on every row."""
+    values: np.ndarray = np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
+    if np.isnan(values).any() or (values < 0).any() or (values > 1).any():
+        raise TrainingError(f"--true-pd {name!r} must be a probability between 0 and 1 on every row")
+    return values

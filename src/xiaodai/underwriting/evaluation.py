@@ -72,6 +72,37 @@ def calibration_table(y: np.ndarray, pd_hat: np.ndarray, groups: int = 10) -> li
     return table
 
 
+def truth_calibration(
+    y: np.ndarray, pd_hat: np.ndarray, truth: np.ndarray, groups: int = 10
+) -> dict[str, Any]:
+    """Calibration against the known true PD (synthetic data only): by decile of predicted PD, the mean
+    predicted PD, the mean true PD and the observed bad rate; overall the mean |PD − true PD|."""
+    order = np.argsort(pd_hat, kind="mergesort")
+    decile = np.empty(len(pd_hat), dtype=int)
+    decile[order] = np.arange(len(pd_hat)) * groups // len(pd_hat)
+    table: list[dict[str, Any]] = []
+    for d in range(groups):
+        mask = decile == d
+        if not mask.any():
+            continue
+        table.append(
+            {
+                "decile": d + 1,
+                "count": int(mask.sum()),
+                "mean_pd": rounded(float(pd_hat[mask].mean())),
+                "mean_true_pd": rounded(float(truth[mask].mean())),
+                "bad_rate": rounded(float(y[mask].mean())),
+            }
+        )
+    return {
+        "deciles": table,
+        "mean_pd": rounded(float(pd_hat.mean())),
+        "mean_true_pd": rounded(float(truth.mean())),
+        "mean_abs_error": rounded(float(np.abs(pd_hat - truth).mean())),
+        "max_decile_gap": rounded(max(abs(r["mean_pd"] - r["mean_true_pd"]) for r in table)),
+    }
+
+
 def score_distribution(y: np.ndarray, scores: np.ndarray, width: float) -> dict[str, Any]:
     lo = math.floor(float(scores.min()) / width) * width
     hi = math.ceil(float(scores.max()) / width) * width

@@ -130,12 +130,13 @@ LABELS_EN: dict[str, str] = {
 
 def _with_catalogue() -> None:
     """Columns named after feature-catalogue features (the synthetic population, xiaodai's own data) get the
-    catalogue's plain labels, so reasons read 「近3个月查询次数」, not ``bureau_inquiries_3m``."""
+    catalogue's plain labels, so reasons read 「近3个月查询次数」, not ``bureau_inquiries_3m``. The catalogue
+    wins where a public set uses the same column name (purpose, housing, term): one vocabulary."""
     from xiaodai.features.catalogue import default_catalogue
 
     for feature in default_catalogue().features:
-        LABELS_ZH.setdefault(feature.name, feature.label_zh)
-        LABELS_EN.setdefault(feature.name, feature.label_en)
+        LABELS_ZH[feature.name] = feature.label_zh
+        LABELS_EN[feature.name] = feature.label_en
 
 
 _with_catalogue()

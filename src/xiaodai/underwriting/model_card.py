@@ -251,6 +251,43 @@ def _remedies_section(
     return "".join(parts)
 
 
+def _truth_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
+    """Calibration against the known true PD, when the training data carried it (``--true-pd``)."""
+    truth = metrics.get("calibration_truth")
+    if not truth:
+        return ""
+    sc, lg = truth["scorecard"], truth["lightgbm"]
+    text = t["truth_text"].format(
+        sc_mae=fmt_percent(sc["mean_abs_error"]),
+        lg_mae=fmt_percent(lg["mean_abs_error"]),
+        sc_mean=fmt_percent(sc["mean_pd"]),
+        lg_mean=fmt_percent(lg["mean_pd"]),
+        true_mean=fmt_percent(sc["mean_true_pd"]),
+    )
+    rows = [
+        [
+            (str(s_row["decile"]), True),
+            (str(s_row["count"]), True),
+            (fmt_percent(s_row["mean_pd"]), True),
+            (fmt_percent(s_row["mean_true_pd"]), True),
+            (fmt_percent(s_row["bad_rate"]), True),
+            (fmt_percent(l_row["mean_pd"]), True),
+            (fmt_percent(l_row["mean_true_pd"]), True),
+        ]
+        for s_row, l_row in zip(sc["deciles"], lg["deciles"], strict=False)
+    ]
+    headers = [
+        t["decile"],
+        t["count"],
+        f"{t['mean_pd']} ({t['scorecard']})",
+        f"{t['mean_true_pd']} ({t['scorecard']})",
+        f"{t['observed']} ({t['scorecard']})",
+        f"{t['mean_pd']} ({t['lightgbm']})",
+        f"{t['mean_true_pd']} ({t['lightgbm']})",
+    ]
+    return f"<h2 id='truth'>{esc(t['truth_title'])}</h2><p>{esc(text)}</p>{_table(headers, rows)}"
+
+
 def render(
     lang: str,
     *,
@@ -334,6 +371,7 @@ def render(
 <h2>{esc(t["calibration_title"])}</h2>
 <figure>{calibration_chart(metrics, t)}<figcaption>{esc(t["calibration_axes"])}</figcaption></figure>
 {_table(calibration_headers, calibration_rows)}
+{_truth_section(metrics, t)}
 <h2>{esc(t["distribution_title"])}</h2>
 <figure>{distribution_chart(metrics, t)}<figcaption>{esc(t["distribution_axes"])}</figcaption></figure>
 <h2>{esc(t["protected_title"])}</h2>

@@ -239,9 +239,7 @@ def _decision_input(
         )
     except FeatureInputError as exc:
         raise _refuse(exc) from exc
-    # a model trained on catalogue features (the synthetic population) reads them by name; one trained on a
-    # public set reads the mapped columns; a request's ``features`` only fill columns neither provides
-    inputs = {**features, **assembled.values, **mapping.inputs(assembled.values)}
+    inputs, mapping_version = model_inputs(model, assembled.values, features)
     decided = {
         "application_id": application_json.get("application_id"),
         "as_of": application_json.get("as_of"),
@@ -253,12 +251,33 @@ def _decision_input(
         **assembled.to_json(),
         "user_id": int(subject),
         "model_inputs": {
-            "mapping_version": mapping.version,
+            "mapping_version": mapping_version,
             "values": {name: inputs.get(name) for name in model.scorer.feature_names},
         },
         "decided": decided,
     }
     return decided, record_json
+
+
+def reads_catalogue(model: LoadedModel, catalogue: Catalogue | None = None) -> bool:
+    """Whether every input of the model is a catalogue feature (a model trained on the synthetic population
+    or on the lender's own catalogue data): it then reads the assembled values by name, with no mapping."""
+    names = (catalogue or default_catalogue()).by_name()
+    return all(name in names for name in model.scorer.feature_names)
+
+
+def model_inputs(
+    model: LoadedModel, values: dict[str, Any], features: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """The model's inputs from an assembled feature vector, and the version of the mapping used (None: the
+    model reads catalogue features by name). A model trained on a public set reads the columns the mapping
+    computes (``features/data/model_inputs.json``); a request's ``features`` only fill columns neither
+    provides."""
+    extra = features or {}
+    if reads_catalogue(model):
+        return {**extra, **values}, None
+    mapping = default_mapping()
+    return {**extra, **values, **mapping.inputs(values)}, mapping.version
 
 
 def _as_of(application_json: dict[str, Any]) -> date:

@@ -81,6 +81,7 @@ from xiaodai.underwriting.evaluation import (
     rounded,
     score_distribution,
     summarise_folds,
+    truth_calibration,
 )
 from xiaodai.underwriting.fairness import AGE_BUCKETS, MIN_FAIRNESS_GROUP, MISSING_GROUP, fairness_report
 from xiaodai.underwriting.feature_labels import LABELS_EN, LABELS_ZH
@@ -230,6 +231,7 @@ def config_dict(config: TrainingConfig, protected: Sequence[str]) -> dict[str, A
         "folds": config.folds,
         "cutoff": config.cutoff,
         "tune": config.tune,
+        **({"true_pd": config.true_pd} if config.true_pd else {}),  # older versions' hashes unchanged
     }
 
 
@@ -240,6 +242,19 @@ def artifact_version(data_hash: str, config: dict[str, Any]) -> str:
 
 def _write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _truth_metrics(data: PreparedData, cv: CrossValidation) -> dict[str, Any]:
+    """``calibration_truth`` when the data carries the known true PD (the synthetic population)."""
+    if data.truth is None:
+        return {}
+    return {
+        "calibration_truth": {
+            "basis": "out-of-fold predictions against the data-generating process's true PD",
+            "scorecard": truth_calibration(data.y, cv.pd_scorecard, data.truth),
+            "lightgbm": truth_calibration(data.y, cv.pd_lightgbm, data.truth),
+        }
+    }
 
 
 def train(
@@ -317,6 +332,7 @@ def train(
         "fairness_remedies": fairness_remedies(
             data, config, cv.pd_scorecard, fairness, default_promotion_policy()
         ),
+        **_truth_metrics(data, cv),
         "compile_check": {"rows": len(data.y), "max_abs_diff": max_diff},
         "timing": {"seconds": rounded(time.perf_counter() - started, 3)},
         "warnings": list(data.warnings),

@@ -23,6 +23,7 @@ class TrainingConfig:
     base_score: float = 600.0
     base_odds: float = 50.0
     tune: bool = True  # the challenger's inner-CV search with early stopping; False → the fixed old setting
+    true_pd: str | None = None  # a column with the known true PD (synthetic data): calibration vs the truth
 
     def validate(self) -> None:
         if not self.target:

@@ -64,3 +64,37 @@ def test_population_model_reads_catalogue_features(
         for n in manifest["features"]
         if labels[n] != catalogue[n].label_zh
     }
+
+
+def test_model_card_shows_calibration_against_the_true_pd(artifact: Path) -> None:
+    manifest = json.loads((artifact / "manifest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((artifact / "metrics.json").read_text(encoding="utf-8"))
+    assert "true_pd" not in manifest["features"]  # the truth is measured against, never learnt from
+    assert manifest["config"]["true_pd"] == "true_pd"
+    truth = metrics["calibration_truth"]
+    for model in ("scorecard", "lightgbm"):
+        block = truth[model]
+        assert len(block["deciles"]) == 10
+        assert sum(row["count"] for row in block["deciles"]) == manifest["dataset"]["rows"]
+        # deciles of the model's PD order the true PD too (a model that learnt something real)
+        true_by_decile = [row["mean_true_pd"] for row in block["deciles"]]
+        assert true_by_decile[-1] > 2 * true_by_decile[0]
+        assert 0 < block["mean_abs_error"] < 0.06
+    # the population's mean true PD (≈ 7.8%) is what the card compares against
+    assert 0.05 < truth["scorecard"]["mean_true_pd"] < 0.11
+    en = (artifact / "card.en.html").read_text(encoding="utf-8")
+    zh = (artifact / "card.zh.html").read_text(encoding="utf-8")
+    assert "Calibration against the true PD" in en
+    assert "Mean true PD" in en
+    assert "与真实违约概率对比的校准" in zh
+    assert "平均真实 PD" in zh
+
+
+def test_true_pd_must_be_a_probability(tmp_path: Path) -> None:
+    from xiaodai.underwriting.training import TrainingConfig, TrainingError, train
+
+    rows = ["x,truth,bad"] + [f"{n},{'1.5' if n == 7 else '0.1'},{n % 5 == 0:d}" for n in range(200)]
+    data = tmp_path / "t.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="true-pd 'truth' must be a probability"):
+        train(data, TrainingConfig(target="bad", bad_value="1", true_pd="truth", folds=2), tmp_path / "m")
