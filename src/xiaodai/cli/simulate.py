@@ -118,6 +118,8 @@ def book(
                     partitions=partitions,
                     progress=tick,
                 )
+            except ImportError:
+                fail("--engine dask needs Dask: pip install 'xiaodai[risk-cluster]'")
             except OSError as exc:
                 fail(f"cannot reach the Dask scheduler {scheduler}: {exc}")
     summary.originations.write_parquet(out / "originations.parquet")

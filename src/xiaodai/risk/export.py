@@ -30,7 +30,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, String, cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.sql.elements import ColumnElement
 
 from xiaodai.db.tables.journey import ApplicationRow
@@ -143,7 +143,7 @@ def panel_from_rows(loans: pl.DataFrame, installments: pl.DataFrame, *, as_of: d
 def _channel(conn: Connection) -> ColumnElement[str]:
     """The application's "channel" from its JSON payload (text column), on either backend."""
     if conn.dialect.name == "postgresql":
-        return cast(cast(ApplicationRow.payload_json, JSONB)["channel"].astext, String)
+        return cast(cast(ApplicationRow.payload_json, JSON)["channel"].astext, String)
     return cast(func.json_extract(ApplicationRow.payload_json, "$.channel"), String)
 
 
