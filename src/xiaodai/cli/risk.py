@@ -95,6 +95,8 @@ def _tables(
         fail("--workers must be at least 1")
     try:
         runner = DaskEngine(data, scheduler=scheduler, workers=workers)
+    except ImportError:
+        fail("--engine dask needs Dask: pip install 'xiaodai[risk-cluster]'")
     except OSError as exc:
         fail(f"cannot reach the Dask scheduler {scheduler}: {exc}")
     try:

@@ -69,6 +69,7 @@ class OfferRequest:
 
 DEFAULT_PRODUCT = "standard"
 OFFERED_PRODUCTS = ("standard", "everyday")  # what a borrower may choose ("open" is for analysis only)
+APPLICATION_CHANNELS = ("web", "api")  # where an application came in (kept in its payload_json)
 
 
 def offered_product(name: str | None) -> Product:
@@ -104,11 +105,16 @@ def submit_application(
     credit_check_consent: bool,
     today: date,
     submitted_at: datetime | None = None,
+    channel: str = "web",
 ) -> dict[str, Any]:
     """Record the application (idempotent by key) and decide it with the active model.
-    ``submitted_at``: when it was received (default now; the demo seed applies on past business dates)."""
+    ``submitted_at``: when it was received (default now; the demo seed applies on past business dates).
+    ``channel``: where it came in (``APPLICATION_CHANNELS``; the borrower pages' default "web", the API
+    says "api"), kept with the application for the portfolio's concentration by channel."""
     if user.kind != "borrower":
         raise JourneyError("only borrowers apply")
+    if channel not in APPLICATION_CHANNELS:
+        raise JourneyError(f"unknown application channel {channel!r}")
     existing = session.execute(
         select(ApplicationRow).where(ApplicationRow.idempotency_key == f"{user.id}:{idempotency_key}")
     ).scalar_one_or_none()
@@ -131,7 +137,7 @@ def submit_application(
         public_id=public_id,
         user_id=user.id,
         idempotency_key=f"{user.id}:{idempotency_key}",
-        payload_json=json.dumps(application_json, ensure_ascii=False),
+        payload_json=json.dumps({**application_json, "channel": channel}, ensure_ascii=False),
     )
     if submitted_at is not None:
         row.created_at = submitted_at

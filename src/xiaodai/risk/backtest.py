@@ -2,8 +2,10 @@
 
 For a cohort observed for at least ``horizon`` months by ``as_of``: realised = loans that defaulted at
 months on book ≤ ``horizon`` / loans; predicted = mean PD at origination (the scorer's 12-month PD);
-on simulated books also the mean true PD. Cohorts observed for fewer months are reported with
-``complete = false`` and their default count so far.
+on simulated books also the mean true PD. A mean is over the loans that have the PD (``rated``): a
+database book's loans booked without a decision record have none, and a cell of such loans only has
+``predicted`` null. Cohorts observed for fewer months are reported with ``complete = false`` and their
+default count so far.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def partial(panel: pl.LazyFrame, *, as_of: date, horizon: int = 12) -> pl.DataFr
         .agg(
             pl.len().cast(pl.Int64).alias("loans"),
             pl.col("defaulted").sum().cast(pl.Int64).alias("defaults"),
+            pl.col("predicted_pd").is_not_null().sum().cast(pl.Int64).alias("rated"),
             pl.col("predicted_pd").sum().alias("predicted_sum"),
+            pl.col("true_pd").is_not_null().sum().cast(pl.Int64).alias("true_known"),
             pl.col("true_pd").sum().alias("true_sum"),
         )
         .collect()
@@ -46,11 +50,13 @@ def finalize(partials: pl.DataFrame, *, as_of: date, horizon: int = 12) -> pl.Da
     return (
         sums.with_columns(
             (pl.col("defaults") / pl.col("loans")).alias("realised"),
-            (pl.col("predicted_sum") / pl.col("loans")).alias("predicted"),
-            (pl.col("true_sum") / pl.col("loans")).alias("true_pd"),
+            pl.when(pl.col("rated") > 0).then(pl.col("predicted_sum") / pl.col("rated")).alias("predicted"),
+            pl.when(pl.col("true_known") > 0)
+            .then(pl.col("true_sum") / pl.col("true_known"))
+            .alias("true_pd"),
             (observed >= horizon).alias("complete"),
         )
-        .drop("predicted_sum", "true_sum")
+        .drop("predicted_sum", "true_sum", "true_known")
         .sort("origination_month", "grade")
     )
 
@@ -63,11 +69,12 @@ def summary_by_grade(table: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("loans").sum(),
             pl.col("defaults").sum(),
-            (pl.col("predicted") * pl.col("loans")).sum().alias("_p"),
+            pl.col("rated").sum(),
+            (pl.col("predicted") * pl.col("rated")).sum().alias("_p"),
         )
         .with_columns(
             (pl.col("defaults") / pl.col("loans")).alias("realised"),
-            (pl.col("_p") / pl.col("loans")).alias("predicted"),
+            pl.when(pl.col("rated") > 0).then(pl.col("_p") / pl.col("rated")).alias("predicted"),
         )
         .drop("_p")
         .sort("grade")

@@ -9,8 +9,14 @@ For every disbursed loan and every month end from its first month after disburse
 - paid_fen = what was paid on the instalments that became fully paid in that month;
 - status: ``closed`` in the month the balance reaches 0 (no later rows), ``defaulted`` from the first
   month end at 91+ DPD (that month carries ``default_flag``), else ``active``.
-The loans table holds no grade, channel or PD: they are exported as "unrated", "unknown" and null (the
-ECL then uses the book's pooled hazard and no PD-deterioration staging). Recoveries are 0.
+Each loan's attributes at origination come from its application and that application's decision record
+(``applications.loan_id`` → ``applications.decision_id`` → ``decisions``): ``grade`` and ``predicted_pd``
+are the decision's grade and PD, ``channel`` is where the application came in (``payload_json``'s
+"channel": web or api). A loan without such a record (booked by servicing directly, or decided before the
+channel was kept, or an application erased on request) is "unrated" / "unknown" / null.
+``region`` is "unknown" for every loan: the borrower's address is kept only as field-level ciphertext for
+identity checks (``privacy``), and the export reads no personal data. ``pd_current`` is null (the
+database holds no behavioural PD), so staging uses the 30 DPD backstop only. Recoveries are 0.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, String, cast, func, select
+from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.sql.elements import ColumnElement
 
+from xiaodai.db.tables.journey import ApplicationRow
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
+from xiaodai.db.tables.underwriting import DecisionRow
 
 DISBURSED_STATES = ("active", "overdue", "settled", "written-off")
 LOAN_SCHEMA: dict[str, Any] = {
@@ -35,6 +45,9 @@ LOAN_SCHEMA: dict[str, Any] = {
     "annual_rate": pl.String,
     "principal_fen": pl.Int64,
     "disbursed_on": pl.Date,
+    "grade": pl.String,
+    "predicted_pd": pl.Float64,
+    "channel": pl.String,
 }
 INSTALMENT_SCHEMA: dict[str, Any] = {
     "loan_id": pl.Int64,
@@ -109,13 +122,13 @@ def panel_from_rows(loans: pl.DataFrame, installments: pl.DataFrame, *, as_of: d
         "origination_month",
         "mob",
         "product",
-        pl.lit("unknown").alias("channel"),
+        pl.col("channel").fill_null("unknown"),
         pl.lit("unknown").alias("region"),
-        pl.lit("unrated").alias("grade"),
+        pl.col("grade").fill_null("unrated"),
         pl.col("term").cast(pl.Int16),
         "annual_rate",
         "principal_fen",
-        pl.lit(None, dtype=pl.Float64).alias("predicted_pd"),
+        pl.col("predicted_pd").cast(pl.Float64),
         pl.lit(None, dtype=pl.Float64).alias("pd_current"),
         "dpd",
         "bucket",
@@ -125,6 +138,13 @@ def panel_from_rows(loans: pl.DataFrame, installments: pl.DataFrame, *, as_of: d
         "default_flag",
         pl.lit(0, dtype=pl.Int64).alias("recovery_fen"),
     )
+
+
+def _channel(conn: Connection) -> ColumnElement[str]:
+    """The application's "channel" from its JSON payload (text column), on either backend."""
+    if conn.dialect.name == "postgresql":
+        return cast(cast(ApplicationRow.payload_json, JSON)["channel"].astext, String)
+    return cast(func.json_extract(ApplicationRow.payload_json, "$.channel"), String)
 
 
 def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
@@ -142,6 +162,7 @@ def export_panel(bind: Engine | Connection, out: Path, *, as_of: date, chunk: in
         bind.connect() if isinstance(bind, Engine) else nullcontext(bind)
     )
     with opened as conn:
+        channel = _channel(conn)
         bounds = conn.execute(
             select(func.min(LoanRow.id), func.max(LoanRow.id)).where(LoanRow.disbursed_on.is_not(None))
         ).one()
@@ -156,7 +177,14 @@ def export_panel(bind: Engine | Connection, out: Path, *, as_of: date, chunk: in
                         LoanRow.annual_rate,
                         LoanRow.principal_fen,
                         LoanRow.disbursed_on,
-                    ).where(
+                        DecisionRow.grade,
+                        DecisionRow.pd,
+                        channel,
+                    )
+                    .select_from(LoanRow)
+                    .outerjoin(ApplicationRow, ApplicationRow.loan_id == LoanRow.id)
+                    .outerjoin(DecisionRow, DecisionRow.id == ApplicationRow.decision_id)
+                    .where(
                         LoanRow.id >= lo,
                         LoanRow.id < hi,
                         LoanRow.disbursed_on.is_not(None),

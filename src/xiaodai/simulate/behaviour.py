@@ -19,6 +19,7 @@ h = 1 − (1 − PD)^(1/12), miss = h / P(roll M1 → default), P(roll) = Π ove
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +56,13 @@ def dpd_for_age(age: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return np.where(age > 0, 30 * (age - 1) + 15, 0).astype(np.int64)
 
 
+class Uniforms(Protocol):
+    """Where the month's uniform draws come from: a ``numpy.random.Generator``, or per-block streams
+    (``book.BlockDraws``)."""
+
+    def random(self, size: int) -> npt.NDArray[np.float64]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class MonthOutcome:
     paid_periods: npt.NDArray[np.int64]  # after this month
@@ -70,7 +78,7 @@ def step(
     pd_12m: npt.NDArray[np.float64],
     multiplier: float,
     params: BehaviourParams,
-    rng: np.random.Generator,
+    rng: Uniforms,
 ) -> MonthOutcome:
     """One month for open loans: ``mob`` is this month's months on book (≥ 1)."""
     n = mob.shape[0]

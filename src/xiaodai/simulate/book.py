@@ -6,6 +6,17 @@
 3. Months: every open loan steps at once (``behaviour.step``) under a macro factor (AR(1) path plus an
    optional shock); defaults (90+ DPD) recover a share of the exposure over the following months.
 
+Determinism and partitions. Loan ids 1..borrowers are numbered in origination order (month by month, the
+month quotas fixed by ``borrowers``, ``months`` and ``growth``) and cut into blocks of
+``BookConfig.block_size`` ids. Every block has its own random stream, ``SeedSequence([seed, 1, block])``,
+which draws that block's applicants and decisions for its share of each month's quota, then its loans'
+recovery rates, then month by month its loans' behaviour, complaints and contacts; the macro path has its
+own stream, ``SeedSequence([seed, 0])``. A block's loans therefore depend on the seed and the block only:
+``simulate_book(..., blocks=(first, last))`` runs any contiguous range of blocks (a borrower-id range) on
+its own, and the union of the ranges is the same panel, row for row, however the book is split (one
+process, or one Dask task per range: ``simulate.partitioned``). The block size is part of the book's
+definition (a different block size is a different book for the same seed).
+
 The panel (one row per loan per month it is on the book, from its first due month to the month it
 closes, prepays or finishes recovering) is handed out month by month to ``sink``, so the caller decides
 where it goes (Parquet files in the CLI) and memory stays bounded by one month of rows.
@@ -74,13 +85,77 @@ class BookConfig:
     complaint_rate: float = 0.002  # per loan-month; five times higher when delinquent
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
     macro: MacroPath = field(default_factory=MacroPath)
+    block_size: int = 8192  # loan ids per random stream (see the module docstring)
+
+    def blocks(self) -> int:
+        return -(-self.borrowers // self.block_size)
 
 
 @dataclass(frozen=True, slots=True)
 class BookSummary:
     loans: int
     rows: int
-    originations: pl.DataFrame  # month, applications, approvals, approved_fen
+    originations: pl.DataFrame  # month, applications, approvals, approved_fen (of the blocks simulated)
+
+
+MACRO_STREAM, BLOCK_STREAM = 0, 1
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, BLOCK_STREAM, block]))
+
+
+def macro_multipliers(config: BookConfig) -> npt.NDArray[np.float64]:
+    z = config.macro.path(
+        config.months, np.random.default_rng(np.random.SeedSequence([config.seed, MACRO_STREAM]))
+    )
+    return np.asarray(np.exp(config.behaviour.macro_beta * z), dtype=np.float64)
+
+
+class BlockDraws:
+    """Random draws for loans of several blocks, each block's from its own generator.
+
+    ``block_of[i]`` is the (partition-local) block of the partition's i-th loan; ``for_loans(idx)`` gives an
+    object with the ``Generator`` methods the month step uses, drawing for the loans ``idx`` block by block
+    in loan order, so what a loan gets does not depend on which other blocks are simulated with it."""
+
+    def __init__(self, rngs: list[np.random.Generator], block_of: npt.NDArray[np.int64]) -> None:
+        self._rngs = rngs
+        self._block_of = block_of
+
+    def for_loans(self, idx: npt.NDArray[np.int64]) -> _LoanDraws:
+        return _LoanDraws(self._rngs, self._block_of, idx)
+
+
+class _LoanDraws:
+    def __init__(
+        self, rngs: list[np.random.Generator], block_of: npt.NDArray[np.int64], idx: npt.NDArray[np.int64]
+    ) -> None:
+        self._rngs = rngs
+        self._order = np.argsort(idx, kind="stable")
+        counts = np.bincount(block_of[idx[self._order]], minlength=len(rngs))
+        self._segments = [(b, int(c)) for b, c in enumerate(counts.tolist()) if c]
+        self._n = int(idx.shape[0])
+
+    def _place(self, sorted_values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        out = np.empty_like(sorted_values)
+        out[self._order] = sorted_values
+        return out
+
+    def random(self, size: int) -> npt.NDArray[np.float64]:
+        if size != self._n:
+            raise ValueError("draws are for the loans given")
+        parts = [self._rngs[b].random(c) for b, c in self._segments]
+        return self._place(np.concatenate(parts) if parts else np.zeros(0))  # type: ignore[return-value]
+
+    def poisson(self, lam: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        ordered = np.asarray(lam)[self._order]
+        parts, start = [], 0
+        for b, c in self._segments:
+            parts.append(self._rngs[b].poisson(ordered[start : start + c]))
+            start += c
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return self._place(values.astype(np.int64))  # type: ignore[return-value]
 
 
 def _quotas(config: BookConfig) -> npt.NDArray[np.int64]:
@@ -99,67 +174,93 @@ def simulate_book(
     cap_book: CapBook,
     sink: Callable[[int, pl.DataFrame], None],
     progress: Callable[[str, int, int], None] | None = None,
+    blocks: tuple[int, int] | None = None,
 ) -> BookSummary:
+    """Simulate the loans of blocks [first, last) (default: the whole book); ``sink(t, frame)`` gets the
+    rows of month t (sorted by loan id)."""
     if config.borrowers < 1 or config.months < 1:
         raise ValueError("borrowers and months must be at least 1")
-    rng = np.random.default_rng(config.seed)
+    if config.block_size < 1:
+        raise ValueError("block_size must be at least 1")
+    first_block, last_block = blocks if blocks is not None else (0, config.blocks())
+    if not 0 <= first_block < last_block <= config.blocks():
+        raise ValueError(f"blocks must be a non-empty range within 0..{config.blocks()}")
     months = [add_months(config.start_on.replace(day=1), t) for t in range(config.months)]
     quotas = _quotas(config)
+    # loan ids 1..borrowers in origination order: loan id i (1-based) is booked in month month_of[i - 1]
+    ends = np.cumsum(quotas)
+    rate_cache: dict[tuple[int, int, date], int | None] = {}
 
     parts: dict[str, list[npt.NDArray[np.generic]]] = {}
-    summary_rows = []
-    for t, quota in enumerate(quotas.tolist()):
-        booked = 0
-        applications = 0
-        while booked < quota:
-            want = max(64, int((quota - booked) * 1.6))
-            batch = source.draw(want, rng, t)
-            decision = decide_batch(
-                batch,
-                policy=policy,
-                cap_book=cap_book,
-                on=months[t],
-                refer_approval=config.refer_approval,
-                rng=rng,
-            )
-            index = np.flatnonzero(decision.approved)[: quota - booked]
-            used = int(index[-1]) + 1 if index.shape[0] and booked + index.shape[0] == quota else want
-            applications += used
-            booked += index.shape[0]
-            columns = {
-                "orig_t": np.full(index.shape[0], t, dtype=np.int64),
-                "grade": decision.grade[index],
-                "rate_bp": decision.annual_rate_bp[index],
-                "term": decision.term[index],
-                "principal_fen": decision.principal_fen[index],
-                "product": batch.product[index],
-                "channel": batch.channel[index],
-                "region": batch.region[index],
-                "predicted_pd": batch.predicted_pd[index],
-                "true_pd": batch.true_pd[index],
-            }
-            for name, values in columns.items():
-                parts.setdefault(name, []).append(values)
-        summary_rows.append((months[t], applications, quota))
+    applications = np.zeros(config.months, dtype=np.int64)
+    rngs: list[np.random.Generator] = []
+    block_sizes: list[int] = []
+    for block in range(first_block, last_block):
+        rng = block_rng(config.seed, block)
+        rngs.append(rng)
+        lo = block * config.block_size  # 0-based ids [lo, hi)
+        hi = min(lo + config.block_size, config.borrowers)
+        block_sizes.append(hi - lo)
+        month_of = np.searchsorted(ends, np.arange(lo, hi), side="right")
+        segments = np.unique(month_of, return_counts=True)
+        for t, quota in zip(segments[0].tolist(), segments[1].tolist(), strict=True):
+            booked = 0
+            while booked < quota:
+                want = max(64, int((quota - booked) * 1.6))
+                batch = source.draw(want, rng, t)
+                decision = decide_batch(
+                    batch,
+                    policy=policy,
+                    cap_book=cap_book,
+                    on=months[t],
+                    refer_approval=config.refer_approval,
+                    rng=rng,
+                    rate_cache=rate_cache,
+                )
+                index = np.flatnonzero(decision.approved)[: quota - booked]
+                used = int(index[-1]) + 1 if index.shape[0] and booked + index.shape[0] == quota else want
+                applications[t] += used
+                booked += index.shape[0]
+                columns = {
+                    "orig_t": np.full(index.shape[0], t, dtype=np.int64),
+                    "grade": decision.grade[index],
+                    "rate_bp": decision.annual_rate_bp[index],
+                    "term": decision.term[index],
+                    "principal_fen": decision.principal_fen[index],
+                    "product": batch.product[index],
+                    "channel": batch.channel[index],
+                    "region": batch.region[index],
+                    "predicted_pd": batch.predicted_pd[index],
+                    "true_pd": batch.true_pd[index],
+                }
+                for name, values in columns.items():
+                    parts.setdefault(name, []).append(values)
         if progress:
-            progress("originations", t + 1, config.months)
+            progress("originations", block - first_block + 1, last_block - first_block)
     loan = {name: np.concatenate(values) for name, values in parts.items()}
     n = loan["orig_t"].shape[0]
+    block_of = np.repeat(np.arange(len(rngs), dtype=np.int64), block_sizes)
+    draws = BlockDraws(rngs, block_of)
+    # each block's recovery rates come after its originations in its stream
+    recovery_rate = np.concatenate(
+        [rng.beta(2, 6, size) for rng, size in zip(rngs, block_sizes, strict=True)]
+    )
+    recovery_rate = np.clip(recovery_rate * config.behaviour.recovery_mean / 0.25, 0, 1)
     table, combo = schedule_table(
         loan["principal_fen"], loan["rate_bp"], loan["term"], method=Method.parse(policy.method), on=months[0]
     )
+    approvals = np.bincount(loan["orig_t"], minlength=config.months)
     approved_fen = np.bincount(loan["orig_t"], weights=loan["principal_fen"], minlength=config.months)
     originations = pl.DataFrame(
         {
-            "month": [row[0] for row in summary_rows],
-            "applications": [row[1] for row in summary_rows],
-            "approvals": [row[2] for row in summary_rows],
+            "month": months,
+            "applications": applications,
+            "approvals": approvals.astype(np.int64),
             "approved_fen": approved_fen.astype(np.int64),
         }
     )
 
-    z = config.macro.path(config.months, rng)
-    multipliers = np.exp(config.behaviour.macro_beta * z)
+    multipliers = macro_multipliers(config)
     grades = [g.grade for g in policy.grades]
     paid = np.zeros(n, dtype=np.int64)
     status = np.full(n, ACTIVE, dtype=np.int64)
@@ -167,8 +268,9 @@ def simulate_book(
     recovery_total = np.zeros(n, dtype=np.int64)
     default_t = np.full(n, -1, dtype=np.int64)
     last_delinquent_t = np.full(n, -99, dtype=np.int64)
-    recovery_rate = np.clip(rng.beta(2, 6, n) * config.behaviour.recovery_mean / 0.25, 0, 1)
-    loan_ids = np.arange(1, n + 1, dtype=np.int64)
+    loan_ids = np.arange(
+        first_block * config.block_size + 1, first_block * config.block_size + n + 1, dtype=np.int64
+    )
     cumulative_interest = _cumulative_interest(table.payment, table.balance)
     width = table.payment.shape[1]
     month_days = np.array(months, dtype="datetime64[D]")
@@ -188,7 +290,7 @@ def simulate_book(
             pd_12m=loan["true_pd"][a_idx],
             multiplier=float(multipliers[t]),
             params=config.behaviour,
-            rng=rng,
+            rng=draws.for_loans(a_idx),
         )
         before = paid[a_idx]
         combo_a = combo[a_idx]
@@ -232,8 +334,9 @@ def simulate_book(
         recent = (t - last_delinquent_t[idx]) <= 3
         pd_current = np.clip(loan["predicted_pd"][idx] * multipliers[t] * np.where(recent, 3.0, 1.0), 0, 1)
         delinquent = ages > 0
-        complaint = rng.random(idx.shape[0]) < config.complaint_rate * np.where(delinquent, 5.0, 1.0)
-        contacts = np.where(delinquent, rng.poisson(2.0 * np.maximum(ages, 1)), 0)
+        row_draws = draws.for_loans(idx)
+        complaint = row_draws.random(idx.shape[0]) < config.complaint_rate * np.where(delinquent, 5.0, 1.0)
+        contacts = np.where(delinquent, row_draws.poisson(2.0 * np.maximum(ages, 1)), 0)
         frame = pl.DataFrame(
             {
                 "loan_id": loan_ids[idx],

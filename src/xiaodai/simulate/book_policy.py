@@ -103,7 +103,10 @@ def decide_batch(
     on: date,
     refer_approval: float,
     rng: np.random.Generator,
+    rate_cache: dict[tuple[int, int, date], int | None] | None = None,
 ) -> BatchDecision:
+    """``rate_cache``: capped rates by (grade, term, day), kept by a caller deciding many batches
+    with one policy and cap book (the capped rate depends on nothing else)."""
     n = len(batch)
     knocked = np.zeros(n, dtype=bool)
     for rule in policy.knock_out:
@@ -121,12 +124,19 @@ def decide_batch(
         if g.annual_rate is None:
             continue
         for t in np.unique(term[(grade == g_index) & eligible]):
-            rate = capped_rate(policy, cap_book, g.annual_rate, int(t), on)
+            key = (g_index, int(t), on)
+            if rate_cache is not None and key in rate_cache:
+                bp = rate_cache[key]
+            else:
+                rate = capped_rate(policy, cap_book, g.annual_rate, int(t), on)
+                bp = None if rate is None else int(rate * 10000)
+                if rate_cache is not None:
+                    rate_cache[key] = bp
             mask = (grade == g_index) & (term == t)
-            if rate is None:
+            if bp is None:
                 eligible &= ~mask
             else:
-                rate_bp[mask] = int(rate * 10000)
+                rate_bp[mask] = bp
     r = rate_bp / 10000.0 / 12.0
     payment = (
         batch.monthly_income_fen / 100.0 * float(policy.affordability_share)

@@ -56,6 +56,11 @@ def test_export_builds_month_end_delinquency(engine, factory, new_loan, tmp_path
     assert late["status"].to_list() == ["active", "active", "active", "defaulted", "defaulted"]
     assert late["balance_fen"].to_list() == [300_000] * 5
     assert late["mob"].to_list() == [1, 2, 3, 4, 5]
+    # booked by servicing directly: no application, no decision record
+    assert set(panel["grade"]) == {"unrated"}
+    assert set(panel["channel"]) == {"unknown"}
+    assert set(panel["region"]) == {"unknown"}
+    assert panel["predicted_pd"].null_count() == panel.height
 
 
 def test_report_from_the_database(cli, factory, new_loan):

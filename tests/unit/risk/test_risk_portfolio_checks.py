@@ -78,6 +78,30 @@ def test_backtest_realised_against_predicted(panel):
     assert backtest.summary_by_grade(early).height == 0
 
 
+def test_backtest_means_only_over_loans_with_a_pd(panel):
+    """A database book: loans booked without a decision record have no PD; they count as loans (and their
+    defaults) but not in the mean predicted PD; a cell with no PD at all has none (null, not zero)."""
+    default_at_5 = [{}] * 4 + [{"default_flag": True, "status": "defaulted", "dpd": 105}]
+    book = panel(
+        {
+            1: (JAN, [{**r, "predicted_pd": 0.1} for r in default_at_5]),
+            2: (JAN, [{"predicted_pd": 0.3}] * 13),
+            3: (JAN, [{"predicted_pd": None}] * 13),
+            4: (JAN, [{**r, "predicted_pd": None, "grade": "unrated"} for r in default_at_5]),
+        }
+    )
+    as_of = date(2026, 2, 28)
+    table = backtest.finalize(backtest.partial(book, as_of=as_of), as_of=as_of).sort("grade")
+    rated = table.filter(pl.col("grade") != "unrated").row(0, named=True)
+    assert (rated["loans"], rated["rated"], rated["defaults"]) == (3, 2, 1)
+    assert rated["predicted"] == pytest.approx(0.2)
+    unrated = table.filter(pl.col("grade") == "unrated").row(0, named=True)
+    assert (unrated["loans"], unrated["rated"], unrated["defaults"], unrated["predicted"]) == (1, 0, 1, None)
+    summary = backtest.summary_by_grade(table).sort("grade")
+    assert summary["predicted"].to_list()[0] == pytest.approx(0.2)
+    assert summary["predicted"].to_list()[1] is None
+
+
 def _vintages(rows):
     return pl.DataFrame(
         [{"origination_month": m, "mob": 3, "loans": n, "ever30_rate": r} for m, n, r in rows],

@@ -195,3 +195,44 @@ def test_miss_probability_matches_the_annual_pd():
     hazard = 1 - 0.9 ** (1 / 12)
     assert miss * params.roll_through() == pytest.approx(hazard)
     assert miss_probability(np.array([0.1]), 2.0, params)[0] > miss
+
+
+def _run_blocks(blocks, seed=5, borrowers=450, months=9, block_size=100):
+    frames = []
+    summary = simulate_book(
+        BookConfig(borrowers, months, seed, date(2025, 1, 1), block_size=block_size),
+        source=DemoApplicantSource(),
+        policy=POLICY,
+        cap_book=CAPS,
+        sink=lambda _t, frame: frames.append(frame),
+        blocks=blocks,
+    )
+    return summary, pl.concat(frames)
+
+
+def test_borrower_id_ranges_simulate_the_same_book_however_split():
+    whole_summary, whole = _run_blocks(None)
+    assert whole_summary.loans == 450
+    for split in ([(0, 2), (2, 5)], [(0, 1), (1, 3), (3, 4), (4, 5)]):
+        runs = [_run_blocks(blocks) for blocks in split]
+        panel = pl.concat([frame for _, frame in runs]).sort("loan_id", "month")
+        assert panel.equals(whole.sort("loan_id", "month"))
+        assert sum(s.loans for s, _ in runs) == 450
+        applications = sum(s.originations["applications"].to_numpy() for s, _ in runs)
+        assert applications.tolist() == whole_summary.originations["applications"].to_list()
+    # a range holds exactly its loan ids: blocks 2..3 are ids 201..300 (the last block is short: 401..450)
+    _, middle = _run_blocks((2, 3))
+    assert (middle["loan_id"].min(), middle["loan_id"].max()) == (201, 300)
+    last_summary, last = _run_blocks((4, 5))
+    assert last_summary.loans == 50
+    assert last.height == 0  # ids 401..450 are the last month's loans: no month end on the book yet
+    # the block size is part of the book's definition
+    _, other = _run_blocks(None, block_size=150)
+    assert not other.equals(whole)
+
+
+def test_block_ranges_are_checked():
+    with pytest.raises(ValueError, match="blocks"):
+        _run_blocks((3, 3))
+    with pytest.raises(ValueError, match="blocks"):
+        _run_blocks((0, 6))

@@ -82,6 +82,7 @@ def apply(
         idempotency_key=idempotency_key,
         credit_check_consent=body.consent_credit_check,
         today=today,
+        channel="api",
     )
 
 
