@@ -336,8 +336,10 @@ def decide_notice(
     case: ContactCase | None = None
     history: list[PriorContact] = []
     for plan in plans:
-        if not _pending(existing.get(plan.channel, []), retry) or (expired and existing.get(plan.channel)):
+        if not _pending(existing.get(plan.channel, []), retry):
             continue
+        if expired and (existing.get(plan.channel) or rule.category is not Category.LEGAL):
+            continue  # past its window: a stale "due today" is never sent; a legal notice still goes once
         if plan.suppressed is not None:
             decision = suppressed(plan, chosen)
         else:
@@ -405,12 +407,17 @@ def _decide_channel(
         initiated_by="system",
     )
     verdict = evaluate(profile, case, history, attempt, as_of)
-    count = allowed_today(
-        session,
-        borrower_id=notice.borrower_id,
-        channel=plan.channel,
-        as_of=as_of,
-        zone=case.timezone or policy.timezone,
+    capped = policy.daily_cap(category, plan.channel) is not None
+    count = (  # counted only where a cap applies (not the inbox, not legal notices)
+        allowed_today(
+            session,
+            borrower_id=notice.borrower_id,
+            channel=plan.channel,
+            as_of=as_of,
+            zone=case.timezone or policy.timezone,
+        )
+        if capped
+        else 0
     )
     return decide(
         verdict.decision,
