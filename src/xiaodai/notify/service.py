@@ -333,7 +333,7 @@ def _pending(rows: Sequence[NoticeOutboxRow], retry: frozenset[str]) -> bool:
         return True
     if any(r.decision == "allow" for r in rows):
         return False
-    last = max(rows, key=lambda r: r.id)
+    last = rows[-1]  # rows are in the order decided (loaded by id, new ones appended)
     return last.decision == "block" and last.reason in retry
 
 
@@ -363,7 +363,7 @@ def decide_notice(
     retry = chosen.retry_reasons()
     local_today = as_of.astimezone(ZoneInfo(chosen.timezone)).date()
     expired = local_today > notice.business_date + timedelta(days=chosen.retry_days(rule.category))
-    out: list[dict[str, Any]] = []
+    made: list[NoticeOutboxRow] = []
     profile = load_profile(chosen.contact_profile)
     case: ContactCase | None = None
     for plan in plans:
@@ -412,22 +412,23 @@ def decide_notice(
             status={"allow": "queued", "block": "blocked", "suppress": "suppressed"}[decision.decision],
         )
         session.add(row)
-        session.flush()  # the partial unique index checks it now: a channel is allowed once per notice
         if decision.allowed:
             ctx.counts[(notice.borrower_id, plan.channel)] += 1
         existing.setdefault(plan.channel, []).append(row)
-        out.append(outbox_view(row))
-    _settle(notice, existing, plans, retry, expired)
-    session.flush()
-    return out
+        made.append(row)
+    _settle(notice, existing, plans, retry=retry, expired=expired, made=made)
+    session.flush()  # the partial unique index checks the rows here: a channel is allowed once per notice
+    return [outbox_view(r) for r in made]
 
 
 def _settle(
     notice: NoticeRow,
     rows: Mapping[str, Sequence[NoticeOutboxRow]],
     plans: Sequence[ChannelPlan],
+    *,
     retry: frozenset[str],
     expired: bool,
+    made: Sequence[NoticeOutboxRow] = (),
 ) -> None:
     """The notice's status: ``open`` while a channel may still be decided, then ``sent`` (some channel
     allowed), ``blocked`` or ``suppressed``; ``reason`` is the primary reason of the deciding row."""
@@ -441,7 +442,7 @@ def _settle(
     if not mine:
         notice.status, notice.reason = ("blocked", "NOTICE_EXPIRED") if expired else ("open", None)
         return
-    last = max(mine, key=lambda r: r.id)
+    last = made[-1] if made else max(mine, key=lambda r: r.id)  # the latest decision (new rows: no id yet)
     notice.reason = last.reason
     if any(_pending(rows.get(p.channel, []), retry) for p in plans) and not expired:
         notice.status = "open"
