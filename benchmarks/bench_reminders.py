@@ -40,7 +40,7 @@ AT = datetime(2026, 2, 7, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 def admin(sql: str) -> None:
     with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def build(url: str, n: int) -> None:
