@@ -66,3 +66,31 @@ def test_the_job_runs_page_is_for_admins_and_auditors(client: TestClient) -> Non
     assert "成功" in client.get("/staff/jobs?lang=zh").text
     login(client, "web.collector@example.com")
     assert client.get("/staff/jobs").status_code == 403
+
+
+def test_the_days_notices_page_shows_each_decision_in_words(client: TestClient) -> None:
+    staff(client, "web.notices@example.com", "collector")
+    sign_up(client, "web.noticed@example.com")
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s, s.begin():
+        me = int(s.execute(select(UserRow.id).where(UserRow.email == "web.noticed@example.com")).scalar_one())
+        service.set_preferences(s, borrower_id=me, marketing_opt_out=True)
+        service.enqueue_notice(
+            s, me, "limit_increase_offer", {"new_limit": "30000.00"}, business_date=date(2026, 1, 10),
+            as_of=datetime(2026, 1, 10, 23, tzinfo=CN),
+        )  # fmt: skip
+        service.enqueue_notice(
+            s, me, "limit_freeze", {"reason": "FRAUD_REVIEW"}, business_date=date(2026, 1, 10),
+            as_of=datetime(2026, 1, 10, 23, tzinfo=CN),
+        )  # fmt: skip
+    login(client, "web.notices@example.com")
+    zh = client.get("/staff/notices?date=2026-01-10&lang=zh").text
+    assert "提额邀请" in zh
+    assert "已退订营销消息" in zh  # suppressed: the borrower opted out
+    assert "额度冻结通知" in zh
+    en = client.get("/staff/notices?date=2026-01-10&lang=en").text
+    assert "outside the hours contact is allowed" in en  # 23:00: the SMS waits for the morning
+    assert 'id="no-notices"' in client.get("/staff/notices?date=2026-01-11").text
+    assert client.get("/staff/notices?date=2026-13-01").status_code == 400
+    login(client, "web.noticed@example.com")
+    assert client.get("/staff/notices").status_code == 403

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xiaodai.cli.errors import REFUSED, fail
-from xiaodai.cli.shell import emit, engine, parse_day, platform_today, run
+from xiaodai.cli.shell import emit, engine, parse_day, platform_now, platform_today, run
 from xiaodai.jobs import runner
 from xiaodai.jobs.runner import JobError, JobResult
 
@@ -94,7 +94,7 @@ def jobs_run(
     if day > platform_today():
         fail(f"--date {day} is after today's business date {platform_today()}")
     try:
-        results = runner.run_now(engine(), day=day, job=job, again=again)
+        results = runner.run_now(engine(), day=day, job=job, again=again, clock=platform_now)
     except JobError as exc:
         fail(str(exc))
     payload = [r.to_json() for r in results]
@@ -138,6 +138,7 @@ def jobs_worker(
         runner.work(
             engine(),
             stopping=lambda: bool(stop),
+            clock=platform_now,
             once=once,
             interval_seconds=interval,
             max_ticks=max_ticks,

@@ -3,7 +3,6 @@ borrower's channel choices. Messages go to the outbox and the simulated sender m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xiaodai.cli.errors import fail
-from xiaodai.cli.shell import emit, parse_day, platform_today, run
+from xiaodai.cli.shell import emit, parse_day, platform_now, platform_today, run
 from xiaodai.notify import service
 
 app = typer.Typer(help="Reminders and notifications (提醒与通知).", no_args_is_help=True)
@@ -53,7 +52,7 @@ def notify_run(
     _t("run", lang)
     if day > platform_today():
         fail(f"--date {day} is after today's business date {platform_today()}: not yet")
-    now = datetime.now(tz=UTC)  # the moment of sending is the clock's, never typed (hours depend on it)
+    now = platform_now()  # the moment of sending is the clock's, never typed (hours depend on it)
     result = run(lambda s: service.run_reminders(s, day=day, as_of=now))
 
     def show(r: dict[str, Any]) -> None:

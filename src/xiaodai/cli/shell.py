@@ -95,6 +95,16 @@ def platform_today() -> date:
     return datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
 
 
+def platform_now() -> datetime:
+    """The moment a command acts at: the wall clock; with ``XIAODAI_BUSINESS_DATE`` set (demos, tests), that
+    date at the wall clock's time of day in China, so that rules on hours still see the real hour."""
+    china = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(tz=china)
+    if os.environ.get("XIAODAI_BUSINESS_DATE"):
+        return datetime.combine(platform_today(), now.timetz())
+    return now
+
+
 def emit(payload: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
     if as_json or render is None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")

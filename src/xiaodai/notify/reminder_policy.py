@@ -139,13 +139,18 @@ class NoticePolicy:
                 out.append(ChannelPlan(channel))
         return out
 
-    def over_daily_cap(self, category: Category, channel: str, allowed_today: int) -> bool:
-        """True when one more message on ``channel`` would pass the day's cap (legal notices never are)."""
+    def daily_cap(self, category: Category, channel: str) -> int | None:
+        """Most messages a day on ``channel`` for ``category``; None: no cap (the inbox, legal notices)."""
         spec = self.raw["frequency"]
         if category.value not in spec.get("categories", ()):
-            return False
+            return None
         cap = spec["max_per_borrower_per_local_day"].get(channel)
-        return cap is not None and allowed_today >= int(cap)
+        return None if cap is None else int(cap)
+
+    def over_daily_cap(self, category: Category, channel: str, allowed_today: int) -> bool:
+        """True when one more message on ``channel`` would pass the day's cap (legal notices never are)."""
+        cap = self.daily_cap(category, channel)
+        return cap is not None and allowed_today >= cap
 
     def retry_reasons(self) -> frozenset[str]:
         return frozenset(self.raw.get("retry", {}).get("reasons", ()))

@@ -58,6 +58,27 @@ NOTIFY_STRINGS: dict[str, dict[str, str]] = {
     "job_outcome_failed": {"zh": "失败（将重试）", "en": "failed (will retry)"},
     "job_outcome_waiting": {"zh": "等待输入文件", "en": "waiting for its input"},
     "job_outcome_dead": {"zh": "多次失败，需人工处理", "en": "failed every attempt: needs a person"},
+    "nav_notices": {"zh": "提醒与通知", "en": "Reminders and notices"},
+    "notices_intro": {
+        "zh": "当日每条提醒与通知在每个渠道上的决定及原因"
+        "（提醒也是一次联系：时段、频次、暂停和内容审查同样适用）。",
+        "en": "Every reminder and notice of the day, each channel's decision and its reason (a reminder is a "
+        "contact: hours, frequency, holds and the message screen apply).",
+    },
+    "notices_none": {"zh": "当日没有提醒或通知。", "en": "No reminders or notices on this day."},
+    "borrower_no": {"zh": "借款人", "en": "Borrower"},
+    "channel_decision": {"zh": "决定", "en": "Decision"},
+    "decision_allow": {"zh": "放行", "en": "allowed"},
+    "decision_block": {"zh": "拦截", "en": "blocked"},
+    "decision_suppress": {"zh": "按用户选择不发送", "en": "not sent (borrower's choice)"},
+    "notice_pre_due": {"zh": "到期前提醒", "en": "reminder before the due date"},
+    "notice_due_today": {"zh": "到期日提醒", "en": "due-date reminder"},
+    "notice_debit_failed": {"zh": "扣款失败通知", "en": "failed-debit notice"},
+    "notice_limit_increase": {"zh": "额度上调通知", "en": "limit raised"},
+    "notice_limit_decrease": {"zh": "额度下调通知", "en": "limit lowered"},
+    "notice_limit_freeze": {"zh": "额度冻结通知", "en": "line frozen"},
+    "notice_limit_increase_offer": {"zh": "提额邀请", "en": "limit offer"},
+    "reason_NOTICE_EXPIRED": {"zh": "已过发送时限，未发送", "en": "past its window: not sent"},
     "reason_FREQ_NOTICE_DAILY_LIMIT": {"zh": "超过当日消息上限", "en": "over the day's message cap"},
     "reason_MARKETING_OPTED_OUT": {"zh": "已退订营销消息", "en": "opted out of offers"},
     "reason_LEGAL_NOTICE_OVERRIDES_PREFERENCE": {

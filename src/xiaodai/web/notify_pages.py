@@ -76,3 +76,25 @@ def staff_jobs(request: Request) -> Response:
         return _page(request, "staff_jobs.html", session, data=overview(session, limit=100))
 
     return _run(request, action, "staff_jobs.html", data={"jobs": [], "runs": []})
+
+
+@router.get("/staff/notices", response_class=HTMLResponse)
+def staff_notices(request: Request) -> Response:
+    """The day's notices (``?date=``, default the business date) and every channel decision."""
+
+    def action(session: Session) -> Response:
+        from xiaodai.money.parse import parse_iso_date
+        from xiaodai.web.routes import _today
+
+        _require(request, session, "collector", "auditor")
+        text = request.query_params.get("date")
+        day = parse_iso_date(text, what="date") if text else _today(request)
+        return _page(
+            request,
+            "staff_notices.html",
+            session,
+            day=day.isoformat(),
+            notices=service.notices_for(session, day=day),
+        )
+
+    return _run(request, action, "staff_notices.html", day="", notices=[])

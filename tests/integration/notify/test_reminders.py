@@ -420,3 +420,24 @@ def test_the_cli_sets_choices_and_lists_decisions(
     assert "Kind" in table
     assert "suppress" in table
     assert "YYYY-MM-DD" in cli("notify", "run", "--date", "2026-2-1", code=2).stderr
+
+
+def test_a_reminder_decided_only_after_its_day_is_never_sent(
+    factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    who, _ = owned_loan(factory, new_loan)
+    with factory() as s, s.begin():
+        assert service.plan_reminders(s, day=DUE) == 1  # planned, not decided (e.g. the run died here)
+    with factory() as s, s.begin():
+        service.drain(s, as_of=at(DUE + timedelta(days=1), 10))
+    assert decisions(factory, who) == []  # "due today" the day after would be wrong
+    with factory() as s:
+        notice = s.execute(select(NoticeRow)).scalar_one()
+        assert (notice.status, notice.reason) == ("blocked", "NOTICE_EXPIRED")
+    with factory() as s, s.begin():  # a legal notice is still owed: it goes, late
+        service.enqueue_notice(
+            s, who, "limit_freeze", {"reason": "FRAUD_REVIEW"}, business_date=DUE - timedelta(days=10)
+        )
+    with factory() as s, s.begin():
+        service.drain(s, as_of=at(DUE, 10))
+    assert [(k, d) for k, _, d, _ in decisions(factory, who)] == [("limit_freeze", "allow")] * 2
