@@ -113,4 +113,5 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_freeze": {"zh": "冻结额度", "en": "Freeze the line"},
     "line_unfreeze": {"zh": "解冻额度", "en": "Unfreeze the line"},
     "line_none_staff": {"zh": "该借款人没有授信额度。", "en": "This borrower has no credit line."},
+    "line_staff_link": {"zh": "查看授信额度", "en": "Credit line"},
 }
