@@ -96,3 +96,34 @@ def test_line_pages(client: TestClient) -> None:
     )
     assert stale.status_code == 400
     assert _loans(client) == before
+
+
+def test_staff_line_view_and_freeze(client: TestClient) -> None:
+    from web.test_staff_pages import login, staff
+
+    sign_up(client, "line.staff@example.com")
+    offer_url = apply(client)
+    _grant(client, "line.staff@example.com", offer_url)
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        borrower_id = s.execute(
+            select(UserRow.id).where(UserRow.email == "line.staff@example.com")
+        ).scalar_one()
+    assert client.get(f"/staff/borrowers/{borrower_id}/line").status_code == 403  # a borrower is refused
+    client.get("/logout")
+    staff(client, "uw.line@example.com", "underwriter")
+    login(client, "uw.line@example.com")
+    page = client.get(f"/staff/borrowers/{borrower_id}/line")
+    assert page.status_code == 200, page.text
+    assert 'id="line-events"' in page.text
+    action = re.search(r'action="(/staff/lines/\d+/state)"', page.text)
+    assert action
+    bad = client.post(action.group(1), data={"csrf": csrf(page.text), "to": "freeze", "reason": "not a code"})
+    assert bad.status_code == 400  # nothing changed: the reason is not a code
+    frozen = client.post(
+        action.group(1), data={"csrf": csrf(page.text), "to": "freeze", "reason": "LINE_FREEZE_CHECK"}
+    )
+    assert frozen.status_code == 200, frozen.text
+    assert "已冻结" in frozen.text or "Frozen" in frozen.text
+    with factory() as s:
+        assert lines.line_of_borrower(s, borrower_id=borrower_id, today=TODAY)["state"] == "frozen"

@@ -159,8 +159,24 @@ def close(line: LineOpt, reason: ReasonOpt, as_json: JsonOpt = False) -> None:
 
 
 @app.command("review")
-def review(line: LineOpt, as_json: JsonOpt = False) -> None:
+def review(
+    line: Annotated[int | None, typer.Option("--line", help="credit line id")] = None,
+    due: Annotated[bool, typer.Option("--due", help="every active line due for its periodic review")] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Periodic review on behaviour and a fresh credit report: increase offer, decrease, freeze or keep."""
+    if (line is None) == (not due):
+        fail("give either --line ID or --due")
     today = platform_today()
-    result = _run(lambda s: lines.review_line(s, line_id=line, on=today, actor=operator()))
-    emit(result, as_json, lambda r: Console().print(f"{r['action']} {r['reason']} → limit {r['new_limit']}"))
+    if line is not None:
+        result: Any = _run(lambda s: lines.review_line(s, line_id=line, on=today, actor=operator()))
+        results = [result]
+    else:
+        results = _run(lambda s: lines.review_due(s, on=today, actor=operator()))
+        result = {"reviewed": len(results), "results": results}
+
+    def render(_: Any) -> None:
+        for r in results:
+            Console().print(f"line {r['line_id']}: {r['action']} {r['reason']} → limit {r['new_limit']}")
+
+    emit(result, as_json, render)

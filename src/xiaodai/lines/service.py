@@ -758,6 +758,27 @@ def review_line(
     }
 
 
+REVIEW_EVERY_DAYS = 90  # an active line is reviewed when its last review (or grant) is this old
+
+
+def review_due(session: Session, *, on: date, actor: str, limit: int = 1000) -> list[dict[str, Any]]:
+    """Review every active line whose last review (or grant) is ``REVIEW_EVERY_DAYS`` old or more, oldest
+    first, at most ``limit`` (for a scheduled job: each run takes the next batch)."""
+    cutoff = on - timedelta(days=REVIEW_EVERY_DAYS)
+    last = func.coalesce(CreditLineRow.reviewed_on, CreditLineRow.granted_on)
+    due = (
+        session.execute(
+            select(CreditLineRow.id)
+            .where(CreditLineRow.state == LineState.ACTIVE.value, last <= cutoff)
+            .order_by(last, CreditLineRow.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    return [review_line(session, line_id=line_id, on=on, actor=actor) for line_id in due]
+
+
 def accept_increase(
     session: Session, *, user: UserRow, on: date, policy: LinePolicy | None = None
 ) -> dict[str, Any]:

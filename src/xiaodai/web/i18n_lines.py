@@ -102,4 +102,16 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
         "zh": "重新审批未获批准，额度不变",
         "en": "the re-decision was not approved: no change",
     },
+    "line_staff_title": {"zh": "借款人 #{id} 的授信额度", "en": "Credit line of borrower #{id}"},
+    "line_history": {"zh": "额度与状态变动记录", "en": "Limit and state history"},
+    "line_actor": {"zh": "操作人", "en": "By"},
+    "line_reason": {"zh": "原因", "en": "Reason"},
+    "line_reason_code": {
+        "zh": "原因代码（大写英文，将告知借款人）",
+        "en": "Reason code (UPPER_SNAKE_CASE, told to the borrower)",
+    },
+    "line_freeze": {"zh": "冻结额度", "en": "Freeze the line"},
+    "line_unfreeze": {"zh": "解冻额度", "en": "Unfreeze the line"},
+    "line_none_staff": {"zh": "该借款人没有授信额度。", "en": "This borrower has no credit line."},
+    "line_staff_link": {"zh": "查看授信额度", "en": "Credit line"},
 }

@@ -13,10 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xiaodai.lines import service as lines
-from xiaodai.lines.limit import LineError, default_policy
+from xiaodai.lines.limit import LineError, LineState, default_policy
 from xiaodai.servicing.views import loan_view
 from xiaodai.web import forms
-from xiaodai.web.routes import PostedForm, _check_csrf, _lang, _login_required, _page, _run, _today
+from xiaodai.web.routes import (
+    PostedForm,
+    _check_csrf,
+    _lang,
+    _login_required,
+    _page,
+    _require,
+    _run,
+    _today,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,3 +162,45 @@ def repay(request: Request, loan_id: int, raw: PostedForm) -> Response:
         return RedirectResponse("/line", status_code=303)
 
     return _run(request, action, "line.html", line=None)
+
+
+# ---------------------------------------------------------------- staff
+
+
+@router.get("/staff/borrowers/{borrower_id}/line", response_class=HTMLResponse)
+def staff_line(request: Request, borrower_id: int) -> Response:
+    """A borrower's line for underwriters: figures, every limit and state change with its reason and actor,
+    and the freeze / unfreeze form."""
+
+    def action(session: Session) -> Response:
+        _require(request, session, "underwriter")
+        try:
+            view = lines.line_of_borrower(session, borrower_id=borrower_id, today=_today(request))
+        except lines.LineNotFoundError:
+            view = None
+        return _page(request, "staff_line.html", session, line=view, borrower_id=borrower_id)
+
+    return _run(request, action, "staff_line.html", line=None, borrower_id=borrower_id)
+
+
+@router.post("/staff/lines/{line_id}/state")
+def staff_line_state(request: Request, line_id: int, raw: PostedForm) -> Response:
+    typed = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+
+    def action(session: Session) -> Response:
+        _check_csrf(request, typed.get("csrf", ""))
+        staff = _require(request, session, "underwriter")
+        to = {"freeze": LineState.FROZEN, "unfreeze": LineState.ACTIVE}.get(typed.get("to", ""))
+        if to is None:
+            raise LineError("choose freeze or unfreeze", "LINE_BAD_STATE")
+        view = lines.set_state(
+            session,
+            line_id=line_id,
+            to=to,
+            reason=typed.get("reason", "").strip(),
+            on=_today(request),
+            actor=f"user:{staff.id}",
+        )
+        return RedirectResponse(f"/staff/borrowers/{view['borrower_id']}/line", status_code=303)
+
+    return _run(request, action, "staff_line.html", line=None, borrower_id=0)

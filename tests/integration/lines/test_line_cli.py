@@ -60,3 +60,38 @@ def test_line_commands(
     with factory() as s:
         assert s.execute(select(func.count()).select_from(LoanRow)).scalar_one() == 2
         assert s.execute(select(func.count()).select_from(CreditLineEventRow)).scalar_one() == 2
+
+
+def test_periodic_review_with_a_fresh_credit_report(
+    cli: Any,
+    factory: sessionmaker[Session],
+    approved: Callable[[str], tuple[int, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``line review --due`` reviews the lines whose last review is 90 days old, pulling a fresh credit
+    report under the borrower's consent; a line reviewed recently is left alone."""
+    from datetime import timedelta
+
+    from xiaodai.db.tables import BureauPullRow, LineNoticeRow
+
+    monkeypatch.setenv("XIAODAI_BUSINESS_DATE", TODAY.isoformat())
+    user_id, app_id = approved("review@example.com")
+    line = cli("line", "grant", "--borrower", str(user_id), "--application", app_id, "--json")
+    cli("line", "review", code=2)
+    assert cli("line", "review", "--due", "--json")["reviewed"] == 0  # granted today: not due
+    later = TODAY + timedelta(days=95)
+    monkeypatch.setenv("XIAODAI_BUSINESS_DATE", later.isoformat())
+    result = cli("line", "review", "--due", "--json")
+    assert result["reviewed"] == 1
+    (review,) = result["results"]
+    assert review["line_id"] == line["line_id"]
+    assert review["action"] in ("keep", "offer_increase", "decrease", "freeze")
+    with factory() as s:
+        pulls = s.execute(
+            select(BureauPullRow.application_id).where(BureauPullRow.user_id == user_id)
+        ).scalars()
+        assert f"line-review:{line['line_id']}:{later.isoformat()}" in set(pulls)
+        notices = s.execute(select(func.count()).select_from(LineNoticeRow)).scalar_one()
+        assert notices == (1 if review["action"] == "keep" else 2)  # a change is never silent
+    assert cli("line", "review", "--due", "--json")["reviewed"] == 0  # reviewed today
+    assert cli("ledger", "check", "--json")["ok"]
