@@ -449,9 +449,10 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def _all() -> dict[str, dict[str, str]]:
+    from xiaodai.web.i18n_payments import PAYMENT_STRINGS
     from xiaodai.web.i18n_staff import STAFF_STRINGS, category_labels
 
-    return {**STRINGS, **STAFF_STRINGS, **category_labels()}
+    return {**STRINGS, **STAFF_STRINGS, **category_labels(), **PAYMENT_STRINGS}
 
 
 @cache

@@ -491,6 +491,7 @@ def kfs_css() -> Response:
 def install(app: FastAPI) -> None:
     from xiaodai.web import api_docs, risk_pages
     from xiaodai.web.borrower_pages import router as borrower_router
+    from xiaodai.web.card_pages import router as card_router
     from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.privacy_pages import router as privacy_router
     from xiaodai.web.staff_complaint_pages import router as complaint_router
@@ -505,5 +506,6 @@ def install(app: FastAPI) -> None:
     app.include_router(complaint_router)
     app.include_router(console_router)
     app.include_router(privacy_router)
+    app.include_router(card_router)
     app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
