@@ -332,6 +332,7 @@ def main() -> int:
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         made.append(name)
+        upgrade(url(name))  # a template seeded before a later migration gets it here
         return make_engine(url(name))
 
     try:
@@ -387,8 +388,12 @@ def main() -> int:
         print(f"  sample loans identical to the set-based copy's: {'yes' if same else 'NO'}")
         row_engine.dispose()
         speed = per_item * n / batch_s
-        verdict = "MET" if batch_s <= GOAL_BATCH else "MISSED"
-        print(f"  speed-up per debit: {speed:,.0f}x; goal ≤ {GOAL_BATCH:.0f} s for {n:,}: [{verdict}]")
+        verdict = (
+            ("MET" if batch_s <= GOAL_BATCH else "MISSED")
+            if n == 1_000_000
+            else f"not the goal size; {batch_s * 1_000_000 / n:,.0f} s per million at this rate"
+        )
+        print(f"  speed-up per debit: {speed:,.0f}x; goal ≤ {GOAL_BATCH:.0f} s for 1,000,000: [{verdict}]")
 
         # 3. reconciliation
         lines, injected = inject_breaks(channel.settlement_lines(DUE), random.Random(5))
@@ -431,10 +436,14 @@ def main() -> int:
         print(f"  ledger check (SQL) after reconciliation: {problems or 'clean'}")
         engine.dispose()
         speed_r = rec_item * len(lines) / rec_s
-        verdict = "MET" if rec_s <= GOAL_RECON else "MISSED"
+        verdict = (
+            ("MET" if rec_s <= GOAL_RECON else "MISSED")
+            if n == 1_000_000
+            else f"not the goal size; {rec_s * 1_000_000 / len(lines):,.0f} s per million lines at this rate"
+        )
         print(
             f"  speed-up per line: {speed_r:,.0f}x; "
-            f"goal ≤ {GOAL_RECON:.0f} s for {len(lines):,} lines: [{verdict}]"
+            f"goal ≤ {GOAL_RECON:.0f} s for 1,000,000 lines: [{verdict}]"
         )
     finally:
         if not args.keep:

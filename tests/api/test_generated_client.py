@@ -62,8 +62,13 @@ def test_schema_declares_security_schemes_and_no_authorization_parameter() -> No
     secured = {(p, m) for p, m, o in operations if o.get("security")}
     assert ("/api/loans/{loan_id}/repayments", "post") in secured
     assert ("/api/staff/approvals/{approval_id}/approve", "post") in secured
+    # the payment channel's callback is signed by the channel (HMAC of the body), not by a user
+    assert (schemes["channel_signature"]["type"], schemes["channel_signature"]["in"]) == ("apiKey", "header")
+    channel_signed = {("/api/payments/callback", "post")}
     for path, method, op in operations:
-        if (path, method) in secured:
+        if (path, method) in channel_signed:
+            assert op["security"] == [{"channel_signature": []}], path
+        elif (path, method) in secured:
             assert op["security"] == [{"bearer": []}, {"session": []}], path
     public = {(p, m) for p, m, _ in operations} - secured
     assert public == PUBLIC

@@ -16,12 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from xiaodai.cli.errors import fail
-from xiaodai.cli.shell import emit, parse_day, posting_day, run
-from xiaodai.payments import service
+from xiaodai.cli.shell import emit, engine, parse_day, posting_day, run
+from xiaodai.db.session import session_factory
+from xiaodai.payments import batch, service
 from xiaodai.payments.debit_policy import default_policy
+from xiaodai.payments.reconcile_file import reconcile_file
 from xiaodai.payments.sandbox_channel import SandboxChannel
-from xiaodai.payments.settlement_file import SettlementFileError, parse, render
+from xiaodai.payments.settlement_file import SettlementFileError, render
 from xiaodai.privacy.keys import current_ring
+from xiaodai.servicing.errors import ServicingError
 
 card_app = typer.Typer(help="Bank cards for auto-debit (绑卡).", no_args_is_help=True)
 debit_app = typer.Typer(help="Auto-debit (代扣).", no_args_is_help=True)
@@ -148,9 +151,17 @@ def debit_run(
     on = posting_day(date_, "--date")
     _t("debits", lang)
     channel = sandbox(seed)
-    result = run(
-        lambda s: service.run_debits(s, channel=channel, ring=current_ring(), on=on, policy=default_policy())
-    )
+    try:  # the set-based batch: claim, channel outside any lock, book in chunks (each step commits)
+        result = batch.run_debit_batch(
+            session_factory(engine()),
+            channel=channel,
+            ring=current_ring(),
+            on=on,
+            policy=default_policy(),
+            detail=True,
+        )
+    except ServicingError as exc:
+        fail(str(exc))
     if settlement_out is not None:
         settlement_out.write_text(render(channel.settlement_lines(on)), encoding="utf-8")
         result["settlement_file"] = str(settlement_out)
@@ -176,12 +187,15 @@ def reconcile(
     on = parse_day(date_, "--date")
     _t("breaks", lang)
     try:
-        lines = parse(file.read_text(encoding="utf-8"), on=on)
+        data = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
+    try:  # the whole file at once (polars), same result as service.reconcile
+        result = reconcile_file(session_factory(engine()), data, on=on)
     except (SettlementFileError, UnicodeDecodeError) as exc:
         fail(f"{file}: {exc}")
-    result = run(lambda s: service.reconcile(s, lines=lines, on=on))
+    except ServicingError as exc:
+        fail(str(exc))
 
     def show(r: dict[str, Any]) -> None:
         typer.echo(f"{r['date']}: " + ", ".join(f"{k} {v}" for k, v in r["counts"].items()))

@@ -729,8 +729,10 @@ def run_debit_batch(
     policy: RetryPolicy,
     chunk: int = CHUNK,
     progress: Callable[[str, int], None] | None = None,
+    detail: bool = False,
 ) -> dict[str, Any]:
-    """The day's debit batch (see the module docstring). Each step commits on its own."""
+    """The day's debit batch (see the module docstring). Each step commits on its own. ``detail``: also
+    list the debits this run sent (``debits``, as ``service.run_debits`` does; for small batches)."""
     with factory() as session, session.begin():
         claimed_counts = claim(session, on=on, policy=policy)
     if progress:
@@ -742,6 +744,7 @@ def run_debit_batch(
     }
     refused: list[dict[str, Any]] = []
     numbers: dict[int, str] = {}
+    sent: list[int] = []
     with factory() as session:
         span = unanswered_span(session, on=on)
     for low in range(span[0], span[1] + 1, chunk) if span else ():
@@ -749,6 +752,7 @@ def run_debit_batch(
             todo = unanswered(session, on=on, low=low, high=low + chunk)
         if not todo:
             continue
+        sent.extend(c.attempt_id for c in todo)
         answers = send(channel, ring, todo, numbers)
         chunk_counts, chunk_refused = _retrying(factory, partial(book, claimed=todo, answers=answers, on=on))
         for key, value in chunk_counts.items():
@@ -756,18 +760,23 @@ def run_debit_batch(
         refused.extend(chunk_refused)
         if progress:
             progress("chunk", len(todo))
-    return {"date": on.isoformat(), "counts": counts, "refused": refused}
+    result: dict[str, Any] = {"date": on.isoformat(), "counts": counts, "refused": refused}
+    if detail:
+        with factory() as session:
+            result["debits"] = debits_of(session, sent)
+    return result
 
 
-def outcomes_of(session: Session, on: date) -> list[dict[str, Any]]:
-    """The day's attempts as the per-row batch reports them (``channel_ref``, amounts, status)."""
-    rows = session.execute(
-        _dated(
-            "SELECT channel_ref, loan_id, amount_fen, status, settled_fen, reason FROM debit_attempts"
-            " WHERE business_date = :on ORDER BY id",
-            ["on"],
-        ),
-        {"on": on},
-    ).all()
+def debits_of(session: Session, attempt_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The attempts ``attempt_ids`` as ``service.run_debits`` lists its debits, in id order."""
+    query: Select[Any] = select(  # type: ignore[assignment]
+        DebitAttemptRow.channel_ref,
+        DebitAttemptRow.loan_id,
+        DebitAttemptRow.amount_fen,
+        DebitAttemptRow.status,
+        DebitAttemptRow.settled_fen,
+        DebitAttemptRow.reason,
+    ).order_by(DebitAttemptRow.id)
     keys = ("channel_ref", "loan_id", "amount_fen", "status", "settled_fen", "reason")
+    rows = _select_in(session.connection(), query, _ATTEMPTS.id, list(attempt_ids))
     return [dict(zip(keys, r, strict=True)) for r in rows]

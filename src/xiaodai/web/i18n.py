@@ -453,9 +453,17 @@ STRINGS: dict[str, dict[str, str]] = {
 def _all() -> dict[str, dict[str, str]]:
     from xiaodai.web.i18n_lines import LINE_STRINGS
     from xiaodai.web.i18n_notify import NOTIFY_STRINGS
+    from xiaodai.web.i18n_payments import PAYMENT_STRINGS
     from xiaodai.web.i18n_staff import STAFF_STRINGS, category_labels
 
-    return {**STRINGS, **STAFF_STRINGS, **LINE_STRINGS, **NOTIFY_STRINGS, **category_labels()}
+    return {
+        **STRINGS,
+        **STAFF_STRINGS,
+        **LINE_STRINGS,
+        **NOTIFY_STRINGS,
+        **category_labels(),
+        **PAYMENT_STRINGS,
+    }
 
 
 @cache

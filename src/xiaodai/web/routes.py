@@ -493,6 +493,7 @@ def kfs_css() -> Response:
 def install(app: FastAPI) -> None:
     from xiaodai.web import api_docs, risk_pages
     from xiaodai.web.borrower_pages import router as borrower_router
+    from xiaodai.web.card_pages import router as card_router
     from xiaodai.web.line_pages import router as line_router
     from xiaodai.web.loan_pages import router as loan_router
     from xiaodai.web.notify_pages import router as notify_router
@@ -510,6 +511,7 @@ def install(app: FastAPI) -> None:
     app.include_router(complaint_router)
     app.include_router(console_router)
     app.include_router(privacy_router)
+    app.include_router(card_router)
     app.include_router(risk_pages.router)
     app.include_router(notify_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

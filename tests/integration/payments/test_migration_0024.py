@@ -67,3 +67,17 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     assert not tables(empty_url) & TABLES
     upgrade(empty_url, "0024")
     assert tables(empty_url) >= TABLES
+
+
+def test_0027_adds_the_instalment_index_and_drops_it_on_downgrade(empty_url: str) -> None:
+    def indexes() -> set[str]:
+        engine = make_engine(empty_url)
+        try:
+            return {i["name"] for i in inspect(engine).get_indexes("debit_attempts")}
+        finally:
+            engine.dispose()
+
+    upgrade(empty_url, "0027")
+    assert "ix_debit_attempts_installment" in indexes()
+    command.downgrade(alembic_config(empty_url), "0024")
+    assert "ix_debit_attempts_installment" not in indexes()

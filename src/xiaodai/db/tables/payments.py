@@ -42,7 +42,10 @@ class DebitAttemptRow(Base):
     """One debit of one instalment, one attempt: ``channel_ref`` = ``debit:<instalment id>:<attempt>``."""
 
     __tablename__ = "debit_attempts"
-    __table_args__ = (Index("ix_debit_attempts_status", "status"),)
+    __table_args__ = (
+        Index("ix_debit_attempts_status", "status"),
+        Index("ix_debit_attempts_installment", "installment_id", "attempt"),  # migration 0027
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel_ref: Mapped[str] = mapped_column(String(64), unique=True)
