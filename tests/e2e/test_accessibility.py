@@ -37,7 +37,10 @@ def _violations(page: Any) -> list[str]:
 
 
 def _linked(page: Any, base: str) -> list[str]:
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map((a) => a.href)")
+    """The pages a home links to: its own content's links first (a loan, a decision, a case), then the
+    navigation's."""
+    hrefs = page.eval_on_selector_all("main a[href]", "els => els.map((a) => a.href)")
+    hrefs += page.eval_on_selector_all("nav a[href]", "els => els.map((a) => a.href)")
     paths = []
     for href in hrefs:
         parsed = urlparse(href)

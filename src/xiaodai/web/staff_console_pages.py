@@ -412,21 +412,10 @@ def change_roles(request: Request, user_id: RowId, form: PostedForm) -> Response
                 done = accounts.set_roles(session, admin=user, user_id=user_id, roles=roles)
         except accounts.UnknownAccountError:
             raise
-        except accounts.AccountError as exc:
-            lang = _lang(request)
-            code = getattr(exc, "code", None)
-            message = (
-                _refusal_text(code, lang) if isinstance(exc, accounts.ForbiddenError) and code else str(exc)
-            )
-            return _admin_page(request, session, status=400, error=localise(message, lang))
+        except accounts.AccountError as exc:  # LAST_ADMIN, no role chosen: shown on the page
+            return _admin_page(request, session, status=400, error=localise(str(exc), _lang(request)))
         target = session.get(UserRow, done["user_id"])
         request.session["roles_ack"] = {"email": target.email if target else ""}
         return RedirectResponse("/staff/admin", status_code=303)
 
     return _run(request, action, "forbidden.html")
-
-
-def _refusal_text(code: str, lang: str) -> str:
-    from xiaodai.web.i18n import translator
-
-    return translator(lang).get(f"refusal_{code}", code)
