@@ -101,6 +101,9 @@ def test_risk_activates_a_model_with_a_second_persons_approval(
         assert int(page.locator("#monitor-decisions").inner_text()) >= 0
         assert page.locator("#models").inner_text().count("使用中") == 1
         row = page.locator(f'#models tr:has-text("{challenger}")')
+        assert row.locator('a[href$="/card"]').count() == 0  # made by hand: no training record, no card
+        missing = page.request.get(f"/staff/models/{challenger}/card")
+        assert missing.status == 404
         row.locator("input[name=reason]").fill("挑战者模型在验证集上更好")
         with page.expect_navigation():
             row.locator("button.request-activation").click()

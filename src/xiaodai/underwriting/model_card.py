@@ -251,6 +251,16 @@ def _remedies_section(
     return "".join(parts)
 
 
+CARD_NEEDS = ("created_at", "dataset", "config", "data_hash", "code_version")
+
+
+def has_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> bool:
+    """Whether a model was trained with what its card shows (not an artifact made by hand, as in tests)."""
+    return all(k in manifest for k in CARD_NEEDS) and all(
+        k in metrics for k in ("models", "calibration", "bins", "fairness")
+    )
+
+
 def render(
     lang: str,
     *,

@@ -182,6 +182,7 @@ def _bars(rows: list[tuple[str, float]], fmt: str = "{:.1%}") -> list[dict[str, 
 @router.get("/staff/models", response_class=HTMLResponse)
 def models(request: Request) -> Response:
     def action(session: Session) -> Response:
+        from xiaodai.underwriting.model_card import has_card
         from xiaodai.underwriting.monitor_service import monitor
 
         _require(request, session, "risk")
@@ -190,7 +191,13 @@ def models(request: Request) -> Response:
         for row in rows:
             metrics = json.loads(row.metrics_json or "{}")
             auc = metrics.get("scorecard", {}).get("auc_mean")
-            listed.append({"row": row, "auc": f"{auc:.3f}" if isinstance(auc, int | float) else "—"})
+            listed.append(
+                {
+                    "row": row,
+                    "auc": f"{auc:.3f}" if isinstance(auc, int | float) else "—",
+                    "card": has_card(json.loads(row.manifest_json), metrics),
+                }
+            )
         try:
             watch = monitor(session, today=_today(request))
         except Exception:
@@ -220,7 +227,7 @@ def model_card(request: Request, version: str) -> Response:
     """The model card document as rendered for files; its own stylesheet is allowed by its hash only."""
 
     def action(session: Session) -> Response:
-        from xiaodai.underwriting.model_card import render
+        from xiaodai.underwriting.model_card import has_card, render
         from xiaodai.underwriting.service import model_by_version
 
         _require(request, session, "risk", "underwriter", "auditor")
@@ -230,10 +237,15 @@ def model_card(request: Request, version: str) -> Response:
 
             raise NotFoundError(f"model {version} not found")
         model = model_by_version(session, version)
+        manifest, metrics = json.loads(row.manifest_json), json.loads(row.metrics_json or "{}")
+        if not has_card(manifest, metrics):
+            from xiaodai.journey.service import NotFoundError
+
+            raise NotFoundError(f"model {version} not found")  # registered without a card's training record
         html = render(
             _lang(request),
-            manifest=json.loads(row.manifest_json),
-            metrics=json.loads(row.metrics_json or "{}"),
+            manifest=manifest,
+            metrics=metrics,
             scorecard=model.scorer.card,
             when=lambda value: fmt.when(value, _lang(request)),
         )
