@@ -271,6 +271,9 @@ def test_underwriter_approves_and_declines_referred_applications(
         assert page.locator(f'#referred a[href="/staff/decisions/{decision_id}"]').count() == 1
     with page.expect_navigation():
         page.click(f'#referred a[href="/staff/decisions/{approved}"]')
+    cited = page.locator("#decision-reasons").inner_text()
+    assert "所购商品价格" not in cited  # as the applicant reads it: catalogue features only
+    assert "缺失" not in cited
     page.fill("#review-note", "收入流水已核实")
     submit(page, "#review-approve")
     assert page.locator("#review-ack").inner_text() == "已批准，借款人现在可以查看并签署要约"

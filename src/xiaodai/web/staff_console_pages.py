@@ -94,13 +94,17 @@ def _decision_page(
     application = session.execute(
         select(ApplicationRow).where(ApplicationRow.decision_id == row.id)
     ).scalar_one_or_none()
+    from xiaodai.underwriting.service import applicant_explanation
+
     replay = request.session.pop("replay", None)
+    explained = applicant_explanation(session, row)  # as the applicant reads it (catalogue features only)
     return _page(
         request,
         "staff_decision.html",
         session,
         status=status,
-        d=_decision_row(row, None),
+        d={**_decision_row(row, None), "reasons": explained["reasons"]},
+        positive=explained["positive"],
         row=row,
         inputs=json.loads(row.application_json),
         result=json.loads(row.result_json),
