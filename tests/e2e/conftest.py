@@ -48,6 +48,8 @@ DOCUMENTED = frozenset(
         "06-repay-receipt",
         "staff-collector-contact",
         "staff-complaint-closed",
+        "staff-underwriter-review",
+        "staff-admin-roles",
         "api-docs",
     }
 )

@@ -226,7 +226,7 @@ def test_borrower_asks_for_a_review_within_30_days_only(client: TestClient) -> N
     assert 'id="review-ack"' in ok.text
     late = client.post(f"/complaints/{ids['old']}/review", data={"csrf": csrf(page)})
     assert late.status_code == 400
-    assert "30-day window" in late.text
+    assert "申请复核的30天期限已过" in late.text  # the service's message in the page's language
     sign_up(client, "someone.else@example.com")
     other = client.get("/complaints").text
     intruder = client.post(f"/complaints/{ids['recent']}/review", data={"csrf": csrf(other)})

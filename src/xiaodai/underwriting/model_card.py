@@ -288,6 +288,16 @@ def _truth_section(metrics: dict[str, Any], t: dict[str, str]) -> str:
     return f"<h2 id='truth'>{esc(t['truth_title'])}</h2><p>{esc(text)}</p>{_table(headers, rows)}"
 
 
+CARD_NEEDS = ("created_at", "dataset", "config", "data_hash", "code_version")
+
+
+def has_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> bool:
+    """Whether a model was trained with what its card shows (not an artifact made by hand, as in tests)."""
+    return all(k in manifest for k in CARD_NEEDS) and all(
+        k in metrics for k in ("models", "calibration", "bins", "fairness")
+    )
+
+
 def render(
     lang: str,
     *,

@@ -433,11 +433,14 @@ CODES: dict[str, dict[str, str]] = {
 }
 CODED = re.compile(r"\(([A-Z][A-Z0-9_]+)\)$|^refused: ([A-Z][A-Z0-9_]+)")
 UNTRANSLATED = {"zh": "操作未能完成", "en": ""}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def localise(message: str, lang: str) -> str:
     """``message`` in ``lang``: by its reason code or its known wording; otherwise as it is (on a Chinese
     page under a Chinese heading)."""
+    if CJK.search(message):  # already in Chinese (a page's own text)
+        return message
     coded = CODED.search(message)
     code = (coded.group(1) or coded.group(2)) if coded else None
     for pattern, text in MESSAGES:  # a known wording says more than its code

@@ -181,6 +181,7 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
     "reviewed_by": {"zh": "复核人", "en": "Reviewed by"},
     "review_verdict": {"zh": "复核结论", "en": "Review verdict"},
     "review": {"zh": "复核", "en": "Review"},
+    "months_unit": {"zh": "个月", "en": "months"},
     "change_roles": {"zh": "修改角色", "en": "Change roles"},
     "save_roles": {"zh": "保存角色", "en": "Save roles"},
     "roles_changed": {"zh": "已更新 {email} 的角色", "en": "Roles of {email} updated"},

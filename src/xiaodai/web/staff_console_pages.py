@@ -94,13 +94,17 @@ def _decision_page(
     application = session.execute(
         select(ApplicationRow).where(ApplicationRow.decision_id == row.id)
     ).scalar_one_or_none()
+    from xiaodai.underwriting.service import applicant_explanation
+
     replay = request.session.pop("replay", None)
+    explained = applicant_explanation(session, row)  # as the applicant reads it (catalogue features only)
     return _page(
         request,
         "staff_decision.html",
         session,
         status=status,
-        d=_decision_row(row, None),
+        d={**_decision_row(row, None), "reasons": explained["reasons"]},
+        positive=explained["positive"],
         row=row,
         inputs=json.loads(row.application_json),
         result=json.loads(row.result_json),
@@ -182,6 +186,7 @@ def _bars(rows: list[tuple[str, float]], fmt: str = "{:.1%}") -> list[dict[str, 
 @router.get("/staff/models", response_class=HTMLResponse)
 def models(request: Request) -> Response:
     def action(session: Session) -> Response:
+        from xiaodai.underwriting.model_card import has_card
         from xiaodai.underwriting.monitor_service import monitor
 
         _require(request, session, "risk")
@@ -190,7 +195,13 @@ def models(request: Request) -> Response:
         for row in rows:
             metrics = json.loads(row.metrics_json or "{}")
             auc = metrics.get("scorecard", {}).get("auc_mean")
-            listed.append({"row": row, "auc": f"{auc:.3f}" if isinstance(auc, int | float) else "—"})
+            listed.append(
+                {
+                    "row": row,
+                    "auc": f"{auc:.3f}" if isinstance(auc, int | float) else "—",
+                    "card": has_card(json.loads(row.manifest_json), metrics),
+                }
+            )
         try:
             watch = monitor(session, today=_today(request))
         except Exception:
@@ -220,7 +231,7 @@ def model_card(request: Request, version: str) -> Response:
     """The model card document as rendered for files; its own stylesheet is allowed by its hash only."""
 
     def action(session: Session) -> Response:
-        from xiaodai.underwriting.model_card import render
+        from xiaodai.underwriting.model_card import has_card, render
         from xiaodai.underwriting.service import model_by_version
 
         _require(request, session, "risk", "underwriter", "auditor")
@@ -230,10 +241,15 @@ def model_card(request: Request, version: str) -> Response:
 
             raise NotFoundError(f"model {version} not found")
         model = model_by_version(session, version)
+        manifest, metrics = json.loads(row.manifest_json), json.loads(row.metrics_json or "{}")
+        if not has_card(manifest, metrics):
+            from xiaodai.journey.service import NotFoundError
+
+            raise NotFoundError(f"model {version} not found")  # registered without a card's training record
         html = render(
             _lang(request),
-            manifest=json.loads(row.manifest_json),
-            metrics=json.loads(row.metrics_json or "{}"),
+            manifest=manifest,
+            metrics=metrics,
             scorecard=model.scorer.card,
             when=lambda value: fmt.when(value, _lang(request)),
         )
@@ -412,21 +428,10 @@ def change_roles(request: Request, user_id: RowId, form: PostedForm) -> Response
                 done = accounts.set_roles(session, admin=user, user_id=user_id, roles=roles)
         except accounts.UnknownAccountError:
             raise
-        except accounts.AccountError as exc:
-            lang = _lang(request)
-            code = getattr(exc, "code", None)
-            message = (
-                _refusal_text(code, lang) if isinstance(exc, accounts.ForbiddenError) and code else str(exc)
-            )
-            return _admin_page(request, session, status=400, error=localise(message, lang))
+        except accounts.AccountError as exc:  # LAST_ADMIN, no role chosen: shown on the page
+            return _admin_page(request, session, status=400, error=localise(str(exc), _lang(request)))
         target = session.get(UserRow, done["user_id"])
         request.session["roles_ack"] = {"email": target.email if target else ""}
         return RedirectResponse("/staff/admin", status_code=303)
 
     return _run(request, action, "forbidden.html")
-
-
-def _refusal_text(code: str, lang: str) -> str:
-    from xiaodai.web.i18n import translator
-
-    return translator(lang).get(f"refusal_{code}", code)
