@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
+from sqlalchemy import event, text  # noqa: E402
+
 from support.databases import admin, pg_url  # noqa: E402
 from support.models import applicant, application, write_artifact  # noqa: E402
 from xiaodai.db.migrate import upgrade  # noqa: E402
@@ -86,6 +88,14 @@ def run(backend: str, folder: Path, users: int, decisions: int) -> float:
         warmup = 20
         assemble_ms: list[float] = []
         decide_ms: list[float] = []
+        statements: list[int] = [0]
+
+        def count(*_: object) -> None:
+            statements[0] += 1
+
+        per_decision: list[int] = []
+        cpu_ms: list[float] = []
+        anchor_ms: list[float] = []
         for n in range(decisions + warmup):
             user_id = ids[n % len(ids)]
             with factory() as s:
@@ -95,21 +105,42 @@ def run(backend: str, folder: Path, users: int, decisions: int) -> float:
             if n >= warmup:
                 assemble_ms.append(elapsed)
             body = application(f"BENCH-{backend}-{n}", user_id, as_of=AS_OF.isoformat())
-            started = time.perf_counter()
+            statements[0] = 0
+            event.listen(engine, "before_cursor_execute", count)
+            started, cpu = time.perf_counter(), time.process_time()
             with factory() as s, s.begin():
                 underwriting.decide_and_record(s, application_json=body)
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+            event.remove(engine, "before_cursor_execute", count)
+            started = time.perf_counter()
+            with factory() as s, s.begin():  # the anchor: one round trip and a commit, same connection pool
+                s.execute(text("SELECT 1"))
+            anchor = (time.perf_counter() - started) * 1000
             if n >= warmup:
                 decide_ms.append(elapsed)
+                per_decision.append(statements[0])
+                cpu_ms.append(cpu)
+                anchor_ms.append(anchor)
         engine.dispose()
     finally:
         if cleanup:
             admin(f'DROP DATABASE IF EXISTS "{cleanup}" WITH (FORCE)')
-    for label, values in (("platform_features()", assemble_ms), ("decide_and_record() + commit", decide_ms)):
+    for label, values in (
+        ("platform_features()", assemble_ms),
+        ("decide_and_record() + commit", decide_ms),
+        ("anchor: SELECT 1 + commit", anchor_ms),
+        ("decision: this process's CPU", cpu_ms),
+    ):
         print(
             f"  {backend:10} {label:30} p50 {statistics.median(values):6.2f} ms · "
             f"p99 {percentile(values, 0.99):6.2f} ms · max {max(values):6.2f} ms ({len(values)} calls)"
         )
+    ratio = statistics.median(decide_ms) / statistics.median(anchor_ms)
+    print(f"  {backend:10} decision p50 / anchor p50: {ratio:.1f}×")
+    print(
+        f"  {backend:10} statements per decision (COMMIT not counted): "
+        f"min {min(per_decision)} · max {max(per_decision)} · mean {statistics.mean(per_decision):.2f}"
+    )
     return percentile(decide_ms, 0.99)
 
 

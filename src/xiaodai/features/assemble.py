@@ -13,16 +13,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import BureauPullRow, ConsentRow, PersonalDataRow, UserRow
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, validate_application
-from xiaodai.features.platform import platform_features
+from xiaodai.features.platform import platform_columns, platform_params, platform_values
 from xiaodai.features.providers.bureau import BureauProvider, CreditReport, FileBureau, SandboxBureau
 from xiaodai.features.providers.ecosystem import SandboxEcosystem
 from xiaodai.privacy.crypto import aad, decrypt, encrypt
@@ -49,6 +50,77 @@ class Assembled:
                 for name in sorted(self.values)
             },
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantContext:
+    """What the database says about an applicant for one application, read in one statement
+    (``context_columns``): the platform vector, the active consents, an earlier pull for the application,
+    the identity the bureau is asked about and the encrypted ID number."""
+
+    user_exists: bool
+    platform: dict[str, Any]
+    consents: dict[str, int]  # kind → id of the latest unwithdrawn consent
+    pull_id: int | None  # this application's credit-report pull, when it was pulled already
+    subject_ref: str
+    id_number_enc: str | None
+
+
+CONSENT_KINDS = ("credit_check", "ecosystem_data")
+
+
+@lru_cache(maxsize=4)
+def context_columns(dialect: str) -> tuple[Any, ...]:
+    """Labelled scalar subqueries for ``ApplicantContext`` with bound parameters (``context_params``), built
+    once per dialect; a caller may add its own columns to the statement."""
+    user_id = bindparam("p_user", type_=Integer)
+
+    def consent(kind: str) -> Any:
+        return (
+            select(func.max(ConsentRow.id))
+            .where(ConsentRow.user_id == user_id, ConsentRow.kind == kind, ConsentRow.withdrawn_at.is_(None))
+            .scalar_subquery()
+            .label(f"c_consent_{kind}")
+        )
+
+    person = select(PersonalDataRow).where(PersonalDataRow.user_id == user_id).subquery()
+    return (
+        exists().where(UserRow.id == user_id).label("c_user"),
+        *(consent(kind) for kind in CONSENT_KINDS),
+        select(BureauPullRow.id)
+        .where(BureauPullRow.application_id == bindparam("p_application", type_=String))
+        .scalar_subquery()
+        .label("c_pull"),
+        select(person.c.id_number_bidx).scalar_subquery().label("c_bidx"),
+        select(person.c.id_number_enc).scalar_subquery().label("c_id_enc"),
+        *platform_columns(dialect),
+    )
+
+
+def context_params(user_id: int, as_of: date, application_id: str) -> dict[str, Any]:
+    return platform_params(user_id, as_of, application_id)
+
+
+def context_from(row: Any, *, user_id: int) -> ApplicantContext:
+    consents = {kind: getattr(row, f"c_consent_{kind}") for kind in CONSENT_KINDS}
+    return ApplicantContext(
+        user_exists=bool(row.c_user),
+        platform=platform_values(row),
+        consents={kind: int(found) for kind, found in consents.items() if found is not None},
+        pull_id=None if row.c_pull is None else int(row.c_pull),
+        subject_ref=f"idx:{row.c_bidx}" if row.c_bidx else f"user:{user_id}",
+        id_number_enc=row.c_id_enc,
+    )
+
+
+def applicant_context(
+    session: Session, *, user_id: int, as_of: date, application_id: str
+) -> ApplicantContext:
+    """``ApplicantContext`` in one statement."""
+    dialect = session.get_bind().dialect.name
+    statement = select(*context_columns(dialect))
+    row = session.execute(statement, context_params(user_id, as_of, application_id)).one()
+    return context_from(row, user_id=user_id)
 
 
 def configured_bureau() -> BureauProvider:
@@ -87,31 +159,36 @@ def credit_report(
     as_of: date,
     provider: BureauProvider | None = None,
     actor: str = "system",
-    consent: ConsentRow | None = None,
+    known: ApplicantContext | None = None,
 ) -> tuple[int, CreditReport]:
-    """The application's credit report: pulled once under the credit_check consent, then read back."""
+    """The application's credit report: pulled once under the credit_check consent, then read back.
+    ``known`` (read with the platform values) saves the look-ups of the pull, the consent and the subject."""
     ring = current_ring()
     where = aad("bureau_pulls", application_id, "report")
-    pulled = session.execute(
-        select(BureauPullRow).where(BureauPullRow.application_id == application_id)
-    ).scalar_one_or_none()
-    if pulled is not None:
+    known = known or applicant_context(session, user_id=user_id, as_of=as_of, application_id=application_id)
+    if known.pull_id is not None:
+        pulled = session.get(BureauPullRow, known.pull_id)
+        assert pulled is not None
         if pulled.user_id != user_id:
             raise FeatureInputError(f"application {application_id} belongs to another applicant")
+        if pulled.report_enc is None:
+            raise FeatureInputError(
+                f"the credit report of application {application_id} was erased at the applicant's request"
+            )
         return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
-    consent = consent or active_consent(session, user_id=user_id, kind="credit_check")
-    if consent is None:
+    consent_id = known.consents.get("credit_check")
+    if consent_id is None:
         raise ConsentMissingError(
             "the credit check needs the applicant's consent (credit_check), recorded separately from the "
             "loan terms; without it no credit report is pulled and the application cannot be decided"
         )
     chosen = provider or configured_bureau()
-    subject = subject_reference(session, user_id=user_id)
+    subject = known.subject_ref
     report = chosen.pull(subject_ref=subject, as_of=as_of)
     row = BureauPullRow(
         application_id=application_id,
         user_id=user_id,
-        consent_id=consent.id,
+        consent_id=consent_id,
         provider=chosen.name,
         subject_ref=subject[:80],
         report_enc=encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
@@ -126,7 +203,7 @@ def credit_report(
         action="bureau-pull",
         subject=f"application:{application_id}"[:100],
         reason="CREDIT_CHECK_CONSENTED",
-        payload={"pull_id": row.id, "user_id": user_id, "provider": chosen.name, "consent_id": consent.id},
+        payload={"pull_id": row.id, "user_id": user_id, "provider": chosen.name, "consent_id": consent_id},
     )
     return row.id, report
 
@@ -160,25 +237,24 @@ def assemble(
     as_of: date,
     catalogue: Catalogue | None = None,
     actor: str = "system",
+    known: ApplicantContext | None = None,
 ) -> Assembled:
-    """Validate what the applicant states, then add the platform, bureau and (consented) ecosystem values."""
+    """Validate what the applicant states, then add the platform, bureau and (consented) ecosystem values.
+    ``known``: the applicant's context when the caller read it already (else one statement reads it)."""
     chosen = catalogue or default_catalogue()
-    if session.get(UserRow, user_id) is None:
-        raise FeatureInputError(f"applicant user {user_id} does not exist")
     values = validate_application(chosen, stated)
+    known = known or applicant_context(session, user_id=user_id, as_of=as_of, application_id=application_id)
+    if not known.user_exists:
+        raise FeatureInputError(f"applicant user {user_id} does not exist")
     sources = dict.fromkeys(values, "application")
-    platform = platform_features(session, user_id=user_id, as_of=as_of, application_id=application_id)
-    consents = active_consents(session, user_id=user_id, kinds=("credit_check", "ecosystem_data"))
     pull_id, report = credit_report(
-        session,
-        user_id=user_id,
-        application_id=application_id,
-        as_of=as_of,
-        actor=actor,
-        consent=consents.get("credit_check"),
+        session, user_id=user_id, application_id=application_id, as_of=as_of, actor=actor, known=known
     )
-    looked_up: list[tuple[str, dict[str, Any]]] = [("platform", platform), ("bureau", report.features())]
-    if "ecosystem_data" in consents:
+    looked_up: list[tuple[str, dict[str, Any]]] = [
+        ("platform", known.platform),
+        ("bureau", report.features()),
+    ]
+    if "ecosystem_data" in known.consents:
         looked_up.append(
             ("ecosystem", SandboxEcosystem().signals(subject_ref=f"user:{user_id}", as_of=as_of))
         )

@@ -10,20 +10,27 @@ import hashlib
 import json
 import os
 import shutil
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, String, bindparam, event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
-from xiaodai.features.assemble import assemble
+from xiaodai.features.assemble import (
+    ApplicantContext,
+    assemble,
+    context_columns,
+    context_from,
+    context_params,
+)
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, refuse_looked_up
 from xiaodai.features.model_inputs import default_mapping
 from xiaodai.pricing.caps import default_cap_book
@@ -126,11 +133,14 @@ def activate_model(
     )
 
 
+NO_ACTIVE_MODEL = "no active model: train one and `xiaodai model register DIR --activate`"
+
+
 def active_model(session: Session) -> LoadedModel:
-    row = session.execute(select(ModelRow).where(ModelRow.active.is_(True))).scalar_one_or_none()
-    if row is None:
-        raise RegistryError("no active model: train one and `xiaodai model register DIR --activate`")
-    return load_artifact(row.path)
+    path = session.execute(select(ModelRow.path).where(ModelRow.active.is_(True))).scalar_one_or_none()
+    if path is None:
+        raise RegistryError(NO_ACTIVE_MODEL)
+    return load_artifact(path)
 
 
 def model_by_version(session: Session, version: str) -> LoadedModel:
@@ -140,6 +150,17 @@ def model_by_version(session: Session, version: str) -> LoadedModel:
     return load_artifact(row.path)
 
 
+# (version, document) of the policies each database (engine) is known to hold, committed
+_STORED_POLICIES: weakref.WeakKeyDictionary[Engine, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+_INSERTED_HERE = "xiaodai.underwriting.policies_inserted"  # session.info: inserted by the open transaction
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_inserted(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_INSERTED_HERE, None)
+
+
 def _store_policy(session: Session, policy: Policy, actor: str) -> None:
     """A policy version takes effect with the first decision taken under it: stored once, audited once.
 
@@ -147,6 +168,10 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
     (``ON CONFLICT DO NOTHING``; PostgreSQL waits for a concurrent insert of the same version to commit),
     only the transaction whose row went in audits the activation, and every other one checks the stored
     document instead of failing on the primary key."""
+    bind = session.get_bind()
+    key = (policy.version, policy.document)
+    if key in _STORED_POLICIES.get(bind.engine, ()):
+        return
     inserted = session.execute(
         _insert_policy(session)
         .values(version=policy.version, document=policy.document)
@@ -154,6 +179,7 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
         .returning(PolicyVersionRow.version)
     ).first()
     if inserted is not None:
+        session.info.setdefault(_INSERTED_HERE, set()).add(key)
         record(
             session,
             actor=actor,
@@ -169,6 +195,10 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
     ).scalar_one()
     if stored != policy.document:
         raise RegistryError(f"policy version {policy.version} changed without a new version number")
+    if key not in session.info.get(_INSERTED_HERE, ()):
+        # committed by an earlier transaction: this database has it for good (policy versions are never
+        # deleted), so this process stops asking
+        _STORED_POLICIES.setdefault(bind.engine, set()).add(key)
 
 
 def _refuse(exc: FeatureInputError) -> ApplicationError:
@@ -197,6 +227,7 @@ def _decision_input(
     user_id: int | None,
     model: LoadedModel,
     actor: str,
+    known: ApplicantContext | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The application as decided (assembled features and model inputs) and the record of their sources."""
     catalogue = default_catalogue()
@@ -236,6 +267,7 @@ def _decision_input(
             as_of=_as_of(application_json),
             catalogue=catalogue,
             actor=actor,
+            known=known,
         )
     except FeatureInputError as exc:
         raise _refuse(exc) from exc
@@ -280,6 +312,45 @@ def model_inputs(
     return {**extra, **values, **mapping.inputs(values)}, mapping.version
 
 
+@lru_cache(maxsize=4)
+def _decision_context(dialect: str) -> Any:
+    """One statement for a decision: an earlier decision of this application, the active model's artifact and
+    the applicant's context (``features.assemble.context_columns``); built once per dialect."""
+    return select(
+        select(DecisionRow.id)
+        .where(DecisionRow.application_id == bindparam("p_application", type_=String))
+        .scalar_subquery()
+        .label("d_previous"),
+        select(ModelRow.path).where(ModelRow.active.is_(True)).scalar_subquery().label("d_model"),
+        *context_columns(dialect),
+    )
+
+
+def _plain_id(value: Any) -> bool:
+    return value is not None and not isinstance(value, bool) and str(value).isdigit()
+
+
+def _iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+_CHECKED: set[tuple[str, str]] = set()  # (policy document, catalogue version) whose rule sources were checked
+
+
+def _check_rule_sources_once(policy: Policy) -> None:
+    """``check_rule_sources``, once per policy document and catalogue version in this process."""
+    catalogue = default_catalogue()
+    key = (policy.document, catalogue.version)
+    if key in _CHECKED:
+        return
+    check_rule_sources(policy, catalogue)
+    _CHECKED.add(key)
+
+
 def _as_of(application_json: dict[str, Any]) -> date:
     try:
         return date.fromisoformat(str(application_json["as_of"]))
@@ -317,22 +388,43 @@ def decide_and_record(
     credit_check consent. A request carrying a platform/bureau value is refused (``ApplicationError``).
     """
     application_id = application_json.get("application_id")
-    previous = (
-        None
-        if application_id is None
-        else session.execute(
-            select(DecisionRow).where(DecisionRow.application_id == str(application_id))
-        ).scalar_one_or_none()
-    )
+    chosen = policy or default_policy()
+    subject = user_id if user_id is not None else application_json.get("user_id")
+    known: ApplicantContext | None = None
+    path: str | None = None
+    if _plain_id(subject) and application_id is not None and _iso_date(application_json.get("as_of")):
+        # one statement: an earlier decision of this application, the active model and everything the
+        # database knows about the applicant (platform vector, consents, earlier pull, identity)
+        context = session.execute(
+            _decision_context(session.get_bind().dialect.name),
+            context_params(
+                int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
+            ),
+        ).one()
+        previous_id, path = context.d_previous, context.d_model
+        known = context_from(context, user_id=int(str(subject)))
+        previous: DecisionRow | None = None if previous_id is None else session.get(DecisionRow, previous_id)
+    else:
+        previous = (
+            None
+            if application_id is None
+            else session.execute(
+                select(DecisionRow).where(DecisionRow.application_id == str(application_id))
+            ).scalar_one_or_none()
+        )
     if previous is not None:
         if json.loads(previous.application_json) != application_json:
             raise RegistryError(f"application {application_id} was already decided with other data")
         return {**json.loads(previous.result_json), "decision_id": previous.id, "replayed": True}
-    chosen = policy or default_policy()
-    check_rule_sources(chosen, default_catalogue())
-    model = active_model(session)
+    _check_rule_sources_once(chosen)
+    if known is None:
+        model = active_model(session)
+    elif path is None:
+        raise RegistryError(NO_ACTIVE_MODEL)
+    else:
+        model = load_artifact(path)  # cached per artifact path: the active flag is read every time
     decided, record_json = _decision_input(
-        session, application_json=application_json, user_id=user_id, model=model, actor=actor
+        session, application_json=application_json, user_id=user_id, model=model, actor=actor, known=known
     )
     application = Application.from_json(decided)
     _store_policy(session, chosen, actor)

@@ -206,7 +206,13 @@ def models(request: Request) -> Response:
             watch = monitor(session, today=_today(request))
         except Exception:
             watch = None
-        psi = [(f["feature"], float(f["psi"])) for f in (watch or {}).get("feature_psi", [])]
+        from xiaodai.underwriting.feature_labels import LABELS_EN, LABELS_ZH
+
+        labels = LABELS_ZH if _lang(request) == "zh" else LABELS_EN  # the catalogue's words, not column names
+        psi = [
+            (labels.get(f["feature"], f["feature"]), float(f["psi"]))
+            for f in (watch or {}).get("feature_psi", [])
+        ]
         approval = [
             (m["month"], float(m["approval_rate"])) for m in (watch or {}).get("approval_by_month", [])
         ]

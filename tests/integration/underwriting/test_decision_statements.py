@@ -1,0 +1,135 @@
+"""How many statements a credit decision costs (round trips are what the decision's latency is made of on a
+busy database): one read for everything the database knows, then only the writes — on SQLite and
+PostgreSQL. Counted with a ``before_cursor_execute`` listener, so the figures do not depend on load."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from support.models import applicant, application, write_artifact
+from xiaodai.pricing.caps import default_cap_book
+from xiaodai.pricing.schedule import LoanTerms, Method
+from xiaodai.servicing import service as servicing
+from xiaodai.underwriting import service
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "store"))
+    return write_artifact(tmp_path / "artifact")
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split())[:60])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _returning_borrower(factory: sessionmaker[Session], user_id: int) -> None:
+    terms = LoanTerms(
+        principal=Decimal(5000),
+        term=12,
+        method=Method.EQUAL_INSTALLMENT,
+        annual_rate=Decimal("0.15"),
+        start_on=date(2026, 1, 10),
+    )
+    with factory() as s, s.begin():
+        loan = servicing.create_loan(
+            s,
+            terms=terms,
+            product="standard",
+            config=servicing.ServicingConfig(),
+            cap_book=default_cap_book(),
+        )
+        loan.borrower_id = user_id
+        loan_id = loan.id
+    with factory() as s, s.begin():
+        servicing.disburse(s, loan_id=loan_id, on=date(2026, 1, 10), idempotency_key=f"d{loan_id}")
+
+
+def test_a_decision_is_one_read_and_its_writes(
+    engine: Engine, factory: sessionmaker[Session], model_dir: Path
+) -> None:
+    with factory() as s, s.begin():
+        service.register_model(s, artifact=model_dir, activate=True)
+        new, returning = applicant(s, "new@example.com"), applicant(s, "back@example.com")
+    _returning_borrower(factory, returning)
+    for n, user in enumerate((new, returning, new)):  # the first ones store the policy version
+        with factory() as s, s.begin():
+            service.decide_and_record(s, application_json=application(f"W-{n}", user, as_of="2026-06-01"))
+    postgres = engine.dialect.name == "postgresql"
+    for n, user in enumerate((new, returning)):
+        with counted(engine) as statements, factory() as s, s.begin():
+            result = service.decide_and_record(
+                s, application_json=application(f"C-{n}", user, as_of="2026-06-01")
+            )
+        assert result["outcome"] in ("approve", "refer", "decline")
+        reads = [q for q in statements if q.startswith("SELECT") and "pg_advisory" not in q]
+        # one read before the writes (decision already taken? active model, platform vector, consents, pull,
+        # identity), and the audit chain's head at commit
+        assert len(reads) == 2, statements
+        assert reads[-1].startswith("SELECT audit_events.seq"), statements
+        inserts = [q.split()[2] for q in statements if q.startswith("INSERT")]
+        assert inserts[:2] == ["bureau_pulls", "decisions"], statements
+        assert set(inserts[2:]) == {"audit_events"}, statements  # two events: the pull and the decision
+        # PostgreSQL: read, 2 inserts, advisory lock, head, one batched audit insert (6);
+        # SQLite: BEGIN IMMEDIATE, read, 2 inserts, head, 2 audit inserts (7)
+        assert len(statements) == (6 if postgres else 7), statements
+
+
+def test_the_active_model_is_read_with_every_decision(
+    factory: sessionmaker[Session], model_dir: Path, tmp_path: Path
+) -> None:
+    """The artifact is cached per process, but which model is active is read in the decision's statement:
+    an activation (here or in another process) takes effect with the next decision."""
+    from xiaodai.accounts.service import sign_up
+    from xiaodai.approvals import service as approvals
+    from xiaodai.db.tables import UserRow
+
+    with factory() as s, s.begin():
+        service.register_model(s, artifact=model_dir, activate=True)
+        service.register_model(s, artifact=write_artifact(tmp_path / "b", version="test0000model0002"))
+        user = applicant(s)
+        maker = sign_up(
+            s, email="r@example.com", name="风控", password="pw-risk-0001", kind="staff", roles=("risk",)
+        )
+        checker = sign_up(
+            s, email="a@example.com", name="管理", password="pw-admin-0001", kind="staff", roles=("admin",)
+        )
+        maker_id, checker_id = maker.id, checker.id
+    with factory() as s, s.begin():
+        first = service.decide_and_record(s, application_json=application("M-1", user))
+    assert first["model_version"] == "test0000model0001"
+    with factory() as s, s.begin():
+        maker_row = s.get(UserRow, maker_id)
+        assert maker_row is not None
+        asked = approvals.request(
+            s,
+            maker=maker_row,
+            operation="model_activate",
+            params={"version": "test0000model0002"},
+            reason="the challenger validated better",
+        )
+    with factory() as s, s.begin():
+        checker_row = s.get(UserRow, checker_id)
+        assert checker_row is not None
+        approvals.approve(s, checker=checker_row, approval_id=asked["id"])
+    with factory() as s, s.begin():
+        second = service.decide_and_record(s, application_json=application("M-2", user))
+    assert second["model_version"] == "test0000model0002"
