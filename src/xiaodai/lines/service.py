@@ -178,7 +178,49 @@ def _record(
         )
     )
     session.flush()
+    _send_notice(session, line, change, event, on=on, notice_limit_fen=notice_limit_fen)
     return event
+
+
+# the changes the borrower is told of through the notice channels (notify/data/notice_policy.json kinds); a
+# decrease and a freeze are legal notices (no opt-out), an increase offer is marketing (opt-out honoured)
+_NOTICE_KINDS = {
+    ChangeKind.INCREASE: "limit_increase",
+    ChangeKind.DECREASE: "limit_decrease",
+    ChangeKind.FREEZE: "limit_freeze",
+    ChangeKind.INCREASE_OFFERED: "limit_increase_offer",
+}
+
+
+def _send_notice(
+    session: Session,
+    line: CreditLineRow,
+    change: LimitChange,
+    event: CreditLineEventRow,
+    *,
+    on: date,
+    notice_limit_fen: int | None,
+) -> None:
+    """Queue the change's notice for the borrower's channels (SMS, e-mail, app inbox): the notify service
+    judges each channel by the contact policy when it drains its queue (``xiaodai notify run``)."""
+    kind = _NOTICE_KINDS.get(change.kind)
+    if kind is None:
+        return
+    from xiaodai.notify import enqueue_notice
+
+    new_limit = change.new_limit_fen if notice_limit_fen is None else notice_limit_fen
+    enqueue_notice(
+        session,
+        line.borrower_id,
+        kind,
+        {
+            "old_limit": _yuan(change.old_limit_fen),
+            "new_limit": _yuan(new_limit),
+            "reason": change.reason,
+        },
+        business_date=on,
+        dedupe_key=f"line-event:{event.id}",
+    )
 
 
 def _decision_of(session: Session, *, user: UserRow, application_id: str) -> DecisionRow:

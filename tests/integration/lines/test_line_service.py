@@ -270,3 +270,33 @@ def test_an_offer_taken_as_a_line_is_not_also_signed_as_a_loan(
             )
         with pytest.raises(LineError, match="already has an open credit line"):
             lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")
+
+
+def test_limit_changes_reach_the_borrower_through_the_notice_channels(
+    factory: sessionmaker[Session], approved: Approved
+) -> None:
+    """A freeze is a legal notice queued for the notify service, with the reason in words; the grant is not
+    a notice kind (the borrower is on the page that granted it)."""
+    from datetime import UTC, datetime
+
+    from xiaodai.db.tables import NoticeRow
+    from xiaodai.notify import service as notify
+
+    user_id = _granted(factory, approved)
+    with factory() as s, s.begin():
+        line_id = lines.line_view(s, user=user(s, user_id), today=TODAY)["line_id"]
+        lines.set_state(
+            s, line_id=line_id, to=LineState.FROZEN, reason="LINE_FREEZE_OVERDUE", on=TODAY, actor="staff"
+        )
+    with factory() as s, s.begin():
+        queued = s.execute(select(NoticeRow).where(NoticeRow.borrower_id == user_id)).scalars().all()
+        assert [(n.kind, n.category) for n in queued] == [("limit_freeze", "legal")]
+        # decided in daytime local hours (10:00 in China is 02:00 UTC)
+        at = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=2)
+        counts = notify.drain(s, as_of=at)
+        assert counts["sent"] >= 1
+    with factory() as s, s.begin():
+        texts = [m["body"] for m in notify.inbox(s, borrower_id=user_id)]
+        assert texts, "the freeze notice is in the borrower's inbox"
+        assert all("LINE_FREEZE_OVERDUE" not in t for t in texts)
+        assert any("借款逾期30天以上" in t or "a drawdown 30+ days overdue" in t for t in texts)
