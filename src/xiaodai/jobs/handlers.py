@@ -6,7 +6,9 @@ racing never post twice:
   with the sandbox channel, its settlement file for the date is written to the settlement directory;
 - ``notify.reminders``: the day's reminders (a notice once per key, a channel allowed at most once);
 - ``payments.reconcile``: the channel's settlement file for the date, when it is there (suspense moved by
-  difference); until then the run waits.
+  difference); until then the run waits;
+- ``lines.review_due``: the periodic review of credit lines last reviewed 90+ days ago (a reviewed line
+  carries the date, so a re-run that day finds nothing left to review).
 """
 
 from __future__ import annotations
@@ -103,3 +105,21 @@ def reconcile(ctx: JobContext) -> dict[str, Any]:
         "counts": report["counts"],
         "suspense_posted_fen": report["suspense_posted_fen"],
     }
+
+
+@handler("lines.review_due")
+def line_review(ctx: JobContext) -> dict[str, Any]:
+    from xiaodai.lines import service as lines
+
+    reviewed: list[dict[str, Any]] = []
+    while True:  # in batches, each its own transaction: a failure keeps the batches already reviewed
+        with ctx.factory() as session, session.begin():
+            batch = lines.review_due(session, on=ctx.business_date, actor="job:line_review", limit=200)
+        reviewed += batch
+        if len(batch) < 200:
+            break
+    outcomes: dict[str, int] = {}
+    for result in reviewed:
+        key = str(result["action"])
+        outcomes[key] = outcomes.get(key, 0) + 1
+    return {"reviewed": len(reviewed), "outcomes": outcomes}
