@@ -60,17 +60,18 @@ def eod(ctx: JobContext) -> dict[str, Any]:
 
 @handler("payments.run_debits")
 def debits(ctx: JobContext) -> dict[str, Any]:
-    from xiaodai.payments import service
+    from xiaodai.payments import batch
     from xiaodai.payments.debit_policy import default_policy
     from xiaodai.payments.sandbox_channel import SandboxChannel
     from xiaodai.payments.settlement_file import parse, render
     from xiaodai.privacy.keys import current_ring
 
     channel = SandboxChannel(seed=_sandbox_seed())
-    with ctx.factory() as session, session.begin():
-        result = service.run_debits(
-            session, channel=channel, ring=current_ring(), on=ctx.business_date, policy=default_policy()
-        )
+    # the set-based batch, as ``xiaodai debit run``: claim (committed), the channel outside any lock, booking
+    # in chunks; a retry after a crash re-sends the pending claims and the channel answers as the first time
+    result = batch.run_debit_batch(
+        ctx.factory, channel=channel, ring=current_ring(), on=ctx.business_date, policy=default_policy()
+    )
     lines = channel.settlement_lines(ctx.business_date)
     if lines:  # the simulated channel "sends" its file; a re-run adds only references not yet in it
         path = settlement_path(ctx.business_date)
@@ -78,7 +79,7 @@ def debits(ctx: JobContext) -> dict[str, Any]:
         old = parse(path.read_text(encoding="utf-8"), on=ctx.business_date) if path.exists() else []
         known = {line.channel_ref for line in old}
         path.write_text(render([*old, *(x for x in lines if x.channel_ref not in known)]), encoding="utf-8")
-    return {"counts": result["counts"], "debits": len(result["debits"])}
+    return {"counts": result["counts"]}
 
 
 @handler("notify.reminders")
@@ -91,15 +92,12 @@ def reminders(ctx: JobContext) -> dict[str, Any]:
 
 @handler("payments.reconcile")
 def reconcile(ctx: JobContext) -> dict[str, Any]:
-    from xiaodai.payments import service
-    from xiaodai.payments.settlement_file import parse
+    from xiaodai.payments.reconcile_file import reconcile_file
 
     path = settlement_path(ctx.business_date)
     if not path.exists():
         raise NotReady(f"settlement file {path}")
-    lines = parse(path.read_text(encoding="utf-8"), on=ctx.business_date)
-    with ctx.factory() as session, session.begin():
-        report = service.reconcile(session, lines=lines, on=ctx.business_date)
+    report = reconcile_file(ctx.factory, path, on=ctx.business_date)  # whole file at once, replay-safe
     return {
         "file": str(path),
         "counts": report["counts"],
