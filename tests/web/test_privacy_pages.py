@@ -118,11 +118,13 @@ def test_profile_needs_the_separate_sensitive_consent_and_is_shown_masked(client
     assert 'id="sensitive_data_consent" value="yes">' in empty.text  # unchecked
     refused = save(client, **PROFILE)
     assert refused.status_code == 400
-    assert "SENSITIVE_CONSENT_REQUIRED" in error(refused.text)
+    assert "身份证号和银行卡号属于敏感个人信息" in error(refused.text)  # SENSITIVE_CONSENT_REQUIRED
     assert _count(client, PersonalDataRow) == 0
     bad_contact = save(client, contact1_name="王五", contact1_relation="friend", contact1_phone="139")
     assert bad_contact.status_code == 400
-    assert "CONTACTS_INVALID" in error(bad_contact.text)
+    assert "紧急联系人须填写姓名、关系和手机号" in error(  # CONTACTS_INVALID, in the page's language
+        bad_contact.text
+    )
 
     shown = save(client, **PROFILE, sensitive_data_consent="yes")
     assert shown.status_code == 200, error(shown.text)
@@ -158,7 +160,9 @@ def test_changes_to_an_existing_profile_are_recorded_as_corrections(client: Test
         assert "世纪大道" not in (rows[0].request_enc or "")
     nothing = save(client)
     assert nothing.status_code == 400
-    assert "NOTHING_TO_SAVE" in error(nothing.text)
+    assert "没有填写任何个人信息" in error(  # NOTHING_TO_SAVE, in the page's language
+        nothing.text
+    )
 
 
 def test_consents_are_withdrawn_and_granted_from_the_page(client: TestClient) -> None:
@@ -176,11 +180,17 @@ def test_consents_are_withdrawn_and_granted_from_the_page(client: TestClient) ->
     assert 'id="grant-agency_sharing"' in withdrawn.text
     again = client.post("/me/data/consents/agency_sharing/withdraw", data={"csrf": csrf(withdrawn.text)})
     assert again.status_code == 404  # no consent in force to withdraw
-    assert "NO_ACTIVE_CONSENT" in error(again.text)
+    assert "没有可撤回的有效授权" in error(  # NO_ACTIVE_CONSENT, in the page's language
+        again.text
+    )
     terms = client.post("/me/data/consents/terms/withdraw", data={"csrf": csrf(withdrawn.text)})
-    assert "NOT_WITHDRAWABLE" in error(terms.text)
+    assert "不能在此撤回" in error(  # NOT_WITHDRAWABLE, in the page's language
+        terms.text
+    )
     not_here = client.post("/me/data/consents/credit_check/grant", data={"csrf": csrf(withdrawn.text)})
-    assert "NOT_GRANTABLE_HERE" in error(not_here.text)
+    assert "此授权不能在此处给出" in error(  # NOT_GRANTABLE_HERE, in the page's language
+        not_here.text
+    )
     with _factory(client)() as s:
         rows = s.execute(select(ConsentRow).where(ConsentRow.kind == "agency_sharing")).scalars().all()
         assert [r.withdrawn_at is not None for r in rows] == [True]

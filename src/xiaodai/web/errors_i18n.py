@@ -416,6 +416,26 @@ CODES: dict[str, dict[str, str]] = {
     "BANK_CARD_INVALID": {"zh": "银行卡号无效，请核对", "en": "The bank card number is not valid"},
     "BORROWERS_ONLY": {"zh": "只有借款人有个人资料", "en": "Only borrowers keep a personal profile"},
     "CONFIRMATION_REQUIRED": {"zh": "请先确认", "en": "Confirm first"},
+    "ADDRESS_INVALID": {"zh": "地址格式不正确", "en": "The address is not valid"},
+    "CONTACTS_HARVEST": {
+        "zh": "紧急联系人过多（不收集通讯录）",
+        "en": "Too many emergency contacts (no address book)",
+    },
+    "CONTACTS_INVALID": {
+        "zh": "紧急联系人须填写姓名、关系和手机号",
+        "en": "Each emergency contact needs a name, relation and phone",
+    },
+    "ID_NUMBER_INVALID": {"zh": "身份证号不正确，请核对", "en": "The ID number is not valid"},
+    "NAME_INVALID": {"zh": "姓名不正确", "en": "The name is not valid"},
+    "PHONE_INVALID": {"zh": "手机号不正确，请核对", "en": "The phone number is not valid"},
+    "SENSITIVE_CONSENT_REQUIRED": {
+        "zh": "身份证号和银行卡号属于敏感个人信息，请先单独同意",
+        "en": "Give the separate consent for sensitive data first",
+    },
+    "NOT_WITHDRAWABLE": {
+        "zh": "此授权由已签署的合同约定，不能在此撤回",
+        "en": "The signed contract governs this consent",
+    },
     "NOTHING_TO_SAVE": {"zh": "没有填写任何个人信息", "en": "Nothing was filled in"},
     "NOT_GRANTABLE_HERE": {"zh": "此授权不能在此处给出", "en": "This consent is not given here"},
     "NO_ACTIVE_CONSENT": {"zh": "没有可撤回的有效授权", "en": "There is no active consent to withdraw"},
