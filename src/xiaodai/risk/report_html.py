@@ -142,6 +142,20 @@ def heat_map(matrix: list[dict[str, Any]], *, cell: int = 70) -> str:
     return "".join(parts)
 
 
+def labelled(charts: dict[str, str], titles: dict[str, str]) -> dict[str, str]:
+    """Give each chart its accessible name (the section's title, as ``aria-label`` and ``<title>``), so a
+    screen reader announces what the picture is; its numbers are in the table or CSV beside it."""
+    out: dict[str, str] = {}
+    for key, svg in charts.items():
+        name = escape(titles.get(key, key))
+        out[key] = (
+            svg.replace('role="img">', f'role="img" aria-label="{name}"><title>{name}</title>', 1)
+            if svg
+            else svg
+        )
+    return out
+
+
 def render_html(payload: dict[str, Any], *, lang: str) -> str:
     t = {key: value[lang] for key, value in TEXT.items()}
     cohorts: dict[str, list[tuple[float, float]]] = {}
@@ -162,6 +176,7 @@ def render_html(payload: dict[str, Any], *, lang: str) -> str:
         ),
         "stress": bar_chart([(r["scenario"], float(r["total"])) for r in payload["stress"]]),
     }
+    charts = labelled(charts, t)
     env = Environment(
         loader=PackageLoader("xiaodai.risk", "templates"),
         autoescape=select_autoescape(["html", "j2"]),

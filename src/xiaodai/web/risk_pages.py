@@ -59,7 +59,7 @@ def staff_risk(request: Request) -> Response:
 
     def action(session: Session) -> Response:
         from xiaodai.risk.dashboard import dashboard
-        from xiaodai.risk.report_html import TEXT, bar_chart, heat_map, line_chart
+        from xiaodai.risk.report_html import TEXT, bar_chart, heat_map, labelled, line_chart
 
         _staff(request, session)
         data = dashboard(session, as_of=as_of, now=datetime.now(tz=UTC))
@@ -86,6 +86,7 @@ def staff_risk(request: Request) -> Response:
             ),
             "stress": bar_chart([(s["scenario"], float(s["total"])) for s in data["stress"]]),
         }
+        charts = labelled(charts, rt)
         return _page(
             request, "staff_risk.html", session, r=data, rt=rt, charts=charts, as_of=as_of.isoformat()
         )
