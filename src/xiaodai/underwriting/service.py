@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -146,6 +147,10 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
     (``ON CONFLICT DO NOTHING``; PostgreSQL waits for a concurrent insert of the same version to commit),
     only the transaction whose row went in audits the activation, and every other one checks the stored
     document instead of failing on the primary key."""
+    bind = session.get_bind()
+    known = (policy.version, hashlib.sha256(policy.document.encode("utf-8")).hexdigest())
+    if known in _STORED_POLICIES.get(bind, ()):
+        return  # this process saw it stored and committed in this database: policy versions never change
     inserted = session.execute(
         _insert_policy(session)
         .values(version=policy.version, document=policy.document)
@@ -153,6 +158,7 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
         .returning(PolicyVersionRow.version)
     ).first()
     if inserted is not None:
+        session.info.setdefault(_INSERTED_HERE, set()).add(known)
         record(
             session,
             actor=actor,
@@ -168,6 +174,18 @@ def _store_policy(session: Session, policy: Policy, actor: str) -> None:
     ).scalar_one()
     if stored != policy.document:
         raise RegistryError(f"policy version {policy.version} changed without a new version number")
+    if known not in session.info.get(_INSERTED_HERE, ()):  # found, and not our own uncommitted row
+        _STORED_POLICIES.setdefault(bind, set()).add(known)
+
+
+# Per database engine: the (policy version, document SHA-256) pairs seen already stored and committed, so
+# later decisions skip the insert and the comparison (two round trips). Only a row another transaction had
+# committed is remembered (never one this transaction inserted: it could still roll back); the decision's
+# foreign key to policy_versions would refuse a decision whose policy row were missing.
+_STORED_POLICIES: WeakKeyDictionary[Any, set[tuple[str, str]]] = WeakKeyDictionary()
+_INSERTED_HERE = (
+    "xiaodai.policy.inserted"  # session.info: policy rows this session inserted (maybe not committed)
+)
 
 
 def _refuse(exc: FeatureInputError) -> ApplicationError:
@@ -289,8 +307,11 @@ def decide_and_record(
     policy: Policy | None = None,
     actor: str = "system",
     user_id: int | None = None,
+    new_application: bool = False,
 ) -> dict[str, Any]:
     """Decide with the active model and policy, store the record; the same application id returns it again.
+    ``new_application``: the caller created the application in this transaction, so it has no decision yet
+    (the look-up for one is skipped).
 
     The applicant (``user_id``, or ``application_json["user_id"]``) states only ``application`` features; the
     platform values come from xiaodai's records and the bureau values from one credit-report pull under the
@@ -299,7 +320,7 @@ def decide_and_record(
     application_id = application_json.get("application_id")
     previous = (
         None
-        if application_id is None
+        if application_id is None or new_application
         else session.execute(
             select(DecisionRow).where(DecisionRow.application_id == str(application_id))
         ).scalar_one_or_none()
