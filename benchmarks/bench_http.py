@@ -15,7 +15,8 @@ medians over the rounds are printed at the end, each ratio taken against its own
    (decision and offer, a fresh Idempotency-Key each). After the repayments ``xiaodai ledger check`` must
    pass.
 
-It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors) and each figure's
+It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
+processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
 ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
 """
 
@@ -123,6 +124,22 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (``/proc``): the server's own cost,
+    which, per request, depends far less on the other work on a shared machine than req/s does."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
@@ -236,7 +253,7 @@ ENDPOINTS = (
 
 
 def round_of_runs(
-    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str
+    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
 ) -> dict[str, Any]:
     """One round: the two ceilings, then each xiaodai endpoint, back to back (so a burst of load elsewhere
     on the shared machine hits the ceilings and the endpoints of the same round alike)."""
@@ -247,9 +264,10 @@ def round_of_runs(
     runs = []
     for kind, label in ENDPOINTS:
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
-        runs.append(
-            (label, wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env))
-        )
+        cpu = process_tree_cpu_seconds(server)
+        got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
+        got["cpu_ms"] = (process_tree_cpu_seconds(server) - cpu) * 1000 / max(got["requests"], 1)
+        runs.append((label, got))
     return {"before": before, "after": load_average(), "bare": bare, "pg": pg, "runs": runs}
 
 
@@ -279,7 +297,7 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
             wrk(base, script, seconds=2, connections=4, env=warm)  # warm up
             rounds = []
             for n in range(args.rounds):
-                rounds.append(round_of_runs(args, base, wrk_env, bare_url))
+                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid))
                 print(f"round {n + 1} of {args.rounds} done (load {rounds[-1]['after']})", file=sys.stderr)
         finally:
             stop(proc)
@@ -317,7 +335,7 @@ def main() -> None:
     )
     header = (
         f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} "
-        f"{'/bare':>6} {'/tpcb':>6}"
+        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10}"
     )
     for n, r in enumerate(rounds, 1):
         bare, pg = r["bare"], r["pg"]
@@ -334,7 +352,8 @@ def main() -> None:
         for label, x in r["runs"]:
             print(
                 f"{label:<38} {x['requests']:>8} {x['errors']:>6} {x['rps']:>7.0f} {x['p50_ms']:>7.1f} "
-                f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f}"
+                f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f} "
+                f"{x['cpu_ms']:>10.2f}"
             )
     print(f"\nmedian of {len(rounds)} rounds (each ratio against the ceiling of its own round):")
     print(
@@ -350,7 +369,8 @@ def main() -> None:
             f"{label:<38} {sum(x['errors'] for x in xs):>6} {median([x['rps'] for x in xs]):>7.0f} "
             f"{median([x['p50_ms'] for x in xs]):>7.1f} {median([x['p99_ms'] for x in xs]):>8.1f} "
             f"{median([x['rps'] / r['bare']['rps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
-            f"{median([x['rps'] / r['pg']['tps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f}"
+            f"{median([x['rps'] / r['pg']['tps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
+            f"{median([x['cpu_ms'] for x in xs]):>10.2f}"
         )
     print(f"ledger check after the repayments: {ledger}")
 
