@@ -1,8 +1,10 @@
 """HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
-    .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 32]
+    .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 16]
+                                              [--rounds 3]
 
-One run measures, one after the other on the same machine:
+Each round measures, one after the other on the same machine (the servers stay up across rounds; the
+medians over the rounds are printed at the end, each ratio taken against its own round's ceiling):
 1. ceiling: a bare FastAPI endpoint (``benchmarks/bare_app.py``, no middleware, no database) served by
    uvicorn with the same worker count;
 2. ceiling: ``pgbench`` TPC-B (``pgbench -i`` on a scratch database, then ``pgbench -c 8 -j 2 -T <s>``);
@@ -13,7 +15,8 @@ One run measures, one after the other on the same machine:
    (decision and offer, a fresh Idempotency-Key each). After the repayments ``xiaodai ledger check`` must
    pass.
 
-It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors) and each figure's
+It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
+processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
 ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
 """
 
@@ -25,6 +28,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,6 +126,22 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live descendants (``/proc``): the server's own cost,
+    which, per request, depends far less on the other work on a shared machine than req/s does."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
     threads = min(2, connections)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s"]
@@ -146,24 +166,20 @@ def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[st
     }
 
 
-def bare_ceiling(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def start_bare(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [str(BIN / "uvicorn"), "--factory", "bare_app:create_app", "--workers", str(args.workers)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'benchmarks'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = start(cmd, env, folder, "bare.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/bare", proc)
-        wrk(f"http://127.0.0.1:{port}/bare", str(WRK_DIR / "bare.lua"), seconds=2, connections=4, env={})
-        return wrk(
-            f"http://127.0.0.1:{port}/bare",
-            str(WRK_DIR / "bare.lua"),
-            seconds=args.seconds,
-            connections=args.connections,
-            env={},
-        )
-    finally:
-        stop(proc)
+    url = f"http://127.0.0.1:{port}/bare"
+    wait_until_up(url, proc)
+    wrk(url, str(WRK_DIR / "bare.lua"), seconds=2, connections=4, env={})  # warm up
+    return proc, url
+
+
+def bare_ceiling(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    return wrk(url, str(WRK_DIR / "bare.lua"), seconds=args.seconds, connections=args.connections, env={})
 
 
 def pgbench_ceiling(args: argparse.Namespace) -> dict[str, Any]:
@@ -236,7 +252,27 @@ ENDPOINTS = (
 )
 
 
-def xiaodai_runs(args: argparse.Namespace, folder: Path) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+def round_of_runs(
+    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
+) -> dict[str, Any]:
+    """One round: the two ceilings, then each xiaodai endpoint, back to back (so a burst of load elsewhere
+    on the shared machine hits the ceilings and the endpoints of the same round alike)."""
+    before = load_average()
+    bare = bare_ceiling(args, bare_url)
+    pg = pgbench_ceiling(args)
+    script = str(WRK_DIR / "xiaodai.lua")
+    runs = []
+    for kind, label in ENDPOINTS:
+        kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
+        cpu = process_tree_cpu_seconds(server)
+        got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
+        got["cpu_ms"] = (process_tree_cpu_seconds(server) - cpu) * 1000 / max(got["requests"], 1)
+        runs.append((label, got))
+    return {"before": before, "after": load_average(), "bare": bare, "pg": pg, "runs": runs}
+
+
+def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]], str]:
+    bare_proc, bare_url = start_bare(args, folder)
     name, url = scratch_database("xiaodai_bench_http")
     try:
         prepare(url, folder)
@@ -255,19 +291,24 @@ def xiaodai_runs(args: argparse.Namespace, folder: Path) -> tuple[list[tuple[str
             wait_until_up(f"{base}/healthz", proc)
             users = folder / "users.txt"
             users.write_text("".join(f"{t} {loan}\n" for t, loan in borrowers(base, args.users)))
-            wrk_env = {"WRK_USERS": str(users), "WRK_RUN": uuid.uuid4().hex[:8]}
+            wrk_env = {"WRK_USERS": str(users)}
             script = str(WRK_DIR / "xiaodai.lua")
-            wrk(base, script, seconds=2, connections=4, env={**wrk_env, "WRK_KIND": "loans"})  # warm up
-            results = []
-            for kind, label in ENDPOINTS:
-                kind_env = {**wrk_env, "WRK_KIND": kind}
-                result = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
-                results.append((label, result))
+            warm = {**wrk_env, "WRK_KIND": "loans", "WRK_RUN": "warm"}
+            wrk(base, script, seconds=2, connections=4, env=warm)  # warm up
+            rounds = []
+            for n in range(args.rounds):
+                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid))
+                print(f"round {n + 1} of {args.rounds} done (load {rounds[-1]['after']})", file=sys.stderr)
         finally:
             stop(proc)
-        return results, ledger_check(env, folder)
+        return rounds, ledger_check(env, folder)
     finally:
+        stop(bare_proc)
         drop_database(name)
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
 
 
 def main() -> None:
@@ -276,39 +317,60 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--users", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of (ceilings, endpoints); medians reported"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="xiaodai-http-"))
     try:
-        before = load_average()
-        bare = bare_ceiling(args, folder)
-        pg = pgbench_ceiling(args)
-        runs, ledger = xiaodai_runs(args, folder)
-        after = load_average()
+        rounds, ledger = measure(args, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(
         f"python {sys.version.split()[0]} · cpus {os.cpu_count()} · wrk 2 threads, {args.connections} "
-        f"connections, {args.seconds:.0f} s per endpoint · server: {args.workers} workers · PostgreSQL"
+        f"connections, {args.seconds:.0f} s per endpoint · server: {args.workers} workers · PostgreSQL · "
+        f"{args.rounds} rounds"
     )
-    print(f"load average (1/5/15 min) before: {before} · after: {after}")
-    print(
-        f"ceiling bare FastAPI GET (uvicorn, {args.workers} workers): {bare['rps']:.0f} req/s, "
-        f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms, errors {bare['errors']}"
+    header = (
+        f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} "
+        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10}"
     )
-    print(
-        f"ceiling pgbench TPC-B (-c 8 -j 2): {pg['tps']:.0f} tps, latency avg {pg['latency_ms']:.1f} ms, "
-        f"failed {pg['failed']}"
-    )
-    print(
-        f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'/bare':>6} {'/tpcb':>6}"
-    )
-    for label, r in runs:
+    for n, r in enumerate(rounds, 1):
+        bare, pg = r["bare"], r["pg"]
+        print(f"\nround {n}: load average (1/5/15 min) before {r['before']} · after {r['after']}")
         print(
-            f"{label:<38} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.0f} {r['p50_ms']:>7.1f} "
-            f"{r['p99_ms']:>7.1f} {r['rps'] / bare['rps']:>6.2f} {r['rps'] / pg['tps']:>6.2f}"
+            f"ceiling bare FastAPI GET (uvicorn, {args.workers} workers): {bare['rps']:.0f} req/s, "
+            f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms, errors {bare['errors']}"
+        )
+        print(
+            f"ceiling pgbench TPC-B (-c 8 -j 2): {pg['tps']:.0f} tps, latency avg {pg['latency_ms']:.1f} ms, "
+            f"failed {pg['failed']}"
+        )
+        print(header)
+        for label, x in r["runs"]:
+            print(
+                f"{label:<38} {x['requests']:>8} {x['errors']:>6} {x['rps']:>7.0f} {x['p50_ms']:>7.1f} "
+                f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f} "
+                f"{x['cpu_ms']:>10.2f}"
+            )
+    print(f"\nmedian of {len(rounds)} rounds (each ratio against the ceiling of its own round):")
+    print(
+        f"ceiling bare FastAPI: {median([r['bare']['rps'] for r in rounds]):.0f} req/s · pgbench TPC-B: "
+        f"{median([r['pg']['tps'] for r in rounds]):.0f} tps"
+    )
+    print(
+        f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6}"
+    )
+    for i, (label, _) in enumerate(rounds[0]["runs"]):
+        xs = [r["runs"][i][1] for r in rounds]
+        print(
+            f"{label:<38} {sum(x['errors'] for x in xs):>6} {median([x['rps'] for x in xs]):>7.0f} "
+            f"{median([x['p50_ms'] for x in xs]):>7.1f} {median([x['p99_ms'] for x in xs]):>8.1f} "
+            f"{median([x['rps'] / r['bare']['rps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
+            f"{median([x['rps'] / r['pg']['tps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
+            f"{median([x['cpu_ms'] for x in xs]):>10.2f}"
         )
     print(f"ledger check after the repayments: {ledger}")
 

@@ -13,10 +13,11 @@ local counter = 0
 local tid = 0
 local threads = {}
 
+-- the applicant states only catalogue features (as bench_http.py's APPLY): platform and bureau values are
+-- looked up by xiaodai, and a request carrying one is refused
 local APPLY = '{"applicant":{"age":34,"monthly_income":"9000","monthly_debt_payments":"500",' ..
-  '"existing_overdue_days":0,"applications_last_30d":1,"blocklisted":false},' ..
-  '"features":{"Seniority":8,"Home":"owner","Income":180,"Records":"no"},' ..
-  '"request":{"amount":"10000","term":12},"consent_credit_check":true}'
+  '"employment_type":"employed","employment_tenure_years":8,"housing":"owner","dependants":1,' ..
+  '"purpose":"consumption"},"request":{"amount":"10000","term":12},"consent_credit_check":true}'
 
 function setup(thread)
   thread:set("tid", #threads)

@@ -5,6 +5,12 @@ line carrying the request id, level and file from the environment.
 - ``XIAODAI_LOG_FORMAT``: ``json`` (default) or ``text``;
 - ``XIAODAI_LOG_FILE``: also write to this file.
 
+``xiaodai serve`` formats and writes the lines in a thread of their own (``writer_thread=True``): the event
+loop only creates the record (redacted, request id stamped) and puts it on an unbounded queue, so no line
+is dropped and no request waits for the disk. ``flush()`` drains the queue and writes synchronously from
+then on; it runs at process exit (``atexit``: a worker's clean shutdown on SIGTERM included), so the last
+lines are in the log. A SIGKILL loses what was still queued (milliseconds of lines).
+
 The request id is set per HTTP request by ``api.request_id`` (from a sane incoming ``X-Request-ID`` or a
 fresh one) and read here through a context variable, so every line written while serving that request —
 the access line included — carries it.
@@ -12,9 +18,12 @@ the access line included — carries it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
 import os
+import queue
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +39,28 @@ class RequestIdFilter(logging.Filter):
     """Stamps ``record.request_id`` (``-`` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = REQUEST_ID.get() or "-"
+        if getattr(record, "request_id", None) is None:  # stamped once, in the thread that logged it
+            record.request_id = REQUEST_ID.get() or "-"
         return True
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class _Enqueue(logging.handlers.QueueHandler):
+    """Puts the record on the writer thread's queue as it is: the formatters need its ``args`` (uvicorn's
+    access line is unpacked into fields), which ``QueueHandler.prepare`` would format away. Arguments that
+    are not plain values (which could change before the writer formats them) are rendered now."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        args = record.args
+        values = args.values() if isinstance(args, dict) else args if isinstance(args, tuple) else ()
+        if any(not isinstance(v, _PLAIN) for v in values):
+            record.msg, record.args = record.getMessage(), ()
+        return record
+
+
+_WRITER: dict[str, Any] = {}  # the writer thread's listener, its queue handler and the real handlers
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,7 +91,7 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
-def configure(*, default_level: str = "WARNING") -> None:
+def configure(*, default_level: str = "WARNING", writer_thread: bool = False) -> None:
     """Idempotent per process. Uvicorn's own loggers are left without handlers of their own and
     propagate here (``xiaodai serve`` passes ``log_config=None``), so the access log is formatted too."""
     redaction.install()
@@ -82,8 +111,34 @@ def configure(*, default_level: str = "WARNING") -> None:
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(RequestIdFilter())
-        root.addHandler(handler)
+    if writer_thread:
+        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        enqueue = _Enqueue(lines)
+        enqueue.addFilter(RequestIdFilter())  # the request id lives in the logging thread's context
+        listener = logging.handlers.QueueListener(lines, *handlers, respect_handler_level=True)
+        _WRITER.update(listener=listener, enqueue=enqueue, handlers=handlers)
+        root.addHandler(enqueue)
+        listener.start()
+        atexit.register(flush)
+    else:
+        for handler in handlers:
+            root.addHandler(handler)
     root.setLevel(getattr(logging, level, logging.WARNING))
     root.xiaodai_configured = True  # type: ignore[attr-defined]
     if level == "DEBUG":
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and their parameters
+
+
+def flush() -> None:
+    """Write every queued line, stop the writer thread and write synchronously from now on (idempotent)."""
+    listener = _WRITER.pop("listener", None)
+    if listener is None:
+        return
+    root = logging.getLogger()
+    handlers: list[logging.Handler] = _WRITER.pop("handlers")
+    for handler in handlers:  # first: a line logged while the queue drains is written directly
+        root.addHandler(handler)
+    root.removeHandler(_WRITER.pop("enqueue"))
+    listener.stop()  # writes what is queued, then joins the thread
+    for handler in handlers:
+        handler.flush()

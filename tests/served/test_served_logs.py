@@ -23,7 +23,7 @@ def test_served_log_has_access_lines_and_no_logging_errors(tmp_path: Path) -> No
             answers.append(http.get(f"/api/auth/me?phone={PHONE}&id={ID_NUMBER}"))  # 401, PII in the URL
             answers.append(http.get("/no-such-page", headers={"X-Request-ID": "proxy-given-id-0001"}))
             answers.append(http.post("/api/auth/token", json={"email": "a@b.cn", "password": "x" * 12}))
-        log = served.log_text()
+    log = served.log_text()  # after SIGTERM: the log's writer thread has written what it had queued
     assert [a.status_code for a in answers] == [200, 401, 404, 401]
     ids = [a.headers["X-Request-ID"] for a in answers]
     assert ids[2] == "proxy-given-id-0001"  # a sane incoming id is kept

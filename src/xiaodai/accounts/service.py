@@ -293,22 +293,20 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     One query (token joined to user), or none when this process looked the token up within the last
     ``token_cache.TTL_SECONDS`` (see ``token_cache`` for how revocation stays safe)."""
     at = now or datetime.now(tz=UTC)
-    digest = _sha(token)
-    remembered = TOKENS.get(digest)
+    remembered = remembered_user(session, token, now=at)
     if remembered is not None:
-        user = _attach(session, remembered.user_columns)
-        expires = remembered.token_expires_at
-    else:
-        found = session.execute(
-            select(ApiTokenRow, UserRow)
-            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-            .where(ApiTokenRow.token_sha256 == digest, ApiTokenRow.revoked.is_(False))
-        ).one_or_none()
-        if found is None:
-            raise AuthError("invalid or revoked token")
-        row, user = found
-        expires = _utc(row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL)
-        TOKENS.put(digest, user_id=user.id, user_columns=_columns(user), token_expires_at=expires)
+        return remembered
+    digest = _sha(token)
+    found = session.execute(
+        select(ApiTokenRow, UserRow)
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .where(ApiTokenRow.token_sha256 == digest, ApiTokenRow.revoked.is_(False))
+    ).one_or_none()
+    if found is None:
+        raise AuthError("invalid or revoked token")
+    row, user = found
+    expires = _utc(row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL)
+    TOKENS.put(digest, user_id=user.id, user_columns=_columns(user), token_expires_at=expires)
     if at >= expires:
         raise AuthError("the token has expired: ask for a new one")
     if _locked(user, at):
@@ -317,6 +315,21 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
 
 
 _USER_COLUMNS = tuple(c.key for c in UserRow.__mapper__.column_attrs)
+
+
+def remembered_user(session: Session, token: str, *, now: datetime) -> UserRow | None:
+    """The token's user if this process looked it up within ``TTL_SECONDS``, without any I/O (the API's
+    authentication dependency calls it on the event loop); ``None`` when the database must be asked.
+    Refused (``AuthError``) if the remembered expiry has passed or the remembered account lock holds."""
+    remembered = TOKENS.get(_sha(token))
+    if remembered is None:
+        return None
+    if now >= remembered.token_expires_at:
+        raise AuthError("the token has expired: ask for a new one")
+    user = _attach(session, remembered.user_columns)
+    if _locked(user, now):
+        raise AuthError("the account is locked")
+    return user
 
 
 def _columns(user: UserRow) -> dict[str, object]:

@@ -142,5 +142,5 @@ def served_app() -> FastAPI:
     configured first, settings from the environment."""
     from xiaodai.logging_setup import configure
 
-    configure(default_level="INFO")
+    configure(default_level="INFO", writer_thread=True)
     return create_app()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import functools
+from collections.abc import AsyncIterator
+from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from xiaodai.accounts.service import AuthError, user_for_session, user_for_token
+from xiaodai.accounts.service import AuthError, remembered_user, user_for_session, user_for_token
 from xiaodai.db.tables import UserRow
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -22,23 +28,91 @@ MAX_ROW_ID = 2**63 - 1  # ids are 64-bit signed integers on both databases
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^63-1)")]
 
 
-def db(request: Request) -> Iterator[Session]:
+# The sessions the dependencies below opened for the current request (a context variable: each request is
+# its own task, and the endpoint's worker thread runs in a copy of that context). ``api.one_hop`` finishes
+# them in the endpoint's own thread; whatever is still open when a dependency exits is finished there.
+REQUEST_SESSIONS: ContextVar[tuple[Session, ...]] = ContextVar("xiaodai_request_sessions", default=())
+
+
+def finish_sessions(*, commit: bool) -> None:
+    """Commit (or roll back) and close every session this request opened, in the calling thread. A commit
+    that fails rolls back the sessions after it too, and raises."""
+    sessions = REQUEST_SESSIONS.get()
+    failure: BaseException | None = None
+    for session in sessions:
+        try:
+            if session.in_transaction():
+                if commit and failure is None:
+                    session.commit()
+                else:
+                    session.rollback()
+        except BaseException as exc:
+            failure = failure or exc
+        finally:
+            session.close()
+    if failure is not None:
+        raise failure
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _end(session: Session, *, commit: bool) -> None:
+    """End a request's session. Already finished (``api.one_hop`` did it in the endpoint's thread), or
+    never used: closing it does no I/O, so it is done here. Otherwise the commit or rollback runs in a
+    worker thread, shielded from cancellation (a client that hangs up does not skip it)."""
+    if not session.in_transaction():
+        session.close()
+        return
+    with anyio.CancelScope(shield=True):
+        # its own limiter, as FastAPI does for a dependency's exit: ending a session (which returns a pooled
+        # connection) never waits for a thread held by an endpoint that may be waiting for that connection
+        limiter = anyio.CapacityLimiter(1)
+        await anyio.to_thread.run_sync(functools.partial(_finish, session, commit=commit), limiter=limiter)
+
+
+async def db(request: Request) -> AsyncIterator[Session]:
     """One request = one transaction: commit once at the end, roll back on any error.
 
     Used with ``scope="function"`` (see ``DB``): the commit, and the audit chain written at commit, run when
     the endpoint has returned and BEFORE the response is sent. A commit that fails therefore raises and the
     client gets an error, never a 2xx naming rows that do not exist (with the default request scope FastAPI
     would send the response first and commit afterwards).
+
+    Opening the session does no I/O (the connection is taken on first use), so this dependency runs on the
+    event loop; the API's endpoints (``api.one_hop``) commit in their own worker thread, and the commit here
+    is only for a session still open when the dependency exits (then in a worker thread).
     """
-    factory = request.app.state.session_factory
-    with factory() as session, session.begin():
+    session: Session = request.app.state.session_factory()
+    token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), session))
+    try:
         yield session
+    except BaseException:
+        await _end(session, commit=False)
+        raise
+    else:
+        await _end(session, commit=True)
+    finally:
+        _reset(token)
+
+
+def _reset(token: Token[tuple[Session, ...]]) -> None:
+    # exited in another context than it was entered: nothing of ours to restore there
+    with contextlib.suppress(ValueError):
+        REQUEST_SESSIONS.reset(token)
 
 
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-def read_db(request: Request, session: DB) -> Iterator[Session]:
+async def read_db(request: Request, session: DB) -> AsyncIterator[Session]:
     """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
     (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
     Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
@@ -47,8 +121,17 @@ def read_db(request: Request, session: DB) -> Iterator[Session]:
     if factory is request.app.state.session_factory:
         yield session
         return
-    with factory() as reader:
+    reader: Session = factory()
+    token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), reader))
+    try:
         yield reader
+    except BaseException:
+        await _end(reader, commit=False)
+        raise
+    else:
+        await _end(reader, commit=True)
+    finally:
+        _reset(token)
 
 
 ReadDB = Annotated[Session, Depends(read_db, scope="function")]
@@ -77,18 +160,28 @@ SESSION_COOKIE = APIKeyCookie(
 )
 
 
-def current_user(
+async def current_user(
     request: Request,
     session: DB,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
     _cookie: Annotated[str | None, Security(SESSION_COOKIE)] = None,  # read through request.session
 ) -> UserRow:
+    """A bearer token this process looked up within ``token_cache.TTL_SECONDS`` is answered here on the
+    event loop (no I/O); anything that needs the database goes to a worker thread."""
     now: datetime = request.app.state.clock()
     if bearer is not None:
-        return user_for_token(session, bearer.credentials.strip(), now=now)
+        token = bearer.credentials.strip()
+        remembered = remembered_user(session, token, now=now)
+        if remembered is not None:
+            return remembered
+        return await run_in_threadpool(functools.partial(user_for_token, session, token, now=now))
     claims = request.session if "session" in request.scope else {}
     if claims.get("user_id"):
-        user = user_for_session(session, user_id=claims.get("user_id"), version=claims.get("sv"), now=now)
+        user = await run_in_threadpool(
+            functools.partial(
+                user_for_session, session, user_id=claims.get("user_id"), version=claims.get("sv"), now=now
+            )
+        )
         if user is not None:
             return user
     raise AuthError("authentication required: a bearer token or a signed-in session")

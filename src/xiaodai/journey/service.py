@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import (
@@ -144,11 +144,15 @@ def submit_application(
     session.add(row)
     session.flush()
     # platform and bureau values are looked up for this user (never taken from the payload)
-    result = underwriting.decide_and_record(session, application_json=application_json, user_id=user.id)
+    result = underwriting.decide_and_record(
+        session, application_json=application_json, user_id=user.id, new_application=True
+    )
     row.decision_id = int(result["decision_id"])
     row.outcome = str(result["outcome"])
     session.flush()
-    return _view_of(session, row)  # the row in hand: no second SELECT of what was just written
+    # the applicant reads what the application page shows: reasons recomputed for a person (catalogue
+    # labels, positive factors when approved), from the decision row this session holds
+    return _view_of(session, row)
 
 
 def _own_application(session: Session, user: UserRow, public_id: str) -> ApplicationRow:
@@ -498,12 +502,17 @@ def payoff_fen(session: Session, *, loan_id: int, on: date) -> int:
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     """A borrower's repayment. More than the payoff amount is refused (policy: no silent overpayment; the
     borrower pays off instead), so the schedule, the payoff quote and the statement never disagree."""
-    loan = own_loan(session, user, loan_id)
-    retry = session.execute(
-        select(CommandRow.idempotency_key).where(CommandRow.idempotency_key == f"u{user.id}:{key}")
+    # the ownership check and "is this a retry?" in one SELECT (the loan row with its command key's existence)
+    found = session.execute(
+        select(LoanRow, exists().where(CommandRow.idempotency_key == f"u{user.id}:{key}")).where(
+            LoanRow.id == loan_id
+        )
     ).first()
+    if found is None or found[0].borrower_id != user.id:
+        raise NotFoundError("loan not found")
+    loan, retried = found
     settles = False
-    if retry is None and LoanState(loan.state) in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
+    if not retried and LoanState(loan.state) in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
         ceiling = payoff_fen(session, loan_id=loan_id, on=on)
         if amount_fen > ceiling:
             raise OverpaymentRefusedError(ceiling)

@@ -173,7 +173,12 @@ def _changes(now: tuple[Any, ...], loaded: tuple[Any, ...], names: tuple[str, ..
 
 
 def save(
-    session: Session, loan: Loan, rows: Sequence[Installment] = (), entries: Sequence[JournalEntry] = ()
+    session: Session,
+    loan: Loan,
+    rows: Sequence[Installment] = (),
+    entries: Sequence[JournalEntry] = (),
+    *,
+    with_item: tuple[str, dict[str, Any]] | None = None,
 ) -> list[int]:
     """Insert the command's journal ``entries`` (their balances already moved on ``loan``:
     ``ledger.move_balances``) and write what changed on ``loan`` and ``rows`` since they were read: each
@@ -187,10 +192,15 @@ def save(
     The loan's ``version`` is save's to move, as the ORM's version counter is for ORM rows: whatever a
     caller did to it, a changed loan is written at the version it was read with plus one, and (elsewhere
     than PostgreSQL) only if the row is still at the version read. On PostgreSQL the row has been locked
-    since ``lock_loan_record`` read it, so nobody else can have moved it."""
+    since ``lock_loan_record`` read it, so nobody else can have moved it.
+
+    ``with_item``: one more ``WITH`` item and its parameters for the PostgreSQL statement (with entries only;
+    ``commands.result_with_last_entry``)."""
     connection = session.connection()
     if loan.line_id is not None:
         entries = [with_commitment(item, loan.id) for item in entries]
+    if with_item is not None and not (entries and connection.dialect.name == "postgresql"):
+        raise ValueError("with_item needs journal entries on PostgreSQL")
     was = loan.loaded[_VERSION]
     loan.version = was
     loan_now = _loan_values(loan)
@@ -206,6 +216,8 @@ def save(
             changed.append((row, now, _changes(now, row.loaded, _INSTALLMENT_FIELDS)))
     if entries and connection.dialect.name == "postgresql":
         also, params = _pg_updates(loan, loan_changes, changed)
+        if with_item is not None:
+            also, params = also + with_item[0], {**params, **with_item[1]}
         ids = ledger.insert_entries(connection, entries, also=also, params=params)
     else:
         ids = ledger.insert_entries(connection, entries) if entries else []

@@ -28,7 +28,7 @@ from xiaodai.pricing.schedule import LoanTerms
 from xiaodai.servicing.accrual import capped_penalty_rate, daily_rate_e9
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
 from xiaodai.servicing.billing import RECEIVABLE, apply_allocations, bill_through
-from xiaodai.servicing.commands import Result, run_once
+from xiaodai.servicing.commands import Result, result_with_last_entry, run_once
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
@@ -291,7 +291,13 @@ def repay(
         journal, result = book_repayment(
             session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
         )
-        result["entry_id"] = save(session, loan, rows, journal)[-1]
+        # on PostgreSQL the command's result is written by the journal's statement (one round trip fewer)
+        item = (
+            result_with_last_entry(session, idempotency_key, result)
+            if session.connection().dialect.name == "postgresql"
+            else None
+        )
+        result["entry_id"] = save(session, loan, rows, journal, with_item=item)[-1]
         return result
 
     return run_once(

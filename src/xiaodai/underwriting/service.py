@@ -380,8 +380,11 @@ def decide_and_record(
     policy: Policy | None = None,
     actor: str = "system",
     user_id: int | None = None,
+    new_application: bool = False,
 ) -> dict[str, Any]:
     """Decide with the active model and policy, store the record; the same application id returns it again.
+    ``new_application``: the caller created the application in this transaction, so it has no decision yet
+    (the look-up for one is skipped).
 
     The applicant (``user_id``, or ``application_json["user_id"]``) states only ``application`` features; the
     platform values come from xiaodai's records and the bureau values from one credit-report pull under the
@@ -407,7 +410,7 @@ def decide_and_record(
     else:
         previous = (
             None
-            if application_id is None
+            if application_id is None or new_application
             else session.execute(
                 select(DecisionRow).where(DecisionRow.application_id == str(application_id))
             ).scalar_one_or_none()

@@ -71,21 +71,21 @@ def test_a_repayment_writes_each_row_once(
         result = pay(s)  # bills instalment 1 (an entry), then pays it (a second entry)
     assert len(result["allocations"]) == 2
     if engine.dialect.name == "postgresql":
-        writes = [  # the billing and repayment entries, their postings and the rows: one statement
-            "WITH INSERT journal_entries, INSERT postings, UPDATE loans, UPDATE installments"
+        writes = [  # the billing and repayment entries, their postings, the rows and the command's result
+            "WITH INSERT journal_entries, INSERT postings, UPDATE loans, UPDATE installments, UPDATE commands"
         ]
     else:
         writes = [
             *["INSERT journal_entries", "INSERT postings"] * 2,  # per entry: RETURNING id, one executemany
             "UPDATE loans",  # each changed row once
             "UPDATE installments",  # instalment 1: billed and paid
+            "UPDATE commands",  # the result, after the action
         ]
     assert first == [
         "INSERT commands",  # claims the key, before anything else
         "SELECT loans",  # FOR UPDATE, the columns servicing uses
         "SELECT installments",  # FOR UPDATE
-        *writes,  # loans.save: the journal and the changed rows
-        "UPDATE commands",  # the result, after the action
+        *writes,  # loans.save: the journal and the changed rows (on PostgreSQL, the result too)
     ]
     with statements(engine) as retry, factory() as s, s.begin():
         again = pay(s)

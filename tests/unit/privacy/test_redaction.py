@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xiaodai.privacy.redaction import install, redact
+from xiaodai.privacy.redaction import _redact_all, install, redact
 
 ID_NUMBER = "11010519491231002X"
 CARD = "6222021234567890128"
@@ -91,3 +93,21 @@ def test_personal_data_formed_across_template_and_argument_is_redacted() -> None
     record = log.makeRecord("x", logging.INFO, __file__, 1, "call 138%s", ("12345678",), None)
     assert PHONE not in record.getMessage()
     assert "[PHONE#" in record.getMessage()
+
+
+# The quick pre-check in ``redact`` (no "@" and no 11-digit run: returned unscanned) must never skip a text
+# that the full scan would change.
+_ALPHABET = "0123456789０１２ -+@.xX_abc:/\\n"
+_PIECES = [ID_NUMBER, CARD, PHONE, "+86 138-1234-5678", "138 1234 5678", "a.b+c@x.cn", "6222 0212 3456 7890"]
+
+
+@given(st.lists(st.one_of(st.text(alphabet=_ALPHABET, max_size=40), st.sampled_from(_PIECES)), max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_the_quick_pre_check_never_skips_what_the_full_scan_redacts(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert redact(text) == _redact_all(text)
+
+
+def test_the_quick_pre_check_returns_plain_lines_unchanged() -> None:
+    line = '127.0.0.1:60922 - "GET /api/loans/12345?page=2 HTTP/1.1" 200'
+    assert redact(line) is line

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.approvals import service
 
-router = APIRouter(prefix="/api/staff/approvals", tags=["approvals"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/staff/approvals", tags=["approvals"])
 
 
 class ApprovalCreate(BaseModel):

@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 
 from xiaodai.accounts import service as accounts
 from xiaodai.api.deps import DB, CurrentUser, Now, RowId, client_address
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.ratelimit import RateLimitedError, admit_login
 from xiaodai.api.schemas import Login, SignUp
 from xiaodai.db.tables import UserRow
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
-staff_router = APIRouter(prefix="/api/staff/accounts", tags=["staff"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/auth", tags=["auth"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff/accounts", tags=["staff"])
 
 
 class SignUpAccepted(BaseModel):

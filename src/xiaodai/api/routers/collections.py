@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, Now, RowId
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.collections import service
 from xiaodai.collections.contact_facts import Attempt
 from xiaodai.db.tables import CollectionCaseRow, LoanRow, UserRow
 from xiaodai.privacy.service import audit_refusal
 
-router = APIRouter(prefix="/api/staff", tags=["collections"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["collections"])
 
 
 def _collector(user: UserRow) -> None:

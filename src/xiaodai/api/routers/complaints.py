@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, MAX_ROW_ID, CurrentUser
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.complaints import service
 from xiaodai.db.tables import ComplaintRow, UserRow
 from xiaodai.journey.service import NotFoundError, own_loan
 
-router = APIRouter(tags=["complaints"])
+router = APIRouter(route_class=OneHopRoute, tags=["complaints"])
 
 
 class ComplaintCreate(BaseModel):

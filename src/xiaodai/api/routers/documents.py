@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.journey import service as journey
 
-router = APIRouter(prefix="/api/loans", tags=["journey"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/loans", tags=["journey"])
 
 
 @router.get(

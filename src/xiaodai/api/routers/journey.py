@@ -10,13 +10,14 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from xiaodai.api.deps import DB, CurrentUser, ReadDB, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen, parse_iso_date, within
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.prepayment import PrepayMode
 
-router = APIRouter(prefix="/api", tags=["journey"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api", tags=["journey"])
 
 
 QUOTE_DAYS = 366  # a payoff quote may look this far ahead of (or back from) the business date
@@ -242,7 +243,7 @@ def export(session: DB, user: CurrentUser) -> dict[str, Any]:
     return journey.export_my_data(session, user=user)
 
 
-staff_router = APIRouter(prefix="/api/staff", tags=["staff"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["staff"])
 
 
 @staff_router.post("/loans/{loan_id}/charges", status_code=201)

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from xiaodai.api.deps import DB, CurrentUser, Now, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.privacy import service as privacy
 
-router = APIRouter(prefix="/api/me", tags=["privacy"])
-staff_router = APIRouter(prefix="/api/staff/people", tags=["privacy"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/me", tags=["privacy"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff/people", tags=["privacy"])
 
 
 class EmergencyContact(BaseModel):

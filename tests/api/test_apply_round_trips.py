@@ -1,0 +1,50 @@
+"""An application asks the database less: no look-up of an earlier decision for an application created in
+the same request, no read-back of the decision just written, and the policy version stored once (a process
+that has seen it committed stops re-inserting and re-comparing it). The answer is the replay's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+
+from support.journey import apply_body, borrower
+from xiaodai.db.tables import PolicyVersionRow
+
+
+@contextmanager
+def statements(client: TestClient) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_later_applications_skip_the_policy_store_and_the_decision_reads(client: TestClient) -> None:
+    me = borrower(client, "apply-trips@example.com")
+    first = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "p1"})
+    assert first.status_code == 201, first.text
+    second = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "p2"})
+    assert second.status_code == 201  # found the policy committed: remembered from now on
+    with statements(client) as seen:
+        third = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "p3"})
+    assert third.status_code == 201
+    assert third.json()["outcome"] == "approve"
+    assert not [s for s in seen if "policy_versions" in s], seen
+    assert not [s for s in seen if s.startswith("SELECT") and " FROM decisions" in s], seen
+    assert [s for s in seen if s.startswith("INSERT INTO decisions")]  # the decision is still recorded
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        assert s.execute(select(func.count()).select_from(PolicyVersionRow)).scalar_one() == 1
+    for key, answer in (("p1", first), ("p3", third)):
+        again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": key})
+        assert again.json() == answer.json()  # the replay, read from the stored decision: the same answer
