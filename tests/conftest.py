@@ -117,6 +117,13 @@ def clone_db(db_url: str, engine: Engine) -> Iterator[Callable[[], str]]:
             _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+# Hypothesis profiles for the tests that take the default number of examples (tests that fix their own
+# max_examples keep it): "dev" locally, "ci" when CI is set, "thorough" for a deeper run before a release
+# (XIAODAI_HYPOTHESIS_PROFILE=thorough make pytest; see docs/BENCHMARKS.md, "Test suite time").
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+_PROFILE = os.environ.get("XIAODAI_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(_PROFILE)
