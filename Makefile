@@ -33,9 +33,10 @@ types: install
 contracts: install
 	$(BIN)/lint-imports
 
-# one worker per CPU (pytest-xdist): every test gets its own database copy, the templates are per worker
+# one worker per CPU (pytest-xdist): every test gets its own database copy, the templates are per worker;
+# work stealing: an idle worker takes tests queued on a busy one, so a few long tests do not leave a CPU idle
 pytest: install
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist worksteal
 
 test: lint types contracts pytest
 

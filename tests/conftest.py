@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from support.databases import PG_ADMIN, admin, new_pg_copy, pg_url
+from support.passwords import PRODUCTION_HASHER, TEST_HASHER
+from xiaodai.accounts import service as accounts
 from xiaodai.db.migrate import upgrade
 from xiaodai.db.session import make_engine, session_factory
 
@@ -29,6 +31,14 @@ def _keyring_file(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never touch var/keyring.json: a fresh key ring per session (inherited by CLI subprocesses)."""
     os.environ.pop("XIAODAI_KEYRING", None)
     os.environ["XIAODAI_KEYRING_FILE"] = str(tmp_path_factory.mktemp("keys") / "keyring.json")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """See support/passwords.py: argon2id at the lowest cost in-process; production cost tested apart."""
+    accounts.HASHER = TEST_HASHER
+    yield
+    accounts.HASHER = PRODUCTION_HASHER
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +117,13 @@ def clone_db(db_url: str, engine: Engine) -> Iterator[Callable[[], str]]:
             _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
+# Hypothesis profiles for the tests that take the default number of examples (tests that fix their own
+# max_examples keep it): "dev" locally, "ci" when CI is set, "thorough" for a deeper run before a release
+# (XIAODAI_HYPOTHESIS_PROFILE=thorough make pytest; see docs/BENCHMARKS.md, "Test suite time").
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+_PROFILE = os.environ.get("XIAODAI_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(_PROFILE)

@@ -1,6 +1,14 @@
 """Crash safety: kill the real ``xiaodai eod`` process at random points, rerun, and compare with an
 uninterrupted run from the same starting point. Also: catching up many days in one call equals running
-them one by one."""
+them one by one.
+
+The kills are spread over the whole span and land inside the EOD work: each run is killed a random fraction
+of a second after the days it has committed reach a random target day (never while the interpreter is still
+starting, which a fixed delay after the start mostly hit), so the kills fall at arbitrary steps of days in
+every phase of the book. The span is the days on which the book changes in kind — every instalment billed
+(the last falls due 2027-01-10), the over-payment applied, every late loan through M1..M4+ to its write-off
+candidate event (180 DPD) — checked on the reference run, plus three weeks of penalty and DPD after them.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +29,9 @@ from xiaodai.db.session import make_engine, session_factory
 from xiaodai.ledger import service as ledger
 from xiaodai.servicing.eod import last_completed_day, run_eod
 
-THROUGH = date(2031, 12, 31)  # ~2,000 business days: long enough to be killed mid-way many times
+FIRST = date(2026, 1, 11)  # the first EOD day of the book (its loans start 2026-01-10)
+THROUGH = date(2027, 1, 31)  # ~390 days: every kind of change the book goes through (see above)
+KILLS = 10
 
 
 def _eod_process(url: str) -> subprocess.Popen[bytes]:
@@ -55,20 +65,35 @@ def test_killed_eod_resumes_to_the_same_books(
     run_eod(reference, THROUGH)
     want = snapshot(session_factory(reference))
     reference.dispose()
+    assert all(billed for (_loan, _period, billed, _p, _i) in want["installments"])  # every instalment
+    kinds = {(kind, payload) for (_loan, _day, kind, payload) in want["events"]}
+    assert any(kind == "bucket-entered" and '"to": "M4+"' in payload for kind, payload in kinds)
+    assert {kind for kind, _payload in kinds} >= {"bucket-entered", "write-off-candidate"}
 
     rng = random.Random(20261129)
-    kills = 0
+    span = (THROUGH - FIRST).days
+    targets = sorted(rng.sample(range(span * 9 // 10), KILLS))  # days after FIRST, spread over the span
+    killed_after: list[date] = []  # the last completed day when each kill landed
     crashed = make_engine(crash_url)
-    for _ in range(30):
-        if kills >= 10 and last_completed_day(crashed) == THROUGH:
-            break
+    for target in targets:
+        # at least one day committed by this run itself, and the target day
+        goal = max(FIRST + timedelta(days=target), (last_completed_day(crashed) or FIRST) + timedelta(days=1))
         proc = _eod_process(crash_url)
-        time.sleep(rng.uniform(0.5, 1.5))
-        if proc.poll() is None:
+        try:
+            deadline = time.monotonic() + 300
+            while proc.poll() is None and (last_completed_day(crashed) or FIRST) < goal:
+                assert time.monotonic() < deadline, f"the EOD did not reach {goal} within 300 s"
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.1))  # somewhere in the next day's steps
+            assert proc.poll() is None, f"the EOD finished before its kill after {goal}"
+        finally:
             proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
-    assert kills >= 10, "the EOD finished too fast to be killed ten times"
+            proc.wait()
+        reached = last_completed_day(crashed)
+        assert reached is not None
+        killed_after.append(reached)
+    assert len(killed_after) == KILLS
+    assert all(day < THROUGH for day in killed_after), killed_after
     final = _eod_process(crash_url)
     assert final.wait(timeout=300) == 0, final.stderr.read() if final.stderr else ""
     got = snapshot(session_factory(crashed))
