@@ -454,6 +454,9 @@ def decide_and_record(
     )
     session.add(row)
     session.flush()
+    # held for the transaction: the caller's view of the application (reasons for the applicant) reads the
+    # row from the session's identity map (weak) instead of the database
+    session.info.setdefault("xiaodai.underwriting.recorded", []).append(row)
     record(
         session,
         actor=actor,
