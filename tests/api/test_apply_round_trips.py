@@ -41,7 +41,7 @@ def test_later_applications_skip_the_policy_store_and_the_decision_reads(client:
     assert third.json()["outcome"] == "approve"
     assert not [s for s in seen if "policy_versions" in s], seen
     # no statement of its own reads decisions: the earlier-decision check is a scalar subquery of the one
-    # decision-context statement (underwriting.service._decision_context), the answer comes from the row in hand
+    # decision-context statement (underwriting.service._decision_context); the answer is the row in hand
     assert not [s for s in seen if s.startswith("SELECT decisions.")], seen
     contexts = [s for s in seen if s.startswith("SELECT (SELECT decisions.id FROM decisions")]
     assert len(contexts) == 1, contexts
