@@ -269,6 +269,9 @@ def test_underwriter_approves_and_declines_referred_applications(
     sign_in(page, "underwriter@xiaodai.demo")
     for decision_id in (approved, declined):
         assert page.locator(f'#referred a[href="/staff/decisions/{decision_id}"]').count() == 1
+    queue = page.locator("#referred").inner_text()
+    for raw in ("缺失", "missing", "Price", "[", "SCORE_"):  # reasons in the catalogue's words, as the page
+        assert raw not in queue, (raw, queue)
     with page.expect_navigation():
         page.click(f'#referred a[href="/staff/decisions/{approved}"]')
     cited = page.locator("#decision-reasons").inner_text()

@@ -39,6 +39,7 @@ def underwriting(request: Request) -> Response:
     def action(session: Session) -> Response:
         _require(request, session, "underwriter", "risk")
         from xiaodai.underwriting.referrals import referred as waiting
+        from xiaodai.underwriting.service import applicant_explanation
 
         referred = waiting(session)
         recent = (
@@ -48,7 +49,11 @@ def underwriting(request: Request) -> Response:
             request,
             "staff_underwriting.html",
             session,
-            referred=[_decision_row(d, a) for a, d in referred],
+            # the reasons as the decision page states them (catalogue features, never a raw column)
+            referred=[
+                {**_decision_row(d, a), "reasons": applicant_explanation(session, d)["reasons"]}
+                for a, d in referred
+            ],
             recent=[_decision_row(d, None) for d in recent],
         )
 
