@@ -172,10 +172,6 @@ def credit_report(
         assert pulled is not None
         if pulled.user_id != user_id:
             raise FeatureInputError(f"application {application_id} belongs to another applicant")
-        if pulled.report_enc is None:
-            raise FeatureInputError(
-                f"the credit report of application {application_id} was erased at the applicant's request"
-            )
         return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
     consent_id = known.consents.get("credit_check")
     if consent_id is None:
