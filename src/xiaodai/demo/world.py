@@ -101,11 +101,24 @@ def _grade_of(session: Session) -> Callable[[Story], Callable[[Any], str]]:
     return for_story
 
 
-def _application(story: Story, features: Features) -> dict[str, Any]:
-    """Only what the applicant states: whether they are overdue here is the platform's to look up (the
-    ``declined-overdue`` story is a borrower with a late loan on the book applying again)."""
+def _true_age(session: Session, user_id: int, day: date) -> int | None:
+    """The age the ID number on file gives on ``day`` (what an honest applicant states), if there is one."""
+    from xiaodai.db.tables import PersonalDataRow
+    from xiaodai.privacy.keys import current_ring
+    from xiaodai.privacy.store import read_fields
+    from xiaodai.privacy.validation import age_on, birth_date_from_id
+
+    number = read_fields(current_ring(), session.get(PersonalDataRow, user_id)).get("id_number")
+    birth = birth_date_from_id(str(number)) if number else None
+    return None if birth is None else age_on(birth, day)
+
+
+def _application(story: Story, features: Features, age: int | None) -> dict[str, Any]:
+    """Only what the applicant states — their true age: the decision checks it against the ID number on file.
+    Whether they are overdue here is the platform's to look up (the ``declined-overdue`` story is a borrower
+    with a late loan on the book applying again)."""
     return {
-        "applicant": applicant(age=24 + len(story.key) % 30, profile=features),
+        "applicant": applicant(age=age or 24 + len(story.key) % 30, profile=features),
         "request": {"amount": str(story.amount), "term": story.term},
     }
 
@@ -136,7 +149,7 @@ def _open(session: Session, book: Book, story: Story, features: Features, day: d
     submitted = journey.submit_application(
         session,
         user=user,
-        payload=_application(story, features),
+        payload=_application(story, features, _true_age(session, user.id, day)),
         idempotency_key=f"demo:{story.key}",
         credit_check_consent=True,
         today=day,

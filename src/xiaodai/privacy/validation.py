@@ -43,6 +43,19 @@ def valid_id_number(value: str) -> bool:
     return id_check_digit(text[:17]) == text[17]
 
 
+def birth_date_from_id(value: str) -> date | None:
+    """The birth date a resident ID number encodes (characters 7-14, YYYYMMDD), or None if it is not one."""
+    text = value.strip().upper()
+    if not looks_like_id_number(text):
+        return None
+    return date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years from ``birth`` to ``day`` (a 29 February birthday falls on 1 March in common years)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 def looks_like_id_number(value: str) -> bool:
     """The shape of a resident ID number — region, a real birth date (1900-2099), sequence, check character —
     whatever its check digit: a mistyped ID number is still someone's identifier (for logs, not for forms)."""

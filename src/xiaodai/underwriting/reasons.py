@@ -184,6 +184,10 @@ POLICY_TEXT = {
         "Your credit report shows many overdue months in the last 24",
     ),
     "KO_BLOCKLIST": ("申请信息命中风险名单", "The application matched a risk list"),
+    "KO_AGE_ID_MISMATCH": (
+        "申报的年龄与身份证件上的出生日期不符",
+        "The stated age does not match the birth date in the ID number",
+    ),
     "RISK_TOO_HIGH": ("综合信用评分低于审批标准", "The overall credit score is below our approval standard"),
     "REFER_RISK_BAND": ("需人工复核：评分处于边界区间", "Manual review: the score is in the borderline band"),
     "NO_AFFORDABLE_AMOUNT": (

@@ -196,7 +196,7 @@ def test_bureau_knock_outs_read_the_staged_report(
 ) -> None:
     with active() as s, s.begin():
         user = applicant(s)
-        write_fields(s, current_ring(), user, {"id_number": "11010519491231002X"})
+        write_fields(s, current_ring(), user, {"id_number": "11010519920101100X"})
         subject = f"idx:{service_subject(s, user)}"
     reports = tmp_path / "bureau.json"
     reports.write_text(json.dumps({subject: staged}), encoding="utf-8")
@@ -247,7 +247,7 @@ def test_blocklist_by_user_or_by_id_number_until_removed(active: sessionmaker[Se
         by_user = applicant(s, "u@example.com")
         by_id = applicant(s, "i@example.com")
         ring = current_ring()
-        write_fields(s, ring, by_id, {"id_number": "11010519491231002X"})
+        write_fields(s, ring, by_id, {"id_number": "11010519920101100X"})
         bidx = service_subject(s, by_id)
         s.add(BlocklistRow(user_id=by_user, reason="FRAUD", added_by="test"))
         s.add(BlocklistRow(id_number_bidx=bidx, reason="IDENTITY_MISUSE", added_by="test"))
@@ -309,10 +309,10 @@ def test_blocklist_cli_add_and_remove_reach_the_decision(
     with active() as s, s.begin():
         user = applicant(s)
         other = applicant(s, "other@example.com")
-        write_fields(s, current_ring(), other, {"id_number": "11010519491231002X"})
+        write_fields(s, current_ring(), other, {"id_number": "11010519920101100X"})
     cli("blocklist", "add", "--reason", "X", code=2)  # nobody named
     added = cli("blocklist", "add", "--user-id", str(user), "--reason", "IDENTITY_FRAUD", "--json")
-    cli("blocklist", "add", "--id-number", "11010519491231002x", "--reason", "COURT_ORDER", "--json")
+    cli("blocklist", "add", "--id-number", "11010519920101100x", "--reason", "COURT_ORDER", "--json")
     assert [e["reason"] for e in cli("blocklist", "list", "--json")] == ["IDENTITY_FRAUD", "COURT_ORDER"]
     assert codes(decide(active, application("C1", user)))[0] == "KO_BLOCKLIST"
     assert codes(decide(active, application("C2", other)))[0] == "KO_BLOCKLIST"  # by ID number

@@ -37,6 +37,7 @@ def test_catalogue_declares_every_source_and_the_knock_outs_read_declared_featur
         "worst_dpd_now",
         "applications_last_30d",
         "blocklisted",
+        "age_id_mismatch",
     }
 
 
