@@ -100,6 +100,8 @@ def test_risk_activates_a_model_with_a_second_persons_approval(
         assert page.url.endswith("/staff/models")
         assert int(page.locator("#monitor-decisions").inner_text()) >= 0
         assert page.locator("#models").inner_text().count("使用中") == 1
+        active_row = page.locator(f'#models tr:has-text("{original}")').inner_text()
+        assert re.search(r"0\.\d{3}", active_row), active_row  # the trained model's cross-validated AUC
         row = page.locator(f'#models tr:has-text("{challenger}")')
         assert row.locator('a[href$="/card"]').count() == 0  # made by hand: no training record, no card
         missing = page.request.get(f"/staff/models/{challenger}/card")

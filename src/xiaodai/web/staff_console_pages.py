@@ -199,7 +199,8 @@ def models(request: Request) -> Response:
         listed = []
         for row in rows:
             metrics = json.loads(row.metrics_json or "{}")
-            auc = metrics.get("scorecard", {}).get("auc_mean")
+            # training's metrics.json: {"models": {"scorecard": {"auc_mean", ...}, "lightgbm": {...}}}
+            auc = metrics.get("models", {}).get("scorecard", {}).get("auc_mean")
             listed.append(
                 {
                     "row": row,
