@@ -165,6 +165,9 @@ def _clause_tag(clause: str) -> Markup:
     return Markup('<span class="clause-id">{}</span>').format(clause)
 
 
+_RATE_IN_TEXT = re.compile(r"(\d+(?:\.\d+)?%)")
+
+
 class _Translator:
     """The template's view of the label table: ``t("key", name=value)`` → escaped Markup."""
 
@@ -178,6 +181,18 @@ class _Translator:
 
     def code(self, group: str, code: str | None) -> str:
         return code_label(self.lang, group, code)
+
+    def cap(self, profile: str, version: object = None) -> Markup:
+        """A rate-cap profile in words (``caps.json``'s label in this language, with its version), or the
+        profile's id for one this installation does not ship. A rate inside the label is secondary, as
+        every rate on the page but the headline."""
+        from xiaodai.pricing.caps import default_cap_book
+
+        found = default_cap_book().profiles.get(profile)
+        label = profile if found is None else (found.label_zh if self.lang == "zh" else found.label_en)
+        if version is not None:
+            label = f"{label}，{version}" if self.lang == "zh" else f"{label}, {version}"
+        return Markup(_RATE_IN_TEXT.sub(r'<span class="rate-secondary">\1</span>', str(escape(label))))
 
     def money(self, value: object) -> str:
         """An amount with its currency: ``"10661.86 元"`` / ``"CNY 10661.86"``."""
