@@ -382,3 +382,31 @@ def test_withdrawing_sensitive_consent_shows_what_was_erased(client: TestClient)
     ack = done.text[done.text.index('id="ack"') :][:400]
     assert "id_number" in ack
     assert "bank_card" in ack
+
+
+def test_a_recent_credit_report_is_listed_as_kept_for_disputes(client: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from xiaodai.db.tables import BureauPullRow
+    from xiaodai.features.assemble import credit_report
+    from xiaodai.privacy.service import grant_consent
+
+    with_profile(client, "pd-bureau@example.com")
+    with _factory(client)() as s, s.begin():
+        user = s.execute(select(UserRow).where(UserRow.email == "pd-bureau@example.com")).scalar_one()
+        grant_consent(s, user=user, kind="credit_check")
+        pull_id, _report = credit_report(
+            s, user_id=user.id, application_id="W1", as_of=datetime.now(tz=UTC).date()
+        )
+    page = client.get("/me/data").text
+    plan = section(page, "deletion-plan")
+    assert f"#{pull_id}" in plan
+    assert "征信报告" in plan or "Credit report" in plan
+    assert "DECISION_RECORDS" in plan or "以备异议与投诉" in plan or "for disputes" in plan
+    done = client.post("/me/data/deletion", data={"csrf": csrf(page), "confirm": "yes"})
+    assert done.status_code == 200, error(done.text)
+    with _factory(client)() as s:
+        pull = s.get(BureauPullRow, pull_id)
+        assert pull is not None
+        assert pull.report_enc is not None  # within its floor: kept
+        assert pull.erased_at is None

@@ -3,7 +3,9 @@ credit bureau reports — each value with the source that supplied it.
 
 The bureau report is pulled at most once per application, only under the applicant's active credit_check
 consent, stored encrypted (``privacy.crypto``, bound to ``bureau_pulls:<application_id>:report``) and
-audited; deciding the same application again reads the stored report.
+audited; deciding the same application again reads the stored report. A report erased past its retention
+floor (``privacy.retention``) is not pulled again: deciding the application anew is refused with
+``BUREAU_REPORT_ERASED`` (a stored decision still replays from its recorded inputs).
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ from xiaodai.privacy.validation import age_on, birth_date_from_id
 
 class ConsentMissingError(FeatureInputError):
     """A source that needs a consent the applicant has not given (or has withdrawn)."""
+
+
+class ReportErasedError(FeatureInputError):
+    """The application's credit report was erased past its retention floor (PIPL Art. 47): it is not read,
+    and not pulled again for an application already decided."""
+
+    code = "BUREAU_REPORT_ERASED"
+
+    def __init__(self, application_id: str, erased_at: datetime | None) -> None:
+        on = erased_at.date().isoformat() if erased_at else "?"
+        super().__init__(
+            f"the credit report of application {application_id} was erased on {on} past its retention "
+            f"floor; it cannot be decided again ({self.code})"
+        )
+        self.application_id = application_id
+        self.erased_at = erased_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +190,8 @@ def credit_report(
         assert pulled is not None
         if pulled.user_id != user_id:
             raise FeatureInputError(f"application {application_id} belongs to another applicant")
+        if pulled.report_enc is None:
+            raise ReportErasedError(application_id, pulled.erased_at)
         return pulled.id, CreditReport.from_json(json.loads(decrypt(ring, pulled.report_enc, where)))
     consent_id = known.consents.get("credit_check")
     if consent_id is None:
@@ -206,7 +226,8 @@ def credit_report(
 
 
 def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:
-    """Every credit report pulled about ``user_id`` (for the data-subject export), decrypted."""
+    """Every credit report pulled about ``user_id`` (for the data-subject export), decrypted; an erased one
+    is listed with ``report`` None and ``erased_at``."""
     ring = current_ring()
     rows = session.execute(
         select(BureauPullRow).where(BureauPullRow.user_id == user_id).order_by(BureauPullRow.id)
@@ -217,9 +238,10 @@ def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:
             "provider": row.provider,
             "pulled_at": row.pulled_at,
             "consent_id": row.consent_id,
-            "report": json.loads(
-                decrypt(ring, row.report_enc, aad("bureau_pulls", row.application_id, "report"))
-            ),
+            "report": None
+            if row.report_enc is None
+            else json.loads(decrypt(ring, row.report_enc, aad("bureau_pulls", row.application_id, "report"))),
+            "erased_at": row.erased_at,
         }
         for row in rows
     ]

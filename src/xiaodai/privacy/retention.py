@@ -9,6 +9,13 @@ retention period — then it is kept, and processing other than storage and secu
   cancelled). While a loan is in force, the data is needed to perform the contract (PIPL Art. 13(2)).
 * Complaint files: at least 3 years after the complaint is closed; an open complaint keeps its file.
 * Collection contact records: 3 years after the last attempt.
+* Credit reports pulled for an application (``bureau_pulls``): the purpose is the application decision, and
+  the decision record must stay answerable while it can be disputed or complained about. Floor: 3 years
+  after the pull (``BUREAU_REPORT_YEARS``), the same span as the complaint files (RULES.md §3: files kept
+  ≥ 3 years) and the collection records; PIPL Art. 19 (kept no longer than the purpose needs) and Art. 47
+  (then deleted on request). Past the floor the report itself is erased; the pull record (who, when, under
+  which consent) stays for the audit trail. A report never holds the account open: it is kept with
+  processing restricted, and only a decision dispute reads it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import date
 AML_YEARS = 10
 COMPLAINT_YEARS = 3
 CONTACT_LOG_YEARS = 3
+BUREAU_REPORT_YEARS = 3
 
 IDENTITY = ("name", "id_number", "phone", "address")
 
@@ -34,6 +42,7 @@ class Subject:
     has_emergency_contacts: bool = False
     has_bank_card: bool = False
     declined_applications: int = 0
+    bureau_reports: tuple[tuple[int, date], ...] = ()  # (pull id, pulled on) of reports not erased yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +110,9 @@ def plan(subject: Subject) -> list[Item]:
         until = add_years(subject.last_contact_attempt_on, CONTACT_LOG_YEARS)
         items.append(_held("contact_records", "COLLECTION_RECORDS", until, as_of))
     kept = [i for i in items if i.action == "retain"]
+    for pull_id, pulled_on in subject.bureau_reports:
+        until = add_years(pulled_on, BUREAU_REPORT_YEARS)
+        items.append(_held(f"bureau_report:{pull_id}", "DECISION_RECORDS", until, as_of))
     if kept:
         dates = [i.until for i in kept]
         last = None if any(d is None for d in dates) else max(d for d in dates if d is not None)

@@ -20,6 +20,7 @@ from xiaodai.audit.trail import record
 from xiaodai.db.tables import (
     ApiTokenRow,
     ApplicationRow,
+    BureauPullRow,
     CollectionCaseRow,
     ComplaintRow,
     ConsentRow,
@@ -44,6 +45,7 @@ SENSITIVE = frozenset({"id_number", "bank_card"})  # PIPL Art. 28: separate cons
 WITHDRAWABLE = frozenset({"credit_check", "sensitive_data", "agency_sharing"})
 IN_FORCE = ("signed", "active", "overdue")
 CLOSED = ("settled", "written-off", "cancelled")
+BUREAU_REPORT = "bureau_report:"  # retention category of one credit report: bureau_report:<pull id>
 
 
 class PrivacyError(ValueError):
@@ -369,6 +371,11 @@ def _subject(session: Session, user: UserRow, as_of: date) -> retention.Subject:
         select(func.count()).where(ApplicationRow.user_id == user.id, ApplicationRow.loan_id.is_(None))
     ).scalar_one()
     data = session.get(PersonalDataRow, user.id)
+    reports = session.execute(
+        select(BureauPullRow.id, BureauPullRow.pulled_at)
+        .where(BureauPullRow.user_id == user.id, BureauPullRow.report_enc.is_not(None))
+        .order_by(BureauPullRow.id)
+    ).all()
     return retention.Subject(
         as_of=as_of,
         loans_in_force=len(in_force),
@@ -381,6 +388,7 @@ def _subject(session: Session, user: UserRow, as_of: date) -> retention.Subject:
         has_emergency_contacts=bool(data and data.emergency_contacts_enc),
         has_bank_card=bool(data and data.bank_card_enc),
         declined_applications=int(declined),
+        bureau_reports=tuple((pull_id, pulled_at.date()) for pull_id, pulled_at in reports),
     )
 
 
@@ -394,6 +402,12 @@ def request_deletion(session: Session, *, user: UserRow, as_of: date) -> dict[st
     deletable = {i.category for i in items if i.action == "delete"}
     fields = [f for f in store.ALL_FIELDS if f in deletable]
     store.erase_fields(session, user.id, fields)
+    store.erase_reports(
+        session,
+        user.id,
+        [int(c.split(":", 1)[1]) for c in deletable if c.startswith(BUREAU_REPORT)],
+        at=_now(),
+    )
     if "declined_applications" in deletable:
         for app in session.execute(
             select(ApplicationRow).where(ApplicationRow.user_id == user.id, ApplicationRow.loan_id.is_(None))

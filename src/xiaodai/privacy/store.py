@@ -55,6 +55,27 @@ def erase_fields(session: Session, user_id: int, fields: list[str]) -> None:
     session.flush()
 
 
+def erase_reports(session: Session, user_id: int, pull_ids: list[int], *, at: datetime) -> int:
+    """Erase the credit reports ``pull_ids`` of ``user_id`` (the ciphertext goes, ``erased_at`` is set); the
+    pull record — application, provider, consent, time — is kept for the audit trail."""
+    if not pull_ids:
+        return 0
+    pulls = session.execute(
+        select(BureauPullRow).where(
+            BureauPullRow.user_id == user_id,
+            BureauPullRow.id.in_(pull_ids),
+            BureauPullRow.report_enc.is_not(None),
+        )
+    ).scalars()
+    erased = 0
+    for pull in pulls:
+        pull.report_enc = None
+        pull.erased_at = at
+        erased += 1
+    session.flush()
+    return erased
+
+
 def read_fields(ring: KeyRing, row: PersonalDataRow | None) -> dict[str, Any]:
     if row is None:
         return {}
@@ -97,11 +118,16 @@ def _stale_names(ring: KeyRing) -> Any:
     return (UserRow.name_enc.is_not(None)) & (~UserRow.name_enc.startswith(f"v{ring.current}."))
 
 
+def _stale_reports(ring: KeyRing) -> Any:
+    """Credit reports under an older key; an erased report (no ciphertext) has nothing to re-encrypt."""
+    return (BureauPullRow.key_version != ring.current) & BureauPullRow.report_enc.is_not(None)
+
+
 def rotation_backlog(session: Session, ring: KeyRing) -> int:
     people = session.execute(select(func.count()).where(PersonalDataRow.key_version != ring.current))
     requests = session.execute(select(func.count()).select_from(DataRequestRow).where(_stale_requests(ring)))
     names = session.execute(select(func.count()).select_from(UserRow).where(_stale_names(ring)))
-    reports = session.execute(select(func.count()).where(BureauPullRow.key_version != ring.current))
+    reports = session.execute(select(func.count()).where(_stale_reports(ring)))
     return (
         int(people.scalar_one())
         + int(requests.scalar_one())
@@ -117,7 +143,7 @@ def _reencrypt_reports(session: Session, ring: KeyRing, limit: int) -> int:
     pulls = list(
         session.execute(
             select(BureauPullRow)
-            .where(BureauPullRow.key_version != ring.current)
+            .where(_stale_reports(ring))
             .order_by(BureauPullRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -125,7 +151,7 @@ def _reencrypt_reports(session: Session, ring: KeyRing, limit: int) -> int:
     )
     for pull in pulls:
         where = aad("bureau_pulls", pull.application_id, "report")
-        pull.report_enc = encrypt(ring, decrypt(ring, pull.report_enc, where), where)
+        pull.report_enc = encrypt(ring, decrypt(ring, str(pull.report_enc), where), where)
         pull.key_version = ring.current
     return len(pulls)
 

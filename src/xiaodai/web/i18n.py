@@ -356,6 +356,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cat_declined_applications": {"zh": "未获批准的申请", "en": "Declined applications"},
     "cat_complaint": {"zh": "投诉档案", "en": "Complaint file"},
     "cat_contact_records": {"zh": "催收联系记录", "en": "Collection contact records"},
+    "cat_bureau_report": {"zh": "征信报告", "en": "Credit report"},
     "cat_account": {"zh": "账户", "en": "Account"},
     "retention_DELETABLE": {"zh": "无法律要求保留，可删除", "en": "No law requires us to keep it"},
     "retention_CONTRACT_IN_FORCE": {
@@ -375,6 +376,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "retention_COLLECTION_RECORDS": {
         "zh": "催收联系记录自最后一次联系起保存3年",
         "en": "Collection contact records are kept 3 years after the last attempt",
+    },
+    "retention_DECISION_RECORDS": {
+        "zh": "征信报告仅用于审批决定，自查询起保存3年以备异议与投诉，"
+        "期满删除（《个人信息保护法》第19、47条）",
+        "en": "A credit report serves the application decision: kept 3 years after the pull for disputes and "
+        "complaints, then deleted (PIPL Arts. 19, 47)",
     },
     "retention_RECORDS_RETAINED": {
         "zh": "仍有须保留的记录，账户随之保留",

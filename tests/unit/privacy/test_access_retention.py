@@ -165,3 +165,19 @@ def test_a_field_the_role_may_not_unmask_is_need_to_know_whatever_the_justificat
         {"collector"}, is_self=False, assigned=True, unmask=("id_number",), justification=WHY
     )
     assert verdict.reasons == ("NEED_TO_KNOW",)
+
+
+def test_a_credit_report_is_kept_three_years_after_the_pull_without_holding_the_account() -> None:
+    subject = Subject(
+        as_of=date(2029, 3, 1),
+        loans_in_force=0,
+        relationship_ended_on=None,
+        had_relationship=False,
+        bureau_reports=((7, date(2026, 3, 1)), (9, date(2026, 3, 2))),
+    )
+    items = {i.category: i for i in plan(subject)}
+    assert (items["bureau_report:7"].action, items["bureau_report:7"].reason) == ("delete", "DELETABLE")
+    kept = items["bureau_report:9"]
+    assert (kept.action, kept.reason, kept.until) == ("retain", "DECISION_RECORDS", date(2029, 3, 2))
+    assert items["account"].action == "delete"  # the report is kept, processing restricted; not the login
+    assert list(items)[-1] == "account"

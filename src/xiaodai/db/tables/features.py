@@ -27,7 +27,8 @@ class BlocklistRow(Base):
 
 class BureauPullRow(Base):
     """One credit-report pull, at most one per application, under the applicant's credit_check consent.
-    ``report_enc`` is ``privacy.crypto`` ciphertext bound to ``bureau_pulls:<application_id>:report``."""
+    ``report_enc`` is ``privacy.crypto`` ciphertext bound to ``bureau_pulls:<application_id>:report``; NULL
+    once the report was erased past its retention floor (``erased_at``), the pull record itself being kept."""
 
     __tablename__ = "bureau_pulls"
 
@@ -37,6 +38,7 @@ class BureauPullRow(Base):
     consent_id: Mapped[int] = mapped_column(BigId, ForeignKey("consents.id"))
     provider: Mapped[str] = mapped_column(String(40))
     subject_ref: Mapped[str] = mapped_column(String(80))  # ID-number blind index, or user:<id>
-    report_enc: Mapped[str] = mapped_column(Text)
+    report_enc: Mapped[str | None] = mapped_column(Text)
     key_version: Mapped[int] = mapped_column(Integer)
     pulled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
