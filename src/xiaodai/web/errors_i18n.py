@@ -30,6 +30,17 @@ MESSAGES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = tuple(
         ),
         (r"^this offer was already signed$", {"zh": "此要约已签署", "en": "This offer was already signed"}),
         (
+            r"^this offer was taken as a credit line: draw on the line instead$",
+            {
+                "zh": "此要约已开通为授信额度，请在额度内借款",
+                "en": "This offer became a credit line: draw on the line instead",
+            },
+        ),
+        (
+            r"^unknown application channel .+$",
+            {"zh": "未知的申请渠道", "en": "Unknown application channel"},
+        ),
+        (
             r"^the key-facts statement changed since it was shown",
             {
                 "zh": "关键信息表在您查看后发生了变化，请重新阅读后再签署",

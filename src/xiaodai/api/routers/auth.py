@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -126,7 +127,16 @@ def staff_accounts(session: DB, user: CurrentUser) -> list[dict[str, object]]:
     return [{"id": u.id, "email": u.email, "roles": sorted(accounts.roles_of(u))} for u in rows]
 
 
+async def admin_role(user: CurrentUser) -> UserRow:
+    """The admin role checked before the body is read (a dependency runs before body validation)."""
+    if not accounts.has_role(user, "admin"):
+        raise accounts.ForbiddenError(code="ROLE_REQUIRED")
+    return user
+
+
 @staff_router.put("/{user_id}/roles")
-def change_roles(user_id: RowId, body: RolesChange, session: DB, user: CurrentUser) -> dict[str, object]:
+def change_roles(
+    user_id: RowId, body: RolesChange, session: DB, user: Annotated[UserRow, Depends(admin_role)]
+) -> dict[str, object]:
     """Admin: set a staff member's roles (audited; refused with LAST_ADMIN when no admin would be left)."""
     return accounts.set_roles(session, admin=user, user_id=user_id, roles=body.roles, reason=body.reason)

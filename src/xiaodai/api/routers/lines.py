@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import DrawChoice, DrawSign, LineGrant, LineRedecision, LineStateChange, Repayment
 from xiaodai.db.tables import UserRow
 from xiaodai.lines import service as lines
 from xiaodai.lines.limit import LineError, LineState
 from xiaodai.money.parse import parse_amount_fen
 
-router = APIRouter(prefix="/api/line", tags=["lines"])
-staff_router = APIRouter(prefix="/api/staff", tags=["lines"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/line", tags=["lines"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["lines"])
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=100)]
 
 

@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, Now
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.db.tables import UserRow
 from xiaodai.jobs import runner
 from xiaodai.notify import service
 
-router = APIRouter(prefix="/api/me", tags=["notify"])
-staff_router = APIRouter(prefix="/api/staff", tags=["notify"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/me", tags=["notify"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["notify"])
 
 
 class PreferencesUpdate(BaseModel):

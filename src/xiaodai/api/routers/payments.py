@@ -17,13 +17,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.db.tables import JournalEntryRow, PostingRow, UserRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.ledger.chart import Account
@@ -36,8 +37,8 @@ from xiaodai.payments.sandbox_channel import SandboxChannel
 from xiaodai.payments.settlement_file import SettlementFileError
 from xiaodai.privacy.keys import current_ring
 
-router = APIRouter(prefix="/api", tags=["payments"])
-staff_router = APIRouter(prefix="/api/staff", tags=["payments"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api", tags=["payments"])
+staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["payments"])
 
 MAX_FILE_BYTES = 200 * 2**20  # a settlement file of a few million lines
 BACK_DAYS = 31  # a debit batch or a file may be run for a date this far back, never ahead
@@ -86,6 +87,16 @@ def _own_card(session: DB, user: UserRow, card_id: int) -> None:
 def _ops(user: UserRow, *, read: bool = False) -> None:
     if not (has_role(user, "admin") or (read and has_role(user, "auditor"))):
         raise ForbiddenError("admin role required" if not read else "admin or auditor role required")
+
+
+async def operations_role(user: CurrentUser) -> UserRow:
+    """The operations role (admin) checked before the request's body is read: a caller without it is
+    refused 403 whatever it sent (a dependency runs before body validation)."""
+    _ops(user)
+    return user
+
+
+OpsUser = Annotated[UserRow, Depends(operations_role)]
 
 
 def _date(text: str | None, today: date) -> date:
@@ -143,32 +154,32 @@ def unbind(card_id: RowId, session: DB, user: CurrentUser) -> dict[str, Any]:
     return service.unbind(session, card_id=card_id)
 
 
+async def raw_body(request: Request) -> bytes:
+    """The request's bytes as sent (a signature is over these; a settlement file is CSV), read on the event
+    loop without blocking, so the handler itself stays a plain ``def`` that runs in a worker thread."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
 @router.post("/payments/callback")
-async def callback(
+def callback(
     request: Request,
     today: Today,
+    body: RawBody,
     signature: Annotated[str | None, Security(CHANNEL_SIGNATURE)] = None,
 ) -> dict[str, Any]:
     """The channel's asynchronous outcome of a debit. 401 unless the signature verifies; a replayed event
     answers what it did the first time."""
-    body = await request.body()
     channel = _channel(request)
     secret: bytes = getattr(channel, "secret", b"")
-    factory = request.app.state.session_factory
-
-    def apply() -> dict[str, Any]:
-        with factory() as session, session.begin():
-            return service.handle_callback(
-                session, secret=secret, body=body, signature=signature or "", on=today
-            )
-
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(apply)
+    with request.app.state.session_factory() as session, session.begin():
+        return service.handle_callback(session, secret=secret, body=body, signature=signature or "", on=today)
 
 
 @staff_router.post("/debits/run")
-def run_debits(body: DebitRun, request: Request, user: CurrentUser, today: Today) -> dict[str, Any]:
+def run_debits(body: DebitRun, request: Request, user: OpsUser, today: Today) -> dict[str, Any]:
     """Run the auto-debit batch for a date (set-based: claim, call the channel outside any lock, book in
     chunks). Rerunning a date debits nothing twice."""
     _ops(user)
@@ -191,30 +202,23 @@ def run_debits(body: DebitRun, request: Request, user: CurrentUser, today: Today
         }
     },
 )
-async def reconcile(
+def reconcile(
     request: Request,
-    user: CurrentUser,
+    user: OpsUser,
     today: Today,
+    data: RawBody,
     date_: Annotated[str, Query(alias="date", description="the file's business date YYYY-MM-DD")],
 ) -> dict[str, Any]:
     """Reconcile the channel's settlement file (CSV body) for a date; breaks go to the suspense account.
     Replaying a file posts nothing more. A malformed file is refused whole (400, with the line)."""
     _ops(user)
     on = _date(date_, today)
-    data = await request.body()
     if len(data) > MAX_FILE_BYTES:
         raise service.PaymentError("the settlement file is too large", ["FILE_TOO_LARGE"])
-    factory = request.app.state.session_factory
-
-    def work() -> dict[str, Any]:
-        try:
-            return reconcile_file(factory, data, on=on)
-        except (SettlementFileError, UnicodeDecodeError) as exc:
-            raise service.PaymentError(f"settlement file refused: {exc}", ["FILE_MALFORMED"]) from None
-
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(work)
+    try:
+        return reconcile_file(request.app.state.session_factory, data, on=on)
+    except (SettlementFileError, UnicodeDecodeError) as exc:
+        raise service.PaymentError(f"settlement file refused: {exc}", ["FILE_MALFORMED"]) from None
 
 
 @staff_router.get("/payments/breaks")

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId
+from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.underwriting import referrals
 
-router = APIRouter(prefix="/api/staff/referrals", tags=["underwriting"])
+router = APIRouter(route_class=OneHopRoute, prefix="/api/staff/referrals", tags=["underwriting"])
 
 
 class Review(BaseModel):
