@@ -4,29 +4,12 @@ that has seen it committed stops re-inserting and re-comparing it). The answer i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from support.journey import apply_body, borrower
+from support.statements import statements
 from xiaodai.db.tables import PolicyVersionRow
-
-
-@contextmanager
-def statements(client: TestClient) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_later_applications_skip_the_policy_store_and_the_decision_reads(client: TestClient) -> None:

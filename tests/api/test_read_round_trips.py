@@ -3,13 +3,10 @@ application is answered from the row just written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from support.journey import apply_body, borrower
+from support.statements import statements
 
 
 def signed_loan(client: TestClient, me: dict[str, str]) -> int:
@@ -19,21 +16,6 @@ def signed_loan(client: TestClient, me: dict[str, str]) -> int:
         f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
     )
     return int(signed.json()["loan_id"])
-
-
-@contextmanager
-def statements(client: TestClient) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
-
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_loan_detail_reads_the_loan_row_once(client: TestClient) -> None:

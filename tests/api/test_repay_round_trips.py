@@ -5,14 +5,13 @@ result is still exactly the answer, so a retry replays it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from support.journey import apply_body, borrower
+from support.statements import statements
 from xiaodai.db.tables import CommandRow
 
 
@@ -29,21 +28,6 @@ def pay(client: TestClient, loan_id: int, me: dict[str, str], key: str) -> Respo
     return client.post(
         f"/api/loans/{loan_id}/repayments", json={"amount": "1.00"}, headers={**me, "Idempotency-Key": key}
     )
-
-
-@contextmanager
-def statements(client: TestClient) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_repayment_is_six_statements_and_its_stored_result_is_the_answer(client: TestClient) -> None:

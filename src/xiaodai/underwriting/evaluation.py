@@ -4,7 +4,7 @@ the score distribution and the bins report."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,16 +49,21 @@ def rounded(value: float, digits: int = 6) -> float:
     return round(float(value), digits)
 
 
-def calibration_table(y: np.ndarray, pd_hat: np.ndarray, groups: int = 10) -> list[dict[str, Any]]:
-    """Deciles of predicted PD (by rank, so ties cannot empty a decile): mean PD vs observed bad rate."""
+def _decile_masks(pd_hat: np.ndarray, groups: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Non-empty groups of equal size by rank of predicted PD (ties cannot empty one): (index, mask)."""
     order = np.argsort(pd_hat, kind="mergesort")
     decile = np.empty(len(pd_hat), dtype=int)
     decile[order] = np.arange(len(pd_hat)) * groups // len(pd_hat)
-    table: list[dict[str, Any]] = []
     for d in range(groups):
         mask = decile == d
-        if not mask.any():
-            continue
+        if mask.any():
+            yield d, mask
+
+
+def calibration_table(y: np.ndarray, pd_hat: np.ndarray, groups: int = 10) -> list[dict[str, Any]]:
+    """Deciles of predicted PD (by rank, so ties cannot empty a decile): mean PD vs observed bad rate."""
+    table: list[dict[str, Any]] = []
+    for d, mask in _decile_masks(pd_hat, groups):
         table.append(
             {
                 "decile": d + 1,
@@ -77,14 +82,8 @@ def truth_calibration(
 ) -> dict[str, Any]:
     """Calibration against the known true PD (synthetic data only): by decile of predicted PD, the mean
     predicted PD, the mean true PD and the observed bad rate; overall the mean |PD − true PD|."""
-    order = np.argsort(pd_hat, kind="mergesort")
-    decile = np.empty(len(pd_hat), dtype=int)
-    decile[order] = np.arange(len(pd_hat)) * groups // len(pd_hat)
     table: list[dict[str, Any]] = []
-    for d in range(groups):
-        mask = decile == d
-        if not mask.any():
-            continue
+    for d, mask in _decile_masks(pd_hat, groups):
         table.append(
             {
                 "decile": d + 1,
