@@ -57,6 +57,8 @@ def _column(batch: ApplicantBatch, field: str) -> npt.NDArray[np.float64]:
     # The simulated book's applicants carry no credit report: the bureau knock-outs never fire on them.
     for bureau in ("bureau_overdue_accounts_now", "bureau_max_overdue_months", "bureau_overdue_months_24m"):
         columns[bureau] = np.zeros(batch.age.shape[0], dtype=np.float64)
+    # Their stated age is the age their (simulated) ID number gives: the age-vs-ID knock-out never fires.
+    columns["age_id_mismatch"] = np.zeros(batch.age.shape[0], dtype=np.float64)
     if field not in columns:
         raise ValueError(f"the simulated applicants have no field {field!r} for a knock-out rule")
     return columns[field]
