@@ -72,8 +72,10 @@ def repayments(factory: sessionmaker[Session]) -> int:
         return int(s.execute(query).scalar_one())
 
 
-def standard_loan(factory: sessionmaker[Session], borrower_id: int, term: int = 3) -> int:
-    """10,000 CNY at 15 % from 2026-01-10, disbursed, the borrower's (first due 2026-02-10)."""
+def standard_loan(
+    factory: sessionmaker[Session], borrower_id: int, term: int = 3, principal: int = 10_000
+) -> int:
+    """``principal`` CNY at 15 % from 2026-01-10, disbursed, the borrower's (first due 2026-02-10)."""
     from datetime import date
     from decimal import Decimal
 
@@ -82,7 +84,7 @@ def standard_loan(factory: sessionmaker[Session], borrower_id: int, term: int = 
     from xiaodai.servicing import service as servicing
 
     terms = LoanTerms(
-        principal=Decimal(10_000),
+        principal=Decimal(principal),
         term=term,
         method=Method.EQUAL_INSTALLMENT,
         annual_rate=Decimal("0.15"),

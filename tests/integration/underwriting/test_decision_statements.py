@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from support.models import applicant, application, write_artifact
-from xiaodai.pricing.caps import default_cap_book
-from xiaodai.pricing.schedule import LoanTerms, Method
-from xiaodai.servicing import service as servicing
+from support.payment_books import standard_loan
 from xiaodai.underwriting import service
 
 
@@ -41,35 +37,13 @@ def counted(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _returning_borrower(factory: sessionmaker[Session], user_id: int) -> None:
-    terms = LoanTerms(
-        principal=Decimal(5000),
-        term=12,
-        method=Method.EQUAL_INSTALLMENT,
-        annual_rate=Decimal("0.15"),
-        start_on=date(2026, 1, 10),
-    )
-    with factory() as s, s.begin():
-        loan = servicing.create_loan(
-            s,
-            terms=terms,
-            product="standard",
-            config=servicing.ServicingConfig(),
-            cap_book=default_cap_book(),
-        )
-        loan.borrower_id = user_id
-        loan_id = loan.id
-    with factory() as s, s.begin():
-        servicing.disburse(s, loan_id=loan_id, on=date(2026, 1, 10), idempotency_key=f"d{loan_id}")
-
-
 def test_a_decision_is_one_read_and_its_writes(
     engine: Engine, factory: sessionmaker[Session], model_dir: Path
 ) -> None:
     with factory() as s, s.begin():
         service.register_model(s, artifact=model_dir, activate=True)
         new, returning = applicant(s, "new@example.com"), applicant(s, "back@example.com")
-    _returning_borrower(factory, returning)
+    standard_loan(factory, returning, term=12, principal=5000)  # a returning borrower
     for n, user in enumerate((new, returning, new)):  # the first ones store the policy version
         with factory() as s, s.begin():
             service.decide_and_record(s, application_json=application(f"W-{n}", user, as_of="2026-06-01"))
