@@ -23,6 +23,7 @@ def test_later_applications_skip_the_policy_store_and_the_decision_reads(client:
     assert third.status_code == 201
     assert third.json()["outcome"] == "approve"
     assert not [s for s in seen if "policy_versions" in s], seen
+    assert not [s for s in seen if s.startswith("SELECT models.")], seen  # the model's path is remembered
     # no statement of its own reads decisions: the earlier-decision check is a scalar subquery of the one
     # decision-context statement (underwriting.service._decision_context); the answer is the row in hand
     assert not [s for s in seen if s.startswith("SELECT decisions.")], seen

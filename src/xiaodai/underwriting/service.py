@@ -144,10 +144,21 @@ def active_model(session: Session) -> LoadedModel:
 
 
 def model_by_version(session: Session, version: str) -> LoadedModel:
-    row = session.get(ModelRow, version)
-    if row is None:
-        raise RegistryError(f"model {version} is not registered")
-    return load_artifact(row.path)
+    """A registered model by version. A version's artifact path never changes once registered, so each
+    process asks each database for it once (the applicant's reasons are recomputed on every application)."""
+    engine = session.get_bind().engine
+    known = _MODEL_PATHS.setdefault(engine, {})
+    path = known.get(version)
+    if path is None:
+        row = session.get(ModelRow, version)
+        if row is None:
+            raise RegistryError(f"model {version} is not registered")
+        path = known[version] = row.path
+    return load_artifact(path)
+
+
+# per database engine: model version -> artifact path (registered rows are never re-pointed)
+_MODEL_PATHS: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 # (version, document) of the policies each database (engine) is known to hold, committed
