@@ -16,6 +16,10 @@ retention period — then it is kept, and processing other than storage and secu
   (then deleted on request). Past the floor the report itself is erased; the pull record (who, when, under
   which consent) stays for the audit trail. A report never holds the account open: it is kept with
   processing restricted, and only a decision dispute reads it.
+  A complaint the person filed on or after the pull may be about that decision, so the report is part of
+  the complaint's evidence: an open complaint holds it (``COMPLAINT_OPEN``), and a closed one keeps it as
+  long as the complaint file (closed + ``COMPLAINT_YEARS``, reason ``COMPLAINT_FILE``) when that is later
+  than the report's own floor.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Subject:
     has_bank_card: bool = False
     declined_applications: int = 0
     bureau_reports: tuple[tuple[int, date], ...] = ()  # (pull id, pulled on) of reports not erased yet
+    complaint_periods: tuple[tuple[date, date | None], ...] = ()  # (received on, closed on or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,22 @@ def _held(category: str, reason: str, until: date | None, as_of: date) -> Item:
     if until is not None and until <= as_of:
         return Item(category, "delete", "DELETABLE")
     return Item(category, "retain", reason, until)
+
+
+def _report(
+    category: str, pulled_on: date, complaints: tuple[tuple[date, date | None], ...], as_of: date
+) -> Item:
+    """A credit report: its own floor, held longer as evidence of a complaint filed since the pull."""
+    reason, until = "DECISION_RECORDS", add_years(pulled_on, BUREAU_REPORT_YEARS)
+    for received_on, closed_on in complaints:
+        if received_on < pulled_on:
+            continue  # filed before this report existed: not about the decision it informed
+        if closed_on is None:
+            return Item(category, "retain", "COMPLAINT_OPEN")
+        file_until = add_years(closed_on, COMPLAINT_YEARS)
+        if file_until > until:
+            reason, until = "COMPLAINT_FILE", file_until
+    return _held(category, reason, until, as_of)
 
 
 def plan(subject: Subject) -> list[Item]:
@@ -111,8 +132,7 @@ def plan(subject: Subject) -> list[Item]:
         items.append(_held("contact_records", "COLLECTION_RECORDS", until, as_of))
     kept = [i for i in items if i.action == "retain"]
     for pull_id, pulled_on in subject.bureau_reports:
-        until = add_years(pulled_on, BUREAU_REPORT_YEARS)
-        items.append(_held(f"bureau_report:{pull_id}", "DECISION_RECORDS", until, as_of))
+        items.append(_report(f"bureau_report:{pull_id}", pulled_on, subject.complaint_periods, as_of))
     if kept:
         dates = [i.until for i in kept]
         last = None if any(d is None for d in dates) else max(d for d in dates if d is not None)

@@ -358,7 +358,11 @@ def _subject(session: Session, user: UserRow, as_of: date) -> retention.Subject:
     in_force = [ln for ln in loans if ln.state in IN_FORCE]
     disbursed = [ln for ln in loans if ln.disbursed_on is not None]
     closed_days = [ln.closed_on for ln in disbursed if ln.state in CLOSED and ln.closed_on is not None]
-    complaints = session.execute(select(ComplaintRow).where(ComplaintRow.user_id == user.id)).scalars()
+    complaints = [
+        c
+        for c in session.execute(select(ComplaintRow).where(ComplaintRow.user_id == user.id)).scalars()
+        if c.status != "merged"
+    ]
     last_attempt = None
     if loans:
         last_at = session.execute(
@@ -381,8 +385,9 @@ def _subject(session: Session, user: UserRow, as_of: date) -> retention.Subject:
         loans_in_force=len(in_force),
         relationship_ended_on=max(closed_days) if closed_days and not in_force else None,
         had_relationship=bool(disbursed),
-        complaints=tuple(
-            (c.id, c.closed_at.date() if c.closed_at else None) for c in complaints if c.status != "merged"
+        complaints=tuple((c.id, c.closed_at.date() if c.closed_at else None) for c in complaints),
+        complaint_periods=tuple(
+            (c.received_at.date(), c.closed_at.date() if c.closed_at else None) for c in complaints
         ),
         last_contact_attempt_on=last_attempt,
         has_emergency_contacts=bool(data and data.emergency_contacts_enc),

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from support.models import applicant, application, write_artifact
+from xiaodai.complaints import service as complaints
 from xiaodai.db.tables import BureauPullRow, DecisionRow, UserRow
 from xiaodai.features.assemble import ReportErasedError, credit_report, reports_of
 from xiaodai.privacy import service as privacy
 from xiaodai.privacy.keys import current_ring
-from xiaodai.privacy.retention import BUREAU_REPORT_YEARS, add_years
+from xiaodai.privacy.retention import BUREAU_REPORT_YEARS, COMPLAINT_YEARS, add_years
 from xiaodai.privacy.store import rotate, rotation_backlog
 from xiaodai.underwriting import service
 from xiaodai.underwriting.decision import ApplicationError
@@ -138,3 +139,57 @@ def test_an_erased_report_is_not_reused_the_reason_is_named(active: sessionmaker
     with active() as s:
         assert s.execute(select(DecisionRow.id)).first() is None
         assert len(s.execute(select(BureauPullRow)).scalars().all()) == 1  # not pulled again
+
+
+def test_a_complaint_about_the_decision_holds_the_report_past_its_floor(
+    active: sessionmaker[Session],
+) -> None:
+    user, _decision, pulled_on = decided(active)
+    floor = add_years(pulled_on, BUREAU_REPORT_YEARS)
+    pull = pull_of(active, "R1")
+    received = datetime.combine(pulled_on + timedelta(days=10), datetime.min.time(), tzinfo=UTC)
+    with active() as s, s.begin():
+        filed = complaints.file_complaint(
+            s,
+            narrative="我的借款申请被拒绝了，理由不清楚，请复核。",
+            channel="portal",
+            received_at=received,
+            user_id=user,
+        )
+    result = delete(active, user, floor + timedelta(days=1))  # past the report's own floor
+    assert f"bureau_report:{pull.id}" not in result["deleted"]
+    assert {
+        "category": f"bureau_report:{pull.id}",
+        "action": "retain",
+        "reason": "COMPLAINT_OPEN",
+        "deletable_from": None,
+    } in result["retained"]
+    assert pull_of(active, "R1").report_enc == pull.report_enc
+    closed_at = received + timedelta(days=20)
+    with active() as s, s.begin():
+        complaints.close(
+            s,
+            public_id=filed["complaint_id"],
+            at=closed_at,
+            remedies=[{"kind": "none", "reason": "decision upheld after review"}],
+            root_cause="NOT_UPHELD",
+            notice={
+                "verification_summary": "复核申请材料与征信报告",
+                "basis": "授信政策",
+                "reasons": "拒绝理由已说明",
+                "remedies": "复核",
+                "remedy_channels": ["review", "mediation", "arbitration", "litigation"],
+            },
+        )
+    file_floor = add_years(closed_at.date(), COMPLAINT_YEARS)
+    result = delete(active, user, file_floor - timedelta(days=1))  # the complaint file keeps it
+    assert {
+        "category": f"bureau_report:{pull.id}",
+        "action": "retain",
+        "reason": "COMPLAINT_FILE",
+        "deletable_from": file_floor.isoformat(),
+    } in result["retained"]
+    assert pull_of(active, "R1").report_enc is not None
+    result = delete(active, user, file_floor)
+    assert f"bureau_report:{pull.id}" in result["deleted"]
+    assert pull_of(active, "R1").report_enc is None

@@ -181,3 +181,37 @@ def test_a_credit_report_is_kept_three_years_after_the_pull_without_holding_the_
     assert (kept.action, kept.reason, kept.until) == ("retain", "DECISION_RECORDS", date(2029, 3, 2))
     assert items["account"].action == "delete"  # the report is kept, processing restricted; not the login
     assert list(items)[-1] == "account"
+
+
+def test_a_complaint_filed_since_the_pull_holds_the_report_as_its_evidence() -> None:
+    def report(complaints: tuple[tuple[date, date | None], ...]) -> tuple[str, str, date | None]:
+        subject = Subject(
+            as_of=date(2030, 1, 1),
+            loans_in_force=0,
+            relationship_ended_on=None,
+            had_relationship=False,
+            bureau_reports=((7, date(2026, 3, 1)),),
+            complaint_periods=complaints,
+        )
+        item = {i.category: i for i in plan(subject)}["bureau_report:7"]
+        return item.action, item.reason, item.until
+
+    assert report(()) == ("delete", "DELETABLE", None)  # past its own floor (2029-03-01)
+    # open, filed after the pull: held for as long as it is open, whatever the date
+    assert report(((date(2026, 5, 1), None),)) == ("retain", "COMPLAINT_OPEN", None)
+    # filed before the pull: not about the decision that report informed
+    assert report(((date(2026, 2, 1), None),)) == ("delete", "DELETABLE", None)
+    # closed: kept as long as the complaint file, when that is later than the report's own floor
+    assert report(((date(2026, 5, 1), date(2027, 6, 30)),)) == ("retain", "COMPLAINT_FILE", date(2030, 6, 30))
+    assert report(((date(2026, 5, 1), date(2026, 6, 30)),)) == ("delete", "DELETABLE", None)
+    # the latest file wins; an open one beats any date
+    assert report(((date(2026, 4, 1), date(2027, 1, 2)), (date(2026, 5, 1), date(2027, 6, 30)))) == (
+        "retain",
+        "COMPLAINT_FILE",
+        date(2030, 6, 30),
+    )
+    assert report(((date(2026, 4, 1), date(2027, 1, 2)), (date(2029, 12, 1), None))) == (
+        "retain",
+        "COMPLAINT_OPEN",
+        None,
+    )
