@@ -29,6 +29,8 @@ from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
 from xiaodai.money.money import Money, MoneyError
+from xiaodai.payments import payout
+from xiaodai.payments.channel import PayoutChannel
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.pricing.disclosure import DisclosureTerms, build_kfs, permits_charge, snapshot
 from xiaodai.pricing.products import Product, ProductLimitError, default_products
@@ -319,8 +321,9 @@ def sign_offer(
     lang: str,
     today: date,
     signed_at: datetime | None = None,
+    channel: PayoutChannel | None = None,
 ) -> dict[str, Any]:
-    """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail).
+    """Freeze exactly the KFS the borrower saw, create the loan and pay it out through the channel.
     ``signed_at``: when the borrower signed (default now; the demo seed signs on past business dates)."""
     terms, disclosure, kfs, product = _terms_for(session, user, public_id, request, today)
     application = _own_application(session, user, public_id)
@@ -334,6 +337,7 @@ def sign_offer(
         today=today,
         signed_at=signed_at,
         before_disbursal=lambda loan: setattr(application, "loan_id", loan.id),
+        channel=channel,
     )
 
 
@@ -349,9 +353,12 @@ def sign_and_disburse(
     signed_at: datetime | None = None,
     line_id: int | None = None,
     before_disbursal: Callable[[LoanRow], None] | None = None,
+    channel: PayoutChannel | None = None,
 ) -> dict[str, Any]:
     """Sign exactly the KFS the borrower saw (its SHA-256), create the loan with its schedule and disclosure
-    snapshot, and disburse it through the (simulated) rail. ``line_id``: the credit line it is drawn on."""
+    snapshot, and pay it out through the payment channel (``payments.payout``: the ledger posts only a
+    settled payout; a timed-out one leaves the loan ``signed``, a failed one ``cancelled``). ``line_id``: the
+    credit line it is drawn on. ``channel``: the app's (default: the process's simulated channel)."""
     terms, disclosure, kfs, product = priced.terms, priced.disclosure, priced.kfs, priced.product
     frozen = snapshot(kfs)
     if frozen.sha256 != seen_sha256:
@@ -380,17 +387,13 @@ def sign_and_disburse(
     if before_disbursal is not None:
         before_disbursal(loan)
     session.flush()
-    RAIL.pay_out(
-        reference=f"disburse:{loan.id}",
-        amount_fen=loan.principal_fen - loan.upfront_fee_fen,
-        account=f"borrower:{user.id}",
-    )
-    servicing.disburse(session, loan_id=loan.id, on=today, idempotency_key=f"disburse:{loan.id}")
+    sent = payout.disburse(session, loan=loan, channel=channel or payout.default_channel(), on=today)
     return {
         "loan_id": loan.id,
         "sha256": frozen.sha256,
         "state": loan.state,
         "cooling_off_until": loan.cooling_off_until.isoformat(),
+        "disbursement": payout.disbursement_view(sent),
     }
 
 
@@ -447,6 +450,7 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
+    view["disbursement"] = payout.disbursement_view(payout.of_loan(session, mine.id))
     # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
     view["fee_terms"] = [dict(f) for f in kfs["fees"]]
     view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}

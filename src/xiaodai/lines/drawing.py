@@ -28,9 +28,10 @@ from xiaodai.lines.limit import (
     check_draw,
     default_policy,
 )
-from xiaodai.lines.store import PLANS, outstanding_fen, own_line, yuan
+from xiaodai.lines.store import PLANS, outstanding_fen, own_line, reserved_fen, yuan
 from xiaodai.lines.views import drawdown_json
 from xiaodai.money.dates import add_months
+from xiaodai.payments.channel import PayoutChannel
 from xiaodai.pricing.disclosure import snapshot
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.accrual import prorated_fen
@@ -57,7 +58,8 @@ def _priced_draw(
     if request.plan == "instalment" and request.term is None:
         raise LineError("an instalment drawdown needs a term", "DRAW_BAD_TERM")
     term = request.term if request.plan == "instalment" else None
-    outstanding = outstanding_fen(session, line.id)
+    # a drawdown whose payout is pending reserves its amount: the limit is not drawn twice meanwhile
+    outstanding = outstanding_fen(session, line.id) + reserved_fen(session, line.id)
     verdict = check_draw(
         state=LineState(line.state),
         expires_on=line.expires_on,
@@ -120,8 +122,11 @@ def draw(
     today: date,
     key: str,
     policy: LinePolicy | None = None,
+    channel: PayoutChannel | None = None,
 ) -> dict[str, Any]:
-    """Sign the drawdown's KFS as shown and disburse it: a loan on the line. Idempotent by ``key``."""
+    """Sign the drawdown's KFS as shown and pay it out through the payment channel (``payments.payout``): a
+    loan on the line, ``active`` once the payout settles, ``signed`` while it is pending (its amount
+    reserved on the line), ``cancelled`` if it failed (the limit free again). Idempotent by ``key``."""
     chosen = policy or default_policy()
     scoped = f"u{user.id}:{key}"[:140]
     done = session.execute(
@@ -140,6 +145,7 @@ def draw(
         lang=lang,
         today=today,
         line_id=line.id,
+        channel=channel,
     )
     row = DrawdownRow(
         line_id=line.id,

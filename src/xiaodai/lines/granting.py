@@ -27,7 +27,7 @@ from xiaodai.lines.limit import (
     default_policy,
     grant,
 )
-from xiaodai.lines.store import LineNotFoundError, line_row, open_line_of, outstanding_fen
+from xiaodai.lines.store import LineNotFoundError, line_row, open_line_of, outstanding_fen, reserved_fen
 from xiaodai.lines.views import line_view, summary
 from xiaodai.underwriting.policy import default_policy as credit_policy
 
@@ -114,11 +114,11 @@ def set_state(
         raise LineError("a reason code is UPPER_SNAKE_CASE, at most 40 characters", "LINE_BAD_REASON")
     line = line_row(session, line_id)
     outstanding = outstanding_fen(session, line.id)
-    change = change_state(
+    change = change_state(  # a payout still pending counts as drawn for what the change allows
         state=LineState(line.state),
         to=to,
         limit_fen=line.limit_fen,
-        outstanding_fen=outstanding,
+        outstanding_fen=outstanding + reserved_fen(session, line.id),
         reason=reason,
     )
     record_change(session, line, change, on=on, actor=actor, policy=chosen, outstanding=outstanding)
@@ -138,10 +138,10 @@ def set_limit(
     chosen = policy or default_policy()
     line = line_row(session, line_id)
     outstanding = outstanding_fen(session, line.id)
-    change = change_limit(
+    change = change_limit(  # never below what is drawn or waiting to be paid out
         state=LineState(line.state),
         limit_fen=line.limit_fen,
-        outstanding_fen=outstanding,
+        outstanding_fen=outstanding + reserved_fen(session, line.id),
         new_limit_fen=min(new_limit_fen, line.grade_max_fen),
         reason=reason,
         policy=chosen,

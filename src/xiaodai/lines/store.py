@@ -1,4 +1,5 @@
-"""Reading a credit line: the line rows, the borrower's open line, the outstanding principal drawn on it."""
+"""Reading a credit line: the line rows, the borrower's open line, the outstanding principal drawn on it and
+the principal reserved by drawdowns whose payout waits for the channel."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from xiaodai.lines.limit import (
     LineState,
 )
 from xiaodai.money.money import Money
+from xiaodai.servicing.lifecycle import LoanState
 
 OFFER_DAYS = 30  # an increase offer lapses after this many days
 PLANS = ("instalment", "daily")
@@ -38,6 +40,17 @@ def outstanding_fen(session: Session, line_id: int) -> int:
     total = session.execute(
         select(func.coalesce(func.sum(LoanRow.principal_outstanding_fen), 0)).where(
             LoanRow.line_id == line_id
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def reserved_fen(session: Session, line_id: int) -> int:
+    """Principal of the line's drawdowns signed but not yet paid out (the payout is pending at the channel):
+    not drawn (nothing is posted until the payout settles) but not available to draw either."""
+    total = session.execute(
+        select(func.coalesce(func.sum(LoanRow.principal_fen), 0)).where(
+            LoanRow.line_id == line_id, LoanRow.state == LoanState.SIGNED.value
         )
     ).scalar_one()
     return int(total)

@@ -27,8 +27,9 @@ from xiaodai.lines.limit import (
     LineState,
     available_fen,
 )
-from xiaodai.lines.store import LineNotFoundError, outstanding_fen, own_line, yuan
+from xiaodai.lines.store import LineNotFoundError, outstanding_fen, own_line, reserved_fen, yuan
 from xiaodai.money.dates import add_months
+from xiaodai.payments import payout
 
 # ---------------------------------------------------------------- views
 
@@ -52,13 +53,17 @@ def _rate_json(annual_rate: Decimal) -> dict[str, str]:
 
 def summary(session: Session, line: CreditLineRow, *, today: date) -> dict[str, Any]:
     outstanding = outstanding_fen(session, line.id)
+    reserved = reserved_fen(session, line.id)
     return {
         "line_id": line.id,
         "borrower_id": line.borrower_id,
         "state": line.state,
         "limit": yuan(line.limit_fen),
         "outstanding_principal": yuan(outstanding),
-        "available": yuan(available_fen(line.limit_fen, outstanding) if line.state != "closed" else 0),
+        "pending_disbursement": yuan(reserved),  # drawn, the payout waiting for the channel
+        "available": yuan(
+            max(0, available_fen(line.limit_fen, outstanding) - reserved) if line.state != "closed" else 0
+        ),
         "can_draw": line.state == LineState.ACTIVE.value and today <= line.expires_on,
         "grade": line.grade,
         "rate": _rate_json(Decimal(line.annual_rate)),
@@ -197,6 +202,7 @@ def drawdown_json(session: Session, row: DrawdownRow) -> dict[str, Any]:
         "drawn_on": row.drawn_on.isoformat(),
         "state": loan.state,
         "principal_outstanding": yuan(loan.principal_outstanding_fen),
+        "disbursement": payout.disbursement_view(payout.of_loan(session, loan.id)),
         "apr_percent": loan.apr_percent,
     }
 
