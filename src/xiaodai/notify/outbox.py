@@ -15,6 +15,7 @@ from xiaodai.db.tables import (
 )
 from xiaodai.notify.basics import aware
 from xiaodai.notify.senders import Sender, SimulatedSender
+from xiaodai.notify.withdrawal import withdraw_paid_reminders
 
 DEFAULT_SENDER: Sender = SimulatedSender()
 
@@ -23,6 +24,7 @@ def dispatch(session: Session, *, sender: Sender | None = None, as_of: datetime,
     """Hand queued outbox rows to the sender and mark them sent (PostgreSQL: rows another dispatcher holds
     are skipped, never sent twice). A sender that raises leaves its row queued for the next run."""
     chosen = sender or DEFAULT_SENDER
+    withdraw_paid_reminders(session)  # a reminder whose instalment was paid since it was queued is not sent
     rows = list(
         session.execute(
             select(NoticeOutboxRow)

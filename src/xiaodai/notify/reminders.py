@@ -26,6 +26,7 @@ from xiaodai.notify.reminder_policy import (
     default_policy,
 )
 from xiaodai.notify.senders import Sender
+from xiaodai.notify.withdrawal import withdraw_paid_reminders
 
 
 def plan_reminders(session: Session, *, day: date, policy: NoticePolicy | None = None) -> int:
@@ -42,7 +43,8 @@ def plan_reminders(session: Session, *, day: date, policy: NoticePolicy | None =
         - InstallmentRow.paid_fee_fen
     )
     horizon = [day + timedelta(days=d) for d in chosen.reminder_horizon()]
-    wanted: dict[str, tuple[int, int, str, dict[str, Any]]] = {}  # key → (borrower, loan, kind, payload)
+    # key → (borrower, loan, kind, payload, the instalment a reminder is about)
+    wanted: dict[str, tuple[int, int, str, dict[str, Any], int | None]] = {}
     for inst_id, loan_id, due_on, left, borrower_id in session.execute(
         select(
             InstallmentRow.id, InstallmentRow.loan_id, InstallmentRow.due_on, remaining, LoanRow.borrower_id
@@ -62,7 +64,13 @@ def plan_reminders(session: Session, *, day: date, policy: NoticePolicy | None =
         if step is not None:
             kind, name = step
             payload = {"amount": fen_text(int(left)), "due_date": due_on.isoformat(), "step": name}
-            wanted[f"reminder:{name}:{inst_id}"] = (int(borrower_id or 0), int(loan_id), kind, payload)
+            wanted[f"reminder:{name}:{inst_id}"] = (
+                int(borrower_id or 0),
+                int(loan_id),
+                kind,
+                payload,
+                int(inst_id),
+            )
     if chosen.remind_failed_debits:
         for attempt, borrower_id in session.execute(
             select(DebitAttemptRow, LoanRow.borrower_id)
@@ -81,6 +89,7 @@ def plan_reminders(session: Session, *, day: date, policy: NoticePolicy | None =
                 int(attempt.loan_id),
                 "debit_failed",
                 payload,
+                None,
             )
     keys = list(wanted)
     known: set[str] = set()
@@ -90,13 +99,14 @@ def plan_reminders(session: Session, *, day: date, policy: NoticePolicy | None =
         )
     new = [k for k in keys if k not in known]
     for key in new:  # the rows come from our own tables: borrower and loan are known to belong together
-        borrower_id, loan_id, kind, payload = wanted[key]
+        borrower_id, loan_id, kind, payload, installment_id = wanted[key]
         rule = chosen.kind(kind)
         session.add(
             NoticeRow(
                 dedupe_key=key,
                 borrower_id=borrower_id,
                 loan_id=loan_id,
+                installment_id=installment_id,
                 kind=kind,
                 category=rule.category.value,
                 business_date=day,
@@ -115,6 +125,7 @@ def drain(
     queued. The worker calls this on every tick."""
     chosen = policy or default_policy()
     decided: Counter[str] = Counter()
+    withdraw_paid_reminders(session)  # paid since it was planned: never sent (the day's report counts them)
     notices = list(
         session.execute(select(NoticeRow).where(NoticeRow.status == "open").order_by(NoticeRow.id)).scalars()
     )

@@ -7,9 +7,10 @@ a demo can ask for exactly the case it shows. The sandbox remembers what it did 
 produce the late callbacks and the day's settlement file.
 
 Payouts (代付, disbursements): every payout succeeds unless ``payout_scripted`` (by the whole destination,
-e.g. ``account:7``, or its last four characters) says otherwise: ``frozen`` (card frozen), ``insufficient`` (the bank refuses the account:
-ACCOUNT_INVALID), ``timeout-success`` / ``timeout-fail`` (answered pending, the outcome owed as a callback,
-``payout_callbacks``). Payout outcomes are not in the debit settlement file.
+e.g. ``account:7``, or its last four characters) says otherwise: ``frozen`` (card frozen), ``insufficient``
+(the bank refuses the account: ACCOUNT_INVALID), ``timeout-success`` / ``timeout-fail`` (answered pending,
+the outcome owed as a callback, ``payout_callbacks``). Payout outcomes are not in the debit settlement
+file.
 """
 
 from __future__ import annotations
@@ -146,7 +147,9 @@ class SandboxChannel:
         if known is not None and request.channel_ref not in self.late_payouts:
             return DebitResponse(request.channel_ref, known[1], known[2])
         scripted = self.payout_scripted
-        scenario = scripted.get(request.destination) or scripted.get(request.destination[-4:], Scenario.SUCCESS)
+        scenario = scripted.get(request.destination) or scripted.get(
+            request.destination[-4:], Scenario.SUCCESS
+        )
         reason: PayoutReason | None = None
         if scenario in (Scenario.SUCCESS, Scenario.TIMEOUT_SUCCESS, Scenario.PARTIAL):
             final, moved = DebitStatus.SUCCEEDED, request.amount_fen  # a payout is never partial
