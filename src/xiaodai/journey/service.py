@@ -23,6 +23,7 @@ from xiaodai.db.tables import (
     LoanRow,
     UserRow,
 )
+from xiaodai.db.tables.payments import DisbursementRow
 from xiaodai.journey.lender import lender_name
 from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
@@ -418,14 +419,16 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
     # The loan and its disclosure in one SELECT; the loan row is held in a name (the session's identity map
     # is weak) so that loan_view's lookup of it is answered without another SELECT.
+    # Its payout too (one row per loan): the page says whether the money went out.
     found = session.execute(
-        select(LoanRow, DisclosureRow)
+        select(LoanRow, DisclosureRow, DisbursementRow)
         .outerjoin(DisclosureRow, DisclosureRow.loan_id == LoanRow.id)
+        .outerjoin(DisbursementRow, DisbursementRow.loan_id == LoanRow.id)
         .where(LoanRow.id == loan_id)
     ).one_or_none()
     if found is None or found[0].borrower_id != user.id:
         raise NotFoundError("loan not found")
-    mine, disclosure = found  # disclosure None only for a loan made outside the journey (older demo data)
+    mine, disclosure, paid_out = found  # disclosure None only for a loan made outside the journey
     view = loan_view(session, loan_id=mine.id, as_of=today)
     kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
     fee_clause = next(
@@ -450,7 +453,7 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
-    view["disbursement"] = payout.disbursement_view(payout.of_loan(session, mine.id))
+    view["disbursement"] = payout.disbursement_view(paid_out)
     # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
     view["fee_terms"] = [dict(f) for f in kfs["fees"]]
     view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}

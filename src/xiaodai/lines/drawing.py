@@ -4,7 +4,7 @@ drawdown any amount any day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -123,6 +123,7 @@ def draw(
     key: str,
     policy: LinePolicy | None = None,
     channel: PayoutChannel | None = None,
+    signed_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Sign the drawdown's KFS as shown and pay it out through the payment channel (``payments.payout``): a
     loan on the line, ``active`` once the payout settles, ``signed`` while it is pending (its amount
@@ -146,6 +147,7 @@ def draw(
         today=today,
         line_id=line.id,
         channel=channel,
+        signed_at=signed_at,
     )
     row = DrawdownRow(
         line_id=line.id,

@@ -38,9 +38,7 @@ def shape(url: str) -> tuple[set[str], set[str], set[tuple[str, ...]]]:
         unique: set[tuple[str, ...]] = set()
         if "disbursements" in tables:
             unique = {tuple(u["column_names"]) for u in seen.get_unique_constraints("disbursements")}
-            unique |= {
-                tuple(i["column_names"]) for i in seen.get_indexes("disbursements") if i.get("unique")
-            }
+            unique |= {tuple(i["column_names"]) for i in seen.get_indexes("disbursements") if i.get("unique")}
         return tables, notices, unique
     finally:
         engine.dispose()
