@@ -58,9 +58,12 @@ def _bind_card(session: Session, user: UserRow) -> None:
     )
 
 
-def _draw(session: Session, user: UserRow, day: date, request: lines.DrawRequest, key: str) -> None:
+def _draw(
+    session: Session, book: Book, user: UserRow, day: date, *, request: lines.DrawRequest, key: str
+) -> None:
+    """Draw as the borrower does (the KFS shown, then signed); the loan is in the book under ``key``."""
     quote = lines.quote_draw(session, user=user, request=request, today=day)
-    lines.draw(
+    drawn = lines.draw(
         session,
         user=user,
         request=request,
@@ -71,6 +74,7 @@ def _draw(session: Session, user: UserRow, day: date, request: lines.DrawRequest
         key=key,
         signed_at=at(day, 20, 15),
     )
+    book.loans[key] = int(drawn["loan_id"])
 
 
 def _repay_due(session: Session, user: UserRow, line_id: int, day: date) -> None:
@@ -108,9 +112,16 @@ def line_story(session: Session, day: date, book: Book) -> None:
     if line is None:
         return  # the application was not approved: no line in this world
     if day == granted_on + timedelta(days=3):
-        _draw(session, user, day, lines.DrawRequest(300_000, "instalment", 6), "demo-line:instalment")
+        _draw(
+            session,
+            book,
+            user,
+            day,
+            request=lines.DrawRequest(300_000, "instalment", 6),
+            key="demo-line:instalment",
+        )
     if day == daily_on:
-        _draw(session, user, day, lines.DrawRequest(200_000, "daily"), "demo-line:daily")
+        _draw(session, book, user, day, request=lines.DrawRequest(200_000, "daily"), key="demo-line:daily")
     if day < today:
         _repay_due(session, user, line.id, day)
     if day == daily_on + timedelta(days=12) and day < today:

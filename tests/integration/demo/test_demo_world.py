@@ -44,7 +44,9 @@ from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
 from xiaodai.journey.charges import charge_attempts
 from xiaodai.ledger import service as ledger
+from xiaodai.lines import daily_interest
 from xiaodai.lines import service as lines
+from xiaodai.money.money import Money
 from xiaodai.notify import service as notify
 from xiaodai.payments import service as payments
 from xiaodai.servicing.eod import STEPS, last_completed_day
@@ -349,7 +351,9 @@ def _the_demo_borrowers_line_card_and_reminders(world: sessionmaker[Session]) ->
             assert drawn["disbursement"]["status"] == "succeeded"
             assert drawn["disbursement"]["destination"] == card["masked"]  # paid out to the bound card
         daily = next(d for d in view["drawdowns"] if d["plan"] == "daily")
-        assert Decimal(daily["principal_outstanding"]) == Decimal("1200.00")  # 2,000 less 800 repaid
+        # 800 repaid twelve days after the draw: first the interest of those twelve days at the daily rate
+        used = daily_interest.interest_fen(200_000, Decimal(view["rate"]["annual_rate"]), 12)
+        assert Money.of(daily["principal_outstanding"]).to_minor() == 200_000 - (80_000 - used)
         assert view["due_this_month"]["items"]
         assert view["next_due"] is not None
         kinds = {m["kind"] for m in notify.inbox(s, borrower_id=demo.id)}
