@@ -29,6 +29,7 @@ from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
+from xiaodai.money.daycount import DayCount
 from xiaodai.money.money import Money, MoneyError
 from xiaodai.payments import payout
 from xiaodai.payments.channel import PayoutChannel
@@ -256,10 +257,12 @@ def price_offer(
     product_name: str | None,
     today: date,
     kfs_extra: dict[str, Any] | None = None,
+    periodic_daycount: DayCount | None = None,
 ) -> PricedOffer:
     """Price an amount and term at ``annual_rate`` for an offered product and build its key-facts
     statement (an application's offer, a credit line's drawdown). ``kfs_extra``: sections a caller adds to
-    the statement (they are part of what is signed)."""
+    the statement (they are part of what is signed). ``periodic_daycount``: interest-first by each period's
+    actual days at the daily rate (a credit line's daily-interest plan)."""
     product = offered_product(product_name)
     try:
         chosen = Method.parse(method)
@@ -272,6 +275,7 @@ def price_offer(
             annual_rate=annual_rate,
             start_on=today,
             fees=product.fees_for(principal),
+            periodic_daycount=periodic_daycount,
         )
     except (TermsError, ValueError, MoneyError, ProductLimitError) as exc:
         raise JourneyError(str(exc)) from exc

@@ -19,6 +19,7 @@ from xiaodai.db.tables import (
 )
 from xiaodai.journey import service as journey
 from xiaodai.lines import daily_interest
+from xiaodai.lines.daily_schedule import align_daily_interest
 from xiaodai.lines.limit import (
     DRAW_MESSAGES,
     LineError,
@@ -99,6 +100,9 @@ def _priced_draw(
         product_name="standard",
         today=today,
         kfs_extra=extra,
+        # the daily plan's interest is the daily rate × each period's actual days (28 to 31), so the KFS's
+        # schedule and its IRR-based APR are those of the interest actually charged
+        periodic_daycount=daily_interest.DAYCOUNT if request.plan == "daily" else None,
     )
 
 
@@ -178,7 +182,7 @@ def repay_drawdown(
     payoff = journey.payoff_fen(session, loan_id=loan_id, on=on)
     if amount_fen <= owed_today_fen(session, loan, on) or amount_fen >= payoff:
         return journey.repay(session, user=user, loan_id=loan_id, amount_fen=amount_fen, on=on, key=key)
-    return servicing.prepay(
+    result = servicing.prepay(
         session,
         loan_id=loan_id,
         on=on,
@@ -187,6 +191,10 @@ def repay_drawdown(
         mode=PrepayMode.LOWER_INSTALMENT,
         dated_by_platform=True,
     )
+    plan = session.execute(select(DrawdownRow.plan).where(DrawdownRow.loan_id == loan_id)).scalar_one()
+    if plan == "daily":  # the later periods back on their actual days at the daily rate
+        align_daily_interest(session, loan)
+    return result
 
 
 def owed_today_fen(session: Session, loan: LoanRow, on: date) -> int:
