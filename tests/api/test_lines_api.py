@@ -58,6 +58,12 @@ def test_line_journey_over_the_api(client: TestClient) -> None:
     detail = client.get(f"/api/loans/{loan_id}", headers=me).json()
     assert len(detail["schedule"]) == 6
     assert detail["disclosure"]["sha256"] == kfs["sha256"]
+    # paid out through the payment channel (no card bound: the account given), posted once it settled
+    assert drawn.json()["disbursement"]["status"] == "succeeded"
+    assert detail["disbursement"]["status"] == "succeeded"
+    assert detail["disbursement"]["destination"] == f"account:{user_id}"
+    assert line["drawdowns"][0]["disbursement"]["amount"] == "3000.00"
+    assert line["pending_disbursement"] == "0.00"
     paid = client.post(
         f"/api/line/drawdowns/{loan_id}/repayments",
         json={"amount": "1000"},

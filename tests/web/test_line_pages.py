@@ -127,3 +127,49 @@ def test_staff_line_view_and_freeze(client: TestClient) -> None:
     assert "已冻结" in frozen.text or "Frozen" in frozen.text
     with factory() as s:
         assert lines.line_of_borrower(s, borrower_id=borrower_id, today=TODAY)["state"] == "frozen"
+
+
+def test_a_pending_then_failed_payout_is_shown(client: TestClient) -> None:
+    """The channel times out: the loan page says the money is on its way (not active yet) and /line holds the
+    amount; a payout the bank refuses says so, with its reason, in both languages."""
+    from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
+
+    sign_up(client, "line.payout@example.com")
+    offer_url = apply(client)
+    _grant(client, "line.payout@example.com", offer_url)
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    with factory() as s:
+        who = s.execute(select(UserRow.id).where(UserRow.email == "line.payout@example.com")).scalar_one()
+    channel = SandboxChannel(payout_scripted={f"account:{who}": Scenario.TIMEOUT_SUCCESS})
+    client.app.state.channel = channel  # type: ignore[attr-defined]
+
+    def draw(amount: str) -> str:
+        quote = client.get("/line/draw", params={"amount": amount, "plan": "instalment", "term": "6"})
+        signed = client.post(
+            "/line/draw",
+            data={
+                "csrf": csrf(quote.text),
+                "kfs_sha256": hidden(quote.text, "kfs_sha256"),
+                "idempotency_key": hidden(quote.text, "idempotency_key"),
+                "amount": amount,
+                "plan": "instalment",
+                "term": "6",
+            },
+        )
+        assert signed.status_code == 200, signed.text
+        return signed.text
+
+    page = draw("2000")
+    assert 'id="disbursement" data-status="pending"' in page
+    assert "放款处理中" in page
+    assert 'data-state="signed"' in page
+    line = client.get("/line").text
+    assert re.search(r'id="line-pending-payout">2000.00', line)
+    assert 'class="payout" data-status="pending"' in line
+    channel.payout_scripted[f"account:{who}"] = Scenario.FROZEN
+    assert client.get("/line", params={"lang": "en"}).status_code == 200  # the pages in English from here
+    page = draw("1000")
+    assert 'id="disbursement" data-status="failed"' in page
+    assert "The payout failed" in page
+    assert "the receiving card is frozen" in page
+    assert 'data-state="cancelled"' in page

@@ -24,6 +24,12 @@ app = typer.Typer(help="Credit lines (授信额度): grant, show, draw, freeze."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 BorrowerOpt = Annotated[int, typer.Option("--borrower", help="borrower (user) id")]
 T = TypeVar("T")
+# the drawdown's payout through the payment channel (payments.payout)
+PAYOUT_LABELS = {
+    "pending": {"zh": "放款处理中（等待银行结果）", "en": "payout pending (waiting for the bank)"},
+    "succeeded": {"zh": "已放款", "en": "paid out"},
+    "failed": {"zh": "放款失败，借款已取消", "en": "payout failed, the loan is cancelled"},
+}
 
 
 def _run(action: Callable[[Session], T]) -> T:
@@ -125,6 +131,11 @@ def draw(
             f"[bold]drawdown {r['drawdown_id']}[/] · loan {r['loan_id']} · {r['plan']} · APR "
             f"{r['apr_percent']}% · principal {r['principal']} × {r['term']} months · {r['state']}"
         )
+        paid = r.get("disbursement")
+        if paid:
+            label = PAYOUT_LABELS[paid["status"]][lang]
+            why = f" ({paid['reason']})" if paid["reason"] else ""
+            Console().print(f"  {label}: {paid['amount']} → {paid['destination']}{why}")
 
     emit(result, as_json, render)
 

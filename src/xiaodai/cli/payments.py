@@ -18,7 +18,7 @@ from rich.table import Table
 from xiaodai.cli.errors import fail
 from xiaodai.cli.shell import emit, engine, parse_day, posting_day, run
 from xiaodai.db.session import session_factory
-from xiaodai.payments import batch, service
+from xiaodai.payments import batch, payout, service
 from xiaodai.payments.debit_policy import default_policy
 from xiaodai.payments.reconcile_file import reconcile_file
 from xiaodai.payments.sandbox_channel import SandboxChannel
@@ -43,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
     "debits": {"zh": "代扣批次", "en": "Debit batch"},
     "breaks": {"zh": "对账差异", "en": "Reconciliation breaks"},
     "suspense": {"zh": "挂账（待查）", "en": "Suspense posted"},
+    "payouts": {"zh": "待银行结果的放款", "en": "Payouts waiting for the bank"},
 }
 
 
@@ -174,6 +175,24 @@ def debit_run(
             typer.echo(f"  {d['channel_ref']} loan {d['loan_id']} {_yuan(d['amount_fen'])} → {d['status']}")
 
     emit(result, as_json, show)
+
+
+@debit_app.command("payouts")
+def payouts_pending(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+    """Disbursements (代付) still waiting for the channel's outcome (a timed-out payout: its callback is
+    owed); the loan stays signed and nothing is posted until the outcome arrives."""
+    _t("payouts", lang)
+    rows = run(payout.pending)
+
+    def show(r: list[dict[str, Any]]) -> None:
+        typer.echo(f"{_t('payouts', lang)}: {len(r)}")
+        for p in r:
+            typer.echo(
+                f"  {p['channel_ref']} loan {p['loan_id']} {p['amount']} → {p['destination']} "
+                f"({p['sent_on']})"
+            )
+
+    emit(rows, as_json, show)
 
 
 def reconcile(

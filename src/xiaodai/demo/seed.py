@@ -26,6 +26,7 @@ from xiaodai.accounts import service as accounts
 from xiaodai.db.session import session_factory
 from xiaodai.db.tables import ApplicationRow, LoanRow, ModelRow, PersonalDataRow, UserRow
 from xiaodai.demo.cast import LAST_STORY, background, customers_for, stories
+from xiaodai.demo.line_story import line_application, line_story
 from xiaodai.demo.staff_work import HOOKS
 from xiaodai.demo.world import Book, live
 from xiaodai.features.assemble import subject_reference
@@ -200,14 +201,15 @@ def seed(
     created = 0
     if not built:
         book = Book(today=today, users=users)
-        cast = stories(today)
+        cast = [*stories(today), line_application(today)]
         files: dict[int, dict[str, object]] = {}
         for story in cast:  # a person's staged file: clean, or the fields their story names
             files.setdefault(users[story.email], {}).update(dict(story.bureau))
         with factory() as session:
             staged = {subject_reference(session, user_id=uid): f for uid, f in sorted(files.items())}
         with _staged_bureau_files(workdir, staged):
-            live(engine, cast + background(today, loans), book, day_hooks=HOOKS, progress=progress)
+            hooks = [*HOOKS, line_story]  # the demo borrower's credit line, card and reminders
+            live(engine, cast + background(today, loans), book, day_hooks=hooks, progress=progress)
         created = len(book.loans)
     else:  # the world exists: a later business date only closes the days since (real end of day)
         last = last_completed_day(engine)

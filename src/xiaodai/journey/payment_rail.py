@@ -1,7 +1,8 @@
-"""The payment rail behind an interface. A real bank/payment-institution adapter implements ``PaymentRail``;
-the simulated rail (demo and tests) succeeds deterministically and remembers what it moved. The rail is
-called before the ledger posts, with the same idempotency reference, so a retried request never moves
-money twice."""
+"""The payment rail behind an interface (the borrower's self-service repayments; disbursements go out
+through the payment channel's payout side, ``payments.payout``). A real bank/payment-institution adapter
+implements ``PaymentRail``; the simulated rail (demo and tests) succeeds deterministically and remembers
+what it moved. The rail is called before the ledger posts, with the same idempotency reference, so a
+retried request never moves money twice."""
 
 from __future__ import annotations
 

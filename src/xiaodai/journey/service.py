@@ -23,12 +23,16 @@ from xiaodai.db.tables import (
     LoanRow,
     UserRow,
 )
+from xiaodai.db.tables.payments import DisbursementRow
 from xiaodai.journey.lender import lender_name
 from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
+from xiaodai.money.daycount import DayCount
 from xiaodai.money.money import Money, MoneyError
+from xiaodai.payments import payout
+from xiaodai.payments.channel import PayoutChannel
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.pricing.disclosure import DisclosureTerms, build_kfs, permits_charge, snapshot
 from xiaodai.pricing.products import Product, ProductLimitError, default_products
@@ -253,10 +257,12 @@ def price_offer(
     product_name: str | None,
     today: date,
     kfs_extra: dict[str, Any] | None = None,
+    periodic_daycount: DayCount | None = None,
 ) -> PricedOffer:
     """Price an amount and term at ``annual_rate`` for an offered product and build its key-facts
     statement (an application's offer, a credit line's drawdown). ``kfs_extra``: sections a caller adds to
-    the statement (they are part of what is signed)."""
+    the statement (they are part of what is signed). ``periodic_daycount``: interest-first by each period's
+    actual days at the daily rate (a credit line's daily-interest plan)."""
     product = offered_product(product_name)
     try:
         chosen = Method.parse(method)
@@ -269,6 +275,7 @@ def price_offer(
             annual_rate=annual_rate,
             start_on=today,
             fees=product.fees_for(principal),
+            periodic_daycount=periodic_daycount,
         )
     except (TermsError, ValueError, MoneyError, ProductLimitError) as exc:
         raise JourneyError(str(exc)) from exc
@@ -319,8 +326,9 @@ def sign_offer(
     lang: str,
     today: date,
     signed_at: datetime | None = None,
+    channel: PayoutChannel | None = None,
 ) -> dict[str, Any]:
-    """Freeze exactly the KFS the borrower saw, create and disburse the loan (simulated rail).
+    """Freeze exactly the KFS the borrower saw, create the loan and pay it out through the channel.
     ``signed_at``: when the borrower signed (default now; the demo seed signs on past business dates)."""
     terms, disclosure, kfs, product = _terms_for(session, user, public_id, request, today)
     application = _own_application(session, user, public_id)
@@ -334,6 +342,7 @@ def sign_offer(
         today=today,
         signed_at=signed_at,
         before_disbursal=lambda loan: setattr(application, "loan_id", loan.id),
+        channel=channel,
     )
 
 
@@ -349,9 +358,12 @@ def sign_and_disburse(
     signed_at: datetime | None = None,
     line_id: int | None = None,
     before_disbursal: Callable[[LoanRow], None] | None = None,
+    channel: PayoutChannel | None = None,
 ) -> dict[str, Any]:
     """Sign exactly the KFS the borrower saw (its SHA-256), create the loan with its schedule and disclosure
-    snapshot, and disburse it through the (simulated) rail. ``line_id``: the credit line it is drawn on."""
+    snapshot, and pay it out through the payment channel (``payments.payout``: the ledger posts only a
+    settled payout; a timed-out one leaves the loan ``signed``, a failed one ``cancelled``). ``line_id``: the
+    credit line it is drawn on. ``channel``: the app's (default: the process's simulated channel)."""
     terms, disclosure, kfs, product = priced.terms, priced.disclosure, priced.kfs, priced.product
     frozen = snapshot(kfs)
     if frozen.sha256 != seen_sha256:
@@ -380,17 +392,13 @@ def sign_and_disburse(
     if before_disbursal is not None:
         before_disbursal(loan)
     session.flush()
-    RAIL.pay_out(
-        reference=f"disburse:{loan.id}",
-        amount_fen=loan.principal_fen - loan.upfront_fee_fen,
-        account=f"borrower:{user.id}",
-    )
-    servicing.disburse(session, loan_id=loan.id, on=today, idempotency_key=f"disburse:{loan.id}")
+    sent = payout.disburse(session, loan=loan, channel=channel or payout.default_channel(), on=today)
     return {
         "loan_id": loan.id,
         "sha256": frozen.sha256,
         "state": loan.state,
         "cooling_off_until": loan.cooling_off_until.isoformat(),
+        "disbursement": payout.disbursement_view(sent),
     }
 
 
@@ -415,14 +423,16 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
     # The loan and its disclosure in one SELECT; the loan row is held in a name (the session's identity map
     # is weak) so that loan_view's lookup of it is answered without another SELECT.
+    # Its payout too (one row per loan): the page says whether the money went out.
     found = session.execute(
-        select(LoanRow, DisclosureRow)
+        select(LoanRow, DisclosureRow, DisbursementRow)
         .outerjoin(DisclosureRow, DisclosureRow.loan_id == LoanRow.id)
+        .outerjoin(DisbursementRow, DisbursementRow.loan_id == LoanRow.id)
         .where(LoanRow.id == loan_id)
     ).one_or_none()
     if found is None or found[0].borrower_id != user.id:
         raise NotFoundError("loan not found")
-    mine, disclosure = found  # disclosure None only for a loan made outside the journey (older demo data)
+    mine, disclosure, paid_out = found  # disclosure None only for a loan made outside the journey
     view = loan_view(session, loan_id=mine.id, as_of=today)
     kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
     fee_clause = next(
@@ -447,6 +457,7 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
+    view["disbursement"] = payout.disbursement_view(paid_out)
     # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
     view["fee_terms"] = [dict(f) for f in kfs["fees"]]
     view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}

@@ -1,4 +1,5 @@
-"""The payment-channel interface (代扣): what a channel is asked and what it answers (pure types).
+"""The payment-channel interface (代扣 debits, 代付 payouts): what a channel is asked and what it answers
+(pure types).
 
 A real channel and the sandbox both implement ``PaymentChannel``. Callbacks are JSON bodies signed with
 HMAC-SHA256 under the channel's shared secret; ``verify_signature`` is the only way one is believed.
@@ -72,6 +73,37 @@ class PaymentChannel(Protocol):
         """Many debits in one call (a channel's batch file or bulk API): one answer per request, in order;
         idempotent per ``channel_ref`` like ``debit``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRequest:
+    """A payout (代付): ``amount_fen`` to the borrower's ``destination`` (their card number, or the account
+    reference they gave), once per ``channel_ref`` (``payout:<loan id>``)."""
+
+    channel_ref: str
+    destination: str
+    amount_fen: int
+    on: date
+
+    def __post_init__(self) -> None:
+        if self.amount_fen <= 0:
+            raise ValueError("a payout is for a positive amount")
+
+
+class PayoutChannel(Protocol):
+    """The payout side of a channel. The answer is a ``DebitResponse`` read the same way: ``succeeded``
+    (the whole amount went out), ``failed`` (nothing went; ``reason``) or ``pending`` (timed out: the outcome
+    comes later by callback). A payout is never partial."""
+
+    name: str
+
+    def pay_out(self, request: PayoutRequest) -> DebitResponse: ...
+
+
+class PayoutReason(enum.Enum):
+    ACCOUNT_INVALID = "ACCOUNT_INVALID"  # closed or unknown account: the bank refused the credit
+    CARD_FROZEN = "CARD_FROZEN"
+    TIMEOUT = "TIMEOUT"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,12 @@ card frozen, or a timeout whose final outcome (success or failure) arrives later
 settlement file. ``scripted`` fixes the scenario for a card (by its last four digits) so that a test or
 a demo can ask for exactly the case it shows. The sandbox remembers what it did (in memory) so that it can
 produce the late callbacks and the day's settlement file.
+
+Payouts (代付, disbursements): every payout succeeds unless ``payout_scripted`` (by the whole destination,
+e.g. ``account:7``, or its last four characters) says otherwise: ``frozen`` (card frozen), ``insufficient``
+(the bank refuses the account: ACCOUNT_INVALID), ``timeout-success`` / ``timeout-fail`` (answered pending,
+the outcome owed as a callback, ``payout_callbacks``). Payout outcomes are not in the debit settlement
+file.
 """
 
 from __future__ import annotations
@@ -16,7 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from xiaodai.payments.channel import Callback, DebitRequest, DebitResponse, DebitStatus, FailureReason
+from xiaodai.payments.channel import (
+    Callback,
+    DebitRequest,
+    DebitResponse,
+    DebitStatus,
+    FailureReason,
+    PayoutReason,
+    PayoutRequest,
+)
 from xiaodai.payments.settlement_file import SettlementLine
 
 
@@ -49,6 +63,9 @@ class SandboxChannel:
     # what the channel did: reference → (date, final status, amount moved)
     outcomes: dict[str, tuple[date, DebitStatus, int]] = field(default_factory=dict)
     late: list[str] = field(default_factory=list)  # references answered "pending" (callbacks owed)
+    payout_scripted: dict[str, Scenario] = field(default_factory=dict)  # destination last 4 → scenario
+    payouts: dict[str, tuple[date, DebitStatus, int]] = field(default_factory=dict)
+    late_payouts: list[str] = field(default_factory=list)
     _verifications: int = 0
 
     def _digest(self, *parts: str) -> bytes:
@@ -122,3 +139,34 @@ class SandboxChannel:
             for ref, (day, status, moved) in sorted(self.outcomes.items())
             if day == on
         ]
+
+    def pay_out(self, request: PayoutRequest) -> DebitResponse:
+        """A payout: idempotent per ``channel_ref`` (a re-sent payout answers what the first one did, and
+        moves nothing again)."""
+        known = self.payouts.get(request.channel_ref)
+        if known is not None and request.channel_ref not in self.late_payouts:
+            return DebitResponse(request.channel_ref, known[1], known[2])
+        scripted = self.payout_scripted
+        scenario = scripted.get(request.destination) or scripted.get(
+            request.destination[-4:], Scenario.SUCCESS
+        )
+        reason: PayoutReason | None = None
+        if scenario in (Scenario.SUCCESS, Scenario.TIMEOUT_SUCCESS, Scenario.PARTIAL):
+            final, moved = DebitStatus.SUCCEEDED, request.amount_fen  # a payout is never partial
+        else:
+            final, moved = DebitStatus.FAILED, 0
+            reason = PayoutReason.CARD_FROZEN if scenario is Scenario.FROZEN else PayoutReason.ACCOUNT_INVALID
+        self.payouts[request.channel_ref] = (request.on, final, moved)
+        if scenario in (Scenario.TIMEOUT_SUCCESS, Scenario.TIMEOUT_FAIL):
+            if request.channel_ref not in self.late_payouts:
+                self.late_payouts.append(request.channel_ref)
+            return DebitResponse(request.channel_ref, DebitStatus.PENDING, 0, PayoutReason.TIMEOUT.value)
+        return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
+
+    def payout_callbacks(self) -> list[Callback]:
+        """The callbacks owed for timed-out payouts (deliver them late, in any order, as often as wanted)."""
+        out = []
+        for ref in self.late_payouts:
+            _, status, moved = self.payouts[ref]
+            out.append(Callback(f"evt:{ref}", ref, status, moved))
+        return out

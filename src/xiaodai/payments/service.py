@@ -1,4 +1,5 @@
-"""Payments shell: bind and unbind cards, run the day's auto-debit batch, take callbacks, reconcile.
+"""Payments shell: bind and unbind cards, run the day's auto-debit batch, take callbacks (debits' and
+payouts', ``payments.payout``), reconcile.
 
 Money a debit moved is booked only through ``servicing.service.repay`` with the attempt's ``channel_ref``
 as idempotency key, so a debit is posted once however often its outcome arrives (synchronous answer,
@@ -21,7 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow, UserRow
-from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
+from xiaodai.db.tables.payments import (
+    DebitAttemptRow,
+    DisbursementRow,
+    PaymentCallbackRow,
+    PaymentCardRow,
+)
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
@@ -77,6 +83,13 @@ def card_view(row: PaymentCardRow) -> dict[str, Any]:
         "status": row.status,
         "default": row.is_default,
     }
+
+
+def card_number(row: PaymentCardRow, ring: KeyRing | None = None) -> str:
+    """The card's number, decrypted (for the channel only: never shown, never logged)."""
+    from xiaodai.privacy.keys import current_ring
+
+    return decrypt(ring or current_ring(), row.number_enc, _where(row.borrower_id))
 
 
 def start_binding(
@@ -158,13 +171,22 @@ def set_default(session: Session, *, card_id: int) -> dict[str, Any]:
 
 
 def unbind(session: Session, *, card_id: int) -> dict[str, Any]:
-    """Refused while a debit on the card waits for its outcome (CARD_DEBIT_IN_FLIGHT)."""
+    """Refused while a debit or a payout on the card waits for its outcome (CARD_DEBIT_IN_FLIGHT)."""
     row = _card(session, card_id, lock=True)
     if row.status == "unbound":
         raise PaymentError(f"card {card_id} is already unbound", ["CARD_NOT_BOUND"])
-    in_flight = session.execute(
-        select(func.count()).where(DebitAttemptRow.card_id == card_id, DebitAttemptRow.status == "pending")
-    ).scalar_one()
+    in_flight = (
+        session.execute(
+            select(func.count()).where(
+                DebitAttemptRow.card_id == card_id, DebitAttemptRow.status == "pending"
+            )
+        ).scalar_one()
+        + session.execute(  # a payout to the card waiting for its outcome holds it too
+            select(func.count()).where(
+                DisbursementRow.card_id == card_id, DisbursementRow.status == "pending"
+            )
+        ).scalar_one()
+    )
     if in_flight:
         raise CardInUseError(
             f"card {card_id} has {in_flight} debit(s) in flight: it cannot be unbound until they settle",
@@ -346,7 +368,10 @@ def handle_callback(
     ).scalar_one_or_none()
     if seen is not None:
         return {"event_id": callback.event_id, "outcome": seen.outcome, "replayed": True}
-    outcome = apply_outcome(
+    from xiaodai.payments import payout
+
+    apply = payout.apply_outcome if payout.is_payout_ref(callback.channel_ref) else apply_outcome
+    outcome = apply(
         session, ref=callback.channel_ref, status=callback.status, settled_fen=callback.settled_fen, on=on
     )
     session.add(

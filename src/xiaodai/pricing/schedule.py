@@ -52,6 +52,9 @@ class Method(enum.Enum):
         }[self]
 
 
+DAILY_DIVISOR = {DayCount.ACT_360: 360, DayCount.ACT_365: 365}  # days per year of a daily rate
+
+
 class TermsError(ValueError):
     """Loan terms that cannot make a schedule."""
 
@@ -66,6 +69,10 @@ class LoanTerms:
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     first_due_on: date | None = None  # explicit first due date: an odd first period
     odd_period_daycount: DayCount = DayCount.ACT_360
+    # interest-first only: every period's interest by its actual days at annual / 360 (ACT_360) or / 365
+    # (ACT_365), not annual / 12 — the daily-interest plan (随借随还), whose daily rate is exact in 28-, 29-,
+    # 30- and 31-day months alike. None: monthly interest (the rules' r = annual / 12).
+    periodic_daycount: DayCount | None = None
     roll: RollConvention = RollConvention.NONE  # business-day adjustment of the pay-by date
     currency: str = "CNY"
 
@@ -90,6 +97,11 @@ class LoanTerms:
                 raise TermsError("the first due date must be after the start date")
             if self.first_due_on > add_months(self.start_on, 2):
                 raise TermsError("the first due date must be within two months of the start date")
+        if self.periodic_daycount is not None:
+            if self.method is not Method.INTEREST_FIRST:
+                raise TermsError("interest by the period's actual days is for the interest-first method only")
+            if self.periodic_daycount not in DAILY_DIVISOR:
+                raise TermsError("interest by the period's actual days counts ACT/360 or ACT/365")
         if self.fees.upfront >= self.principal:
             raise TermsError("an up-front fee as large as the principal leaves nothing to lend")
 
@@ -179,9 +191,16 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     if terms.method is Method.EQUAL_INSTALLMENT:
         regular = annuity_payment(p, r, n)
     step = round_money(p / n, rule=RULE)
+    previous_due = terms.start_on
     for k in range(1, n + 1):
         last = k == n
         regular_interest = round_money(balance * r, rule=RULE)
+        if terms.periodic_daycount is not None:  # the period's actual days at the daily rate (exact division)
+            days = (terms.due_date(k) - previous_due).days
+            regular_interest = round_money(
+                balance * terms.annual_rate * days / DAILY_DIVISOR[terms.periodic_daycount], rule=RULE
+            )
+            previous_due = terms.due_date(k)
         interest = first_interest if (k == 1 and first_interest is not None) else regular_interest
         if terms.method is Method.EQUAL_INSTALLMENT:
             assert regular is not None

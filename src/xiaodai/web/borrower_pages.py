@@ -266,6 +266,7 @@ def sign(
             ip=ip,
             lang=_lang(request),
             today=_today(request),
+            channel=request.app.state.channel,
         )
         return RedirectResponse(f"/loans/{signed['loan_id']}", status_code=303)
 

@@ -11,6 +11,10 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_limit": {"zh": "总额度", "en": "Credit limit"},
     "line_available": {"zh": "可用额度", "en": "Available"},
     "line_outstanding": {"zh": "已用（未还本金）", "en": "Used (principal outstanding)"},
+    "line_pending_payout": {
+        "zh": "放款处理中（已占用额度）",
+        "en": "Being paid out (held from the available limit)",
+    },
     "line_apr": {"zh": "年化利率（单利，IRR法）", "en": "Annual rate (APR, IRR method)"},
     "line_daily_rate": {
         "zh": "日利率 {rate}%（年利率 ÷ 360）",

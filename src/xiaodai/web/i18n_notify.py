@@ -78,6 +78,12 @@ NOTIFY_STRINGS: dict[str, dict[str, str]] = {
     "notice_limit_decrease": {"zh": "额度下调通知", "en": "limit lowered"},
     "notice_limit_freeze": {"zh": "额度冻结通知", "en": "line frozen"},
     "notice_limit_increase_offer": {"zh": "提额邀请", "en": "limit offer"},
+    "reason_INSTALMENT_PAID": {"zh": "该期已还清，提醒已撤回", "en": "the instalment was paid: withdrawn"},
+    "reason_INSTALMENT_REPLACED": {
+        "zh": "该期已因调整还款计划被替换，提醒已撤回",
+        "en": "a new schedule replaced the instalment: withdrawn",
+    },
+    "reason_LOAN_CLOSED": {"zh": "借款已结清或关闭，提醒已撤回", "en": "the loan is closed: withdrawn"},
     "reason_NOTICE_EXPIRED": {"zh": "已过发送时限，未发送", "en": "past its window: not sent"},
     "reason_FREQ_NOTICE_DAILY_LIMIT": {"zh": "超过当日消息上限", "en": "over the day's message cap"},
     "reason_MARKETING_OPTED_OUT": {"zh": "已退订营销消息", "en": "opted out of offers"},

@@ -51,4 +51,25 @@ PAYMENT_STRINGS: dict[str, dict[str, str]] = {
         "zh": "这张卡有扣款正在处理，处理完成后才能解绑",
         "en": "A debit on this card is still in flight: it can be unbound once it settles",
     },
+    # disbursement through the payment channel (payments.payout)
+    "payout_status_pending": {
+        "zh": "放款处理中：已提交银行，等待结果（{amount} 元 → {dest}）",
+        "en": "Being paid out: sent to the bank, waiting for its answer ({amount} CNY → {dest})",
+    },
+    "payout_status_succeeded": {
+        "zh": "已放款 {amount} 元至 {dest}",
+        "en": "{amount} CNY paid out to {dest}",
+    },
+    "payout_status_failed": {
+        "zh": "放款失败，未发生资金划转，本笔借款已取消（{amount} 元 → {dest}）",
+        "en": "The payout failed: no money moved and this loan is cancelled ({amount} CNY → {dest})",
+    },
+    "payout_short_pending": {"zh": "放款中", "en": "paying out"},
+    "payout_short_failed": {"zh": "放款失败", "en": "payout failed"},
+    "payout_reason_CARD_FROZEN": {"zh": "收款卡已冻结", "en": "the receiving card is frozen"},
+    "payout_reason_ACCOUNT_INVALID": {
+        "zh": "收款账户无效或已销户",
+        "en": "the receiving account is invalid or closed",
+    },
+    "payout_reason_TIMEOUT": {"zh": "银行暂未返回结果", "en": "the bank has not answered yet"},
 }

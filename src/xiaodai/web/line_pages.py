@@ -123,6 +123,7 @@ def draw(request: Request, raw: PostedForm) -> Response:
             lang=lang,
             today=_today(request),
             key=typed.get("idempotency_key", "") or secrets.token_urlsafe(12),
+            channel=request.app.state.channel,
         )
         return RedirectResponse(f"/loans/{result['loan_id']}", status_code=303)
 

@@ -27,8 +27,10 @@ from xiaodai.db.tables import (
     ComplaintRow,
     ConsentRow,
     ContactAttemptRow,
+    CreditLineRow,
     DataRequestRow,
     DisclosureRow,
+    DrawdownRow,
     InstallmentRow,
     JournalEntryRow,
     LoanEventRow,
@@ -41,6 +43,12 @@ from xiaodai.demo.world import at
 from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
 from xiaodai.journey.charges import charge_attempts
+from xiaodai.ledger import service as ledger
+from xiaodai.lines import daily_interest
+from xiaodai.lines import service as lines
+from xiaodai.money.money import Money
+from xiaodai.notify import service as notify
+from xiaodai.payments import service as payments
 from xiaodai.servicing.eod import STEPS, last_completed_day
 from xiaodai.underwriting import service as underwriting
 
@@ -101,9 +109,19 @@ def _every_loan_is_what_the_journey_produced_and_opens(world: sessionmaker[Sessi
             assert loan.borrower_id is not None
             owner = s.get(UserRow, loan.borrower_id)
             assert owner is not None
-            application = s.execute(
-                select(ApplicationRow).where(ApplicationRow.loan_id == loan.id)
-            ).scalar_one()
+            if loan.line_id is not None:  # drawn on a credit line: its drawdown, the line's decision
+                drawn = s.execute(select(DrawdownRow).where(DrawdownRow.loan_id == loan.id)).scalar_one()
+                assert drawn.line_id == loan.line_id
+                application = s.execute(
+                    select(ApplicationRow).where(
+                        ApplicationRow.decision_id == s.get(CreditLineRow, loan.line_id).decision_id  # type: ignore[union-attr]
+                    )
+                ).scalar_one()
+                assert application.loan_id is None  # the offer became the line, not a loan
+            else:
+                application = s.execute(
+                    select(ApplicationRow).where(ApplicationRow.loan_id == loan.id)
+                ).scalar_one()
             assert application.outcome == "approve"
             assert application.decision_id is not None
             detail = journey.loan_detail(s, user=owner, loan_id=loan.id, today=TODAY)  # what /loans/N shows
@@ -114,7 +132,9 @@ def _every_loan_is_what_the_journey_produced_and_opens(world: sessionmaker[Sessi
             assert snapshot.signed_at.date() in (loan.start_on, loan.start_on - timedelta(days=1))  # UTC
         demo = _user(s, "borrower@xiaodai.demo")
         mine = journey.my_loans(s, user=demo)
-        assert len(mine) == 4
+        drawdowns = {r.loan_id for r in s.execute(select(DrawdownRow)).scalars()}
+        assert len([row for row in mine if row["id"] not in drawdowns]) == 4  # the four stories' loans
+        assert len([row for row in mine if row["id"] in drawdowns]) == 2  # and two drawn on the line
         for row in mine:  # the statement the borrower downloads renders from the same detail
             detail = journey.loan_detail(s, user=demo, loan_id=row["id"], today=TODAY)
             html = render_statement_html(
@@ -302,7 +322,8 @@ def _signed_times_are_the_business_dates(world: sessionmaker[Session]) -> None:
 def _stories_by_key(world: sessionmaker[Session]) -> None:
     with world() as s:
         loans = story_loans(s)
-        assert set(loans) == {story.key for story in stories(TODAY)}
+        assert set(loans) == {story.key for story in stories(TODAY)} | {"demo-line"}
+        assert loans["demo-line"] is None  # the line's application: granted as a line, not signed as a loan
         assert loans["referred"] is None
         assert loans["declined-risk"] is None
         fee_late = s.get(LoanRow, loans["m2-fees"])
@@ -311,6 +332,34 @@ def _stories_by_key(world: sessionmaker[Session]) -> None:
         hardship = s.get(LoanRow, loans["hardship"])
         assert hardship is not None
         assert hardship.state == "active"
+
+
+def _the_demo_borrowers_line_card_and_reminders(world: sessionmaker[Session]) -> None:
+    """What the demo borrower finds: my line with an instalment and a daily-interest drawdown, both paid out
+    to their bound card through the channel, something due this month, reminders in the inbox."""
+    with world() as s:
+        demo = _user(s, "borrower@xiaodai.demo")
+        view = lines.line_view(s, user=demo, today=TODAY)
+        assert view["state"] == "active"
+        assert view["can_draw"] is True
+        assert Decimal(view["available"]) > 0
+        assert sorted(d["plan"] for d in view["drawdowns"]) == ["daily", "instalment"]
+        (card,) = payments.list_cards(s, borrower_id=demo.id)
+        assert (card["status"], card["default"]) == ("bound", True)
+        for drawn in view["drawdowns"]:
+            assert drawn["state"] == "active"
+            assert drawn["disbursement"]["status"] == "succeeded"
+            assert drawn["disbursement"]["destination"] == card["masked"]  # paid out to the bound card
+        daily = next(d for d in view["drawdowns"] if d["plan"] == "daily")
+        # 800 repaid twelve days after the draw: first the interest of those twelve days at the daily rate
+        used = daily_interest.interest_fen(200_000, Decimal(view["rate"]["annual_rate"]), 12)
+        assert Money.of(daily["principal_outstanding"]).to_minor() == 200_000 - (80_000 - used)
+        assert view["due_this_month"]["items"]
+        assert view["next_due"] is not None
+        kinds = {m["kind"] for m in notify.inbox(s, borrower_id=demo.id)}
+        assert {"pre_due", "due_today"} & kinds
+        assert lines.check_commitments(s) == []
+        assert ledger.check(s) == []
 
 
 def _a_later_day_only_runs_end_of_day(world: sessionmaker[Session], engine: Engine, tmp_path: Path) -> None:
@@ -334,6 +383,7 @@ def test_demo_world(world: sessionmaker[Session], engine: Engine, tmp_path: Path
     _privacy_and_every_role_has_something_true(world)
     _signed_times_are_the_business_dates(world)
     _stories_by_key(world)
+    _the_demo_borrowers_line_card_and_reminders(world)
     _a_later_day_only_runs_end_of_day(world, engine, tmp_path)
 
 

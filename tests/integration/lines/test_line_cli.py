@@ -34,6 +34,11 @@ def test_line_commands(
     assert drawn["kfs_headline"]["apr_percent"]
     daily = cli("line", "draw", "--borrower", str(user_id), "--amount", "500", "--daily", "--json")
     assert daily["plan"] == "daily"
+    assert drawn["disbursement"]["status"] == daily["disbursement"]["status"] == "succeeded"  # paid out
+    assert cli("debit", "payouts", "--json") == []  # none waiting for the channel
+    # the same draw again (the same default key: a replay, nothing drawn twice), as a person reads it
+    told = cli("line", "draw", "--borrower", str(user_id), "--amount", "500", "--daily", "--lang", "en")
+    assert "paid out: 500.00 → account:" in told.stdout
     for args in (
         ("--amount", "abc", "--term", "6"),
         ("--amount", "1000"),

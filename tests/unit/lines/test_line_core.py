@@ -178,8 +178,9 @@ def test_daily_rate_is_annual_over_360() -> None:
     days=st.integers(1, 29),
 )
 def test_daily_plan_annualised_irr_is_the_kfs_apr(principal: int, rate: str, days: int) -> None:
-    """Draw, repay everything ``days`` later: pricing's CN IRR of those flows is the daily plan's annual rate,
-    which is the headline of the KFS pricing builds for the plan (interest-first, no fees)."""
+    """Draw, repay everything ``days`` later within one calendar month: pricing's CN IRR of those flows is the
+    daily plan's annual rate, as is the headline of a monthly-interest interest-first schedule. (The daily
+    plan's own KFS counts each period's actual days: its APR is checked in test_daily_plan_months.)"""
     annual = Decimal(rate)
     start = date(2026, 4, 1)
     payoff = daily.payoff_on(principal, annual, start, days)

@@ -149,6 +149,7 @@ def sign(
         ip=ip,
         lang=body.lang,
         today=today,
+        channel=request.app.state.channel,  # the payout goes out through the app's payment channel
     )
 
 

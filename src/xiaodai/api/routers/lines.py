@@ -61,6 +61,7 @@ def draw(
         lang=body.lang,
         today=today,
         key=idempotency_key,
+        channel=request.app.state.channel,  # the payout goes out through the app's payment channel
     )
 
 

@@ -18,7 +18,12 @@ from xiaodai.db.tables.lines import CreditLineEventRow, CreditLineRow, DrawdownR
 from xiaodai.db.tables.loans import InstallmentRow, LoanRow
 from xiaodai.db.tables.notify import NoticeOutboxRow, NoticePreferenceRow, NoticeRow
 from xiaodai.db.tables.operations import CommandRow, EodStepRow, LoanEventRow
-from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
+from xiaodai.db.tables.payments import (
+    DebitAttemptRow,
+    DisbursementRow,
+    PaymentCallbackRow,
+    PaymentCardRow,
+)
 from xiaodai.db.tables.privacy import ApprovalRow, DataRequestRow, PersonalDataRow
 from xiaodai.db.tables.underwriting import DecisionRow, ModelRow, PolicyVersionRow
 
@@ -42,6 +47,7 @@ __all__ = [
     "DataRequestRow",
     "DebitAttemptRow",
     "DecisionRow",
+    "DisbursementRow",
     "DisclosureRow",
     "DrawdownRow",
     "EodStepRow",

@@ -33,11 +33,13 @@ class NoticeRow(Base):
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     borrower_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     loan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
+    # the instalment a reminder is about (migration 0035): paid before it is sent, the reminder is withdrawn
+    installment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("installments.id"))
     kind: Mapped[str] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(12))  # servicing | legal | marketing
     business_date: Mapped[date] = mapped_column(Date, index=True)
     payload_json: Mapped[str] = mapped_column(Text, default="{}")
-    status: Mapped[str] = mapped_column(String(12))  # open | sent | blocked | suppressed
+    status: Mapped[str] = mapped_column(String(12))  # open | sent | blocked | suppressed | withdrawn
     reason: Mapped[str | None] = mapped_column(String(60))  # the last decision's primary reason
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -73,7 +75,7 @@ class NoticeOutboxRow(Base):
     reason: Mapped[str] = mapped_column(String(60))
     reasons: Mapped[str] = mapped_column(Text, default="[]")
     rule_version: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(12))  # blocked | suppressed | queued | sent
+    status: Mapped[str] = mapped_column(String(12))  # blocked | suppressed | queued | sent | withdrawn
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sender_ref: Mapped[str | None] = mapped_column(String(80))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

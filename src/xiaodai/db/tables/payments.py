@@ -76,3 +76,25 @@ class PaymentCallbackRow(Base):
     settled_fen: Mapped[int] = mapped_column(Fen)
     outcome: Mapped[str] = mapped_column(String(16))
     received_on: Mapped[date] = mapped_column(Date)
+
+
+class DisbursementRow(Base):
+    """A loan's payout (代付) through the payment channel, once per loan (``channel_ref`` =
+    ``payout:<loan id>``): ``pending`` until the channel answers (a timeout waits for the callback),
+    ``succeeded`` (the disbursement entry is posted, ``entry_id``) or ``failed`` (nothing posted; the loan is
+    cancelled and a line's limit is free again). Migration 0035."""
+
+    __tablename__ = "disbursements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"), unique=True)
+    channel_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    card_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("payment_cards.id"))
+    destination: Mapped[str] = mapped_column(String(32))  # masked card, or the account reference
+    amount_fen: Mapped[int] = mapped_column(Fen)  # net of any fee kept back
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | succeeded | failed
+    reason: Mapped[str | None] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)  # when it was sent
+    settled_on: Mapped[date | None] = mapped_column(Date)  # when its final outcome arrived
+    entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

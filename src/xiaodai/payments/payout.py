@@ -1,0 +1,167 @@
+"""Disbursement through the payment channel (代付), like debits: one payout per loan, idempotent.
+
+A signed loan (an application's offer or a credit line's drawdown) is paid out to the borrower's default
+bound card, or, without one, to the account reference they gave (``account:<borrower id>``). The channel
+answers at once (``succeeded`` / ``failed``) or times out (``pending``: the outcome comes later by the
+signed callback, ``payments.service.handle_callback``). The ledger posts only a settled payout:
+
+- ``succeeded``: ``servicing.disburse`` posts the disbursement entry (dated the loan's start date, the date
+  its schedule and key-facts statement run from; ``settled_on`` records when the channel confirmed it) and
+  the loan becomes ``active``;
+- ``failed``: nothing is posted; the loan is ``cancelled`` (its instalments are owed by no one) and a
+  credit line's limit is free again; the reason code is kept and shown;
+- ``pending``: the loan stays ``signed``; a drawdown reserves its amount on the line meanwhile.
+
+A repeated call for the same loan answers the row it has; the channel is asked again only if its first
+answer was ``pending`` (a channel is idempotent per reference, so asking again moves nothing twice).
+The caller commits once.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import InstallmentRow, LoanRow
+from xiaodai.db.tables.payments import DisbursementRow, PaymentCardRow
+from xiaodai.money.money import Money
+from xiaodai.payments.channel import DebitStatus, PayoutChannel, PayoutRequest
+from xiaodai.servicing import service as servicing
+
+_default: dict[str, PayoutChannel] = {}
+
+
+def default_channel() -> PayoutChannel:
+    """The simulated channel (seeded by ``XIAODAI_SANDBOX_SEED``) for callers that do not pass the app's;
+    one per process, so its late callbacks can be produced."""
+    if "sandbox" not in _default:
+        from xiaodai.payments.sandbox_channel import SandboxChannel
+
+        text = os.environ.get("XIAODAI_SANDBOX_SEED", "0")
+        _default["sandbox"] = SandboxChannel(seed=int(text) if text.isdigit() else 0)
+    return _default["sandbox"]
+
+
+def payout_ref(loan_id: int) -> str:
+    return f"payout:{loan_id}"
+
+
+def is_payout_ref(ref: str) -> bool:
+    return ref.startswith("payout:")
+
+
+def disbursement_view(row: DisbursementRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "channel_ref": row.channel_ref,
+        "status": row.status,
+        "reason": row.reason,
+        "destination": row.destination,
+        "amount": Money.from_minor(row.amount_fen).to_json(),
+        "sent_on": row.business_date.isoformat(),
+        "settled_on": row.settled_on.isoformat() if row.settled_on else None,
+    }
+
+
+def of_loan(session: Session, loan_id: int) -> DisbursementRow | None:
+    return session.execute(
+        select(DisbursementRow).where(DisbursementRow.loan_id == loan_id)
+    ).scalar_one_or_none()
+
+
+def _destination(session: Session, borrower_id: int) -> tuple[str, str, int | None]:
+    """(what the channel is told, what is shown, the card id) for the borrower's payout."""
+    card = session.execute(
+        select(PaymentCardRow).where(
+            PaymentCardRow.borrower_id == borrower_id,
+            PaymentCardRow.is_default,
+            PaymentCardRow.status == "bound",
+        )
+    ).scalar_one_or_none()
+    if card is None:
+        account = f"account:{borrower_id}"
+        return account, account, None
+    from xiaodai.payments.service import card_number
+
+    return card_number(card), card.masked, card.id
+
+
+def disburse(session: Session, *, loan: LoanRow, channel: PayoutChannel, on: date) -> DisbursementRow:
+    """Pay the signed ``loan`` out (its principal less any fee kept back) and settle what the channel
+    answers. Idempotent per loan."""
+    row = of_loan(session, loan.id)
+    if row is not None and row.status != DebitStatus.PENDING.value:
+        return row
+    if row is None:
+        if loan.borrower_id is None:
+            raise ValueError(f"loan {loan.id} has no borrower to pay out to")
+        destination, shown, card_id = _destination(session, loan.borrower_id)
+        row = DisbursementRow(
+            loan_id=loan.id,
+            channel_ref=payout_ref(loan.id),
+            card_id=card_id,
+            destination=shown[:32],
+            amount_fen=loan.principal_fen - loan.upfront_fee_fen,
+            status=DebitStatus.PENDING.value,
+            business_date=on,
+        )
+        session.add(row)
+        session.flush()  # the unique reference is claimed before the channel is asked
+    else:
+        destination, _, _ = _destination(session, loan.borrower_id or 0)
+    answer = channel.pay_out(PayoutRequest(row.channel_ref, destination, row.amount_fen, on))
+    row.reason = answer.reason
+    if answer.status.final:
+        settle(session, row, answer.status, on=on)
+    return row
+
+
+def settle(session: Session, row: DisbursementRow, status: DebitStatus, *, on: date) -> None:
+    """A pending payout's final outcome: post the disbursement, or cancel the loan. Nothing else moves."""
+    row.status = status.value
+    row.settled_on = on
+    loan = session.get(LoanRow, row.loan_id)
+    assert loan is not None
+    if status is DebitStatus.SUCCEEDED:
+        result = servicing.disburse(
+            session, loan_id=loan.id, on=loan.start_on, idempotency_key=f"disburse:{loan.id}"
+        )
+        row.entry_id = int(result["entry_id"])
+        row.reason = None
+    else:
+        servicing.cancel(session, loan_id=loan.id, on=on)
+        owed = select(InstallmentRow).where(InstallmentRow.loan_id == loan.id)
+        for inst in session.execute(owed).scalars():
+            inst.active = False
+    session.flush()
+
+
+def apply_outcome(session: Session, *, ref: str, status: DebitStatus, settled_fen: int, on: date) -> str:
+    """A callback's outcome for a payout: ``applied``, ``duplicate`` (the outcome we have), ``conflict`` (a
+    different final outcome or amount than the one we have: kept, surfaced) or ``unknown_ref``."""
+    row = session.execute(
+        select(DisbursementRow).where(DisbursementRow.channel_ref == ref).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        return "unknown_ref"
+    if status is DebitStatus.PARTIAL or (status is DebitStatus.SUCCEEDED and settled_fen != row.amount_fen):
+        return "conflict"  # a payout moves the whole amount or nothing: anything else is for operations
+    if row.status != DebitStatus.PENDING.value:
+        return "duplicate" if row.status == status.value else "conflict"
+    settle(session, row, status, on=on)
+    return "applied"
+
+
+def pending(session: Session) -> list[dict[str, Any]]:
+    """Payouts still waiting for the channel's outcome (operations)."""
+    rows = session.execute(
+        select(DisbursementRow)
+        .where(DisbursementRow.status == DebitStatus.PENDING.value)
+        .order_by(DisbursementRow.id)
+    ).scalars()
+    return [{"loan_id": r.loan_id, **(disbursement_view(r) or {})} for r in rows]
