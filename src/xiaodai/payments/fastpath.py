@@ -15,7 +15,7 @@ instalment billed or due by today is paid). For it, ``servicing.book_repayment``
 - DPD 0, the first bucket, ``settled`` (closed today) when nothing at all is owed any more, else
   ``active``; version + 1; the instalment's paid columns, ``paid_on`` today when fully paid.
 
-Every other debit goes through ``book_repayment`` itself (``payments.batch.allocate_chunk``). The
+Every other debit goes through ``book_repayment`` itself (``payments.debit_book.allocate_chunk``). The
 equivalence test runs books where both paths are taken against the per-row reference.
 """
 
@@ -114,8 +114,8 @@ class FastBooked:
         pl.DataFrame
     )  # seq, business_date, event, idempotency_key, loan_id, memo, attempt_id (null: billing)
     postings: pl.DataFrame  # seq, leg, account, loan_id, amount_fen
-    loans: pl.DataFrame  # id + batch.LOAN_WRITTEN
-    installments: pl.DataFrame  # id, was_billed + batch.INSTALLMENT_WRITTEN
+    loans: pl.DataFrame  # id + debit_book.LOAN_WRITTEN
+    installments: pl.DataFrame  # id, was_billed + debit_book.INSTALLMENT_WRITTEN
 
 
 def _first_bucket(spec: str) -> str:

@@ -6,8 +6,9 @@ without a Python object or a query per line.
    refused whole with the first bad line's number (``SettlementFileError``), nothing reconciled.
 2. Our attempts of the day (PostgreSQL: ``COPY … TO STDOUT`` into polars) and those of other days the file
    names are joined with the file on ``channel_ref``.
-3. Pending attempts the file settles (``confirm``) are booked by the batch kernel (``payments.batch.book``:
-   locked, allocated by the servicing rules, posted once), then classified again.
+3. Pending attempts the file settles (``confirm``) are booked by the batch kernel
+   (``payments.debit_book.book``: locked, allocated by the servicing rules, posted once), then classified
+   again.
 4. Every reference is classified as ``reconcile.match`` does (vectorised), and the suspense account is moved
    by difference for every reference of the file or the day (``want − held``, entries
    ``suspense:<ref>:<n>``), in one transaction: a replayed file posts nothing, a corrected one moves only
@@ -31,8 +32,10 @@ from xiaodai.db.tables import JournalEntryRow, PostingRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
-from xiaodai.payments import batch
+from xiaodai.payments.bulk_sql import insert_entries, select_in
 from xiaodai.payments.channel import DebitResponse, DebitStatus
+from xiaodai.payments.debit_book import book
+from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.reconcile import BREAKS, Kind
 from xiaodai.payments.settlement_file import HEADER, SettlementFileError, parse
 
@@ -146,7 +149,7 @@ def _ours_of_day(connection: Connection, on: date) -> pl.DataFrame:
 
 def _ours_by_ref(connection: Connection, refs: Sequence[str]) -> pl.DataFrame:
     query = cast(Select[Any], select(*_OURS_COLUMNS))
-    rows = batch._select_in(connection, query, _REF, list(refs))
+    rows = select_in(connection, query, _REF, list(refs))
     return pl.DataFrame([tuple(r) for r in rows], schema=_OURS_SCHEMA, orient="row")
 
 
@@ -217,14 +220,14 @@ def _confirm(factory: sessionmaker[Session], theirs: pl.DataFrame, ours: pl.Data
 
 def _confirm_chunk(factory: sessionmaker[Session], rows: list[dict[str, Any]], on: date) -> list[str]:
     claimed = [
-        batch.Claimed(r["id"], r["channel_ref"], r["loan_id"], r["amount_fen"], r["business_date"], 0, "", 0)
+        Claimed(r["id"], r["channel_ref"], r["loan_id"], r["amount_fen"], r["business_date"], 0, "", 0)
         for r in rows
     ]
     answers = [
         DebitResponse(r["channel_ref"], DebitStatus(r["status"]), r["amount_fen_theirs"]) for r in rows
     ]
     with factory() as session, session.begin():
-        batch.book(session, claimed=claimed, answers=answers, on=on, unanswered_only=False)
+        book(session, claimed=claimed, answers=answers, on=on, unanswered_only=False)
     return [r["channel_ref"] for r in rows]
 
 
@@ -275,7 +278,7 @@ def reconcile_file(factory: sessionmaker[Session], source: Path | bytes, *, on: 
             )
             for ref, kind, count, delta in moves.select("channel_ref", "kind", "entries", "delta").iter_rows()
         ]
-        batch.insert_entries(session.connection(), entries)
+        insert_entries(session.connection(), entries)
         unmatched = [
             {
                 "event_id": r.event_id,
