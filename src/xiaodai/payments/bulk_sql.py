@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from xiaodai.db.tables import JournalEntryRow, PostingRow
 from xiaodai.ledger.journal import JournalEntry
-from xiaodai.metrics import count_payments
+from xiaodai.metrics import PAYMENT_EVENTS, PAYMENTS_POSTED, count_on_commit
 
 SQLITE_IN = 500  # bound parameters per IN list on SQLite
 
@@ -138,7 +138,9 @@ def insert_entry_frames(
     if entries.height == 0:
         return pl.DataFrame(schema={"seq": pl.Int64, "id": pl.Int64})
     entries = entries.sort("seq")
-    count_payments(connection, entries["event"].to_list())
+    for event, number in entries.group_by("event").len().iter_rows():  # counted once committed
+        if event in PAYMENT_EVENTS:
+            count_on_commit(connection, PAYMENTS_POSTED.labels(kind=event), number)
     if connection.dialect.name == "postgresql":
         ids = sorted(
             connection.execute(

@@ -81,3 +81,19 @@ def test_0027_adds_the_instalment_index_and_drops_it_on_downgrade(empty_url: str
     assert "ix_debit_attempts_installment" in indexes()
     command.downgrade(alembic_config(empty_url), "0024")
     assert "ix_debit_attempts_installment" not in indexes()
+
+
+def test_0034_makes_the_status_index_a_partial_index_of_pending_attempts(empty_url: str) -> None:
+    def indexes() -> set[str]:
+        engine = make_engine(empty_url)
+        try:
+            return {i["name"] for i in inspect(engine).get_indexes("debit_attempts")}
+        finally:
+            engine.dispose()
+
+    upgrade(empty_url, "0034")
+    assert "ix_debit_attempts_pending" in indexes()
+    assert "ix_debit_attempts_status" not in indexes()
+    command.downgrade(alembic_config(empty_url), "0030")
+    assert "ix_debit_attempts_status" in indexes()
+    assert "ix_debit_attempts_pending" not in indexes()
