@@ -43,13 +43,12 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.db.tables.payments import DebitAttemptRow
 from xiaodai.payments.bulk_sql import select_in
 from xiaodai.payments.channel import DebitStatus, PaymentChannel
-from xiaodai.payments.debit_book import ChunkConflictError, book
+from xiaodai.payments.debit_book import book, retrying
 from xiaodai.payments.debit_claim import claim
 from xiaodai.payments.debit_policy import RetryPolicy
 from xiaodai.payments.debit_send import send, unanswered, unanswered_span
@@ -59,24 +58,6 @@ __all__ = ["CHUNK", "claim", "debits_of", "run_debit_batch"]
 
 CHUNK = 20_000
 BOOK_WORKERS = 2  # chunks booked at once on PostgreSQL (the machines have 2 cores)
-
-
-def _retrying(factory: sessionmaker[Session], work: Callable[[Session], Any], tries: int = 3) -> Any:
-    for attempt in range(tries):
-        try:
-            with factory() as session, session.begin():
-                return work(session)
-        except (ChunkConflictError, DBAPIError) as exc:
-            if isinstance(exc, DBAPIError) and not _retryable(exc):
-                raise
-            if attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40001", "40P01")  # serialization failure, deadlock
 
 
 def run_debit_batch(
@@ -134,7 +115,7 @@ def run_debit_batch(
             sent.extend(c.attempt_id for c in todo)
             answers = send(channel, ring, todo, numbers)
             work = partial(book, claimed=todo, answers=answers, on=on)
-            booking.append((len(todo), pool.submit(_retrying, factory, work)))
+            booking.append((len(todo), pool.submit(retrying, factory, work)))
             while booking and (booking[0][1].done() or len(booking) > parallel):
                 booked(*booking.popleft())
         while booking:

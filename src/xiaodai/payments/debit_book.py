@@ -12,14 +12,15 @@ read (end of day bills without the loan lock), else ``ChunkConflictError`` and t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.db.tables.payments import DebitAttemptRow
@@ -39,6 +40,8 @@ from xiaodai.payments.fastpath import INSTALLMENT_COLUMNS, LOAN_COLUMNS, FastBoo
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.loans import INSTALLMENT_FIELDS, LOAN_FIELDS, Installment, Loan, loan_values
 from xiaodai.servicing.service import book_repayment
+
+RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
 
 
 class ChunkConflictError(RuntimeError):
@@ -359,3 +362,18 @@ def book(
     counts["columnar"] = len(taken)
     refused = [{"attempt_id": i, "reason": why} for i, why in booked.refused.items()]
     return dict(counts), refused
+
+
+def retrying(factory: sessionmaker[Session], work: Callable[[Session], Any], tries: int = 3) -> Any:
+    """``work`` in a transaction of its own, again (up to ``tries``) after a ``ChunkConflictError``, a
+    serialization failure or a deadlock; the last failure is raised."""
+    for attempt in range(tries):
+        try:
+            with factory() as session, session.begin():
+                return work(session)
+        except (ChunkConflictError, DBAPIError) as exc:
+            if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) not in RETRYABLE:
+                raise
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
