@@ -196,6 +196,33 @@ def seed(name: str, n: int) -> None:
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{VERSION}'")
 
 
+def backend_cpu(engine: Engine) -> float:
+    """CPU seconds (user + system) of the PostgreSQL backends connected to this engine's database, from
+    /proc (the server runs on this machine): the pool keeps the batch's connections open, so their
+    counters cover its work."""
+    with engine.connect() as conn:
+        pids = list(
+            conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            ).scalars()
+        )
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_note(engine: Engine, cpu0: float, pg0: float) -> str:
+    return (
+        f"CPU: Python {time.process_time() - cpu0:.1f} s, PostgreSQL backends "
+        f"{backend_cpu(engine) - pg0:.1f} s; load {os.getloadavg()[0]:.1f}"
+    )
+
+
 def sql_check(engine: Engine) -> list[str]:
     """The ledger check in SQL (``ledger.check`` loads every loan into Python): entries net to zero,
     trial balance zero, stored balances = postings for every loan."""
@@ -341,6 +368,7 @@ def main() -> int:
         factory = session_factory(engine)
         channel = SandboxChannel(seed=SEED)
         marks: list[tuple[str, float]] = []
+        cpu0, pg0 = time.process_time(), backend_cpu(engine)
         started = time.perf_counter()
         result = batch.run_debit_batch(
             factory,
@@ -352,6 +380,7 @@ def main() -> int:
             progress=lambda phase, _k: marks.append((phase, time.perf_counter())),
         )
         batch_s = time.perf_counter() - started
+        batch_cpu = cpu_note(engine, cpu0, pg0)
         counts = result["counts"]
         claim_s = marks[0][1] - started
         print(
@@ -359,6 +388,7 @@ def main() -> int:
             f"= {counts['claimed'] / batch_s:,.0f} debits/s (claim {claim_s:.2f} s, "
             f"{len(marks) - 1} chunks of ≤{args.chunk:,} sent and booked {batch_s - claim_s:.2f} s)"
         )
+        print(f"  {batch_cpu}")
         print(
             "  outcomes: "
             + ", ".join(f"{k} {counts[k]:,}" for k in ("succeeded", "partial", "failed", "pending"))
@@ -415,9 +445,11 @@ def main() -> int:
                 f"{len(sample) / rec_row_s:,.0f} lines/s; "
                 f"{len(lines):,} would take ~{rec_item * len(lines):,.0f} s"
             )
+            cpu0, pg0 = time.process_time(), backend_cpu(engine)
             started = time.perf_counter()
             report = reconcile_file(factory, path, on=DUE)
             rec_s = time.perf_counter() - started
+            print(f"  reconcile_file {cpu_note(engine, cpu0, pg0)}")
             print(
                 f"set-based reconcile_file: {len(lines):,} lines in {rec_s:.2f} s; "
                 f"counts {report['counts']}; "

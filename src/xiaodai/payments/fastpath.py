@@ -5,8 +5,12 @@ The case: a loan that is ``active``, holds no penalty and no overpayment, takes 
 for an instalment due *today* (attempt 0), and owes nothing else that is billed or due (every other
 instalment billed or due by today is paid). For it, ``servicing.book_repayment`` does:
 
-- bill the instalment if end of day has not (entry ``bill:<loan>:<instalment>`` dated the due date: its
-  interest and fee become receivable; no overpayment to apply);
+- bill the instalment if end of day has not (its interest and fee become receivable; no overpayment to
+  apply). ``book_repayment`` writes an entry ``bill:<loan>:<instalment>`` per instalment; here the chunk's
+  billing is ONE entry ``bill:debits:<date>:<first attempt id>`` (no loan; memo ``{"loans": n, …}``) with a
+  receivable posting per loan and one income posting per account for the total — the shape end of day
+  bills in (``servicing.eod._post_day_entry``): each loan's balances stay derivable from
+  ``postings.loan_id``, and a 1,000,000-debit day writes 750,000 fewer journal rows and postings;
 - allocate the amount to the instalment's unpaid fee, interest and principal — all current, so in the
   order fee → interest → principal for ``overdue-first`` and ``penalty-fee-interest-principal``, interest
   → fee → principal for ``interest-first`` — and the rest to the overpayment account;
@@ -15,21 +19,24 @@ instalment billed or due by today is paid). For it, ``servicing.book_repayment``
 - DPD 0, the first bucket, ``settled`` (closed today) when nothing at all is owed any more, else
   ``active``; version + 1; the instalment's paid columns, ``paid_on`` today when fully paid.
 
-Every other debit goes through ``book_repayment`` itself (``payments.batch.allocate_chunk``). The
-equivalence test runs books where both paths are taken against the per-row reference.
+Every other debit goes through ``book_repayment`` itself (``payments.debit_book.allocate_chunk``). The
+equivalence test runs books where both paths are taken against the per-row reference (identical loans,
+instalments, attempts, repayment entries and per-loan receivable balances; billing compared by totals).
 """
 
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from sqlalchemy import Connection, text
 
 from xiaodai.ledger.chart import Account
+from xiaodai.payments.bulk_sql import ENTRY_SCHEMA, POSTING_SCHEMA
 from xiaodai.servicing.allocation import AllocationOrder
 from xiaodai.servicing.delinquency import parse_buckets
 
@@ -114,8 +121,8 @@ class FastBooked:
         pl.DataFrame
     )  # seq, business_date, event, idempotency_key, loan_id, memo, attempt_id (null: billing)
     postings: pl.DataFrame  # seq, leg, account, loan_id, amount_fen
-    loans: pl.DataFrame  # id + batch.LOAN_WRITTEN
-    installments: pl.DataFrame  # id, was_billed + batch.INSTALLMENT_WRITTEN
+    loans: pl.DataFrame  # id + debit_book.LOAN_WRITTEN
+    installments: pl.DataFrame  # id, was_billed + debit_book.INSTALLMENT_WRITTEN
 
 
 def _first_bucket(spec: str) -> str:
@@ -237,18 +244,27 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         settled=settled,
         first_bucket=pl.col("buckets").replace_strict(buckets, return_dtype=pl.String),
     ).sort("loan_id")
-    # journal: a billing entry (when billed now and interest or fee is due) and the repayment, per debit
+    # journal: ONE billing entry for the chunk's instalments billed now (as end of day bills: a receivable
+    # posting per loan, one income posting per account for the total), a repayment entry per debit
     n = frame.height
     frame = frame.with_row_index("k").with_columns(pl.col("k").cast(pl.Int64))
     billing = frame.filter(pl.col("bill") & ((pl.col("interest_fen") != 0) | (pl.col("fee_fen") != 0)))
-    billing_entries = billing.select(
-        seq=pl.col("k") * 2,
-        business_date=pl.col("due_on"),
-        event=pl.lit("billing"),
-        idempotency_key=pl.format("bill:{}:{}", pl.col("loan_id"), pl.col("installment_id")),
-        loan_id=pl.col("loan_id"),
-        memo=pl.lit(""),
-        attempt_id=pl.lit(None, dtype=pl.Int64),
+    first_billed = int(cast(int, billing["attempt_id"].min())) if billing.height else 0
+    billing_entries = (
+        pl.DataFrame(
+            {
+                "seq": [0],
+                "business_date": [on],
+                "event": ["billing"],
+                "idempotency_key": [f"bill:debits:{on.isoformat()}:{first_billed}"],
+                "loan_id": [None],
+                "memo": [json.dumps({"loans": billing.height, "detail": "postings.loan_id"})],
+                "attempt_id": [None],
+            },
+            schema=ENTRY_SCHEMA,
+        )
+        if billing.height
+        else pl.DataFrame(schema=ENTRY_SCHEMA)
     )
 
     def item(take: str, comp: str) -> pl.Expr:
@@ -268,7 +284,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         ]
     )
     repayment_entries = frame.select(
-        seq=pl.col("k") * 2 + 1,
+        seq=pl.col("k") + 1,
         business_date=pl.lit(on),
         event=pl.lit("repayment"),
         idempotency_key=pl.format("repay:{}", pl.col("channel_ref")),
@@ -276,24 +292,31 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         memo=memo,
         attempt_id=pl.col("attempt_id"),
     )
-    entries = pl.concat([billing_entries, repayment_entries]).sort("seq")
-    legs = []
-    bill_legs = [
-        (Account.LOAN_INTEREST.value, pl.col("interest_fen")),
-        (Account.INTEREST_INCOME.value, -pl.col("interest_fen")),
-        (Account.LOAN_FEES.value, pl.col("fee_fen")),
-        (Account.FEE_INCOME.value, -pl.col("fee_fen")),
-    ]
-    for leg, (bill_account, amount) in enumerate(bill_legs):
-        legs.append(
-            billing.select(
-                seq=pl.col("k") * 2,
-                leg=pl.lit(leg),
-                account=pl.lit(bill_account),
-                loan_id="loan_id",
-                amount_fen=amount,
-            )
+    entries = pl.concat([billing_entries, repayment_entries.cast(ENTRY_SCHEMA)]).sort("seq")  # type: ignore[arg-type]
+    legs = [
+        billing.select(
+            seq=pl.lit(0, dtype=pl.Int64),
+            leg=pl.col("k") * 2 + offset,
+            account=pl.lit(account),
+            loan_id="loan_id",
+            amount_fen=pl.col(column),
         )
+        for offset, (account, column) in enumerate(
+            ((Account.LOAN_INTEREST.value, "interest_fen"), (Account.LOAN_FEES.value, "fee_fen"))
+        )
+    ]
+    legs.append(
+        pl.DataFrame(
+            {
+                "seq": [0, 0],
+                "leg": [2 * n, 2 * n + 1],
+                "account": [Account.INTEREST_INCOME.value, Account.FEE_INCOME.value],
+                "loan_id": [None, None],
+                "amount_fen": [-int(billing["interest_fen"].sum()), -int(billing["fee_fen"].sum())],
+            },
+            schema=POSTING_SCHEMA,
+        )
+    )
     pay_legs: list[tuple[pl.Expr, pl.Expr]] = [
         (pl.lit(Account.CASH.value), pl.col("amount_fen")),
         (pl.col("c1").replace_strict(_RECEIVABLE, return_dtype=pl.String), -pl.col("t1")),
@@ -304,7 +327,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
     for leg, (account, amount) in enumerate(pay_legs):
         legs.append(
             frame.select(
-                seq=pl.col("k") * 2 + 1,
+                seq=pl.col("k") + 1,
                 leg=pl.lit(leg),
                 account=account,
                 loan_id="loan_id",
@@ -312,7 +335,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
             )
         )
     postings = (
-        pl.concat([p.with_columns(pl.col("leg").cast(pl.Int64), pl.col("seq").cast(pl.Int64)) for p in legs])
+        pl.concat([p.select(pl.col(c).cast(t) for c, t in POSTING_SCHEMA.items()) for p in legs])
         .filter(pl.col("amount_fen") != 0)
         .sort("seq", "leg")
     )
@@ -339,5 +362,4 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         paid_fee_fen="pf",
         paid_on=pl.when(pl.col("paid_up")).then(pl.lit(on)).otherwise(pl.lit(None, dtype=pl.Date)),
     )
-    del n
     return FastBooked(set(frame["attempt_id"].to_list()), entries, postings, loans_out, installments_out)

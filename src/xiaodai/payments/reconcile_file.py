@@ -6,8 +6,9 @@ without a Python object or a query per line.
    refused whole with the first bad line's number (``SettlementFileError``), nothing reconciled.
 2. Our attempts of the day (PostgreSQL: ``COPY … TO STDOUT`` into polars) and those of other days the file
    names are joined with the file on ``channel_ref``.
-3. Pending attempts the file settles (``confirm``) are booked by the batch kernel (``payments.batch.book``:
-   locked, allocated by the servicing rules, posted once), then classified again.
+3. Pending attempts the file settles (``confirm``) are booked by the batch kernel
+   (``payments.debit_book.book``: locked, allocated by the servicing rules, posted once), then classified
+   again.
 4. Every reference is classified as ``reconcile.match`` does (vectorised), and the suspense account is moved
    by difference for every reference of the file or the day (``want − held``, entries
    ``suspense:<ref>:<n>``), in one transaction: a replayed file posts nothing, a corrected one moves only
@@ -19,7 +20,9 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,8 +34,11 @@ from xiaodai.db.tables import JournalEntryRow, PostingRow
 from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import entry
-from xiaodai.payments import batch
+from xiaodai.payments.batch import BOOK_WORKERS
+from xiaodai.payments.bulk_sql import insert_entries, select_in
 from xiaodai.payments.channel import DebitResponse, DebitStatus
+from xiaodai.payments.debit_book import book, retrying
+from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.reconcile import BREAKS, Kind
 from xiaodai.payments.settlement_file import HEADER, SettlementFileError, parse
 
@@ -146,7 +152,7 @@ def _ours_of_day(connection: Connection, on: date) -> pl.DataFrame:
 
 def _ours_by_ref(connection: Connection, refs: Sequence[str]) -> pl.DataFrame:
     query = cast(Select[Any], select(*_OURS_COLUMNS))
-    rows = batch._select_in(connection, query, _REF, list(refs))
+    rows = select_in(connection, query, _REF, list(refs))
     return pl.DataFrame([tuple(r) for r in rows], schema=_OURS_SCHEMA, orient="row")
 
 
@@ -200,32 +206,31 @@ def classify(theirs: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
 
 
 def _confirm(factory: sessionmaker[Session], theirs: pl.DataFrame, ours: pl.DataFrame, on: date) -> list[str]:
-    """Book the pending attempts that the file settles (batch kernel, chunked transactions)."""
-    todo = ours.filter(pl.col("pending")).join(theirs, on="channel_ref", how="inner", suffix="_theirs")
+    """Book the pending attempts that the file settles (batch kernel, chunked transactions; on PostgreSQL
+    ``BOOK_WORKERS`` chunks at once, as the debit batch books)."""
+    todo = (
+        ours.filter(pl.col("pending"))
+        .join(theirs, on="channel_ref", how="inner", suffix="_theirs")
+        .sort("id")
+    )
+    chunks = [todo.slice(k, CONFIRM_CHUNK) for k in range(0, todo.height, CONFIRM_CHUNK)]
+    with factory() as session:
+        workers = BOOK_WORKERS if session.get_bind().dialect.name == "postgresql" else 1
     confirmed: list[str] = []
-    rows = todo.sort("id").iter_rows(named=True)
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CONFIRM_CHUNK:
-            confirmed += _confirm_chunk(factory, chunk, on)
-            chunk = []
-    if chunk:
-        confirmed += _confirm_chunk(factory, chunk, on)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="confirm") as pool:
+        for refs in pool.map(partial(_confirm_chunk, factory, on=on), chunks):
+            confirmed += refs
     return confirmed
 
 
-def _confirm_chunk(factory: sessionmaker[Session], rows: list[dict[str, Any]], on: date) -> list[str]:
-    claimed = [
-        batch.Claimed(r["id"], r["channel_ref"], r["loan_id"], r["amount_fen"], r["business_date"], 0, "", 0)
-        for r in rows
-    ]
-    answers = [
-        DebitResponse(r["channel_ref"], DebitStatus(r["status"]), r["amount_fen_theirs"]) for r in rows
-    ]
-    with factory() as session, session.begin():
-        batch.book(session, claimed=claimed, answers=answers, on=on, unanswered_only=False)
-    return [r["channel_ref"] for r in rows]
+def _confirm_chunk(factory: sessionmaker[Session], rows: pl.DataFrame, *, on: date) -> list[str]:
+    columns = ("id", "channel_ref", "loan_id", "amount_fen", "business_date", "status", "amount_fen_theirs")
+    claimed, answers = [], []
+    for attempt_id, ref, loan_id, asked, day, status, settled in rows.select(columns).iter_rows():
+        claimed.append(Claimed(attempt_id, ref, loan_id, asked, day, 0, "", 0))
+        answers.append(DebitResponse(ref, DebitStatus(status), settled))
+    retrying(factory, partial(book, claimed=claimed, answers=answers, on=on, unanswered_only=False))
+    return rows["channel_ref"].to_list()
 
 
 def _held(session: Session, refs: pl.DataFrame) -> pl.DataFrame:
@@ -255,8 +260,9 @@ def reconcile_file(factory: sessionmaker[Session], source: Path | bytes, *, on: 
         ours = _ours(session, on, theirs)
     confirmed = _confirm(factory, theirs, ours, on) if ours["pending"].any() else []
     with factory() as session, session.begin():
-        if confirmed:
-            ours = _ours(session, on, theirs)
+        if confirmed:  # the attempts just booked, read again (not the whole day)
+            fresh = _ours_by_ref(session.connection(), confirmed)
+            ours = ours.update(fresh.select("channel_ref", "posted_fen", "pending"), on="channel_ref")
         outcomes = classify(theirs, ours)
         held = _held(session, outcomes.select("channel_ref"))
         moves = (
@@ -275,7 +281,7 @@ def reconcile_file(factory: sessionmaker[Session], source: Path | bytes, *, on: 
             )
             for ref, kind, count, delta in moves.select("channel_ref", "kind", "entries", "delta").iter_rows()
         ]
-        batch.insert_entries(session.connection(), entries)
+        insert_entries(session.connection(), entries)
         unmatched = [
             {
                 "event_id": r.event_id,

@@ -26,7 +26,7 @@ from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import LoanRow
 from xiaodai.db.tables.payments import DebitAttemptRow
 from xiaodai.ledger import service as ledger
-from xiaodai.payments import batch, service
+from xiaodai.payments import batch, debit_book, service
 from xiaodai.payments.channel import DebitRequest, DebitResponse, signature
 from xiaodai.payments.debit_policy import RetryPolicy, default_policy
 from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
@@ -106,13 +106,22 @@ def snapshot(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]
                     penalties_charged_fen, closed_on, version FROM loans ORDER BY id""",
         "installments": """SELECT id, loan_id, period, active, billed, paid_principal_fen, paid_interest_fen,
                            paid_fee_fen, paid_on FROM installments ORDER BY id""",
+        # billing is compared by what it made receivable per loan and by income totals (below): the batch's
+        # columnar path bills a chunk in ONE entry (as end of day does), the per-row path one per instalment
         "entries": """SELECT idempotency_key, event, business_date, loan_id, memo FROM journal_entries
-                      ORDER BY idempotency_key""",
+                      WHERE event <> 'billing' ORDER BY idempotency_key""",
         "postings": """SELECT e.idempotency_key, p.account, p.loan_id, p.amount_fen FROM postings p
-                       JOIN journal_entries e ON e.id = p.entry_id
+                       JOIN journal_entries e ON e.id = p.entry_id WHERE e.event <> 'billing'
                        ORDER BY e.idempotency_key, p.account, p.amount_fen, p.loan_id""",
+        "billed": """SELECT p.loan_id, p.account, SUM(p.amount_fen) FROM postings p
+                     JOIN journal_entries e ON e.id = p.entry_id
+                     WHERE e.event = 'billing' AND p.account NOT LIKE 'income:%'
+                     GROUP BY p.loan_id, p.account ORDER BY p.loan_id, p.account""",
         "balances": """SELECT loan_id, account, SUM(amount_fen) FROM postings
+                       WHERE account NOT LIKE 'income:%'
                        GROUP BY loan_id, account ORDER BY loan_id, account""",
+        "income": """SELECT account, SUM(amount_fen) FROM postings WHERE account LIKE 'income:%'
+                     GROUP BY account ORDER BY account""",
         "attempts": """SELECT channel_ref, loan_id, installment_id, attempt, business_date, amount_fen,
                        settled_fen, posted_fen, status, reason FROM debit_attempts ORDER BY channel_ref""",
     }
@@ -180,6 +189,12 @@ def test_set_based_batch_books_what_the_per_row_path_books(two_books: tuple[Engi
     assert len(same_day) < sum(1 for r in a["attempts"] if r[7] > 0)  # a loan paid twice on one day
     for key in a:
         assert a[key] == b[key], key
+    with batch_engine.connect() as conn:  # the columnar path billed in one entry per chunk, with no loan
+        chunk_bills = conn.execute(
+            text("SELECT loan_id FROM journal_entries WHERE idempotency_key LIKE 'bill:debits:%'")
+        ).all()
+    assert chunk_bills
+    assert all(loan_id is None for (loan_id,) in chunk_bills)
     for engine in two_books:
         with session_factory(engine)() as s:
             assert ledger.check(s) == []
@@ -270,3 +285,73 @@ def test_sandbox_batch_answers_as_single_debits() -> None:
     ]
     one, many = SandboxChannel(seed=3), SandboxChannel(seed=3)
     assert many.debit_batch(requests) == [one.debit(r) for r in requests]
+
+
+class FailingOnCall(SandboxChannel):
+    """The process 'dies' (``SystemExit``) when the channel is asked for the ``die_at``-th chunk: the
+    chunks before it were sent and are booked, this one and the rest never reach the channel."""
+
+    die_at: int = 2
+    calls: int = 0
+
+    def debit_batch(self, requests: Any) -> list[DebitResponse]:
+        self.calls += 1
+        if self.calls == self.die_at:
+            raise SystemExit("crash while sending a later chunk")
+        return super().debit_batch(requests)
+
+
+@pytest.mark.parametrize("where", ["sending", "writing"])
+def test_crash_mid_batch_and_rerun_post_exactly_what_an_uninterrupted_run_posts(
+    two_books: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A crash after some chunks committed — while sending a later chunk, or in the middle of writing one
+    (its entries, postings and loans written, not committed) — then a rerun of the day: the ledger, loans,
+    instalments and attempts equal those of a run that never crashed; nothing is posted twice."""
+    reference_engine, crashed_engine = two_books
+    day = DAYS[0]
+    batch.run_debit_batch(
+        session_factory(reference_engine),
+        channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
+        ring=current_ring(),
+        on=day,
+        policy=POLICY,
+        chunk=5,
+    )
+    factory = session_factory(crashed_engine)
+    channel = FailingOnCall(seed=SEED, scripted=SCRIPTED)
+    if where == "writing":
+        channel.die_at = 0  # the channel does not fail; the second chunk's write does, before its commit
+        original = debit_book.write_chunk
+        written: list[int] = []
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            written.append(1)
+            if len(written) == 2:
+                raise SystemExit("crash after writing a chunk, before its commit")
+            return result
+
+        monkeypatch.setattr(debit_book, "write_chunk", dying)
+    with pytest.raises(SystemExit):
+        batch.run_debit_batch(
+            factory, channel=channel, ring=current_ring(), on=day, policy=POLICY, chunk=5, workers=1
+        )
+    monkeypatch.undo()
+    with factory() as s:
+        booked = s.execute(select(DebitAttemptRow).where(DebitAttemptRow.status != "pending")).scalars().all()
+        pending = (
+            s.execute(select(DebitAttemptRow).where(DebitAttemptRow.status == "pending")).scalars().all()
+        )
+    assert 0 < len(booked) < len(booked) + len(pending)  # the crash fell between chunks that committed
+    assert all(a.posted_fen == 0 and a.entry_id is None for a in pending)
+    channel.die_at = 0
+    again = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=day, policy=POLICY, chunk=5
+    )
+    assert again["counts"]["claimed"] == 0
+    assert snapshot(factory) == snapshot(session_factory(reference_engine))
+    with factory() as s:
+        assert ledger.check(s) == []
+        keys = [k for (k,) in s.execute(text("SELECT idempotency_key FROM journal_entries")).all()]
+    assert len(keys) == len(set(keys))

@@ -81,3 +81,29 @@ def test_0027_adds_the_instalment_index_and_drops_it_on_downgrade(empty_url: str
     assert "ix_debit_attempts_installment" in indexes()
     command.downgrade(alembic_config(empty_url), "0024")
     assert "ix_debit_attempts_installment" not in indexes()
+
+
+def test_0034_partial_indexes_of_pending_attempts_and_suspense_entries(empty_url: str) -> None:
+    def indexes() -> set[str]:
+        engine = make_engine(empty_url)
+        try:
+            return {i["name"] for i in inspect(engine).get_indexes("debit_attempts")}
+        finally:
+            engine.dispose()
+
+    def suspense_index() -> bool:
+        engine = make_engine(empty_url)
+        try:
+            names = {i["name"] for i in inspect(engine).get_indexes("journal_entries")}
+        finally:
+            engine.dispose()
+        return "ix_journal_entries_suspense" in names
+
+    upgrade(empty_url, "0034")
+    assert "ix_debit_attempts_pending" in indexes()
+    assert "ix_debit_attempts_status" not in indexes()
+    assert suspense_index()
+    command.downgrade(alembic_config(empty_url), "0030")
+    assert "ix_debit_attempts_status" in indexes()
+    assert "ix_debit_attempts_pending" not in indexes()
+    assert not suspense_index()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiaodai.db.base import Base, BigId, Fen
@@ -12,6 +12,14 @@ from xiaodai.db.base import Base, BigId, Fen
 
 class JournalEntryRow(Base):
     __tablename__ = "journal_entries"
+    __table_args__ = (
+        Index(  # migration 0034: what reconciliation reads of the suspense account, without the journal
+            "ix_journal_entries_suspense",
+            "idempotency_key",
+            postgresql_where=text("event = 'suspense'"),
+            sqlite_where=text("event = 'suspense'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     business_date: Mapped[date] = mapped_column(Date, index=True)

@@ -43,7 +43,12 @@ class DebitAttemptRow(Base):
 
     __tablename__ = "debit_attempts"
     __table_args__ = (
-        Index("ix_debit_attempts_status", "status"),
+        Index(  # migration 0034: the pending attempts only (booking an outcome adds no entry)
+            "ix_debit_attempts_pending",
+            "business_date",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         Index("ix_debit_attempts_installment", "installment_id", "attempt"),  # migration 0027
     )
 

@@ -1,0 +1,83 @@
+"""Step 2 of the debit batch: read the claimed attempts not answered yet (a primary-key range at a time),
+decrypt their cards and ask the channel — outside any transaction that holds a lock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCardRow
+from xiaodai.payments.channel import DebitRequest, DebitResponse, PaymentChannel
+from xiaodai.privacy.crypto import KeyRing, aad, decrypt
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    attempt_id: int
+    channel_ref: str
+    loan_id: int
+    amount_fen: int
+    business_date: date
+    card_id: int
+    card_enc: str
+    borrower_id: int
+
+
+def unanswered_span(session: Session, *, on: date) -> tuple[int, int] | None:
+    """The lowest and highest id of the attempts of ``on`` not answered yet (``pending``, no reason)."""
+    low, high = session.execute(
+        select(func.min(DebitAttemptRow.id), func.max(DebitAttemptRow.id)).where(
+            DebitAttemptRow.business_date == on,
+            DebitAttemptRow.status == "pending",
+            DebitAttemptRow.reason.is_(None),
+        )
+    ).one()
+    return None if low is None else (int(low), int(high))
+
+
+def unanswered(session: Session, *, on: date, low: int, high: int) -> list[Claimed]:
+    """Attempts of ``on`` not answered yet with ``low <= id < high`` (a primary-key range: the day's claim
+    is one INSERT, so its ids are close together)."""
+    rows = session.execute(
+        select(
+            DebitAttemptRow.id,
+            DebitAttemptRow.channel_ref,
+            DebitAttemptRow.loan_id,
+            DebitAttemptRow.amount_fen,
+            DebitAttemptRow.business_date,
+            PaymentCardRow.id,
+            PaymentCardRow.number_enc,
+            PaymentCardRow.borrower_id,
+        )
+        .join(PaymentCardRow, PaymentCardRow.id == DebitAttemptRow.card_id)
+        .where(
+            DebitAttemptRow.business_date == on,
+            DebitAttemptRow.status == "pending",
+            DebitAttemptRow.reason.is_(None),
+            DebitAttemptRow.id >= low,
+            DebitAttemptRow.id < high,
+        )
+        .order_by(DebitAttemptRow.id)
+    ).all()
+    return [Claimed(*r) for r in rows]
+
+
+def send(
+    channel: PaymentChannel, ring: KeyRing, claimed: Sequence[Claimed], numbers: dict[int, str]
+) -> list[DebitResponse]:
+    """Ask the channel for a chunk (``numbers``: card id → decrypted number, a cache across chunks)."""
+    requests = []
+    for c in claimed:
+        number = numbers.get(c.card_id)
+        if number is None:
+            number = decrypt(ring, c.card_enc, aad("payment_cards", c.borrower_id, "number"))
+            numbers[c.card_id] = number
+        requests.append(DebitRequest(c.channel_ref, number, c.amount_fen, c.business_date))
+    answers = channel.debit_batch(requests)
+    if [a.channel_ref for a in answers] != [r.channel_ref for r in requests]:
+        raise RuntimeError("the channel answered a batch out of order or incompletely")
+    return answers
