@@ -47,7 +47,6 @@ def test_a_decision_is_one_read_and_its_writes(
     for n, user in enumerate((new, returning, new)):  # the first ones store the policy version
         with factory() as s, s.begin():
             service.decide_and_record(s, application_json=application(f"W-{n}", user, as_of="2026-06-01"))
-    postgres = engine.dialect.name == "postgresql"
     for n, user in enumerate((new, returning)):
         with counted(engine) as statements, factory() as s, s.begin():
             result = service.decide_and_record(
