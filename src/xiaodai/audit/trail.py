@@ -57,7 +57,13 @@ def record(
         reason=reason,
         payload=json.dumps(body, ensure_ascii=False, sort_keys=True, default=str),
     )
-    session.add(row)
+    if session.in_nested_transaction() or not session.in_transaction():
+        session.add(row)  # in a savepoint (or before any transaction): waits in the session like any row
+        return row
+    # in the transaction itself: straight to the rows waiting for the commit (what a flush would do with
+    # it), after any audit row added to the session earlier, so the chain keeps the order of recording
+    _move_new_rows(session)
+    session.info.setdefault(_PENDING, []).append(row)
     return row
 
 
@@ -80,6 +86,11 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     for row in (*session.deleted, *session.dirty):
         if isinstance(row, AuditEventRow) and (row in session.deleted or session.is_modified(row)):
             raise AuditError(f"audit event {row.id} is append-only: it cannot be changed or deleted")
+    _move_new_rows(session)
+
+
+def _move_new_rows(session: Session) -> None:
+    """Take the audit rows added to the session out of it: they wait for the commit, in order."""
     rows = _new_rows(session)
     if not rows:
         return

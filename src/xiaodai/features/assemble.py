@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, String, Table, bindparam, exists, func, insert, select
+from sqlalchemy import Integer, String, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
+from xiaodai.db.inserts import insert_id
 from xiaodai.db.tables import BureauPullRow, ConsentRow, PersonalDataRow, UserRow
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, validate_application
 from xiaodai.features.platform import platform_columns, platform_params, platform_values
@@ -204,23 +205,19 @@ def credit_report(
     chosen = provider or configured_bureau()
     subject = known.subject_ref
     report = chosen.pull(subject_ref=subject, as_of=as_of)
-    session.flush()  # whatever the caller added comes first (the consent, the application)
-    pull_id = int(
-        session.connection()
-        .execute(
-            _INSERT_PULL,
-            {
-                "application_id": application_id,
-                "user_id": user_id,
-                "consent_id": consent_id,
-                "provider": chosen.name,
-                "subject_ref": subject[:80],
-                "report_enc": encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
-                "key_version": ring.current,
-                "pulled_at": datetime.now(tz=UTC),
-            },
-        )
-        .scalar_one()
+    pull_id = insert_id(
+        session,
+        BureauPullRow,
+        {
+            "application_id": application_id,
+            "user_id": user_id,
+            "consent_id": consent_id,
+            "provider": chosen.name,
+            "subject_ref": subject[:80],
+            "report_enc": encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
+            "key_version": ring.current,
+            "pulled_at": datetime.now(tz=UTC),
+        },
     )
     record(
         session,
@@ -231,10 +228,6 @@ def credit_report(
         payload={"pull_id": pull_id, "user_id": user_id, "provider": chosen.name, "consent_id": consent_id},
     )
     return pull_id, report
-
-
-_PULLS = cast(Table, BureauPullRow.__table__)
-_INSERT_PULL = insert(_PULLS).returning(_PULLS.c.id)  # Core: a complete row, no unit-of-work flush
 
 
 def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:

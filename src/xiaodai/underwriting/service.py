@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, String, Table, bindparam, event, insert, select, update
+from sqlalchemy import Engine, String, bindparam, event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
+from xiaodai.db.inserts import insert_loaded
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
@@ -451,8 +452,9 @@ def decide_and_record(
         protected=model.protected,
     )
     result = decision.to_json()
-    row = _insert_decision(
+    row = insert_loaded(
         session,
+        DecisionRow,
         {
             "application_id": application.application_id,
             "outcome": decision.outcome,
@@ -466,6 +468,7 @@ def decide_and_record(
             "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
             "loan_id": None,
         },
+        server_defaults=("decided_at",),
     )
     # held for the transaction: the caller's view of the application (reasons for the applicant) reads the
     # row from the session's identity map (weak) instead of the database
@@ -489,21 +492,6 @@ def decide_and_record(
     )
     sources = {name: entry["source"] for name, entry in record_json["features"].items()}
     return {**result, "decision_id": row.id, "replayed": False, "feature_sources": sources}
-
-
-_DECISIONS = cast(Table, DecisionRow.__table__)
-_INSERT_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id, _DECISIONS.c.decided_at)
-
-
-def _insert_decision(session: Session, values: dict[str, Any]) -> DecisionRow:
-    """Insert a decision record with one Core statement (no unit-of-work flush) and hand the session the
-    row as if it had loaded it: later reads in the transaction (``session.get``) find it without a query."""
-    session.flush()  # whatever the caller added comes first
-    stored = session.connection().execute(_INSERT_DECISION, values).one()
-    row = DecisionRow(**values, id=stored.id, decided_at=stored.decided_at)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
 
 
 def _decision_reason(decision: Decision) -> str:
