@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy import Table, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
@@ -25,7 +25,6 @@ from xiaodai.db.tables import AuditEventRow
 
 LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
 _PENDING = "xiaodai.audit.pending"
-_CHAINING = "xiaodai.audit.chaining"
 
 
 class AuditError(RuntimeError):
@@ -58,7 +57,13 @@ def record(
         reason=reason,
         payload=json.dumps(body, ensure_ascii=False, sort_keys=True, default=str),
     )
-    session.add(row)
+    if session.in_nested_transaction() or not session.in_transaction():
+        session.add(row)  # in a savepoint (or before any transaction): waits in the session like any row
+        return row
+    # in the transaction itself: straight to the rows waiting for the commit (what a flush would do with
+    # it), after any audit row added to the session earlier, so the chain keeps the order of recording
+    _move_new_rows(session)
+    session.info.setdefault(_PENDING, []).append(row)
     return row
 
 
@@ -81,6 +86,11 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     for row in (*session.deleted, *session.dirty):
         if isinstance(row, AuditEventRow) and (row in session.deleted or session.is_modified(row)):
             raise AuditError(f"audit event {row.id} is append-only: it cannot be changed or deleted")
+    _move_new_rows(session)
+
+
+def _move_new_rows(session: Session) -> None:
+    """Take the audit rows added to the session out of it: they wait for the commit, in order."""
     rows = _new_rows(session)
     if not rows:
         return
@@ -88,9 +98,6 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     for row in rows:
         row.occurred_at = _utc(row.occurred_at or now)
         row.payload = "{}" if row.payload is None else row.payload
-    if session.info.get(_CHAINING):
-        _chain(session, rows)
-        return
     waiting = session.info.setdefault(_PENDING, [])
     for row in rows:
         session.expunge(row)
@@ -100,19 +107,10 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the rows wait for the outer commit
-    unflushed = _new_rows(session)
-    rows = [*session.info.pop(_PENDING, []), *unflushed]
-    if not rows:
-        return
-    for row in unflushed:
-        session.expunge(row)
-    for row in rows:  # re-added in the order they were recorded: the chain keeps that order
-        session.add(row)
-    session.info[_CHAINING] = True
-    try:
-        session.flush()
-    finally:
-        session.info.pop(_CHAINING, None)
+    session.flush()  # everything else first; new audit rows move to the waiting list (``_before_flush``)
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        _chain(session, rows)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -120,20 +118,37 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
+# Core, not a unit-of-work flush: the rows are complete values once chained, and only their ids come back
+_TABLE = cast(Table, AuditEventRow.__table__)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.seq)
+_FIELDS = ("occurred_at", "actor", "action", "subject", "reason", "payload")
+
+
 def _chain(session: Session, rows: list[AuditEventRow]) -> None:
+    """Chain ``rows`` after the stored head and insert them (one statement), under the chain lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Serialise chain writers until commit; the head is read in a later statement, after the lock is
         # held, so under READ COMMITTED it sees the previous writer's rows.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    head = connection.execute(
-        select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
-    ).first()
+        connection.execute(_LOCK, {"key": LOCK_KEY})
+    head = connection.execute(_HEAD).first()
     seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
+    values: list[dict[str, Any]] = []
+    by_seq: dict[int, AuditEventRow] = {}
     for row in rows:
         seq += 1
         row.seq, row.prev_hash = seq, prev_hash
         row.row_hash = prev_hash = entry_hash(_entry(row))
+        values.append({**{name: getattr(row, name) for name in _FIELDS}, **_chained(row)})
+        by_seq[seq] = row
+    for stored_id, stored_seq in connection.execute(_INSERT, values):
+        by_seq[stored_seq].id = stored_id
+
+
+def _chained(row: AuditEventRow) -> dict[str, Any]:
+    return {"seq": row.seq, "prev_hash": row.prev_hash, "row_hash": row.row_hash}
 
 
 def _entry(row: AuditEventRow) -> Entry:

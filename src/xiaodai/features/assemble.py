@@ -23,6 +23,7 @@ from sqlalchemy import Integer, String, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
+from xiaodai.db.inserts import insert_id
 from xiaodai.db.tables import BureauPullRow, ConsentRow, PersonalDataRow, UserRow
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, validate_application
 from xiaodai.features.platform import platform_columns, platform_params, platform_values
@@ -102,7 +103,9 @@ def context_columns(dialect: str) -> tuple[Any, ...]:
             .label(f"c_consent_{kind}")
         )
 
-    person = select(PersonalDataRow).where(PersonalDataRow.user_id == user_id).subquery()
+    def person(column: Any, label: str) -> Any:
+        return select(column).where(PersonalDataRow.user_id == user_id).scalar_subquery().label(label)
+
     return (
         exists().where(UserRow.id == user_id).label("c_user"),
         *(consent(kind) for kind in CONSENT_KINDS),
@@ -110,8 +113,8 @@ def context_columns(dialect: str) -> tuple[Any, ...]:
         .where(BureauPullRow.application_id == bindparam("p_application", type_=String))
         .scalar_subquery()
         .label("c_pull"),
-        select(person.c.id_number_bidx).scalar_subquery().label("c_bidx"),
-        select(person.c.id_number_enc).scalar_subquery().label("c_id_enc"),
+        person(PersonalDataRow.id_number_bidx, "c_bidx"),
+        person(PersonalDataRow.id_number_enc, "c_id_enc"),
         *platform_columns(dialect),
     )
 
@@ -202,27 +205,29 @@ def credit_report(
     chosen = provider or configured_bureau()
     subject = known.subject_ref
     report = chosen.pull(subject_ref=subject, as_of=as_of)
-    row = BureauPullRow(
-        application_id=application_id,
-        user_id=user_id,
-        consent_id=consent_id,
-        provider=chosen.name,
-        subject_ref=subject[:80],
-        report_enc=encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
-        key_version=ring.current,
-        pulled_at=datetime.now(tz=UTC),
+    pull_id = insert_id(
+        session,
+        BureauPullRow,
+        {
+            "application_id": application_id,
+            "user_id": user_id,
+            "consent_id": consent_id,
+            "provider": chosen.name,
+            "subject_ref": subject[:80],
+            "report_enc": encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
+            "key_version": ring.current,
+            "pulled_at": datetime.now(tz=UTC),
+        },
     )
-    session.add(row)
-    session.flush()
     record(
         session,
         actor=actor,
         action="bureau-pull",
         subject=f"application:{application_id}"[:100],
         reason="CREDIT_CHECK_CONSENTED",
-        payload={"pull_id": row.id, "user_id": user_id, "provider": chosen.name, "consent_id": consent_id},
+        payload={"pull_id": pull_id, "user_id": user_id, "provider": chosen.name, "consent_id": consent_id},
     )
-    return row.id, report
+    return pull_id, report
 
 
 def reports_of(session: Session, *, user_id: int) -> list[dict[str, Any]]:

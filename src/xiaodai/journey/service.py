@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from xiaodai.db.inserts import insert_id, insert_loaded
 from xiaodai.db.tables import (
     ApplicationRow,
     CommandRow,
@@ -88,16 +89,17 @@ def _now() -> datetime:
 
 
 def record_consent(session: Session, *, user: UserRow, kind: str, at: datetime | None = None) -> None:
-    session.add(
-        ConsentRow(
-            user_id=user.id,
-            kind=kind,
-            text_version=CONSENT_VERSION[kind],
-            granted_at=at or _now(),
-            withdrawn_at=None,
-        )
+    insert_id(
+        session,
+        ConsentRow,
+        {
+            "user_id": user.id,
+            "kind": kind,
+            "text_version": CONSENT_VERSION[kind],
+            "granted_at": at or _now(),
+            "withdrawn_at": None,
+        },
     )
-    session.flush()
 
 
 def submit_application(
@@ -137,23 +139,26 @@ def submit_application(
         "features": dict(payload.get("features", {})),
         "request": dict(payload.get("request", {})),
     }
-    row = ApplicationRow(
-        public_id=public_id,
-        user_id=user.id,
-        idempotency_key=f"{user.id}:{idempotency_key}",
-        payload_json=json.dumps({**application_json, "channel": channel}, ensure_ascii=False),
-    )
-    if submitted_at is not None:
-        row.created_at = submitted_at
-    session.add(row)
-    session.flush()
-    # platform and bureau values are looked up for this user (never taken from the payload)
+    # platform and bureau values are looked up for this user (never taken from the payload); the
+    # application's own row is not among them (it is left out of the count of recent applications), so it
+    # is written once, with its decision
     result = underwriting.decide_and_record(
         session, application_json=application_json, user_id=user.id, new_application=True
     )
-    row.decision_id = int(result["decision_id"])
-    row.outcome = str(result["outcome"])
-    session.flush()
+    values: dict[str, Any] = {
+        "public_id": public_id,
+        "user_id": user.id,
+        "idempotency_key": f"{user.id}:{idempotency_key}",
+        "payload_json": json.dumps({**application_json, "channel": channel}, ensure_ascii=False),
+        "decision_id": int(result["decision_id"]),
+        "outcome": str(result["outcome"]),
+        "loan_id": None,
+    }
+    if submitted_at is not None:
+        values["created_at"] = submitted_at
+    row = insert_loaded(
+        session, ApplicationRow, values, server_defaults=() if submitted_at is not None else ("created_at",)
+    )
     # the applicant reads what the application page shows: reasons recomputed for a person (catalogue
     # labels, positive factors when approved), from the decision row this session holds
     return _view_of(session, row)

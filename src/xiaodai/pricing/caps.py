@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -123,7 +124,14 @@ def parse_cap_book(data: dict[str, Any]) -> CapBook:
 
 
 def default_cap_book() -> CapBook:
-    """The profiles shipped with xiaodai (package data; reading it is configuration, not environment)."""
+    """The profiles shipped with xiaodai (package data; reading it is configuration, not environment). Read
+    once per process; each caller gets its own copy of the profile table."""
+    book = _shipped_cap_book()
+    return CapBook(dict(book.profiles), book.lpr_fixings, book.lpr_valid_through)
+
+
+@lru_cache(maxsize=1)
+def _shipped_cap_book() -> CapBook:
     text = resources.files("xiaodai.pricing").joinpath("data/caps.json").read_text(encoding="utf-8")
     return parse_cap_book(json.loads(text))
 

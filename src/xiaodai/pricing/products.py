@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -87,5 +88,11 @@ def parse_products(data: dict[str, Any]) -> dict[str, Product]:
 
 
 def default_products() -> dict[str, Product]:
+    """The products shipped with xiaodai (package data, read once per process; a fresh dict per caller)."""
+    return dict(_shipped_products())
+
+
+@lru_cache(maxsize=1)
+def _shipped_products() -> dict[str, Product]:
     text = resources.files("xiaodai.pricing").joinpath("data/products.json").read_text(encoding="utf-8")
     return parse_products(json.loads(text))

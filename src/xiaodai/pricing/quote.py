@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from xiaodai.money.rounding import round_half_up
@@ -109,12 +110,7 @@ def build_quote(
     cap_book: CapBook | None = None,
     lpr: LprFixing | None = None,
 ) -> Quote:
-    schedule = build_schedule(terms)
-    flows = schedule_flows(schedule)
-    anchor = terms.anchor_day
-    cn = cn_from_series(appj_series(flows, UnitPeriod.MONTH, anchor_day=anchor))
-    regz = apr_regz(flows, anchor_day=anchor)
-    eu = aprc_eu(flows, anchor_day=anchor)
+    schedule, cn, regz, eu, xirr = _priced(repr(terms), terms)
     verdict = None
     if cap is not None:
         if cap_book is None:
@@ -122,7 +118,23 @@ def build_quote(
         verdict = evaluate_cap(cap, cn.apr_percent, book=cap_book, contract_on=terms.start_on, lpr=lpr)
         if not verdict.allowed:
             raise CapExceededError(verdict, cn.apr_percent)
-    return Quote(schedule, cn, regz, eu, xirr_act365_percent(flows), verdict)
+    return Quote(schedule, cn, regz, eu, xirr, verdict)
+
+
+@lru_cache(maxsize=4096)
+def _priced(key: str, terms: LoanTerms) -> tuple[Schedule, RateResult, RateResult, RateResult, Decimal]:
+    """The schedule and the three annual rates of ``terms`` (pure, and the costly part of a quote: the rate
+    solves), remembered per process. ``key`` is ``repr(terms)``: every field, written exactly (Decimal
+    ``0.15`` and ``0.150`` are equal but print differently, and the schedule carries its terms), so two
+    terms share an entry only if nothing about them differs. The results are immutable values; the cap
+    verdict is evaluated on every call (it may depend on the LPR table passed in)."""
+    schedule = build_schedule(terms)
+    flows = schedule_flows(schedule)
+    anchor = terms.anchor_day
+    cn = cn_from_series(appj_series(flows, UnitPeriod.MONTH, anchor_day=anchor))
+    regz = apr_regz(flows, anchor_day=anchor)
+    eu = aprc_eu(flows, anchor_day=anchor)
+    return schedule, cn, regz, eu, xirr_act365_percent(flows)
 
 
 def _m(value: Decimal) -> str:

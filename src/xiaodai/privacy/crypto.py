@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +97,15 @@ def aad(table: str, row_id: int | str, column: str) -> bytes:
     return f"{table}:{row_id}:{column}".encode()
 
 
+@lru_cache(maxsize=64)
+def _cipher(key: bytes) -> AESGCM:
+    """One AES-GCM instance per key (it holds only the key; nonces are fresh per call)."""
+    return AESGCM(key)
+
+
 def encrypt(ring: KeyRing, plaintext: str, where: bytes) -> str:
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(ring.keys[ring.current]).encrypt(nonce, plaintext.encode("utf-8"), where)
+    sealed = _cipher(ring.keys[ring.current]).encrypt(nonce, plaintext.encode("utf-8"), where)
     return f"v{ring.current}.{_b64(nonce + sealed)}"
 
 
@@ -116,7 +123,7 @@ def decrypt(ring: KeyRing, token: str, where: bytes) -> str:
         raise DecryptionError(f"key version {version} is not in the ring")
     raw = _unb64(token.partition(".")[2])
     try:
-        return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], where).decode("utf-8")
+        return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], where).decode("utf-8")
     except InvalidTag:
         raise DecryptionError("ciphertext does not authenticate for this row and field") from None
 

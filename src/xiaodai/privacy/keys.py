@@ -33,18 +33,19 @@ def current_ring() -> KeyRing:
             _cache["inline:" + inline] = cached
         return cached
     path = ring_file()
-    key = f"file:{path.resolve()}"
-    stamp = path.stat().st_mtime_ns if path.exists() else None
-    cached = _cache.get(f"{key}:{stamp}")
-    if cached is not None:
-        return cached
-    if not path.exists():
+    try:
+        found = path.stat()
+    except FileNotFoundError:
         LOG.warning("no key ring at %s: generating one (embedded/demo use only)", path)
         save_file(KeyRing.generate(), path)
-        stamp = path.stat().st_mtime_ns
-    ring = load_file(path)
-    _cache[f"{key}:{stamp}"] = ring
-    return ring
+        found = path.stat()
+    # the file as it is now (device, inode, size, change time): a rotation replaces it (``save_file``), so a
+    # changed ring never matches an older entry, and no path resolution is needed on every call
+    key = f"file:{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
+    cached = _cache.get(key)
+    if cached is None:
+        cached = _cache[key] = load_file(path)
+    return cached
 
 
 def store_ring(ring: KeyRing) -> None:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -132,7 +133,9 @@ def parse_policy(text: str) -> Policy:
     return policy
 
 
+@lru_cache(maxsize=1)
 def default_policy() -> Policy:
+    """The policy shipped with xiaodai (package data, read once per process; a ``Policy`` is immutable)."""
     return parse_policy(
         resources.files("xiaodai.underwriting").joinpath("data/policy.json").read_text("utf-8")
     )

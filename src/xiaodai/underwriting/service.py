@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
+from xiaodai.db.inserts import insert_loaded
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
@@ -451,20 +452,24 @@ def decide_and_record(
         protected=model.protected,
     )
     result = decision.to_json()
-    row = DecisionRow(
-        application_id=application.application_id,
-        outcome=decision.outcome,
-        score=decision.score,
-        pd=decision.pd,
-        grade=decision.grade,
-        model_version=model.version,
-        policy_version=chosen.version,
-        application_json=json.dumps(application_json, sort_keys=True, ensure_ascii=False),
-        result_json=json.dumps(result, sort_keys=True, ensure_ascii=False),
-        features_json=json.dumps(record_json, sort_keys=True, ensure_ascii=False),
+    row = insert_loaded(
+        session,
+        DecisionRow,
+        {
+            "application_id": application.application_id,
+            "outcome": decision.outcome,
+            "score": decision.score,
+            "pd": decision.pd,
+            "grade": decision.grade,
+            "model_version": model.version,
+            "policy_version": chosen.version,
+            "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
+            "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
+            "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
+            "loan_id": None,
+        },
+        server_defaults=("decided_at",),
     )
-    session.add(row)
-    session.flush()
     # held for the transaction: the caller's view of the application (reasons for the applicant) reads the
     # row from the session's identity map (weak) instead of the database
     session.info.setdefault("xiaodai.underwriting.recorded", []).append(row)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +50,8 @@ class CreditReport:
     inquiries_12m: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # every field is a str, int or bool: no deep copy needed (``dataclasses.asdict`` makes one)
+        return {name: getattr(self, name) for name in _REPORT_FIELDS}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CreditReport:
@@ -77,6 +78,9 @@ class CreditReport:
             "bureau_utilisation": utilisation,
             "bureau_balance_outstanding": f"{Decimal(self.loan_balance):.2f}",
         }
+
+
+_REPORT_FIELDS = tuple(f.name for f in fields(CreditReport))
 
 
 class BureauProvider(Protocol):
