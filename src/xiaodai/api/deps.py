@@ -36,14 +36,16 @@ REQUEST_SESSIONS: ContextVar[tuple[Session, ...]] = ContextVar("xiaodai_request_
 
 def finish_sessions(*, commit: bool) -> None:
     """Commit (or roll back) and close every session this request opened, in the calling thread. A commit
-    that fails rolls back the sessions after it too, and raises."""
+    that fails rolls back the sessions after it too, and raises. A session with nothing to commit (see
+    ``_nothing_to_commit``) is closed without the commit's machinery."""
     sessions = REQUEST_SESSIONS.get()
     failure: BaseException | None = None
     for session in sessions:
         try:
             if session.in_transaction():
                 if commit and failure is None:
-                    session.commit()
+                    if not _nothing_to_commit(session):
+                        session.commit()
                 else:
                     session.rollback()
         except BaseException as exc:
@@ -52,6 +54,24 @@ def finish_sessions(*, commit: bool) -> None:
             session.close()
     if failure is not None:
         raise failure
+
+
+def _nothing_to_commit(session: Session) -> bool:
+    """True when committing could neither write nor end a database transaction: no pending, changed or
+    deleted objects, nothing held in ``session.info`` for the commit (the audit chain keeps its waiting rows
+    there), and either no connection taken (a request answered from the token cache) or only autocommit
+    connections (``read_db``: each statement committed itself). Closing such a session is the same as
+    committing it; anything else is committed."""
+    if session.new or session.deleted or session.info or session.dirty:
+        return False
+    transaction = session.get_transaction()
+    connections = getattr(transaction, "_connections", None)  # SQLAlchemy's, per bind
+    if connections is None:
+        return False  # unknown: commit
+    return all(  # the option the reader's engine was made with (asking the connection would be a query)
+        connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        for connection, *_ in connections.values()
+    )
 
 
 def _finish(session: Session, *, commit: bool) -> None:
