@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import AsyncIterator
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Annotated
@@ -98,29 +97,39 @@ async def _end(session: Session, *, commit: bool) -> None:
         await anyio.to_thread.run_sync(functools.partial(_finish, session, commit=commit), limiter=limiter)
 
 
-async def db(request: Request) -> AsyncIterator[Session]:
+async def db(request: Request) -> Session:
     """One request = one transaction: commit once at the end, roll back on any error.
 
-    Used with ``scope="function"`` (see ``DB``): the commit, and the audit chain written at commit, run when
-    the endpoint has returned and BEFORE the response is sent. A commit that fails therefore raises and the
-    client gets an error, never a 2xx naming rows that do not exist (with the default request scope FastAPI
-    would send the response first and commit afterwards).
+    The session is ended on the request's function-scope exit stack (FastAPI's, the one it uses for
+    ``scope="function"`` dependencies with ``yield``), which is left when the endpoint has returned and
+    BEFORE the response is sent: the commit, and the audit chain written at commit, come first. A commit
+    that fails therefore raises and the client gets an error, never a 2xx naming rows that do not exist.
+    (A plain coroutine and an exit callback instead of a generator dependency: the same order and
+    guarantees without the generator's context-manager machinery on every request.)
 
     Opening the session does no I/O (the connection is taken on first use), so this dependency runs on the
     event loop; the API's endpoints (``api.one_hop``) commit in their own worker thread, and the commit here
-    is only for a session still open when the dependency exits (then in a worker thread).
+    is only for a session still open at the exit (then in a worker thread).
     """
     session: Session = request.app.state.session_factory()
+    _ended_at_exit(request, session)
+    return session
+
+
+def _ended_at_exit(request: Request, session: Session) -> None:
+    """Register ``session`` for this request (``REQUEST_SESSIONS``) and end it when the request's function
+    scope exits: commit if the endpoint returned, roll back if anything raised."""
     token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), session))
-    try:
-        yield session
-    except BaseException:
-        await _end(session, commit=False)
-        raise
-    else:
-        await _end(session, commit=True)
-    finally:
-        _reset(token)
+
+    async def end(kind: type[BaseException] | None, *_: object) -> bool:
+        try:
+            await _end(session, commit=kind is None)
+        finally:
+            _reset(token)
+        return False  # an exception goes on as it came
+
+    stack: contextlib.AsyncExitStack = request.scope["fastapi_function_astack"]
+    stack.push_async_exit(end)
 
 
 def _reset(token: Token[tuple[Session, ...]]) -> None:
@@ -132,26 +141,17 @@ def _reset(token: Token[tuple[Session, ...]]) -> None:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-async def read_db(request: Request, session: DB) -> AsyncIterator[Session]:
+async def read_db(request: Request, session: DB) -> Session:
     """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
     (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
     Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
     connections take the database lock at BEGIN) it is the request's ``DB`` session itself."""
     factory = request.app.state.read_session_factory
     if factory is request.app.state.session_factory:
-        yield session
-        return
+        return session
     reader: Session = factory()
-    token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), reader))
-    try:
-        yield reader
-    except BaseException:
-        await _end(reader, commit=False)
-        raise
-    else:
-        await _end(reader, commit=True)
-    finally:
-        _reset(token)
+    _ended_at_exit(request, reader)
+    return reader
 
 
 ReadDB = Annotated[Session, Depends(read_db, scope="function")]
