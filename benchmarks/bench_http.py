@@ -1,7 +1,7 @@
 """HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
     .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 16]
-                                              [--rounds 3]
+                                              [--rounds 3] [--only loans,loan]
 
 Each round measures, one after the other on the same machine (the servers stay up across rounds; the
 medians over the rounds are printed at the end, each ratio taken against its own round's ceiling):
@@ -263,6 +263,8 @@ def round_of_runs(
     script = str(WRK_DIR / "xiaodai.lua")
     runs = []
     for kind, label in ENDPOINTS:
+        if args.only and kind not in args.only:
+            continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
         cpu = process_tree_cpu_seconds(server)
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
@@ -320,7 +322,15 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of (ceilings, endpoints); medians reported"
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: {k.strip() for k in text.split(",") if k.strip()},
+        default=None,
+        help="endpoints to measure by kind (loans, loan, repay, apply; e.g. --only loans,loan); default all",
+    )
     args = parser.parse_args()
+    if args.only and not args.only <= {kind for kind, _ in ENDPOINTS}:
+        parser.error(f"--only takes kinds among {', '.join(kind for kind, _ in ENDPOINTS)}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="xiaodai-http-"))

@@ -337,12 +337,20 @@ def _columns(user: UserRow) -> dict[str, object]:
 
 
 def _attach(session: Session, columns: dict[str, object]) -> UserRow:
-    """The remembered user as a row of ``session`` without a query (its values as of the lookup)."""
-    copy = UserRow()
-    for key, value in columns.items():
-        setattr(copy, key, value)
+    """The remembered user as a row of ``session`` without a query (its values as of the lookup): a new
+    instance given the values and the identity, then added as persistent (what ``merge(load=False)`` does,
+    without copying attribute by attribute). If the session already holds that user, merge onto it."""
+    key = _USER_MAPPER.identity_key_from_primary_key((columns["id"],))
+    copy: UserRow = _USER_MAPPER.class_manager.new_instance()
+    copy.__dict__.update(columns)
     make_transient_to_detached(copy)
-    return session.merge(copy, load=False)
+    if key in session.identity_map:
+        return session.merge(copy, load=False)
+    session.add(copy)
+    return copy
+
+
+_USER_MAPPER = UserRow.__mapper__
 
 
 def revoke_token(session: Session, token: str) -> bool:

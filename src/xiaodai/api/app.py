@@ -13,12 +13,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from xiaodai import __version__
 from xiaodai.api import errors, operations
 from xiaodai.api.body_limit import BodyLimit
-from xiaodai.api.client_ip import TrustedProxies
 from xiaodai.api.csrf import CsrfGuard
+from xiaodai.api.edge import Edge
 from xiaodai.api.nul_guard import NulGuard
-from xiaodai.api.operations import RequestMetrics
 from xiaodai.api.ratelimit import SlidingWindowLimiter
-from xiaodai.api.request_id import RequestId
 from xiaodai.api.routers import (
     approvals,
     auth,
@@ -32,7 +30,6 @@ from xiaodai.api.routers import (
     privacy,
     underwriting,
 )
-from xiaodai.api.security_headers import SecurityHeaders
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import is_postgres, make_engine, session_factory
@@ -109,13 +106,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         max_age=int(chosen.session_absolute.total_seconds()),
     )
 
-    app.add_middleware(SecurityHeaders, https=chosen.https)  # outside the session: every response
-
     errors.install(app)
+    # Routes are matched in the order included, one pattern at a time: the borrower's journey (the busiest
+    # paths: my loans, a loan, repay, apply) first. No path of the routers it now precedes overlaps its own.
+    app.include_router(journey.router)
     app.include_router(operations.router)
     app.include_router(auth.router)
     app.include_router(auth.staff_router)
-    app.include_router(journey.router)
     app.include_router(journey.staff_router)
     app.include_router(documents.router)
     app.include_router(collections.router)
@@ -131,9 +128,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(payments.staff_router)
     app.include_router(underwriting.router)
     install_web(app)
-    app.add_middleware(RequestMetrics)
-    app.add_middleware(TrustedProxies, trusted=chosen.trusted_proxies)  # every layer sees the real client
-    app.add_middleware(RequestId)  # outermost: the id covers every log line of the request
+    # outermost, in one layer (api.edge): the request id (covering every log line of the request), the real
+    # client for every layer inside, the latency metric, and the security headers on every response
+    app.add_middleware(Edge, https=chosen.https, trusted=chosen.trusted_proxies)
     return app
 
 

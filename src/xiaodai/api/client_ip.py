@@ -58,6 +58,11 @@ class TrustedProxies:
         self.trusted = networks(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.rewrite(scope)
+        await self.app(scope, receive, send)
+
+    def rewrite(self, scope: Scope) -> None:
+        """Set ``scope["client"]`` to the address a trusted proxy forwarded for (if any)."""
         if scope["type"] in ("http", "websocket") and self.trusted and scope.get("client"):
             peer, port = scope["client"]
             forwarded = None
@@ -69,4 +74,3 @@ class TrustedProxies:
             client = client_from(peer, forwarded, self.trusted)
             if client != peer:
                 scope["client"] = (client, port)
-        await self.app(scope, receive, send)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import AsyncIterator
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Annotated
@@ -36,14 +35,16 @@ REQUEST_SESSIONS: ContextVar[tuple[Session, ...]] = ContextVar("xiaodai_request_
 
 def finish_sessions(*, commit: bool) -> None:
     """Commit (or roll back) and close every session this request opened, in the calling thread. A commit
-    that fails rolls back the sessions after it too, and raises."""
+    that fails rolls back the sessions after it too, and raises. A session with nothing to commit (see
+    ``_nothing_to_commit``) is closed without the commit's machinery."""
     sessions = REQUEST_SESSIONS.get()
     failure: BaseException | None = None
     for session in sessions:
         try:
             if session.in_transaction():
                 if commit and failure is None:
-                    session.commit()
+                    if not _nothing_to_commit(session):
+                        session.commit()
                 else:
                     session.rollback()
         except BaseException as exc:
@@ -52,6 +53,24 @@ def finish_sessions(*, commit: bool) -> None:
             session.close()
     if failure is not None:
         raise failure
+
+
+def _nothing_to_commit(session: Session) -> bool:
+    """True when committing could neither write nor end a database transaction: no pending, changed or
+    deleted objects, nothing held in ``session.info`` for the commit (the audit chain keeps its waiting rows
+    there), and either no connection taken (a request answered from the token cache) or only autocommit
+    connections (``read_db``: each statement committed itself). Closing such a session is the same as
+    committing it; anything else is committed."""
+    if session.new or session.deleted or session.info or session.dirty:
+        return False
+    transaction = session.get_transaction()
+    connections = getattr(transaction, "_connections", None)  # SQLAlchemy's, per bind
+    if connections is None:
+        return False  # unknown: commit
+    return all(  # the option the reader's engine was made with (asking the connection would be a query)
+        connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        for connection, *_ in connections.values()
+    )
 
 
 def _finish(session: Session, *, commit: bool) -> None:
@@ -78,29 +97,39 @@ async def _end(session: Session, *, commit: bool) -> None:
         await anyio.to_thread.run_sync(functools.partial(_finish, session, commit=commit), limiter=limiter)
 
 
-async def db(request: Request) -> AsyncIterator[Session]:
+async def db(request: Request) -> Session:
     """One request = one transaction: commit once at the end, roll back on any error.
 
-    Used with ``scope="function"`` (see ``DB``): the commit, and the audit chain written at commit, run when
-    the endpoint has returned and BEFORE the response is sent. A commit that fails therefore raises and the
-    client gets an error, never a 2xx naming rows that do not exist (with the default request scope FastAPI
-    would send the response first and commit afterwards).
+    The session is ended on the request's function-scope exit stack (FastAPI's, the one it uses for
+    ``scope="function"`` dependencies with ``yield``), which is left when the endpoint has returned and
+    BEFORE the response is sent: the commit, and the audit chain written at commit, come first. A commit
+    that fails therefore raises and the client gets an error, never a 2xx naming rows that do not exist.
+    (A plain coroutine and an exit callback instead of a generator dependency: the same order and
+    guarantees without the generator's context-manager machinery on every request.)
 
     Opening the session does no I/O (the connection is taken on first use), so this dependency runs on the
     event loop; the API's endpoints (``api.one_hop``) commit in their own worker thread, and the commit here
-    is only for a session still open when the dependency exits (then in a worker thread).
+    is only for a session still open at the exit (then in a worker thread).
     """
     session: Session = request.app.state.session_factory()
+    _ended_at_exit(request, session)
+    return session
+
+
+def _ended_at_exit(request: Request, session: Session) -> None:
+    """Register ``session`` for this request (``REQUEST_SESSIONS``) and end it when the request's function
+    scope exits: commit if the endpoint returned, roll back if anything raised."""
     token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), session))
-    try:
-        yield session
-    except BaseException:
-        await _end(session, commit=False)
-        raise
-    else:
-        await _end(session, commit=True)
-    finally:
-        _reset(token)
+
+    async def end(kind: type[BaseException] | None, *_: object) -> bool:
+        try:
+            await _end(session, commit=kind is None)
+        finally:
+            _reset(token)
+        return False  # an exception goes on as it came
+
+    stack: contextlib.AsyncExitStack = request.scope["fastapi_function_astack"]
+    stack.push_async_exit(end)
 
 
 def _reset(token: Token[tuple[Session, ...]]) -> None:
@@ -112,26 +141,17 @@ def _reset(token: Token[tuple[Session, ...]]) -> None:
 DB = Annotated[Session, Depends(db, scope="function")]
 
 
-async def read_db(request: Request, session: DB) -> AsyncIterator[Session]:
+async def read_db(request: Request, session: DB) -> Session:
     """For an endpoint that only reads with ONE statement: on PostgreSQL that statement runs in autocommit
     (one round trip instead of BEGIN, SELECT, COMMIT); one statement sees one snapshot, so nothing is lost.
     Anything that writes, or reads twice and needs both reads to agree, uses ``DB``. On SQLite (whose
     connections take the database lock at BEGIN) it is the request's ``DB`` session itself."""
     factory = request.app.state.read_session_factory
     if factory is request.app.state.session_factory:
-        yield session
-        return
+        return session
     reader: Session = factory()
-    token = REQUEST_SESSIONS.set((*REQUEST_SESSIONS.get(), reader))
-    try:
-        yield reader
-    except BaseException:
-        await _end(reader, commit=False)
-        raise
-    else:
-        await _end(reader, commit=True)
-    finally:
-        _reset(token)
+    _ended_at_exit(request, reader)
+    return reader
 
 
 ReadDB = Annotated[Session, Depends(read_db, scope="function")]

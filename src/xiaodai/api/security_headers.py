@@ -41,11 +41,14 @@ class SecurityHeaders:
 
         async def stamp(message: Message) -> None:
             if message["type"] == "http.response.start":
-                given = message.get("headers", [])
-                own = any(k.lower() == OWN_POLICY for k, _ in given)
-                kept = [(k, v) for k, v in given if k.lower() not in self.names or k.lower() == OWN_POLICY]
-                added = [(k, v) for k, v in self.headers if not (own and k == OWN_POLICY)]
-                message["headers"] = [*kept, *added]
+                message["headers"] = self.stamped(message.get("headers", []))
             await send(message)
 
         await self.app(scope, receive, stamp)
+
+    def stamped(self, given: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """A response's headers with ours set (see the class)."""
+        own = any(k.lower() == OWN_POLICY for k, _ in given)
+        kept = [(k, v) for k, v in given if k.lower() not in self.names or k.lower() == OWN_POLICY]
+        added = [(k, v) for k, v in self.headers if not (own and k == OWN_POLICY)]
+        return [*kept, *added]

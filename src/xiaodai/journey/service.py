@@ -24,7 +24,7 @@ from xiaodai.db.tables import (
     LoanRow,
     UserRow,
 )
-from xiaodai.db.tables.payments import DisbursementRow
+from xiaodai.journey import loan_reads
 from xiaodai.journey.lender import lender_name
 from xiaodai.journey.payment_rail import RAIL
 from xiaodai.ledger import service as ledger
@@ -425,75 +425,13 @@ CLAUSE = {"principal": "S1", "interest": "S1"}
 
 
 def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
-    """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it."""
-    # The loan and its disclosure in one SELECT; the loan row is held in a name (the session's identity map
-    # is weak) so that loan_view's lookup of it is answered without another SELECT.
-    # Its payout too (one row per loan): the page says whether the money went out.
-    found = session.execute(
-        select(LoanRow, DisclosureRow, DisbursementRow)
-        .outerjoin(DisclosureRow, DisclosureRow.loan_id == LoanRow.id)
-        .outerjoin(DisbursementRow, DisbursementRow.loan_id == LoanRow.id)
-        .where(LoanRow.id == loan_id)
-    ).one_or_none()
-    if found is None or found[0].borrower_id != user.id:
-        raise NotFoundError("loan not found")
-    mine, disclosure, paid_out = found  # disclosure None only for a loan made outside the journey
-    view = loan_view(session, loan_id=mine.id, as_of=today)
-    kfs = json.loads(disclosure.canonical_json) if disclosure else {"fees": []}
-    fee_clause = next(
-        (f["clause"] for f in kfs["fees"] if f["type"] in ("monthly_fee", "instalment_fee")), None
-    )
-    bill = []
-    for row in view["schedule"]:
-        if row["status"] in ("due", "overdue"):
-            for part in ("principal", "interest", "fee"):
-                amount = Decimal(row[part])
-                if amount:
-                    bill.append(
-                        {
-                            "period": row["period"],
-                            "item": part,
-                            "amount": row[part],
-                            "clause": fee_clause if part == "fee" else "S1",
-                        }
-                    )
-    if Decimal(view["balances"]["penalties"]):
-        bill.append(
-            {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
-        )
-    view["bill"] = bill
-    view["disbursement"] = payout.disbursement_view(paid_out)
-    # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
-    view["fee_terms"] = [dict(f) for f in kfs["fees"]]
-    view["lender"] = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}
-    view["disclosure"] = (
-        {
-            "sha256": disclosure.sha256,
-            "signed_at": disclosure.signed_at.isoformat(),
-            "lang": disclosure.lang,
-            "apr_percent": kfs["headline"]["apr_percent"],
-        }
-        if disclosure
-        else None
-    )
-    return view
+    """The loan with its schedule and a bill breakdown (one statement: ``journey.loan_reads``)."""
+    return loan_reads.loan_detail(session, user=user, loan_id=loan_id, today=today)
 
 
 def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(LoanRow).where(LoanRow.borrower_id == user.id).order_by(LoanRow.id)
-    ).scalars()
-    return [
-        {
-            "id": r.id,
-            "state": r.state,
-            "principal": Money.from_minor(r.principal_fen).to_json(),
-            "apr_percent": r.apr_percent,
-            "term": r.term,
-            "start_date": r.start_on.isoformat(),
-        }
-        for r in rows
-    ]
+    """The user's loans, oldest first (one statement: ``journey.loan_reads``)."""
+    return loan_reads.my_loans(session, user=user)
 
 
 class OverpaymentRefusedError(JourneyError):

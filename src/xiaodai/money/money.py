@@ -124,3 +124,12 @@ class Money:
 def money_str(amount: Decimal, places: int = 2) -> str:
     """Format a Decimal amount for JSON/display without going through float."""
     return f"{amount:.{places}f}"
+
+
+def fen_json(fen: int) -> str:
+    """``Money.from_minor(fen).to_json()`` for CNY (two places) by integer arithmetic, for read paths that
+    format many amounts: ``12345`` → ``"123.45"``, ``-5`` → ``"-0.05"``. A non-int raises as there."""
+    if not isinstance(fen, int) or isinstance(fen, bool):
+        raise MoneyError(f"minor units must be int, got {type(fen).__name__}")
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"

@@ -20,6 +20,7 @@ The caller commits once.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -54,17 +55,31 @@ def is_payout_ref(ref: str) -> bool:
     return ref.startswith("payout:")
 
 
-def disbursement_view(row: DisbursementRow | None) -> dict[str, Any] | None:
+# what a payout's view shows, by column name (journey.loan_reads selects these in the loan detail's statement)
+PAYOUT_FIELDS = (
+    "channel_ref",
+    "status",
+    "reason",
+    "destination",
+    "amount_fen",
+    "business_date",
+    "settled_on",
+)
+
+
+def disbursement_view(row: DisbursementRow | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A payout as shown: from its row, or from its ``PAYOUT_FIELDS`` selected by name."""
     if row is None:
         return None
+    f = row if isinstance(row, Mapping) else {name: getattr(row, name) for name in PAYOUT_FIELDS}
     return {
-        "channel_ref": row.channel_ref,
-        "status": row.status,
-        "reason": row.reason,
-        "destination": row.destination,
-        "amount": Money.from_minor(row.amount_fen).to_json(),
-        "sent_on": row.business_date.isoformat(),
-        "settled_on": row.settled_on.isoformat() if row.settled_on else None,
+        "channel_ref": f["channel_ref"],
+        "status": f["status"],
+        "reason": f["reason"],
+        "destination": f["destination"],
+        "amount": Money.from_minor(f["amount_fen"]).to_json(),
+        "sent_on": f["business_date"].isoformat(),
+        "settled_on": f["settled_on"].isoformat() if f["settled_on"] else None,
     }
 
 

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from xiaodai.money.money import Money
+from xiaodai.money.money import fen_json as _m
 from xiaodai.servicing.delinquency import bucket_for, days_past_due, parse_buckets
-from xiaodai.servicing.loans import get_loan, installments, unpaid
-
-
-def _m(fen: int) -> str:
-    return Money.from_minor(fen).to_json()
+from xiaodai.servicing.loans import InstallmentLike, get_loan, installments, unpaid
 
 
 def loan_view(session: Session, *, loan_id: int, as_of: date | None = None) -> dict[str, Any]:
     loan = get_loan(session, loan_id)
+    return view_of(loan, installments(session, loan.id), as_of=as_of)
+
+
+def view_of(loan: Any, rows: Iterable[InstallmentLike], *, as_of: date | None = None) -> dict[str, Any]:
+    """The view of a loan read any way: ``loan`` has the ``loans`` columns named below as attributes (an ORM
+    row, or a Core row selected with those names), ``rows`` its active instalments in period order."""
     when = as_of or date.max
     buckets = parse_buckets(loan.buckets)
-    rows = installments(session, loan.id)
     schedule = []
     for r in rows:
         owed = unpaid(r)

@@ -159,7 +159,7 @@ def loans(session: ReadDB, user: CurrentUser) -> list[dict[str, Any]]:  # one SE
 
 
 @router.get("/loans/{loan_id}")
-def loan(loan_id: RowId, session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
+def loan(loan_id: RowId, session: ReadDB, user: CurrentUser, today: Today) -> dict[str, Any]:  # one SELECT
     return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
 
 

@@ -1,0 +1,193 @@
+"""A borrower's two loan reads, each ONE statement: my loans, and a loan's detail (its schedule, a bill
+breakdown naming the signed disclosure's clause for every line, the disclosure's identity).
+
+One statement sees one snapshot, so on PostgreSQL both run on the API's autocommit reader (``deps.ReadDB``):
+one round trip, no BEGIN/COMMIT. The statements are built once (a statement built per call costs more
+Python than the query: its cache key) and select only the columns the answers show, through Core (no
+identity map, no ORM loading).
+
+The signed disclosure (KFS) is immutable and named by its SHA-256: the few values the detail shows from it
+are parsed once per process and remembered by that hash (``_KFS``), so the detail's statement selects the
+hash, not the document; a hash not yet seen costs one more SELECT of the document, by that hash.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import DisclosureRow, InstallmentRow, LoanRow, UserRow
+from xiaodai.db.tables.payments import DisbursementRow
+from xiaodai.money.money import fen_json
+from xiaodai.payments.payout import PAYOUT_FIELDS, disbursement_view
+from xiaodai.servicing.loans import INSTALLMENT_FIELDS, Installment
+from xiaodai.servicing.views import view_of
+
+_LOAN_TABLE, _PART_TABLE, _KFS_TABLE, _PAYOUT_TABLE = (
+    row.metadata.tables[row.__tablename__]
+    for row in (LoanRow, InstallmentRow, DisclosureRow, DisbursementRow)
+)
+_LOANS, _PARTS, _KFS_COLUMNS, _PAYOUTS = _LOAN_TABLE.c, _PART_TABLE.c, _KFS_TABLE.c, _PAYOUT_TABLE.c
+
+_MY_LOANS = (
+    select(_LOANS.id, _LOANS.state, _LOANS.principal_fen, _LOANS.apr_percent, _LOANS.term, _LOANS.start_on)
+    .where(_LOANS.borrower_id == bindparam("user_id"))
+    .order_by(_LOANS.id)
+)
+
+
+def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "state": r.state,
+            "principal": fen_json(r.principal_fen),
+            "apr_percent": r.apr_percent,
+            "term": r.term,
+            "start_date": r.start_on.isoformat(),
+        }
+        for r in session.execute(_MY_LOANS, {"user_id": user.id})
+    ]
+
+
+# what servicing.views.view_of reads from the loan, under the same names
+_VIEW_LOAN = (
+    "id", "state", "product", "method", "currency", "principal_fen", "term", "annual_rate", "apr_percent",
+    "start_on", "disbursed_on", "closed_on", "principal_outstanding_fen", "interest_outstanding_fen",
+    "fees_outstanding_fen", "penalties_outstanding_fen", "overpayment_fen", "paid_total_fen",
+    "penalties_charged_fen", "disclosed_repayment_fen", "penalty_rate_disclosed", "penalty_rate_daily_e9",
+    "penalty_reason", "cap_profile", "dpd", "bucket", "allocation_order", "buckets",
+)  # fmt: skip
+_PART_LABELS = tuple(f"part_{name}" for name in INSTALLMENT_FIELDS)
+_PAYOUT_LABELS = tuple(f"payout_{name}" for name in PAYOUT_FIELDS)
+_FIRST_PAYOUT = len(_VIEW_LOAN) + 3  # after the loan's columns and the disclosure's three
+_FIRST_PART = _FIRST_PAYOUT + len(PAYOUT_FIELDS)  # after the payout's (one per loan: 代付, payments.payout)
+
+# The loan (only if it is the user's), its disclosure's identity, its payout and its active instalments in
+# period order: one row per instalment (one row with empty instalment columns for a loan without any).
+_DETAIL = (
+    select(
+        *(_LOANS[name] for name in _VIEW_LOAN),
+        _KFS_COLUMNS.sha256.label("kfs_sha256"),
+        _KFS_COLUMNS.signed_at.label("kfs_signed_at"),
+        _KFS_COLUMNS.lang.label("kfs_lang"),
+        *(_PAYOUTS[name].label(label) for name, label in zip(PAYOUT_FIELDS, _PAYOUT_LABELS, strict=True)),
+        *(_PARTS[name].label(label) for name, label in zip(INSTALLMENT_FIELDS, _PART_LABELS, strict=True)),
+    )
+    .select_from(_LOAN_TABLE)
+    .outerjoin(_KFS_TABLE, _KFS_COLUMNS.loan_id == _LOANS.id)
+    .outerjoin(_PAYOUT_TABLE, _PAYOUTS.loan_id == _LOANS.id)
+    .outerjoin(_PART_TABLE, and_(_PARTS.loan_id == _LOANS.id, _PARTS.active.is_(True)))
+    .where(_LOANS.id == bindparam("loan_id"), _LOANS.borrower_id == bindparam("user_id"))
+    .order_by(_PARTS.period, _PARTS.schedule_version)
+)
+_KFS_DOCUMENT = select(_KFS_COLUMNS.canonical_json).where(
+    _KFS_COLUMNS.loan_id == bindparam("loan_id"), _KFS_COLUMNS.sha256 == bindparam("sha256")
+)
+
+
+class KfsTerms:
+    """What the detail shows from a signed KFS: its fee terms, lender names and headline APR."""
+
+    __slots__ = ("apr_percent", "fee_clause", "fees", "lender")
+
+    def __init__(self, kfs: dict[str, Any]) -> None:
+        self.fees: tuple[dict[str, Any], ...] = tuple(kfs["fees"])
+        self.fee_clause: str | None = next(
+            (f["clause"] for f in self.fees if f["type"] in ("monthly_fee", "instalment_fee")), None
+        )
+        self.lender = {"zh": kfs.get("lender"), "en": kfs.get("lender_en") or kfs.get("lender")}
+        self.apr_percent = kfs["headline"]["apr_percent"]
+
+
+class _RememberedKfs:
+    """The parsed terms of the disclosures this process has shown, by SHA-256 (bounded, least recently
+    used dropped). A disclosure is immutable and its hash names its content, so nothing goes stale."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._terms: OrderedDict[str, KfsTerms] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str) -> KfsTerms | None:
+        with self._lock:
+            terms = self._terms.get(sha256)
+            if terms is not None:
+                self._terms.move_to_end(sha256)
+            return terms
+
+    def put(self, sha256: str, terms: KfsTerms) -> None:
+        with self._lock:
+            self._terms[sha256] = terms
+            while len(self._terms) > self.size:
+                self._terms.popitem(last=False)
+
+
+_KFS = _RememberedKfs()
+_NO_KFS = KfsTerms({"fees": [], "headline": {"apr_percent": None}})  # a loan made outside the journey
+
+
+def _kfs_terms(session: Session, *, loan_id: int, sha256: str) -> KfsTerms | None:
+    terms = _KFS.get(sha256)
+    if terms is None:
+        document = session.execute(_KFS_DOCUMENT, {"loan_id": loan_id, "sha256": sha256}).scalar()
+        if document is None:  # gone since the first statement: shown as a loan without one
+            return None
+        terms = KfsTerms(json.loads(document))
+        _KFS.put(sha256, terms)
+    return terms
+
+
+def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -> dict[str, Any]:
+    """The loan with its schedule and a bill breakdown: every line names the snapshot clause allowing it.
+    A loan that is not the user's is not found, exactly as one that does not exist."""
+    from xiaodai.journey.service import NotFoundError
+
+    rows: list[Row[Any]] = list(session.execute(_DETAIL, {"loan_id": loan_id, "user_id": user.id}))
+    if not rows:
+        raise NotFoundError("loan not found")
+    loan = rows[0]
+    parts = [Installment(*r[_FIRST_PART:]) for r in rows if r[_FIRST_PART] is not None]
+    view = view_of(loan, parts, as_of=today)
+    signed = loan.kfs_sha256 is not None
+    terms = _kfs_terms(session, loan_id=loan_id, sha256=loan.kfs_sha256) if signed else None
+    if terms is None:
+        signed, terms = False, _NO_KFS
+    bill = []
+    for row in view["schedule"]:
+        if row["status"] in ("due", "overdue"):
+            for part in ("principal", "interest", "fee"):
+                amount = row[part]
+                if Decimal(amount):
+                    clause = terms.fee_clause if part == "fee" else "S1"
+                    bill.append({"period": row["period"], "item": part, "amount": amount, "clause": clause})
+    if Decimal(view["balances"]["penalties"]):
+        bill.append(
+            {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
+        )
+    view["bill"] = bill
+    payout = loan[_FIRST_PAYOUT:_FIRST_PART]
+    view["disbursement"] = (
+        disbursement_view(dict(zip(PAYOUT_FIELDS, payout, strict=True))) if payout[0] is not None else None
+    )
+    # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
+    view["fee_terms"] = [dict(f) for f in terms.fees]
+    view["lender"] = dict(terms.lender)
+    view["disclosure"] = (
+        {
+            "sha256": loan.kfs_sha256,
+            "signed_at": loan.kfs_signed_at.isoformat(),
+            "lang": loan.kfs_lang,
+            "apr_percent": terms.apr_percent,
+        }
+        if signed
+        else None
+    )
+    return view
