@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.inserts import insert_id, insert_loaded
@@ -102,6 +102,12 @@ def record_consent(session: Session, *, user: UserRow, kind: str, at: datetime |
     )
 
 
+# built once: the application a borrower's idempotency key already made
+_BY_IDEMPOTENCY_KEY = select(ApplicationRow.public_id).where(
+    ApplicationRow.idempotency_key == bindparam("key", type_=String)
+)
+
+
 def submit_application(
     session: Session,
     *,
@@ -121,11 +127,14 @@ def submit_application(
         raise JourneyError("only borrowers apply")
     if channel not in APPLICATION_CHANNELS:
         raise JourneyError(f"unknown application channel {channel!r}")
-    existing = session.execute(
-        select(ApplicationRow).where(ApplicationRow.idempotency_key == f"{user.id}:{idempotency_key}")
-    ).scalar_one_or_none()
+    session.flush()
+    existing = (
+        session.connection()
+        .execute(_BY_IDEMPOTENCY_KEY, {"key": f"{user.id}:{idempotency_key}"})
+        .scalar_one_or_none()
+    )
     if existing is not None:
-        return application_view(session, user=user, public_id=existing.public_id)
+        return application_view(session, user=user, public_id=existing)
     if not credit_check_consent:
         raise JourneyError(
             "consent to the credit check is required (it is recorded separately from the terms)"

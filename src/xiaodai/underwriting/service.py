@@ -409,13 +409,19 @@ def decide_and_record(
     path: str | None = None
     if _plain_id(subject) and application_id is not None and _iso_date(application_json.get("as_of")):
         # one statement: an earlier decision of this application, the active model and everything the
-        # database knows about the applicant (platform vector, consents, earlier pull, identity)
-        context = session.execute(
-            _decision_context(session.get_bind().dialect.name),
-            context_params(
-                int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
-            ),
-        ).one()
+        # database knows about the applicant (platform vector, consents, earlier pull, identity); plain
+        # columns, so it runs on the session's connection (after a flush) without the ORM's execution layer
+        session.flush()
+        context = (
+            session.connection()
+            .execute(
+                _decision_context(session.get_bind().dialect.name),
+                context_params(
+                    int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
+                ),
+            )
+            .one()
+        )
         previous_id, path = context.d_previous, context.d_model
         known = context_from(context, user_id=int(str(subject)))
         previous: DecisionRow | None = None if previous_id is None else session.get(DecisionRow, previous_id)
