@@ -7,7 +7,8 @@ line carrying the request id, level and file from the environment.
 
 ``xiaodai serve`` formats and writes the lines in a thread of their own (``writer_thread=True``): the event
 loop only creates the record (redacted, request id stamped) and puts it on an unbounded queue, so no line
-is dropped and no request waits for the disk. ``flush()`` drains the queue and writes synchronously from
+is dropped and no request waits for the disk; the writer drains the queue every ``_Writer.POLL_SECONDS``
+rather than being woken for each line. ``flush()`` drains the queue and writes synchronously from
 then on; it runs at process exit (``atexit``: a worker's clean shutdown on SIGTERM included), so the last
 lines are in the log. A SIGKILL loses what was still queued (milliseconds of lines).
 
@@ -24,6 +25,7 @@ import logging
 import logging.handlers
 import os
 import queue
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +63,36 @@ class _Enqueue(logging.handlers.QueueHandler):
 
 
 _WRITER: dict[str, Any] = {}  # the writer thread's listener, its queue handler and the real handlers
+
+
+Line = logging.LogRecord | None  # None: QueueListener's sentinel, put by stop()
+
+
+class _Writer(logging.handlers.QueueListener):
+    """The writer thread: it takes what is queued and, when the queue is empty, sleeps ``POLL_SECONDS``
+    instead of waiting on the queue. A thread waiting on the queue is woken by every put (the serving
+    thread hands it the GIL once per log line, the access line of every request); a sleeping one is not,
+    and writes the lines of the last few milliseconds in one go. ``stop()`` still writes everything queued
+    (its sentinel comes after the last line)."""
+
+    POLL_SECONDS = 0.02
+
+    def __init__(
+        self, lines: queue.SimpleQueue[logging.LogRecord | None], *handlers: logging.Handler
+    ) -> None:
+        super().__init__(lines, *handlers, respect_handler_level=True)
+        self.lines = lines
+
+    def _monitor(self) -> None:
+        while True:
+            try:
+                record = self.lines.get_nowait()
+            except queue.Empty:
+                time.sleep(self.POLL_SECONDS)
+                continue
+            if record is None:  # QueueListener's sentinel (stop)
+                return
+            self.handle(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -112,10 +144,10 @@ def configure(*, default_level: str = "WARNING", writer_thread: bool = False) ->
         handler.setFormatter(formatter)
         handler.addFilter(RequestIdFilter())
     if writer_thread:
-        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        lines: queue.SimpleQueue[Line] = queue.SimpleQueue()
         enqueue = _Enqueue(lines)
         enqueue.addFilter(RequestIdFilter())  # the request id lives in the logging thread's context
-        listener = logging.handlers.QueueListener(lines, *handlers, respect_handler_level=True)
+        listener = _Writer(lines, *handlers)
         _WRITER.update(listener=listener, enqueue=enqueue, handlers=handlers)
         root.addHandler(enqueue)
         listener.start()

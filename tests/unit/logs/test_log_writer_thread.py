@@ -31,6 +31,13 @@ for n in range(int(sys.argv[1])):
 mutable = {"phone": "13812345678"}
 logging.getLogger("xiaodai.test").warning("state %s", mutable)  # not a plain value: rendered at once
 mutable["phone"] = "changed"
+if sys.argv[2] == "running":  # no flush: the writer, asleep between drains, still writes within moments
+    import os, time
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "state" not in open(os.environ["XIAODAI_LOG_FILE"]).read():
+        time.sleep(0.01)
+    print("seen" if time.monotonic() < deadline else "not seen", flush=True)
+    os._exit(0)  # no atexit flush: only what the writer wrote by itself is in the file
 if sys.argv[2] == "flush-now":
     logging_setup.flush()
     print(sorted(written_by), flush=True)
@@ -67,3 +74,9 @@ def test_lines_are_written_by_the_writer_thread_and_directly_after_flush(tmp_pat
     assert "MainThread" not in out  # the queue's thread wrote every line before the flush
     assert [e["message"] for e in lines][-1] == "after flush"
     assert len([e for e in lines if e["logger"] == "uvicorn.access"]) == 10
+
+
+def test_lines_are_written_while_the_process_runs_without_a_flush(tmp_path: Path) -> None:
+    lines, out = run_child(tmp_path, 200, "running")
+    assert out.strip() == "seen"
+    assert len([e for e in lines if e["logger"] == "uvicorn.access"]) == 200  # the earlier lines too
