@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from support.demo_model import shared_demo_model
 from support.models import write_artifact
 from xiaodai.api.app import create_app
 from xiaodai.api.settings import Settings
@@ -212,6 +213,12 @@ def demo(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     patch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     try:
         url = demo_module.copy_template(sqlite_template, folder)
+        # the demo model `demo seed` trains, trained once per run for every worker (support/demo_model.py):
+        # registered first, the seed finds it active and does not train it again
+        engine = make_engine(url)
+        with session_factory(engine)() as s, s.begin():
+            underwriting.register_model(s, artifact=shared_demo_model(tmp_path_factory), activate=True)
+        engine.dispose()
         demo_module.seed_demo(url, folder / "work")
         for base in demo_module.serve(url, _free_port(), _wait_until_listening):
             yield demo_module.Demo(base, url, demo_module.today_in_china())

@@ -43,13 +43,13 @@ from xiaodai.collections.content_screen_types import (
     ScreenTermsError,
 )
 from xiaodai.collections.content_screen_vocabulary import (
-    _VOCAB,
     REASON_CODES,
     TERMS_VERSION,
     _Bucket,
     _canon_en,
     _Category,
     _Rule,
+    vocabulary,
 )
 
 # The parts live in content_screen_types, content_screen_vocabulary (the compiled terms and patterns) and
@@ -67,12 +67,19 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> object:
+    """``_VOCAB``: the compiled vocabulary under the module constant's former name (compiled on first use)."""
+    if name == "_VOCAB":
+        return vocabulary()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # ------------------------------------------------------------------------------------------------- screening
 
 
 def normalise(text: str) -> str:
     """The text the screen matches on (and that ``Match.span`` indexes)."""
-    v = _VOCAB
+    v = vocabulary()
     # One pass maps full-width ASCII (the common NFKC case), zero-width characters, folded punctuation and
     # traditional characters; full NFKC runs only for what remains non-normal (ligatures, circled digits...).
     s = v.needs_translate.sub(v.translate_one, text)
@@ -121,7 +128,7 @@ def _fee_disclosed(
 
 def screen_message(text: str, *, profile: str, context: ScreenContext) -> ScreenResult:
     """Screen one outgoing message. ``profile`` is ``"CN"`` or ``"US_RegF"``; anything else raises."""
-    v = _VOCAB
+    v = vocabulary()
     if profile not in v.obligors:
         raise ValueError(f"unknown screening profile {profile!r} (known: {', '.join(PROFILES)})")
     key = (
@@ -157,7 +164,7 @@ def _plan(
     profile: str, key: tuple[str, str, str | None, bool, bool, str | None]
 ) -> tuple[tuple[bool, ...], tuple[_Bucket, ...]]:
     """Which categories apply to this context, and which indexes must be scanned (memoised: pure)."""
-    v = _VOCAB
+    v = vocabulary()
     channel, target_type, collector_role, first_done, time_barred, purpose = key
     ctx = ScreenContext(channel, target_type, collector_role, first_done, time_barred, (), purpose)
     obligor = target_type.lower() in v.obligors[profile]

@@ -226,6 +226,7 @@ def _staged_bureau_files(workdir: Path, staged: dict[str, dict[str, object]]) ->
     history): clean, or the troubled file their story names (``Story.bureau``). Their stories need the
     grades they were written for, and the sandbox's report depends on the installation's blind-index key.
     Background customers keep the sandbox's reports."""
+    workdir.mkdir(parents=True, exist_ok=True)  # training the model made it; an active model skips that
     path = workdir / "demo-bureau.json"
     path.write_text(json.dumps(staged), encoding="utf-8")
     before = os.environ.get("XIAODAI_BUREAU_FILE")

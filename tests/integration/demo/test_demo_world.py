@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from support.demo_model import shared_demo_model
 from xiaodai.complaints import service as complaints
 from xiaodai.db.tables import (
     ApplicationRow,
@@ -38,7 +39,7 @@ from xiaodai.db.tables import (
     UserRow,
 )
 from xiaodai.demo.cast import stories
-from xiaodai.demo.seed import DEMO_PASSWORD, seed, story_loans, train_demo_model
+from xiaodai.demo.seed import DEMO_PASSWORD, seed, story_loans
 from xiaodai.demo.world import at
 from xiaodai.documents.render import render_statement_html
 from xiaodai.journey import service as journey
@@ -57,8 +58,9 @@ TODAY = date(2026, 12, 5)
 
 @pytest.fixture(scope="session")
 def demo_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's trained model, once per session (each database registers the same artifact)."""
-    return train_demo_model(tmp_path_factory.mktemp("demo-model"))
+    """The demo's trained model (``train_demo_model``), once per run for every worker (support/demo_model.py);
+    each database registers the same artifact."""
+    return shared_demo_model(tmp_path_factory)
 
 
 def _counts(engine: Engine) -> dict[str, int]:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from support.demo_model import shared_demo_model
 from xiaodai.api.app import create_app
 from xiaodai.api.settings import Settings
 from xiaodai.db.tables import PersonalDataRow
@@ -23,6 +24,7 @@ from xiaodai.logging_setup import configure
 from xiaodai.privacy import store
 from xiaodai.privacy.keys import current_ring
 from xiaodai.privacy.validation import luhn_ok, valid_id_number
+from xiaodai.underwriting import service as underwriting
 
 PASSWORD = "xiaodai-demo-2026"
 
@@ -65,9 +67,18 @@ def _token(client: TestClient, email: str) -> dict[str, str]:
 
 
 def test_demo_run_leaves_no_plaintext_in_dump_or_logs(
-    db_url: str, factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str,
+    factory: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     log_file = tmp_path / "demo.log"
+    # the demo model `demo seed` trains (synthetic applicants, no personal data), trained once per run for
+    # every worker (support/demo_model.py) and registered here: the seed finds it active and skips training
+    monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
+    with factory() as s, s.begin():
+        underwriting.register_model(s, artifact=shared_demo_model(tmp_path_factory), activate=True)
     env = {
         **os.environ,
         "XIAODAI_DATABASE_URL": db_url,
