@@ -1,7 +1,7 @@
 """HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
     .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 16]
-                                              [--rounds 3]
+                                              [--rounds 3] [--endpoints repay ...] [--no-ceilings]
 
 Each round measures, one after the other on the same machine (the servers stay up across rounds; the
 medians over the rounds are printed at the end, each ratio taken against its own round's ceiling):
@@ -16,7 +16,8 @@ medians over the rounds are printed at the end, each ratio taken against its own
    pass.
 
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
-processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
+processes' CPU time per request (from /proc: the least load-dependent figure), the CPU time per request of
+the PostgreSQL backends serving the database (from /proc, by ``pg_stat_activity``) and each figure's
 ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
 """
 
@@ -38,13 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_DIR = ROOT / "benchmarks" / "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from support.databases import admin, pg_url  # noqa: E402
+from support.databases import PG_ADMIN, admin, pg_url  # noqa: E402
 from support.models import write_artifact  # noqa: E402
 from xiaodai.db.migrate import upgrade  # noqa: E402
 from xiaodai.db.session import make_engine, session_factory  # noqa: E402
@@ -140,6 +142,17 @@ def process_tree_cpu_seconds(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def backend_cpu_seconds(database: str) -> float:
+    """User + system CPU seconds used so far by the PostgreSQL backends connected to ``database`` (the
+    server's pooled connections stay open across a run, so the difference over a run is its database cost;
+    same machine: ``/proc``)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [
+            row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        ]
+    return sum(process_tree_cpu_seconds(pid) for pid in pids)
 
 
 def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
@@ -252,21 +265,29 @@ ENDPOINTS = (
 )
 
 
-def round_of_runs(
-    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
+def round_of_runs(  # noqa: PLR0917
+    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int, database: str
 ) -> dict[str, Any]:
     """One round: the two ceilings, then each xiaodai endpoint, back to back (so a burst of load elsewhere
     on the shared machine hits the ceilings and the endpoints of the same round alike)."""
     before = load_average()
-    bare = bare_ceiling(args, bare_url)
-    pg = pgbench_ceiling(args)
+    nan = float("nan")
+    bare = (
+        bare_ceiling(args, bare_url)
+        if args.ceilings
+        else {"rps": nan, "p50_ms": nan, "p99_ms": nan, "errors": 0}
+    )
+    pg = pgbench_ceiling(args) if args.ceilings else {"tps": nan, "latency_ms": nan, "failed": 0}
     script = str(WRK_DIR / "xiaodai.lua")
     runs = []
     for kind, label in ENDPOINTS:
+        if args.endpoints and kind not in args.endpoints:
+            continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
-        cpu = process_tree_cpu_seconds(server)
+        cpu, pg_cpu = process_tree_cpu_seconds(server), backend_cpu_seconds(database)
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
         got["cpu_ms"] = (process_tree_cpu_seconds(server) - cpu) * 1000 / max(got["requests"], 1)
+        got["pg_cpu_ms"] = (backend_cpu_seconds(database) - pg_cpu) * 1000 / max(got["requests"], 1)
         runs.append((label, got))
     return {"before": before, "after": load_average(), "bare": bare, "pg": pg, "runs": runs}
 
@@ -297,7 +318,7 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
             wrk(base, script, seconds=2, connections=4, env=warm)  # warm up
             rounds = []
             for n in range(args.rounds):
-                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid))
+                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid, name))
                 print(f"round {n + 1} of {args.rounds} done (load {rounds[-1]['after']})", file=sys.stderr)
         finally:
             stop(proc)
@@ -320,6 +341,15 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of (ceilings, endpoints); medians reported"
     )
+    parser.add_argument(
+        "--endpoints",
+        nargs="+",
+        choices=[kind for kind, _ in ENDPOINTS],
+        help="measure only these endpoints (default: all four)",
+    )
+    parser.add_argument(
+        "--no-ceilings", dest="ceilings", action="store_false", help="skip bare FastAPI and pgbench"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -335,7 +365,7 @@ def main() -> None:
     )
     header = (
         f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} "
-        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10}"
+        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10} {'pg cpu ms':>9}"
     )
     for n, r in enumerate(rounds, 1):
         bare, pg = r["bare"], r["pg"]
@@ -353,7 +383,7 @@ def main() -> None:
             print(
                 f"{label:<38} {x['requests']:>8} {x['errors']:>6} {x['rps']:>7.0f} {x['p50_ms']:>7.1f} "
                 f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f} "
-                f"{x['cpu_ms']:>10.2f}"
+                f"{x['cpu_ms']:>10.2f} {x['pg_cpu_ms']:>9.2f}"
             )
     print(f"\nmedian of {len(rounds)} rounds (each ratio against the ceiling of its own round):")
     print(
@@ -361,7 +391,8 @@ def main() -> None:
         f"{median([r['pg']['tps'] for r in rounds]):.0f} tps"
     )
     print(
-        f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6}"
+        f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6} "
+        f"{'cpu ms/req':>10} {'pg cpu ms':>9}"
     )
     for i, (label, _) in enumerate(rounds[0]["runs"]):
         xs = [r["runs"][i][1] for r in rounds]
@@ -370,7 +401,7 @@ def main() -> None:
             f"{median([x['p50_ms'] for x in xs]):>7.1f} {median([x['p99_ms'] for x in xs]):>8.1f} "
             f"{median([x['rps'] / r['bare']['rps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
             f"{median([x['rps'] / r['pg']['tps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
-            f"{median([x['cpu_ms'] for x in xs]):>10.2f}"
+            f"{median([x['cpu_ms'] for x in xs]):>10.2f} {median([x['pg_cpu_ms'] for x in xs]):>9.2f}"
         )
     print(f"ledger check after the repayments: {ledger}")
 
