@@ -16,8 +16,7 @@ medians over the rounds are printed at the end, each ratio taken against its own
    pass.
 
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
-processes' CPU time per request (from /proc: the least load-dependent figure), the CPU time per request of
-the PostgreSQL backends serving the database (from /proc, by ``pg_stat_activity``) and each figure's
+processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
 ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
 """
 
@@ -39,14 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_DIR = ROOT / "benchmarks" / "wrk"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from support.databases import PG_ADMIN, admin, pg_url  # noqa: E402
+from support.databases import admin, pg_url  # noqa: E402
 from support.models import write_artifact  # noqa: E402
 from xiaodai.db.migrate import upgrade  # noqa: E402
 from xiaodai.db.session import make_engine, session_factory  # noqa: E402
@@ -142,17 +140,6 @@ def process_tree_cpu_seconds(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total
-
-
-def backend_cpu_seconds(database: str) -> float:
-    """User + system CPU seconds used so far by the PostgreSQL backends connected to ``database`` (the
-    server's pooled connections stay open across a run, so the difference over a run is its database cost;
-    same machine: ``/proc``)."""
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        pids = [
-            row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
-        ]
-    return sum(process_tree_cpu_seconds(pid) for pid in pids)
 
 
 def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
@@ -265,8 +252,8 @@ ENDPOINTS = (
 )
 
 
-def round_of_runs(  # noqa: PLR0917
-    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int, database: str
+def round_of_runs(
+    args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
 ) -> dict[str, Any]:
     """One round: the two ceilings, then each xiaodai endpoint, back to back (so a burst of load elsewhere
     on the shared machine hits the ceilings and the endpoints of the same round alike)."""
@@ -284,10 +271,9 @@ def round_of_runs(  # noqa: PLR0917
         if args.endpoints and kind not in args.endpoints:
             continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
-        cpu, pg_cpu = process_tree_cpu_seconds(server), backend_cpu_seconds(database)
+        cpu = process_tree_cpu_seconds(server)
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
         got["cpu_ms"] = (process_tree_cpu_seconds(server) - cpu) * 1000 / max(got["requests"], 1)
-        got["pg_cpu_ms"] = (backend_cpu_seconds(database) - pg_cpu) * 1000 / max(got["requests"], 1)
         runs.append((label, got))
     return {"before": before, "after": load_average(), "bare": bare, "pg": pg, "runs": runs}
 
@@ -318,7 +304,7 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
             wrk(base, script, seconds=2, connections=4, env=warm)  # warm up
             rounds = []
             for n in range(args.rounds):
-                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid, name))
+                rounds.append(round_of_runs(args, base, wrk_env, bare_url, proc.pid))
                 print(f"round {n + 1} of {args.rounds} done (load {rounds[-1]['after']})", file=sys.stderr)
         finally:
             stop(proc)
@@ -365,7 +351,7 @@ def main() -> None:
     )
     header = (
         f"{'endpoint':<38} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} "
-        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10} {'pg cpu ms':>9}"
+        f"{'/bare':>6} {'/tpcb':>6} {'cpu ms/req':>10}"
     )
     for n, r in enumerate(rounds, 1):
         bare, pg = r["bare"], r["pg"]
@@ -383,7 +369,7 @@ def main() -> None:
             print(
                 f"{label:<38} {x['requests']:>8} {x['errors']:>6} {x['rps']:>7.0f} {x['p50_ms']:>7.1f} "
                 f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f} "
-                f"{x['cpu_ms']:>10.2f} {x['pg_cpu_ms']:>9.2f}"
+                f"{x['cpu_ms']:>10.2f}"
             )
     print(f"\nmedian of {len(rounds)} rounds (each ratio against the ceiling of its own round):")
     print(
@@ -392,7 +378,7 @@ def main() -> None:
     )
     print(
         f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6} "
-        f"{'cpu ms/req':>10} {'pg cpu ms':>9}"
+        f"{'cpu ms/req':>10}"
     )
     for i, (label, _) in enumerate(rounds[0]["runs"]):
         xs = [r["runs"][i][1] for r in rounds]
@@ -401,7 +387,7 @@ def main() -> None:
             f"{median([x['p50_ms'] for x in xs]):>7.1f} {median([x['p99_ms'] for x in xs]):>8.1f} "
             f"{median([x['rps'] / r['bare']['rps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
             f"{median([x['rps'] / r['pg']['tps'] for x, r in zip(xs, rounds, strict=True)]):>6.2f} "
-            f"{median([x['cpu_ms'] for x in xs]):>10.2f} {median([x['pg_cpu_ms'] for x in xs]):>9.2f}"
+            f"{median([x['cpu_ms'] for x in xs]):>10.2f}"
         )
     print(f"ledger check after the repayments: {ledger}")
 
