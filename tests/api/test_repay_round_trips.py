@@ -26,6 +26,12 @@ def signed_loan(client: TestClient, me: dict[str, str]) -> int:
     return int(signed.json()["loan_id"])
 
 
+def ours(seen: list[str]) -> list[str]:
+    """The repayment's statements: not SQLite's BEGIN IMMEDIATE, nor the token look-up the request pipeline
+    makes when its 2 s token memory has expired (a slow machine)."""
+    return [s for s in seen if not s.startswith("BEGIN") and "FROM api_tokens" not in s]
+
+
 def pay(client: TestClient, loan_id: int, me: dict[str, str], key: str) -> Response:
     return client.post(
         f"/api/loans/{loan_id}/repayments", json={"amount": "1.00"}, headers={**me, "Idempotency-Key": key}
@@ -46,7 +52,7 @@ def test_a_repayment_is_three_statements_and_its_stored_result_is_the_answer(cli
     answer = paid.json()
     assert answer["replayed"] is False
     assert isinstance(answer["entry_id"], int)
-    seen = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE is a statement
+    seen = ours(seen)
     assert not [s for s in seen if "FROM commands" in s], seen  # no separate "is this a retry?" SELECT
     assert "borrower_id = " in seen[0]  # the loan is read as the borrower's own, first
     postgres = client.app.state.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
@@ -73,6 +79,7 @@ def test_a_repayment_is_three_statements_and_its_stored_result_is_the_answer(cli
     assert again.status_code == 201
     assert again.json() == {**answer, "replayed": True}  # the same entry: nothing posted twice
     if postgres:
+        seen = ours(seen)
         assert len(seen) == 2, seen  # lock and claim (nothing claimed), then the stored result
         assert "FROM commands" in seen[1]
 
