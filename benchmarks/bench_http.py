@@ -1,7 +1,8 @@
 """HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
     .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 16]
-                                              [--rounds 3] [--only loans,loan]
+                                              [--rounds 3] [--only loans,loan | --endpoints repay ...]
+                                              [--no-ceilings]
 
 Each round measures, one after the other on the same machine (the servers stay up across rounds; the
 medians over the rounds are printed at the end, each ratio taken against its own round's ceiling):
@@ -258,12 +259,17 @@ def round_of_runs(
     """One round: the two ceilings, then each xiaodai endpoint, back to back (so a burst of load elsewhere
     on the shared machine hits the ceilings and the endpoints of the same round alike)."""
     before = load_average()
-    bare = bare_ceiling(args, bare_url)
-    pg = pgbench_ceiling(args)
+    nan = float("nan")
+    bare = (
+        bare_ceiling(args, bare_url)
+        if args.ceilings
+        else {"rps": nan, "p50_ms": nan, "p99_ms": nan, "errors": 0}
+    )
+    pg = pgbench_ceiling(args) if args.ceilings else {"tps": nan, "latency_ms": nan, "failed": 0}
     script = str(WRK_DIR / "xiaodai.lua")
     runs = []
     for kind, label in ENDPOINTS:
-        if args.only and kind not in args.only:
+        if (args.only and kind not in args.only) or (args.endpoints and kind not in args.endpoints):
             continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
         cpu = process_tree_cpu_seconds(server)
@@ -328,6 +334,15 @@ def main() -> None:
         default=None,
         help="endpoints to measure by kind (loans, loan, repay, apply; e.g. --only loans,loan); default all",
     )
+    parser.add_argument(
+        "--endpoints",
+        nargs="+",
+        choices=[kind for kind, _ in ENDPOINTS],
+        help="measure only these endpoints (default: all four)",
+    )
+    parser.add_argument(
+        "--no-ceilings", dest="ceilings", action="store_false", help="skip bare FastAPI and pgbench"
+    )
     args = parser.parse_args()
     if args.only and not args.only <= {kind for kind, _ in ENDPOINTS}:
         parser.error(f"--only takes kinds among {', '.join(kind for kind, _ in ENDPOINTS)}")
@@ -371,7 +386,8 @@ def main() -> None:
         f"{median([r['pg']['tps'] for r in rounds]):.0f} tps"
     )
     print(
-        f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6}"
+        f"{'endpoint':<38} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>8} {'/bare':>6} {'/tpcb':>6} "
+        f"{'cpu ms/req':>10}"
     )
     for i, (label, _) in enumerate(rounds[0]["runs"]):
         xs = [r["runs"][i][1] for r in rounds]

@@ -18,6 +18,7 @@ SERVING_PAGES = (
     "journey/service.py",
     "servicing/service.py",
     "servicing/payoff.py",
+    "servicing/repayment.py",
     "servicing/commands.py",
     "complaints/service.py",
     "complaints/extension.py",

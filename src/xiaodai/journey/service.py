@@ -11,13 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.inserts import insert_id, insert_loaded
 from xiaodai.db.tables import (
     ApplicationRow,
-    CommandRow,
     ConsentRow,
     DecisionRow,
     DisclosureRow,
@@ -42,9 +41,10 @@ from xiaodai.pricing.schedule import LoanTerms, Method, TermsError
 from xiaodai.servicing import service as servicing
 from xiaodai.servicing.accrual import capped_penalty_rate
 from xiaodai.servicing.commands import Result, run_once
-from xiaodai.servicing.errors import ServicingError
+from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 from xiaodai.servicing.lifecycle import LoanState, transition
 from xiaodai.servicing.loans import installments, lock_loan
+from xiaodai.servicing.repayment import PayoffExceededError
 from xiaodai.servicing.views import loan_view
 from xiaodai.underwriting import service as underwriting
 
@@ -464,35 +464,29 @@ def payoff_fen(session: Session, *, loan_id: int, on: date) -> int:
 
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     """A borrower's repayment. More than the payoff amount is refused (policy: no silent overpayment; the
-    borrower pays off instead), so the schedule, the payoff quote and the statement never disagree."""
-    # the ownership check and "is this a retry?" in one SELECT (the loan row with its command key's existence)
-    found = session.execute(
-        select(LoanRow, exists().where(CommandRow.idempotency_key == f"u{user.id}:{key}")).where(
-            LoanRow.id == loan_id
+    borrower pays off instead), so the schedule, the payoff quote and the statement never disagree; exactly
+    the payoff settles the loan. Ownership, "is this a retry?", the lock and the payoff are decided on the
+    locked loan in one go (``servicing.repayment.repay``): another borrower's loan is not found and nothing
+    is claimed; a retry replays the first answer."""
+    reference = f"repay:u{user.id}:{key}"
+    try:
+        return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
+            session,
+            loan_id=loan_id,
+            amount_fen=amount_fen,
+            on=on,
+            idempotency_key=f"u{user.id}:{key}",
+            dated_by_platform=True,
+            borrower_id=user.id,
+            within_payoff=True,
+            collect=lambda: RAIL.collect(
+                reference=reference, amount_fen=amount_fen, account=f"borrower:{user.id}"
+            ),
         )
-    ).first()
-    if found is None or found[0].borrower_id != user.id:
-        raise NotFoundError("loan not found")
-    loan, retried = found
-    settles = False
-    if not retried and LoanState(loan.state) in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
-        ceiling = payoff_fen(session, loan_id=loan_id, on=on)
-        if amount_fen > ceiling:
-            raise OverpaymentRefusedError(ceiling)
-        settles = amount_fen == ceiling
-    RAIL.collect(reference=f"repay:u{user.id}:{key}", amount_fen=amount_fen, account=f"borrower:{user.id}")
-    if settles:  # exactly the payoff: the loan is settled (not left open with a credit covering it)
-        return servicing.prepay(
-            session, loan_id=loan_id, on=on, idempotency_key=f"u{user.id}:{key}", dated_by_platform=True
-        )
-    return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
-        session,
-        loan_id=loan_id,
-        amount_fen=amount_fen,
-        on=on,
-        idempotency_key=f"u{user.id}:{key}",
-        dated_by_platform=True,
-    )
+    except LoanNotFoundError:
+        raise NotFoundError("loan not found") from None
+    except PayoffExceededError as refused:
+        raise OverpaymentRefusedError(refused.payoff_fen) from None
 
 
 def cancel_in_cooling_off(session: Session, *, user: UserRow, loan_id: int, on: date, key: str) -> Result:

@@ -54,25 +54,47 @@ def run_once(
     The command row is read and written through the session's connection (no flush): one ``INSERT`` and
     one ``UPDATE`` for a new key, one ``INSERT`` (that inserts nothing) and one ``SELECT`` for a retry.
     """
+    check_key(key)
+    print_ = fingerprint(command, request)
+    if not claim(session, key=key, command=command, fingerprint=print_):  # the key was claimed before
+        return replay(session, key=key, command=command, fingerprint=print_)
+    return run_claimed(session, key=key, action=action)
+
+
+def check_key(key: str) -> None:
     if not key or len(key) > 200:
         raise ServicingError("an idempotency key (1–200 characters) is required")
-    print_ = fingerprint(command, request)
+
+
+def claim(session: Session, *, key: str, command: str, fingerprint: str) -> bool:
+    """Insert the command row for ``key`` (its result still to come); False when the key was claimed
+    before (after waiting for a transaction still holding it: see ``run_once``)."""
     connection = session.connection()
     claimed = connection.execute(
         _CLAIM[connection.dialect.name],
-        {"idempotency_key": key, "command": command, "fingerprint": print_, "result_json": "{}"},
+        {"idempotency_key": key, "command": command, "fingerprint": fingerprint, "result_json": "{}"},
     )
-    if claimed.first() is None:  # the key was claimed before
-        existing = connection.execute(_FIRST, {"key": key}).one_or_none()
-        if existing is None:  # not expected: the conflicting row is committed and never deleted
-            raise IdempotencyConflictError(f"idempotency key {key!r} is held by a request still in flight")
-        if existing.fingerprint != print_ or existing.command != command:
-            raise IdempotencyConflictError(
-                f"idempotency key {key!r} was already used for a different {existing.command} request"
-            )
-        replay: Result = json.loads(existing.result_json)
-        replay["replayed"] = True
-        return replay
+    return claimed.first() is not None
+
+
+def replay(session: Session, *, key: str, command: str, fingerprint: str) -> Result:
+    """The first result stored under ``key``, marked ``replayed`` (a retry of the same request), for a key
+    that this transaction found claimed; a key used for a different request is refused."""
+    existing = session.connection().execute(_FIRST, {"key": key}).one_or_none()
+    if existing is None:  # not expected: the conflicting row is committed and never deleted
+        raise IdempotencyConflictError(f"idempotency key {key!r} is held by a request still in flight")
+    if existing.fingerprint != fingerprint or existing.command != command:
+        raise IdempotencyConflictError(
+            f"idempotency key {key!r} was already used for a different {existing.command} request"
+        )
+    result: Result = json.loads(existing.result_json)
+    result["replayed"] = True
+    return result
+
+
+def run_claimed(session: Session, *, key: str, action: Callable[[], Result]) -> Result:
+    """Run ``action`` for a key this transaction has just claimed and store its result under the key
+    (unless the action's own statement stored it: ``result_with_last_entry``)."""
     written: set[str] = session.info.setdefault(_WRITTEN, set())
     written.discard(key)
     try:
@@ -81,8 +103,22 @@ def run_once(
     finally:
         written.discard(key)
     if not stored:
-        connection.execute(_RESULT, {"key": key, "result_json": _as_json(result)})
+        session.connection().execute(_RESULT, {"key": key, "result_json": _as_json(result)})
     return {**result, "replayed": False}
+
+
+# PostgreSQL: a ``WITH`` item that claims a key as ``run_once`` does, for each row of the item ``source``
+# of the same statement (none: nothing claimed). ``EXISTS (SELECT FROM claim)`` tells whether it did.
+CLAIM_ITEM = (
+    "claim AS (INSERT INTO commands (idempotency_key, command, fingerprint, result_json)"
+    " SELECT :claim_key, :claim_command, :claim_fingerprint, '{{}}' FROM {source}"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key)"
+)
+
+
+def claim_params(*, key: str, command: str, fingerprint: str) -> dict[str, str]:
+    """The parameters of ``CLAIM_ITEM``."""
+    return {"claim_key": key, "claim_command": command, "claim_fingerprint": fingerprint}
 
 
 def _as_json(result: Result) -> str:

@@ -64,6 +64,7 @@ class Installment:
 
     id: int
     period: int
+    start_on: date  # the period's accrual start: what a payoff quote needs (``period_views``)
     due_on: date
     principal_fen: int
     interest_fen: int
@@ -323,7 +324,7 @@ def dues(rows: Sequence[InstallmentLike], penalties_fen: int) -> list[Due]:
     return out
 
 
-def period_views(rows: list[InstallmentRow]) -> list[PeriodView]:
+def period_views(rows: Sequence[InstallmentLike]) -> list[PeriodView]:
     return [
         PeriodView(
             r.period,

@@ -73,23 +73,6 @@ def prepay(
     """Full (``amount_fen`` None or ≥ the payoff) or partial prepayment; a partial one re-amortises.
     ``dated_by_platform``: as for ``service.repay`` (``on`` is not part of the idempotent request)."""
 
-    def action() -> Result:
-        loan = lock_loan(session, loan_id)
-        if not is_open(LoanState(loan.state)):
-            raise ServicingError(f"loan {loan_id} is {loan.state}: it cannot be prepaid")
-        _check_date(loan, on)
-        rows = installments(session, loan.id, lock=True)
-        bill_through(session, loan, rows, on)
-        quote = payoff_quote(
-            period_views(rows),
-            on=on,
-            penalties_fen=loan.penalties_outstanding_fen,
-            overpayment_fen=loan.overpayment_fen,
-        )
-        if amount_fen is None or amount_fen >= quote.total_fen:
-            return _full_prepayment(session, loan, rows, quote, on, amount_fen, idempotency_key)
-        return _partial_prepayment(session, loan, rows, quote, on, amount_fen, mode, idempotency_key)
-
     return run_once(
         session,
         key=idempotency_key,
@@ -100,8 +83,38 @@ def prepay(
             "amount_fen": amount_fen,
             "mode": mode.value,
         },
-        action=action,
+        action=lambda: prepayment(
+            session, loan_id=loan_id, on=on, key=idempotency_key, amount_fen=amount_fen, mode=mode
+        ),
     )
+
+
+def prepayment(
+    session: Session,
+    *,
+    loan_id: int,
+    on: date,
+    key: str,
+    amount_fen: int | None = None,
+    mode: PrepayMode = PrepayMode.SHORTEN_TERM,
+) -> Result:
+    """The prepayment itself, for a command whose idempotency ``key`` the caller has claimed (``prepay``; a
+    borrower's repayment of exactly the payoff, ``repayment.repay``)."""
+    loan = lock_loan(session, loan_id)
+    if not is_open(LoanState(loan.state)):
+        raise ServicingError(f"loan {loan_id} is {loan.state}: it cannot be prepaid")
+    _check_date(loan, on)
+    rows = installments(session, loan.id, lock=True)
+    bill_through(session, loan, rows, on)
+    quote = payoff_quote(
+        period_views(rows),
+        on=on,
+        penalties_fen=loan.penalties_outstanding_fen,
+        overpayment_fen=loan.overpayment_fen,
+    )
+    if amount_fen is None or amount_fen >= quote.total_fen:
+        return _full_prepayment(session, loan, rows, quote, on, amount_fen, key)
+    return _partial_prepayment(session, loan, rows, quote, on, amount_fen, mode, key)
 
 
 def _running(rows: list[InstallmentRow]) -> list[InstallmentRow]:

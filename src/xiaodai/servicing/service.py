@@ -2,10 +2,11 @@
 
 Every money-moving command takes an idempotency key, locks the loan row, posts one balanced journal entry
 and moves the stored balances in the same transaction. The command row and the journal rows are written at
-once through the session's connection (``commands.run_once``, ``ledger.post``). ``repay``, the hot path,
-reads the loan and its instalments as records through Core and writes each changed row once with
-``loans.save``; the other commands change ORM rows, which stay in the session until its next flush, at the
-latest the caller's commit, so that each row is written once per command. The caller commits once."""
+once through the session's connection (``commands.run_once``, ``ledger.post``). ``repay``, the hot path
+(``repayment.py``), reads the loan and its instalments as records through Core and writes each changed
+row once with ``loans.save``; the other commands change ORM rows, which stay in the session until its
+next flush, at the latest the caller's commit, so that each row is written once per command. The caller
+commits once."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from xiaodai.pricing.schedule import LoanTerms
 from xiaodai.servicing.accrual import capped_penalty_rate, daily_rate_e9
 from xiaodai.servicing.allocation import AllocationOrder, Component, allocate
 from xiaodai.servicing.billing import RECEIVABLE, apply_allocations, bill_through
-from xiaodai.servicing.commands import Result, result_with_last_entry, run_once
+from xiaodai.servicing.commands import Result, run_once
 from xiaodai.servicing.delinquency import parse_buckets
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open, transition
@@ -37,12 +38,9 @@ from xiaodai.servicing.loans import (
     Loan,
     LoanLike,
     dues,
-    installment_records,
     installments,
     lock_loan,
-    lock_loan_record,
     refresh_status,
-    save,
 )
 
 PENALTY_DAYS_IN_YEAR = 360
@@ -267,50 +265,6 @@ def book_repayment(
         "dpd": loan.dpd,
         "bucket": loan.bucket,
     }
-
-
-def repay(
-    session: Session,
-    *,
-    loan_id: int,
-    amount_fen: int,
-    on: date,
-    idempotency_key: str,
-    dated_by_platform: bool = False,
-) -> Result:
-    """Post a repayment booked on ``on``. ``dated_by_platform``: ``on`` is the platform's business date, not
-    part of the client's request, so a retry of the same key on a later business date replays the first
-    answer instead of being refused as a different request."""
-    if amount_fen <= 0:
-        raise ServicingError("a repayment must be a positive amount")
-
-    def action() -> Result:
-        loan = lock_loan_record(session, loan_id)
-        written_off = LoanState(loan.state) is LoanState.WRITTEN_OFF
-        rows = [] if written_off else installment_records(session, loan.id)
-        journal, result = book_repayment(
-            session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
-        )
-        # on PostgreSQL the command's result is written by the journal's statement (one round trip fewer)
-        item = (
-            result_with_last_entry(session, idempotency_key, result)
-            if session.connection().dialect.name == "postgresql"
-            else None
-        )
-        result["entry_id"] = save(session, loan, rows, journal, with_item=item)[-1]
-        return result
-
-    return run_once(
-        session,
-        key=idempotency_key,
-        command="repay",
-        request={
-            "loan_id": loan_id,
-            "amount_fen": amount_fen,
-            **({} if dated_by_platform else {"on": on.isoformat()}),
-        },
-        action=action,
-    )
 
 
 def waive(
@@ -546,6 +500,7 @@ from xiaodai.servicing.adjustments import (  # noqa: E402
     hardship_extension,
 )
 from xiaodai.servicing.payoff import payoff_json, prepay, prepay_quote  # noqa: E402
+from xiaodai.servicing.repayment import repay  # noqa: E402
 
 __all__ = [
     "HARDSHIP_MAX_EXTENSION_MONTHS",

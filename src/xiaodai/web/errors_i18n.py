@@ -192,6 +192,7 @@ MESSAGES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = tuple(
             },
         ),
         (r"^loan \d+ was not disbursed", {"zh": "此借款尚未放款", "en": "This loan was not disbursed"}),
+        (r"^loan \d+ does not exist$", {"zh": "找不到此借款", "en": "Loan not found"}),
         (
             r"^a waiver must be a positive amount$",
             {"zh": "减免金额须大于零", "en": "A waiver must be more than zero"},

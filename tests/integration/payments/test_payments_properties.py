@@ -4,6 +4,8 @@ money that moved, and reconciliation finds exactly the injected breaks. Fresh da
 
 from __future__ import annotations
 
+import itertools
+
 import shutil
 import uuid
 from collections.abc import Callable
@@ -68,7 +70,7 @@ def check_run(
 
     files: dict[date, list[SettlementLine]] = {}
     expected: dict[date, dict[str, str]] = {}
-    picks = iter(injections * 10)
+    picks = itertools.cycle(injections)  # one pick per settlement line, however many lines a day has
     for n, day in enumerate(DAYS):
         with factory() as s, s.begin():
             service.run_debits(s, channel=channel, ring=current_ring(), on=day, policy=default_policy())

@@ -1,0 +1,184 @@
+"""A repayment, the hot path of servicing (shell): ``repay`` for staff, the CLI, debits and approvals, and
+with ``borrower_id`` and ``within_payoff`` for a borrower's own payment (``journey.repay``).
+
+What it asks the database, on PostgreSQL, for a new idempotency key: one statement that locks the loan
+(the borrower's only, when ``borrower_id`` is given) and claims the key for it, one that locks and reads
+the loan's active instalments, and one that writes the journal, the changed rows and the stored result
+(``loans.save``) — plus BEGIN and COMMIT. A retry: the same first statement (which claims nothing) and
+the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim.
+
+Order of locks: the loan row first, then the key (the claim waits for a concurrent request holding the
+same key), then the instalments. Every payment on a loan takes the loan first, so two cannot deadlock
+on it; a request that holds a loan and waits for a key holds nothing the key's holder waits for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Boolean, TextualSelect, bindparam, column, select, text
+from sqlalchemy.orm import Session
+
+from xiaodai.db.tables import LoanRow
+from xiaodai.servicing.commands import (
+    CLAIM_ITEM,
+    Result,
+    check_key,
+    claim,
+    claim_params,
+    fingerprint,
+    replay,
+    result_with_last_entry,
+    run_claimed,
+)
+from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
+from xiaodai.servicing.lifecycle import LoanState, is_open
+from xiaodai.servicing.loans import (
+    LOAN_FIELDS,
+    Installment,
+    Loan,
+    installment_records,
+    period_views,
+    save,
+)
+from xiaodai.servicing.payoff import prepayment
+from xiaodai.servicing.prepayment import payoff_quote
+from xiaodai.servicing.service import _check_date, book_repayment
+
+COMMAND = "repay"
+
+
+class PayoffExceededError(ServicingError):
+    """``within_payoff``: the amount is more than what settles the loan today (``payoff_fen``: that)."""
+
+    def __init__(self, payoff_fen: int) -> None:
+        super().__init__(f"the amount is more than the {payoff_fen} fen that settles this loan today")
+        self.payoff_fen = payoff_fen
+
+
+_LOANS = LoanRow.__table__.c
+_LOAN_COLUMNS = ", ".join(LOAN_FIELDS)
+_OWNED = " AND borrower_id = :borrower_id"
+# PostgreSQL, per ``borrower_id`` given or not: lock the loan, claim the key for it (see the docstring).
+_PG_LOCK_AND_CLAIM: dict[bool, TextualSelect] = {
+    owned: text(
+        f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
+        f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
+        f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
+    ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+    for owned in (False, True)
+}
+# Elsewhere: the loan (SQLite takes the database's write lock at BEGIN), then ``commands.run_once``'s claim.
+_LOAN: dict[bool, Any] = {
+    owned: select(*(_LOANS[name] for name in LOAN_FIELDS)).where(
+        _LOANS.id == bindparam("loan_id"),
+        *([_LOANS.borrower_id == bindparam("borrower_id")] if owned else []),
+    )
+    for owned in (False, True)
+}
+
+
+def _lock_and_claim(
+    session: Session, *, loan_id: int, borrower_id: int | None, key: str, print_: str
+) -> tuple[Loan, bool]:
+    """The loan as a locked :class:`Loan` record and whether this transaction claimed ``key`` for it
+    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed."""
+    session.flush()  # the record must see what the session holds (returns at once when nothing is pending)
+    connection = session.connection()
+    owned = borrower_id is not None
+    params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
+    if connection.dialect.name == "postgresql":
+        params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
+        found = connection.execute(_PG_LOCK_AND_CLAIM[owned], params).first()
+        if found is None:
+            raise LoanNotFoundError(f"loan {loan_id} does not exist")
+        *values, claimed = found
+    else:
+        row = connection.execute(_LOAN[owned], params).first()
+        if row is None:
+            raise LoanNotFoundError(f"loan {loan_id} does not exist")
+        values = list(row)
+        claimed = claim(session, key=key, command=COMMAND, fingerprint=print_)
+    loan = Loan(*values)
+    loan.loaded = tuple(values)
+    return loan, bool(claimed)
+
+
+def payoff_fen(loan: Loan, rows: list[Installment], on: date) -> int:
+    """What settles the loan on ``on``, from its records (``payoff.prepay_quote``'s figure: instalments due
+    by ``on`` count as billed; nothing is posted); 0 when the loan is not open."""
+    if not is_open(LoanState(loan.state)):
+        return 0
+    _check_date(loan, on)
+    views = [replace(v, billed=v.billed or v.due_on <= on) for v in period_views(rows)]
+    quote = payoff_quote(
+        views, on=on, penalties_fen=loan.penalties_outstanding_fen, overpayment_fen=loan.overpayment_fen
+    )
+    return quote.total_fen
+
+
+def repay(
+    session: Session,
+    *,
+    loan_id: int,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    dated_by_platform: bool = False,
+    borrower_id: int | None = None,
+    within_payoff: bool = False,
+    collect: Callable[[], object] | None = None,
+) -> Result:
+    """Post a repayment booked on ``on``. ``dated_by_platform``: ``on`` is the platform's business date, not
+    part of the client's request, so a retry of the same key on a later business date replays the first
+    answer instead of being refused as a different request.
+
+    A borrower's own payment: ``borrower_id`` (another borrower's loan is not found, and nothing is
+    claimed), ``within_payoff`` (on a loan that is active, overdue or settled, more than the payoff is
+    refused with ``PayoffExceededError`` and exactly the payoff settles the loan, ``payoff.prepayment``)
+    and ``collect`` (called once the payment is accepted, before it is booked: the payment rail). A retry
+    replays the first answer without any of these checks."""
+    if amount_fen <= 0:
+        raise ServicingError("a repayment must be a positive amount")
+    check_key(idempotency_key)
+    request = {
+        "loan_id": loan_id,
+        "amount_fen": amount_fen,
+        **({} if dated_by_platform else {"on": on.isoformat()}),
+    }
+    print_ = fingerprint(COMMAND, request)
+    loan, claimed = _lock_and_claim(
+        session, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
+    )
+    if not claimed:
+        return replay(session, key=idempotency_key, command=COMMAND, fingerprint=print_)
+
+    def action() -> Result:
+        state = LoanState(loan.state)
+        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(session, loan.id)
+        if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
+            ceiling = payoff_fen(loan, rows, on)
+            if amount_fen > ceiling:
+                raise PayoffExceededError(ceiling)
+            if amount_fen == ceiling:  # exactly the payoff: settled (not left open with a credit covering it)
+                if collect is not None:
+                    collect()
+                return prepayment(session, loan_id=loan.id, on=on, key=idempotency_key)
+        if collect is not None:
+            collect()
+        journal, result = book_repayment(
+            session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
+        )
+        # on PostgreSQL the command's result is written by the journal's statement (one round trip fewer)
+        item = (
+            result_with_last_entry(session, idempotency_key, result)
+            if session.connection().dialect.name == "postgresql"
+            else None
+        )
+        result["entry_id"] = save(session, loan, rows, journal, with_item=item)[-1]
+        return result
+
+    return run_claimed(session, key=idempotency_key, action=action)
