@@ -5,7 +5,6 @@ money that moved, and reconciliation finds exactly the injected breaks. Fresh da
 from __future__ import annotations
 
 import itertools
-
 import shutil
 import uuid
 from collections.abc import Callable
