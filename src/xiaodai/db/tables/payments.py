@@ -50,14 +50,21 @@ class DebitAttemptRow(Base):
             sqlite_where=text("status = 'pending'"),
         ),
         Index("ix_debit_attempts_installment", "installment_id", "attempt"),  # migration 0027
+        Index(  # migration 0036: the unbinding check "a debit in flight on this card"
+            "ix_debit_attempts_card_pending",
+            "card_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel_ref: Mapped[str] = mapped_column(String(64), unique=True)
-    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"), index=True)
+    # loan_id, card_id: no index, no foreign key (migration 0036: copies the claim makes in one statement)
+    loan_id: Mapped[int] = mapped_column(BigId)
     installment_id: Mapped[int] = mapped_column(BigId, ForeignKey("installments.id"))
     attempt: Mapped[int] = mapped_column(Integer)
-    card_id: Mapped[int] = mapped_column(BigId, ForeignKey("payment_cards.id"), index=True)
+    card_id: Mapped[int] = mapped_column(BigId)
     business_date: Mapped[date] = mapped_column(Date, index=True)
     amount_fen: Mapped[int] = mapped_column(Fen)  # asked for
     settled_fen: Mapped[int] = mapped_column(Fen, default=0)  # moved, as the channel says
