@@ -60,11 +60,10 @@ class DebitAttemptRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel_ref: Mapped[str] = mapped_column(String(64), unique=True)
-    # loan_id, card_id: no index, no foreign key (migration 0036: copies the claim makes in one statement)
-    loan_id: Mapped[int] = mapped_column(BigId)
+    loan_id: Mapped[int] = mapped_column(BigId, ForeignKey("loans.id"))  # no index (migration 0036)
     installment_id: Mapped[int] = mapped_column(BigId, ForeignKey("installments.id"))
     attempt: Mapped[int] = mapped_column(Integer)
-    card_id: Mapped[int] = mapped_column(BigId)
+    card_id: Mapped[int] = mapped_column(BigId, ForeignKey("payment_cards.id"))
     business_date: Mapped[date] = mapped_column(Date, index=True)
     amount_fen: Mapped[int] = mapped_column(Fen)  # asked for
     settled_fen: Mapped[int] = mapped_column(Fen, default=0)  # moved, as the channel says
