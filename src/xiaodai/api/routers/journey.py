@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from xiaodai.api.deps import DB, CurrentUser, ReadDB, RowId, Today
+from xiaodai.api.loan_answers import LoanDetail, LoanSummary, json_answer
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
@@ -152,14 +153,16 @@ def sign(
     )
 
 
-@router.get("/loans")
-def loans(session: ReadDB, user: CurrentUser) -> list[dict[str, Any]]:  # one SELECT
-    return journey.my_loans(session, user=user)
+# The two busiest reads answer with their JSON bytes (``api.loan_answers``): no response validation or second
+# serialization per request; the models document the shape (and a test holds the answers to them).
+@router.get("/loans", response_model=list[LoanSummary])
+def loans(session: ReadDB, user: CurrentUser) -> Response:  # one SELECT
+    return json_answer(journey.my_loans(session, user=user))
 
 
-@router.get("/loans/{loan_id}")
-def loan(loan_id: RowId, session: ReadDB, user: CurrentUser, today: Today) -> dict[str, Any]:  # one SELECT
-    return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+@router.get("/loans/{loan_id}", response_model=LoanDetail)
+def loan(loan_id: RowId, session: ReadDB, user: CurrentUser, today: Today) -> Response:  # one SELECT
+    return json_answer(journey.loan_detail(session, user=user, loan_id=loan_id, today=today))
 
 
 @router.get("/loans/{loan_id}/disclosure")
