@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from xiaodai.api.deps import DB, CurrentUser, ReadDB, RowId, Today
+from xiaodai.api.deps import DB, SIGNED_IN, CurrentUser, Read, RowId, Today
 from xiaodai.api.loan_answers import LoanDetail, LoanSummary, json_answer
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
@@ -155,14 +155,15 @@ def sign(
 
 # The two busiest reads answer with their JSON bytes (``api.loan_answers``): no response validation or second
 # serialization per request; the models document the shape (and a test holds the answers to them).
-@router.get("/loans", response_model=list[LoanSummary])
-def loans(session: ReadDB, user: CurrentUser) -> Response:  # one SELECT
-    return json_answer(journey.my_loans(session, user=user))
+# Their session, user and date come from one dependency (``deps.reading``).
+@router.get("/loans", response_model=list[LoanSummary], openapi_extra=SIGNED_IN)
+def loans(read: Read) -> Response:  # one SELECT
+    return json_answer(journey.my_loans(read.session, user=read.user))
 
 
-@router.get("/loans/{loan_id}", response_model=LoanDetail)
-def loan(loan_id: RowId, session: ReadDB, user: CurrentUser, today: Today) -> Response:  # one SELECT
-    return json_answer(journey.loan_detail(session, user=user, loan_id=loan_id, today=today))
+@router.get("/loans/{loan_id}", response_model=LoanDetail, openapi_extra=SIGNED_IN)
+def loan(loan_id: RowId, read: Read) -> Response:  # one SELECT
+    return json_answer(journey.loan_detail(read.session, user=read.user, loan_id=loan_id, today=read.today))
 
 
 @router.get("/loans/{loan_id}/disclosure")
