@@ -21,6 +21,20 @@ from xiaodai.servicing.prepayment import PrepayMode
 router = APIRouter(route_class=OneHopRoute, prefix="/api", tags=["journey"])
 
 
+# The two busiest reads answer with their JSON bytes (``api.loan_answers``): no response validation or second
+# serialization per request; the models document the shape (and a test holds the answers to them).
+# Their session, user and date come from one dependency (``deps.reading``). Declared first: matched first
+# (no other route of this router matches their paths).
+@router.get("/loans", response_model=list[LoanSummary], openapi_extra=SIGNED_IN)
+def loans(read: Read) -> Response:  # one SELECT
+    return json_answer(journey.my_loans(read.session, user=read.user))
+
+
+@router.get("/loans/{loan_id}", response_model=LoanDetail, openapi_extra=SIGNED_IN)
+def loan(loan_id: RowId, read: Read) -> Response:  # one SELECT
+    return json_answer(journey.loan_detail(read.session, user=read.user, loan_id=loan_id, today=read.today))
+
+
 QUOTE_DAYS = 366  # a payoff quote may look this far ahead of (or back from) the business date
 STAFF_BACK_DAYS = 31  # a staff charge may be dated this far back, never in the future
 
@@ -151,19 +165,6 @@ def sign(
         lang=body.lang,
         today=today,
     )
-
-
-# The two busiest reads answer with their JSON bytes (``api.loan_answers``): no response validation or second
-# serialization per request; the models document the shape (and a test holds the answers to them).
-# Their session, user and date come from one dependency (``deps.reading``).
-@router.get("/loans", response_model=list[LoanSummary], openapi_extra=SIGNED_IN)
-def loans(read: Read) -> Response:  # one SELECT
-    return json_answer(journey.my_loans(read.session, user=read.user))
-
-
-@router.get("/loans/{loan_id}", response_model=LoanDetail, openapi_extra=SIGNED_IN)
-def loan(loan_id: RowId, read: Read) -> Response:  # one SELECT
-    return json_answer(journey.loan_detail(read.session, user=read.user, loan_id=loan_id, today=read.today))
 
 
 @router.get("/loans/{loan_id}/disclosure")
