@@ -237,7 +237,8 @@ async def reading(request: Request) -> Reading:
     """``ReadDB``, ``CurrentUser`` and ``Today`` in ONE dependency, for a borrower's read of one statement
     (the busiest endpoints: FastAPI solves one dependency instead of five, the two security schemes
     included). The same rules: the bearer header parsed by the same scheme object, a remembered token's
-    user attached to the reader without I/O (expiry and lock checked as ``current_user`` does); anything
+    user without I/O (expiry and lock checked as ``current_user`` does; a detached row, not attached to
+    any session: these reads use only its id); anything
     else (a token not remembered, the session cookie) is ``current_user`` itself on the request's ``DB``
     session. A route using it declares ``openapi_extra=SIGNED_IN`` (the schemes in its OpenAPI entry)."""
     state = request.app.state
@@ -245,8 +246,8 @@ async def reading(request: Request) -> Reading:
     _ended_at_exit(request, reader)
     bearer = await BEARER(request)
     user = None
-    if bearer is not None:
-        user = remembered_user(reader, bearer.credentials.strip(), now=state.clock())
+    if bearer is not None:  # a detached row: the reads need only its columns (the id), no session work
+        user = remembered_user(None, bearer.credentials.strip(), now=state.clock())
     if user is None:
         session = reader if state.read_session_factory is state.session_factory else await db(request)
         user = await current_user(request, session, bearer)
