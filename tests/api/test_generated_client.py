@@ -183,7 +183,8 @@ def test_generated_client_drives_apply_sign_repay(generated: ModuleType, server:
     )
     loan_id = int(signed["loan_id"])
     detail = call(journey["loan"], loan_id, client=me)
-    payment = detail["schedule"][0]["payment"]
+    assert isinstance(detail, models.LoanDetail)  # the schema declares the detail's shape: a typed answer
+    payment = detail.schedule[0].payment
     paid = call(
         journey["repay"],
         loan_id,
@@ -193,7 +194,7 @@ def test_generated_client_drives_apply_sign_repay(generated: ModuleType, server:
     )
     assert paid["amount"] == payment
     after = call(journey["loan"], loan_id, client=me)
-    assert (detail["paid_total"], after["paid_total"]) == ("0.00", payment)
+    assert (detail.paid_total, after.paid_total) == ("0.00", payment)
     pdf = journey["statement"].sync_detailed(loan_id, client=me)
     assert pdf.status_code.value == 200
     assert pdf.content.startswith(b"%PDF")

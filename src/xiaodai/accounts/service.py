@@ -317,16 +317,19 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
 _USER_COLUMNS = tuple(c.key for c in UserRow.__mapper__.column_attrs)
 
 
-def remembered_user(session: Session, token: str, *, now: datetime) -> UserRow | None:
+def remembered_user(session: Session | None, token: str, *, now: datetime) -> UserRow | None:
     """The token's user if this process looked it up within ``TTL_SECONDS``, without any I/O (the API's
     authentication dependency calls it on the event loop); ``None`` when the database must be asked.
-    Refused (``AuthError``) if the remembered expiry has passed or the remembered account lock holds."""
+    Refused (``AuthError``) if the remembered expiry has passed or the remembered account lock holds.
+    With ``session=None`` the user is a detached row holding its columns (for a read that needs only
+    them, e.g. its id: no session bookkeeping); otherwise a row of ``session``."""
     remembered = TOKENS.get(_sha(token))
     if remembered is None:
         return None
     if now >= remembered.token_expires_at:
         raise AuthError("the token has expired: ask for a new one")
-    user = _attach(session, remembered.user_columns)
+    columns = remembered.user_columns
+    user = _detached(columns) if session is None else _attach(session, columns)
     if _locked(user, now):
         raise AuthError("the account is locked")
     return user
@@ -336,14 +339,20 @@ def _columns(user: UserRow) -> dict[str, object]:
     return {key: getattr(user, key) for key in _USER_COLUMNS}
 
 
+def _detached(columns: dict[str, object]) -> UserRow:
+    """A detached row with these column values and its identity (no session, no query)."""
+    copy: UserRow = _USER_MAPPER.class_manager.new_instance()
+    copy.__dict__.update(columns)
+    make_transient_to_detached(copy)
+    return copy
+
+
 def _attach(session: Session, columns: dict[str, object]) -> UserRow:
     """The remembered user as a row of ``session`` without a query (its values as of the lookup): a new
     instance given the values and the identity, then added as persistent (what ``merge(load=False)`` does,
     without copying attribute by attribute). If the session already holds that user, merge onto it."""
     key = _USER_MAPPER.identity_key_from_primary_key((columns["id"],))
-    copy: UserRow = _USER_MAPPER.class_manager.new_instance()
-    copy.__dict__.update(columns)
-    make_transient_to_detached(copy)
+    copy = _detached(columns)
     if key in session.identity_map:
         return session.merge(copy, load=False)
     session.add(copy)

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from xiaodai.api.deps import DB, CurrentUser, ReadDB, RowId, Today
+from xiaodai.api.deps import DB, SIGNED_IN, CurrentUser, Read, RowId, Today
+from xiaodai.api.loan_answers import LoanDetail, LoanSummary, json_answer
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
 from xiaodai.journey import service as journey
@@ -18,6 +19,20 @@ from xiaodai.servicing import service as servicing
 from xiaodai.servicing.prepayment import PrepayMode
 
 router = APIRouter(route_class=OneHopRoute, prefix="/api", tags=["journey"])
+
+
+# The two busiest reads answer with their JSON bytes (``api.loan_answers``): no response validation or second
+# serialization per request; the models document the shape (and a test holds the answers to them).
+# Their session, user and date come from one dependency (``deps.reading``). Declared first: matched first
+# (no other route of this router matches their paths).
+@router.get("/loans", response_model=list[LoanSummary], openapi_extra=SIGNED_IN)
+def loans(read: Read) -> Response:  # one SELECT
+    return json_answer(journey.my_loans(read.session, user=read.user))
+
+
+@router.get("/loans/{loan_id}", response_model=LoanDetail, openapi_extra=SIGNED_IN)
+def loan(loan_id: RowId, read: Read) -> Response:  # one SELECT
+    return json_answer(journey.loan_detail(read.session, user=read.user, loan_id=loan_id, today=read.today))
 
 
 QUOTE_DAYS = 366  # a payoff quote may look this far ahead of (or back from) the business date
@@ -151,16 +166,6 @@ def sign(
         today=today,
         channel=request.app.state.channel,  # the payout goes out through the app's payment channel
     )
-
-
-@router.get("/loans")
-def loans(session: ReadDB, user: CurrentUser) -> list[dict[str, Any]]:  # one SELECT
-    return journey.my_loans(session, user=user)
-
-
-@router.get("/loans/{loan_id}")
-def loan(loan_id: RowId, session: ReadDB, user: CurrentUser, today: Today) -> dict[str, Any]:  # one SELECT
-    return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
 
 
 @router.get("/loans/{loan_id}/disclosure")
