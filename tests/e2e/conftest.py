@@ -80,6 +80,7 @@ def _wait_until_listening(port: int, server: uvicorn.Server, thread: threading.T
 # --- a fresh app on a fresh database with the hand-made test model (tests that build their own data) ---
 
 TODAY = date(2026, 1, 10)
+E2E_SIGN_INS = 10_000  # one address signs in for every journey (see e2e/demo.py)
 
 
 @pytest.fixture
@@ -90,7 +91,14 @@ def live_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with session_factory(engine)() as s, s.begin():
         underwriting.register_model(s, artifact=write_artifact(tmp_path / "artifact"), activate=True)
     engine.dispose()
-    app = create_app(Settings(database_url=db_url, secret_key="e2e-secret-key", business_date=TODAY))
+    app = create_app(
+        Settings(
+            database_url=db_url,
+            secret_key="e2e-secret-key",
+            business_date=TODAY,
+            login_attempts_per_minute=E2E_SIGN_INS,
+        )
+    )
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)

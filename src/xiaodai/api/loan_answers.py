@@ -88,6 +88,18 @@ class SignedDisclosure(_Exact):
     apr_percent: str | None
 
 
+class Payout(_Exact):
+    """The loan's payout through the payment channel (代付): pending, succeeded or failed with its reason."""
+
+    channel_ref: str
+    status: str
+    reason: str | None
+    destination: str  # the masked card, or the account reference
+    amount: str
+    sent_on: str
+    settled_on: str | None
+
+
 class LoanDetail(_Exact):
     """A loan with its schedule, a bill breakdown and the signed disclosure's fee terms."""
 
@@ -116,3 +128,4 @@ class LoanDetail(_Exact):
     fee_terms: list[dict[str, Any]]  # as the signed disclosure states them
     lender: Lender
     disclosure: SignedDisclosure | None
+    disbursement: Payout | None  # None for a loan made before payouts went through the channel
