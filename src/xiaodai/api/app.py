@@ -137,7 +137,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 def served_app() -> FastAPI:
     """The app as ``xiaodai serve`` runs it (uvicorn factory, also in each worker process): logging
     configured first, settings from the environment."""
+    from xiaodai.api.gc_tuning import tune_for_serving
     from xiaodai.logging_setup import configure
 
     configure(default_level="INFO", writer_thread=True)
-    return create_app()
+    app = create_app()
+    tune_for_serving()  # the p99 tail was the cyclic collector (api/gc_tuning.py)
+    return app
