@@ -1,8 +1,10 @@
-"""Builders shared by the integration tests: loans, and the in-process CLI."""
+"""Builders shared by the integration tests: loans, the in-process CLI, and an empty database per backend
+for the migration tests."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from support.databases import admin, pg_url
 from xiaodai.cli import shell
 from xiaodai.cli.main import app
 from xiaodai.pricing.caps import default_cap_book
@@ -79,3 +82,17 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if shell._ENGINE is not None:
         shell._ENGINE.dispose()
     shell._ENGINE = None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A database with no tables, on each backend (a migration test upgrades and downgrades it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

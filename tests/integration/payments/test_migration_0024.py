@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from support.databases import admin, pg_url
 from xiaodai.db.migrate import alembic_config, upgrade
 from xiaodai.db.session import make_engine
 
 TABLES = {"payment_cards", "debit_attempts", "payment_callbacks"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
-    admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def tables(url: str) -> set[str]:

@@ -3,34 +3,15 @@ on both databases."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from support.databases import admin, pg_url
 from xiaodai.db.migrate import alembic_config, upgrade
 from xiaodai.db.session import make_engine
 from xiaodai.db.tables import UserRow
 
 PEOPLE = [("a@x.cn", "张三"), ("b@x.cn", "Ada Lovelace"), ("c@x.cn", "—")]  # "—": an erased account
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
-    admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_names_are_encrypted_by_the_upgrade_and_restored_by_the_downgrade(empty_url: str) -> None:

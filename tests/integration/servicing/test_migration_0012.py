@@ -4,33 +4,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
 
-from support.databases import admin, pg_url
 from xiaodai.db.migrate import upgrade
 from xiaodai.db.session import make_engine
 from xiaodai.servicing.eod import completed_steps, days_to_run, last_completed_day
 
 OLD_STEPS = ("bill", "apply-overpayment", "penalty", "delinquency", "write-off-candidates", "promises")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    name = f"xiaodai_m_{uuid.uuid4().hex[:10]}"
-    admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _mark(url: str, day: date, steps: tuple[str, ...]) -> None:
