@@ -251,7 +251,7 @@ async def reading(request: Request) -> Reading:
     if user is None:
         session = reader if state.read_session_factory is state.session_factory else await db(request)
         user = await current_user(request, session, bearer)
-    return Reading(reader, user, state.settings.business_date or datetime.now(tz=CHINA).date())
+    return Reading(reader, user, await today(request))
 
 
 Read = Annotated[Reading, Depends(reading, scope="function")]
