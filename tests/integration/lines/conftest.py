@@ -14,6 +14,8 @@ from support.models import write_artifact
 from xiaodai.accounts.service import sign_up
 from xiaodai.db.tables import UserRow
 from xiaodai.journey import service as journey
+from xiaodai.lines import service as lines
+from xiaodai.payments.channel import PayoutChannel
 from xiaodai.underwriting import service as underwriting
 
 TODAY = date(2026, 1, 10)
@@ -58,3 +60,43 @@ def user(session: Session, user_id: int) -> UserRow:
     row = session.get(UserRow, user_id)
     assert row is not None
     return row
+
+
+Approved = Callable[[str], tuple[int, str]]
+
+
+def granted(factory: sessionmaker[Session], approved: Approved, email: str = "a@example.com") -> int:
+    """A borrower with an active line granted from their approved application (on TODAY): their user id."""
+    user_id, app_id = approved(email)
+    with factory() as s, s.begin():
+        view = lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")
+    assert view["state"] == "active"
+    assert 0 < int(view["limit"].split(".")[0]) <= 30000
+    return user_id
+
+
+def draw_on_line(
+    s: Session,
+    user_id: int,
+    amount_fen: int,
+    *,
+    plan: str = "instalment",
+    term: int | None = 6,
+    key: str = "d1",
+    channel: PayoutChannel | None = None,
+) -> dict[str, Any]:
+    """A drawdown as the borrower makes it: quoted (the KFS), then signed on the quote's hash (on TODAY)."""
+    me = user(s, user_id)
+    request = lines.DrawRequest(amount_fen=amount_fen, plan=plan, term=term)
+    quote = lines.quote_draw(s, user=me, request=request, today=TODAY)
+    return lines.draw(
+        s,
+        user=me,
+        request=request,
+        seen_sha256=quote["sha256"],
+        ip="127.0.0.1",
+        lang="zh",
+        today=TODAY,
+        key=key,
+        channel=channel,
+    )

@@ -5,14 +5,13 @@ nothing twice; the single-loan journey pays out the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.lines.conftest import TODAY, user
+from integration.lines.conftest import TODAY, Approved, draw_on_line, granted, user
 from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow
 from xiaodai.db.tables.payments import DisbursementRow, PaymentCallbackRow
 from xiaodai.journey import service as journey
@@ -23,35 +22,14 @@ from xiaodai.payments import service as payments
 from xiaodai.payments.channel import Callback, DebitStatus, signature
 from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
 
-Approved = Callable[[str], tuple[int, str]]
 SECRET = SandboxChannel().secret
-
-
-def _granted(factory: sessionmaker[Session], approved: Approved, email: str) -> int:
-    user_id, app_id = approved(email)
-    with factory() as s, s.begin():
-        lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")
-    return user_id
 
 
 def _draw(
     factory: sessionmaker[Session], user_id: int, amount_fen: int, channel: SandboxChannel, key: str
 ) -> dict[str, Any]:
     with factory() as s, s.begin():
-        me = user(s, user_id)
-        request = lines.DrawRequest(amount_fen=amount_fen, plan="instalment", term=6)
-        quote = lines.quote_draw(s, user=me, request=request, today=TODAY)
-        return lines.draw(
-            s,
-            user=me,
-            request=request,
-            seen_sha256=quote["sha256"],
-            ip="127.0.0.1",
-            lang="zh",
-            today=TODAY,
-            key=key,
-            channel=channel,
-        )
+        return draw_on_line(s, user_id, amount_fen, key=key, channel=channel)
 
 
 def _view(factory: sessionmaker[Session], user_id: int) -> dict[str, Any]:
@@ -83,7 +61,7 @@ def _callback(factory: sessionmaker[Session], cb: Callback, on: date) -> dict[st
 
 
 def test_success_posts_the_disbursement_once(factory: sessionmaker[Session], approved: Approved) -> None:
-    user_id = _granted(factory, approved, "ok@example.com")
+    user_id = granted(factory, approved, "ok@example.com")
     channel = SandboxChannel()
     drawn = _draw(factory, user_id, 300_000, channel, "d1")
     assert drawn["state"] == "active"
@@ -107,7 +85,7 @@ def test_success_posts_the_disbursement_once(factory: sessionmaker[Session], app
 def test_failure_posts_nothing_cancels_the_loan_and_frees_the_limit(
     factory: sessionmaker[Session], approved: Approved
 ) -> None:
-    user_id = _granted(factory, approved, "frozen@example.com")
+    user_id = granted(factory, approved, "frozen@example.com")
     before = _view(factory, user_id)["available"]
     channel = SandboxChannel(payout_scripted={f"account:{user_id}": Scenario.FROZEN})
     drawn = _draw(factory, user_id, 300_000, channel, "d1")
@@ -129,7 +107,7 @@ def test_failure_posts_nothing_cancels_the_loan_and_frees_the_limit(
 def test_timeout_reserves_the_amount_until_the_late_callback(
     factory: sessionmaker[Session], approved: Approved
 ) -> None:
-    user_id = _granted(factory, approved, "late@example.com")
+    user_id = granted(factory, approved, "late@example.com")
     limit = _view(factory, user_id)["limit"]
     channel = SandboxChannel(payout_scripted={f"account:{user_id}": Scenario.TIMEOUT_SUCCESS})
     drawn = _draw(factory, user_id, 300_000, channel, "d1")
@@ -175,7 +153,7 @@ def test_timeout_reserves_the_amount_until_the_late_callback(
 def test_timeout_that_fails_cancels_on_the_callback(
     factory: sessionmaker[Session], approved: Approved
 ) -> None:
-    user_id = _granted(factory, approved, "latefail@example.com")
+    user_id = granted(factory, approved, "latefail@example.com")
     channel = SandboxChannel(payout_scripted={f"account:{user_id}": Scenario.TIMEOUT_FAIL})
     drawn = _draw(factory, user_id, 300_000, channel, "d1")
     (late,) = channel.payout_callbacks()

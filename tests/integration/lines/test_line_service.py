@@ -3,55 +3,19 @@ daily plans) through the journey's KFS and signing, repay, freeze, review, ledge
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from integration.lines.conftest import TODAY, user
+from integration.lines.conftest import TODAY, Approved, draw_on_line, granted, user
 from xiaodai.db.tables import DisclosureRow, LineNoticeRow, LoanRow, PostingRow
 from xiaodai.journey.service import JourneyError
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.lines import service as lines
 from xiaodai.lines.limit import LineError, LineState
-
-Approved = Callable[[str], tuple[int, str]]
-
-
-def _granted(factory: sessionmaker[Session], approved: Approved, email: str = "a@example.com") -> int:
-    user_id, app_id = approved(email)
-    with factory() as s, s.begin():
-        view = lines.grant_line(s, user=user(s, user_id), application_id=app_id, on=TODAY, actor="test")
-    assert view["state"] == "active"
-    assert 0 < int(view["limit"].split(".")[0]) <= 30000
-    return user_id
-
-
-def _draw(
-    s: Session,
-    user_id: int,
-    amount_fen: int,
-    *,
-    plan: str = "instalment",
-    term: int | None = 6,
-    key: str = "d1",
-) -> dict:
-    me = user(s, user_id)
-    request = lines.DrawRequest(amount_fen=amount_fen, plan=plan, term=term)
-    quote = lines.quote_draw(s, user=me, request=request, today=TODAY)
-    return lines.draw(
-        s,
-        user=me,
-        request=request,
-        seen_sha256=quote["sha256"],
-        ip="127.0.0.1",
-        lang="zh",
-        today=TODAY,
-        key=key,
-    )
 
 
 def _all_clean(s: Session) -> None:
@@ -60,13 +24,13 @@ def _all_clean(s: Session) -> None:
 
 
 def test_grant_draw_repay_restores_available(factory: sessionmaker[Session], approved: Approved) -> None:
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
         view = lines.line_view(s, user=user(s, user_id), today=TODAY)
         limit = view["limit"]
         assert view["available"] == limit
         assert view["rate"]["apr_percent"]  # APR first, from pricing's IRR
-        drawn = _draw(s, user_id, 300_000)
+        drawn = draw_on_line(s, user_id, 300_000)
         assert drawn["plan"] == "instalment"
         assert drawn["term"] == 6
         loan = s.get(LoanRow, drawn["loan_id"])
@@ -84,7 +48,7 @@ def test_grant_draw_repay_restores_available(factory: sessionmaker[Session], app
         assert len(view["drawdowns"]) == 1
         assert view["next_due"] is not None
         # an idempotent retry returns the same drawdown
-        again = _draw(s, user_id, 300_000)
+        again = draw_on_line(s, user_id, 300_000)
         assert again["replayed"]
         assert again["loan_id"] == drawn["loan_id"]
     with factory() as s, s.begin():  # repay part of the principal at once (随借随还: any amount, any day)
@@ -112,9 +76,9 @@ def test_grant_draw_repay_restores_available(factory: sessionmaker[Session], app
 
 
 def test_daily_plan_draw_and_payoff(factory: sessionmaker[Session], approved: Approved) -> None:
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
-        drawn = _draw(s, user_id, 200_000, plan="daily", term=None)
+        drawn = draw_on_line(s, user_id, 200_000, plan="daily", term=None)
         assert drawn["plan"] == "daily"
         kfs = lines.disclosure_of(s, user=user(s, user_id), loan_id=drawn["loan_id"])
         assert kfs["daily_plan"]["prepayment_fee"] == "0.00"
@@ -139,7 +103,7 @@ def test_daily_plan_draw_and_payoff(factory: sessionmaker[Session], approved: Ap
 
 
 def test_refusals_post_nothing(factory: sessionmaker[Session], approved: Approved) -> None:
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
         view = lines.line_view(s, user=user(s, user_id), today=TODAY)
         limit_fen = round(float(view["limit"]) * 100)
@@ -175,7 +139,7 @@ def test_refusals_post_nothing(factory: sessionmaker[Session], approved: Approve
 def test_freeze_blocks_draws_with_a_notice_and_close(
     factory: sessionmaker[Session], approved: Approved
 ) -> None:
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
         line_id = lines.line_view(s, user=user(s, user_id), today=TODAY)["line_id"]
         lines.set_state(
@@ -202,7 +166,7 @@ def test_freeze_blocks_draws_with_a_notice_and_close(
 
 
 def test_review_decrease_and_increase_offer(factory: sessionmaker[Session], approved: Approved) -> None:
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
         line_id = lines.line_view(s, user=user(s, user_id), today=TODAY)["line_id"]
         result = lines.review_line(
@@ -223,7 +187,7 @@ def test_review_decrease_and_increase_offer(factory: sessionmaker[Session], appr
         with pytest.raises(LineError):
             lines.accept_increase(s, user=user(s, user_id), on=TODAY)
     with factory() as s, s.begin():  # good behaviour: three on-time months, 30 % used
-        drawn = _draw(s, user_id, round(float(result["new_limit"]) * 100 * 0.5) // 100 * 100, term=12)
+        drawn = draw_on_line(s, user_id, round(float(result["new_limit"]) * 100 * 0.5) // 100 * 100, term=12)
     loan_id = drawn["loan_id"]
     day = TODAY
     for month in range(1, 4):
@@ -282,7 +246,7 @@ def test_limit_changes_reach_the_borrower_through_the_notice_channels(
     from xiaodai.db.tables import NoticeRow
     from xiaodai.notify import service as notify
 
-    user_id = _granted(factory, approved)
+    user_id = granted(factory, approved)
     with factory() as s, s.begin():
         line_id = lines.line_view(s, user=user(s, user_id), today=TODAY)["line_id"]
         lines.set_state(
