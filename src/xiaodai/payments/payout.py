@@ -20,7 +20,7 @@ The caller commits once.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,8 @@ from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.db.tables.payments import DisbursementRow, PaymentCardRow
 from xiaodai.money.money import Money
 from xiaodai.payments.channel import DebitStatus, PayoutChannel, PayoutRequest
+from xiaodai.payments.reconcile import DebitRecord
+from xiaodai.payments.settlement_file import SettlementLine
 from xiaodai.servicing import service as servicing
 
 _default: dict[str, PayoutChannel] = {}
@@ -180,3 +182,34 @@ def pending(session: Session) -> list[dict[str, Any]]:
         .order_by(DisbursementRow.id)
     ).scalars()
     return [{"loan_id": r.loan_id, **(disbursement_view(r) or {})} for r in rows]
+
+
+# ---------------------------------------------------------------- reconciliation (the settlement file)
+
+
+def record(row: DisbursementRow) -> DebitRecord:
+    """What our books say of a payout, for ``reconcile.match``: the amount paid out once the disbursement
+    is posted (0 while pending, after a failure, or when the posting never happened)."""
+    posted = row.amount_fen if row.status == DebitStatus.SUCCEEDED.value and row.entry_id is not None else 0
+    return DebitRecord(row.channel_ref, posted, row.status == DebitStatus.PENDING.value, payout=True)
+
+
+def records(session: Session, on: date, refs: Sequence[str]) -> dict[str, DisbursementRow]:
+    """Payouts sent on ``on`` and any other the file names."""
+    named = [ref for ref in refs if is_payout_ref(ref)]
+    query = select(DisbursementRow).where(
+        (DisbursementRow.business_date == on) | DisbursementRow.channel_ref.in_(named)
+    )
+    return {r.channel_ref: r for r in session.execute(query).scalars()}
+
+
+def confirm(session: Session, *, ref: str, line: SettlementLine, on: date) -> str:
+    """A pending payout the settlement file settles: money left (whatever the amount: the loan was paid
+    out; a different amount then stands as an amount mismatch with its suspense) or it did not."""
+    row = session.execute(
+        select(DisbursementRow).where(DisbursementRow.channel_ref == ref).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.status != DebitStatus.PENDING.value:
+        return "unknown_ref" if row is None else "duplicate"
+    settle(session, row, DebitStatus.SUCCEEDED if line.amount_fen > 0 else DebitStatus.FAILED, on=on)
+    return "applied"

@@ -9,8 +9,8 @@ produce the late callbacks and the day's settlement file.
 Payouts (代付, disbursements): every payout succeeds unless ``payout_scripted`` (by the whole destination,
 e.g. ``account:7``, or its last four characters) says otherwise: ``frozen`` (card frozen), ``insufficient``
 (the bank refuses the account: ACCOUNT_INVALID), ``timeout-success`` / ``timeout-fail`` (answered pending,
-the outcome owed as a callback, ``payout_callbacks``). Payout outcomes are not in the debit settlement
-file.
+the outcome owed as a callback, ``payout_callbacks``, or given by ``payout_status``). Payouts are in the
+day's settlement file too (``kind`` payout).
 """
 
 from __future__ import annotations
@@ -137,11 +137,18 @@ class SandboxChannel:
         return [self.callback_for(ref) for ref in self.late]
 
     def settlement_lines(self, on: date) -> list[SettlementLine]:
-        return [
+        """The day's file: the debits, then the payouts, each in reference order."""
+        debits = [
             SettlementLine(ref, day, status, moved)
             for ref, (day, status, moved) in sorted(self.outcomes.items())
             if day == on
         ]
+        payouts = [
+            SettlementLine(ref, day, status, moved, "payout")
+            for ref, (day, status, moved) in sorted(self.payouts.items())
+            if day == on
+        ]
+        return debits + payouts
 
     def pay_out(self, request: PayoutRequest) -> DebitResponse:
         """A payout: idempotent per ``channel_ref`` (a re-sent payout answers what the first one did, and
