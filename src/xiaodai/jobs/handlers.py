@@ -7,6 +7,8 @@ racing never post twice:
 - ``notify.reminders``: the day's reminders (a notice once per key, a channel allowed at most once);
 - ``payments.reconcile``: the channel's settlement file for the date, when it is there (suspense moved by
   difference); until then the run waits;
+- ``payments.query_payouts``: payouts still pending ``payout.QUERY_AFTER`` after they were sent (their
+  callback never came) are settled by the channel's status query (a settled payout is not asked again);
 - ``lines.review_due``: the periodic review of credit lines last reviewed 90+ days ago (a reviewed line
   carries the date, so a re-run that day finds nothing left to review).
 """
@@ -103,6 +105,19 @@ def reconcile(ctx: JobContext) -> dict[str, Any]:
         "counts": report["counts"],
         "suspense_posted_fen": report["suspense_posted_fen"],
     }
+
+
+@handler("payments.query_payouts")
+def payout_query(ctx: JobContext) -> dict[str, Any]:
+    from xiaodai.payments import payout
+    from xiaodai.payments.sandbox_channel import SandboxChannel
+
+    # the simulated channel of this process: it knows no payout another process sent, so it answers "not
+    # received" and the payout is sent again under its reference (a real channel answers from its records)
+    channel = SandboxChannel(seed=_sandbox_seed())
+    with ctx.factory() as session, session.begin():
+        result = payout.query_pending(session, channel=channel, on=ctx.business_date, as_of=ctx.now)
+    return {"asked": result["asked"], "counts": result["counts"]}
 
 
 @handler("lines.review_due")

@@ -66,6 +66,7 @@ class SandboxChannel:
     payout_scripted: dict[str, Scenario] = field(default_factory=dict)  # destination last 4 → scenario
     payouts: dict[str, tuple[date, DebitStatus, int]] = field(default_factory=dict)
     late_payouts: list[str] = field(default_factory=list)
+    payouts_processing: set[str] = field(default_factory=set)  # references the status query answers pending
     _late_refs: set[str] = field(default_factory=set)  # the same, for membership (a list scan per debit
     # made a 1,000,000-debit day quadratic: 100,000 timeouts scanned per timed-out debit)
     _verifications: int = 0
@@ -172,6 +173,17 @@ class SandboxChannel:
                 self.late_payouts.append(request.channel_ref)
             return DebitResponse(request.channel_ref, DebitStatus.PENDING, 0, PayoutReason.TIMEOUT.value)
         return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
+
+    def query_payout(self, channel_ref: str) -> DebitResponse | None:
+        """The status query: what the sandbox did with the payout (a timed-out one has its outcome, only the
+        callback is late), ``pending`` for a reference in ``payouts_processing``, None for a reference it
+        never received (a fresh sandbox, e.g. another process's, knows none)."""
+        known = self.payouts.get(channel_ref)
+        if known is None:
+            return None
+        if channel_ref in self.payouts_processing:
+            return DebitResponse(channel_ref, DebitStatus.PENDING, 0, PayoutReason.TIMEOUT.value)
+        return DebitResponse(channel_ref, known[1], known[2])
 
     def payout_callbacks(self) -> list[Callback]:
         """The callbacks owed for timed-out payouts (deliver them late, in any order, as often as wanted)."""
