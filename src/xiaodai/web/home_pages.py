@@ -68,7 +68,7 @@ def borrower_home(session: Session, *, user: UserRow, today: date) -> dict[str, 
         if next_items
         else None,
         "open_loans": sum(1 for loan in loans if loan["state"] in OPEN),
-        "paying_out": [loan["id"] for loan in loans if loan["state"] == "signed"],
+        "paying_out": [f"#{loan['id']}" for loan in loans if loan["state"] == "signed"],
         "principal_outstanding": _money(outstanding),
         "line": line,
     }

@@ -3,7 +3,7 @@ staff page of scheduled job runs. Rules are the services' (``notify.service``, `
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -92,8 +92,8 @@ def _jobs_context(request: Request, session: Session) -> dict[str, Any]:
 
 @router.post("/staff/payouts/query")
 def staff_query_payouts(request: Request, csrf: str = Form("")) -> Response:
-    """Operations ask the channel now about the payouts pending longer than the policy interval (what the
-    ``payout_query`` job does each business date)."""
+    """Operations ask the channel now about every pending payout (the ``payout_query`` job asks each
+    business date about those pending longer than the policy interval; a person asking does not wait)."""
 
     def action(session: Session) -> Response:
         from xiaodai.payments import payout
@@ -102,7 +102,11 @@ def staff_query_payouts(request: Request, csrf: str = Form("")) -> Response:
         _check_csrf(request, csrf)
         _require(request, session, "admin")
         result = payout.query_pending(
-            session, channel=request.app.state.channel, on=_today(request), as_of=datetime.now(tz=UTC)
+            session,
+            channel=request.app.state.channel,
+            on=_today(request),
+            as_of=datetime.now(tz=UTC),
+            older_than=timedelta(0),
         )
         request.session["payouts_queried"] = {"asked": result["asked"], **result["counts"]}
         return RedirectResponse("/staff/jobs#payouts", status_code=303)
