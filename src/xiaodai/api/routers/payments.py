@@ -21,6 +21,8 @@ from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
@@ -178,19 +180,50 @@ def callback(
         return service.handle_callback(session, secret=secret, body=body, signature=signature or "", on=today)
 
 
+class PaymentsBusyError(service.PaymentError):
+    """The database's write lock is held by another writer (SQLite: one writer at a time; e.g. the job
+    worker's debit batch) for longer than the busy timeout: nothing of this run was posted, try again."""
+
+    status = 409
+
+
+def _own_transactions(session: Session) -> None:
+    """End the request's own transaction before a batch opens its own sessions. On SQLite every transaction
+    takes the write lock when it begins (``BEGIN IMMEDIATE``, db.session), so the request's, begun by the
+    authentication's read of a token not remembered or of a web session, would hold the lock the batch's
+    first transaction waits for (30 s, then "database is locked"). Nothing is pending in it: the
+    authentication only reads."""
+    session.commit()
+
+
+def _busy(exc: OperationalError) -> PaymentsBusyError:
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return PaymentsBusyError(
+        "another run holds the database's write lock (e.g. the scheduled debit batch): nothing was posted "
+        "by this one; run it again when that one is done",
+        ["PAYMENTS_BUSY"],
+    )
+
+
 @staff_router.post("/debits/run")
-def run_debits(body: DebitRun, request: Request, user: OpsUser, today: Today) -> dict[str, Any]:
+def run_debits(body: DebitRun, request: Request, user: OpsUser, today: Today, session: DB) -> dict[str, Any]:
     """Run the auto-debit batch for a date (set-based: claim, call the channel outside any lock, book in
-    chunks). Rerunning a date debits nothing twice."""
+    chunks). Rerunning a date debits nothing twice. 409 ``PAYMENTS_BUSY`` when another writer keeps the
+    database locked (SQLite) past the busy timeout."""
     _ops(user)
     on = _date(body.date, today)
-    return batch.run_debit_batch(
-        request.app.state.session_factory,
-        channel=_channel(request),
-        ring=current_ring(),
-        on=on,
-        policy=default_policy(),
-    )
+    _own_transactions(session)
+    try:
+        return batch.run_debit_batch(
+            request.app.state.session_factory,
+            channel=_channel(request),
+            ring=current_ring(),
+            on=on,
+            policy=default_policy(),
+        )
+    except OperationalError as exc:
+        raise _busy(exc) from None
 
 
 @staff_router.post(
@@ -206,6 +239,7 @@ def reconcile(
     request: Request,
     user: OpsUser,
     today: Today,
+    session: DB,
     data: RawBody,
     date_: Annotated[str, Query(alias="date", description="the file's business date YYYY-MM-DD")],
 ) -> dict[str, Any]:
@@ -215,10 +249,13 @@ def reconcile(
     on = _date(date_, today)
     if len(data) > MAX_FILE_BYTES:
         raise service.PaymentError("the settlement file is too large", ["FILE_TOO_LARGE"])
+    _own_transactions(session)
     try:
         return reconcile_file(request.app.state.session_factory, data, on=on)
     except (SettlementFileError, UnicodeDecodeError) as exc:
         raise service.PaymentError(f"settlement file refused: {exc}", ["FILE_MALFORMED"]) from None
+    except OperationalError as exc:
+        raise _busy(exc) from None
 
 
 @staff_router.get("/payments/breaks")
