@@ -28,12 +28,13 @@ from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.db.tables import JournalEntryRow, PostingRow, UserRow
-from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
+from xiaodai.db.tables.payments import DebitAttemptRow, DisbursementRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.ledger.chart import Account
 from xiaodai.money.parse import parse_iso_date
 from xiaodai.payments import batch, service
 from xiaodai.payments.channel import PaymentChannel
 from xiaodai.payments.debit_policy import default_policy
+from xiaodai.payments.payout import is_payout_ref
 from xiaodai.payments.reconcile_file import reconcile_file
 from xiaodai.payments.sandbox_channel import SandboxChannel
 from xiaodai.payments.settlement_file import SettlementFileError
@@ -261,8 +262,8 @@ def reconcile(
 @staff_router.get("/payments/breaks")
 def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     """What is open: references holding suspense (money that moved and is not explained, or booked and not
-    settled), debits still pending from before today, and callbacks that matched nothing or contradicted
-    us."""
+    settled; a payout's as its debit's, their − our amount), debits and payouts still pending from before
+    today, and callbacks that matched nothing or contradicted us."""
     _ops(user, read=True)
     key = JournalEntryRow.idempotency_key
     held = session.execute(
@@ -274,14 +275,30 @@ def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     suspense: dict[str, dict[str, Any]] = {}
     for entry_key, amount, memo in held:
         ref = entry_key.removeprefix("suspense:").rsplit(":", 1)[0]
-        item = suspense.setdefault(ref, {"channel_ref": ref, "suspense_fen": 0, "kind": None})
-        item["suspense_fen"] -= amount
+        payout = is_payout_ref(ref)
+        item = suspense.setdefault(
+            ref,
+            {
+                "channel_ref": ref,
+                "suspense_fen": 0,
+                "kind": None,
+                "direction": "payout" if payout else "debit",
+            },
+        )
+        item["suspense_fen"] += amount if payout else -amount  # their − our amount (reconcile.cash_sign)
         item["kind"] = _memo_kind(memo) or item["kind"]
-    pending = session.execute(
-        select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
-        .where(DebitAttemptRow.status == "pending", DebitAttemptRow.business_date < today)
-        .order_by(DebitAttemptRow.id)
-    ).all()
+    pending = [
+        *session.execute(
+            select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
+            .where(DebitAttemptRow.status == "pending", DebitAttemptRow.business_date < today)
+            .order_by(DebitAttemptRow.id)
+        ),
+        *session.execute(  # payouts too (the status query settles them: payout.query_pending)
+            select(DisbursementRow.channel_ref, DisbursementRow.business_date, DisbursementRow.amount_fen)
+            .where(DisbursementRow.status == "pending", DisbursementRow.business_date < today)
+            .order_by(DisbursementRow.id)
+        ),
+    ]
     callbacks = session.execute(
         select(PaymentCallbackRow.event_id, PaymentCallbackRow.channel_ref, PaymentCallbackRow.outcome)
         .where(PaymentCallbackRow.outcome.in_(("unknown_ref", "conflict")))
