@@ -16,13 +16,16 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.lines.conftest import TODAY, Approved, draw_on_line, granted, user
-from xiaodai.db.tables import DisclosureRow, InstallmentRow, JournalEntryRow, LoanRow
+from xiaodai.db.tables import DisclosureRow, InstallmentRow, JobDefinitionRow, JournalEntryRow, LoanRow
 from xiaodai.db.tables.payments import DisbursementRow
+from xiaodai.jobs import runner
 from xiaodai.journey import service as journey
 from xiaodai.ledger import service as ledger
 from xiaodai.lines import daily_interest
@@ -35,6 +38,7 @@ from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
 from xiaodai.servicing import service as servicing
 
 SECRET = SandboxChannel().secret
+CN = ZoneInfo("Asia/Shanghai")
 LATER = timedelta(minutes=31)  # past the policy interval (payout.QUERY_AFTER, 30 minutes)
 
 
@@ -216,4 +220,58 @@ def test_a_late_daily_plan_payout_charges_the_daily_rate_from_the_day_it_arrived
         by_days = daily_interest.interest_fen(300_000, rate, days)
         assert row.interest_fen == min(by_days, round(Decimal(was["interest"]) * 100)), row.period
     assert sum(r.principal_fen for r in rows) == 300_000
+    _clean(factory)
+
+
+def test_debit_payouts_query_command(
+    cli: Any, factory: sessionmaker[Session], approved: Approved, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XIAODAI_BUSINESS_DATE", TODAY.isoformat())
+    _, loan_id, _ = _pending(factory, "cli.q@example.com", approved, Scenario.TIMEOUT_SUCCESS)
+    assert [p["loan_id"] for p in cli("debit", "payouts", "--json")] == [loan_id]
+    assert cli("debit", "payouts", "--query", "--json")["asked"] == 0  # sent just now: within the interval
+    assert "--query" in cli("debit", "payouts", "--older-than-minutes", "0", code=2).stderr
+    assert "negative" in cli("debit", "payouts", "--query", "--older-than-minutes", "-1", code=2).stderr
+    assert (
+        "after today's business date"
+        in cli("debit", "payouts", "--query", "--date", "2099-01-01", code=2).stderr
+    )
+    assert _loan(factory, loan_id).state == "signed"  # the refusals changed nothing
+    # the command's own sandbox never received it (another process): sent again under its reference
+    done = cli("debit", "payouts", "--query", "--older-than-minutes", "0", "--json")
+    assert done["payouts"] == [
+        {"loan_id": loan_id, "channel_ref": f"payout:{loan_id}", "answer": "resent", "status": "succeeded"}
+    ]
+    assert _loan(factory, loan_id).state == "active"
+    told = cli("debit", "payouts", "--query", "--older-than-minutes", "0", "--lang", "en")
+    assert "Payouts queried at the channel 2026-01-10: 0" in told.stdout
+    assert cli("debit", "payouts", "--json") == []
+    _clean(factory)
+
+
+def test_the_payout_query_job_runs_on_the_schedule(
+    factory: sessionmaker[Session], engine: Engine, approved: Approved
+) -> None:
+    """Migration 0038's ``payout_query`` job at 08:00 (Asia/Shanghai): the payout sent the day before is
+    settled (the job's own sandbox never received it: sent again under its reference), on that business
+    date (the loan re-dated to it); the next day's run finds nothing."""
+    _, loan_id, _ = _pending(factory, "job.q@example.com", approved, Scenario.TIMEOUT_SUCCESS)
+    with factory() as s, s.begin():
+        definition = s.get(JobDefinitionRow, "payout_query")
+        assert definition is not None, "migration 0038 schedules the status query"
+        assert (definition.handler, definition.run_at_local) == ("payments.query_payouts", "08:00")
+        s.query(JobDefinitionRow).where(JobDefinitionRow.name != "payout_query").update({"enabled": False})
+    day = TODAY + timedelta(days=1)
+    at = datetime.combine(day, datetime.min.time(), tzinfo=CN) + timedelta(hours=8, minutes=1)
+    (result,) = runner.tick(engine, worker="w", clock=lambda: at)
+    assert (result.outcome, result.business_date) == ("succeeded", day)
+    assert result.summary == {
+        "asked": 1,
+        "counts": {"succeeded": 0, "failed": 0, "pending": 0, "resent": 1, "conflict": 0},
+    }
+    loan = _loan(factory, loan_id)
+    assert (loan.state, loan.disbursed_on, loan.start_on) == ("active", day, day)
+    (later,) = runner.tick(engine, worker="w", clock=lambda: at + timedelta(days=1))
+    assert later.summary is not None
+    assert later.summary["asked"] == 0
     _clean(factory)
