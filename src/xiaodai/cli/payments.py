@@ -166,7 +166,9 @@ def debit_run(
     except ServicingError as exc:
         fail(str(exc))
     if settlement_out is not None:
-        settlement_out.write_text(render(channel.settlement_lines(on)), encoding="utf-8")
+        settlement_out.write_text(
+            render(channel.settlement_lines(on), payouts=channel.reports_payouts), encoding="utf-8"
+        )
         result["settlement_file"] = str(settlement_out)
 
     def show(r: dict[str, Any]) -> None:

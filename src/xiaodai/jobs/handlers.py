@@ -65,7 +65,7 @@ def debits(ctx: JobContext) -> dict[str, Any]:
     from xiaodai.payments import batch
     from xiaodai.payments.debit_policy import default_policy
     from xiaodai.payments.sandbox_channel import SandboxChannel
-    from xiaodai.payments.settlement_file import parse, render
+    from xiaodai.payments.settlement_file import parse, render, reports_payouts
     from xiaodai.privacy.keys import current_ring
 
     channel = SandboxChannel(seed=_sandbox_seed())
@@ -78,9 +78,13 @@ def debits(ctx: JobContext) -> dict[str, Any]:
     if lines:  # the simulated channel "sends" its file; a re-run adds only references not yet in it
         path = settlement_path(ctx.business_date)
         path.parent.mkdir(parents=True, exist_ok=True)
-        old = parse(path.read_text(encoding="utf-8"), on=ctx.business_date) if path.exists() else []
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        old = parse(text, on=ctx.business_date) if text else []
         known = {line.channel_ref for line in old}
-        path.write_text(render([*old, *(x for x in lines if x.channel_ref not in known)]), encoding="utf-8")
+        # this process's sandbox paid nothing out: a debits-only file, unless the day's file reported payouts
+        payouts = channel.reports_payouts or (bool(text) and reports_payouts(text))
+        merged = render([*old, *(x for x in lines if x.channel_ref not in known)], payouts=payouts)
+        path.write_text(merged, encoding="utf-8")
     return {"counts": result["counts"]}
 
 

@@ -289,12 +289,14 @@ def record(row: DisbursementRow) -> DebitRecord:
     return DebitRecord(row.channel_ref, posted, row.status == DebitStatus.PENDING.value, payout=True)
 
 
-def records(session: Session, on: date, refs: Sequence[str]) -> dict[str, DisbursementRow]:
-    """Payouts sent on ``on`` and any other the file names."""
+def records(
+    session: Session, on: date, refs: Sequence[str], *, of_day: bool = True
+) -> dict[str, DisbursementRow]:
+    """Payouts sent on ``on`` (unless ``of_day`` is False: a debits-only file) and any other the file
+    names."""
     named = [ref for ref in refs if is_payout_ref(ref)]
-    query = select(DisbursementRow).where(
-        (DisbursementRow.business_date == on) | DisbursementRow.channel_ref.in_(named)
-    )
+    where = DisbursementRow.channel_ref.in_(named)
+    query = select(DisbursementRow).where((DisbursementRow.business_date == on) | where if of_day else where)
     return {r.channel_ref: r for r in session.execute(query).scalars()}
 
 

@@ -42,7 +42,14 @@ from xiaodai.payments.channel import DebitResponse, DebitStatus
 from xiaodai.payments.debit_book import book, retrying
 from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.reconcile import BREAKS, Kind, cash_sign
-from xiaodai.payments.settlement_file import HEADER, HEADER_V1, KINDS, SettlementFileError, parse
+from xiaodai.payments.settlement_file import (
+    HEADER,
+    HEADER_V1,
+    KINDS,
+    SettlementFileError,
+    parse,
+    reports_payouts,
+)
 
 CONFIRM_CHUNK = 20_000
 _STATUSES = [s.value for s in DebitStatus if s is not DebitStatus.PENDING]
@@ -174,27 +181,28 @@ def _ours_by_ref(connection: Connection, refs: Sequence[str]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=_OURS_SCHEMA, orient="row")
 
 
-def _payouts(session: Session, on: date, theirs: pl.DataFrame) -> pl.DataFrame:
-    """Our payouts sent on ``on`` or named by the file (one per loan: a plain query)."""
+def _payouts(session: Session, on: date, theirs: pl.DataFrame, *, of_day: bool) -> pl.DataFrame:
+    """Our payouts sent on ``on`` (when the file reports the day's payouts) or named by the file (one per
+    loan: a plain query)."""
     from xiaodai.payments import payout
 
     named = theirs.filter(pl.col("payout"))["channel_ref"].to_list()
     rows = []
-    for row in payout.records(session, on, named).values():
+    for row in payout.records(session, on, named, of_day=of_day).values():
         mine = payout.record(row)
         ids = (row.id, row.channel_ref, row.loan_id, row.amount_fen, row.business_date)
         rows.append((*ids, mine.posted_fen, mine.pending, True))
     return pl.DataFrame(rows, schema=_PAYOUT_SCHEMA, orient="row")
 
 
-def _ours(session: Session, on: date, theirs: pl.DataFrame) -> pl.DataFrame:
+def _ours(session: Session, on: date, theirs: pl.DataFrame, *, payouts_of_day: bool) -> pl.DataFrame:
     """Our debits of the day and those the file names, then our payouts (column ``payout``)."""
     connection = session.connection()
     ours = _ours_of_day(connection, on)
     others = theirs.join(ours, on="channel_ref", how="anti")["channel_ref"].to_list()
     if others:
         ours = pl.concat([ours, _ours_by_ref(connection, others)]).unique("channel_ref", keep="first")
-    payouts = _payouts(session, on, theirs).join(ours, on="channel_ref", how="anti")
+    payouts = _payouts(session, on, theirs, of_day=payouts_of_day).join(ours, on="channel_ref", how="anti")
     return pl.concat([ours.with_columns(payout=pl.lit(False)), payouts])
 
 
@@ -316,8 +324,10 @@ def _held(session: Session, refs: pl.DataFrame) -> pl.DataFrame:
 def reconcile_file(factory: sessionmaker[Session], source: Path | bytes, *, on: date) -> dict[str, Any]:
     """Reconcile the day's settlement file (see the module docstring); the report of ``service.reconcile``."""
     theirs = read_file(source, on=on)
+    data = source.read_bytes() if isinstance(source, Path) else source
+    of_day = reports_payouts(data[:200])  # a debits-only file (version 1) says nothing of the day's payouts
     with factory() as session:
-        ours = _ours(session, on, theirs)
+        ours = _ours(session, on, theirs, payouts_of_day=of_day)
     debits_pending = ours.filter(~pl.col("payout"))["pending"].any()
     confirmed = _confirm(factory, theirs, ours, on) if debits_pending else []
     confirmed += _confirm_payouts(factory, theirs, ours, on)
@@ -328,7 +338,9 @@ def reconcile_file(factory: sessionmaker[Session], source: Path | bytes, *, on: 
                     _ours_by_ref(session.connection(), confirmed).select(
                         "channel_ref", "posted_fen", "pending"
                     ),
-                    _payouts(session, on, theirs).select("channel_ref", "posted_fen", "pending"),
+                    _payouts(session, on, theirs, of_day=of_day).select(
+                        "channel_ref", "posted_fen", "pending"
+                    ),
                 ]
             )
             ours = ours.update(fresh, on="channel_ref")

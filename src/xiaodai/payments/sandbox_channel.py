@@ -137,6 +137,12 @@ class SandboxChannel:
         """The callbacks owed for timed-out debits (deliver them in any order, as often as you like)."""
         return [self.callback_for(ref) for ref in self.late]
 
+    @property
+    def reports_payouts(self) -> bool:
+        """Whether this sandbox's file reports payouts: only if it was asked to pay anything out (a sandbox
+        in another process, e.g. the job worker's, knows none and writes a debits-only file)."""
+        return bool(self.payouts)
+
     def settlement_lines(self, on: date) -> list[SettlementLine]:
         """The day's file: the debits, then the payouts, each in reference order."""
         debits = [

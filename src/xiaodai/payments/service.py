@@ -438,16 +438,19 @@ def suspense_entry(on: date, outcome: Outcome, delta: int, count: int) -> Journa
     )
 
 
-def reconcile(session: Session, *, lines: Sequence[SettlementLine], on: date) -> dict[str, Any]:
-    """Match the day's settlement lines against our debits and payouts; book confirmed outcomes of
-    timed-out ones (a payout: ``payout.confirm``); move the suspense account to what the breaks need (by
-    difference, so a replayed file posts nothing)."""
+def reconcile(
+    session: Session, *, lines: Sequence[SettlementLine], on: date, payouts_of_day: bool = True
+) -> dict[str, Any]:
+    """Match the day's settlement lines against our debits and payouts (the day's, unless the file reports
+    debits only: ``settlement_file.reports_payouts``); book confirmed outcomes of timed-out ones (a payout:
+    ``payout.confirm``); move the suspense account to what the breaks need (by difference, so a replayed
+    file posts nothing)."""
     from xiaodai.payments import payout
 
     refs = [line.channel_ref for line in lines]
     records: dict[str, DebitAttemptRow | DisbursementRow] = {
         **_records(session, on, refs),
-        **payout.records(session, on, refs),
+        **payout.records(session, on, refs, of_day=payouts_of_day),
     }
     confirmed: list[str] = []
     for outcome in match(lines, [_record(r) for r in records.values()]):

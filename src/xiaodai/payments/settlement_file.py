@@ -18,9 +18,11 @@ Format version 2 (UTF-8, comma separated, ``\\n`` line ends, one header line, th
   amount is what left for the borrower: always positive in the file, the direction is ``kind``'s).
 - ``kind``: ``debit`` | ``payout``.
 
-Version 1 files (header ``channel_ref,settled_on,status,amount``, debits only, before payouts were
-reconciled) are still read: each line's kind is taken from its reference (``payout:`` → payout, else
-debit). ``render`` always writes version 2. A file that breaks any of these rules is refused whole, with
+Version 1 files (header ``channel_ref,settled_on,status,amount``: debits only, as before payouts were
+reconciled, or a channel that reports its payouts elsewhere) are still read: each line's kind is taken
+from its reference (``payout:`` → payout, else debit), and reconciliation takes only the payouts such a file
+names, not the day's others (``reports_payouts``). ``render`` writes version 2 unless told the file is
+debits only. A file that breaks any of these rules is refused whole, with
 the line number: nothing is reconciled.
 """
 
@@ -113,18 +115,22 @@ def parse(text: str, *, on: date) -> list[SettlementLine]:
     return lines
 
 
-def render(lines: Iterable[SettlementLine]) -> str:
+def render(lines: Iterable[SettlementLine], *, payouts: bool = True) -> str:
+    """The file; ``payouts=False`` writes version 1 (no ``kind`` column): the file of a channel that reports
+    debits only, so that reconciliation does not take the day's payouts as unsettled."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(HEADER if payouts else HEADER_V1)
     for line in lines:
-        writer.writerow(
-            [
-                line.channel_ref,
-                line.settled_on.isoformat(),
-                line.status.value,
-                _yuan(line.amount_fen),
-                line.kind,
-            ]
-        )
+        if line.is_payout and not payouts:
+            raise ValueError(f"{line.channel_ref}: a debits-only file cannot hold a payout")
+        row = [line.channel_ref, line.settled_on.isoformat(), line.status.value, _yuan(line.amount_fen)]
+        writer.writerow([*row, line.kind] if payouts else row)
     return out.getvalue()
+
+
+def reports_payouts(text: str | bytes) -> bool:
+    """Whether the file reports the day's payouts (version 2) or debits only (version 1): only a version 2
+    file can say that a payout we posted was never settled."""
+    head = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    return tuple(head.split("\n", 1)[0].rstrip("\r").split(",")) == HEADER

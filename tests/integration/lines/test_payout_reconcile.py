@@ -22,7 +22,7 @@ from xiaodai.payments import service as payments
 from xiaodai.payments.channel import DebitStatus
 from xiaodai.payments.reconcile_file import reconcile_file
 from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
-from xiaodai.payments.settlement_file import SettlementLine, parse, render
+from xiaodai.payments.settlement_file import SettlementLine, parse, render, reports_payouts
 
 AMOUNT = 300_000  # each drawdown: 3,000.00 paid out whole (no fee kept back on the line's product)
 
@@ -122,3 +122,32 @@ def test_payout_breaks_suspense_and_replay(
     with factory() as s:
         assert ledger.trial_balance(s)[Account.PAYMENT_SUSPENSE.value] == 777
         assert ledger.check(s) == []
+
+
+@pytest.mark.parametrize("path", ["per-row", "file"])
+def test_a_debits_only_file_says_nothing_of_the_days_payouts(
+    factory: sessionmaker[Session], approved: Approved, path: str
+) -> None:
+    """A version 1 file (debits only: e.g. the job worker's sandbox, which paid nothing out) does not make
+    the day's posted payouts breaks; a version 2 file without them does (the channel never settled them)."""
+    user_id = granted(factory, approved, "v1@example.com")
+    with factory() as s, s.begin():
+        drawn = draw_on_line(s, user_id, AMOUNT, key="d1", channel=SandboxChannel())
+    ref = drawn["disbursement"]["channel_ref"]
+    worker = SandboxChannel()  # another process's sandbox: it paid nothing out
+    assert not worker.reports_payouts
+    debits_only = render(worker.settlement_lines(TODAY), payouts=worker.reports_payouts)
+    assert debits_only.splitlines()[0] == "channel_ref,settled_on,status,amount"
+    full = render([])
+
+    def run(text: str) -> dict[str, Any]:
+        if path == "file":
+            return reconcile_file(factory, text.encode(), on=TODAY)
+        with factory() as s, s.begin():
+            return payments.reconcile(
+                s, lines=parse(text, on=TODAY), on=TODAY, payouts_of_day=reports_payouts(text)
+            )
+
+    assert run(debits_only)["breaks"] == []
+    (gap,) = run(full)["breaks"]
+    assert (gap["channel_ref"], gap["kind"], gap["suspense_fen"]) == (ref, "missing_theirs", -AMOUNT)
