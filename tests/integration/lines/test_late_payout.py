@@ -275,3 +275,34 @@ def test_the_payout_query_job_runs_on_the_schedule(
     assert later.summary is not None
     assert later.summary["asked"] == 0
     _clean(factory)
+
+
+def test_a_late_payout_of_a_fee_product_keeps_its_signed_amounts(
+    factory: sessionmaker[Session], approved: Approved
+) -> None:
+    """The single-loan journey, product ``everyday`` (1.5 % kept back, 8.00 a month): re-dated with every
+    signed amount and its APR, the fee kept back posted once on the settlement date."""
+    user_id, app_id = approved("fees@example.com")
+    channel = SandboxChannel(payout_scripted={f"account:{user_id}": Scenario.TIMEOUT_SUCCESS})
+    with factory() as s, s.begin():
+        me = user(s, user_id)
+        choice = journey.OfferRequest(product="everyday")
+        kfs = journey.offer_kfs(s, user=me, public_id=app_id, request=choice, today=TODAY)
+        signed = journey.sign_offer(
+            s, user=me, public_id=app_id, request=choice, seen_sha256=kfs["sha256"], ip="127.0.0.1",
+            lang="zh", today=TODAY, channel=channel,
+        )  # fmt: skip
+    loan_id = int(signed["loan_id"])
+    before = [(r.principal_fen, r.interest_fen, r.fee_fen) for r in _instalments(factory, loan_id)]
+    apr = _loan(factory, loan_id).apr_percent
+    paid_on = TODAY + timedelta(days=3)
+    assert _query(factory, channel, on=paid_on)["counts"]["succeeded"] == 1
+    loan = _loan(factory, loan_id)
+    assert (loan.state, loan.start_on, loan.apr_percent) == ("active", paid_on, apr)
+    rows = _instalments(factory, loan_id)
+    assert [(r.principal_fen, r.interest_fen, r.fee_fen) for r in rows] == before
+    assert rows[0].fee_fen == 800
+    assert rows[0].due_on == add_months(paid_on, 1)
+    with factory() as s:
+        assert ledger.trial_balance(s)["income:fees"] == -loan.upfront_fee_fen
+    _clean(factory)
