@@ -1,6 +1,8 @@
 """the scheduler asks the payment channel about payouts whose callback never came: a ``payout_query`` job
 definition (``payments.query_payouts`` at 08:00 each business date, after the debits and before
 reconciliation; the handler itself only asks about payouts pending longer than ``payout.QUERY_AFTER``).
+And ``ix_disbursements_business_date``: reconciliation reads the payouts sent on the file's date (one
+disbursement per loan ever made: without it, a scan of them all per file).
 
 Revision ID: 0038
 Revises: 0036
@@ -28,7 +30,9 @@ def upgrade() -> None:
         *(sa.column(name) for name in JOB),
     )
     op.bulk_insert(definitions, [JOB])
+    op.create_index("ix_disbursements_business_date", "disbursements", ["business_date"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_disbursements_business_date", table_name="disbursements")
     op.execute(sa.text("DELETE FROM job_definitions WHERE name = 'payout_query'"))
