@@ -65,6 +65,7 @@ def test_the_signed_in_borrower_home_is_their_summary(client: TestClient) -> Non
     assert f"可用额度 {available.group(1)} 元" in page
     assert 'href="/line/draw"' in page
     assert 'id="home-line-apr"' in page
+    assert 'id="calculator"' in client.get("/", params={"calc": "1"}).text  # asked for: the calculator
     english = client.get("/", params={"lang": "en"}).text
     assert "What you pay next" in english
     assert f"{available.group(1)} CNY available" in english

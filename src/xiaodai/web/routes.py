@@ -247,11 +247,13 @@ def _calculator(request: Request) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    """The signed-in borrower's summary (``web.home_pages``); the product page with its calculator else."""
+    """The signed-in borrower's summary (``web.home_pages``); the product page with its calculator else (and
+    for a borrower who asks for the calculator: ``?calc=1`` or its fields)."""
+    calculator = any(k in request.query_params for k in ("calc", "amount", "term", "rate", "method"))
 
     def action(session: Session) -> Response:
         user = _user(request, session)
-        if user is not None and user.kind == "borrower":
+        if user is not None and user.kind == "borrower" and not calculator:
             from xiaodai.web.home_pages import borrower_home
 
             home = borrower_home(session, user=user, today=_today(request))
