@@ -215,9 +215,9 @@ def redate(session: Session, loan: LoanRow, on: date) -> None:
     priced again with the signed terms from the settlement date: a monthly schedule keeps every amount and
     moves its dates (same cash flows, one period apart as signed: the signed annual rate stays exact); the
     daily plan keeps its signed daily rate on each period's actual days; no period's interest or fee is
-    ever more than signed. The signed key-facts statement is
-    kept as signed; the loan's start, schedule, APR and cooling-off window move. Nothing is posted: the
-    instalments are unbilled and the loan was never active."""
+    ever more than signed. The signed key-facts statement is kept as signed; the loan's start, schedule,
+    APR and cooling-off window move. Nothing is posted here: the instalments are unbilled and the loan was
+    never active (the disbursement is posted next, on ``on``)."""
     shift = on - loan.start_on
     quote = build_quote(signed_terms(session, loan, start_on=on), cap_book=default_cap_book())
     rows = sorted(installments(session, loan.id, lock=True), key=lambda r: r.period)
@@ -353,18 +353,15 @@ def query_pending(
             outcome = "resent"
         elif not answer.status.final:
             outcome = "pending"
-        elif (
-            apply_outcome(
+        else:
+            applied = apply_outcome(
                 session, ref=row.channel_ref, status=answer.status, settled_fen=answer.settled_fen, on=on
             )
-            == "conflict"
-        ):
-            outcome = "conflict"
-        else:
-            outcome = answer.status.value
+            outcome = "conflict" if applied == "conflict" else answer.status.value
         counts[outcome] += 1
-        results.append({"loan_id": row.loan_id, "channel_ref": row.channel_ref, "answer": outcome,
-                        "status": row.status})  # fmt: skip
+        results.append(
+            {"loan_id": row.loan_id, "channel_ref": row.channel_ref, "answer": outcome, "status": row.status}
+        )
     return {
         "date": on.isoformat(),
         "older_than_minutes": int(older_than.total_seconds() // 60),
