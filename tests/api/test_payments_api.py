@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -135,3 +136,35 @@ def test_operations_run_debits_reconcile_and_see_breaks_and_callbacks_are_verifi
     assert client.get("/api/staff/payments/breaks", headers=me).status_code == 403
     with factory() as s:
         assert ledger.check(s) == []
+
+
+def test_a_debit_run_or_reconciliation_with_a_token_not_remembered_runs_cleanly(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's user is read on its own session when the token is not remembered (another worker
+    process, or its TTL passed): on SQLite that transaction holds the write lock (BEGIN IMMEDIATE) and the
+    batch, in its own sessions, waited for it until "database is locked" (500). Now the request's read
+    transaction ends first; another writer holding the lock too long is a 409, nothing posted."""
+    from sqlalchemy.exc import OperationalError
+
+    from xiaodai.accounts import service as accounts
+    from xiaodai.api.routers import payments as router
+
+    _, admin = staff(client, "ops.lock@example.com", "admin")
+    accounts.TOKENS.clear()  # the token is looked up in the database, on the request's session
+    run = client.post("/api/staff/debits/run", json={}, headers=admin)
+    assert run.status_code == 200, run.text
+    assert run.json()["counts"]["claimed"] == 0
+    accounts.TOKENS.clear()
+    empty = b"channel_ref,settled_on,status,amount,kind\n"
+    url = "/api/staff/reconciliations?date=2026-01-10"
+    report = client.post(url, content=empty, headers={**admin, "Content-Type": "text/csv"})
+    assert report.status_code == 200, report.text
+
+    def locked(*_: object, **__: object) -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(router.batch, "run_debit_batch", locked)
+    busy = client.post("/api/staff/debits/run", json={}, headers=admin)
+    assert busy.status_code == 409
+    assert busy.json()["reasons"] == ["PAYMENTS_BUSY"]

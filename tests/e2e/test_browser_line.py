@@ -29,9 +29,35 @@ def test_demo_borrower_sees_draws_and_repays_on_their_line(
 ) -> None:
     page, log, shoot = demo_page
     sign_in(page, "borrower@xiaodai.demo")
+    # signed in, the home page is the borrower's summary, not the product page with its calculator
+    page.goto("/?lang=zh")
+    assert page.locator("#calculator").count() == 0
+    assert page.locator("#home").count() == 1
+    assert _amount(page.locator("#home-next-amount").inner_text()) > 0  # the demo has something due
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", page.locator("#home-next-date").inner_text())
+    home_available = _amount(page.locator("#home-line-available").inner_text())
+    assert page.locator("#home-line-link").count() == 1
+    _clean(page)
+    shoot("line-00-home")
     page.goto("/line?lang=zh")
     assert page.locator("h1").first.inner_text() == "我的额度"
     assert re.search(r"\d+\.\d\d%", page.locator("#line-apr").inner_text())  # the APR, first
+    header = page.locator("#line-apr")
+    low, high = (
+        Decimal(header.get_attribute("data-min") or ""),
+        Decimal(header.get_attribute("data-max") or ""),
+    )
+    assert _amount(page.locator("#line-available").inner_text()) == home_available
+    # every drawdown schedule says what is left to pay on each instalment (未还): never an empty cell
+    schedules = page.locator(".drawdown-schedule")
+    assert schedules.count() >= 1
+    for k in range(schedules.count()):
+        rows = schedules.nth(k).locator("tr")
+        assert rows.count() >= 2
+        for n in range(1, rows.count()):
+            cells = rows.nth(n).locator("td")
+            payment, paid, left = (_amount(cells.nth(c).inner_text()) for c in (2, 3, 4))
+            assert 0 <= left <= payment, (payment, paid, left)
     available = _amount(page.locator("#line-available").inner_text())
     limit = _amount(page.locator("#line-limit").inner_text())
     assert 0 < available <= limit <= 30000
@@ -55,6 +81,9 @@ def test_demo_borrower_sees_draws_and_repays_on_their_line(
     assert page.locator("#draw-kfs").count() == 1
     assert page.locator("#daily-terms").count() == 1
     assert page.locator("#kfs-apr").count() == 1
+    # the line's headline rate range holds what this draw's KFS says it costs (IRR, every fee included)
+    kfs_apr = Decimal(page.locator("#kfs-apr").get_attribute("data-apr-percent") or "")
+    assert low <= kfs_apr <= high, (low, kfs_apr, high)
     _clean(page)
     shoot("line-02-draw-kfs")
     submit(page, "#draw-sign")
@@ -93,5 +122,67 @@ def test_demo_borrower_sees_draws_and_repays_on_their_line(
     assert page.locator("#due-this-month h2").inner_text() == "Due this month (all drawdowns)"
     _clean(page)
     assert log.external(demo.url) == []
+    assert log.console_errors == []
+    assert log.page_errors == []
+
+
+def test_a_payout_that_arrives_late_moves_the_loan_to_the_day_it_arrived(
+    browser_page: tuple[Any, Any, Any], live_server: str, db_url: str
+) -> None:
+    """A drawdown signed five days before today whose payout timed out and is settled today by the
+    channel's status query: the loan starts today (no interest for the five days before), the loan page
+    says so in both languages, and the borrower's home shows the moved due date."""
+    from datetime import UTC, datetime, timedelta
+
+    from e2e.conftest import TODAY
+    from integration.lines.conftest import BODY
+    from xiaodai.accounts.service import sign_up
+    from xiaodai.db.session import make_engine, session_factory
+    from xiaodai.journey import service as journey
+    from xiaodai.lines import service as lines
+    from xiaodai.money.dates import add_months
+    from xiaodai.payments import payout
+    from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
+
+    signed_on = TODAY - timedelta(days=5)
+    engine = make_engine(db_url)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        me = sign_up(s, email="late.payout@example.com", name="王五", password="correct horse 1")
+        view = journey.submit_application(
+            s, user=me, payload=BODY, idempotency_key="k1", credit_check_consent=True, today=signed_on
+        )
+        lines.grant_line(s, user=me, application_id=str(view["application_id"]), on=signed_on, actor="test")
+        channel = SandboxChannel(payout_scripted={f"account:{me.id}": Scenario.TIMEOUT_SUCCESS})
+        request = lines.DrawRequest(amount_fen=300_000, plan="instalment", term=6)
+        quote = lines.quote_draw(s, user=me, request=request, today=signed_on)
+        drawn = lines.draw(
+            s, user=me, request=request, seen_sha256=quote["sha256"], ip="127.0.0.1", lang="zh",
+            today=signed_on, key="d1", channel=channel,
+        )  # fmt: skip
+    with factory() as s, s.begin():  # the callback never came: today's status query settles it
+        asked = payout.query_pending(s, channel=channel, on=TODAY, as_of=datetime.now(tz=UTC))
+    engine.dispose()
+    assert asked["counts"]["succeeded"] == 1
+    loan_id = drawn["loan_id"]
+    first_due = add_months(TODAY, 1).isoformat()
+
+    page, log, shoot = browser_page
+    sign_in(page, "late.payout@example.com", "correct horse 1")
+    page.goto("/?lang=zh")
+    assert page.locator("#home-next-date").inner_text() == first_due
+    _clean(page)
+    page.goto(f"/loans/{loan_id}?lang=zh")
+    notice = page.locator("#redated")
+    assert notice.get_attribute("data-days") == "5"
+    assert "晚 5 天" in notice.inner_text()
+    assert "到账前的日子不计利息" in notice.inner_text()
+    assert first_due in visible_text(page)  # the schedule runs from the day the money arrived
+    _clean(page)
+    shoot("line-05-late-payout")
+    page.goto(f"/loans/{loan_id}?lang=en")
+    assert "no interest for the days before" in page.locator("#redated").inner_text()
+    _clean(page)
+    assert log.external(live_server) == []
     assert log.console_errors == []
     assert log.page_errors == []

@@ -50,7 +50,8 @@ def _render_line(view: dict[str, Any]) -> None:
     console = Console()
     rate = view["rate"]
     console.print(
-        f"[bold]line {view['line_id']}[/] · {view['state']} · APR {rate['apr_percent']}% "
+        f"[bold]line {view['line_id']}[/] · {view['state']} · "
+        f"APR {rate['apr_min_percent']}–{rate['apr_max_percent']}% "
         f"(daily {rate['daily_rate_percent']}%) · grade {view['grade']}"
     )
     console.print(

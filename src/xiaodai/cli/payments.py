@@ -8,6 +8,7 @@ interface.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xiaodai.cli.errors import fail
-from xiaodai.cli.shell import emit, engine, parse_day, posting_day, run
+from xiaodai.cli.shell import emit, engine, parse_day, platform_today, posting_day, run
 from xiaodai.db.session import session_factory
 from xiaodai.payments import batch, payout, service
 from xiaodai.payments.debit_policy import default_policy
@@ -44,6 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
     "breaks": {"zh": "对账差异", "en": "Reconciliation breaks"},
     "suspense": {"zh": "挂账（待查）", "en": "Suspense posted"},
     "payouts": {"zh": "待银行结果的放款", "en": "Payouts waiting for the bank"},
+    "payouts_queried": {"zh": "已向通道查询的放款", "en": "Payouts queried at the channel"},
 }
 
 
@@ -164,7 +166,9 @@ def debit_run(
     except ServicingError as exc:
         fail(str(exc))
     if settlement_out is not None:
-        settlement_out.write_text(render(channel.settlement_lines(on)), encoding="utf-8")
+        settlement_out.write_text(
+            render(channel.settlement_lines(on), payouts=channel.reports_payouts), encoding="utf-8"
+        )
         result["settlement_file"] = str(settlement_out)
 
     def show(r: dict[str, Any]) -> None:
@@ -178,21 +182,64 @@ def debit_run(
 
 
 @debit_app.command("payouts")
-def payouts_pending(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+def payouts_pending(
+    query: Annotated[
+        bool, typer.Option("--query", help="ask the channel about the pending ones (status query) and settle")
+    ] = False,
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-minutes", help="with --query: only payouts pending this long (policy: 30)"
+        ),
+    ] = None,
+    date_: Annotated[
+        str | None, typer.Option("--date", help="with --query: the business date outcomes are booked on")
+    ] = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
     """Disbursements (代付) still waiting for the channel's outcome (a timed-out payout: its callback is
-    owed); the loan stays signed and nothing is posted until the outcome arrives."""
+    owed); the loan stays signed and nothing is posted until the outcome arrives. ``--query`` asks the
+    channel (代付查询) about those pending longer than the policy interval and settles them by its answer
+    (the scheduled job ``payout_query`` does the same each business date)."""
     _t("payouts", lang)
-    rows = run(payout.pending)
+    if not query:
+        if older_than is not None or date_ is not None:
+            fail("--older-than-minutes and --date go with --query")
+        rows = run(payout.pending)
 
-    def show(r: list[dict[str, Any]]) -> None:
-        typer.echo(f"{_t('payouts', lang)}: {len(r)}")
-        for p in r:
-            typer.echo(
-                f"  {p['channel_ref']} loan {p['loan_id']} {p['amount']} → {p['destination']} "
-                f"({p['sent_on']})"
-            )
+        def show(r: list[dict[str, Any]]) -> None:
+            typer.echo(f"{_t('payouts', lang)}: {len(r)}")
+            for p in r:
+                typer.echo(
+                    f"  {p['channel_ref']} loan {p['loan_id']} {p['amount']} → {p['destination']} "
+                    f"({p['sent_on']})"
+                )
 
-    emit(rows, as_json, show)
+        emit(rows, as_json, show)
+        return
+    if older_than is not None and older_than < 0:
+        fail(f"--older-than-minutes must not be negative, got {older_than}")
+    on = posting_day(date_, "--date") if date_ is not None else platform_today()
+    channel = sandbox(seed)
+    interval = payout.QUERY_AFTER if older_than is None else timedelta(minutes=older_than)
+    result = run(
+        # the interval runs on the wall clock (the row's ``updated_at``), whatever the business date
+        lambda s: payout.query_pending(
+            s, channel=channel, on=on, as_of=datetime.now(tz=UTC), older_than=interval
+        )
+    )
+
+    def show_query(r: dict[str, Any]) -> None:
+        typer.echo(
+            f"{_t('payouts_queried', lang)} {r['date']}: {r['asked']} — "
+            + ", ".join(f"{k} {v}" for k, v in r["counts"].items())
+        )
+        for p in r["payouts"]:
+            typer.echo(f"  {p['channel_ref']} loan {p['loan_id']} → {p['answer']} ({p['status']})")
+
+    emit(result, as_json, show_query)
 
 
 def reconcile(

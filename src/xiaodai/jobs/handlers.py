@@ -7,6 +7,8 @@ racing never post twice:
 - ``notify.reminders``: the day's reminders (a notice once per key, a channel allowed at most once);
 - ``payments.reconcile``: the channel's settlement file for the date, when it is there (suspense moved by
   difference); until then the run waits;
+- ``payments.query_payouts``: payouts still pending ``payout.QUERY_AFTER`` after they were sent (their
+  callback never came) are settled by the channel's status query (a settled payout is not asked again);
 - ``lines.review_due``: the periodic review of credit lines last reviewed 90+ days ago (a reviewed line
   carries the date, so a re-run that day finds nothing left to review).
 """
@@ -63,7 +65,7 @@ def debits(ctx: JobContext) -> dict[str, Any]:
     from xiaodai.payments import batch
     from xiaodai.payments.debit_policy import default_policy
     from xiaodai.payments.sandbox_channel import SandboxChannel
-    from xiaodai.payments.settlement_file import parse, render
+    from xiaodai.payments.settlement_file import parse, render, reports_payouts
     from xiaodai.privacy.keys import current_ring
 
     channel = SandboxChannel(seed=_sandbox_seed())
@@ -76,9 +78,13 @@ def debits(ctx: JobContext) -> dict[str, Any]:
     if lines:  # the simulated channel "sends" its file; a re-run adds only references not yet in it
         path = settlement_path(ctx.business_date)
         path.parent.mkdir(parents=True, exist_ok=True)
-        old = parse(path.read_text(encoding="utf-8"), on=ctx.business_date) if path.exists() else []
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        old = parse(text, on=ctx.business_date) if text else []
         known = {line.channel_ref for line in old}
-        path.write_text(render([*old, *(x for x in lines if x.channel_ref not in known)]), encoding="utf-8")
+        # this process's sandbox paid nothing out: a debits-only file, unless the day's file reported payouts
+        payouts = channel.reports_payouts or (bool(text) and reports_payouts(text))
+        merged = render([*old, *(x for x in lines if x.channel_ref not in known)], payouts=payouts)
+        path.write_text(merged, encoding="utf-8")
     return {"counts": result["counts"]}
 
 
@@ -103,6 +109,19 @@ def reconcile(ctx: JobContext) -> dict[str, Any]:
         "counts": report["counts"],
         "suspense_posted_fen": report["suspense_posted_fen"],
     }
+
+
+@handler("payments.query_payouts")
+def payout_query(ctx: JobContext) -> dict[str, Any]:
+    from xiaodai.payments import payout
+    from xiaodai.payments.sandbox_channel import SandboxChannel
+
+    # the simulated channel of this process: it knows no payout another process sent, so it answers "not
+    # received" and the payout is sent again under its reference (a real channel answers from its records)
+    channel = SandboxChannel(seed=_sandbox_seed())
+    with ctx.factory() as session, session.begin():
+        result = payout.query_pending(session, channel=channel, on=ctx.business_date, as_of=ctx.now)
+    return {"asked": result["asked"], "counts": result["counts"]}
 
 
 @handler("lines.review_due")

@@ -29,6 +29,7 @@ from xiaodai.lines.limit import (
     check_draw,
     default_policy,
 )
+from xiaodai.lines.plans import price_plan
 from xiaodai.lines.store import PLANS, outstanding_fen, own_line, reserved_fen, yuan
 from xiaodai.lines.views import drawdown_json
 from xiaodai.money.dates import add_months
@@ -92,17 +93,14 @@ def _priced_draw(
             "prepayment_fee": "0.00",
             "latest_repayment_on": add_months(today, policy.daily_plan_months).isoformat(),
         }
-    return journey.price_offer(
-        amount=Decimal(request.amount_fen) / 100,
-        term=policy.daily_plan_months if request.plan == "daily" else int(request.term or 0),
-        method="interest-first" if request.plan == "daily" else "equal-installment",
+    return price_plan(
+        amount_fen=request.amount_fen,
+        plan=request.plan,
+        term=request.term,
         annual_rate=rate,
-        product_name="standard",
         today=today,
+        policy=policy,
         kfs_extra=extra,
-        # the daily plan's interest is the daily rate × each period's actual days (28 to 31), so the KFS's
-        # schedule and its IRR-based APR are those of the interest actually charged
-        periodic_daycount=daily_interest.DAYCOUNT if request.plan == "daily" else None,
     )
 
 

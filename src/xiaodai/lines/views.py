@@ -26,7 +26,9 @@ from xiaodai.lines import daily_interest
 from xiaodai.lines.limit import (
     LineState,
     available_fen,
+    default_policy,
 )
+from xiaodai.lines.plans import plan_rates
 from xiaodai.lines.store import LineNotFoundError, outstanding_fen, own_line, reserved_fen, yuan
 from xiaodai.money.dates import add_months
 from xiaodai.payments import payout
@@ -34,18 +36,14 @@ from xiaodai.payments import payout
 # ---------------------------------------------------------------- views
 
 
-def _rate_json(annual_rate: Decimal) -> dict[str, str]:
-    """APR first (pricing's IRR on a representative 12-month draw), the daily rate second."""
-    priced = journey.price_offer(
-        amount=Decimal(1000),
-        term=12,
-        method="equal-installment",
-        annual_rate=annual_rate,
-        product_name="standard",
-        today=date(2026, 1, 1),
-    )
+def _rate_json(annual_rate: Decimal, *, today: date) -> dict[str, Any]:
+    """APR first: what a draw made today costs on each plan (IRR, every cost included, as each drawdown's
+    KFS computes it: ``lines.plans``) — ``apr_percent`` is the highest of them, the range and each plan's
+    figure beside it; the daily rate second."""
+    rates = plan_rates(annual_rate, today=today, policy=default_policy())
     return {
-        "apr_percent": str(priced.kfs["headline"]["apr_percent"]),
+        "apr_percent": rates["apr_max_percent"],
+        **rates,
         "daily_rate_percent": str(daily_interest.daily_rate_percent(annual_rate)),
         "annual_rate": str(annual_rate),
     }
@@ -66,7 +64,7 @@ def summary(session: Session, line: CreditLineRow, *, today: date) -> dict[str, 
         ),
         "can_draw": line.state == LineState.ACTIVE.value and today <= line.expires_on,
         "grade": line.grade,
-        "rate": _rate_json(Decimal(line.annual_rate)),
+        "rate": _rate_json(Decimal(line.annual_rate), today=today),
         "granted_on": line.granted_on.isoformat(),
         "expires_on": line.expires_on.isoformat(),
         "policy_version": line.policy_version,

@@ -99,6 +99,13 @@ class PayoutChannel(Protocol):
 
     def pay_out(self, request: PayoutRequest) -> DebitResponse: ...
 
+    def query_payout(self, channel_ref: str) -> DebitResponse | None:
+        """The status query (代付查询) for a payout whose callback has not come: its final outcome,
+        ``pending`` while the bank is still processing it, or None when the channel has no payout under that
+        reference (the request never reached it: nothing moved; it may be sent again under the same
+        reference)."""
+        ...
+
 
 class PayoutReason(enum.Enum):
     ACCOUNT_INVALID = "ACCOUNT_INVALID"  # closed or unknown account: the bank refused the credit

@@ -1,7 +1,8 @@
-"""Matching the channel's settlement lines against our debit records (pure).
+"""Matching the channel's settlement lines against our debit and payout records (pure).
 
-Each of our records says what we booked for a ``channel_ref`` (``posted_fen``, 0 when nothing) and whether
-we still wait for the outcome (``pending``). The result classifies every reference once:
+Each of our records says what we booked for a ``channel_ref`` (``posted_fen``, 0 when nothing: for a debit
+the repayment booked, for a payout the disbursement paid out) and whether we still wait for the outcome
+(``pending``). The result classifies every reference once:
 
 - ``matched``: both sides agree (same amount moved, or nothing moved on either side);
 - ``confirm``: we were waiting (timeout) and the file gives the final outcome: the shell books it, after
@@ -12,7 +13,9 @@ we still wait for the outcome (``pending``). The result classifies every referen
 - ``unresolved``: we are still waiting and the file does not mention the reference.
 
 ``suspense_fen`` of a break is what the suspense account must hold for it (their amount − ours): money that
-moved but is not explained, so that cash in the ledger is the money the channel really moved.
+moved but is not explained, so that cash in the ledger is the money the channel really moved. A debit's
+money came in (``Dr cash / Cr suspense``); a payout's went out, so its suspense moves the other way
+(``Dr suspense / Cr cash``): ``Outcome.payout`` says which, ``cash_sign`` how cash moves.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class DebitRecord:
     channel_ref: str
     posted_fen: int
     pending: bool
+    payout: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +54,18 @@ class Outcome:
     ours_fen: int
     theirs_fen: int | None  # None: no line in the file
     line: SettlementLine | None = None
+    payout: bool = False
 
     @property
     def suspense_fen(self) -> int:
         if self.kind in (Kind.MISSING_OURS, Kind.MISSING_THEIRS, Kind.AMOUNT_MISMATCH):
             return (self.theirs_fen or 0) - self.ours_fen
         return 0
+
+
+def cash_sign(payout: bool) -> int:
+    """How an unexplained amount moves cash: in for a debit (+1), out for a payout (−1)."""
+    return -1 if payout else 1
 
 
 def match(lines: Iterable[SettlementLine], records: Iterable[DebitRecord]) -> list[Outcome]:
@@ -77,5 +87,6 @@ def match(lines: Iterable[SettlementLine], records: Iterable[DebitRecord]) -> li
             kind = Kind.AMOUNT_MISMATCH
         else:
             kind = Kind.MATCHED
-        out.append(Outcome(kind, ref, our_fen, their_fen, line))
+        payout = record.payout if record is not None else line is not None and line.is_payout
+        out.append(Outcome(kind, ref, our_fen, their_fen, line, payout))
     return out

@@ -9,8 +9,8 @@ produce the late callbacks and the day's settlement file.
 Payouts (代付, disbursements): every payout succeeds unless ``payout_scripted`` (by the whole destination,
 e.g. ``account:7``, or its last four characters) says otherwise: ``frozen`` (card frozen), ``insufficient``
 (the bank refuses the account: ACCOUNT_INVALID), ``timeout-success`` / ``timeout-fail`` (answered pending,
-the outcome owed as a callback, ``payout_callbacks``). Payout outcomes are not in the debit settlement
-file.
+the outcome owed as a callback, ``payout_callbacks``, or given by ``payout_status``). Payouts are in the
+day's settlement file too (``kind`` payout).
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class SandboxChannel:
     payout_scripted: dict[str, Scenario] = field(default_factory=dict)  # destination last 4 → scenario
     payouts: dict[str, tuple[date, DebitStatus, int]] = field(default_factory=dict)
     late_payouts: list[str] = field(default_factory=list)
+    payouts_processing: set[str] = field(default_factory=set)  # references the status query answers pending
     _late_refs: set[str] = field(default_factory=set)  # the same, for membership (a list scan per debit
     # made a 1,000,000-debit day quadratic: 100,000 timeouts scanned per timed-out debit)
     _verifications: int = 0
@@ -136,12 +137,25 @@ class SandboxChannel:
         """The callbacks owed for timed-out debits (deliver them in any order, as often as you like)."""
         return [self.callback_for(ref) for ref in self.late]
 
+    @property
+    def reports_payouts(self) -> bool:
+        """Whether this sandbox's file reports payouts: only if it was asked to pay anything out (a sandbox
+        in another process, e.g. the job worker's, knows none and writes a debits-only file)."""
+        return bool(self.payouts)
+
     def settlement_lines(self, on: date) -> list[SettlementLine]:
-        return [
+        """The day's file: the debits, then the payouts, each in reference order."""
+        debits = [
             SettlementLine(ref, day, status, moved)
             for ref, (day, status, moved) in sorted(self.outcomes.items())
             if day == on
         ]
+        payouts = [
+            SettlementLine(ref, day, status, moved, "payout")
+            for ref, (day, status, moved) in sorted(self.payouts.items())
+            if day == on
+        ]
+        return debits + payouts
 
     def pay_out(self, request: PayoutRequest) -> DebitResponse:
         """A payout: idempotent per ``channel_ref`` (a re-sent payout answers what the first one did, and
@@ -165,6 +179,17 @@ class SandboxChannel:
                 self.late_payouts.append(request.channel_ref)
             return DebitResponse(request.channel_ref, DebitStatus.PENDING, 0, PayoutReason.TIMEOUT.value)
         return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
+
+    def query_payout(self, channel_ref: str) -> DebitResponse | None:
+        """The status query: what the sandbox did with the payout (a timed-out one has its outcome, only the
+        callback is late), ``pending`` for a reference in ``payouts_processing``, None for a reference it
+        never received (a fresh sandbox, e.g. another process's, knows none)."""
+        known = self.payouts.get(channel_ref)
+        if known is None:
+            return None
+        if channel_ref in self.payouts_processing:
+            return DebitResponse(channel_ref, DebitStatus.PENDING, 0, PayoutReason.TIMEOUT.value)
+        return DebitResponse(channel_ref, known[1], known[2])
 
     def payout_callbacks(self) -> list[Callback]:
         """The callbacks owed for timed-out payouts (deliver them late, in any order, as often as wanted)."""

@@ -30,7 +30,7 @@ from xiaodai.db.tables.payments import (
 )
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
-from xiaodai.ledger.journal import entry
+from xiaodai.ledger.journal import JournalEntry, entry
 from xiaodai.payments.card import check_card, masked
 from xiaodai.payments.channel import (
     CallbackError,
@@ -41,7 +41,7 @@ from xiaodai.payments.channel import (
     verify_signature,
 )
 from xiaodai.payments.debit_policy import RetryPolicy
-from xiaodai.payments.reconcile import BREAKS, DebitRecord, Kind, Outcome, match
+from xiaodai.payments.reconcile import BREAKS, DebitRecord, Kind, Outcome, cash_sign, match
 from xiaodai.payments.settlement_file import SettlementLine
 from xiaodai.privacy.crypto import KeyRing, aad, blind_index, decrypt, encrypt
 from xiaodai.servicing import service as servicing
@@ -398,12 +398,17 @@ def _records(session: Session, on: date, refs: Sequence[str]) -> dict[str, Debit
     return {r.channel_ref: r for r in session.execute(query).scalars()}
 
 
-def _record(row: DebitAttemptRow) -> DebitRecord:
+def _record(row: DebitAttemptRow | DisbursementRow) -> DebitRecord:
+    if isinstance(row, DisbursementRow):
+        from xiaodai.payments import payout
+
+        return payout.record(row)
     return DebitRecord(row.channel_ref, row.posted_fen, row.status == DebitStatus.PENDING.value)
 
 
-def suspense_held(session: Session, ref: str) -> tuple[int, int]:
-    """(fen the suspense account holds for ``ref`` (credit positive), entries posted for it)."""
+def suspense_held(session: Session, ref: str, *, payout: bool = False) -> tuple[int, int]:
+    """(fen the suspense account holds for ``ref``, entries posted for it): a debit's as a credit, a
+    payout's as a debit (``reconcile.cash_sign``), so that it compares with ``Outcome.suspense_fen``."""
     prefix = f"suspense:{ref}:"
     total, count = session.execute(
         select(
@@ -415,39 +420,57 @@ def suspense_held(session: Session, ref: str) -> tuple[int, int]:
             PostingRow.account == Account.PAYMENT_SUSPENSE.value,
         )
     ).one()
-    return -int(total), int(count)
+    return -cash_sign(payout) * int(total), int(count)
 
 
-def reconcile(session: Session, *, lines: Sequence[SettlementLine], on: date) -> dict[str, Any]:
-    """Match the day's settlement lines against our debits; book confirmed outcomes of timed-out debits;
-    move the suspense account to what the breaks need (by difference, so a replayed file posts nothing)."""
-    records = _records(session, on, [line.channel_ref for line in lines])
+def suspense_entry(on: date, outcome: Outcome, delta: int, count: int) -> JournalEntry:
+    """The entry that moves ``outcome``'s suspense by ``delta`` (its ``count + 1``-th for the reference)."""
+    cash = cash_sign(outcome.payout) * delta
+    memo = {"channel_ref": outcome.channel_ref, "break": outcome.kind.value}
+    if outcome.payout:
+        memo["direction"] = "payout"
+    return entry(
+        on,
+        "suspense",
+        f"suspense:{outcome.channel_ref}:{count + 1}",
+        [(Account.CASH, cash), (Account.PAYMENT_SUSPENSE, -cash)],
+        memo=json.dumps(memo),
+    )
+
+
+def reconcile(
+    session: Session, *, lines: Sequence[SettlementLine], on: date, payouts_of_day: bool = True
+) -> dict[str, Any]:
+    """Match the day's settlement lines against our debits and payouts (the day's, unless the file reports
+    debits only: ``settlement_file.reports_payouts``); book confirmed outcomes of timed-out ones (a payout:
+    ``payout.confirm``); move the suspense account to what the breaks need (by difference, so a replayed
+    file posts nothing)."""
+    from xiaodai.payments import payout
+
+    refs = [line.channel_ref for line in lines]
+    records: dict[str, DebitAttemptRow | DisbursementRow] = {
+        **_records(session, on, refs),
+        **payout.records(session, on, refs, of_day=payouts_of_day),
+    }
     confirmed: list[str] = []
     for outcome in match(lines, [_record(r) for r in records.values()]):
         if outcome.kind is Kind.CONFIRM and outcome.line is not None:
             line = outcome.line
-            apply_outcome(
-                session, ref=outcome.channel_ref, status=line.status, settled_fen=line.amount_fen, on=on
-            )
+            if outcome.payout:
+                payout.confirm(session, ref=outcome.channel_ref, line=line, on=on)
+            else:
+                apply_outcome(
+                    session, ref=outcome.channel_ref, status=line.status, settled_fen=line.amount_fen, on=on
+                )
             confirmed.append(outcome.channel_ref)
     outcomes = match(lines, [_record(r) for r in records.values()])
     suspense_posted = 0
     for outcome in outcomes:
         want = outcome.suspense_fen
-        held, count = suspense_held(session, outcome.channel_ref)
+        held, count = suspense_held(session, outcome.channel_ref, payout=outcome.payout)
         delta = want - held
         if delta:
-            memo = json.dumps({"channel_ref": outcome.channel_ref, "break": outcome.kind.value})
-            ledger.post(
-                session,
-                entry(
-                    on,
-                    "suspense",
-                    f"suspense:{outcome.channel_ref}:{count + 1}",
-                    [(Account.CASH, delta), (Account.PAYMENT_SUSPENSE, -delta)],
-                    memo=memo,
-                ),
-            )
+            ledger.post(session, suspense_entry(on, outcome, delta, count))
             suspense_posted += delta
     unmatched_callbacks = [
         {
@@ -472,6 +495,7 @@ def _break(outcome: Outcome) -> dict[str, Any]:
         "ours_fen": outcome.ours_fen,
         "theirs_fen": outcome.theirs_fen,
         "suspense_fen": outcome.suspense_fen,
+        "direction": "payout" if outcome.payout else "debit",
     }
 
 

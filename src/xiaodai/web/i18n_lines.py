@@ -15,7 +15,16 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
         "zh": "放款处理中（已占用额度）",
         "en": "Being paid out (held from the available limit)",
     },
-    "line_apr": {"zh": "年化利率（单利，IRR法）", "en": "Annual rate (APR, IRR method)"},
+    "line_apr": {
+        "zh": "借款年化利率（单利，IRR法，含全部费用）",
+        "en": "What a draw costs a year (APR, IRR method, every fee included)",
+    },
+    "line_apr_plans": {
+        "zh": "分期还款（{min_term}–{max_term}期）{instalment}；随借随还（按日计息）{daily}。"
+        "每笔借款的关键信息表列明其年化利率。",
+        "en": "Instalments ({min_term}–{max_term} months) {instalment}; borrow and repay any time (daily "
+        "interest) {daily}. Each draw's key facts state its own rate.",
+    },
     "line_daily_rate": {
         "zh": "日利率 {rate}%（年利率 ÷ 360）",
         "en": "Daily rate {rate}% (annual rate ÷ 360)",
@@ -118,4 +127,39 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_unfreeze": {"zh": "解冻额度", "en": "Unfreeze the line"},
     "line_none_staff": {"zh": "该借款人没有授信额度。", "en": "This borrower has no credit line."},
     "line_staff_link": {"zh": "查看授信额度", "en": "Credit line"},
+    # the signed-in borrower's home page (web.home_pages)
+    "home_title": {"zh": "我的账户", "en": "My account"},
+    "home_hello": {"zh": "{name}，您好", "en": "Hello, {name}"},
+    "home_next": {"zh": "下一笔应还", "en": "What you pay next"},
+    "home_nothing_due": {"zh": "暂无待还款项。", "en": "Nothing to pay."},
+    "home_today": {"zh": "今天到期", "en": "due today"},
+    "home_in_days": {"zh": "{days} 天后到期", "en": "in {days} days"},
+    "home_item": {
+        "zh": "借款 #{loan} 第 {period} 期，{due} 到期，应还 {amount} 元",
+        "en": "Loan #{loan}, instalment {period}, due {due}: {amount} CNY",
+    },
+    "home_overdue": {
+        "zh": "您有已逾期未还的款项，共 {amount} 元，请尽快还款：",
+        "en": "You have {amount} CNY overdue; please pay it as soon as you can:",
+    },
+    "home_autodebit": {
+        "zh": "到期日将从您的默认银行卡自动扣款；也可以在借款页面提前还款。",
+        "en": "It is debited from your default card on the due date; you can also pay earlier on the "
+        "loan's page.",
+    },
+    "home_open": {
+        "zh": "进行中的借款 {count} 笔，未还本金共 {principal} 元。",
+        "en": "{count} open loan(s), {principal} CNY principal outstanding.",
+    },
+    "home_paying_out": {
+        "zh": "放款处理中：{loans}（银行结果返回后到账，到账前不计利息）。",
+        "en": "Being paid out: {loans} (no interest before the money reaches you).",
+    },
+    "home_line_available": {
+        "zh": "可用额度 {available} 元（总额度 {limit} 元）",
+        "en": "{available} CNY available of {limit} CNY",
+    },
+    "home_see_line": {"zh": "查看我的额度", "en": "See my line"},
+    "home_no_line": {"zh": "您还没有授信额度。", "en": "You have no credit line yet."},
+    "home_links": {"zh": "常用功能", "en": "Go to"},
 }

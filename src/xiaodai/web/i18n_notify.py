@@ -51,6 +51,31 @@ NOTIFY_STRINGS: dict[str, dict[str, str]] = {
     "job_name_debits": {"zh": "自动代扣", "en": "Auto-debit batch"},
     "job_name_reminders": {"zh": "还款提醒", "en": "Reminders"},
     "job_name_reconcile": {"zh": "对账", "en": "Reconciliation"},
+    "job_name_line_review": {"zh": "额度定期复审", "en": "Credit line review"},
+    "job_name_payout_query": {"zh": "放款结果查询", "en": "Payout status query"},
+    "payouts_pending_title": {
+        "zh": "等待银行结果的放款（代付）",
+        "en": "Payouts (代付) waiting for the bank",
+    },
+    "payouts_pending_intro": {
+        "zh": "通道超时、回调未到的放款。超过{minutes}分钟仍未有结果的，"
+        "由“放款结果查询”任务每个营业日向通道查询并按结果入账；"
+        "通道未收到的按原编号重新发送（同一编号最多付款一次）。",
+        "en": "Payouts the channel timed out on whose callback has not come. Those pending more than "
+        "{minutes} minutes are asked about by the payout status query job each business date and settled "
+        "by the answer; one the channel never received is sent again under its reference (paid at most "
+        "once).",
+    },
+    "payouts_none": {"zh": "没有等待结果的放款。", "en": "No payout is waiting."},
+    "payout_sent_on": {"zh": "发出日期", "en": "Sent on"},
+    "payout_destination": {"zh": "收款账户", "en": "To"},
+    "payouts_query_now": {"zh": "立即向通道查询", "en": "Ask the channel now"},
+    "payouts_queried": {
+        "zh": "已查询 {asked} 笔：成功 {succeeded}，失败 {failed}，仍在处理 {pending}，"
+        "重新发送 {resent}，结果冲突 {conflict}。",
+        "en": "Asked about {asked}: succeeded {succeeded}, failed {failed}, still processing {pending}, "
+        "sent again {resent}, conflicting {conflict}.",
+    },
     "job_trigger_schedule": {"zh": "按计划", "en": "schedule"},
     "job_trigger_manual": {"zh": "人工", "en": "manual"},
     "job_outcome_running": {"zh": "运行中", "en": "running"},

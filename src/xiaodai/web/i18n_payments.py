@@ -56,6 +56,13 @@ PAYMENT_STRINGS: dict[str, dict[str, str]] = {
         "zh": "放款处理中：已提交银行，等待结果（{amount} 元 → {dest}）",
         "en": "Being paid out: sent to the bank, waiting for its answer ({amount} CNY → {dest})",
     },
+    "payout_redated": {
+        "zh": "放款于 {paid_out_on} 到账，比签约日 {signed_on} 晚 {days} 天：借款自到账日起算，"
+        "还款日随之顺延，到账前的日子不计利息；每期金额不超过签约时的还款计划，年化利率（IRR）不变。",
+        "en": "The money reached you on {paid_out_on}, {days} days after you signed on {signed_on}: the "
+        "loan runs from that day and every due date moved with it; no interest for the days before; no "
+        "instalment is more than in the schedule you signed, and the annual rate (IRR) is unchanged.",
+    },
     "payout_status_succeeded": {
         "zh": "已放款 {amount} 元至 {dest}",
         "en": "{amount} CNY paid out to {dest}",

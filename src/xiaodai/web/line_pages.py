@@ -16,6 +16,7 @@ from xiaodai.lines import service as lines
 from xiaodai.lines.limit import LineError, LineState, default_policy
 from xiaodai.servicing.views import loan_view
 from xiaodai.web import forms
+from xiaodai.web.loan_pages import with_credit
 from xiaodai.web.routes import (
     PostedForm,
     _check_csrf,
@@ -35,7 +36,9 @@ def _schedules(session: Session, view: dict[str, Any], request: Request) -> list
     for drawdown in view["drawdowns"]:
         if drawdown["state"] in ("active", "overdue"):
             loan = loan_view(session, loan_id=drawdown["loan_id"], as_of=_today(request))
-            out.append({"drawdown": drawdown, "schedule": loan["schedule"]})
+            # what is left to pay on each instalment, after any credit held: as on the loan's own page
+            schedule = with_credit(loan["schedule"], loan["balances"]["overpayment"])
+            out.append({"drawdown": drawdown, "schedule": schedule})
     return out
 
 

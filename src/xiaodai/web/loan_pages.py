@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from xiaodai.api.deps import RowId
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
+from xiaodai.payments import payout
 from xiaodai.servicing import service as servicing
 from xiaodai.web import forms
 from xiaodai.web.routes import _check_csrf, _lang, _login_required, _page, _run, _today
@@ -66,6 +67,7 @@ def _loan_context(request: Request, session: Session, loan_id: int) -> dict[str,
         and detail["state"] in ("active", "overdue"),
         "cooling_off_until": row.cooling_off_until.isoformat() if row.cooling_off_until else None,
         "cancelled_in_cooling_off": detail["state"] == "settled" and not detail["schedule"],
+        "redated": payout.redated_view(payout.of_loan(session, loan_id), row),
     }
 
 

@@ -3,7 +3,7 @@ staff page of scheduled job runs. Rules are the services' (``notify.service``, `
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -70,12 +70,48 @@ def save_preferences(
 @router.get("/staff/jobs", response_class=HTMLResponse)
 def staff_jobs(request: Request) -> Response:
     def action(session: Session) -> Response:
-        from xiaodai.jobs.runner import overview
 
         _require(request, session, "admin", "auditor")
-        return _page(request, "staff_jobs.html", session, data=overview(session, limit=100))
+        return _page(request, "staff_jobs.html", session, **_jobs_context(request, session))
 
-    return _run(request, action, "staff_jobs.html", data={"jobs": [], "runs": []})
+    return _run(request, action, "staff_jobs.html", data={"jobs": [], "runs": []}, payouts=[])
+
+
+def _jobs_context(request: Request, session: Session) -> dict[str, Any]:
+    from xiaodai.jobs.runner import overview
+    from xiaodai.payments import payout
+
+    queried = request.session.pop("payouts_queried", None)
+    return {
+        "data": overview(session, limit=100),
+        "payouts": payout.pending(session),
+        "query_minutes": int(payout.QUERY_AFTER.total_seconds() // 60),
+        "queried": queried,
+    }
+
+
+@router.post("/staff/payouts/query")
+def staff_query_payouts(request: Request, csrf: str = Form("")) -> Response:
+    """Operations ask the channel now about every pending payout (the ``payout_query`` job asks each
+    business date about those pending longer than the policy interval; a person asking does not wait)."""
+
+    def action(session: Session) -> Response:
+        from xiaodai.payments import payout
+        from xiaodai.web.routes import _today
+
+        _check_csrf(request, csrf)
+        _require(request, session, "admin")
+        result = payout.query_pending(
+            session,
+            channel=request.app.state.channel,
+            on=_today(request),
+            as_of=datetime.now(tz=UTC),
+            older_than=timedelta(0),
+        )
+        request.session["payouts_queried"] = {"asked": result["asked"], **result["counts"]}
+        return RedirectResponse("/staff/jobs#payouts", status_code=303)
+
+    return _run(request, action, "staff_jobs.html", data={"jobs": [], "runs": []}, payouts=[])
 
 
 @router.get("/staff/notices", response_class=HTMLResponse)

@@ -247,13 +247,20 @@ def _calculator(request: Request) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    return _run(
-        request,
-        lambda s: _page(request, "index.html", s, calc=_calculator(request), rates=_rate_choices()),
-        "index.html",
-        calc={"typed": {}, "result": None},
-        rates=_rate_choices(),
-    )
+    """The signed-in borrower's summary (``web.home_pages``); the product page with its calculator else (and
+    for a borrower who asks for the calculator: ``?calc=1`` or its fields)."""
+    calculator = any(k in request.query_params for k in ("calc", "amount", "term", "rate", "method"))
+
+    def action(session: Session) -> Response:
+        user = _user(request, session)
+        if user is not None and user.kind == "borrower" and not calculator:
+            from xiaodai.web.home_pages import borrower_home
+
+            home = borrower_home(session, user=user, today=_today(request))
+            return _page(request, "home.html", session, home=home)
+        return _page(request, "index.html", session, calc=_calculator(request), rates=_rate_choices())
+
+    return _run(request, action, "index.html", calc={"typed": {}, "result": None}, rates=_rate_choices())
 
 
 def _rate_choices() -> list[tuple[str, str]]:

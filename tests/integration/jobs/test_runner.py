@@ -248,6 +248,7 @@ def test_the_cli_runs_and_lists_jobs(
     assert [(r["job"], r["outcome"]) for r in ran] == [
         ("eod", "succeeded"),
         ("debits", "succeeded"),
+        ("payout_query", "succeeded"),
         ("line_review", "succeeded"),
         ("reminders", "succeeded"),
         ("reconcile", "waiting"),
@@ -255,7 +256,14 @@ def test_the_cli_runs_and_lists_jobs(
     again = cli("jobs", "run", "--date", "2026-02-12", "--job", "eod", "--json")
     assert again[0]["skipped"] == "ALREADY_SUCCEEDED"
     listed = cli("jobs", "list", "--json")
-    assert [j["name"] for j in listed["jobs"]] == ["eod", "debits", "line_review", "reminders", "reconcile"]
+    assert [j["name"] for j in listed["jobs"]] == [
+        "eod",
+        "debits",
+        "payout_query",
+        "line_review",
+        "reminders",
+        "reconcile",
+    ]
     assert {r["outcome"] for r in listed["runs"]} == {"succeeded", "waiting"}
     assert all(r["duration_ms"] is not None for r in listed["runs"])
     assert "after today's business date" in cli("jobs", "run", "--date", "2026-02-13", code=2).stderr

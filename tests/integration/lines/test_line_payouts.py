@@ -140,7 +140,8 @@ def test_timeout_reserves_the_amount_until_the_late_callback(
         row = s.execute(select(DisbursementRow).where(DisbursementRow.loan_id == loan_id)).scalar_one()
         assert loan is not None
         assert loan.state == "active"
-        assert loan.disbursed_on == TODAY  # the value date the schedule and the KFS run from
+        # the money reached the borrower a day late: the loan starts then (payout.redate), no interest before
+        assert (loan.disbursed_on, loan.start_on) == (later, later)
         assert (row.status, row.settled_on) == ("succeeded", later)
         assert payout.pending(s) == []
         outcomes = s.execute(select(PaymentCallbackRow.outcome).order_by(PaymentCallbackRow.id)).scalars()

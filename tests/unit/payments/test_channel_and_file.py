@@ -15,7 +15,13 @@ from xiaodai.payments.channel import (
     verify_signature,
 )
 from xiaodai.payments.debit_policy import RetryPolicy, default_policy
-from xiaodai.payments.settlement_file import SettlementFileError, SettlementLine, parse, render
+from xiaodai.payments.settlement_file import (
+    SettlementFileError,
+    SettlementLine,
+    parse,
+    render,
+    reports_payouts,
+)
 
 SECRET = b"s3cret"
 DAY = date(2026, 2, 10)
@@ -53,9 +59,41 @@ def test_file_round_trip() -> None:
         SettlementLine("debit:3:1", DAY, DebitStatus.FAILED, 0),
     ]
     text = render(lines)
-    assert text.splitlines()[1] == "debit:1:0,2026-02-10,succeeded,902.58"
-    assert text.splitlines()[2].endswith(",0.05")
+    assert text.splitlines()[0] == "channel_ref,settled_on,status,amount,kind"  # version 2
+    assert text.splitlines()[1] == "debit:1:0,2026-02-10,succeeded,902.58,debit"
+    assert text.splitlines()[2].endswith(",0.05,debit")
     assert parse(text, on=DAY) == lines
+
+
+def test_version_1_files_still_parse_and_payout_lines() -> None:
+    """A file written before payouts were reconciled (4 columns) reads as it did; the kind comes from the
+    reference. A payout line is never partial."""
+    old = (
+        "channel_ref,settled_on,status,amount\n"
+        "debit:1:0,2026-02-10,succeeded,902.58\n"
+        "payout:7,2026-02-10,succeeded,98.50\n"
+    )
+    assert parse(old, on=DAY) == [
+        SettlementLine("debit:1:0", DAY, DebitStatus.SUCCEEDED, 90_258),
+        SettlementLine("payout:7", DAY, DebitStatus.SUCCEEDED, 9_850, "payout"),
+    ]
+    new = "channel_ref,settled_on,status,amount,kind\npayout:7,2026-02-10,failed,0.00,payout\n"
+    assert parse(new, on=DAY) == [SettlementLine("payout:7", DAY, DebitStatus.FAILED, 0, "payout")]
+    with pytest.raises(SettlementFileError, match="line 2: a payout is never partial"):
+        parse("channel_ref,settled_on,status,amount,kind\npayout:7,2026-02-10,partial,1.00,payout\n", on=DAY)
+    with pytest.raises(SettlementFileError, match=r"line 2: .*kind"):
+        parse("channel_ref,settled_on,status,amount,kind\npayout:7,2026-02-10,failed,0.00,refund\n", on=DAY)
+    v1 = render([SettlementLine("debit:1:0", DAY, DebitStatus.SUCCEEDED, 90_258)], payouts=False)
+    assert v1 == "channel_ref,settled_on,status,amount\ndebit:1:0,2026-02-10,succeeded,902.58\n"
+    assert (reports_payouts(v1), reports_payouts(render([])), reports_payouts(render([]).encode())) == (
+        False,
+        True,
+        True,
+    )
+    with pytest.raises(ValueError, match="debits-only"):
+        render([SettlementLine("payout:7", DAY, DebitStatus.FAILED, 0, "payout")], payouts=False)
+    with pytest.raises(SettlementFileError, match=r"line 2: .*5 expected"):
+        parse("channel_ref,settled_on,status,amount,kind\npayout:7,2026-02-10,failed,0.00\n", on=DAY)
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,27 @@ def test_sandbox_scripted_timeout_then_late_callback_and_file() -> None:
     code = sandbox.code_for(ref := sandbox.send_verification(card_number="6222021234567890", phone_hint="1"))
     assert sandbox.confirm_verification(verify_ref=ref, code=code)
     assert not sandbox.confirm_verification(verify_ref=ref, code=f"{(int(code) + 1) % 1_000_000:06d}")
+
+
+def test_payouts_are_matched_alike_and_move_cash_the_other_way() -> None:
+    from xiaodai.payments.reconcile import cash_sign
+
+    lines = [
+        SettlementLine("payout:1", DAY, DebitStatus.SUCCEEDED, 9_850, "payout"),  # ours failed: missing ours
+        SettlementLine("payout:3", DAY, DebitStatus.SUCCEEDED, 500, "payout"),  # unknown to us
+        line("debit:1:0", 100),
+    ]
+    records = [
+        DebitRecord("payout:1", 0, pending=False, payout=True),
+        DebitRecord("payout:2", 700, pending=False, payout=True),  # posted, not in the file
+        DebitRecord("debit:1:0", 100, pending=False),
+    ]
+    got = {o.channel_ref: (o.kind, o.suspense_fen, o.payout) for o in match(lines, records)}
+    assert got == {
+        "payout:1": (Kind.MISSING_OURS, 9_850, True),
+        "payout:2": (Kind.MISSING_THEIRS, -700, True),
+        "payout:3": (Kind.MISSING_OURS, 500, True),
+        "debit:1:0": (Kind.MATCHED, 0, False),
+    }
+    # money paid out that we did not post leaves cash; a debit's unexplained money came in
+    assert (cash_sign(True), cash_sign(False)) == (-1, 1)

@@ -21,17 +21,20 @@ from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.db.tables import JournalEntryRow, PostingRow, UserRow
-from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCallbackRow, PaymentCardRow
+from xiaodai.db.tables.payments import DebitAttemptRow, DisbursementRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.ledger.chart import Account
 from xiaodai.money.parse import parse_iso_date
 from xiaodai.payments import batch, service
 from xiaodai.payments.channel import PaymentChannel
 from xiaodai.payments.debit_policy import default_policy
+from xiaodai.payments.payout import is_payout_ref
 from xiaodai.payments.reconcile_file import reconcile_file
 from xiaodai.payments.sandbox_channel import SandboxChannel
 from xiaodai.payments.settlement_file import SettlementFileError
@@ -178,19 +181,50 @@ def callback(
         return service.handle_callback(session, secret=secret, body=body, signature=signature or "", on=today)
 
 
+class PaymentsBusyError(service.PaymentError):
+    """The database's write lock is held by another writer (SQLite: one writer at a time; e.g. the job
+    worker's debit batch) for longer than the busy timeout: nothing of this run was posted, try again."""
+
+    status = 409
+
+
+def _own_transactions(session: Session) -> None:
+    """End the request's own transaction before a batch opens its own sessions. On SQLite every transaction
+    takes the write lock when it begins (``BEGIN IMMEDIATE``, db.session), so the request's, begun by the
+    authentication's read of a token not remembered or of a web session, would hold the lock the batch's
+    first transaction waits for (30 s, then "database is locked"). Nothing is pending in it: the
+    authentication only reads."""
+    session.commit()
+
+
+def _busy(exc: OperationalError) -> PaymentsBusyError:
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return PaymentsBusyError(
+        "another run holds the database's write lock (e.g. the scheduled debit batch): nothing was posted "
+        "by this one; run it again when that one is done",
+        ["PAYMENTS_BUSY"],
+    )
+
+
 @staff_router.post("/debits/run")
-def run_debits(body: DebitRun, request: Request, user: OpsUser, today: Today) -> dict[str, Any]:
+def run_debits(body: DebitRun, request: Request, user: OpsUser, today: Today, session: DB) -> dict[str, Any]:
     """Run the auto-debit batch for a date (set-based: claim, call the channel outside any lock, book in
-    chunks). Rerunning a date debits nothing twice."""
+    chunks). Rerunning a date debits nothing twice. 409 ``PAYMENTS_BUSY`` when another writer keeps the
+    database locked (SQLite) past the busy timeout."""
     _ops(user)
     on = _date(body.date, today)
-    return batch.run_debit_batch(
-        request.app.state.session_factory,
-        channel=_channel(request),
-        ring=current_ring(),
-        on=on,
-        policy=default_policy(),
-    )
+    _own_transactions(session)
+    try:
+        return batch.run_debit_batch(
+            request.app.state.session_factory,
+            channel=_channel(request),
+            ring=current_ring(),
+            on=on,
+            policy=default_policy(),
+        )
+    except OperationalError as exc:
+        raise _busy(exc) from None
 
 
 @staff_router.post(
@@ -206,6 +240,7 @@ def reconcile(
     request: Request,
     user: OpsUser,
     today: Today,
+    session: DB,
     data: RawBody,
     date_: Annotated[str, Query(alias="date", description="the file's business date YYYY-MM-DD")],
 ) -> dict[str, Any]:
@@ -215,17 +250,20 @@ def reconcile(
     on = _date(date_, today)
     if len(data) > MAX_FILE_BYTES:
         raise service.PaymentError("the settlement file is too large", ["FILE_TOO_LARGE"])
+    _own_transactions(session)
     try:
         return reconcile_file(request.app.state.session_factory, data, on=on)
     except (SettlementFileError, UnicodeDecodeError) as exc:
         raise service.PaymentError(f"settlement file refused: {exc}", ["FILE_MALFORMED"]) from None
+    except OperationalError as exc:
+        raise _busy(exc) from None
 
 
 @staff_router.get("/payments/breaks")
 def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     """What is open: references holding suspense (money that moved and is not explained, or booked and not
-    settled), debits still pending from before today, and callbacks that matched nothing or contradicted
-    us."""
+    settled; a payout's as its debit's, their − our amount), debits and payouts still pending from before
+    today, and callbacks that matched nothing or contradicted us."""
     _ops(user, read=True)
     key = JournalEntryRow.idempotency_key
     held = session.execute(
@@ -237,14 +275,30 @@ def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
     suspense: dict[str, dict[str, Any]] = {}
     for entry_key, amount, memo in held:
         ref = entry_key.removeprefix("suspense:").rsplit(":", 1)[0]
-        item = suspense.setdefault(ref, {"channel_ref": ref, "suspense_fen": 0, "kind": None})
-        item["suspense_fen"] -= amount
+        payout = is_payout_ref(ref)
+        item = suspense.setdefault(
+            ref,
+            {
+                "channel_ref": ref,
+                "suspense_fen": 0,
+                "kind": None,
+                "direction": "payout" if payout else "debit",
+            },
+        )
+        item["suspense_fen"] += amount if payout else -amount  # their − our amount (reconcile.cash_sign)
         item["kind"] = _memo_kind(memo) or item["kind"]
-    pending = session.execute(
-        select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
-        .where(DebitAttemptRow.status == "pending", DebitAttemptRow.business_date < today)
-        .order_by(DebitAttemptRow.id)
-    ).all()
+    pending = [
+        *session.execute(
+            select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
+            .where(DebitAttemptRow.status == "pending", DebitAttemptRow.business_date < today)
+            .order_by(DebitAttemptRow.id)
+        ),
+        *session.execute(  # payouts too (the status query settles them: payout.query_pending)
+            select(DisbursementRow.channel_ref, DisbursementRow.business_date, DisbursementRow.amount_fen)
+            .where(DisbursementRow.status == "pending", DisbursementRow.business_date < today)
+            .order_by(DisbursementRow.id)
+        ),
+    ]
     callbacks = session.execute(
         select(PaymentCallbackRow.event_id, PaymentCallbackRow.channel_ref, PaymentCallbackRow.outcome)
         .where(PaymentCallbackRow.outcome.in_(("unknown_ref", "conflict")))

@@ -105,7 +105,8 @@ class DisbursementRow(Base):
     amount_fen: Mapped[int] = mapped_column(Fen)  # net of any fee kept back
     status: Mapped[str] = mapped_column(String(12), index=True)  # pending | succeeded | failed
     reason: Mapped[str | None] = mapped_column(String(32))
-    business_date: Mapped[date] = mapped_column(Date)  # when it was sent
+    # when it was sent; indexed (migration 0038): reconciliation reads a day's payouts
+    business_date: Mapped[date] = mapped_column(Date, index=True)
     settled_on: Mapped[date | None] = mapped_column(Date)  # when its final outcome arrived
     entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
