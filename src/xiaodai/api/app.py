@@ -15,6 +15,7 @@ from xiaodai.api import errors, operations
 from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.edge import Edge
+from xiaodai.api.hot_path import HotPath
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import (
@@ -128,6 +129,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(payments.staff_router)
     app.include_router(underwriting.router)
     install_web(app)
+    # just inside the edge: my loans, a loan and a repayment answered without the layers and the dependency
+    # solving they would pass untouched (api.hot_path: anything else goes on to the full stack)
+    app.add_middleware(HotPath)
     # outermost, in one layer (api.edge): the request id (covering every log line of the request), the real
     # client for every layer inside, the latency metric, and the security headers on every response
     app.add_middleware(Edge, https=chosen.https, trusted=chosen.trusted_proxies)
