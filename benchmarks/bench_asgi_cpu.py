@@ -77,7 +77,9 @@ def borrower(app: Any) -> tuple[str, int]:
         made = client.post("/api/applications", json=body, headers={**headers, "Idempotency-Key": "seed"})
         public_id = made.json()["application_id"]
         kfs = client.get(f"/api/applications/{public_id}/kfs", headers=headers).json()
-        signed = client.post(f"/api/applications/{public_id}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=headers)
+        signed = client.post(
+            f"/api/applications/{public_id}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=headers
+        )
         return token.json()["token"], int(signed.json()["loan_id"])
 
 
@@ -171,6 +173,8 @@ def main() -> None:
         from xiaodai.api.app import served_app
 
         app = served_app()
+        if os.environ.get("NO_ASYNC_READS"):
+            app.state.async_reads = None
         token, loan_id = borrower(app)
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)

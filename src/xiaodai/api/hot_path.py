@@ -48,6 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaodai.accounts.service import AuthError, remembered_user
 from xiaodai.api import errors
+from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import MAX_ROW_ID, REQUEST_SESSIONS, business_date, finish_sessions
 from xiaodai.api.loan_answers import json_answer
@@ -103,8 +104,14 @@ class HotPath:
             return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
 
         scope["route"] = self._route(app, name)
+        reads: AsyncReads | None = state.async_reads
         try:
-            content = await run_in_threadpool(_in_one_thread, state.read_session_factory, read)
+            if reads is None:  # SQLite: the request's session, in one worker thread
+                content = await run_in_threadpool(_in_one_thread, state.read_session_factory, read)
+            elif loan_id is None:  # PostgreSQL: from the event loop (api.async_reads)
+                content = await reads.my_loans(user_id=user.id)
+            else:
+                content = await reads.loan_detail(user_id=user.id, loan_id=loan_id, today=today)
         except Exception as exc:  # noqa: BLE001 - answered as the full stack answers it
             await self._failed(app, scope, send, exc)
         else:
@@ -288,4 +295,3 @@ async def _send(send: Send, body: bytes, status: int) -> None:
     headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _JSON)]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
