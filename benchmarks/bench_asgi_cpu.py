@@ -122,7 +122,7 @@ async def one(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes
     return status
 
 
-async def batch(app: Any, kind: str, token: str, loan_id: int, count: int, run: str) -> list[int]:
+async def batch(app: Any, kind: str, token: str, loan_id: int, *, count: int, run: str) -> list[int]:
     auth = (b"authorization", f"Bearer {token}".encode())
     host = (b"host", b"127.0.0.1:8000")
     statuses: list[int] = []
@@ -173,6 +173,13 @@ def main() -> None:
         from xiaodai.api.app import served_app
 
         app = served_app()
+        if os.environ.get("INLINE"):  # an experiment: the hot path's thread work on the loop (blocking it)
+            from xiaodai.api import hot_path
+
+            async def on_loop(fn: Any, *a: Any) -> Any:
+                return fn(*a)
+
+            hot_path.run_in_threadpool = on_loop  # type: ignore[assignment]
         if os.environ.get("NO_ASYNC_READS"):
             app.state.async_reads = None
         token, loan_id = borrower(app)
@@ -180,24 +187,24 @@ def main() -> None:
         asyncio.set_event_loop(loop)
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for kind in args.only.split(","):
-            loop.run_until_complete(batch(app, kind, token, loan_id, 200, f"warm-{kind}"))
+            loop.run_until_complete(batch(app, kind, token, loan_id, count=200, run=f"warm-{kind}"))
             figures = []
             for b in range(args.batches):
                 started = time.process_time()
                 statuses = loop.run_until_complete(
-                    batch(app, kind, token, loan_id, args.requests, f"{uuid.uuid4().hex[:6]}-{b}")
+                    batch(app, kind, token, loan_id, count=args.requests, run=f"{uuid.uuid4().hex[:6]}-{b}")
                 )
                 figures.append((time.process_time() - started) * 1000 / args.requests)
                 bad = [s for s in statuses if s >= 300]
                 if bad:
                     raise SystemExit(f"{kind}: {len(bad)} answers >= 300, e.g. {bad[0]}")
             print(
-                f"{kind:<6} CPU ms/request: min {min(figures):.3f} · median {sorted(figures)[len(figures) // 2]:.3f}"
+                f"{kind:<6} CPU ms/request: min {min(figures):.3f}"
+                f" · median {sorted(figures)[len(figures) // 2]:.3f}"
                 f" · batches {' '.join(f'{f:.3f}' for f in figures)}"
             )
             if args.profile:  # the endpoint's thread inline, so one profiler sees the whole request
-                import xiaodai.api.hot_path as hot_path
-                import xiaodai.api.one_hop as one_hop
+                from xiaodai.api import hot_path, one_hop
 
                 threadpool = one_hop.run_in_threadpool
 
@@ -207,7 +214,9 @@ def main() -> None:
                 one_hop.run_in_threadpool = hot_path.run_in_threadpool = inline  # type: ignore[assignment]
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
-                loop.run_until_complete(batch(app, kind, token, loan_id, args.requests, f"prof-{kind}"))
+                loop.run_until_complete(
+                    batch(app, kind, token, loan_id, count=args.requests, run=f"prof-{kind}")
+                )
                 profiler.disable()
                 stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime"))
                 stats.print_stats(int(os.environ.get("TOP", "45")))

@@ -149,6 +149,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # just inside the edge: my loans, a loan and a repayment answered without the layers and the dependency
     # solving they would pass untouched (api.hot_path: anything else goes on to the full stack)
     app.add_middleware(HotPath)
+    app.state.hot_path_answers = 0
     # outermost, in one layer (api.edge): the request id (covering every log line of the request), the real
     # client for every layer inside, the latency metric, and the security headers on every response
     app.add_middleware(Edge, https=chosen.https, trusted=chosen.trusted_proxies)

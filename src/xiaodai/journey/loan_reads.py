@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
