@@ -59,3 +59,22 @@ def test_a_read_sees_what_was_committed_before_it(pg_url: str, db_url: str) -> N
     assert asyncio.run(scenario()) == [0, 1]
     reads.close()
     engine.dispose()
+
+
+def test_a_lost_connection_hands_its_place_to_a_waiting_read(pg_url: str) -> None:
+    reads = AsyncReads(pg_url, size=1)
+
+    async def scenario() -> list[str]:
+        async def read(sql: str) -> str:
+            try:
+                await reads.rows(sql, {})
+            except Exception as exc:
+                return type(exc).__name__
+            return "ok"
+
+        # the first read fails on its (only) connection while three more wait for it
+        return await asyncio.gather(read("SELECT 1/0 AS boom"), *(read("SELECT 1 AS one") for _ in range(3)))
+
+    assert asyncio.run(scenario()) == ["DivisionByZero", "ok", "ok", "ok"]
+    assert reads._open == 1  # the failed connection's place went to a waiter, not counted twice
+    reads.close()

@@ -110,16 +110,24 @@ class AsyncReads:
         if self._open >= self.size:
             waiter: asyncio.Future[psycopg.AsyncConnection[Any] | None] = loop.create_future()
             self._waiting.append(waiter)
-            handed = await waiter  # a connection handed back, or None: a place freed, open one
+            try:
+                handed = await waiter  # a connection handed back, or None: a place freed, open one
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # handed over, but this request is gone
+                    passed = waiter.result()
+                    if passed is None:
+                        self._free_place()
+                    else:
+                        self._give(passed)
+                raise
             if handed is not None:
                 return handed
         else:
             self._open += 1
-        try:
+        try:  # our place is reserved (counted in ``_open``): by the branch above, or handed over with None
             connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
         except BaseException:
-            self._open -= 1
-            self._wake(None)
+            self._free_place()
             raise
         self._ours.add(id(connection))
         return connection
@@ -139,10 +147,15 @@ class AsyncReads:
         if id(connection) not in self._ours:
             return  # opened on an earlier loop: not counted any more
         self._ours.discard(id(connection))
-        self._open -= 1
         if broken:
             self._drop_idle()
-        self._wake(None)
+        self._free_place()
+
+    def _free_place(self) -> None:
+        """A connection's place is free: handed to the first waiting request (which opens a connection in
+        it), else given up."""
+        if not self._wake(None):
+            self._open -= 1
 
     def _drop_idle(self) -> None:
         idle, self._idle = self._idle, []
