@@ -1,5 +1,6 @@
 """Capture the SQL statements an app sends while a block runs (round-trip tests): each statement with its
-white space folded to single spaces."""
+white space folded to single spaces — through the engine, and on PostgreSQL the hot path's event-loop reads
+(``api.async_reads``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ def statements(client: TestClient) -> Iterator[list[str]]:
         seen.append(" ".join(statement.split()))
 
     engine = client.app.state.engine  # type: ignore[attr-defined]
+    reads = client.app.state.async_reads  # type: ignore[attr-defined]  # PostgreSQL: the event-loop reads
     event.listen(engine, "before_cursor_execute", record)
+    if reads is not None:
+        reads.observers.append(lambda statement: record(None, None, statement))
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        if reads is not None:
+            reads.observers.clear()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -12,9 +13,11 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
 from xiaodai.api import errors, operations
+from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.edge import Edge
+from xiaodai.api.hot_path import HotPath
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import (
@@ -53,6 +56,14 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}_{route.name}" if route.tags else route.name
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    reads: AsyncReads | None = app.state.async_reads
+    if reads is not None:
+        reads.close()
+
+
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
     """The app. ``clock`` (also ``app.state.clock``, replaceable in tests) drives lockouts, the login rate
     limit and session expiry."""
@@ -67,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         generate_unique_id_function=operation_id,
         docs_url=None,  # served by xiaodai.web.api_docs from local files, with its own policy
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = chosen
     app.state.engine = make_engine(chosen.database_url)
@@ -77,6 +89,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         else app.state.session_factory
     )
     app.state.clock = clock
+    # the hot path's reads on PostgreSQL: from the event loop (api.async_reads), closed at shutdown
+    app.state.async_reads = (
+        AsyncReads(app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        if is_postgres(app.state.engine)
+        else None
+    )
     app.state.channel = sandbox_channel()  # a real channel plugs in behind the same interface
 
     def current_time() -> datetime:  # looked up on each call: tests replace app.state.clock
@@ -128,6 +146,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(payments.staff_router)
     app.include_router(underwriting.router)
     install_web(app)
+    # just inside the edge: my loans, a loan and a repayment answered without the layers and the dependency
+    # solving they would pass untouched (api.hot_path: anything else goes on to the full stack)
+    app.add_middleware(HotPath)
+    app.state.hot_path_answers = 0
     # outermost, in one layer (api.edge): the request id (covering every log line of the request), the real
     # client for every layer inside, the latency metric, and the security headers on every response
     app.add_middleware(Edge, https=chosen.https, trusted=chosen.trusted_proxies)

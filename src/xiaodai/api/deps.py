@@ -157,9 +157,14 @@ async def read_db(request: Request, session: DB) -> Session:
 ReadDB = Annotated[Session, Depends(read_db, scope="function")]
 
 
-async def today(request: Request) -> date:  # async: no thread hop for a pure dependency
-    fixed = request.app.state.settings.business_date
+def business_date(state: Any) -> date:
+    """The platform's business date: the setting when fixed, else today in China (``app.state``)."""
+    fixed: date | None = state.settings.business_date
     return fixed or datetime.now(tz=CHINA).date()
+
+
+async def today(request: Request) -> date:  # async: no thread hop for a pure dependency
+    return business_date(request.app.state)
 
 
 Today = Annotated[date, Depends(today)]

@@ -154,9 +154,16 @@ class CatchAll:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            reference = secrets.token_hex(8)
-            path = str(scope.get("path", ""))
-            log.exception("unhandled error, reference %s, on %s %s", reference, scope.get("method"), path)
-            if started:  # too late to answer: the server closes the connection
-                raise
-            await internal_error_response(path, reference)(scope, receive, send)
+            await answer_unhandled(scope, receive, send, started=started)
+
+
+async def answer_unhandled(scope: Scope, receive: Receive, send: Send, *, started: bool) -> None:
+    """In an ``except`` block: log the error being handled once, with a reference, and answer
+    ``internal_error_response`` (or re-raise it when the response has ``started``: too late to answer, the
+    server closes the connection). ``CatchAll`` and ``api.hot_path`` answer unhandled errors with it."""
+    reference = secrets.token_hex(8)
+    path = str(scope.get("path", ""))
+    log.exception("unhandled error, reference %s, on %s %s", reference, scope.get("method"), path)
+    if started:
+        raise  # noqa: PLE0704 - called from an except block: the error being handled
+    await internal_error_response(path, reference)(scope, receive, send)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import DisclosureRow, InstallmentRow, LoanRow, UserRow
@@ -36,7 +37,7 @@ _LOAN_TABLE, _PART_TABLE, _KFS_TABLE, _PAYOUT_TABLE = (
 )
 _LOANS, _PARTS, _KFS_COLUMNS, _PAYOUTS = _LOAN_TABLE.c, _PART_TABLE.c, _KFS_TABLE.c, _PAYOUT_TABLE.c
 
-_MY_LOANS = (
+MY_LOANS = (  # parameter: user_id
     select(_LOANS.id, _LOANS.state, _LOANS.principal_fen, _LOANS.apr_percent, _LOANS.term, _LOANS.start_on)
     .where(_LOANS.borrower_id == bindparam("user_id"))
     .order_by(_LOANS.id)
@@ -44,6 +45,11 @@ _MY_LOANS = (
 
 
 def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
+    return my_loans_answer(session.execute(MY_LOANS, {"user_id": user.id}))
+
+
+def my_loans_answer(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """The answer from ``MY_LOANS``'s rows (read any way: columns as attributes)."""
     return [
         {
             "id": r.id,
@@ -53,7 +59,7 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
             "term": r.term,
             "start_date": r.start_on.isoformat(),
         }
-        for r in session.execute(_MY_LOANS, {"user_id": user.id})
+        for r in rows
     ]
 
 
@@ -72,7 +78,7 @@ _FIRST_PART = _FIRST_PAYOUT + len(PAYOUT_FIELDS)  # after the payout's (one per 
 
 # The loan (only if it is the user's), its disclosure's identity, its payout and its active instalments in
 # period order: one row per instalment (one row with empty instalment columns for a loan without any).
-_DETAIL = (
+DETAIL = (  # parameters: loan_id, user_id
     select(
         *(_LOANS[name] for name in _VIEW_LOAN),
         _KFS_COLUMNS.sha256.label("kfs_sha256"),
@@ -88,9 +94,9 @@ _DETAIL = (
     .where(_LOANS.id == bindparam("loan_id"), _LOANS.borrower_id == bindparam("user_id"))
     .order_by(_PARTS.period, _PARTS.schedule_version)
 )
-_KFS_DOCUMENT = select(_KFS_COLUMNS.canonical_json).where(
-    _KFS_COLUMNS.loan_id == bindparam("loan_id"), _KFS_COLUMNS.sha256 == bindparam("sha256")
-)
+KFS_DOCUMENT = select(  # parameters: loan_id, sha256
+    _KFS_COLUMNS.canonical_json
+).where(_KFS_COLUMNS.loan_id == bindparam("loan_id"), _KFS_COLUMNS.sha256 == bindparam("sha256"))
 
 
 class KfsTerms:
@@ -134,14 +140,25 @@ _KFS = _RememberedKfs()
 _NO_KFS = KfsTerms({"fees": [], "headline": {"apr_percent": None}})  # a loan made outside the journey
 
 
+def remembered_kfs(sha256: str) -> KfsTerms | None:
+    """The terms of a disclosure this process has parsed, by its hash (None: read its document)."""
+    return _KFS.get(sha256)
+
+
+def parsed_kfs(sha256: str, document: str) -> KfsTerms:
+    """The terms of the disclosure ``document`` (named by ``sha256``), remembered from now on."""
+    terms = KfsTerms(json.loads(document))
+    _KFS.put(sha256, terms)
+    return terms
+
+
 def _kfs_terms(session: Session, *, loan_id: int, sha256: str) -> KfsTerms | None:
-    terms = _KFS.get(sha256)
+    terms = remembered_kfs(sha256)
     if terms is None:
-        document = session.execute(_KFS_DOCUMENT, {"loan_id": loan_id, "sha256": sha256}).scalar()
+        document = session.execute(KFS_DOCUMENT, {"loan_id": loan_id, "sha256": sha256}).scalar()
         if document is None:  # gone since the first statement: shown as a loan without one
             return None
-        terms = KfsTerms(json.loads(document))
-        _KFS.put(sha256, terms)
+        terms = parsed_kfs(sha256, document)
     return terms
 
 
@@ -150,16 +167,23 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     A loan that is not the user's is not found, exactly as one that does not exist."""
     from xiaodai.journey.service import NotFoundError
 
-    rows: list[Row[Any]] = list(session.execute(_DETAIL, {"loan_id": loan_id, "user_id": user.id}))
+    rows: list[Any] = list(session.execute(DETAIL, {"loan_id": loan_id, "user_id": user.id}))
     if not rows:
         raise NotFoundError("loan not found")
+    sha256 = rows[0].kfs_sha256
+    terms = _kfs_terms(session, loan_id=loan_id, sha256=sha256) if sha256 is not None else None
+    return detail_answer(rows, terms=terms, today=today)
+
+
+def detail_answer(rows: list[Any], *, terms: KfsTerms | None, today: date) -> dict[str, Any]:
+    """The answer from ``DETAIL``'s rows (at least one; read any way: columns as attributes and by
+    position) and the disclosure's terms (None: shown as a loan without a signed disclosure)."""
     loan = rows[0]
     parts = [Installment(*r[_FIRST_PART:]) for r in rows if r[_FIRST_PART] is not None]
     view = view_of(loan, parts, as_of=today)
-    signed = loan.kfs_sha256 is not None
-    terms = _kfs_terms(session, loan_id=loan_id, sha256=loan.kfs_sha256) if signed else None
+    signed = loan.kfs_sha256 is not None and terms is not None
     if terms is None:
-        signed, terms = False, _NO_KFS
+        terms = _NO_KFS
     bill = []
     for row in view["schedule"]:
         if row["status"] in ("due", "overdue"):

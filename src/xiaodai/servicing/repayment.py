@@ -113,7 +113,8 @@ def payoff_fen(loan: Loan, rows: list[Installment], on: date) -> int:
     if not is_open(LoanState(loan.state)):
         return 0
     _check_date(loan, on)
-    views = [replace(v, billed=v.billed or v.due_on <= on) for v in period_views(rows)]
+    # instalments due by ``on`` count as billed (a copy only of those not billed yet)
+    views = [v if v.billed or v.due_on > on else replace(v, billed=True) for v in period_views(rows)]
     quote = payoff_quote(
         views, on=on, penalties_fen=loan.penalties_outstanding_fen, overpayment_fen=loan.overpayment_fen
     )
