@@ -125,11 +125,11 @@ class FastBooked:
     installments: pl.DataFrame  # id, was_billed + debit_book.INSTALLMENT_WRITTEN
 
 
-def _first_bucket(spec: str) -> str:
+def first_bucket(spec: str) -> str:
     return parse_buckets(spec)[0].name
 
 
-_ORDERS = {
+ORDERS = {
     AllocationOrder.OVERDUE_FIRST.value: ("fee", "interest", "principal"),
     AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL.value: ("fee", "interest", "principal"),
     AllocationOrder.INTEREST_FIRST.value: ("interest", "fee", "principal"),
@@ -165,7 +165,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
             other_unpaid=(unpaid > 0).sum(),
         )
     )
-    known_orders = list(_ORDERS)
+    known_orders = list(ORDERS)
     frame = (
         moved.join(per_loan, on="loan_id")
         .join(loans.rename({"id": "loan_id"}), on="loan_id")
@@ -238,7 +238,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         & paid_up
         & (pl.col("other_unpaid") == 0)
     )
-    buckets = {spec: _first_bucket(spec) for spec in frame["buckets"].unique().to_list()}
+    buckets = {spec: first_bucket(spec) for spec in frame["buckets"].unique().to_list()}
     frame = frame.with_columns(
         paid_up=paid_up,
         settled=settled,
