@@ -45,6 +45,7 @@ from xiaodai.servicing.service import book_repayment
 
 __all__ = ["ChunkConflictError", "book", "retrying"]
 
+WORK_MEM = "64MB"  # this transaction's sorts and hashes of a chunk stay in memory (default 4 MB spills)
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
 
 
@@ -344,6 +345,8 @@ def book(
     Returns counts and the refused bookings. ``unanswered_only=False``: any pending attempt (a timed-out
     one whose outcome the settlement file gives; its reason is kept)."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and WORK_MEM:
+        connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     by_id = {c.attempt_id: (c, a) for c, a in zip(claimed, answers, strict=True)}
     query = select(_ATTEMPTS.id, _ATTEMPTS.installment_id).where(_ATTEMPTS.status == "pending")
     if unanswered_only:

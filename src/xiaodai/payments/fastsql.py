@@ -243,12 +243,11 @@ def book_in_sql(connection: Connection, moved: pl.DataFrame, on: date) -> SqlBoo
     )
     if booked:
         specs = list(connection.execute(text("SELECT DISTINCT buckets FROM batch_fast")).scalars())
+        day = on.isoformat()
         date_param = bindparam("on", type_=Date)
         connection.execute(text(_ENTRIES).bindparams(date_param), dated)
         connection.execute(text(_POSTINGS))
-        connection.execute(
-            text(_BILLING).bindparams(bindparam("on", type_=Date)), {**dated, "day": on.isoformat()}
-        )
+        connection.execute(text(_BILLING).bindparams(bindparam("on", type_=Date)), {**dated, "day": day})
         count_on_commit(connection, PAYMENTS_POSTED.labels(kind="repayment"), booked)
         done = connection.execute(
             text(_LOANS).bindparams(bindparam("on", type_=Date)),
