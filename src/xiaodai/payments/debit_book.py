@@ -1,12 +1,13 @@
 """Step 3 of the debit batch: book a chunk of answers in one transaction.
 
 The chunk's attempts still unanswered are locked and get their outcome; the money that moved is allocated —
-the common case by the columnar kernel (``fastpath``), every other debit by
-``servicing.service.book_repayment`` (the function ``servicing.repay`` runs, on the same records, per loan
-in attempt order) — and written in bulk (``bulk_sql``): journal entries and postings by ``COPY`` on
-PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table. Loans are locked
-(``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is still what was
-read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk is booked again.
+the common case by the columnar kernel (``fastsql`` inside PostgreSQL, ``fastpath`` in polars on SQLite),
+every other debit by ``servicing.service.book_repayment`` (the function ``servicing.repay`` runs, on the
+same records, per loan in attempt order) — and written in bulk (``bulk_sql``): journal entries and
+postings by ``COPY`` on PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table.
+Loans are locked (``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is
+still what was read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk
+is booked again.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ instalment billed or due by today is paid). For it, ``servicing.book_repayment``
 - DPD 0, the first bucket, ``settled`` (closed today) when nothing at all is owed any more, else
   ``active``; version + 1; the instalment's paid columns, ``paid_on`` today when fully paid.
 
+On PostgreSQL the same case is booked by ``payments.fastsql`` in SQL; this kernel books it on SQLite.
 Every other debit goes through ``book_repayment`` itself (``payments.debit_book.allocate_chunk``). The
 equivalence test runs books where both paths are taken against the per-row reference (identical loans,
 instalments, attempts, repayment entries and per-loan receivable balances; billing compared by totals).

@@ -230,9 +230,15 @@ def book_in_sql(connection: Connection, moved: pl.DataFrame, on: date) -> SqlBoo
             "orders": list(ORDERS),
         },
     )
-    booked, posted = connection.execute(
-        text("SELECT count(*), coalesce(sum(amount_fen), 0) FROM batch_fast")
+    booked, posted, negative = connection.execute(
+        text(
+            "SELECT count(*), coalesce(sum(amount_fen), 0),"
+            " count(*) FILTER (WHERE least(t1, t2, t3, remainder) < 0) FROM batch_fast"
+        )
     ).one()
+    if negative:  # each repayment entry nets to zero by construction (cash = t1 + t2 + t3 + remainder);
+        # a negative part would be a broken instalment or loan row, never something to post
+        raise RuntimeError(f"{negative} debits allocate a negative amount")
     others = set(
         connection.execute(
             text(
