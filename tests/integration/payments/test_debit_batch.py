@@ -417,3 +417,47 @@ def test_an_instalment_changed_under_the_sql_kernel_rolls_the_chunk_back_and_boo
     assert snapshot(factory) == snapshot(session_factory(reference_engine))
     with factory() as s:
         assert ledger.check(s) == []
+
+
+def test_the_sql_kernel_posts_nothing_for_a_chunk_with_a_broken_instalment(
+    two_books: tuple[Engine, Engine],
+) -> None:
+    """An instalment paid beyond what it owes in one component (a broken row) would allocate a negative
+    amount: the in-SQL kernel refuses the chunk — nothing of it is posted — instead of writing it."""
+    engine = two_books[1]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the in-SQL kernel runs on PostgreSQL only (SQLite books the case in polars)")
+    day = DAYS[0]
+    with engine.begin() as conn:
+        broken = conn.execute(
+            text(
+                "UPDATE installments SET paid_fee_fen = fee_fen + 1 WHERE id = (SELECT min(i.id)"
+                " FROM installments i JOIN loans l ON l.id = i.loan_id"
+                " WHERE i.due_on = :day AND l.allocation_order = 'overdue-first') RETURNING id"
+            ),
+            {"day": day},
+        ).scalar_one()
+    repayments = "SELECT count(*) FROM journal_entries WHERE event = 'repayment'"
+    with engine.connect() as conn:
+        before = conn.execute(text(repayments)).scalar_one()
+    factory = session_factory(engine)
+    with pytest.raises(RuntimeError, match="negative"):
+        batch.run_debit_batch(
+            factory,
+            channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
+            ring=current_ring(),
+            on=day,
+            policy=POLICY,
+            chunk=1_000,
+            workers=1,
+        )
+    with engine.connect() as conn:
+        assert conn.execute(text(repayments)).scalar_one() == before
+        statuses = dict(
+            conn.execute(text("SELECT status, count(*) FROM debit_attempts GROUP BY status")).all()
+        )
+        claimed = conn.execute(
+            text("SELECT count(*) FROM debit_attempts WHERE installment_id = :i"), {"i": broken}
+        ).scalar_one()
+    assert claimed == 1
+    assert set(statuses) == {"pending"}  # claimed, answered by the channel, nothing booked
