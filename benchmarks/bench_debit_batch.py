@@ -343,9 +343,12 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=batch.CHUNK)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--tag", default="", help="part of the database names (runs of several people on one server)"
+    )
     args = parser.parse_args()
     n = args.n
-    template = f"xiaodai_bench_debit_{n}"
+    template = f"xiaodai_bench_debit_{args.tag + '_' if args.tag else ''}{n}"
     print(f"debit batch and reconciliation benchmark: {n:,} due instalments, load {os.getloadavg()[0]:.1f}")
     if args.reseed or exists(template) != VERSION:
         started = time.perf_counter()

@@ -17,6 +17,8 @@ instalment at a time (the per-row reference, kept for the equivalence test), wit
    billing, overdue-first allocation and overpayment are the servicing rules, not a copy of them — and
    written in bulk: journal entries (``repay:<channel_ref>``, one per debit, as the per-row path) and
    postings by ``COPY`` on PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table.
+   The common case (``fastpath``'s) is computed and written inside PostgreSQL (``fastsql``: no row of it
+   passes through Python), by the polars kernel on SQLite.
    Loans are locked (``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag
    is still what was read (end of day bills without the loan lock), else the chunk is rolled back and
    booked again.

@@ -22,6 +22,10 @@ from xiaodai.metrics import PAYMENT_EVENTS, PAYMENTS_POSTED, count_on_commit
 SQLITE_IN = 500  # bound parameters per IN list on SQLite
 
 
+class ChunkConflictError(RuntimeError):
+    """A row changed under a bulk write (end of day billed an instalment): the chunk is booked again."""
+
+
 def select_in(
     connection: Connection,
     query: Select[Any],

@@ -1,12 +1,13 @@
 """Step 3 of the debit batch: book a chunk of answers in one transaction.
 
 The chunk's attempts still unanswered are locked and get their outcome; the money that moved is allocated —
-the common case by the columnar kernel (``fastpath``), every other debit by
-``servicing.service.book_repayment`` (the function ``servicing.repay`` runs, on the same records, per loan
-in attempt order) — and written in bulk (``bulk_sql``): journal entries and postings by ``COPY`` on
-PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table. Loans are locked
-(``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is still what was
-read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk is booked again.
+the common case by the columnar kernel (``fastsql`` inside PostgreSQL, ``fastpath`` in polars on SQLite),
+every other debit by ``servicing.service.book_repayment`` (the function ``servicing.repay`` runs, on the
+same records, per loan in attempt order) — and written in bulk (``bulk_sql``): journal entries and
+postings by ``COPY`` on PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table.
+Loans are locked (``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is
+still what was read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk
+is booked again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from xiaodai.payments.bulk_sql import (
     ENTRY_SCHEMA,
     POSTING_SCHEMA,
     SQLITE_IN,
+    ChunkConflictError,
     entry_frames,
     insert_entry_frames,
     select_in,
@@ -37,15 +39,15 @@ from xiaodai.payments.bulk_sql import (
 from xiaodai.payments.channel import DebitResponse
 from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.fastpath import INSTALLMENT_COLUMNS, LOAN_COLUMNS, FastBooked, book_fast, read_frame
+from xiaodai.payments.fastsql import MOVED_SCHEMA, book_in_sql
 from xiaodai.servicing.errors import ServicingError
 from xiaodai.servicing.loans import INSTALLMENT_FIELDS, LOAN_FIELDS, Installment, Loan, loan_values
 from xiaodai.servicing.service import book_repayment
 
+__all__ = ["ChunkConflictError", "book", "retrying"]
+
+WORK_MEM = "64MB"  # this transaction's sorts and hashes of a chunk stay in memory (default 4 MB spills)
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
-
-
-class ChunkConflictError(RuntimeError):
-    """An instalment changed under the chunk (end of day billed it): the chunk is booked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +179,12 @@ def write_chunk(
     booked: Booked,
     fast: FastBooked | None,
     outcomes: Sequence[tuple[int, DebitResponse]],
+    *,
+    in_sql: bool = False,
 ) -> dict[int, int]:
     """Write the chunk: entries, loans, instalments (guarded on ``billed``), attempts. Returns attempt id →
-    entry id of the debits posted."""
+    entry id of the debits posted by ``booked`` and ``fast``. ``in_sql``: ``fastsql`` has booked debits of
+    the chunk already (table ``batch_fast``): their attempts take its entry ids."""
     k_entries, k_postings = entry_frames(booked.entries)
     attempt_of = {k: attempt for attempt, k in booked.entry_of.items()}
     k_entries = k_entries.with_columns(
@@ -259,36 +264,45 @@ def write_chunk(
             orient="row",
         ),
     )
-    connection.execute(
-        text(
-            "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
-            " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
-            " entry_id = s.entry_id"
-            " FROM batch_attempts s WHERE debit_attempts.id = s.id"
+    if in_sql:
+        connection.execute(
+            text(
+                "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
+                " posted_fen = CASE WHEN f.attempt_id IS NULL THEN s.posted_fen ELSE s.settled_fen END,"
+                " reason = COALESCE(s.reason, debit_attempts.reason),"
+                " entry_id = COALESCE(s.entry_id, f.entry_id)"
+                " FROM batch_attempts s LEFT JOIN batch_fast f ON f.attempt_id = s.id"
+                " WHERE debit_attempts.id = s.id"
+            )
         )
-    )
+    else:
+        connection.execute(
+            text(
+                "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
+                " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
+                " entry_id = s.entry_id"
+                " FROM batch_attempts s WHERE debit_attempts.id = s.id"
+            )
+        )
     if connection.dialect.name != "postgresql":
         for name in ("batch_loans", "batch_installments", "batch_attempts"):
             connection.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
     return entry_ids
 
 
+def _moved_frame(moved: Sequence[Moved]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(m.attempt_id, m.channel_ref, m.loan_id, m.installment_id, m.settled_fen, m.on) for m in moved],
+        schema=MOVED_SCHEMA,
+        orient="row",
+    )
+
+
 def _fast(connection: Connection, moved: Sequence[Moved], on: date) -> FastBooked | None:
     """The columnar path for the debits it covers (``payments.fastpath``); loans already locked."""
     if not moved:
         return None
-    moved_frame = pl.DataFrame(
-        [(m.attempt_id, m.channel_ref, m.loan_id, m.installment_id, m.settled_fen, m.on) for m in moved],
-        schema={
-            "attempt_id": pl.Int64,
-            "channel_ref": pl.String,
-            "loan_id": pl.Int64,
-            "installment_id": pl.Int64,
-            "amount_fen": pl.Int64,
-            "on": pl.Date,
-        },
-        orient="row",
-    )
+    moved_frame = _moved_frame(moved).rename({"on_date": "on"})
     loan_ids = sorted({m.loan_id for m in moved})
     loans, rows = [], []
     step = len(loan_ids) if connection.dialect.name == "postgresql" else SQLITE_IN
@@ -332,6 +346,8 @@ def book(
     Returns counts and the refused bookings. ``unanswered_only=False``: any pending attempt (a timed-out
     one whose outcome the settlement file gives; its reason is kept)."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and WORK_MEM:
+        connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     by_id = {c.attempt_id: (c, a) for c, a in zip(claimed, answers, strict=True)}
     query = select(_ATTEMPTS.id, _ATTEMPTS.installment_id).where(_ATTEMPTS.status == "pending")
     if unanswered_only:
@@ -348,10 +364,16 @@ def book(
     ]
     loan_ids = sorted({m.loan_id for m in moved})
     select_in(connection, select(_LOANS.id).order_by(_LOANS.id), _LOANS.id, loan_ids, lock=True)
-    fast = _fast(connection, moved, on) if columnar else None
-    taken = fast.attempt_ids if fast is not None else set()
+    in_sql = columnar and bool(moved) and connection.dialect.name == "postgresql"
+    fast = None
+    if in_sql:  # the common case booked inside PostgreSQL (``fastsql``)
+        others = book_in_sql(connection, _moved_frame(moved), on).others
+        taken = {m.attempt_id for m in moved if m.attempt_id not in others}
+    else:
+        fast = _fast(connection, moved, on) if columnar else None
+        taken = fast.attempt_ids if fast is not None else set()
     booked = allocate_chunk(session, [m for m in moved if m.attempt_id not in taken])
-    write_chunk(connection, booked, fast, outcomes)
+    write_chunk(connection, booked, fast, outcomes, in_sql=in_sql)
     counts: dict[str, int] = defaultdict(int)
     for _, answer in outcomes:
         counts[answer.status.value] += 1

@@ -19,6 +19,7 @@ instalment billed or due by today is paid). For it, ``servicing.book_repayment``
 - DPD 0, the first bucket, ``settled`` (closed today) when nothing at all is owed any more, else
   ``active``; version + 1; the instalment's paid columns, ``paid_on`` today when fully paid.
 
+On PostgreSQL the same case is booked by ``payments.fastsql`` in SQL; this kernel books it on SQLite.
 Every other debit goes through ``book_repayment`` itself (``payments.debit_book.allocate_chunk``). The
 equivalence test runs books where both paths are taken against the per-row reference (identical loans,
 instalments, attempts, repayment entries and per-loan receivable balances; billing compared by totals).
@@ -125,11 +126,11 @@ class FastBooked:
     installments: pl.DataFrame  # id, was_billed + debit_book.INSTALLMENT_WRITTEN
 
 
-def _first_bucket(spec: str) -> str:
+def first_bucket(spec: str) -> str:
     return parse_buckets(spec)[0].name
 
 
-_ORDERS = {
+ORDERS = {
     AllocationOrder.OVERDUE_FIRST.value: ("fee", "interest", "principal"),
     AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL.value: ("fee", "interest", "principal"),
     AllocationOrder.INTEREST_FIRST.value: ("interest", "fee", "principal"),
@@ -165,7 +166,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
             other_unpaid=(unpaid > 0).sum(),
         )
     )
-    known_orders = list(_ORDERS)
+    known_orders = list(ORDERS)
     frame = (
         moved.join(per_loan, on="loan_id")
         .join(loans.rename({"id": "loan_id"}), on="loan_id")
@@ -238,7 +239,7 @@ def book_fast(moved: pl.DataFrame, loans: pl.DataFrame, rows: pl.DataFrame, on: 
         & paid_up
         & (pl.col("other_unpaid") == 0)
     )
-    buckets = {spec: _first_bucket(spec) for spec in frame["buckets"].unique().to_list()}
+    buckets = {spec: first_bucket(spec) for spec in frame["buckets"].unique().to_list()}
     frame = frame.with_columns(
         paid_up=paid_up,
         settled=settled,

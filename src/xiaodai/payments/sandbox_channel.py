@@ -18,9 +18,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
+from typing import Any
 
 from xiaodai.payments.channel import (
     Callback,
@@ -54,6 +57,11 @@ WEIGHTS: tuple[tuple[Scenario, int], ...] = (
 )
 
 
+_TOTAL = sum(w for _, w in WEIGHTS)
+_BOUNDS = tuple(accumulate(w for _, w in WEIGHTS))  # a draw below _BOUNDS[k] (and not below k-1) → k
+_DRAWS = tuple(s for s, _ in WEIGHTS)
+
+
 @dataclass
 class SandboxChannel:
     seed: int = 0
@@ -70,20 +78,22 @@ class SandboxChannel:
     _late_refs: set[str] = field(default_factory=set)  # the same, for membership (a list scan per debit
     # made a 1,000,000-debit day quadratic: 100,000 timeouts scanned per timed-out debit)
     _verifications: int = 0
+    _prefix: tuple[int, Any] | None = field(default=None, repr=False, compare=False)
 
     def _digest(self, *parts: str) -> bytes:
         return hashlib.sha256("|".join((str(self.seed), *parts)).encode()).digest()
 
     def scenario(self, card_number: str, channel_ref: str) -> Scenario:
-        fixed = self.scripted.get(card_number[-4:])
+        fixed = self.scripted.get(card_number[-4:]) if self.scripted else None
         if fixed is not None:
             return fixed
-        draw = int.from_bytes(self._digest(card_number, channel_ref)[:4], "big") % sum(w for _, w in WEIGHTS)
-        for scenario, weight in WEIGHTS:
-            if draw < weight:
-                return scenario
-            draw -= weight
-        raise AssertionError("unreachable")
+        # = _digest(card_number, channel_ref), from a hash of the seed's prefix kept between calls
+        if self._prefix is None or self._prefix[0] != self.seed:
+            self._prefix = (self.seed, hashlib.sha256(f"{self.seed}|".encode()))
+        hasher = self._prefix[1].copy()
+        hasher.update(f"{card_number}|{channel_ref}".encode())
+        draw = int.from_bytes(hasher.digest()[:4], "big") % _TOTAL
+        return _DRAWS[bisect_right(_BOUNDS, draw)]
 
     def send_verification(self, *, card_number: str, phone_hint: str) -> str:
         self._verifications += 1

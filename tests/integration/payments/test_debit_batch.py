@@ -26,7 +26,7 @@ from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import LoanRow
 from xiaodai.db.tables.payments import DebitAttemptRow
 from xiaodai.ledger import service as ledger
-from xiaodai.payments import batch, debit_book, service
+from xiaodai.payments import batch, debit_book, fastsql, service
 from xiaodai.payments.channel import DebitRequest, DebitResponse, signature
 from xiaodai.payments.debit_policy import RetryPolicy, default_policy
 from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
@@ -355,3 +355,109 @@ def test_crash_mid_batch_and_rerun_post_exactly_what_an_uninterrupted_run_posts(
         assert ledger.check(s) == []
         keys = [k for (k,) in s.execute(text("SELECT idempotency_key FROM journal_entries")).all()]
     assert len(keys) == len(set(keys))
+
+
+def test_an_instalment_changed_under_the_sql_kernel_rolls_the_chunk_back_and_books_it_again(
+    two_books: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's in-SQL columnar path (``fastsql``): when an instalment's ``billed`` flag is no longer what
+    the kernel read (end of day billed it meanwhile), the guarded update misses it, the chunk's transaction
+    is rolled back whole and booked again — ending exactly as a run that was never disturbed."""
+    reference_engine, disturbed_engine = two_books
+    if disturbed_engine.dialect.name != "postgresql":
+        pytest.skip("the in-SQL kernel runs on PostgreSQL only (SQLite books the case in polars)")
+    day = DAYS[0]
+    original, first_bucket = fastsql.book_in_sql, fastsql.first_bucket
+    connections: list[Any] = []
+    disturbed: list[int] = []
+
+    def flip(spec: str) -> str:  # runs after the kernel's table is built, before loans and instalments
+        if not disturbed:  # once: flip one eligible instalment's flag, as end of day billing it would
+            disturbed.append(
+                connections[-1]
+                .execute(
+                    text(
+                        "UPDATE installments SET billed = NOT billed WHERE id ="
+                        " (SELECT min(installment_id) FROM batch_fast) RETURNING id"
+                    )
+                )
+                .scalar_one()
+            )
+        return first_bucket(spec)
+
+    def tracking(connection: Any, moved: Any, on: date) -> Any:
+        connections.append(connection)
+        return original(connection, moved, on)
+
+    monkeypatch.setattr(debit_book, "book_in_sql", tracking)
+    batch.run_debit_batch(
+        session_factory(reference_engine),
+        channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
+        ring=current_ring(),
+        on=day,
+        policy=POLICY,
+        chunk=7,
+        workers=1,
+    )
+    undisturbed_calls = len(connections)
+    monkeypatch.setattr(fastsql, "first_bucket", flip)
+    factory = session_factory(disturbed_engine)
+    result = batch.run_debit_batch(
+        factory,
+        channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
+        ring=current_ring(),
+        on=day,
+        policy=POLICY,
+        chunk=7,
+        workers=1,
+    )
+    assert len(disturbed) == 1
+    assert len(connections) == 2 * undisturbed_calls + 1  # the guard was hit: the chunk was booked again
+    assert result["counts"]["columnar"] > 0
+    assert snapshot(factory) == snapshot(session_factory(reference_engine))
+    with factory() as s:
+        assert ledger.check(s) == []
+
+
+def test_the_sql_kernel_posts_nothing_for_a_chunk_with_a_broken_instalment(
+    two_books: tuple[Engine, Engine],
+) -> None:
+    """An instalment paid beyond what it owes in one component (a broken row) would allocate a negative
+    amount: the in-SQL kernel refuses the chunk — nothing of it is posted — instead of writing it."""
+    engine = two_books[1]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the in-SQL kernel runs on PostgreSQL only (SQLite books the case in polars)")
+    day = DAYS[0]
+    with engine.begin() as conn:
+        broken = conn.execute(
+            text(
+                "UPDATE installments SET paid_fee_fen = fee_fen + 1 WHERE id = (SELECT min(i.id)"
+                " FROM installments i JOIN loans l ON l.id = i.loan_id"
+                " WHERE i.due_on = :day AND l.allocation_order = 'overdue-first') RETURNING id"
+            ),
+            {"day": day},
+        ).scalar_one()
+    repayments = "SELECT count(*) FROM journal_entries WHERE event = 'repayment'"
+    with engine.connect() as conn:
+        before = conn.execute(text(repayments)).scalar_one()
+    factory = session_factory(engine)
+    with pytest.raises(RuntimeError, match="negative"):
+        batch.run_debit_batch(
+            factory,
+            channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
+            ring=current_ring(),
+            on=day,
+            policy=POLICY,
+            chunk=1_000,
+            workers=1,
+        )
+    with engine.connect() as conn:
+        assert conn.execute(text(repayments)).scalar_one() == before
+        statuses = dict(
+            conn.execute(text("SELECT status, count(*) FROM debit_attempts GROUP BY status")).all()
+        )
+        claimed = conn.execute(
+            text("SELECT count(*) FROM debit_attempts WHERE installment_id = :i"), {"i": broken}
+        ).scalar_one()
+    assert claimed == 1
+    assert set(statuses) == {"pending"}  # claimed, answered by the channel, nothing booked
