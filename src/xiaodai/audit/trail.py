@@ -2,8 +2,9 @@
 
 Writers only ``session.add(AuditEventRow(...))`` (or call :func:`record`); nothing else is needed. New audit
 rows wait in the session until the transaction commits, and are then chained and inserted in one short
-critical section: on PostgreSQL under a transaction-scoped advisory lock, on SQLite under the database
-write lock every transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
+critical section: on PostgreSQL under a transaction-scoped advisory lock (taken with the head read in one
+statement, ``audit_chain_head`` of migration 0039), on SQLite under the database write lock every
+transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
 committing means a long transaction (a collections campaign) never blocks other audited work for its whole
 length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
 unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
@@ -118,7 +119,9 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# PostgreSQL: the advisory lock, then the head read with a snapshot taken after the lock was granted, in one
+# round trip (the VOLATILE function of migration 0039: each query inside it takes a fresh snapshot)
+_LOCKED_HEAD = text("SELECT seq, row_hash FROM audit_chain_head(:key)")
 _HEAD = select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
 # Core, not a unit-of-work flush: the rows are complete values once chained, and only their ids come back
 _TABLE = cast(Table, AuditEventRow.__table__)
@@ -130,10 +133,11 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
     """Chain ``rows`` after the stored head and insert them (one statement), under the chain lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Serialise chain writers until commit; the head is read in a later statement, after the lock is
-        # held, so under READ COMMITTED it sees the previous writer's rows.
-        connection.execute(_LOCK, {"key": LOCK_KEY})
-    head = connection.execute(_HEAD).first()
+        # Serialise chain writers until commit; the head is read after the lock is held, with a snapshot of
+        # its own, so under READ COMMITTED it sees the previous writer's rows.
+        head = connection.execute(_LOCKED_HEAD, {"key": LOCK_KEY}).first()
+    else:
+        head = connection.execute(_HEAD).first()
     seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
     values: list[dict[str, Any]] = []
     by_seq: dict[int, AuditEventRow] = {}

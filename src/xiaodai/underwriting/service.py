@@ -6,6 +6,7 @@ trail (``xiaodai.audit``) with the actor, a reason code and the model/policy ver
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, bindparam, event, select, update
+from sqlalchemy import Engine, String, bindparam, event, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -327,7 +328,10 @@ def model_inputs(
 @lru_cache(maxsize=4)
 def _decision_context(dialect: str) -> Any:
     """One statement for a decision: an earlier decision of this application, the active model's artifact and
-    the applicant's context (``features.assemble.context_columns``); built once per dialect."""
+    the applicant's context (``features.assemble.context_columns``); on PostgreSQL also the id a new
+    credit-report pull takes (so the pull is written with the decision, in one statement); built once per
+    dialect."""
+    allocate = (func.nextval(literal_column("'bureau_pulls_id_seq'")).label("d_next_pull"),)
     return select(
         select(DecisionRow.id)
         .where(DecisionRow.application_id == bindparam("p_application", type_=String))
@@ -335,6 +339,7 @@ def _decision_context(dialect: str) -> Any:
         .label("d_previous"),
         select(ModelRow.path).where(ModelRow.active.is_(True)).scalar_subquery().label("d_model"),
         *context_columns(dialect),
+        *(allocate if dialect == "postgresql" else ()),
     )
 
 
@@ -424,6 +429,8 @@ def decide_and_record(
         )
         previous_id, path = context.d_previous, context.d_model
         known = context_from(context, user_id=int(str(subject)))
+        if "d_next_pull" in context._fields:
+            known = dataclasses.replace(known, next_pull_id=int(context.d_next_pull))
         previous: DecisionRow | None = None if previous_id is None else session.get(DecisionRow, previous_id)
     else:
         previous = (

@@ -203,6 +203,49 @@ def test_an_open_transaction_does_not_hold_up_other_writers(
     assert verify(factory).ok
 
 
+def test_a_writer_that_waited_for_the_chain_lock_chains_after_the_one_it_waited_for(
+    db_url: str, factory: sessionmaker[Session], engine: Engine
+) -> None:
+    """The lock and the head are one statement (``audit_chain_head``): the head must still be read with a
+    snapshot taken after the lock was granted. Writer B blocks on the lock while A holds it; A then commits
+    a row; B must chain after A's row (a head read with a snapshot from before the wait would give B the
+    same ``seq`` as A, and B's insert would fail on the unique ``seq``)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises every writer at BEGIN")
+    write(factory, 2)
+    outcome: list[BaseException | None] = []
+
+    def writer_b() -> None:
+        try:
+            with factory() as s, s.begin():
+                trail.record(s, actor="b", action="pii-view", subject="user:2", reason="ALLOWED")
+            outcome.append(None)
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+
+    with factory() as a:
+        a.begin()
+        trail.record(a, actor="a", action="pii-view", subject="user:1", reason="ALLOWED")
+        a.execute(text("SELECT * FROM audit_chain_head(:key)"), {"key": trail.LOCK_KEY})  # A holds the lock
+        b = threading.Thread(target=writer_b)
+        b.start()
+        with engine.connect() as watch:  # until B waits for the chain lock
+            for _ in range(500):
+                waiting = watch.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                ).scalar_one()
+                watch.rollback()
+                if waiting:
+                    break
+                b.join(0.01)
+            assert waiting == 1
+        a.commit()
+    b.join(30)
+    assert outcome == [None]
+    assert [(r.seq, r.actor) for r in rows(factory)][2:] == [(3, "a"), (4, "b")]
+    assert verify(factory).ok
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_chains_existing_rows(backend: str, tmp_path: Any) -> None:
     if backend == "sqlite":
