@@ -53,10 +53,7 @@ def _with_queued(
         statement = statement.add_cte(
             insert(queued_table)
             .values(
-                {
-                    name: bindparam(f"q{n}_{name}", type_=queued_table.c[name].type)
-                    for name in queued_names
-                }
+                {name: bindparam(f"q{n}_{name}", type_=queued_table.c[name].type) for name in queued_names}
             )
             .cte(f"q{n}")
         )
@@ -84,7 +81,9 @@ def write_queued(session: Session) -> None:
         connection.execute(_statement(row_class, ()), values)
 
 
-def _execute(session: Session, row_class: type[Base], values: dict[str, Any], returning: tuple[str, ...]) -> Any:
+def _execute(
+    session: Session, row_class: type[Base], values: dict[str, Any], returning: tuple[str, ...]
+) -> Any:
     session.flush()
     connection = session.connection()
     queued: list[tuple[type[Base], dict[str, Any]]] | None = session.info.get(_QUEUED)
