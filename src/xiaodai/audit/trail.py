@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, inspect, select, text
+from sqlalchemy import BigInteger, Table, bindparam, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
+from xiaodai.db.inserts import execute_with_queued, write_queued
 from xiaodai.db.tables import AuditEventRow
 
 LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
@@ -111,7 +112,9 @@ def _before_commit(session: Session) -> None:
     session.flush()  # everything else first; new audit rows move to the waiting list (``_before_flush``)
     rows = session.info.pop(_PENDING, None)
     if rows:
-        _chain(session, rows)
+        _chain(session, rows)  # rows queued with ``db.inserts.queue_insert`` are written with the head
+    else:
+        write_queued(session)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -121,7 +124,8 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 # PostgreSQL: the advisory lock, then the head read with a snapshot taken after the lock was granted, in one
 # round trip (the VOLATILE function of migration 0039: each query inside it takes a fresh snapshot)
-_LOCKED_HEAD = text("SELECT seq, row_hash FROM audit_chain_head(:key)")
+_CHAIN_HEAD = func.audit_chain_head(bindparam("key", type_=BigInteger)).table_valued("seq", "row_hash")
+_LOCKED_HEAD = select(_CHAIN_HEAD.c.seq, _CHAIN_HEAD.c.row_hash)
 _HEAD = select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
 # Core, not a unit-of-work flush: the rows are complete values once chained, and only their ids come back
 _TABLE = cast(Table, AuditEventRow.__table__)
@@ -135,9 +139,10 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
     if connection.dialect.name == "postgresql":
         # Serialise chain writers until commit; the head is read after the lock is held, with a snapshot of
         # its own, so under READ COMMITTED it sees the previous writer's rows.
-        head = connection.execute(_LOCKED_HEAD, {"key": LOCK_KEY}).first()
+        # (rows queued by ``db.inserts.queue_insert`` are written in the same statement)
+        head = execute_with_queued(session, _LOCKED_HEAD, {"key": LOCK_KEY}).first()
     else:
-        head = connection.execute(_HEAD).first()
+        head = execute_with_queued(session, _HEAD, {}).first()
     seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
     values: list[dict[str, Any]] = []
     by_seq: dict[int, AuditEventRow] = {}
@@ -178,7 +183,9 @@ def install() -> None:
         ("after_transaction_end", _after_transaction_end),
     ):
         if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+            # first: the commit hook takes the queued inserts with the chain's head (``db.inserts``' own
+            # hook, which would write them in a statement of their own, then finds nothing left)
+            event.listen(Session, name, listener, insert=True)
 
 
 # -- reading the chain -------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ identity map) find it without a query, and later changes to it are flushed as or
 Both flush the session first, so rows the caller added earlier (which this one may refer to) are written
 before it.
 
-``queue_insert`` saves a round trip: a row whose primary key is already allocated (``nextval`` read with
-something else) waits, and is written by the next ``insert_id`` / ``insert_loaded`` of the transaction — on
-PostgreSQL in the same statement (``WITH q0 AS (INSERT …) INSERT …``), elsewhere just before it — or at the
-next flush of ORM changes, or at commit, whichever comes first. A queued row is not visible to a read before
-then: queue only a row that nothing reads before the next insert.
+``queue_insert`` / ``queue_loaded`` save a round trip: a row whose primary key is already allocated
+(``nextval`` read with something else) waits, and is written with the next statement that takes the queue —
+the next ``insert_id`` / ``insert_loaded`` of the transaction, or the audit chain's head at commit
+(``execute_with_queued``): on PostgreSQL in the same statement (``WITH q0 AS (INSERT …) INSERT …``),
+elsewhere just before it — or before the next ORM query or flush, or at commit, whichever comes first. A
+Core read on the session's connection does not write the queue: a caller that reads a queued table that way
+calls ``write_queued`` first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, event, insert
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, make_transient_to_detached
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    make_transient_to_detached,
+)
 
 from xiaodai.db.base import Base
 
@@ -41,13 +49,18 @@ Shape = tuple[tuple[type[Base], tuple[str, ...]], ...]
 
 
 @lru_cache(maxsize=64)
-def _with_queued(
-    row_class: type[Base], names: tuple[str, ...], returning: tuple[str, ...], queued: Shape
-) -> Any:
-    """``WITH q0 AS (INSERT INTO <queued 0> …), … INSERT INTO <row_class> … RETURNING …``, built once per
-    shape; the queued rows' parameters are named ``q<n>_<column>``."""
+def _values(row_class: type[Base], names: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """``INSERT … VALUES (:name, …) RETURNING …`` with the values as named bound parameters (a statement that
+    also carries other parameters, the queued rows', cannot take its column list from them)."""
     table = cast(Table, row_class.__table__)
     statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
+@lru_cache(maxsize=64)
+def _with_ctes(statement: Any, queued: Shape) -> Any:
+    """``WITH q0 AS (INSERT INTO <queued 0> …), … <statement>``, built once per statement and shape; the
+    queued rows' parameters are named ``q<n>_<column>``."""
     for n, (queued_class, queued_names) in enumerate(queued):
         queued_table = cast(Table, queued_class.__table__)
         statement = statement.add_cte(
@@ -57,11 +70,14 @@ def _with_queued(
             )
             .cte(f"q{n}")
         )
-    return statement.returning(*(table.c[name] for name in returning))
+    return statement
+
+
+Queued = list[tuple[type[Base], dict[str, Any]]]
 
 
 def queue_insert(session: Session, row_class: type[Base], values: dict[str, Any]) -> None:
-    """Insert one row with the next insert of this transaction (see the module's docstring). ``values``
+    """Insert one row with the next statement that takes the queue (see the module's docstring). ``values``
     name every column without a server default, the primary key included. Outside a transaction or inside
     a savepoint the row is written at once (a savepoint rolled back must take its rows with it)."""
     if session.in_nested_transaction() or not session.in_transaction():
@@ -71,35 +87,55 @@ def queue_insert(session: Session, row_class: type[Base], values: dict[str, Any]
     session.info.setdefault(_QUEUED, []).append((row_class, values))
 
 
+def queue_loaded(session: Session, row_class: type[RowT], values: dict[str, Any]) -> RowT:
+    """``queue_insert``, and the row as a persistent object of the session (as ``insert_loaded`` gives it):
+    ``session.get`` finds it in the identity map; a column left to its server default is loaded on first
+    access, by a query that writes the queue first. Outside a transaction or in a savepoint: written at
+    once."""
+    queue_insert(session, row_class, values)
+    row = row_class(**values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 def write_queued(session: Session) -> None:
-    """Write the queued rows now (one statement each)."""
-    queued: list[tuple[type[Base], dict[str, Any]]] | None = session.info.pop(_QUEUED, None)
+    """Write the queued rows now (on PostgreSQL in one statement)."""
+    queued: Queued | None = session.info.pop(_QUEUED, None)
     if not queued:
         return
+    *before, (last_class, last_values) = queued
+    if before:
+        session.info[_QUEUED] = before
+    execute_with_queued(session, _values(last_class, tuple(last_values), ()), last_values)
+
+
+def execute_with_queued(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """Execute ``statement`` (a Core statement built once: it is also the cache key of its merged form) on
+    the session's connection, the queued rows written first: on PostgreSQL as ``WITH`` clauses of the same
+    statement, elsewhere one statement each just before it."""
     connection = session.connection()
-    for row_class, values in queued:
-        connection.execute(_statement(row_class, ()), values)
+    queued: Queued | None = session.info.pop(_QUEUED, None)
+    if not queued:
+        return connection.execute(statement, params)
+    if connection.dialect.name != "postgresql":
+        for queued_class, queued_values in queued:
+            connection.execute(_statement(queued_class, ()), queued_values)
+        return connection.execute(statement, params)
+    shape = tuple((queued_class, tuple(queued_values)) for queued_class, queued_values in queued)
+    merged = dict(params)
+    for n, (_, queued_values) in enumerate(queued):
+        merged.update({f"q{n}_{name}": value for name, value in queued_values.items()})
+    return connection.execute(_with_ctes(statement, shape), merged)
 
 
 def _execute(
     session: Session, row_class: type[Base], values: dict[str, Any], returning: tuple[str, ...]
 ) -> Any:
     session.flush()
-    connection = session.connection()
-    queued: list[tuple[type[Base], dict[str, Any]]] | None = session.info.get(_QUEUED)
-    if not queued:
-        return connection.execute(_statement(row_class, returning), values).one()
-    session.info.pop(_QUEUED)
-    if connection.dialect.name != "postgresql":
-        for queued_class, queued_values in queued:
-            connection.execute(_statement(queued_class, ()), queued_values)
-        return connection.execute(_statement(row_class, returning), values).one()
-    shape = tuple((queued_class, tuple(queued_values)) for queued_class, queued_values in queued)
-    params = dict(values)
-    for n, (_, queued_values) in enumerate(queued):
-        params.update({f"q{n}_{name}": value for name, value in queued_values.items()})
-    statement = _with_queued(row_class, tuple(values), returning, shape)
-    return connection.execute(statement, params).one()
+    if not session.info.get(_QUEUED):
+        return session.connection().execute(_statement(row_class, returning), values).one()
+    return execute_with_queued(session, _values(row_class, tuple(values), returning), values).one()
 
 
 def insert_id(session: Session, row_class: type[Base], values: dict[str, Any]) -> int:
@@ -127,7 +163,12 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
 
 def _before_commit(session: Session) -> None:
     if not session.in_nested_transaction():
-        write_queued(session)
+        write_queued(session)  # (the audit trail's commit hook, which runs first, takes them with its head)
+
+
+def _before_orm_execute(state: ORMExecuteState) -> None:
+    if state.session.info.get(_QUEUED):
+        write_queued(state.session)  # an ORM query (or the load of an unloaded column) sees the queued rows
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -141,6 +182,7 @@ def install() -> None:
         ("before_flush", _before_flush),
         ("before_commit", _before_commit),
         ("after_transaction_end", _after_transaction_end),
+        ("do_orm_execute", _before_orm_execute),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
-from xiaodai.db.inserts import insert_loaded
+from xiaodai.db.inserts import insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
@@ -331,7 +331,10 @@ def _decision_context(dialect: str) -> Any:
     the applicant's context (``features.assemble.context_columns``); on PostgreSQL also the id a new
     credit-report pull takes (so the pull is written with the decision, in one statement); built once per
     dialect."""
-    allocate = (func.nextval(literal_column("'bureau_pulls_id_seq'")).label("d_next_pull"),)
+    allocate = (
+        func.nextval(literal_column("'bureau_pulls_id_seq'")).label("d_next_pull"),
+        func.nextval(literal_column("'decisions_id_seq'")).label("d_next_decision"),
+    )
     return select(
         select(DecisionRow.id)
         .where(DecisionRow.application_id == bindparam("p_application", type_=String))
@@ -412,11 +415,14 @@ def decide_and_record(
     subject = user_id if user_id is not None else application_json.get("user_id")
     known: ApplicantContext | None = None
     path: str | None = None
+    next_decision_id: int | None = None
     if _plain_id(subject) and application_id is not None and _iso_date(application_json.get("as_of")):
         # one statement: an earlier decision of this application, the active model and everything the
         # database knows about the applicant (platform vector, consents, earlier pull, identity); plain
-        # columns, so it runs on the session's connection (after a flush) without the ORM's execution layer
+        # columns, so it runs on the session's connection (after a flush, and after the rows queued by an
+        # earlier decision of this transaction) without the ORM's execution layer
         session.flush()
+        write_queued(session)
         context = (
             session.connection()
             .execute(
@@ -429,8 +435,9 @@ def decide_and_record(
         )
         previous_id, path = context.d_previous, context.d_model
         known = context_from(context, user_id=int(str(subject)))
-        if "d_next_pull" in context._fields:
+        if "d_next_pull" in context._fields:  # PostgreSQL: the ids the pull and the decision take
             known = dataclasses.replace(known, next_pull_id=int(context.d_next_pull))
+            next_decision_id = int(context.d_next_decision)
         previous: DecisionRow | None = None if previous_id is None else session.get(DecisionRow, previous_id)
     else:
         previous = (
@@ -465,24 +472,25 @@ def decide_and_record(
         protected=model.protected,
     )
     result = decision.to_json()
-    row = insert_loaded(
-        session,
-        DecisionRow,
-        {
-            "application_id": application.application_id,
-            "outcome": decision.outcome,
-            "score": decision.score,
-            "pd": decision.pd,
-            "grade": decision.grade,
-            "model_version": model.version,
-            "policy_version": chosen.version,
-            "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
-            "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
-            "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
-            "loan_id": None,
-        },
-        server_defaults=("decided_at",),
-    )
+    values = {
+        "application_id": application.application_id,
+        "outcome": decision.outcome,
+        "score": decision.score,
+        "pd": decision.pd,
+        "grade": decision.grade,
+        "model_version": model.version,
+        "policy_version": chosen.version,
+        "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
+        "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
+        "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
+        "loan_id": None,
+    }
+    if next_decision_id is None:
+        row = insert_loaded(session, DecisionRow, values, server_defaults=("decided_at",))
+    else:
+        # written with the transaction's next insert (the application's) or with the audit chain's head at
+        # commit, together with the queued pull: one statement (``db.inserts.queue_loaded``)
+        row = queue_loaded(session, DecisionRow, {"id": next_decision_id, **values})
     # held for the transaction: the caller's view of the application (reasons for the applicant) reads the
     # row from the session's identity map (weak) instead of the database
     session.info.setdefault("xiaodai.underwriting.recorded", []).append(row)

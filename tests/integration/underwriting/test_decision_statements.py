@@ -4,16 +4,18 @@ PostgreSQL. Counted with a ``before_cursor_execute`` listener, so the figures do
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from support.models import applicant, application, write_artifact
 from support.payment_books import standard_loan
+from xiaodai.db.tables import BureauPullRow, DecisionRow
 from xiaodai.underwriting import service
 
 
@@ -54,15 +56,24 @@ def test_a_decision_is_one_read_and_its_writes(
             )
         assert result["outcome"] in ("approve", "refer", "decline")
         if engine.dialect.name == "postgresql":
-            # the read (with the id the credit-report pull takes), the pull and the decision in one
-            # statement, then at commit the audit chain's lock and head in one statement and one insert of
-            # both events (the pull's and the decision's)
+            # the read (with the ids the credit-report pull and the decision take), then at commit the pull,
+            # the decision, the audit chain's lock and its head in one statement, and one insert of both
+            # events (the pull's and the decision's)
             assert statements[0].startswith("SELECT (SELECT decisions.id"), statements
             assert statements[1].startswith("WITH q0 AS (INSERT INTO bureau_pulls"), statements
-            assert ") INSERT INTO decisions" in statements[1], statements
-            assert statements[2].startswith("SELECT seq, row_hash FROM audit_chain_head"), statements
-            assert statements[3].startswith("INSERT INTO audit_events"), statements
-            assert len(statements) == 4, statements
+            assert "q1 AS (INSERT INTO decisions" in statements[1], statements
+            assert ") SELECT anon_1.seq, anon_1.row_hash FROM audit_chain_head(" in statements[1], statements
+            assert statements[2].startswith("INSERT INTO audit_events"), statements
+            assert len(statements) == 3, statements
+            with factory() as s:  # all of it stored
+                stored = s.get(DecisionRow, result["decision_id"])
+                assert stored is not None
+                assert stored.outcome == result["outcome"]
+                assert stored.decided_at is not None
+                pull = s.execute(
+                    select(BureauPullRow).where(BureauPullRow.application_id == f"C-{n}")
+                ).scalar_one()
+                assert json.loads(stored.features_json or "{}")["bureau_pull_id"] == pull.id
             continue
         reads = [q for q in statements if q.startswith("SELECT")]
         # one read before the writes (decision already taken? active model, platform vector, consents, pull,
