@@ -162,6 +162,18 @@ def test_unique_seq_refuses_a_fork(factory: sessionmaker[Session], engine: Engin
         )
 
 
+def test_a_large_transaction_is_chained_in_batches(factory: sessionmaker[Session]) -> None:
+    """More rows than one insert takes (PostgreSQL: 1,000 rows a statement, under its parameter limit)."""
+    write(factory, 2)
+    write(factory, 2_500, per_transaction=2_500)
+    stored = rows(factory)
+    assert [r.seq for r in stored] == list(range(1, 2_503))
+    assert [json.loads(r.payload)["k"] for r in stored[2:]] == list(range(2_500))  # in recording order
+    report = verify(factory)
+    assert report.ok, report.problem
+    assert report.checked == 2_502
+
+
 def test_concurrent_writers_keep_one_chain(factory: sessionmaker[Session]) -> None:
     errors: list[BaseException] = []
 
