@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, event, insert
+from sqlalchemy import Connection, Dialect, Table, bindparam, event, insert
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
@@ -189,3 +189,35 @@ def install() -> None:
 
 
 install()
+
+
+# -- a statement built once, run as its SQL text -----------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _compiled(statement: Any, dialect: Dialect) -> tuple[str, dict[str, Any]] | None:
+    """The SQL text of ``statement`` for ``dialect`` and its constant parameters, when no bound parameter and
+    no result column has a type that converts values (then the driver's values are exactly the values
+    SQLAlchemy would return); None otherwise."""
+    compiled = statement.compile(dialect=dialect)
+    if any(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in compiled.binds.values()):
+        return None
+    columns = getattr(statement, "selected_columns", ())
+    if any(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns):
+        return None
+    constants = {
+        name: value for name, value in compiled.construct_params(_check=False).items() if value is not None
+    }
+    return str(compiled), constants
+
+
+def execute_compiled(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """``connection.execute(statement, params)`` as the driver's own statement (``exec_driver_sql``: the
+    engine's execution events and error handling as usual, without SQLAlchemy's compile-cache look-up and
+    type processing per call) when the statement's types convert nothing (``_compiled``); else as usual.
+    For a hot statement built once."""
+    text_form = _compiled(statement, connection.dialect)
+    if text_form is None:
+        return connection.execute(statement, params)
+    sql, constants = text_form
+    return connection.exec_driver_sql(sql, {**constants, **params})

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
-from xiaodai.db.inserts import insert_loaded, queue_loaded, write_queued
+from xiaodai.db.inserts import execute_compiled, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
@@ -423,16 +423,14 @@ def decide_and_record(
         # earlier decision of this transaction) without the ORM's execution layer
         session.flush()
         write_queued(session)
-        context = (
-            session.connection()
-            .execute(
-                _decision_context(session.get_bind().dialect.name),
-                context_params(
-                    int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
-                ),
-            )
-            .one()
-        )
+        connection = session.connection()
+        context = execute_compiled(  # as its SQL text where no type converts a value (PostgreSQL)
+            connection,
+            _decision_context(connection.dialect.name),
+            context_params(
+                int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
+            ),
+        ).one()
         previous_id, path = context.d_previous, context.d_model
         known = context_from(context, user_id=int(str(subject)))
         if "d_next_pull" in context._fields:  # PostgreSQL: the ids the pull and the decision take

@@ -126,3 +126,35 @@ def test_the_active_model_is_read_with_every_decision(
     with factory() as s, s.begin():
         second = service.decide_and_record(s, application_json=application("M-2", user))
     assert second["model_version"] == "test0000model0002"
+
+
+def test_the_decision_read_as_sql_text_returns_what_sqlalchemy_returns(
+    engine: Engine, factory: sessionmaker[Session], model_dir: Path
+) -> None:
+    """The decision's read runs as its SQL text (``db.inserts.execute_compiled``) where no type converts a
+    value: the same values of the same types as the compiled statement gives, for a borrower with a loan."""
+    from datetime import date
+
+    from xiaodai.db.inserts import _compiled, execute_compiled
+    from xiaodai.features.assemble import context_params
+
+    with factory() as s, s.begin():
+        service.register_model(s, artifact=model_dir, activate=True)
+        user = applicant(s, "typed@example.com")
+    standard_loan(factory, user, term=12, principal=5000)
+    statement = service._decision_context(engine.dialect.name)
+    params = context_params(user, date(2026, 6, 1), "T-1")
+    with engine.connect() as c:
+        plain = c.execute(statement, params).one()
+        as_text = execute_compiled(c, statement, params).one()
+    assert as_text._fields == plain._fields
+    typed = [(name, type(value), value) for name, value in zip(plain._fields, plain, strict=True)]
+    typed_text = [(name, type(value), value) for name, value in zip(as_text._fields, as_text, strict=True)]
+    if engine.dialect.name == "postgresql":  # each read allocates new ids: those differ by design
+        typed = [t for t in typed if not t[0].startswith("d_next_")]
+        typed_text = [t for t in typed_text if not t[0].startswith("d_next_")]
+        assert _compiled(statement, engine.dialect) is not None  # the text path is taken
+    else:
+        assert _compiled(statement, engine.dialect) is None  # SQLite converts dates: the usual path
+    assert typed_text == typed
+    assert any(value for name, _, value in typed if name == "p_exposure_fen")  # the loan is seen
