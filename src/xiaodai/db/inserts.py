@@ -111,22 +111,23 @@ def write_queued(session: Session) -> None:
 
 
 def execute_with_queued(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    """Execute ``statement`` (a Core statement built once: it is also the cache key of its merged form) on
+    """Execute ``statement`` (a Core statement built once, every column named in it: it is also the cache
+    key of its merged form; run by ``execute_compiled``) on
     the session's connection, the queued rows written first: on PostgreSQL as ``WITH`` clauses of the same
     statement, elsewhere one statement each just before it."""
     connection = session.connection()
     queued: Queued | None = session.info.pop(_QUEUED, None)
     if not queued:
-        return connection.execute(statement, params)
+        return execute_compiled(connection, statement, params)
     if connection.dialect.name != "postgresql":
         for queued_class, queued_values in queued:
             connection.execute(_statement(queued_class, ()), queued_values)
-        return connection.execute(statement, params)
+        return execute_compiled(connection, statement, params)
     shape = tuple((queued_class, tuple(queued_values)) for queued_class, queued_values in queued)
     merged = dict(params)
     for n, (_, queued_values) in enumerate(queued):
         merged.update({f"q{n}_{name}": value for name, value in queued_values.items()})
-    return connection.execute(_with_ctes(statement, shape), merged)
+    return execute_compiled(connection, _with_ctes(statement, shape), merged)
 
 
 def _execute(
@@ -199,10 +200,12 @@ def _compiled(statement: Any, dialect: Dialect) -> tuple[str, dict[str, Any]] | 
     """The SQL text of ``statement`` for ``dialect`` and its constant parameters, when no bound parameter and
     no result column has a type that converts values (then the driver's values are exactly the values
     SQLAlchemy would return); None otherwise."""
+    if dialect.paramstyle not in ("pyformat", "named"):
+        return None  # positional placeholders: the parameters could not be passed by name
     compiled = statement.compile(dialect=dialect)
     if any(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in compiled.binds.values()):
         return None
-    columns = getattr(statement, "selected_columns", ())
+    columns = getattr(statement, "exported_columns", ())  # a SELECT's columns, an INSERT's RETURNING
     if any(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns):
         return None
     constants = {
@@ -215,7 +218,8 @@ def execute_compiled(connection: Connection, statement: Any, params: dict[str, A
     """``connection.execute(statement, params)`` as the driver's own statement (``exec_driver_sql``: the
     engine's execution events and error handling as usual, without SQLAlchemy's compile-cache look-up and
     type processing per call) when the statement's types convert nothing (``_compiled``); else as usual.
-    For a hot statement built once."""
+    For a hot statement built once, whose every column is named in the statement (not one whose column
+    list SQLAlchemy takes from the parameters of each call)."""
     text_form = _compiled(statement, connection.dialect)
     if text_form is None:
         return connection.execute(statement, params)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from xiaodai.db.inserts import insert_id, insert_loaded
+from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded
 from xiaodai.db.tables import (
     ApplicationRow,
     ConsentRow,
@@ -148,7 +148,8 @@ def submit_application(
     connection = session.connection()
     key = f"{user.id}:{idempotency_key}"
     if credit_check_consent and connection.dialect.name == "postgresql":
-        claimed = connection.execute(
+        claimed = execute_compiled(
+            connection,
             _NEW_APPLICATION_CONSENT,
             {
                 "key": key,
