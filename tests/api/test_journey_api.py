@@ -17,6 +17,9 @@ def test_apply_offer_sign_repay_prepay(client: TestClient) -> None:
     assert app["outcome"] == "approve"
     again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "app-1"})
     assert again.json()["application_id"] == app["application_id"]
+    assert again.json() == app  # the replay answers the same
+    # the answer's bytes are written by the handler: the same JSON as the read of the application
+    assert client.get(f"/api/applications/{app['application_id']}", headers=me).json() == app
     kfs = client.get(
         f"/api/applications/{app['application_id']}/kfs", params={"amount": "8000", "term": 6}, headers=me
     ).json()
@@ -56,6 +59,8 @@ def test_apply_offer_sign_repay_prepay(client: TestClient) -> None:
     exported = client.get("/api/me/export", headers=me).json()
     assert exported["disclosures"][0]["sha256"] == kfs["sha256"]
     assert {c["kind"] for c in exported["consents"]} == {"credit_check", "terms"}
+    # one credit-check consent: the replayed application recorded none
+    assert [c["kind"] for c in exported["consents"]].count("credit_check") == 1
 
 
 def test_signing_a_changed_statement_is_refused(client: TestClient) -> None:

@@ -2,8 +2,9 @@
 
 Writers only ``session.add(AuditEventRow(...))`` (or call :func:`record`); nothing else is needed. New audit
 rows wait in the session until the transaction commits, and are then chained and inserted in one short
-critical section: on PostgreSQL under a transaction-scoped advisory lock, on SQLite under the database
-write lock every transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
+critical section: on PostgreSQL under a transaction-scoped advisory lock (taken with the head read in one
+statement, ``audit_chain_head`` of migration 0039), on SQLite under the database write lock every
+transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
 committing means a long transaction (a collections campaign) never blocks other audited work for its whole
 length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
 unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
@@ -15,12 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, inspect, select, text
+from sqlalchemy import BigInteger, Table, bindparam, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
+from xiaodai.db.inserts import execute_with_queued, write_queued
 from xiaodai.db.tables import AuditEventRow
 
 LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
@@ -110,7 +113,9 @@ def _before_commit(session: Session) -> None:
     session.flush()  # everything else first; new audit rows move to the waiting list (``_before_flush``)
     rows = session.info.pop(_PENDING, None)
     if rows:
-        _chain(session, rows)
+        _chain(session, rows)  # rows queued with ``db.inserts.queue_insert`` are written with the head
+    else:
+        write_queued(session)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -118,7 +123,10 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# PostgreSQL: the advisory lock, then the head read with a snapshot taken after the lock was granted, in one
+# round trip (the VOLATILE function of migration 0039: each query inside it takes a fresh snapshot)
+_CHAIN_HEAD = func.audit_chain_head(bindparam("key", type_=BigInteger)).table_valued("seq", "row_hash")
+_LOCKED_HEAD = select(_CHAIN_HEAD.c.seq, _CHAIN_HEAD.c.row_hash)
 _HEAD = select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
 # Core, not a unit-of-work flush: the rows are complete values once chained, and only their ids come back
 _TABLE = cast(Table, AuditEventRow.__table__)
@@ -130,10 +138,12 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
     """Chain ``rows`` after the stored head and insert them (one statement), under the chain lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Serialise chain writers until commit; the head is read in a later statement, after the lock is
-        # held, so under READ COMMITTED it sees the previous writer's rows.
-        connection.execute(_LOCK, {"key": LOCK_KEY})
-    head = connection.execute(_HEAD).first()
+        # Serialise chain writers until commit; the head is read after the lock is held, with a snapshot of
+        # its own, so under READ COMMITTED it sees the previous writer's rows.
+        # (rows queued by ``db.inserts.queue_insert`` are written in the same statement)
+        head = execute_with_queued(session, _LOCKED_HEAD, {"key": LOCK_KEY}).first()
+    else:
+        head = execute_with_queued(session, _HEAD, {}).first()
     seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
     values: list[dict[str, Any]] = []
     by_seq: dict[int, AuditEventRow] = {}
@@ -143,8 +153,34 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
         row.row_hash = prev_hash = entry_hash(_entry(row))
         values.append({**{name: getattr(row, name) for name in _FIELDS}, **_chained(row)})
         by_seq[seq] = row
+    if connection.dialect.name == "postgresql":
+        # the driver's own statement for this many rows (the values are plain str, int and aware datetime,
+        # which psycopg sends as they are): SQLAlchemy's insertmanyvalues machinery cost more CPU than the
+        # round trip; the engine's execution events still see the statement. At most _BATCH rows each
+        # (PostgreSQL takes at most 65,535 parameters in a statement).
+        for start in range(0, len(values), _BATCH):
+            batch = values[start : start + _BATCH]
+            params = {
+                f"{name}_{n}": value
+                for n, row_values in enumerate(batch)
+                for name, value in row_values.items()
+            }
+            for stored_id, stored_seq in connection.exec_driver_sql(_insert_sql(len(batch)), params):
+                by_seq[stored_seq].id = stored_id
+        return
     for stored_id, stored_seq in connection.execute(_INSERT, values):
         by_seq[stored_seq].id = stored_id
+
+
+_BATCH = 1000
+
+
+@lru_cache(maxsize=32)
+def _insert_sql(rows: int) -> str:
+    """PostgreSQL (psycopg's named placeholders): one INSERT of ``rows`` chained rows, RETURNING id, seq."""
+    names = (*_FIELDS, "seq", "prev_hash", "row_hash")
+    tuples = ", ".join("(" + ", ".join(f"%({name}_{n})s" for name in names) + ")" for n in range(rows))
+    return f"INSERT INTO audit_events ({', '.join(names)}) VALUES {tuples} RETURNING id, seq"
 
 
 def _chained(row: AuditEventRow) -> dict[str, Any]:
@@ -174,7 +210,9 @@ def install() -> None:
         ("after_transaction_end", _after_transaction_end),
     ):
         if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+            # first: the commit hook takes the queued inserts with the chain's head (``db.inserts``' own
+            # hook, which would write them in a statement of their own, then finds nothing left)
+            event.listen(Session, name, listener, insert=True)
 
 
 # -- reading the chain -------------------------------------------------------------------------------------

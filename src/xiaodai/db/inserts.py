@@ -8,6 +8,14 @@ identity map) find it without a query, and later changes to it are flushed as or
 
 Both flush the session first, so rows the caller added earlier (which this one may refer to) are written
 before it.
+
+``queue_insert`` / ``queue_loaded`` save a round trip: a row whose primary key is already allocated
+(``nextval`` read with something else) waits, and is written with the next statement that takes the queue —
+the next ``insert_id`` / ``insert_loaded`` of the transaction, or the audit chain's head at commit
+(``execute_with_queued``): on PostgreSQL in the same statement (``WITH q0 AS (INSERT …) INSERT …``),
+elsewhere just before it — or before the next ORM query or flush, or at commit, whichever comes first. A
+Core read on the session's connection does not write the queue: a caller that reads a queued table that way
+calls ``write_queued`` first.
 """
 
 from __future__ import annotations
@@ -15,12 +23,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Connection, Dialect, Table, bindparam, event, insert
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    make_transient_to_detached,
+)
 
 from xiaodai.db.base import Base
 
 RowT = TypeVar("RowT", bound=Base)
+
+_QUEUED = "xiaodai.db.queued_inserts"  # session.info: [(row class, values), ...] waiting to be written
 
 
 @lru_cache(maxsize=64)
@@ -29,21 +45,183 @@ def _statement(row_class: type[Base], returning: tuple[str, ...]) -> Any:
     return insert(table).returning(*(table.c[name] for name in returning))
 
 
-def insert_id(session: Session, row_class: type[Base], values: dict[str, Any]) -> int:
-    """Insert one row of ``row_class`` (one statement) and return its ``id``."""
+Shape = tuple[tuple[type[Base], tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=64)
+def _values(row_class: type[Base], names: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """``INSERT … VALUES (:name, …) RETURNING …`` with the values as named bound parameters (a statement that
+    also carries other parameters, the queued rows', cannot take its column list from them)."""
+    table = cast(Table, row_class.__table__)
+    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
+@lru_cache(maxsize=64)
+def _with_ctes(statement: Any, queued: Shape) -> Any:
+    """``WITH q0 AS (INSERT INTO <queued 0> …), … <statement>``, built once per statement and shape; the
+    queued rows' parameters are named ``q<n>_<column>``."""
+    for n, (queued_class, queued_names) in enumerate(queued):
+        queued_table = cast(Table, queued_class.__table__)
+        statement = statement.add_cte(
+            insert(queued_table)
+            .values(
+                {name: bindparam(f"q{n}_{name}", type_=queued_table.c[name].type) for name in queued_names}
+            )
+            .cte(f"q{n}")
+        )
+    return statement
+
+
+Queued = list[tuple[type[Base], dict[str, Any]]]
+
+
+def queue_insert(session: Session, row_class: type[Base], values: dict[str, Any]) -> None:
+    """Insert one row with the next statement that takes the queue (see the module's docstring). ``values``
+    name every column without a server default, the primary key included. Outside a transaction or inside
+    a savepoint the row is written at once (a savepoint rolled back must take its rows with it)."""
+    if session.in_nested_transaction() or not session.in_transaction():
+        session.flush()
+        session.connection().execute(_statement(row_class, ()), values)
+        return
+    session.info.setdefault(_QUEUED, []).append((row_class, values))
+
+
+def queue_loaded(session: Session, row_class: type[RowT], values: dict[str, Any]) -> RowT:
+    """``queue_insert``, and the row as a persistent object of the session (as ``insert_loaded`` gives it):
+    ``session.get`` finds it in the identity map; a column left to its server default is loaded on first
+    access, by a query that writes the queue first. Outside a transaction or in a savepoint: written at
+    once."""
+    queue_insert(session, row_class, values)
+    row = row_class(**values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
+def write_queued(session: Session) -> None:
+    """Write the queued rows now (on PostgreSQL in one statement)."""
+    queued: Queued | None = session.info.pop(_QUEUED, None)
+    if not queued:
+        return
+    *before, (last_class, last_values) = queued
+    if before:
+        session.info[_QUEUED] = before
+    execute_with_queued(session, _values(last_class, tuple(last_values), ()), last_values)
+
+
+def execute_with_queued(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """Execute ``statement`` (a Core statement built once, every column named in it: it is also the cache
+    key of its merged form; run by ``execute_compiled``) on
+    the session's connection, the queued rows written first: on PostgreSQL as ``WITH`` clauses of the same
+    statement, elsewhere one statement each just before it."""
+    connection = session.connection()
+    queued: Queued | None = session.info.pop(_QUEUED, None)
+    if not queued:
+        return execute_compiled(connection, statement, params)
+    if connection.dialect.name != "postgresql":
+        for queued_class, queued_values in queued:
+            connection.execute(_statement(queued_class, ()), queued_values)
+        return execute_compiled(connection, statement, params)
+    shape = tuple((queued_class, tuple(queued_values)) for queued_class, queued_values in queued)
+    merged = dict(params)
+    for n, (_, queued_values) in enumerate(queued):
+        merged.update({f"q{n}_{name}": value for name, value in queued_values.items()})
+    return execute_compiled(connection, _with_ctes(statement, shape), merged)
+
+
+def _execute(
+    session: Session, row_class: type[Base], values: dict[str, Any], returning: tuple[str, ...]
+) -> Any:
     session.flush()
-    return int(session.connection().execute(_statement(row_class, ("id",)), values).scalar_one())
+    if not session.info.get(_QUEUED):
+        return session.connection().execute(_statement(row_class, returning), values).one()
+    return execute_with_queued(session, _values(row_class, tuple(values), returning), values).one()
+
+
+def insert_id(session: Session, row_class: type[Base], values: dict[str, Any]) -> int:
+    """Insert one row of ``row_class`` (one statement, with any queued rows) and return its ``id``."""
+    return int(_execute(session, row_class, values, ("id",))[0])
 
 
 def insert_loaded(
     session: Session, row_class: type[RowT], values: dict[str, Any], *, server_defaults: tuple[str, ...] = ()
 ) -> RowT:
-    """Insert one row (one statement) and return it as a persistent object of the session. ``values`` should
-    name every column without a server default; ``server_defaults`` names the columns whose stored values
-    are read back with the id (any other unnamed column is loaded on first access)."""
-    session.flush()
-    stored = session.connection().execute(_statement(row_class, ("id", *server_defaults)), values).one()
+    """Insert one row (one statement, with any queued rows) and return it as a persistent object of the
+    session. ``values`` should name every column without a server default; ``server_defaults`` names the
+    columns whose stored values are read back with the id (any other unnamed column is loaded on first
+    access)."""
+    stored = _execute(session, row_class, values, ("id", *server_defaults))
     row = row_class(**values, **stored._asdict())
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    write_queued(session)  # ORM rows about to be written may refer to a queued row
+
+
+def _before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        write_queued(session)  # (the audit trail's commit hook, which runs first, takes them with its head)
+
+
+def _before_orm_execute(state: ORMExecuteState) -> None:
+    if state.session.info.get(_QUEUED):
+        write_queued(state.session)  # an ORM query (or the load of an unloaded column) sees the queued rows
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_QUEUED, None)  # rolled back (or committed): nothing waits any more
+
+
+def install() -> None:
+    """Register the listeners on every Session (idempotent); done on import of this module."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("before_commit", _before_commit),
+        ("after_transaction_end", _after_transaction_end),
+        ("do_orm_execute", _before_orm_execute),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+install()
+
+
+# -- a statement built once, run as its SQL text -----------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _compiled(statement: Any, dialect: Dialect) -> tuple[str, dict[str, Any]] | None:
+    """The SQL text of ``statement`` for ``dialect`` and its constant parameters, when no bound parameter and
+    no result column has a type that converts values (then the driver's values are exactly the values
+    SQLAlchemy would return); None otherwise."""
+    if dialect.paramstyle not in ("pyformat", "named"):
+        return None  # positional placeholders: the parameters could not be passed by name
+    compiled = statement.compile(dialect=dialect)
+    if any(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in compiled.binds.values()):
+        return None
+    columns = getattr(statement, "exported_columns", ())  # a SELECT's columns, an INSERT's RETURNING
+    if any(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns):
+        return None
+    constants = {
+        name: value for name, value in compiled.construct_params(_check=False).items() if value is not None
+    }
+    return str(compiled), constants
+
+
+def execute_compiled(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """``connection.execute(statement, params)`` as the driver's own statement (``exec_driver_sql``: the
+    engine's execution events and error handling as usual, without SQLAlchemy's compile-cache look-up and
+    type processing per call) when the statement's types convert nothing (``_compiled``); else as usual.
+    For a hot statement built once, whose every column is named in the statement (not one whose column
+    list SQLAlchemy takes from the parameters of each call)."""
+    text_form = _compiled(statement, connection.dialect)
+    if text_form is None:
+        return connection.execute(statement, params)
+    sql, constants = text_form
+    return connection.exec_driver_sql(sql, {**constants, **params})

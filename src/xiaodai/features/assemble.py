@@ -23,7 +23,7 @@ from sqlalchemy import Integer, String, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
-from xiaodai.db.inserts import insert_id
+from xiaodai.db.inserts import insert_id, queue_insert
 from xiaodai.db.tables import BureauPullRow, ConsentRow, PersonalDataRow, UserRow
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, validate_application
 from xiaodai.features.platform import platform_columns, platform_params, platform_values
@@ -84,6 +84,9 @@ class ApplicantContext:
     pull_id: int | None  # this application's credit-report pull, when it was pulled already
     subject_ref: str
     id_number_enc: str | None
+    # the id a new pull takes, allocated with the read (PostgreSQL's sequence): the pull row is then queued
+    # and written with the decision, in one statement (``db.inserts.queue_insert``); None: inserted at once
+    next_pull_id: int | None = None
 
 
 CONSENT_KINDS = ("credit_check", "ecosystem_data")
@@ -205,20 +208,21 @@ def credit_report(
     chosen = provider or configured_bureau()
     subject = known.subject_ref
     report = chosen.pull(subject_ref=subject, as_of=as_of)
-    pull_id = insert_id(
-        session,
-        BureauPullRow,
-        {
-            "application_id": application_id,
-            "user_id": user_id,
-            "consent_id": consent_id,
-            "provider": chosen.name,
-            "subject_ref": subject[:80],
-            "report_enc": encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
-            "key_version": ring.current,
-            "pulled_at": datetime.now(tz=UTC),
-        },
-    )
+    values = {
+        "application_id": application_id,
+        "user_id": user_id,
+        "consent_id": consent_id,
+        "provider": chosen.name,
+        "subject_ref": subject[:80],
+        "report_enc": encrypt(ring, json.dumps(report.to_json(), sort_keys=True), where),
+        "key_version": ring.current,
+        "pulled_at": datetime.now(tz=UTC),
+    }
+    if known.next_pull_id is None:
+        pull_id = insert_id(session, BureauPullRow, values)
+    else:  # written with the transaction's next insert (the decision's), at the latest at commit
+        pull_id = known.next_pull_id
+        queue_insert(session, BureauPullRow, {"id": pull_id, **values})
     record(
         session,
         actor=actor,

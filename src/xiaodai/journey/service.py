@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, select
+from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from xiaodai.db.inserts import insert_id, insert_loaded
+from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded
 from xiaodai.db.tables import (
     ApplicationRow,
     ConsentRow,
@@ -106,6 +106,23 @@ def record_consent(session: Session, *, user: UserRow, kind: str, at: datetime |
 _BY_IDEMPOTENCY_KEY = select(ApplicationRow.public_id).where(
     ApplicationRow.idempotency_key == bindparam("key", type_=String)
 )
+# PostgreSQL, one round trip: that look-up, and the credit-check consent recorded only when the key made no
+# application yet (what the look-up and then ``record_consent`` do in two statements)
+_NEW_APPLICATION_CONSENT = text("""
+    WITH existing AS (SELECT public_id FROM applications WHERE idempotency_key = :key),
+    consent AS (
+        INSERT INTO consents (user_id, kind, text_version, granted_at, withdrawn_at)
+        SELECT :user_id, 'credit_check', :text_version, :granted_at, NULL
+        WHERE NOT EXISTS (SELECT 1 FROM existing)
+        RETURNING id
+    )
+    SELECT (SELECT public_id FROM existing) AS existing, (SELECT id FROM consent) AS consent_id
+""").bindparams(
+    bindparam("key", type_=String),
+    bindparam("user_id", type_=BigInteger),
+    bindparam("text_version", type_=String),
+    bindparam("granted_at", type_=DateTime(timezone=True)),
+)
 
 
 def submit_application(
@@ -128,18 +145,30 @@ def submit_application(
     if channel not in APPLICATION_CHANNELS:
         raise JourneyError(f"unknown application channel {channel!r}")
     session.flush()
-    existing = (
-        session.connection()
-        .execute(_BY_IDEMPOTENCY_KEY, {"key": f"{user.id}:{idempotency_key}"})
-        .scalar_one_or_none()
-    )
-    if existing is not None:
-        return application_view(session, user=user, public_id=existing)
-    if not credit_check_consent:
-        raise JourneyError(
-            "consent to the credit check is required (it is recorded separately from the terms)"
-        )
-    record_consent(session, user=user, kind="credit_check", at=submitted_at)
+    connection = session.connection()
+    key = f"{user.id}:{idempotency_key}"
+    if credit_check_consent and connection.dialect.name == "postgresql":
+        claimed = execute_compiled(
+            connection,
+            _NEW_APPLICATION_CONSENT,
+            {
+                "key": key,
+                "user_id": user.id,
+                "text_version": CONSENT_VERSION["credit_check"],
+                "granted_at": submitted_at or _now(),
+            },
+        ).one()
+        if claimed.existing is not None:
+            return application_view(session, user=user, public_id=claimed.existing)
+    else:
+        existing = connection.execute(_BY_IDEMPOTENCY_KEY, {"key": key}).scalar_one_or_none()
+        if existing is not None:
+            return application_view(session, user=user, public_id=existing)
+        if not credit_check_consent:
+            raise JourneyError(
+                "consent to the credit check is required (it is recorded separately from the terms)"
+            )
+        record_consent(session, user=user, kind="credit_check", at=submitted_at)
     public_id = uuid.uuid4().hex
     application_json = {
         "application_id": public_id,
@@ -157,7 +186,7 @@ def submit_application(
     values: dict[str, Any] = {
         "public_id": public_id,
         "user_id": user.id,
-        "idempotency_key": f"{user.id}:{idempotency_key}",
+        "idempotency_key": key,
         "payload_json": json.dumps({**application_json, "channel": channel}, ensure_ascii=False),
         "decision_id": int(result["decision_id"]),
         "outcome": str(result["outcome"]),

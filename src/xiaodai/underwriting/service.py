@@ -6,6 +6,7 @@ trail (``xiaodai.audit``) with the actor, a reason code and the model/policy ver
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,13 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, bindparam, event, select, update
+from sqlalchemy import Engine, String, bindparam, event, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xiaodai.audit.trail import record
-from xiaodai.db.inserts import insert_loaded
+from xiaodai.db.inserts import execute_compiled, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
@@ -327,7 +328,13 @@ def model_inputs(
 @lru_cache(maxsize=4)
 def _decision_context(dialect: str) -> Any:
     """One statement for a decision: an earlier decision of this application, the active model's artifact and
-    the applicant's context (``features.assemble.context_columns``); built once per dialect."""
+    the applicant's context (``features.assemble.context_columns``); on PostgreSQL also the id a new
+    credit-report pull takes (so the pull is written with the decision, in one statement); built once per
+    dialect."""
+    allocate = (
+        func.nextval(literal_column("'bureau_pulls_id_seq'")).label("d_next_pull"),
+        func.nextval(literal_column("'decisions_id_seq'")).label("d_next_decision"),
+    )
     return select(
         select(DecisionRow.id)
         .where(DecisionRow.application_id == bindparam("p_application", type_=String))
@@ -335,6 +342,7 @@ def _decision_context(dialect: str) -> Any:
         .label("d_previous"),
         select(ModelRow.path).where(ModelRow.active.is_(True)).scalar_subquery().label("d_model"),
         *context_columns(dialect),
+        *(allocate if dialect == "postgresql" else ()),
     )
 
 
@@ -407,23 +415,27 @@ def decide_and_record(
     subject = user_id if user_id is not None else application_json.get("user_id")
     known: ApplicantContext | None = None
     path: str | None = None
+    next_decision_id: int | None = None
     if _plain_id(subject) and application_id is not None and _iso_date(application_json.get("as_of")):
         # one statement: an earlier decision of this application, the active model and everything the
         # database knows about the applicant (platform vector, consents, earlier pull, identity); plain
-        # columns, so it runs on the session's connection (after a flush) without the ORM's execution layer
+        # columns, so it runs on the session's connection (after a flush, and after the rows queued by an
+        # earlier decision of this transaction) without the ORM's execution layer
         session.flush()
-        context = (
-            session.connection()
-            .execute(
-                _decision_context(session.get_bind().dialect.name),
-                context_params(
-                    int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
-                ),
-            )
-            .one()
-        )
+        write_queued(session)
+        connection = session.connection()
+        context = execute_compiled(  # as its SQL text where no type converts a value (PostgreSQL)
+            connection,
+            _decision_context(connection.dialect.name),
+            context_params(
+                int(str(subject)), date.fromisoformat(str(application_json["as_of"])), str(application_id)
+            ),
+        ).one()
         previous_id, path = context.d_previous, context.d_model
         known = context_from(context, user_id=int(str(subject)))
+        if "d_next_pull" in context._fields:  # PostgreSQL: the ids the pull and the decision take
+            known = dataclasses.replace(known, next_pull_id=int(context.d_next_pull))
+            next_decision_id = int(context.d_next_decision)
         previous: DecisionRow | None = None if previous_id is None else session.get(DecisionRow, previous_id)
     else:
         previous = (
@@ -458,24 +470,25 @@ def decide_and_record(
         protected=model.protected,
     )
     result = decision.to_json()
-    row = insert_loaded(
-        session,
-        DecisionRow,
-        {
-            "application_id": application.application_id,
-            "outcome": decision.outcome,
-            "score": decision.score,
-            "pd": decision.pd,
-            "grade": decision.grade,
-            "model_version": model.version,
-            "policy_version": chosen.version,
-            "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
-            "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
-            "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
-            "loan_id": None,
-        },
-        server_defaults=("decided_at",),
-    )
+    values = {
+        "application_id": application.application_id,
+        "outcome": decision.outcome,
+        "score": decision.score,
+        "pd": decision.pd,
+        "grade": decision.grade,
+        "model_version": model.version,
+        "policy_version": chosen.version,
+        "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
+        "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
+        "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
+        "loan_id": None,
+    }
+    if next_decision_id is None:
+        row = insert_loaded(session, DecisionRow, values, server_defaults=("decided_at",))
+    else:
+        # written with the transaction's next insert (the application's) or with the audit chain's head at
+        # commit, together with the queued pull: one statement (``db.inserts.queue_loaded``)
+        row = queue_loaded(session, DecisionRow, {"id": next_decision_id, **values})
     # held for the transaction: the caller's view of the application (reasons for the applicant) reads the
     # row from the session's identity map (weak) instead of the database
     session.info.setdefault("xiaodai.underwriting.recorded", []).append(row)

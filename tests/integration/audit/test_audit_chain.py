@@ -162,6 +162,18 @@ def test_unique_seq_refuses_a_fork(factory: sessionmaker[Session], engine: Engin
         )
 
 
+def test_a_large_transaction_is_chained_in_batches(factory: sessionmaker[Session]) -> None:
+    """More rows than one insert takes (PostgreSQL: 1,000 rows a statement, under its parameter limit)."""
+    write(factory, 2)
+    write(factory, 2_500, per_transaction=2_500)
+    stored = rows(factory)
+    assert [r.seq for r in stored] == list(range(1, 2_503))
+    assert [json.loads(r.payload)["k"] for r in stored[2:]] == list(range(2_500))  # in recording order
+    report = verify(factory)
+    assert report.ok, report.problem
+    assert report.checked == 2_502
+
+
 def test_concurrent_writers_keep_one_chain(factory: sessionmaker[Session]) -> None:
     errors: list[BaseException] = []
 
@@ -200,6 +212,49 @@ def test_an_open_transaction_does_not_hold_up_other_writers(
             trail.record(quick, actor="user:1", action="pii-view", subject="user:1", reason="ALLOWED")
         slow.commit()
     assert [r.actor for r in rows(factory)] == ["user:1", "campaign"]
+    assert verify(factory).ok
+
+
+def test_a_writer_that_waited_for_the_chain_lock_chains_after_the_one_it_waited_for(
+    db_url: str, factory: sessionmaker[Session], engine: Engine
+) -> None:
+    """The lock and the head are one statement (``audit_chain_head``): the head must still be read with a
+    snapshot taken after the lock was granted. Writer B blocks on the lock while A holds it; A then commits
+    a row; B must chain after A's row (a head read with a snapshot from before the wait would give B the
+    same ``seq`` as A, and B's insert would fail on the unique ``seq``)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises every writer at BEGIN")
+    write(factory, 2)
+    outcome: list[BaseException | None] = []
+
+    def writer_b() -> None:
+        try:
+            with factory() as s, s.begin():
+                trail.record(s, actor="b", action="pii-view", subject="user:2", reason="ALLOWED")
+            outcome.append(None)
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+
+    with factory() as a:
+        a.begin()
+        trail.record(a, actor="a", action="pii-view", subject="user:1", reason="ALLOWED")
+        a.execute(text("SELECT * FROM audit_chain_head(:key)"), {"key": trail.LOCK_KEY})  # A holds the lock
+        b = threading.Thread(target=writer_b)
+        b.start()
+        with engine.connect() as watch:  # until B waits for the chain lock
+            for _ in range(500):
+                waiting = watch.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                ).scalar_one()
+                watch.rollback()
+                if waiting:
+                    break
+                b.join(0.01)
+            assert waiting == 1
+        a.commit()
+    b.join(30)
+    assert outcome == [None]
+    assert [(r.seq, r.actor) for r in rows(factory)][2:] == [(3, "a"), (4, "b")]
     assert verify(factory).ok
 
 

@@ -82,23 +82,29 @@ def model_form(session: DB) -> dict[str, Any]:
     return {"model_version": model.version, "catalogue_version": catalogue.version, "fields": fields}
 
 
-@router.post("/applications", status_code=201)
+@router.post("/applications", status_code=201, response_model=dict[str, Any])
 def apply(
     body: ApplicationCreate,
     session: DB,
     user: CurrentUser,
     today: Today,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=100)],
-) -> dict[str, Any]:
-    """Submit an application (idempotent: the same Idempotency-Key returns the same application)."""
-    return journey.submit_application(
-        session,
-        user=user,
-        payload=body.model_dump(),
-        idempotency_key=idempotency_key,
-        credit_check_consent=body.consent_credit_check,
-        today=today,
-        channel="api",
+) -> Response:
+    """Submit an application (idempotent: the same Idempotency-Key returns the same application). The answer
+    holds JSON values only (the stored decision's offer and reasons, read back from JSON): its bytes are
+    written directly (``json_answer``), without FastAPI's validation and second serialization of a
+    ``dict[str, Any]``."""
+    return json_answer(
+        journey.submit_application(
+            session,
+            user=user,
+            payload=body.model_dump(),
+            idempotency_key=idempotency_key,
+            credit_check_consent=body.consent_credit_check,
+            today=today,
+            channel="api",
+        ),
+        status_code=201,
     )
 
 
