@@ -10,7 +10,7 @@ ordering, same lock, one round trip fewer per audited commit. SQLite needs nothi
 at ``BEGIN IMMEDIATE``). No data changes.
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-06
 """
 
