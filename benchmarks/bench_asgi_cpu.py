@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support.databases import admin, pg_url  # noqa: E402
+from support.journey import apply_body  # noqa: E402
 from support.models import write_artifact  # noqa: E402
 
 CONCURRENCY = 16
@@ -60,20 +61,7 @@ def borrower(app: Any) -> tuple[str, int]:
         client.post("/api/auth/signup", json={"email": email, "name": "压测", "password": "correct horse 1"})
         token = client.post("/api/auth/token", json={"email": email, "password": "correct horse 1"})
         headers = {"Authorization": f"Bearer {token.json()['token']}"}
-        body = {
-            "applicant": {
-                "age": 34,
-                "monthly_income": "9000",
-                "monthly_debt_payments": "500",
-                "employment_type": "employed",
-                "employment_tenure_years": 8,
-                "housing": "owner",
-                "dependants": 1,
-                "purpose": "consumption",
-            },
-            "request": {"amount": "10000", "term": 12},
-            "consent_credit_check": True,
-        }
+        body = apply_body()
         made = client.post("/api/applications", json=body, headers={**headers, "Idempotency-Key": "seed"})
         public_id = made.json()["application_id"]
         kfs = client.get(f"/api/applications/{public_id}/kfs", headers=headers).json()

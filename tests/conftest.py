@@ -20,6 +20,7 @@ from support.databases import PG_ADMIN, admin, new_pg_copy, pg_url
 from support.long_first import long_first
 from support.passwords import PRODUCTION_HASHER, TEST_HASHER
 from xiaodai.accounts import service as accounts
+from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.db.migrate import upgrade
 from xiaodai.db.session import make_engine, session_factory
 
@@ -40,6 +41,14 @@ def _cheap_password_hashing() -> Iterator[None]:
     accounts.HASHER = TEST_HASHER
     yield
     accounts.HASHER = PRODUCTION_HASHER
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_memory() -> None:
+    """Every test starts with an empty in-process token memory: each test has its own database, so user
+    ids repeat from test to test, and a user barred from being remembered by one test (a logout, a lock)
+    must not be barred in the next."""
+    TOKENS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,7 @@ from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import MAX_ROW_ID, REQUEST_SESSIONS, business_date, finish_sessions
 from xiaodai.api.loan_answers import json_answer
+from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import Repayment
 from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen
@@ -139,7 +140,7 @@ class HotPath:
         payload = bytes(body)
         amount = _repayment_amount(payload)
         if amount is None:
-            return _replay(payload, receive)
+            return replay_body(payload, receive)
         state = app.state
         today = business_date(state)
         route = scope["route"] = self._route(app, "repay")
@@ -272,19 +273,6 @@ def _repayment_amount(body: bytes) -> str | None:
         return Repayment.model_validate(json.loads(body)).amount
     except (ValueError, ValidationError, RecursionError):  # JSONDecodeError and UnicodeDecodeError too
         return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _nothing() -> Message:  # a response's receive: never called for a plain response

@@ -92,14 +92,14 @@ class NulGuard:
                     break
             body = b"".join(chunks)
             where = nul_in_body(body, content_type)
-            downstream = _replay(body, receive)
+            downstream = replay_body(body, receive)
         if where is not None:
             await _refusal(path, where)(scope, receive, send)
             return
         await self.app(scope, downstream, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """The already-read body once, then the client's own messages (a disconnect, eventually)."""
     sent = False
 
