@@ -65,6 +65,9 @@ def test_demo_borrower_sees_draws_and_repays_on_their_line(
     due = page.locator("#due-this-month")
     assert due.locator("tr").count() >= 2, due.inner_text()  # a heading row and at least one item
     assert _amount(page.locator("#due-month-total").inner_text()) > 0
+    states = due.locator("td.due-state").all_inner_texts()
+    assert states
+    assert all(text.strip() in ("已逾期", "今天到期", "待还") for text in states), states
     drawdowns = page.locator("#drawdowns tr")
     assert drawdowns.count() == 3  # the heading and the seed's two drawdowns
     plans = page.locator("#drawdowns").inner_text()

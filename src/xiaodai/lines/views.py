@@ -125,6 +125,7 @@ def line_view(session: Session, *, user: UserRow, today: date) -> dict[str, Any]
                 "due_on": d["due_on"].isoformat(),
                 "amount": yuan(d["amount_fen"]),
                 "overdue": d["due_on"] < today,
+                "state": due_state(d["due_on"], today),
             }
             for d in this_month
         ],
@@ -135,6 +136,14 @@ def line_view(session: Session, *, user: UserRow, today: date) -> dict[str, Any]
     view["drawdowns"] = [drawdown_json(session, d) for d in drawdowns]
     view["notices"] = notices(session, line_id=line.id)
     return view
+
+
+def due_state(due_on: date, today: date) -> str:
+    """What a due instalment's row says: ``overdue`` (its date has passed unpaid), ``due_today``, or
+    ``upcoming`` (due later this month)."""
+    if due_on < today:
+        return "overdue"
+    return "due_today" if due_on == today else "upcoming"
 
 
 def notices(session: Session, *, line_id: int) -> list[dict[str, Any]]:

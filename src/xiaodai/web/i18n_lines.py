@@ -66,6 +66,8 @@ LINE_STRINGS: dict[str, dict[str, str]] = {
     "line_due_month": {"zh": "本月应还（所有借据合计）", "en": "Due this month (all drawdowns)"},
     "line_due_total": {"zh": "合计", "en": "Total"},
     "line_overdue": {"zh": "已逾期", "en": "Overdue"},
+    "line_due_today": {"zh": "今天到期", "en": "Due today"},
+    "line_upcoming": {"zh": "待还", "en": "Due"},
     "line_notices": {"zh": "额度变动通知", "en": "Notices about my line"},
     "line_notice_text": {
         "zh": "{on}：{kind}，额度 {old} → {new} 元（原因：{reason}）",
