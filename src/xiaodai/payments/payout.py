@@ -340,6 +340,9 @@ def query_pending(
                 (DisbursementRow.updated_at <= cutoff - older_than) | (DisbursementRow.business_date < on),
             )
             .order_by(DisbursementRow.id)
+            # a query already asking about a payout (the job and the staff button at once) holds it: the
+            # other skips it instead of asking the channel twice (PostgreSQL; SQLite has one writer at a time)
+            .with_for_update(skip_locked=True)
         ).scalars()
     )
     counts = {"succeeded": 0, "failed": 0, "pending": 0, "resent": 0, "conflict": 0}

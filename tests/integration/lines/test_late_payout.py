@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from integration.lines.conftest import TODAY, Approved, draw_on_line, granted, user
@@ -108,6 +108,23 @@ def test_the_status_query_settles_a_payout_whose_callback_never_came(
             )
         ).all()
         assert len(entries) == 1
+    _clean(factory)
+
+
+def test_two_status_queries_at_once_ask_the_channel_once(
+    factory: sessionmaker[Session], approved: Approved
+) -> None:
+    if factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the second query waits for the first")
+    _, loan_id, channel = _pending(factory, "twice@example.com", approved, Scenario.TIMEOUT_SUCCESS)
+    as_of = datetime.now(tz=UTC) + LATER
+    with factory() as first, first.begin():
+        assert payout.query_pending(first, channel=channel, on=TODAY, as_of=as_of)["asked"] == 1
+        with factory() as second, second.begin():  # while the first has not committed
+            # without skipping, this query would wait for the first's lock: fail after 2 s instead of hanging
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))
+            assert payout.query_pending(second, channel=channel, on=TODAY, as_of=as_of)["asked"] == 0
+    assert _loan(factory, loan_id).state == "active"
     _clean(factory)
 
 
