@@ -10,12 +10,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from support.models import write_artifact
+from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.api.app import create_app
 from xiaodai.api.settings import Settings
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.underwriting import service as underwriting
 
 TODAY = date(2026, 1, 10)
+
+
+@pytest.fixture
+def tokens_remembered_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bearer tokens remembered for 10 minutes instead of 2 s (accounts.token_cache): for tests that tell a
+    remembered token's request apart (statement counts, the hot path), where a step slowed by a loaded
+    machine would otherwise find the token forgotten."""
+    monkeypatch.setattr(TOKENS, "ttl", 600.0)
 
 
 @pytest.fixture

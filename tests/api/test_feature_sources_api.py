@@ -10,26 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from support.journey import apply_body, borrower
+from support.journey import apply_body, borrower, signed_loan
 from xiaodai.db.tables import ApplicationRow, BureauPullRow, DecisionRow, LoanRow
-
-
-def signed_loan(client: TestClient, me: dict[str, str]) -> int:
-    app = client.post(
-        "/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "first"}
-    ).json()
-    assert app["outcome"] == "approve", app
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    assert signed.status_code == 201, signed.text
-    return int(signed.json()["loan_id"])
 
 
 def test_overdue_here_is_declined(client: TestClient) -> None:
     me = borrower(client, "late@example.com")
-    loan_id = signed_loan(client, me)
+    loan_id = signed_loan(client, me, key="first")
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():  # what end of day records for a loan 12 days late
         s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="overdue", dpd=12, bucket="M1"))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select, text
 
-from support.journey import apply_body, borrower
+from support.journey import borrower, signed_loan
 from xiaodai.accounts import token_cache
 from xiaodai.db.tables import CommandRow, JournalEntryRow
 from xiaodai.journey import loan_reads
@@ -21,16 +21,6 @@ from xiaodai.journey import loan_reads
 
 def answered(client: TestClient) -> int:
     return int(client.app.state.hot_path_answers)  # type: ignore[attr-defined]
-
-
-def signed_loan(client: TestClient, me: dict[str, str]) -> int:
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    assert signed.status_code == 201, signed.text
-    return int(signed.json()["loan_id"])
 
 
 def count(client: TestClient, table: Any) -> int:
@@ -53,10 +43,7 @@ def pay(client: TestClient, path: str, me: dict[str, str], key: str, amount: str
 
 
 @pytest.fixture
-def me_and_loan(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], int]:
-    # tokens remembered for 10 minutes here, not 2 s: on a slow machine a step of a test can take longer,
-    # and then that request would go to the full stack (which the tests below tell apart)
-    monkeypatch.setattr(token_cache.TOKENS, "ttl", 600.0)
+def me_and_loan(client: TestClient, tokens_remembered_long: None) -> tuple[dict[str, str], int]:
     me = borrower(client, "hot@example.com")
     loan_id = signed_loan(client, me)
     client.cookies.clear()

@@ -6,25 +6,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from support.journey import apply_body, borrower
+from support.journey import apply_body, borrower, signed_loan
 from support.statements import statements
-from xiaodai.accounts import token_cache
 
-
-@pytest.fixture(autouse=True)
-def _tokens_remembered_through_slow_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests count the statements of a request whose token was looked up by the request before; with
-    the 2 s memory a step slowed by a loaded machine would find it forgotten and count the look-up."""
-    monkeypatch.setattr(token_cache.TOKENS, "ttl", 600.0)
-
-
-def signed_loan(client: TestClient, me: dict[str, str]) -> int:
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    return int(signed.json()["loan_id"])
+pytestmark = pytest.mark.usefixtures("tokens_remembered_long")  # the counts assume a remembered token
 
 
 def test_a_loan_detail_is_one_statement(client: TestClient) -> None:

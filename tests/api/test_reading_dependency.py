@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from support.journey import apply_body, borrower
+from support.journey import borrower, signed_loan
 from xiaodai.accounts import token_cache
 from xiaodai.accounts.service import TOKEN_TTL, sign_up
 from xiaodai.db.tables import UserRow
@@ -36,15 +36,6 @@ def clock(client: TestClient) -> Iterator[Clock]:
     token_cache.TOKENS.clear()
     yield fake
     token_cache.TOKENS.clear()
-
-
-def signed_loan(client: TestClient, me: dict[str, str]) -> int:
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    return int(signed.json()["loan_id"])
 
 
 def reads(client: TestClient, loan_id: int, headers: dict[str, str] | None = None) -> tuple[int, int]:

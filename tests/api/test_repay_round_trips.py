@@ -12,18 +12,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
-from support.journey import apply_body, borrower
+from support.journey import borrower, signed_loan
 from support.statements import statements
 from xiaodai.db.tables import CommandRow
-
-
-def signed_loan(client: TestClient, me: dict[str, str]) -> int:
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "k"}).json()
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    return int(signed.json()["loan_id"])
 
 
 def ours(seen: list[str]) -> list[str]:

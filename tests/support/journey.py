@@ -46,6 +46,18 @@ def apply_body(**overrides: Any) -> dict[str, Any]:
 CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
 
 
+def signed_loan(client: TestClient, me: dict[str, str], *, key: str = "k") -> int:
+    """Apply (approved), read the offer's key-facts statement and sign it: the signed loan's id."""
+    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": key}).json()
+    assert app["outcome"] == "approve", app
+    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
+    signed = client.post(
+        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
+    )
+    assert signed.status_code == 201, signed.text
+    return int(signed.json()["loan_id"])
+
+
 def staff(client: TestClient, email: str, role: str) -> tuple[int, dict[str, str]]:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():
