@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from xiaodai.api.deps import RowId
+from xiaodai.journey import my_data
 from xiaodai.journey import service as journey
 from xiaodai.money.money import Money
 from xiaodai.payments import payout
@@ -298,7 +299,7 @@ def statement(request: Request, loan_id: RowId, lang: str = "zh") -> Response:
 def export(request: Request) -> Response:
     def action(session: Session) -> Response:
         user = _login_required(request, session)
-        data = journey.export_my_data(session, user=user)
+        data = my_data.export_my_data(session, user=user)
         return JSONResponse(
             json.loads(json.dumps(data, default=str)),
             headers={"Content-Disposition": 'attachment; filename="my-data.json"'},

@@ -13,6 +13,7 @@ from xiaodai.api.deps import DB, SIGNED_IN, CurrentUser, Read, RowId, Today
 from xiaodai.api.loan_answers import LoanDetail, LoanSummary, json_answer
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.api.schemas import ApplicationCreate, Prepayment, Repayment, SignOffer
+from xiaodai.journey import my_data
 from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen, parse_iso_date, within
 from xiaodai.servicing import service as servicing
@@ -252,7 +253,7 @@ def cancel(
 @router.get("/me/export")
 def export(session: DB, user: CurrentUser) -> dict[str, Any]:
     """Everything the platform holds about me, as JSON (PIPL Art. 45)."""
-    return journey.export_my_data(session, user=user)
+    return my_data.export_my_data(session, user=user)
 
 
 staff_router = APIRouter(route_class=OneHopRoute, prefix="/api/staff", tags=["staff"])
