@@ -62,6 +62,7 @@ def test_line_journey_over_the_api(client: TestClient) -> None:
     assert drawn.json()["disbursement"]["status"] == "succeeded"
     assert detail["disbursement"]["status"] == "succeeded"
     assert detail["disbursement"]["destination"] == f"account:{user_id}"
+    assert detail["redated"] is None  # paid out the day it was signed: the loan starts as signed
     assert line["drawdowns"][0]["disbursement"]["amount"] == "3000.00"
     assert line["pending_disbursement"] == "0.00"
     paid = client.post(

@@ -100,6 +100,15 @@ class Payout(_Exact):
     settled_on: str | None
 
 
+class Redated(_Exact):
+    """A payout that reached the borrower days after signing: the loan starts on the day the money arrived
+    (interest never runs before it; the schedule's dates moved by ``days``)."""
+
+    signed_on: str
+    paid_out_on: str
+    days: int
+
+
 class LoanDetail(_Exact):
     """A loan with its schedule, a bill breakdown and the signed disclosure's fee terms."""
 
@@ -129,3 +138,4 @@ class LoanDetail(_Exact):
     lender: Lender
     disclosure: SignedDisclosure | None
     disbursement: Payout | None  # None for a loan made before payouts went through the channel
+    redated: Redated | None  # None unless a late payout moved the loan's start

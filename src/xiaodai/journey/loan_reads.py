@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from xiaodai.db.tables import DisclosureRow, InstallmentRow, LoanRow, UserRow
 from xiaodai.db.tables.payments import DisbursementRow
 from xiaodai.money.money import fen_json
-from xiaodai.payments.payout import PAYOUT_FIELDS, disbursement_view
+from xiaodai.payments.payout import PAYOUT_FIELDS, disbursement_view, redated_of
 from xiaodai.servicing.loans import INSTALLMENT_FIELDS, Installment
 from xiaodai.servicing.views import view_of
 
@@ -197,9 +197,14 @@ def detail_answer(rows: list[Any], *, terms: KfsTerms | None, today: date) -> di
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )
     view["bill"] = bill
-    payout = loan[_FIRST_PAYOUT:_FIRST_PART]
-    view["disbursement"] = (
-        disbursement_view(dict(zip(PAYOUT_FIELDS, payout, strict=True))) if payout[0] is not None else None
+    payout = dict(zip(PAYOUT_FIELDS, loan[_FIRST_PAYOUT:_FIRST_PART], strict=True))
+    sent = payout[PAYOUT_FIELDS[0]] is not None
+    view["disbursement"] = disbursement_view(payout) if sent else None
+    # a payout that arrived days after signing moved the loan's start (``payout.redate``): say so
+    view["redated"] = (
+        redated_of(payout["status"], payout["business_date"], payout["settled_on"], loan.start_on)
+        if sent
+        else None
     )
     # every fee the signed disclosure allows, with its clause (an up-front fee was kept back at disbursement)
     view["fee_terms"] = [dict(f) for f in terms.fees]

@@ -242,14 +242,22 @@ def redate(session: Session, loan: LoanRow, on: date) -> None:
 
 def redated_view(row: DisbursementRow | None, loan: LoanRow) -> dict[str, Any] | None:
     """What the loan page says of a late payout: signed (sent) on, paid out on, days moved."""
-    if row is None or row.settled_on is None or row.status != DebitStatus.SUCCEEDED.value:
+    if row is None:
         return None
-    if row.settled_on <= row.business_date or loan.start_on != row.settled_on:
+    return redated_of(row.status, row.business_date, row.settled_on, loan.start_on)
+
+
+def redated_of(status: str, sent_on: date, settled_on: date | None, start_on: date) -> dict[str, Any] | None:
+    """A payout that succeeded after the day it was sent, with the loan now starting on that day (``redate``):
+    signed (sent) on, paid out on, days moved; None otherwise."""
+    if settled_on is None or status != DebitStatus.SUCCEEDED.value:
+        return None
+    if settled_on <= sent_on or start_on != settled_on:
         return None
     return {
-        "signed_on": row.business_date.isoformat(),
-        "paid_out_on": row.settled_on.isoformat(),
-        "days": (row.settled_on - row.business_date).days,
+        "signed_on": sent_on.isoformat(),
+        "paid_out_on": settled_on.isoformat(),
+        "days": (settled_on - sent_on).days,
     }
 
 

@@ -214,6 +214,10 @@ def test_a_late_payout_starts_the_loan_on_the_day_the_money_arrived(
     with factory() as s:
         detail = journey.loan_detail(s, user=user(s, user_id), loan_id=loan_id, today=paid_on)
     assert detail["schedule"][0]["due_date"] == add_months(paid_on, 1).isoformat()
+    # the API's loan detail says so too (the page's words): signed on, paid out on, days moved
+    moved = {"signed_on": TODAY.isoformat(), "paid_out_on": paid_on.isoformat(), "days": 10}
+    assert detail["redated"] == moved
+    assert detail["start_date"] == paid_on.isoformat()
     _clean(factory)
 
 
