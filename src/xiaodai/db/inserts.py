@@ -20,9 +20,12 @@ calls ``write_queued`` first.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
+import psycopg
+from psycopg import RawCursor
 from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Dialect, Table, bindparam, event, insert
@@ -286,6 +289,26 @@ class Rows(list[Any]):
         return self.one()[0]
 
 
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``%(name)s`` placeholders as ``$1``, ``$2`` … (a name used twice is one number) and
+    ``%%`` as ``%``, and the names in number order."""
+    names: dict[str, int] = {}
+
+    def number(found: re.Match[str]) -> str:
+        name = found[1]
+        if name is None:
+            return "%"
+        if name not in names:
+            names[name] = len(names) + 1
+        return f"${names[name]}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
+
+
 def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
     """The rows of ``sql`` (the driver's own text and parameters) on the connection's transaction.
 
@@ -293,19 +316,29 @@ def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any
     did not compile (``Connection._cursor_execute``: ``before_cursor_execute`` / ``after_cursor_execute``
     listeners, echo, errors wrapped as ``sqlalchemy.exc.DBAPIError`` and a lost connection invalidated),
     without building a ``CursorResult`` (its column metadata, built from the cursor's description on every
-    call, cost more CPU than the round trip); the rows are ``Rows`` of named tuples. Any other driver:
+    call, cost more CPU than the round trip); the rows are ``Rows`` of named tuples (the statement's columns
+    need distinct names). The ``%(name)s`` placeholders are numbered once per statement text (``$1`` …,
+    ``_numbered``) and the statement sent by a ``psycopg.RawCursor``: psycopg's own conversion is cached only
+    for statements under 4,096 characters and 50 parameters, and a decision's last statement (the queued
+    rows and the audit events) is longer — it was parsed again on every call. Any other driver:
     ``exec_driver_sql``."""
     if connection.dialect.driver != "psycopg":
         return connection.exec_driver_sql(sql, params)
     if not connection.in_transaction():
         connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
-    cursor = connection.connection.cursor(row_factory=namedtuple_row)
+    numbered, names = _numbered(sql)
     try:
-        connection._cursor_execute(cursor, sql, params)
+        values = tuple(params[name] for name in names)
+    except KeyError as exc:
+        raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
+    driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
+    try:
+        connection._cursor_execute(cursor, numbered, values)
         result = cursor.pgresult
         rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
     except BaseException as exc:
-        connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+        connection._handle_dbapi_exception(exc, numbered, values, cursor, None)
         raise  # (not reached: the handler raises)
     finally:
         cursor.close()
