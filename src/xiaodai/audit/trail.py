@@ -9,6 +9,11 @@ committing means a long transaction (a collections campaign) never blocks other 
 length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
 unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
 the chain. Consequence: audit rows added in a transaction are visible to queries only after it commits.
+
+On PostgreSQL the rows usually go in with the lock and the head, in ONE statement: they are chained after the
+head this process's last committed audit rows left (``_KNOWN_HEAD``), and inserted only if the head read
+under the lock is that one; if another writer moved it, nothing is inserted and the rows are chained after
+the head read and inserted by a second statement, still under the lock (``_append_if_head``).
 """
 
 from __future__ import annotations
