@@ -73,3 +73,36 @@ def test_an_application_is_three_statements_on_postgresql(
         ).scalar_one()
         assert stored.created_at is not None
         assert stored.decision_id is not None
+
+
+def test_the_same_key_twice_in_one_transaction_is_one_application(client: TestClient) -> None:
+    """The application's row may wait to be written at commit (PostgreSQL: queued with its decision); a
+    second submission with the same key in the same transaction still finds it (and is its replay)."""
+    from datetime import date
+
+    from xiaodai.db.tables import UserRow
+    from xiaodai.journey import service as journey
+
+    borrower(client, "apply-twice@example.com")
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    body = apply_body()
+    with factory() as s, s.begin():
+        user = s.execute(select(UserRow).where(UserRow.email == "apply-twice@example.com")).scalar_one()
+        answers = [
+            journey.submit_application(
+                s,
+                user=user,
+                payload=body,
+                idempotency_key="same",
+                credit_check_consent=True,
+                today=date(2026, 1, 10),
+                channel="api",
+            )
+            for _ in range(2)
+        ]
+    assert answers[0] == answers[1]
+    with factory() as s:
+        count = s.execute(
+            select(func.count()).select_from(ApplicationRow).where(ApplicationRow.user_id == user.id)
+        ).scalar_one()
+    assert count == 1

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded, queue_loaded
+from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import (
     ApplicationRow,
     ConsentRow,
@@ -147,6 +147,7 @@ def submit_application(
     if channel not in APPLICATION_CHANNELS:
         raise JourneyError(f"unknown application channel {channel!r}")
     session.flush()
+    write_queued(session)  # an earlier application of this transaction, queued: the key's claim reads it
     connection = session.connection()
     key = f"{user.id}:{idempotency_key}"
     next_id: int | None = None  # PostgreSQL: the id the application takes (its row is then queued)
