@@ -7,6 +7,9 @@ middlewares on their own). ``Edge`` applies them in the order the four separate 
 outermost, then the client address, the timer, the headers), with one call and one wrapped ``send`` per
 request instead of four: on the read path every layer's frames and its ``send`` wrapper are a measurable
 share of the request's CPU.
+
+Directly inside it, ``api.hot_apply.HotApply``: a borrower's application answered without the layers and
+the dependency solving it would pass untouched (anything else goes on to the app as it was).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaodai.api.client_ip import TrustedProxies
+from xiaodai.api.hot_apply import HotApply
 from xiaodai.api.operations import observe_request
 from xiaodai.api.request_id import HEADER, incoming_or_new
 from xiaodai.api.security_headers import SecurityHeaders
@@ -25,7 +29,7 @@ from xiaodai.logging_setup import REQUEST_ID
 
 class Edge:
     def __init__(self, app: ASGIApp, *, https: bool, trusted: Iterable[str]) -> None:
-        self.app = app
+        self.app = HotApply(app)  # POST /api/applications (api.hot_apply); everything else: ``app``
         self.proxies = TrustedProxies(app, trusted=trusted)  # its rules (``rewrite``)
         self.headers = SecurityHeaders(app, https=https)  # its rules (``stamped``)
 

@@ -9,21 +9,27 @@ committing means a long transaction (a collections campaign) never blocks other 
 length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
 unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
 the chain. Consequence: audit rows added in a transaction are visible to queries only after it commits.
+
+On PostgreSQL the rows usually go in with the lock and the head, in ONE statement: they are chained after the
+head this process's last committed audit rows left (``_KNOWN_HEAD``), and inserted only if the head read
+under the lock is that one; if another writer moved it, nothing is inserted and the rows are chained after
+the head read and inserted by a second statement, still under the lock (``_append_if_head``).
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, event, func, insert, inspect, select
+from sqlalchemy import BigInteger, Engine, Table, bindparam, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
-from xiaodai.db.inserts import execute_with_queued, write_queued
+from xiaodai.db.inserts import execute_sql, execute_with_queued, take_queued_sql, write_queued
 from xiaodai.db.tables import AuditEventRow
 
 LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
@@ -121,6 +127,7 @@ def _before_commit(session: Session) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
+        session.info.pop(_WRITTEN, None)
 
 
 # PostgreSQL: the advisory lock, then the head read with a snapshot taken after the lock was granted, in one
@@ -135,16 +142,50 @@ _FIELDS = ("occurred_at", "actor", "action", "subject", "reason", "payload")
 
 
 def _chain(session: Session, rows: list[AuditEventRow]) -> None:
-    """Chain ``rows`` after the stored head and insert them (one statement), under the chain lock."""
+    """Chain ``rows`` after the stored head and insert them, under the chain lock.
+
+    PostgreSQL: when this process knows the head it committed last (``_KNOWN_HEAD``), ONE statement takes
+    the lock and reads the head (``audit_chain_head``, exactly as below), and inserts the rows chained after
+    the head it expected only if the head read under the lock IS that head (``_append_if_head``); when
+    another writer moved the head since, nothing is inserted and the rows are chained after the head read
+    and inserted in a second statement, still under the lock. Either way the rows follow the head read
+    under the lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Serialise chain writers until commit; the head is read after the lock is held, with a snapshot of
         # its own, so under READ COMMITTED it sees the previous writer's rows.
         # (rows queued by ``db.inserts.queue_insert`` are written in the same statement)
-        head = execute_with_queued(session, _LOCKED_HEAD, {"key": LOCK_KEY}).first()
-    else:
-        head = execute_with_queued(session, _HEAD, {}).first()
-    seq, prev_hash = (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
+        expected = _KNOWN_HEAD.get(connection.engine)
+        if expected is not None and len(rows) <= _BATCH:
+            values, by_seq = _linked(rows, *expected)
+            head = _append_if_head(session, values, by_seq, expected)
+            if head is None:  # appended: the head was the one expected
+                _remember(session, connection, rows)
+                return
+        else:
+            found = execute_with_queued(session, _LOCKED_HEAD, {"key": LOCK_KEY}).first()
+            head = (0, GENESIS) if found is None else (int(found[0]), str(found[1]))
+        values, by_seq = _linked(rows, *head)
+        # the driver's own statement for this many rows (the values are plain str, int and aware datetime,
+        # which psycopg sends as they are): SQLAlchemy's insertmanyvalues machinery cost more CPU than the
+        # round trip; the engine's execution events still see the statement. At most _BATCH rows each
+        # (PostgreSQL takes at most 65,535 parameters in a statement).
+        for start in range(0, len(values), _BATCH):
+            batch = values[start : start + _BATCH]
+            for stored_id, stored_seq in execute_sql(connection, _insert_sql(len(batch)), _numbered(batch)):
+                by_seq[stored_seq].id = stored_id
+        _remember(session, connection, rows)
+        return
+    found = execute_with_queued(session, _HEAD, {}).first()
+    values, by_seq = _linked(rows, *((0, GENESIS) if found is None else (int(found[0]), str(found[1]))))
+    for stored_id, stored_seq in connection.execute(_INSERT, values):
+        by_seq[stored_seq].id = stored_id
+
+
+def _linked(
+    rows: list[AuditEventRow], seq: int, prev_hash: str
+) -> tuple[list[dict[str, Any]], dict[int, AuditEventRow]]:
+    """Chain ``rows`` after the head (``seq``, ``prev_hash``): their seq and hashes set, and their values."""
     values: list[dict[str, Any]] = []
     by_seq: dict[int, AuditEventRow] = {}
     for row in rows:
@@ -153,23 +194,80 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
         row.row_hash = prev_hash = entry_hash(_entry(row))
         values.append({**{name: getattr(row, name) for name in _FIELDS}, **_chained(row)})
         by_seq[seq] = row
-    if connection.dialect.name == "postgresql":
-        # the driver's own statement for this many rows (the values are plain str, int and aware datetime,
-        # which psycopg sends as they are): SQLAlchemy's insertmanyvalues machinery cost more CPU than the
-        # round trip; the engine's execution events still see the statement. At most _BATCH rows each
-        # (PostgreSQL takes at most 65,535 parameters in a statement).
-        for start in range(0, len(values), _BATCH):
-            batch = values[start : start + _BATCH]
-            params = {
-                f"{name}_{n}": value
-                for n, row_values in enumerate(batch)
-                for name, value in row_values.items()
-            }
-            for stored_id, stored_seq in connection.exec_driver_sql(_insert_sql(len(batch)), params):
-                by_seq[stored_seq].id = stored_id
-        return
-    for stored_id, stored_seq in connection.execute(_INSERT, values):
-        by_seq[stored_seq].id = stored_id
+    return values, by_seq
+
+
+def _numbered(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    return {f"{name}_{n}": value for n, row_values in enumerate(batch) for name, value in row_values.items()}
+
+
+def _append_if_head(
+    session: Session,
+    values: list[dict[str, Any]],
+    by_seq: dict[int, AuditEventRow],
+    expected: tuple[int, str],
+) -> tuple[int, str] | None:
+    """One statement (with the queued rows): the chain lock and the head (``audit_chain_head``), and the
+    rows inserted only if that head is ``expected``. None: inserted (their ids set); else the head read
+    under the lock, nothing inserted."""
+    connection = session.connection()
+    queued = take_queued_sql(session)
+    if queued is None:  # a queued row the driver cannot take as it is: written first, on its own
+        write_queued(session)
+        queued = ("", {})
+    ctes, params = queued
+    params.update(_numbered(values))
+    params.update(key=LOCK_KEY, expected_seq=expected[0], expected_hash=expected[1], genesis=GENESIS)
+    head: tuple[int, str] | None = (0, GENESIS)
+    inserted = False
+    for stored_id, seq, row_hash in execute_sql(connection, _append_sql(ctes, len(values)), params):
+        if stored_id is None:
+            head = (int(seq), str(row_hash))
+        else:
+            by_seq[seq].id = stored_id
+            inserted = True
+    return None if inserted else head
+
+
+@lru_cache(maxsize=32)
+def _append_sql(ctes: str, rows: int) -> str:
+    """``_append_if_head``'s statement: the queued rows' ``WITH`` members (``ctes``), the head under the lock,
+    the rows inserted when it is the expected head; answers the head (id NULL) and the inserted ids."""
+    casts = {"occurred_at": "timestamptz", "seq": "bigint", "payload": "text"}
+    names = (*_FIELDS, "seq", "prev_hash", "row_hash")
+    tuples = ", ".join(
+        "(" + ", ".join(f"%({name}_{n})s::{casts.get(name, 'varchar')}" for name in names) + ")"
+        for n in range(rows)
+    )
+    return (
+        f"WITH {ctes}"
+        "h AS (SELECT head.seq, head.row_hash FROM audit_chain_head(%(key)s) AS head), "
+        f"ins AS (INSERT INTO audit_events ({', '.join(names)}) "
+        f"SELECT * FROM (VALUES {tuples}) AS v ({', '.join(names)}) "
+        "WHERE (SELECT coalesce(max(h.seq), 0) FROM h) = %(expected_seq)s::bigint "
+        "AND (SELECT coalesce(max(h.row_hash), %(genesis)s::varchar) FROM h) = %(expected_hash)s::varchar "
+        "RETURNING id, seq) "
+        "SELECT NULL::bigint AS id, h.seq, h.row_hash FROM h "
+        "UNION ALL SELECT ins.id, ins.seq, NULL::varchar FROM ins"
+    )
+
+
+# per database engine: the chain's head (seq, row_hash) as this process's last committed audit rows left it;
+# a guess, never trusted: ``_append_if_head`` checks it under the chain lock
+_KNOWN_HEAD: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKeyDictionary()
+_WRITTEN = "xiaodai.audit.written_head"  # session.info: (engine, seq, row_hash) the open transaction wrote
+
+
+def _remember(session: Session, connection: Any, rows: list[AuditEventRow]) -> None:
+    last = rows[-1]
+    session.info[_WRITTEN] = (connection.engine, last.seq, last.row_hash)
+
+
+def _after_commit(session: Session) -> None:
+    written = session.info.pop(_WRITTEN, None)
+    if written is not None:
+        engine, seq, row_hash = written
+        _KNOWN_HEAD[engine] = (seq, row_hash)
 
 
 _BATCH = 1000
@@ -208,6 +306,7 @@ def install() -> None:
         ("before_flush", _before_flush),
         ("before_commit", _before_commit),
         ("after_transaction_end", _after_transaction_end),
+        ("after_commit", _after_commit),
     ):
         if not event.contains(Session, name, listener):
             # first: the commit hook takes the queued inserts with the chain's head (``db.inserts``' own

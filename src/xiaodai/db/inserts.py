@@ -20,10 +20,16 @@ calls ``write_queued`` first.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
+import psycopg
+from psycopg import RawCursor
+from psycopg.pq import ExecStatus
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Dialect, Table, bindparam, event, insert
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
@@ -33,6 +39,8 @@ from sqlalchemy.orm import (
 )
 
 from xiaodai.db.base import Base
+
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -130,6 +138,41 @@ def execute_with_queued(session: Session, statement: Any, params: dict[str, Any]
     return execute_compiled(connection, _with_ctes(statement, shape), merged)
 
 
+def take_queued_sql(session: Session) -> tuple[str, dict[str, Any]] | None:
+    """The queued rows taken off the queue as ``WITH`` members of a driver statement (PostgreSQL):
+    ``"q0 AS (INSERT …), q1 AS (INSERT …), "`` (empty when nothing waits) and their parameters
+    (``q<n>_<column>``), for a caller that writes its own statement's text. None, the queue left as it is:
+    a queued row's types convert values, so it cannot go as driver text (``write_queued`` writes it)."""
+    queued: Queued | None = session.info.get(_QUEUED)
+    if not queued:
+        return "", {}
+    dialect = session.get_bind().dialect
+    shape = tuple((queued_class, tuple(queued_values)) for queued_class, queued_values in queued)
+    ctes = _queued_ctes(shape, dialect)
+    if ctes is None:
+        return None
+    session.info.pop(_QUEUED)
+    params: dict[str, Any] = {}
+    for n, (_, queued_values) in enumerate(queued):
+        params.update({f"q{n}_{name}": value for name, value in queued_values.items()})
+    return ctes, params
+
+
+@lru_cache(maxsize=64)
+def _queued_ctes(queued: Shape, dialect: Dialect) -> str | None:
+    parts = []
+    for n, (queued_class, queued_names) in enumerate(queued):
+        queued_table = cast(Table, queued_class.__table__)
+        statement = insert(queued_table).values(
+            {name: bindparam(f"q{n}_{name}", type_=queued_table.c[name].type) for name in queued_names}
+        )
+        text_form = _compiled(statement, dialect)
+        if text_form is None or text_form[1]:
+            return None
+        parts.append(f"q{n} AS ({text_form[0]}), ")
+    return "".join(parts)
+
+
 def _execute(
     session: Session, row_class: type[Base], values: dict[str, Any], returning: tuple[str, ...]
 ) -> Any:
@@ -215,13 +258,88 @@ def _compiled(statement: Any, dialect: Dialect) -> tuple[str, dict[str, Any]] | 
 
 
 def execute_compiled(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
-    """``connection.execute(statement, params)`` as the driver's own statement (``exec_driver_sql``: the
+    """``connection.execute(statement, params)`` as the driver's own statement (``execute_sql``: the
     engine's execution events and error handling as usual, without SQLAlchemy's compile-cache look-up and
     type processing per call) when the statement's types convert nothing (``_compiled``); else as usual.
     For a hot statement built once, whose every column is named in the statement (not one whose column
-    list SQLAlchemy takes from the parameters of each call)."""
+    list SQLAlchemy takes from the parameters of each call). The rows answer ``one``, ``first``,
+    ``scalar_one`` and iteration, and each row has its columns as attributes and by position."""
     text_form = _compiled(statement, connection.dialect)
     if text_form is None:
         return connection.execute(statement, params)
     sql, constants = text_form
-    return connection.exec_driver_sql(sql, {**constants, **params})
+    return execute_sql(connection, sql, {**constants, **params} if constants else params)
+
+
+class Rows(list[Any]):
+    """The rows of a statement run by ``execute_sql`` (named tuples), with the result methods its callers
+    use."""
+
+    def one(self) -> Any:
+        if not self:
+            raise NoResultFound("No row was found when one was required")
+        if len(self) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self[0]
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+
+_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``%(name)s`` placeholders as ``$1``, ``$2`` … (a name used twice is one number) and
+    ``%%`` as ``%``, and the names in number order."""
+    names: dict[str, int] = {}
+
+    def number(found: re.Match[str]) -> str:
+        name = found[1]
+        if name is None:
+            return "%"
+        if name not in names:
+            names[name] = len(names) + 1
+        return f"${names[name]}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
+
+
+def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
+    """The rows of ``sql`` (the driver's own text and parameters) on the connection's transaction.
+
+    With psycopg, on a cursor of the pooled connection, through SQLAlchemy's own path for a statement it
+    did not compile (``Connection._cursor_execute``: ``before_cursor_execute`` / ``after_cursor_execute``
+    listeners, echo, errors wrapped as ``sqlalchemy.exc.DBAPIError`` and a lost connection invalidated),
+    without building a ``CursorResult`` (its column metadata, built from the cursor's description on every
+    call, cost more CPU than the round trip); the rows are ``Rows`` of named tuples (the statement's columns
+    need distinct names). The ``%(name)s`` placeholders are numbered once per statement text (``$1`` …,
+    ``_numbered``) and the statement sent by a ``psycopg.RawCursor``: psycopg's own conversion is cached only
+    for statements under 4,096 characters and 50 parameters, and a decision's last statement (the queued
+    rows and the audit events) is longer — it was parsed again on every call. Any other driver:
+    ``exec_driver_sql``."""
+    if connection.dialect.driver != "psycopg":
+        return connection.exec_driver_sql(sql, params)
+    if not connection.in_transaction():
+        connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
+    numbered, names = _numbered(sql)
+    try:
+        values = tuple(params[name] for name in names)
+    except KeyError as exc:
+        raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
+    driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
+    try:
+        connection._cursor_execute(cursor, numbered, values)
+        result = cursor.pgresult
+        rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
+    except BaseException as exc:
+        connection._handle_dbapi_exception(exc, numbered, values, cursor, None)
+        raise  # (not reached: the handler raises)
+    finally:
+        cursor.close()
+    return rows

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -63,19 +63,35 @@ class Feature:
         return self.unit_zh if lang == "zh" else self.unit_en
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Catalogue:
+    """Immutable: the views below are computed once per catalogue (every decision reads them several times)
+    and shared — a caller reads them and never changes them."""
+
     version: str
     features: tuple[Feature, ...]
 
     def by_name(self) -> dict[str, Feature]:
-        return {f.name: f for f in self.features}
+        return self._by_name
 
     def from_source(self, source: str) -> tuple[Feature, ...]:
-        return tuple(f for f in self.features if f.source == source)
+        found = self._sources.get(source)
+        return tuple(f for f in self.features if f.source == source) if found is None else found
 
     def looked_up_names(self) -> dict[str, Feature]:
         """Every name (and legacy alias) of a value xiaodai looks up: a request may never carry one."""
+        return self._looked_up
+
+    @cached_property
+    def _by_name(self) -> dict[str, Feature]:
+        return {f.name: f for f in self.features}
+
+    @cached_property
+    def _sources(self) -> dict[str, tuple[Feature, ...]]:
+        return {source: tuple(f for f in self.features if f.source == source) for source in SOURCES}
+
+    @cached_property
+    def _looked_up(self) -> dict[str, Feature]:
         out: dict[str, Feature] = {}
         for f in self.features:
             if f.source in LOOKED_UP:
@@ -83,6 +99,11 @@ class Catalogue:
                 for alias in f.aliases:
                     out[alias] = f
         return out
+
+    @cached_property
+    def application_names(self) -> frozenset[str]:
+        """The names of the ``application`` features (what an applicant may state)."""
+        return frozenset(f.name for f in self.from_source("application"))
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -186,7 +207,7 @@ def validate_application(catalogue: Catalogue, stated: Mapping[str, Any]) -> dic
     categories among their choices, required ones present. A name the catalogue does not list as
     ``application`` is refused: a decision reads nothing that has no declared source."""
     refuse_looked_up(catalogue, stated, section="the application")
-    known = {f.name for f in catalogue.from_source("application")}
+    known = catalogue.application_names
     unknown = sorted(name for name in stated if name not in known)
     if unknown:
         raise FeatureInputError(

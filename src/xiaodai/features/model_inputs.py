@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -29,13 +29,17 @@ class Column:
     no: str = "no"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModelInputMapping:
     version: str
     money_scale: Decimal
     columns: tuple[Column, ...]
 
     def names(self) -> frozenset[str]:
+        return self._names
+
+    @cached_property
+    def _names(self) -> frozenset[str]:  # computed once per mapping (read by every decision)
         return frozenset(c.name for c in self.columns)
 
     def inputs(self, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded
+from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import (
     ApplicationRow,
     ConsentRow,
@@ -106,7 +106,9 @@ _BY_IDEMPOTENCY_KEY = select(ApplicationRow.public_id).where(
     ApplicationRow.idempotency_key == bindparam("key", type_=String)
 )
 # PostgreSQL, one round trip: that look-up, and the credit-check consent recorded only when the key made no
-# application yet (what the look-up and then ``record_consent`` do in two statements)
+# application yet (what the look-up and then ``record_consent`` do in two statements); then also the id
+# the new application takes, so its row is queued (``db.inserts.queue_loaded``) and written with the
+# transaction's last statement (the audit chain's, at commit) instead of in a statement of its own
 _NEW_APPLICATION_CONSENT = text("""
     WITH existing AS (SELECT public_id FROM applications WHERE idempotency_key = :key),
     consent AS (
@@ -115,7 +117,8 @@ _NEW_APPLICATION_CONSENT = text("""
         WHERE NOT EXISTS (SELECT 1 FROM existing)
         RETURNING id
     )
-    SELECT (SELECT public_id FROM existing) AS existing, (SELECT id FROM consent) AS consent_id
+    SELECT (SELECT public_id FROM existing) AS existing, (SELECT id FROM consent) AS consent_id,
+        (SELECT nextval('applications_id_seq') FROM consent) AS next_id
 """).bindparams(
     bindparam("key", type_=String),
     bindparam("user_id", type_=BigInteger),
@@ -144,8 +147,10 @@ def submit_application(
     if channel not in APPLICATION_CHANNELS:
         raise JourneyError(f"unknown application channel {channel!r}")
     session.flush()
+    write_queued(session)  # an earlier application of this transaction, queued: the key's claim reads it
     connection = session.connection()
     key = f"{user.id}:{idempotency_key}"
+    next_id: int | None = None  # PostgreSQL: the id the application takes (its row is then queued)
     if credit_check_consent and connection.dialect.name == "postgresql":
         claimed = execute_compiled(
             connection,
@@ -159,6 +164,7 @@ def submit_application(
         ).one()
         if claimed.existing is not None:
             return application_view(session, user=user, public_id=claimed.existing)
+        next_id = int(claimed.next_id)
     else:
         existing = connection.execute(_BY_IDEMPOTENCY_KEY, {"key": key}).scalar_one_or_none()
         if existing is not None:
@@ -193,9 +199,15 @@ def submit_application(
     }
     if submitted_at is not None:
         values["created_at"] = submitted_at
-    row = insert_loaded(
-        session, ApplicationRow, values, server_defaults=() if submitted_at is not None else ("created_at",)
-    )
+    if next_id is not None:  # written with the decision, the pull and the audit events, at commit
+        row = queue_loaded(session, ApplicationRow, {"id": next_id, **values})
+    else:
+        row = insert_loaded(
+            session,
+            ApplicationRow,
+            values,
+            server_defaults=() if submitted_at is not None else ("created_at",),
+        )
     # the applicant reads what the application page shows: reasons recomputed for a person (catalogue
     # labels, positive factors when approved), from the decision row this session holds
     return _view_of(session, row)

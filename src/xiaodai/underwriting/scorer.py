@@ -10,6 +10,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,7 @@ class CompiledScorer:
             if f.kind == "categorical"
         }
 
-    @property
+    @cached_property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.card.features)
 

@@ -34,12 +34,12 @@ from xiaodai.features.assemble import (
     context_params,
 )
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, refuse_looked_up
-from xiaodai.features.model_inputs import default_mapping
+from xiaodai.features.model_inputs import ModelInputMapping, default_mapping
 from xiaodai.pricing.caps import default_cap_book
 from xiaodai.underwriting.artifact import CompiledScorecard
 from xiaodai.underwriting.decision import Application, ApplicationError, Decision, decide
 from xiaodai.underwriting.policy import Policy, default_policy, parse_policy
-from xiaodai.underwriting.reasons import applicant_reasons, explainable, positive_factors
+from xiaodai.underwriting.reasons import Explainable, applicant_reasons, explainable, positive_factors
 from xiaodai.underwriting.scorer import CompiledScorer
 
 
@@ -563,9 +563,7 @@ def applicant_explanation(session: Session, decision: DecisionRow) -> dict[str, 
     if decision.score is None or values is None:  # knocked out, or decided before 0020: as recorded
         return {"reasons": stored, "positive": []}
     model = model_by_version(session, decision.model_version)
-    allowed = explainable(
-        model.scorer.feature_names, catalogue=default_catalogue(), mapping=default_mapping()
-    )
+    allowed = _explainable(model, default_catalogue(), default_mapping())
     scored = model.scorer.score_row(values).features
     adverse = applicant_reasons(model.scorer.card, scored, allowed=allowed, protected=model.protected)
     positive = (
@@ -577,3 +575,18 @@ def applicant_explanation(session: Session, decision: DecisionRow) -> dict[str, 
         "reasons": [*policy, *(r.to_json() for r in adverse)][: max(4, len(policy))],
         "positive": [r.to_json() for r in positive],
     }
+
+
+# (model version and features, catalogue version, mapping version) -> what the model may cite: the same for
+# every applicant (``reasons.explainable``), so computed once per versions in this process
+_EXPLAINABLE: dict[tuple[str, tuple[str, ...], str, str], Explainable] = {}
+
+
+def _explainable(model: LoadedModel, catalogue: Catalogue, mapping: ModelInputMapping) -> Explainable:
+    key = (model.version, model.scorer.feature_names, catalogue.version, mapping.version)
+    found = _EXPLAINABLE.get(key)
+    if found is None:
+        found = _EXPLAINABLE[key] = explainable(
+            model.scorer.feature_names, catalogue=catalogue, mapping=mapping
+        )
+    return found

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -318,3 +318,67 @@ def test_cli_verify_and_list(cli: Any, factory: sessionmaker[Session], engine: E
     result = cli("audit", "verify", code=1)
     assert "BROKEN at seq 2" in result.stderr
     assert "modified" in result.stderr
+
+
+def _statements(engine: Engine) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    return seen, count
+
+
+def test_a_head_moved_by_another_process_is_found_under_the_lock(db_url: str) -> None:
+    """PostgreSQL: a process appends its rows in one statement after the head it committed last, only if the
+    head read under the chain lock is that head. Two engines (two processes) take turns: each one's
+    expected head is stale every time; nothing is inserted after it, the rows follow the head read under the
+    lock (one more statement), and the chain verifies. When the head is the expected one, one statement."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite reads the head under its write lock")
+    first, second = make_engine(db_url), make_engine(db_url)
+    try:
+        a, b = session_factory(first), session_factory(second)
+        for k in range(6):
+            for factory in (a, b):
+                with factory() as s, s.begin():
+                    trail.record(s, actor=f"p{k}", action="pii-view", subject="user:1", reason="ALLOWED")
+        seen, count = _statements(first)
+        event.listen(first, "before_cursor_execute", count)
+        try:
+            with a() as s, s.begin():  # b wrote last: a's expected head is stale
+                trail.record(s, actor="stale", action="pii-view", subject="user:1", reason="ALLOWED")
+            assert [q.split(" ")[0] for q in seen] == ["WITH", "INSERT"], seen
+            seen.clear()
+            with a() as s, s.begin():  # a wrote last: one statement
+                trail.record(s, actor="known", action="pii-view", subject="user:1", reason="ALLOWED")
+                trail.record(s, actor="known", action="pii-view", subject="user:2", reason="ALLOWED")
+            assert len(seen) == 1, seen
+            assert "audit_chain_head(" in seen[0], seen
+        finally:
+            event.remove(first, "before_cursor_execute", count)
+        stored = rows(a)
+        assert [r.seq for r in stored] == list(range(1, 16))
+        assert [r.actor for r in stored][-3:] == ["stale", "known", "known"]
+        assert verify(a).ok
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_rolled_back_append_is_not_expected_next_time(db_url: str, factory: sessionmaker[Session]) -> None:
+    """The expected head is the one a COMMITTED transaction left: rows appended and then rolled back leave
+    no trace in it (the next writer expects the head before them, which is the stored one)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite reads the head under its write lock")
+    write(factory, 2)
+    with factory() as s:
+        s.begin()
+        trail.record(s, actor="gone", action="pii-view", subject="user:1", reason="ALLOWED")
+        s.flush()
+        trail._before_commit(s)  # chained and inserted, as at commit …
+        s.rollback()  # … then rolled back
+    write(factory, 2)
+    stored = rows(factory)
+    assert [(r.seq, r.actor) for r in stored] == [(1, "user:0"), (2, "user:1"), (3, "user:0"), (4, "user:1")]
+    assert verify(factory).ok

@@ -1,0 +1,223 @@
+"""A borrower's application (``POST /api/applications``: the decision and the offer) answered in one pure
+ASGI layer, under the rule of ``api.hot_path``: it answers ONLY when every layer it skips would have let the
+request through untouched and FastAPI would have called the endpoint with these values; anything else goes
+on to the full stack, which answers it exactly as before (a body already read is replayed).
+
+Served by the full stack, an application passes about ten ASGI layers (the web session and its expiry,
+CSRF, the error page, the body limit, the NUL guard, FastAPI's exception and exit-stack layers), route
+matching and FastAPI's solving of six dependencies (the body model, the session, the two security schemes,
+the current user, the business date, the Idempotency-Key header) before ``journey.submit_application``
+runs; about a third of the request's CPU. ``HotApply`` sits directly inside ``api.edge.Edge`` (request id,
+client address, latency metric, security headers: unchanged) and takes a request when:
+
+- the method is POST, the path exactly ``/api/applications``, the query string empty, no root path;
+- a bearer token (``Authorization: Bearer …``, parsed as ``deps.BEARER`` parses it) that this process
+  remembers (``accounts.token_cache``), not expired and its account not locked, and NO ``Cookie`` header
+  (so the web session, its expiry and CSRF have nothing to do: a bearer request carries no ambient
+  authority);
+- ``Content-Type: application/json``, a ``Content-Length`` within ``BodyLimit``'s limit (no chunked body),
+  no NUL anywhere in the body, raw or escaped (``NulGuard``), an ``Idempotency-Key`` of 1–100 characters
+  (the route's ``Header(min_length=1, max_length=100)``) and a body that ``schemas.ApplicationCreate``
+  accepts, parsed as FastAPI parses it.
+
+What it does is what the route does: ``journey.submit_application`` with the same arguments (the user as a
+row of the request's session, as ``deps.current_user`` gives it), then the commit of the session, both in
+ONE worker thread (committed before the answer is sent; a failed commit is an error, never a 2xx); the
+answer is the route's ``json_answer`` (201). A domain error is answered by the app's own exception handlers,
+anything else as ``errors.CatchAll`` answers it (logged with a reference, a generic 500).
+``scope["route"]`` is the route's, so the latency metric and the access line name the same route template.
+``tests/api/test_hot_apply.py`` compares its answers with the full stack's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
+from xiaodai.api import errors
+from xiaodai.api.body_limit import MAX_BODY_BYTES
+from xiaodai.api.deps import REQUEST_SESSIONS, business_date, finish_sessions
+from xiaodai.api.loan_answers import json_answer
+from xiaodai.api.nul_guard import replay_body
+from xiaodai.api.schemas import ApplicationCreate
+from xiaodai.journey import service as journey
+
+PATH = "/api/applications"
+_MAX_KEY = 100  # the Idempotency-Key header's max_length (routers.journey.apply)
+_JSON = b"application/json"
+
+
+class HotApply:
+    """ASGI middleware, directly inside ``Edge``; ``app.state.hot_apply_answers`` counts the applications it
+    answered itself (the tests check which way a request went)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._route: APIRoute | None = None
+        self._handlers: dict[type[BaseException], Callable[..., Any]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == PATH
+            and scope["method"] == "POST"
+            and not scope.get("query_string")
+            and not scope.get("root_path")
+        ):
+            passed_on = await self._apply(scope, receive, send)
+            if passed_on is None:
+                return
+            receive = passed_on
+        await self.app(scope, receive, send)
+
+    async def _apply(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
+        app: FastAPI = scope["app"]
+        checked = _headers(scope)
+        if checked is None:
+            return receive
+        token, key = checked
+        state = app.state
+        now: datetime = state.clock()
+        try:
+            if remembered_user(None, token, now=now) is None:
+                return receive  # the token's look-up is the full stack's
+        except AuthError:
+            return receive  # the full stack refuses it, with its own answer
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None  # the client went away: nobody to answer (as NulGuard does)
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        payload = bytes(body)
+        form = _application(payload)
+        if form is None:
+            return replay_body(payload, receive)
+        today = business_date(state)
+        route = scope["route"] = self._route_of(app)
+
+        def submit(session: Session) -> Any:
+            # as deps.current_user: the remembered user as a row of the request's session (the clock read
+            # once, on the event loop, as the dependency reads it), else the token looked up
+            user = remembered_user(session, token, now=now) or user_for_token(session, token, now=now)
+            return journey.submit_application(
+                session,
+                user=user,
+                payload=form.model_dump(),
+                idempotency_key=key,
+                credit_check_consent=form.consent_credit_check,
+                today=today,
+                channel="api",
+            )
+
+        try:
+            result = await run_in_threadpool(_in_one_thread, state.session_factory, submit)
+            response = json_answer(result, status_code=route.status_code or 201)
+        except Exception as exc:
+            await self._failed(app, scope, send, exc)
+        else:
+            await response(scope, _nothing, send)
+        state.hot_apply_answers = getattr(state, "hot_apply_answers", 0) + 1
+        return None
+
+    def _route_of(self, app: FastAPI) -> APIRoute:
+        """The route FastAPI would have selected (``scope["route"]``: the router's own ``APIRoute``)."""
+        if self._route is None:
+            from xiaodai.api.routers.journey import router
+
+            self._route = next(
+                route
+                for route in router.routes
+                if isinstance(route, APIRoute) and route.path == PATH and "POST" in (route.methods or ())
+            )
+            self._handlers = {
+                kind: handler for kind, handler in app.exception_handlers.items() if isinstance(kind, type)
+            }
+            self._handlers.pop(Exception, None)  # that one is the server's, outside (as in Starlette)
+        return self._route
+
+    async def _failed(self, app: FastAPI, scope: Scope, send: Send, exc: Exception) -> None:
+        handler = next((self._handlers[k] for k in type(exc).__mro__ if k in self._handlers), None)
+        if handler is None:
+            await errors.answer_unhandled(scope, _nothing, send, started=False)
+            return
+        response = handler(Request(scope), exc)
+        if inspect.isawaitable(response):
+            response = await response
+        await response(scope, _nothing, send)
+
+
+def _in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+    """``work`` on a new session, then that session committed (or rolled back) and closed, in this worker
+    thread (``api.one_hop``'s guarantee: the commit comes before the answer; a failed commit raises)."""
+    REQUEST_SESSIONS.set((factory(),))  # this thread's copy of the request's context
+    try:
+        result = work(REQUEST_SESSIONS.get()[0])
+    except BaseException:
+        finish_sessions(commit=False)
+        raise
+    finish_sessions(commit=True)
+    return result
+
+
+def _headers(scope: Scope) -> tuple[str, str] | None:
+    """The bearer token and the Idempotency-Key, when the headers are those the shortcut takes (else None:
+    the full stack): a bearer token and no cookie, a JSON body of a declared length within the limit."""
+    token = key = length = content_type = None
+    for name, value in scope["headers"]:
+        if name in (b"cookie", b"transfer-encoding"):
+            return None
+        if name == b"authorization":
+            if token is None:
+                token = _bearer(value)
+                if token is None:
+                    return None
+        elif name == b"idempotency-key":
+            key = value if key is None else key
+        elif name == b"content-length":
+            length = value if length is None else length
+        elif name == b"content-type":
+            content_type = value if content_type is None else content_type
+    if token is None or key is None or length is None or content_type is None:
+        return None
+    if content_type.lower() != _JSON or not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return None
+    text = key.decode("latin-1")
+    return (token, text) if 1 <= len(text) <= _MAX_KEY else None
+
+
+def _bearer(value: bytes) -> str | None:
+    """The credentials of ``Authorization: Bearer <credentials>`` as ``deps.current_user`` takes them."""
+    scheme, _, credentials = value.decode("latin-1").partition(" ")
+    token = credentials.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _application(body: bytes) -> ApplicationCreate | None:
+    """The body as FastAPI would give it to the route (``json.loads``, then the model), with no NUL (raw or
+    escaped) anywhere; None sends the request to the full stack, which answers it."""
+    if b"\x00" in body or b"\\u0000" in body:
+        return None
+    try:
+        return ApplicationCreate.model_validate(json.loads(body))
+    except (ValueError, ValidationError, RecursionError):  # JSONDecodeError and UnicodeDecodeError too
+        return None
+
+
+async def _nothing() -> Message:  # a response's receive: never called for a plain response
+    return {"type": "http.disconnect"}
