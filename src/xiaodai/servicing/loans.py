@@ -14,7 +14,7 @@ Two ways to hold a loan and its instalments, for the same shared helpers (``dues
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
@@ -24,6 +24,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.journal import JournalEntry, with_commitment
@@ -115,6 +116,7 @@ _INSTALLMENT_RECORDS = (
     .order_by(_INSTALLMENTS_T.period, _INSTALLMENTS_T.schedule_version)
     .with_for_update()
 )
+_INSTALLMENT_RECORDS_PG = DriverStatement(_INSTALLMENT_RECORDS)
 # The SET clause is the changed columns, given as parameters (one cached statement per set of columns).
 _UPDATE_LOAN = update(_LOAN_TABLE).where(_LOANS.id == bindparam("row_id"), _LOANS.version == bindparam("was"))
 _VERSION = _LOAN_FIELDS.index("version")
@@ -160,7 +162,12 @@ def lock_loan_record(session: Session, loan_id: int) -> Loan:
 
 def installment_records(session: Session, loan_id: int) -> list[Installment]:
     """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``)."""
-    result = session.connection().execute(_INSTALLMENT_RECORDS, {"loan_id": loan_id})
+    connection = session.connection()
+    result: Iterable[Sequence[Any]]
+    if connection.dialect.name == "postgresql":  # the driver's (``db.driver``): a hot statement
+        result = fetch_rows(connection, _INSTALLMENT_RECORDS_PG, {"loan_id": loan_id})
+    else:
+        result = connection.execute(_INSTALLMENT_RECORDS, {"loan_id": loan_id})
     rows = []
     for row in result:
         record = Installment(*row)

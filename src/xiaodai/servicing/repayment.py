@@ -19,9 +19,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, TextualSelect, bindparam, column, select, text
+from sqlalchemy import Boolean, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.db.tables import LoanRow
 from xiaodai.servicing.commands import (
     CLAIM_ITEM,
@@ -63,12 +64,14 @@ _LOANS = LoanRow.__table__.c
 _LOAN_COLUMNS = ", ".join(LOAN_FIELDS)
 _OWNED = " AND borrower_id = :borrower_id"
 # PostgreSQL, per ``borrower_id`` given or not: lock the loan, claim the key for it (see the docstring).
-_PG_LOCK_AND_CLAIM: dict[bool, TextualSelect] = {
-    owned: text(
-        f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
-        f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
-        f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
-    ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+_PG_LOCK_AND_CLAIM: dict[bool, DriverStatement] = {
+    owned: DriverStatement(
+        text(
+            f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
+            f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
+            f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
+        ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+    )
     for owned in (False, True)
 }
 # Elsewhere: the loan (SQLite takes the database's write lock at BEGIN), then ``commands.run_once``'s claim.
@@ -92,10 +95,10 @@ def _lock_and_claim(
     params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
     if connection.dialect.name == "postgresql":
         params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
-        found = connection.execute(_PG_LOCK_AND_CLAIM[owned], params).first()
-        if found is None:
+        found = fetch_rows(connection, _PG_LOCK_AND_CLAIM[owned], params)  # the driver's: hot
+        if not found:
             raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        *values, claimed = found
+        *values, claimed = found[0]
     else:
         row = connection.execute(_LOAN[owned], params).first()
         if row is None:
