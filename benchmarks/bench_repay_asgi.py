@@ -127,6 +127,16 @@ def main() -> None:
 
         print(f"xiaodai from {Path(xiaodai.__file__).parents[1]}")
         app = served_app()
+        if os.environ.get("HOP") == "anyio":  # an experiment: the payment's hop as Starlette's threadpool
+            from starlette.concurrency import run_in_threadpool
+
+            from xiaodai.api import hot_path as hot
+
+            async def via_anyio(factory: Any, work: Any) -> Any:
+                return await run_in_threadpool(hot._in_one_thread, factory, work)
+
+            if hasattr(hot, "in_payment_thread"):
+                hot.in_payment_thread = via_anyio  # type: ignore[assignment]
         made = [borrower(app) for _ in range(args.loans)]
         counted = [0]
 
@@ -178,18 +188,30 @@ def main() -> None:
             token_cache.TOKENS.ttl = 3600.0
             time.sleep(token_cache.TTL_SECONDS)  # every entry made with the old lifetime has ended
             loop.run_until_complete(batch(app, made, count=100, run="prof-warm"))  # remembered again
-            threadpool = hot_path.run_in_threadpool
+            hop = hot_path.in_payment_thread
 
-            async def inline(fn: Any, *a: Any) -> Any:
-                return fn(*a)
+            async def inline(factory: Any, work: Any) -> Any:
+                return hot_path._in_one_thread(factory, work)
 
-            hot_path.run_in_threadpool = inline  # type: ignore[assignment]
+            hot_path.in_payment_thread = inline  # type: ignore[assignment]
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             loop.run_until_complete(batch(app, made, count=args.requests, run="prof"))
             profiler.disable()
-            hot_path.run_in_threadpool = threadpool  # type: ignore[assignment]
+            hot_path.in_payment_thread = hop  # type: ignore[assignment]
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime"))
+            by_package: dict[str, float] = {}
+            for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+                parts = filename.split("site-packages/")
+                package = parts[1].split("/")[0] if len(parts) > 1 else filename.split("/src/")[-1]
+                if package.startswith("xiaodai/"):
+                    package = "/".join(package.split("/")[:2])
+                if filename == "~":
+                    package = function if "method" in function else "builtins"
+                by_package[package] = by_package.get(package, 0.0) + tottime
+            total = sum(by_package.values())
+            for package, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:25]:
+                print(f"{spent / total:6.1%}  {package}")
             stats.print_stats(int(os.environ.get("TOP", "45")))
             if os.environ.get("CALLERS"):
                 stats.print_callers(os.environ["CALLERS"])

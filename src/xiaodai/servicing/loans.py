@@ -20,7 +20,7 @@ from datetime import date
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -160,9 +160,9 @@ def lock_loan_record(session: Session, loan_id: int) -> Loan:
     return loan
 
 
-def installment_records(session: Session, loan_id: int) -> list[Installment]:
-    """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``)."""
-    connection = session.connection()
+def installment_records(connection: Connection, loan_id: int) -> list[Installment]:
+    """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``),
+    read on ``connection`` (the session's)."""
     result: Iterable[Sequence[Any]]
     if connection.dialect.name == "postgresql":  # the driver's (``db.driver``): a hot statement
         result = fetch_rows(connection, _INSTALLMENT_RECORDS_PG, {"loan_id": loan_id})
@@ -187,6 +187,7 @@ def save(
     entries: Sequence[JournalEntry] = (),
     *,
     with_item: tuple[str, dict[str, Any]] | None = None,
+    connection: Connection | None = None,
 ) -> list[int]:
     """Insert the command's journal ``entries`` (their balances already moved on ``loan``:
     ``ledger.move_balances``) and write what changed on ``loan`` and ``rows`` since they were read: each
@@ -203,8 +204,9 @@ def save(
     since ``lock_loan_record`` read it, so nobody else can have moved it.
 
     ``with_item``: one more ``WITH`` item and its parameters for the PostgreSQL statement (with entries only;
-    ``commands.result_with_last_entry``)."""
-    connection = session.connection()
+    ``commands.result_with_last_entry``). ``connection``: the session's, if the caller holds it already."""
+    if connection is None:
+        connection = session.connection()
     if loan.line_id is not None:
         entries = [with_commitment(item, loan.id) for item in entries]
     if with_item is not None and not (entries and connection.dialect.name == "postgresql"):

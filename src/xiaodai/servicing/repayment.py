@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, column, select, text
+from sqlalchemy import Boolean, Connection, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
 from xiaodai.db.driver import DriverStatement, fetch_rows
@@ -85,12 +85,11 @@ _LOAN: dict[bool, Any] = {
 
 
 def _lock_and_claim(
-    session: Session, *, loan_id: int, borrower_id: int | None, key: str, print_: str
+    session: Session, connection: Connection, *, loan_id: int, borrower_id: int | None, key: str, print_: str
 ) -> tuple[Loan, bool]:
     """The loan as a locked :class:`Loan` record and whether this transaction claimed ``key`` for it
-    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed."""
-    session.flush()  # the record must see what the session holds (returns at once when nothing is pending)
-    connection = session.connection()
+    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed.
+    ``connection``: the session's."""
     owned = borrower_id is not None
     params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
     if connection.dialect.name == "postgresql":
@@ -154,15 +153,18 @@ def repay(
         **({} if dated_by_platform else {"on": on.isoformat()}),
     }
     print_ = fingerprint(COMMAND, request)
+    session.flush()  # the records must see what the session holds (returns at once when nothing is pending)
+    connection = session.connection()  # once: the statements below go to it
+    postgres = connection.dialect.name == "postgresql"
     loan, claimed = _lock_and_claim(
-        session, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
+        session, connection, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
     )
     if not claimed:
         return replay(session, key=idempotency_key, command=COMMAND, fingerprint=print_)
 
     def action() -> Result:
         state = LoanState(loan.state)
-        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(session, loan.id)
+        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(connection, loan.id)
         if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
             ceiling = payoff_fen(loan, rows, on)
             if amount_fen > ceiling:
@@ -177,12 +179,8 @@ def repay(
             session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
         )
         # on PostgreSQL the command's result is written by the journal's statement (one round trip fewer)
-        item = (
-            result_with_last_entry(session, idempotency_key, result)
-            if session.connection().dialect.name == "postgresql"
-            else None
-        )
-        result["entry_id"] = save(session, loan, rows, journal, with_item=item)[-1]
+        item = result_with_last_entry(session, idempotency_key, result) if postgres else None
+        result["entry_id"] = save(session, loan, rows, journal, with_item=item, connection=connection)[-1]
         return result
 
     return run_claimed(session, key=idempotency_key, action=action)
