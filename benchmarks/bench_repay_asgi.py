@@ -40,6 +40,20 @@ from support.databases import admin  # noqa: E402
 CONCURRENCY = 16
 
 
+def transactions(name: str) -> int:
+    """Transactions committed and rolled back in database ``name`` so far (``pg_stat_database``)."""
+    import psycopg
+
+    from support.databases import PG_ADMIN
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def process_cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -155,10 +169,11 @@ def main() -> None:
         asyncio.set_event_loop(loop)
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         loop.run_until_complete(batch(app, made, count=200, run="warm"))
-        ours, theirs, statements = [], [], []
+        ours, theirs, statements, xacts = [], [], [], []
         for b in range(args.batches):
             counted[0] = 0
             backends.total()
+            xacts0 = transactions(name)
             started = time.process_time()
             statuses = loop.run_until_complete(
                 batch(app, made, count=args.requests, run=f"{uuid.uuid4().hex[:6]}-{b}")
@@ -166,6 +181,8 @@ def main() -> None:
             ours.append((time.process_time() - started) * 1000 / args.requests)
             theirs.append(backends.total() * 1000 / args.requests)
             statements.append(counted[0] / args.requests)
+            time.sleep(0.6)  # the statistics collector's delay (PostgreSQL 15: shared memory, flushed ≤ 1 s)
+            xacts.append((transactions(name) - xacts0) / args.requests)
             bad = [s for s in statuses if s >= 300]
             if bad:
                 raise SystemExit(f"{len(bad)} answers >= 300, e.g. {bad[0]}")
@@ -179,7 +196,17 @@ def main() -> None:
         print(line("server CPU ms/payment", ours))
         print(line("PG backends ms/payment", theirs))
         print(line("statements/payment", statements))
+        print(line("transactions/payment", xacts))
         print(f"new database connections during the batches: {connects[0]}")
+        if os.environ.get("PLANS"):  # how PostgreSQL plans the prepared statements of one pool connection
+            with app.state.engine.connect() as c:
+                query = (
+                    "SELECT generic_plans, custom_plans,"
+                    " left(regexp_replace(statement, '\\s+', ' ', 'g'), 70) FROM pg_prepared_statements"
+                    " ORDER BY custom_plans + generic_plans DESC LIMIT 8"
+                )
+                for plans in c.exec_driver_sql(query):
+                    print("prepared: generic", plans[0], "custom", plans[1], plans[2])
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.profile:
             from xiaodai.accounts import token_cache
@@ -213,6 +240,8 @@ def main() -> None:
             for package, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:25]:
                 print(f"{spent / total:6.1%}  {package}")
             stats.print_stats(int(os.environ.get("TOP", "45")))
+            if os.environ.get("CALLEES"):
+                stats.print_callees(os.environ["CALLEES"])
             if os.environ.get("CALLERS"):
                 stats.print_callers(os.environ["CALLERS"])
         with app.state.session_factory() as s:

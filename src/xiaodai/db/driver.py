@@ -69,11 +69,13 @@ def fetch_rows(
         if listening:  # as ``Connection._exec_single_context`` calls them (no execution context here)
             for before in connection.dispatch.before_cursor_execute:
                 sql, params = before(connection, cursor, sql, params, None, False)
+        if connection._echo:  # the engine's ``echo``: logged as SQLAlchemy logs its own statements
+            connection._log_info(sql)
         try:
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
-        except connection.dialect.loaded_dbapi.Error as error:
-            connection._handle_dbapi_exception(error, sql, params, cursor, None)  # raises SQLAlchemy's error
+        except BaseException as error:  # as SQLAlchemy: a driver error wrapped, a broken connection dropped
+            connection._handle_dbapi_exception(error, sql, params, cursor, None)  # raises
         if listening:
             connection.dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
         return rows
