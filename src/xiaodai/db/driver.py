@@ -63,6 +63,8 @@ def fetch_rows(
     """The rows ``statement`` returns for ``params``, run on ``connection``'s DBAPI connection (see the
     module docstring). For statements that return rows (a ``SELECT``, or ``RETURNING``)."""
     sql = statement.sql(connection.dialect)
+    if connection._transaction is None:  # as SQLAlchemy's own execute: the connection's transaction begins
+        connection._autobegin()  # (else its ``commit()`` would not know of the driver's implicit BEGIN)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         listening = connection._has_events or connection.engine._has_events

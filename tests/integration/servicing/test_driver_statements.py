@@ -104,3 +104,21 @@ def test_a_type_that_converts_values_is_refused(pg: Engine, factory: sessionmake
     converting = DriverStatement(text("SELECT 'a' AS word").columns(column("word", _Shouting())))
     with factory() as s, pytest.raises(TypeError, match="converts"):
         fetch_rows(s.connection(), converting, {})
+
+
+def test_on_a_bare_connection_it_begins_the_transaction_that_commit_ends(
+    pg: Engine, new_loan: Callable[..., int]
+) -> None:
+    """As ``connection.execute`` does ("commit as you go"): ``commit()`` commits what the statement wrote."""
+    loan_id = new_loan()
+    bump = DriverStatement(
+        text("UPDATE loans SET dpd = dpd + 1 WHERE id = :loan_id RETURNING dpd").columns(
+            column("dpd", LoanRow.dpd.type)
+        )
+    )
+    with pg.connect() as connection:
+        [(dpd,)] = fetch_rows(connection, bump, {"loan_id": loan_id})
+        assert connection.in_transaction()
+        connection.commit()
+    with pg.connect() as connection:
+        assert connection.execute(select(LoanRow.dpd).where(LoanRow.id == loan_id)).scalar_one() == dpd
