@@ -5,7 +5,9 @@ What it asks the database, on PostgreSQL, for a new idempotency key: one stateme
 (the borrower's only, when ``borrower_id`` is given) and claims the key for it, one that locks and reads
 the loan's active instalments, and one that writes the journal, the changed rows and the stored result
 (``loans.save``) — plus BEGIN and COMMIT. A retry: the same first statement (which claims nothing) and
-the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim.
+the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim. On PostgreSQL
+the three go straight to the driver (``db.driver.fetch_rows``: SQLAlchemy's per-statement machinery cost
+more client CPU than the statements), on the session's connection, taken once per payment.
 
 Order of locks: the loan row first, then the key (the claim waits for a concurrent request holding the
 same key), then the instalments. Every payment on a loan takes the loan first, so two cannot deadlock
