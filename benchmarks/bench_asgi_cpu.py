@@ -167,7 +167,11 @@ def main() -> None:
             async def on_loop(fn: Any, *a: Any) -> Any:
                 return fn(*a)
 
+            async def pay_on_loop(factory: Any, work: Any) -> Any:
+                return hot_path._in_one_thread(factory, work)
+
             hot_path.run_in_threadpool = on_loop  # type: ignore[assignment]
+            hot_path.in_payment_thread = pay_on_loop  # type: ignore[assignment]
         if os.environ.get("NO_ASYNC_READS"):
             app.state.async_reads = None
         token, loan_id = borrower(app)
@@ -194,12 +198,16 @@ def main() -> None:
             if args.profile:  # the endpoint's thread inline, so one profiler sees the whole request
                 from xiaodai.api import hot_path, one_hop
 
-                threadpool = one_hop.run_in_threadpool
+                threadpool, payment_thread = one_hop.run_in_threadpool, hot_path.in_payment_thread
 
                 async def inline(fn: Any, *a: Any) -> Any:
                     return fn(*a)
 
+                async def pay_inline(factory: Any, work: Any) -> Any:
+                    return hot_path._in_one_thread(factory, work)
+
                 one_hop.run_in_threadpool = hot_path.run_in_threadpool = inline  # type: ignore[assignment]
+                hot_path.in_payment_thread = pay_inline  # type: ignore[assignment]
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 loop.run_until_complete(
@@ -211,6 +219,7 @@ def main() -> None:
                 if os.environ.get("CALLERS"):
                     stats.print_callers(os.environ["CALLERS"])
                 one_hop.run_in_threadpool = hot_path.run_in_threadpool = threadpool  # type: ignore[assignment]
+                hot_path.in_payment_thread = payment_thread  # type: ignore[assignment]
         loop.close()
         app.state.engine.dispose()
     finally:

@@ -1,6 +1,6 @@
 """HTTP throughput on PostgreSQL, load from OUTSIDE the server process (wrk), beside two ceilings.
 
-    .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 16]
+    .venv/bin/python benchmarks/bench_http.py [--seconds 15] [--connections 16] [--workers 2] [--users 256]
                                               [--rounds 3] [--only loans,loan | --endpoints repay ...]
                                               [--no-ceilings]
 
@@ -14,7 +14,8 @@ medians over the rounds are printed at the end, each ratio taken against its own
    HTTP). wrk (``benchmarks/wrk/xiaodai.lua``) drives: GET /api/loans, GET /api/loans/{id},
    POST /api/loans/{id}/repayments (1.00 CNY, a fresh Idempotency-Key each) and POST /api/applications
    (decision and offer, a fresh Idempotency-Key each). After the repayments ``xiaodai ledger check`` must
-   pass.
+   pass. ``--probe`` also times each repayment's parts inside the server (``benchmarks/probe``) and samples
+   what PostgreSQL's backends wait on (``pg_stat_activity``), to attribute the tail.
 
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
 processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
@@ -33,20 +34,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_DIR = ROOT / "benchmarks" / "wrk"
+PROBE = ROOT / "benchmarks" / "probe"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from support.databases import admin, pg_url  # noqa: E402
 from support.models import write_artifact  # noqa: E402
+from xiaodai.accounts import service as accounts  # noqa: E402
 from xiaodai.db.migrate import upgrade  # noqa: E402
 from xiaodai.db.session import make_engine, session_factory  # noqa: E402
 from xiaodai.underwriting import service as underwriting  # noqa: E402
@@ -148,7 +155,7 @@ def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[st
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s"]
     out = subprocess.run(
         [*cmd, "-s", script, url],
-        env={**os.environ, **env},
+        env={**os.environ, "WRK_THREADS": str(threads), **env},
         capture_output=True,
         text=True,
         check=True,
@@ -206,30 +213,51 @@ def pgbench_ceiling(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def borrowers(base: str, count: int) -> list[tuple[str, int]]:
-    """``count`` borrowers made over HTTP, each with a bearer token and one signed loan."""
-    made: list[tuple[str, int]] = []
+def signed_in_token(client: httpx.Client, url: str, email: str) -> str:
+    """A bearer token over HTTP; past the sign-in rate limit (20 a minute per client address, which stays
+    on), the same ``accounts.sign_in`` and ``issue_token`` the endpoint calls, in this process, rather than
+    minutes of waiting for hundreds of borrowers."""
+    got = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
+    if got.status_code != 429:
+        got.raise_for_status()
+        return str(got.json()["token"])
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s, s.begin():
+            now = datetime.now(tz=UTC)
+            attempt = accounts.sign_in(s, email=email, password=PASSWORD, now=now, client="bench")
+            if attempt.user is None:
+                raise RuntimeError(f"sign-in refused for {email}: {attempt.reason}")
+            return accounts.issue_token(s, user=attempt.user, now=now)
+    finally:
+        engine.dispose()
+
+
+def borrower(base: str, url: str, n: int) -> tuple[str, int]:
+    """One borrower made over HTTP, with a bearer token and one signed loan."""
     with httpx.Client(base_url=base, timeout=60) as client:
-        for n in range(count):
-            email = f"bench{n}-{uuid.uuid4().hex[:6]}@example.com"
-            client.post("/api/auth/signup", json={"email": email, "name": "压测", "password": PASSWORD})
-            got = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
-            while got.status_code == 429:  # the sign-in rate limit (per client address) stays on: wait
-                time.sleep(float(got.headers.get("retry-after", "5")))
-                got = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
-            got.raise_for_status()
-            headers = {"Authorization": f"Bearer {got.json()['token']}"}
-            app = client.post("/api/applications", json=APPLY, headers={**headers, "Idempotency-Key": "seed"})
-            app.raise_for_status()
-            app_id = app.json()["application_id"]
-            kfs = client.get(f"/api/applications/{app_id}/kfs", headers=headers)
-            kfs.raise_for_status()
-            signed = client.post(
-                f"/api/applications/{app_id}/sign", json={"kfs_sha256": kfs.json()["sha256"]}, headers=headers
-            )
-            signed.raise_for_status()
-            made.append((got.json()["token"], int(signed.json()["loan_id"])))
-    return made
+        email = f"bench{n}-{uuid.uuid4().hex[:6]}@example.com"
+        client.post(
+            "/api/auth/signup", json={"email": email, "name": "压测", "password": PASSWORD}
+        ).raise_for_status()
+        token = signed_in_token(client, url, email)
+        headers = {"Authorization": f"Bearer {token}"}
+        app = client.post("/api/applications", json=APPLY, headers={**headers, "Idempotency-Key": "seed"})
+        app.raise_for_status()
+        app_id = app.json()["application_id"]
+        kfs = client.get(f"/api/applications/{app_id}/kfs", headers=headers)
+        kfs.raise_for_status()
+        signed = client.post(
+            f"/api/applications/{app_id}/sign", json={"kfs_sha256": kfs.json()["sha256"]}, headers=headers
+        )
+        signed.raise_for_status()
+        return token, int(signed.json()["loan_id"])
+
+
+def borrowers(base: str, url: str, count: int) -> list[tuple[str, int]]:
+    """``count`` borrowers, each with a bearer token and one signed loan (4 made at a time)."""
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda n: borrower(base, url, n), range(count)))
 
 
 def ledger_check(env: dict[str, str], folder: Path) -> str:
@@ -253,6 +281,39 @@ ENDPOINTS = (
 )
 
 
+class WaitSampler:
+    """What the benchmark database's busy backends wait on, from ``pg_stat_activity`` every ~10 ms while
+    wrk runs (a read of the statistics view: no server setting touched)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.samples: dict[str, int] = {}
+        self.polls = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        query = (
+            "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-')"
+            " FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        with psycopg.connect(pg_url(self.database), autocommit=True) as conn:
+            while self.running:
+                self.polls += 1
+                for (what,) in conn.execute(query, (self.database,)).fetchall():
+                    self.samples[what] = self.samples.get(what, 0) + 1
+                time.sleep(0.01)
+
+    def stop(self) -> str:
+        self.running = False
+        self.thread.join()
+        top = sorted(self.samples.items(), key=lambda kv: -kv[1])[:6]
+        return f"{self.polls} polls of pg_stat_activity, mean active backends by wait: " + ", ".join(
+            f"{what} {count / max(self.polls, 1):.2f}" for what, count in top
+        )
+
+
 def round_of_runs(
     args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
 ) -> dict[str, Any]:
@@ -273,7 +334,10 @@ def round_of_runs(
             continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
         cpu = process_tree_cpu_seconds(server)
+        sampler = WaitSampler(args.database) if args.probe else None
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
+        if sampler is not None:
+            got["waits"] = sampler.stop()
         got["cpu_ms"] = (process_tree_cpu_seconds(server) - cpu) * 1000 / max(got["requests"], 1)
         runs.append((label, got))
     return {"before": before, "after": load_average(), "bare": bare, "pg": pg, "runs": runs}
@@ -292,13 +356,18 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
             "XIAODAI_SECRET_KEY": "bench",
             "XIAODAI_MODEL_DIR": str(folder / "models"),
         }
+        if args.probe:  # benchmarks/probe/sitecustomize.py, imported by every server process
+            (folder / "probe").mkdir()
+            args.database = name
+            env["XIAODAI_PROBE_DIR"] = str(folder / "probe")
+            env["PYTHONPATH"] = os.pathsep.join([str(PROBE), env.get("PYTHONPATH", "")])
         cmd = [str(BIN / "xiaodai"), "serve", "--workers", str(args.workers), "--port", str(port)]
         proc = start(cmd, env, folder, "xiaodai.log")
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/healthz", proc)
             users = folder / "users.txt"
-            users.write_text("".join(f"{t} {loan}\n" for t, loan in borrowers(base, args.users)))
+            users.write_text("".join(f"{t} {loan}\n" for t, loan in borrowers(base, url, args.users)))
             wrk_env = {"WRK_USERS": str(users)}
             script = str(WRK_DIR / "xiaodai.lua")
             warm = {**wrk_env, "WRK_KIND": "loans", "WRK_RUN": "warm"}
@@ -309,10 +378,76 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
                 print(f"round {n + 1} of {args.rounds} done (load {rounds[-1]['after']})", file=sys.stderr)
         finally:
             stop(proc)
+        if args.probe:
+            for line in probe_summary(folder / "probe"):
+                print(line, file=sys.stderr)
         return rounds, ledger_check(env, folder)
     finally:
         stop(bare_proc)
         drop_database(name)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def probe_summary(folder: Path) -> list[str]:
+    """What the probe saw in the server processes: where the payments' time went, the slowest 1 % apart."""
+    pay: list[list[float]] = []
+    collections: list[list[float]] = []
+    lag: list[float] = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text())
+        pay += data["pay"]
+        collections += data["gc"]
+        lag += [x[1] for x in data["lag"] if x[0] >= min((p[0] - p[1] for p in data["pay"]), default=0)]
+    if not pay:
+        return ["probe: no repayment seen"]
+    # the wrk run's window (perf_counter is CLOCK_MONOTONIC: one clock for all the processes)
+    first, last = min(p[0] - p[1] for p in pay), max(p[0] for p in pay)
+    collections = [c for c in collections if first <= c[0] <= last]
+    # each: (end, handler, queue, lock, work, loan, commit)
+    handler = [p[1] for p in pay]
+    cut = sorted(handler)[int(0.99 * len(handler))]
+    slow = [p for p in pay if p[1] >= cut]
+    lines = [f"probe: {len(pay)} repayments in the hot path"]
+    parts = (("handler", 1), ("thread queue", 2), ("lock+claim", 3), ("thread work", 4), ("commit", 6))
+    for name, i in parts:
+        xs = [p[i] for p in pay]
+        lines.append(
+            f"  {name:<13} p50 {_pct(xs, 0.5):6.2f} p90 {_pct(xs, 0.9):6.2f} p99 {_pct(xs, 0.99):6.2f} "
+            f"max {max(xs) * 1000:6.1f} ms"
+        )
+    loop = [p[1] - p[2] - p[4] for p in pay]
+    lines.append(f"  {'loop (rest)':<13} p50 {_pct(loop, 0.5):6.2f} p99 {_pct(loop, 0.99):6.2f} ms")
+    waited = [p[3] for p in pay if p[3] > 0.002]
+    lines.append(
+        f"  lock+claim over 2 ms: {len(waited) / len(pay):.1%} of payments "
+        f"(their median {_pct(waited, 0.5):.1f} ms)"
+    )
+
+    def mean(i: int) -> float:
+        return 1000 * sum(p[1] - p[2] - p[4] if i < 0 else p[i] for p in slow) / len(slow)
+
+    lines.append(
+        f"  slowest 1 % (handler >= {cut * 1000:.1f} ms, {len(slow)}): mean handler {mean(1):.1f} = queue "
+        f"{mean(2):.1f} + work {mean(4):.1f} (of which lock+claim {mean(3):.1f}, commit {mean(6):.1f})"
+        f" + loop {mean(-1):.1f} ms"
+    )
+    for generation in (0, 1, 2):
+        pauses = [c[2] for c in collections if c[1] == generation]
+        if pauses:
+            lines.append(
+                f"  gc gen{generation}: {len(pauses)} collections, max {max(pauses) * 1000:.1f} ms, "
+                f"total {sum(pauses) * 1000:.0f} ms"
+            )
+    if lag:
+        lines.append(
+            f"  event loop late (5 ms timer): p50 {_pct(lag, 0.5):.2f} p99 {_pct(lag, 0.99):.2f} "
+            f"max {max(lag) * 1000:.1f} ms; over 10 ms {sum(x > 0.01 for x in lag) / len(lag):.1%}"
+        )
+    return lines
 
 
 def median(values: list[float]) -> float:
@@ -324,7 +459,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=256,
+        help="borrowers, one loan each (default 256: payments spread over many loans, as on a platform; "
+        "--users 16 is the concentrated case, every loan with a payment in flight, queued on its row lock)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of (ceilings, endpoints); medians reported"
     )
@@ -339,6 +480,12 @@ def main() -> None:
         nargs="+",
         choices=[kind for kind, _ in ENDPOINTS],
         help="measure only these endpoints (default: all four)",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="time each repayment's parts, collections and the event loop's lateness in the server "
+        "(benchmarks/probe/sitecustomize.py) and print where the slowest 1%% of payments spent their time",
     )
     parser.add_argument(
         "--no-ceilings", dest="ceilings", action="store_false", help="skip bare FastAPI and pgbench"
@@ -375,6 +522,8 @@ def main() -> None:
         )
         print(header)
         for label, x in r["runs"]:
+            if "waits" in x:
+                print(f"{label}: {x['waits']}", file=sys.stderr)
             print(
                 f"{label:<38} {x['requests']:>8} {x['errors']:>6} {x['rps']:>7.0f} {x['p50_ms']:>7.1f} "
                 f"{x['p99_ms']:>8.1f} {x['rps'] / bare['rps']:>6.2f} {x['rps'] / pg['tps']:>6.2f} "

@@ -3,7 +3,11 @@
 --   WRK_USERS=users.txt WRK_KIND=loans|loan|repay|apply WRK_RUN=<nonce> wrk -s xiaodai.lua ...
 --
 -- users.txt holds one "<bearer token> <loan id>" per line. Each wrk thread walks the users round-robin,
--- starting at a different offset; repayments and applications carry an Idempotency-Key unique to the run,
+-- starting its share of the list further on (WRK_THREADS threads: thread t at t * #users / WRK_THREADS), so
+-- two threads' requests in flight are for different borrowers unless the list is short (with 16 users and
+-- 16 connections, every borrower has a payment in flight nearly all the time: the same loan's payments
+-- queue on its row lock; see docs/BENCHMARKS.md, repay5). Before repay5 the offset was 7 whatever the list's
+-- length, so the threads' windows of in-flight borrowers overlapped for the whole run; repayments and applications carry an Idempotency-Key unique to the run,
 -- the thread and the request, so every request posts once. done() prints one JSON line for the driver.
 
 local users = {}
@@ -30,7 +34,7 @@ function init(args)
     if token then table.insert(users, {token = token, loan = loan}) end
   end
   tid = tonumber(wrk.thread:get("tid")) or 0
-  counter = tid * 7
+  counter = tid * math.floor(#users / (tonumber(os.getenv("WRK_THREADS")) or 2))
 end
 
 function request()

@@ -14,6 +14,7 @@ from httpx import Response
 from sqlalchemy import func, select, text
 
 from support.journey import borrower, signed_loan
+from support.statements import statements
 from xiaodai.accounts import token_cache
 from xiaodai.db.tables import CommandRow, JournalEntryRow
 from xiaodai.journey import loan_reads
@@ -93,6 +94,39 @@ def test_a_repayment_is_answered_here_committed_first_and_a_retry_replays_it(
             select(CommandRow.result_json).where(CommandRow.idempotency_key.like("%:hot-1"))
         ).scalar_one()
     assert json.loads(stored) == {k: v for k, v in first.json().items() if k != "replayed"}
+
+
+def test_a_repayment_whose_token_is_not_remembered_looks_it_up_in_its_own_transaction(
+    client: TestClient, me_and_loan: tuple[dict[str, str], int]
+) -> None:
+    """As ``deps.current_user`` does in the request's session: the look-up, then the payment, one transaction;
+    a token the look-up refuses goes to the full stack (401), nothing claimed."""
+    me, loan_id = me_and_loan
+    path = f"/api/loans/{loan_id}/repayments"
+    token_cache.TOKENS.clear()
+    before = answered(client)
+    with statements(client) as seen:
+        first = pay(client, path, me, "forgotten-1")
+    seen = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE
+    assert first.status_code == 201, first.text
+    assert answered(client) == before + 1
+    assert "FROM api_tokens" in seen[0]  # looked up first, then the payment's own statements
+    assert not [s for s in seen[1:] if "FROM api_tokens" in s]
+    again_full = client.post(
+        f"{path}?via=full", json={"amount": "1.00"}, headers={**me, "Idempotency-Key": "forgotten-1"}
+    )
+    assert again_full.json() == {**first.json(), "replayed": True}
+    with statements(client) as seen:  # remembered again by the look-up
+        assert pay(client, path, me, "forgotten-2").status_code == 201
+    assert not [s for s in seen if "FROM api_tokens" in s]
+    claims, entries = count(client, CommandRow), count(client, JournalEntryRow)
+    for token in ("not-a-token", me["Authorization"].split()[1] + "x"):
+        token_cache.TOKENS.clear()
+        before = answered(client)
+        refused = pay(client, path, {"Authorization": f"Bearer {token}"}, "nobody")
+        assert refused.status_code == 401, refused.text
+        assert answered(client) == before  # the full stack's answer
+    assert (count(client, CommandRow), count(client, JournalEntryRow)) == (claims, entries)
 
 
 def test_an_error_is_answered_as_the_full_stack_answers_it(

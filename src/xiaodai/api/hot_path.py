@@ -12,30 +12,38 @@ skips would have let it through untouched and FastAPI would have called the endp
   query string is empty and no root path is set;
 - a bearer token (``Authorization: Bearer …``, parsed as ``deps.BEARER`` parses it) that this process
   remembers (``accounts.token_cache``), not expired and its account not locked, and NO ``Cookie`` header (so
-  the web session, its expiry and CSRF have nothing to do: a bearer request carries no ambient authority);
+  the web session, its expiry and CSRF have nothing to do: a bearer request carries no ambient authority).
+  For the repayment a token this process does not remember (any more: the memory lasts 2 s) is looked up
+  as ``deps.current_user`` looks it up — ``accounts.user_for_token`` in the request's own session, i.e. in
+  the payment's transaction, first — and if that look-up refuses it, the transaction is rolled back and the
+  request passed on (the full stack looks again and answers);
 - for the repayment: ``Content-Type: application/json``, a ``Content-Length`` within ``BodyLimit``'s limit
   (no chunked body), no NUL anywhere in the body (``NulGuard``), an ``Idempotency-Key`` of 1–100
   characters and a body that ``schemas.Repayment`` accepts.
 
-Anything else — a token not remembered (its look-up is the full path's), an expired token, a cookie, a bad
-body, a query string — is passed to the full stack unchanged (a body already read is replayed), which answers
-exactly as before, errors included. So there is one set of rules, the full stack's, and this layer is a
-shortcut for the requests that pass them all.
+Anything else — a token not remembered on the reads (its look-up is the full path's), an expired or refused
+token, a cookie, a bad body, a query string — is passed to the full stack unchanged (a body already read is
+replayed), which answers exactly as before, errors included. So there is one set of rules, the full
+stack's, and this layer is a shortcut for the requests that pass them all.
 
 What the shortcut does is what the routes do (the same ``journey`` functions, the same answers byte for
 byte; ``tests/api/test_hot_path.py`` compares them with the full stack's): the endpoint and the commit of its
 sessions run in ONE worker thread (``deps.finish_sessions``: committed before the answer is sent; a failed
-commit is an error, never a 2xx); a domain error is answered by the app's own exception handlers, anything
+commit is an error, never a 2xx) — for a repayment one of the process's few payment threads
+(``in_payment_thread``); a domain error is answered by the app's own exception handlers, anything
 else as ``errors.CatchAll`` answers it (logged with a reference, a generic 500). ``scope["route"]`` is the
 route's, so the latency metric and the access line name the same route template.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import FastAPI
@@ -46,7 +54,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, remembered_user
+from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
 from xiaodai.api import errors
 from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import MAX_BODY_BYTES
@@ -123,9 +131,16 @@ class HotPath:
 
     async def _repay(self, scope: Scope, receive: Receive, send: Send, loan_id: int) -> Receive | None:
         """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
-        app, user = self._signed_in(scope)
-        if user is None:
+        app, token = self._bearer(scope)
+        if token is None:
             return receive
+        now = app.state.clock()
+        try:
+            user = remembered_user(None, token, now=now)
+        except AuthError:
+            return receive  # the full stack refuses it, with its own answer
+        # user None: a token this process does not remember (any more: ``token_cache.TTL_SECONDS``) is looked
+        # up in the payment's own transaction, as ``deps.current_user`` looks it up in the request's session
         key = _repayment_headers(scope)
         if key is None:
             return receive
@@ -146,11 +161,17 @@ class HotPath:
         route = scope["route"] = self._route(app, "repay")
 
         def pay(session: Session) -> dict[str, Any]:
+            payer = user
+            if payer is None:
+                try:
+                    payer = user_for_token(session, token, now=now)
+                except AuthError:
+                    raise _LookUpRefusedError from None  # rolled back; the full stack looks again, answers
             fen = parse_amount_fen(amount)
-            return journey.repay(session, user=user, loan_id=loan_id, amount_fen=fen, on=today, key=key)
+            return journey.repay(session, user=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
 
         try:
-            result = await run_in_threadpool(_in_one_thread, state.session_factory, pay)
+            result = await in_payment_thread(state.session_factory, pay)
             answer = await serialize_response(
                 field=route.response_field,
                 response_content=result,
@@ -163,6 +184,8 @@ class HotPath:
                 is_coroutine=True,
                 dump_json=True,
             )
+        except _LookUpRefusedError:
+            return replay_body(payload, receive)
         except Exception as exc:
             await self._failed(app, scope, send, exc)
         else:
@@ -174,6 +197,17 @@ class HotPath:
 
     def _signed_in(self, scope: Scope) -> tuple[FastAPI, Any]:
         """The app and the remembered bearer token's user, or None for anything the full stack must see."""
+        app, token = self._bearer(scope)
+        if token is None:
+            return app, None
+        try:
+            user = remembered_user(None, token, now=app.state.clock())
+        except AuthError:
+            return app, None  # the full stack refuses it, with its own answer
+        return app, user
+
+    def _bearer(self, scope: Scope) -> tuple[FastAPI, str | None]:
+        """The app and the request's bearer token; None when there is none or a cookie came with it."""
         app: FastAPI = scope["app"]
         token = None
         for name, value in scope["headers"]:
@@ -183,13 +217,7 @@ class HotPath:
                 token = _bearer(value)
                 if token is None:
                     return app, None
-        if token is None:
-            return app, None
-        try:
-            user = remembered_user(None, token, now=app.state.clock())
-        except AuthError:
-            return app, None  # the full stack refuses it, with its own answer
-        return app, user
+        return app, token
 
     def _route(self, app: FastAPI, name: str) -> APIRoute:
         """The route FastAPI would have selected (``scope["route"]``: the router's own ``APIRoute``)."""
@@ -222,6 +250,41 @@ class HotPath:
         if inspect.isawaitable(response):
             response = await response
         await response(scope, _nothing, send)
+
+
+PAYMENT_THREADS = 8
+_payments: list[ThreadPoolExecutor] = []  # this process's payment threads, started on first use
+
+
+async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+    """``_in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads, in a copy of the
+    request's context (as Starlette's ``run_in_threadpool``; a quarter of its CPU per hop). At most that many
+    payments hold a database connection at once: a payment waits for a free thread holding nothing, and the
+    engine's pool is not made to open and close connections beyond its size under a burst. Cancelled while
+    the thread works, it still waits for the thread (the commit, or the rollback) before it gives up, as
+    ``run_in_threadpool`` does."""
+    if not _payments:
+        _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
+    context = contextvars.copy_context()
+    future = asyncio.get_running_loop().run_in_executor(
+        _payments[0], context.run, _in_one_thread, factory, work
+    )
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if not future.done():
+                cancelled = True
+                continue
+            raise
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
+
+
+class _LookUpRefusedError(Exception):
+    """A repayment's bearer token, not remembered, was refused by its look-up: the full stack answers."""
 
 
 def _in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:

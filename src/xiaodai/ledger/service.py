@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, TextClause, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.db.tables import JournalEntryRow, LoanRow, PostingRow
 from xiaodai.ledger.chart import Account
 from xiaodai.ledger.journal import JournalEntry, with_commitment
@@ -69,7 +70,7 @@ WITH entry AS (
 SELECT id FROM entry ORDER BY id
 """
 STATEMENTS_KEPT = 1024
-_PG_STATEMENTS: dict[str, TextClause] = {}  # per ``also``
+_PG_STATEMENTS: dict[str, DriverStatement] = {}  # per ``also``
 
 
 def insert_entries(
@@ -92,7 +93,9 @@ def insert_entries(
         if statement is None:
             if len(_PG_STATEMENTS) >= STATEMENTS_KEPT:  # a bound on memory; shapes are few in practice
                 _PG_STATEMENTS.clear()
-            statement = _PG_STATEMENTS.setdefault(also, text(_PG_ENTRIES.replace("{also}", also)))
+            statement = _PG_STATEMENTS.setdefault(
+                also, DriverStatement(text(_PG_ENTRIES.replace("{also}", also)))
+            )
         # Entries and legs as two JSON documents: one text parameter each is less Python than ten arrays.
         values: dict[str, Any] = {
             "entries": json.dumps(
@@ -123,7 +126,7 @@ def insert_entries(
         }
         if params:
             values.update(params)
-        return list(connection.execute(statement, values).scalars())
+        return [row[0] for row in fetch_rows(connection, statement, values)]  # the driver's: a hot statement
     if also:
         raise ValueError("extra WITH items are for PostgreSQL only")
     ids = []

@@ -14,16 +14,17 @@ Two ways to hold a loan and its instalments, for the same shared helpers (``dues
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.journal import JournalEntry, with_commitment
@@ -115,6 +116,7 @@ _INSTALLMENT_RECORDS = (
     .order_by(_INSTALLMENTS_T.period, _INSTALLMENTS_T.schedule_version)
     .with_for_update()
 )
+_INSTALLMENT_RECORDS_PG = DriverStatement(_INSTALLMENT_RECORDS)
 # The SET clause is the changed columns, given as parameters (one cached statement per set of columns).
 _UPDATE_LOAN = update(_LOAN_TABLE).where(_LOANS.id == bindparam("row_id"), _LOANS.version == bindparam("was"))
 _VERSION = _LOAN_FIELDS.index("version")
@@ -158,9 +160,14 @@ def lock_loan_record(session: Session, loan_id: int) -> Loan:
     return loan
 
 
-def installment_records(session: Session, loan_id: int) -> list[Installment]:
-    """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``)."""
-    result = session.connection().execute(_INSTALLMENT_RECORDS, {"loan_id": loan_id})
+def installment_records(connection: Connection, loan_id: int) -> list[Installment]:
+    """The loan's active instalments as :class:`Installment` records, row-locked (see ``installments``),
+    read on ``connection`` (the session's)."""
+    result: Iterable[Sequence[Any]]
+    if connection.dialect.name == "postgresql":  # the driver's (``db.driver``): a hot statement
+        result = fetch_rows(connection, _INSTALLMENT_RECORDS_PG, {"loan_id": loan_id})
+    else:
+        result = connection.execute(_INSTALLMENT_RECORDS, {"loan_id": loan_id})
     rows = []
     for row in result:
         record = Installment(*row)
@@ -180,6 +187,7 @@ def save(
     entries: Sequence[JournalEntry] = (),
     *,
     with_item: tuple[str, dict[str, Any]] | None = None,
+    connection: Connection | None = None,
 ) -> list[int]:
     """Insert the command's journal ``entries`` (their balances already moved on ``loan``:
     ``ledger.move_balances``) and write what changed on ``loan`` and ``rows`` since they were read: each
@@ -196,8 +204,9 @@ def save(
     since ``lock_loan_record`` read it, so nobody else can have moved it.
 
     ``with_item``: one more ``WITH`` item and its parameters for the PostgreSQL statement (with entries only;
-    ``commands.result_with_last_entry``)."""
-    connection = session.connection()
+    ``commands.result_with_last_entry``). ``connection``: the session's, if the caller holds it already."""
+    if connection is None:
+        connection = session.connection()
     if loan.line_id is not None:
         entries = [with_commitment(item, loan.id) for item in entries]
     if with_item is not None and not (entries and connection.dialect.name == "postgresql"):

@@ -5,7 +5,9 @@ What it asks the database, on PostgreSQL, for a new idempotency key: one stateme
 (the borrower's only, when ``borrower_id`` is given) and claims the key for it, one that locks and reads
 the loan's active instalments, and one that writes the journal, the changed rows and the stored result
 (``loans.save``) — plus BEGIN and COMMIT. A retry: the same first statement (which claims nothing) and
-the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim.
+the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim. On PostgreSQL
+the three go straight to the driver (``db.driver.fetch_rows``: SQLAlchemy's per-statement machinery cost
+more client CPU than the statements), on the session's connection, taken once per payment.
 
 Order of locks: the loan row first, then the key (the claim waits for a concurrent request holding the
 same key), then the instalments. Every payment on a loan takes the loan first, so two cannot deadlock
@@ -19,9 +21,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, TextualSelect, bindparam, column, select, text
+from sqlalchemy import Boolean, Connection, bindparam, column, select, text
 from sqlalchemy.orm import Session
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.db.tables import LoanRow
 from xiaodai.servicing.commands import (
     CLAIM_ITEM,
@@ -63,12 +66,14 @@ _LOANS = LoanRow.__table__.c
 _LOAN_COLUMNS = ", ".join(LOAN_FIELDS)
 _OWNED = " AND borrower_id = :borrower_id"
 # PostgreSQL, per ``borrower_id`` given or not: lock the loan, claim the key for it (see the docstring).
-_PG_LOCK_AND_CLAIM: dict[bool, TextualSelect] = {
-    owned: text(
-        f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
-        f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
-        f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
-    ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+_PG_LOCK_AND_CLAIM: dict[bool, DriverStatement] = {
+    owned: DriverStatement(
+        text(
+            f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
+            f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
+            f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
+        ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+    )
     for owned in (False, True)
 }
 # Elsewhere: the loan (SQLite takes the database's write lock at BEGIN), then ``commands.run_once``'s claim.
@@ -82,20 +87,19 @@ _LOAN: dict[bool, Any] = {
 
 
 def _lock_and_claim(
-    session: Session, *, loan_id: int, borrower_id: int | None, key: str, print_: str
+    session: Session, connection: Connection, *, loan_id: int, borrower_id: int | None, key: str, print_: str
 ) -> tuple[Loan, bool]:
     """The loan as a locked :class:`Loan` record and whether this transaction claimed ``key`` for it
-    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed."""
-    session.flush()  # the record must see what the session holds (returns at once when nothing is pending)
-    connection = session.connection()
+    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed.
+    ``connection``: the session's."""
     owned = borrower_id is not None
     params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
     if connection.dialect.name == "postgresql":
         params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
-        found = connection.execute(_PG_LOCK_AND_CLAIM[owned], params).first()
-        if found is None:
+        found = fetch_rows(connection, _PG_LOCK_AND_CLAIM[owned], params)  # the driver's: hot
+        if not found:
             raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        *values, claimed = found
+        *values, claimed = found[0]
     else:
         row = connection.execute(_LOAN[owned], params).first()
         if row is None:
@@ -151,15 +155,18 @@ def repay(
         **({} if dated_by_platform else {"on": on.isoformat()}),
     }
     print_ = fingerprint(COMMAND, request)
+    session.flush()  # the records must see what the session holds (returns at once when nothing is pending)
+    connection = session.connection()  # once: the statements below go to it
+    postgres = connection.dialect.name == "postgresql"
     loan, claimed = _lock_and_claim(
-        session, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
+        session, connection, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
     )
     if not claimed:
         return replay(session, key=idempotency_key, command=COMMAND, fingerprint=print_)
 
     def action() -> Result:
         state = LoanState(loan.state)
-        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(session, loan.id)
+        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(connection, loan.id)
         if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
             ceiling = payoff_fen(loan, rows, on)
             if amount_fen > ceiling:
@@ -174,12 +181,8 @@ def repay(
             session, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{idempotency_key}"
         )
         # on PostgreSQL the command's result is written by the journal's statement (one round trip fewer)
-        item = (
-            result_with_last_entry(session, idempotency_key, result)
-            if session.connection().dialect.name == "postgresql"
-            else None
-        )
-        result["entry_id"] = save(session, loan, rows, journal, with_item=item)[-1]
+        item = result_with_last_entry(session, idempotency_key, result) if postgres else None
+        result["entry_id"] = save(session, loan, rows, journal, with_item=item, connection=connection)[-1]
         return result
 
     return run_claimed(session, key=idempotency_key, action=action)
