@@ -162,13 +162,13 @@ def main() -> None:
 
         app = served_app()
         if os.environ.get("INLINE"):  # an experiment: the hot path's thread work on the loop (blocking it)
-            from xiaodai.api import hot_path
+            from xiaodai.api import hot_common, hot_path
 
             async def on_loop(fn: Any, *a: Any) -> Any:
                 return fn(*a)
 
             async def pay_on_loop(factory: Any, work: Any) -> Any:
-                return hot_path._in_one_thread(factory, work)
+                return hot_common.in_one_thread(factory, work)
 
             hot_path.run_in_threadpool = on_loop  # type: ignore[assignment]
             hot_path.in_payment_thread = pay_on_loop  # type: ignore[assignment]
@@ -196,7 +196,7 @@ def main() -> None:
                 f" · batches {' '.join(f'{f:.3f}' for f in figures)}"
             )
             if args.profile:  # the endpoint's thread inline, so one profiler sees the whole request
-                from xiaodai.api import hot_path, one_hop
+                from xiaodai.api import hot_common, hot_path, one_hop
 
                 threadpool, payment_thread = one_hop.run_in_threadpool, hot_path.in_payment_thread
 
@@ -204,7 +204,7 @@ def main() -> None:
                     return fn(*a)
 
                 async def pay_inline(factory: Any, work: Any) -> Any:
-                    return hot_path._in_one_thread(factory, work)
+                    return hot_common.in_one_thread(factory, work)
 
                 one_hop.run_in_threadpool = hot_path.run_in_threadpool = inline  # type: ignore[assignment]
                 hot_path.in_payment_thread = pay_inline  # type: ignore[assignment]

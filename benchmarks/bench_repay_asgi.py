@@ -144,10 +144,11 @@ def main() -> None:
         if os.environ.get("HOP") == "anyio":  # an experiment: the payment's hop as Starlette's threadpool
             from starlette.concurrency import run_in_threadpool
 
+            from xiaodai.api import hot_common
             from xiaodai.api import hot_path as hot
 
             async def via_anyio(factory: Any, work: Any) -> Any:
-                return await run_in_threadpool(hot._in_one_thread, factory, work)
+                return await run_in_threadpool(hot_common.in_one_thread, factory, work)
 
             if hasattr(hot, "in_payment_thread"):
                 hot.in_payment_thread = via_anyio  # type: ignore[assignment]
@@ -210,7 +211,7 @@ def main() -> None:
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.profile:
             from xiaodai.accounts import token_cache
-            from xiaodai.api import hot_path
+            from xiaodai.api import hot_common, hot_path
 
             token_cache.TOKENS.ttl = 3600.0
             time.sleep(token_cache.TTL_SECONDS)  # every entry made with the old lifetime has ended
@@ -218,7 +219,7 @@ def main() -> None:
             hop = hot_path.in_payment_thread
 
             async def inline(factory: Any, work: Any) -> Any:
-                return hot_path._in_one_thread(factory, work)
+                return hot_common.in_one_thread(factory, work)
 
             hot_path.in_payment_thread = inline  # type: ignore[assignment]
             profiler = cProfile.Profile(time.process_time)

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from support.answers import count, same_answer
 from support.journey import apply_body, borrower
 from xiaodai.accounts import token_cache
-from xiaodai.api import hot_apply
+from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.db.tables import ApplicationRow, AuditEventRow, DecisionRow
 from xiaodai.journey import service as journey
 
@@ -23,21 +24,6 @@ PATH = "/api/applications"
 
 def answered(client: TestClient) -> int:
     return int(getattr(client.app.state, "hot_apply_answers", 0))  # type: ignore[attr-defined]
-
-
-def count(client: TestClient, table: Any) -> int:
-    with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
-        return int(s.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def same_answer(hot: Response, full: Response) -> None:
-    assert hot.status_code == full.status_code
-    assert hot.content == full.content
-    drop = {"x-request-id"}
-    assert {k: v for k, v in hot.headers.items() if k not in drop} == {
-        k: v for k, v in full.headers.items() if k not in drop
-    }
-    assert hot.headers["x-request-id"]  # the edge still stamps every answer
 
 
 def apply(client: TestClient, me: dict[str, str], key: str, *, via: str = "", **body: Any) -> Response:
@@ -138,7 +124,7 @@ def test_requests_the_full_stack_must_see_are_passed_on(client: TestClient, me: 
         (PATH, {**me, **json_type, "Idempotency-Key": "c6"}, b'{"applicant": {}}', 422),  # no consent
         (PATH, {**me, **json_type, "Idempotency-Key": "c7"}, b"[1", 422),
         (PATH, {**me, "Content-Type": "text/plain", "Idempotency-Key": "c8"}, good, 422),
-        (PATH, {**me, **json_type, "Idempotency-Key": "c9"}, b"x" * (hot_apply.MAX_BODY_BYTES + 1), 413),
+        (PATH, {**me, **json_type, "Idempotency-Key": "c9"}, b"x" * (MAX_BODY_BYTES + 1), 413),
     ]
     for target, headers, body, status in cases:
         before = answered(client)

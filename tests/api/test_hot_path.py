@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
+from support.answers import count, same_answer
 from support.journey import borrower, signed_loan
 from support.statements import statements
 from xiaodai.accounts import token_cache
@@ -22,21 +23,6 @@ from xiaodai.journey import loan_reads
 
 def answered(client: TestClient) -> int:
     return int(client.app.state.hot_path_answers)  # type: ignore[attr-defined]
-
-
-def count(client: TestClient, table: Any) -> int:
-    with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
-        return int(s.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def same_answer(hot: Response, full: Response) -> None:
-    assert hot.status_code == full.status_code
-    assert hot.content == full.content
-    drop = {"x-request-id"}
-    assert {k: v for k, v in hot.headers.items() if k not in drop} == {
-        k: v for k, v in full.headers.items() if k not in drop
-    }
-    assert hot.headers["x-request-id"]  # the edge still stamps every answer
 
 
 def pay(client: TestClient, path: str, me: dict[str, str], key: str, amount: str = "1.00") -> Response:

@@ -31,9 +31,7 @@ anything else as ``errors.CatchAll`` answers it (logged with a reference, a gene
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,21 +40,24 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
-from xiaodai.api import errors
-from xiaodai.api.body_limit import MAX_BODY_BYTES
-from xiaodai.api.deps import REQUEST_SESSIONS, business_date, finish_sessions
+from xiaodai.api.deps import business_date
+from xiaodai.api.hot_common import (
+    AppErrors,
+    bearer_without_cookie,
+    in_one_thread,
+    journey_route,
+    json_write_key,
+    nothing,
+)
 from xiaodai.api.loan_answers import json_answer
 from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import ApplicationCreate
 from xiaodai.journey import service as journey
 
 PATH = "/api/applications"
-_MAX_KEY = 100  # the Idempotency-Key header's max_length (routers.journey.apply)
-_JSON = b"application/json"
 
 
 class HotApply:
@@ -66,7 +67,7 @@ class HotApply:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._route: APIRoute | None = None
-        self._handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        self._errors: AppErrors | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -126,86 +127,34 @@ class HotApply:
             )
 
         try:
-            result = await run_in_threadpool(_in_one_thread, state.session_factory, submit)
+            result = await run_in_threadpool(in_one_thread, state.session_factory, submit)
             response = json_answer(result, status_code=route.status_code or 201)
         except Exception as exc:
             await self._failed(app, scope, send, exc)
         else:
-            await response(scope, _nothing, send)
+            await response(scope, nothing, send)
         state.hot_apply_answers = getattr(state, "hot_apply_answers", 0) + 1
         return None
 
     def _route_of(self, app: FastAPI) -> APIRoute:
         """The route FastAPI would have selected (``scope["route"]``: the router's own ``APIRoute``)."""
         if self._route is None:
-            from xiaodai.api.routers.journey import router
-
-            self._route = next(
-                route
-                for route in router.routes
-                if isinstance(route, APIRoute) and route.path == PATH and "POST" in (route.methods or ())
-            )
-            self._handlers = {
-                kind: handler for kind, handler in app.exception_handlers.items() if isinstance(kind, type)
-            }
-            self._handlers.pop(Exception, None)  # that one is the server's, outside (as in Starlette)
+            self._route = journey_route(PATH, "POST")
+            self._errors = AppErrors(app)
         return self._route
 
     async def _failed(self, app: FastAPI, scope: Scope, send: Send, exc: Exception) -> None:
-        handler = next((self._handlers[k] for k in type(exc).__mro__ if k in self._handlers), None)
-        if handler is None:
-            await errors.answer_unhandled(scope, _nothing, send, started=False)
-            return
-        response = handler(Request(scope), exc)
-        if inspect.isawaitable(response):
-            response = await response
-        await response(scope, _nothing, send)
-
-
-def _in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``work`` on a new session, then that session committed (or rolled back) and closed, in this worker
-    thread (``api.one_hop``'s guarantee: the commit comes before the answer; a failed commit raises)."""
-    REQUEST_SESSIONS.set((factory(),))  # this thread's copy of the request's context
-    try:
-        result = work(REQUEST_SESSIONS.get()[0])
-    except BaseException:
-        finish_sessions(commit=False)
-        raise
-    finish_sessions(commit=True)
-    return result
+        self._route_of(app)  # the handlers are read with the route
+        assert self._errors is not None
+        await self._errors.answer(scope, send, exc)
 
 
 def _headers(scope: Scope) -> tuple[str, str] | None:
     """The bearer token and the Idempotency-Key, when the headers are those the shortcut takes (else None:
     the full stack): a bearer token and no cookie, a JSON body of a declared length within the limit."""
-    token = key = length = content_type = None
-    for name, value in scope["headers"]:
-        if name in (b"cookie", b"transfer-encoding"):
-            return None
-        if name == b"authorization":
-            if token is None:
-                token = _bearer(value)
-                if token is None:
-                    return None
-        elif name == b"idempotency-key":
-            key = value if key is None else key
-        elif name == b"content-length":
-            length = value if length is None else length
-        elif name == b"content-type":
-            content_type = value if content_type is None else content_type
-    if token is None or key is None or length is None or content_type is None:
-        return None
-    if content_type.lower() != _JSON or not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        return None
-    text = key.decode("latin-1")
-    return (token, text) if 1 <= len(text) <= _MAX_KEY else None
-
-
-def _bearer(value: bytes) -> str | None:
-    """The credentials of ``Authorization: Bearer <credentials>`` as ``deps.current_user`` takes them."""
-    scheme, _, credentials = value.decode("latin-1").partition(" ")
-    token = credentials.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    token = bearer_without_cookie(scope)
+    key = json_write_key(scope) if token is not None else None
+    return None if token is None or key is None else (token, key)
 
 
 def _application(body: bytes) -> ApplicationCreate | None:
@@ -217,7 +166,3 @@ def _application(body: bytes) -> ApplicationCreate | None:
         return ApplicationCreate.model_validate(json.loads(body))
     except (ValueError, ValidationError, RecursionError):  # JSONDecodeError and UnicodeDecodeError too
         return None
-
-
-async def _nothing() -> Message:  # a response's receive: never called for a plain response
-    return {"type": "http.disconnect"}

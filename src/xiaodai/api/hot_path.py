@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import inspect
 import json
 import re
 from collections.abc import Callable
@@ -51,14 +50,19 @@ from fastapi.routing import APIRoute, serialize_response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
-from xiaodai.api import errors
 from xiaodai.api.async_reads import AsyncReads
-from xiaodai.api.body_limit import MAX_BODY_BYTES
-from xiaodai.api.deps import MAX_ROW_ID, REQUEST_SESSIONS, business_date, finish_sessions
+from xiaodai.api.deps import MAX_ROW_ID, business_date
+from xiaodai.api.hot_common import (
+    JSON,
+    AppErrors,
+    bearer_without_cookie,
+    in_one_thread,
+    journey_route,
+    json_write_key,
+)
 from xiaodai.api.loan_answers import json_answer
 from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import Repayment
@@ -66,8 +70,11 @@ from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen
 
 _LOAN_PATH = re.compile(r"/api/loans/([1-9][0-9]{0,18})(/repayments)?")
-_MAX_KEY = 100  # the Idempotency-Key header's max_length (routers.journey.repay)
-_JSON = b"application/json"
+_ROUTES = {
+    "loans": ("/api/loans", "GET"),
+    "loan": ("/api/loans/{loan_id}", "GET"),
+    "repay": ("/api/loans/{loan_id}/repayments", "POST"),
+}
 
 
 class HotPath:
@@ -77,7 +84,7 @@ class HotPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._routes: dict[str, APIRoute] | None = None
-        self._handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        self._errors: AppErrors | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
@@ -117,7 +124,7 @@ class HotPath:
         reads: AsyncReads | None = state.async_reads
         try:
             if reads is None:  # SQLite: the request's session, in one worker thread
-                content = await run_in_threadpool(_in_one_thread, state.read_session_factory, read)
+                content = await run_in_threadpool(in_one_thread, state.read_session_factory, read)
             elif loan_id is None:  # PostgreSQL: from the event loop (api.async_reads)
                 content = await reads.my_loans(user_id=user.id)
             else:
@@ -131,7 +138,8 @@ class HotPath:
 
     async def _repay(self, scope: Scope, receive: Receive, send: Send, loan_id: int) -> Receive | None:
         """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
-        app, token = self._bearer(scope)
+        app: FastAPI = scope["app"]
+        token = bearer_without_cookie(scope)
         if token is None:
             return receive
         now = app.state.clock()
@@ -141,7 +149,7 @@ class HotPath:
             return receive  # the full stack refuses it, with its own answer
         # user None: a token this process does not remember (any more: ``token_cache.TTL_SECONDS``) is looked
         # up in the payment's own transaction, as ``deps.current_user`` looks it up in the request's session
-        key = _repayment_headers(scope)
+        key = json_write_key(scope)
         if key is None:
             return receive
         body = bytearray()
@@ -197,7 +205,8 @@ class HotPath:
 
     def _signed_in(self, scope: Scope) -> tuple[FastAPI, Any]:
         """The app and the remembered bearer token's user, or None for anything the full stack must see."""
-        app, token = self._bearer(scope)
+        app: FastAPI = scope["app"]
+        token = bearer_without_cookie(scope)
         if token is None:
             return app, None
         try:
@@ -206,50 +215,17 @@ class HotPath:
             return app, None  # the full stack refuses it, with its own answer
         return app, user
 
-    def _bearer(self, scope: Scope) -> tuple[FastAPI, str | None]:
-        """The app and the request's bearer token; None when there is none or a cookie came with it."""
-        app: FastAPI = scope["app"]
-        token = None
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                return app, None
-            if name == b"authorization" and token is None:
-                token = _bearer(value)
-                if token is None:
-                    return app, None
-        return app, token
-
     def _route(self, app: FastAPI, name: str) -> APIRoute:
-        """The route FastAPI would have selected (``scope["route"]``: the router's own ``APIRoute``)."""
+        """The route FastAPI would have selected for ``name`` (``loans``, ``loan``, ``repay``)."""
         if self._routes is None:
-            from xiaodai.api.routers.journey import router
-
-            wanted = {
-                "loans": ("/api/loans", "GET"),
-                "loan": ("/api/loans/{loan_id}", "GET"),
-                "repay": ("/api/loans/{loan_id}/repayments", "POST"),
-            }
-            self._routes = {
-                key: route
-                for key, (path, method) in wanted.items()
-                for route in router.routes
-                if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ())
-            }
-            self._handlers = {
-                kind: handler for kind, handler in app.exception_handlers.items() if isinstance(kind, type)
-            }
-            self._handlers.pop(Exception, None)  # that one is the server's, outside (as in Starlette)
+            self._routes = {name: journey_route(path, method) for name, (path, method) in _ROUTES.items()}
+            self._errors = AppErrors(app)
         return self._routes[name]
 
     async def _failed(self, app: FastAPI, scope: Scope, send: Send, exc: Exception) -> None:
-        handler = next((self._handlers[k] for k in type(exc).__mro__ if k in self._handlers), None)
-        if handler is None:
-            await errors.answer_unhandled(scope, _nothing, send, started=False)
-            return
-        response = handler(Request(scope), exc)
-        if inspect.isawaitable(response):
-            response = await response
-        await response(scope, _nothing, send)
+        self._route(app, "repay")  # the handlers are read with the routes
+        assert self._errors is not None
+        await self._errors.answer(scope, send, exc)
 
 
 PAYMENT_THREADS = 8
@@ -257,7 +233,7 @@ _payments: list[ThreadPoolExecutor] = []  # this process's payment threads, star
 
 
 async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``_in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads, in a copy of the
+    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads, in a copy of the
     request's context (as Starlette's ``run_in_threadpool``; a quarter of its CPU per hop). At most that many
     payments hold a database connection at once: a payment waits for a free thread holding nothing, and the
     engine's pool is not made to open and close connections beyond its size under a burst. Cancelled while
@@ -267,7 +243,7 @@ async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Sess
         _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
     context = contextvars.copy_context()
     future = asyncio.get_running_loop().run_in_executor(
-        _payments[0], context.run, _in_one_thread, factory, work
+        _payments[0], context.run, in_one_thread, factory, work
     )
     cancelled = False
     while True:
@@ -287,46 +263,6 @@ class _LookUpRefusedError(Exception):
     """A repayment's bearer token, not remembered, was refused by its look-up: the full stack answers."""
 
 
-def _in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``work`` on a new session, then that session committed (or rolled back) and closed, in this worker
-    thread (``api.one_hop``'s guarantee: the commit comes before the answer; a failed commit raises)."""
-    REQUEST_SESSIONS.set((factory(),))  # this thread's copy of the request's context
-    try:
-        result = work(REQUEST_SESSIONS.get()[0])
-    except BaseException:
-        finish_sessions(commit=False)
-        raise
-    finish_sessions(commit=True)
-    return result
-
-
-def _bearer(value: bytes) -> str | None:
-    """The credentials of ``Authorization: Bearer <credentials>`` as ``deps.current_user`` takes them."""
-    scheme, _, credentials = value.decode("latin-1").partition(" ")
-    token = credentials.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-def _repayment_headers(scope: Scope) -> str | None:
-    """The Idempotency-Key, when the headers are those the shortcut takes (else None: the full stack)."""
-    key = length = content_type = None
-    for name, value in scope["headers"]:
-        if name == b"idempotency-key":
-            key = value if key is None else key
-        elif name == b"content-length":
-            length = value if length is None else length
-        elif name == b"content-type":
-            content_type = value if content_type is None else content_type
-        elif name == b"transfer-encoding":
-            return None
-    if key is None or length is None or content_type is None or content_type.lower() != _JSON:
-        return None
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        return None
-    text = key.decode("latin-1")
-    return text if 1 <= len(text) <= _MAX_KEY else None
-
-
 def _repayment_amount(body: bytes) -> str | None:
     """The amount text when ``schemas.Repayment`` accepts the body as FastAPI would parse it, with no NUL
     (raw or escaped) anywhere; None sends the request to the full stack, which answers it."""
@@ -338,12 +274,8 @@ def _repayment_amount(body: bytes) -> str | None:
         return None
 
 
-async def _nothing() -> Message:  # a response's receive: never called for a plain response
-    return {"type": "http.disconnect"}
-
-
 async def _send(send: Send, body: bytes, status: int) -> None:
     """As ``Response(body, status, media_type="application/json")`` sends it."""
-    headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", _JSON)]
+    headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", JSON)]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

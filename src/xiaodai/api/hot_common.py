@@ -1,0 +1,115 @@
+"""What the pure ASGI shortcuts (``hot_path``: my loans, a loan, a repayment; ``hot_apply``: an application)
+share: the bearer token as ``deps.current_user`` reads it, the JSON write's headers as the routes and
+``BodyLimit`` take them, the route FastAPI would select, the app's own exception handlers, and one unit of
+work in a worker thread with its commit before the answer (``api.one_hop``'s guarantee)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.types import Message, Scope, Send
+
+from xiaodai.api import errors
+from xiaodai.api.body_limit import MAX_BODY_BYTES
+from xiaodai.api.deps import REQUEST_SESSIONS, finish_sessions
+
+MAX_KEY = 100  # the Idempotency-Key header's max_length (routers.journey: repay, apply)
+JSON = b"application/json"
+
+
+def bearer(value: bytes) -> str | None:
+    """The credentials of ``Authorization: Bearer <credentials>`` as ``deps.current_user`` takes them."""
+    scheme, _, credentials = value.decode("latin-1").partition(" ")
+    token = credentials.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def bearer_without_cookie(scope: Scope) -> str | None:
+    """The request's bearer token; None when there is none, it is not one, or a cookie came with it (web
+    session and CSRF checks would have something to do: the full stack's)."""
+    token = None
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            return None
+        if name == b"authorization" and token is None:
+            token = bearer(value)
+            if token is None:
+                return None
+    return token
+
+
+def json_write_key(scope: Scope) -> str | None:
+    """The Idempotency-Key of a JSON write the shortcut takes: a declared length within ``BodyLimit``'s limit,
+    not chunked, ``Content-Type: application/json``, a key of 1 to ``MAX_KEY`` characters; else None (the
+    full stack answers it)."""
+    key = length = content_type = None
+    for name, value in scope["headers"]:
+        if name == b"idempotency-key":
+            key = value if key is None else key
+        elif name == b"content-length":
+            length = value if length is None else length
+        elif name == b"content-type":
+            content_type = value if content_type is None else content_type
+        elif name == b"transfer-encoding":
+            return None
+    if key is None or length is None or content_type is None or content_type.lower() != JSON:
+        return None
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return None
+    text = key.decode("latin-1")
+    return text if 1 <= len(text) <= MAX_KEY else None
+
+
+def journey_route(path: str, method: str) -> APIRoute:
+    """The route FastAPI would have selected (``scope["route"]``: the journey router's own ``APIRoute``)."""
+    from xiaodai.api.routers.journey import router
+
+    return next(
+        route
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ())
+    )
+
+
+class AppErrors:
+    """The app's own exception handlers, chosen as Starlette's ``ExceptionMiddleware`` chooses them; an
+    exception none of them takes gets the catch-all answer (``errors.answer_unhandled``)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._handlers = {
+            kind: handler for kind, handler in app.exception_handlers.items() if isinstance(kind, type)
+        }
+        self._handlers.pop(Exception, None)  # that one is the server's, outside (as in Starlette)
+
+    async def answer(self, scope: Scope, send: Send, exc: Exception) -> None:
+        handler = next((self._handlers[k] for k in type(exc).__mro__ if k in self._handlers), None)
+        if handler is None:
+            await errors.answer_unhandled(scope, nothing, send, started=False)
+            return
+        response = handler(Request(scope), exc)
+        if inspect.isawaitable(response):
+            response = await response
+        await response(scope, nothing, send)
+
+
+def in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+    """``work`` on a new session, then that session committed (or rolled back) and closed, in this worker
+    thread (``api.one_hop``'s guarantee: the commit comes before the answer; a failed commit raises)."""
+    REQUEST_SESSIONS.set((factory(),))  # this thread's copy of the request's context
+    try:
+        result = work(REQUEST_SESSIONS.get()[0])
+    except BaseException:
+        finish_sessions(commit=False)
+        raise
+    finish_sessions(commit=True)
+    return result
+
+
+async def nothing() -> Message:  # a response's receive: never called for a plain response
+    return {"type": "http.disconnect"}
