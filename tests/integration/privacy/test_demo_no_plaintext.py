@@ -104,6 +104,8 @@ def test_demo_run_leaves_no_plaintext_in_dump_or_logs(
     monkeypatch.setenv("XIAODAI_LOG_LEVEL", "DEBUG")
     root = logging.getLogger()
     saved = (root.handlers[:], root.level, getattr(root, "xiaodai_configured", False))
+    sql_logger = logging.getLogger("sqlalchemy.engine")  # configure() at DEBUG logs the SQL: restored after
+    sql_level = sql_logger.level
     root.xiaodai_configured = False  # type: ignore[attr-defined]
     configure()
     try:
@@ -139,6 +141,7 @@ def test_demo_run_leaves_no_plaintext_in_dump_or_logs(
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         root.xiaodai_configured = saved[2]  # type: ignore[attr-defined]
+        sql_logger.setLevel(sql_level)  # else every later engine of this test process logs its SQL
 
     logs = log_file.read_text(encoding="utf-8") + seeded.stderr
     assert "INSERT INTO personal_data" in logs  # the SQL and its parameters really were logged
