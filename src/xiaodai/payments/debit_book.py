@@ -7,7 +7,8 @@ same records, per loan in attempt order) — and written in bulk (``bulk_sql``):
 postings by ``COPY`` on PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table.
 Loans are locked (``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is
 still what was read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk
-is booked again.
+is booked again. On PostgreSQL the foreign keys of what the chunk writes are checked once for the set
+(``bulk_sql.references_in_bulk`` / ``check_references``) instead of by a trigger per row, when allowed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from xiaodai.payments.bulk_sql import (
     POSTING_SCHEMA,
     SQLITE_IN,
     ChunkConflictError,
+    check_references,
     entry_frames,
     insert_entry_frames,
+    reference_marks,
+    references_in_bulk,
+    references_per_row,
     select_in,
     stage,
 )
@@ -348,6 +353,10 @@ def book(
     connection = session.connection()
     if connection.dialect.name == "postgresql" and WORK_MEM:
         connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    # foreign keys set-based when allowed (``bulk_sql.references_in_bulk``): the loans the entries reference
+    # are locked FOR UPDATE below, the entries the postings and attempts reference are this transaction's
+    bulk = references_in_bulk(connection)
+    marks = reference_marks(connection) if bulk else None
     by_id = {c.attempt_id: (c, a) for c, a in zip(claimed, answers, strict=True)}
     query = select(_ATTEMPTS.id, _ATTEMPTS.installment_id).where(_ATTEMPTS.status == "pending")
     if unanswered_only:
@@ -374,6 +383,9 @@ def book(
         taken = fast.attempt_ids if fast is not None else set()
     booked = allocate_chunk(session, [m for m in moved if m.attempt_id not in taken])
     write_chunk(connection, booked, fast, outcomes, in_sql=in_sql)
+    if marks is not None:
+        check_references(connection, marks, [i for i, _ in outcomes])
+        references_per_row(connection)
     counts: dict[str, int] = defaultdict(int)
     for _, answer in outcomes:
         counts[answer.status.value] += 1
