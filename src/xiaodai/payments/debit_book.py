@@ -269,6 +269,12 @@ def write_chunk(
             orient="row",
         ),
     )
+    # the chunk's id range as well: without it the planner, from statistics that lag behind the day's
+    # attempts, hash-joins the staged outcomes to a scan of the whole table for every chunk
+    span = {
+        "low": min((i for i, _ in outcomes), default=0),
+        "high": max((i for i, _ in outcomes), default=-1),
+    }
     if in_sql:
         connection.execute(
             text(
@@ -277,8 +283,9 @@ def write_chunk(
                 " reason = COALESCE(s.reason, debit_attempts.reason),"
                 " entry_id = COALESCE(s.entry_id, f.entry_id)"
                 " FROM batch_attempts s LEFT JOIN batch_fast f ON f.attempt_id = s.id"
-                " WHERE debit_attempts.id = s.id"
-            )
+                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+            ),
+            span,
         )
     else:
         connection.execute(
@@ -286,8 +293,10 @@ def write_chunk(
                 "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
                 " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
                 " entry_id = s.entry_id"
-                " FROM batch_attempts s WHERE debit_attempts.id = s.id"
-            )
+                " FROM batch_attempts s"
+                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+            ),
+            span,
         )
     if connection.dialect.name != "postgresql":
         for name in ("batch_loans", "batch_installments", "batch_attempts"):
@@ -353,6 +362,7 @@ def book(
     connection = session.connection()
     if connection.dialect.name == "postgresql" and WORK_MEM:
         connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        connection.execute(text("SET LOCAL jit = off"))  # compiling a chunk's plans costs more than it saves
     # foreign keys set-based when allowed (``bulk_sql.references_in_bulk``): the loans the entries reference
     # are locked FOR UPDATE below, the entries the postings and attempts reference are this transaction's
     bulk = references_in_bulk(connection)

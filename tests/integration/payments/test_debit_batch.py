@@ -310,7 +310,7 @@ def test_crash_mid_batch_and_rerun_post_exactly_what_an_uninterrupted_run_posts(
     instalments and attempts equal those of a run that never crashed; nothing is posted twice."""
     reference_engine, crashed_engine = two_books
     day = DAYS[0]
-    batch.run_debit_batch(
+    reference = batch.run_debit_batch(
         session_factory(reference_engine),
         channel=SandboxChannel(seed=SEED, scripted=SCRIPTED),
         ring=current_ring(),
@@ -349,7 +349,10 @@ def test_crash_mid_batch_and_rerun_post_exactly_what_an_uninterrupted_run_posts(
     again = batch.run_debit_batch(
         factory, channel=channel, ring=current_ring(), on=day, policy=POLICY, chunk=5
     )
-    assert again["counts"]["claimed"] == 0
+    # the rerun claims only what the crashed run had not claimed yet (on PostgreSQL the day is claimed a chunk
+    # at a time; on SQLite all of it first, so nothing) and sends the claimed attempts left unanswered
+    claimed_before = len(booked) + len(pending)
+    assert again["counts"]["claimed"] == reference["counts"]["claimed"] - claimed_before
     assert snapshot(factory) == snapshot(session_factory(reference_engine))
     with factory() as s:
         assert ledger.check(s) == []
