@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, Select, any_, bindparam, insert, text
+from sqlalchemy import ColumnElement, Connection, Select, String, any_, bindparam, cast, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from xiaodai.db.tables import JournalEntryRow, PostingRow
@@ -25,6 +25,12 @@ SQLITE_IN = 500  # bound parameters per IN list on SQLite
 
 class ChunkConflictError(RuntimeError):
     """A row changed under a bulk write (end of day billed an instalment): the chunk is booked again."""
+
+
+def int_array(ids: Sequence[int]) -> str:
+    """Integers as a PostgreSQL array literal (``'{1,2,3}'``, to be cast to ``BIGINT[]``): for 20,000 ids
+    ~100 times cheaper for the client than the driver's dumping of a list."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def select_in(
@@ -41,6 +47,9 @@ def select_in(
     pg = connection.dialect.name == "postgresql"
 
     def where(part: Sequence[Any]) -> ColumnElement[bool]:
+        if pg and all(type(v) is int for v in part):  # one text literal: the driver dumps a list per element
+            listed = bindparam("ids", int_array(part), type_=String())
+            return column == any_(cast(listed, ARRAY(column.type)))
         if pg:
             return column == any_(bindparam("ids", list(part), type_=ARRAY(column.type)))
         return column.in_(part)

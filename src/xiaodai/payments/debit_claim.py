@@ -11,11 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, CursorResult, Date, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CursorResult, Date, String, bindparam, text
 from sqlalchemy.orm import Session
 
-from xiaodai.payments.bulk_sql import references_in_bulk, references_per_row
+from xiaodai.payments.bulk_sql import int_array, references_in_bulk, references_per_row
 from xiaodai.payments.debit_policy import RetryPolicy
 
 OPEN_STATES = ("active", "overdue")
@@ -116,7 +115,7 @@ def _insert(
     connection = session.connection()
     bulk = references_in_bulk(connection)
     lock = "FOR KEY SHARE OF i, l, c" if bulk else ""
-    part = "" if installments is None else "AND i.id = ANY(:part)"
+    part = "" if installments is None else "AND i.id = ANY(CAST(:part AS BIGINT[]))"
     # the anti-join as a subplan per instalment (OFFSET 0): while the day is claimed a part at a time, the
     # attempts' statistics lag behind the table, and a join planned on them could scan it for every part
     probe = "" if installments is None else "OFFSET 0"
@@ -140,7 +139,7 @@ def _insert(
     else:
         counted = _dated(
             f"WITH claimed AS ({insert} RETURNING id) SELECT count(*), min(id), max(id) FROM claimed", names
-        ).bindparams(bindparam("part", list(installments), type_=ARRAY(BigInteger())))
+        ).bindparams(bindparam("part", int_array(installments), type_=String()))
         count, low, high = session.execute(counted, params).one()
         claimed, span = int(count), (None if low is None else (int(low), int(high)))
     if bulk:
