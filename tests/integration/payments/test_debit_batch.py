@@ -26,7 +26,7 @@ from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import LoanRow
 from xiaodai.db.tables.payments import DebitAttemptRow
 from xiaodai.ledger import service as ledger
-from xiaodai.payments import batch, debit_book, fastsql, service
+from xiaodai.payments import batch, bulk_sql, debit_book, debit_claim, fastsql, service
 from xiaodai.payments.channel import DebitRequest, DebitResponse, signature
 from xiaodai.payments.debit_policy import RetryPolicy, default_policy
 from xiaodai.payments.sandbox_channel import SandboxChannel, Scenario
@@ -464,3 +464,29 @@ def test_the_sql_kernel_posts_nothing_for_a_chunk_with_a_broken_instalment(
         ).scalar_one()
     assert claimed == 1
     assert set(statuses) == {"pending"}  # claimed, answered by the channel, nothing booked
+
+
+def test_the_batch_books_the_same_with_the_foreign_keys_checked_per_row(
+    two_books: tuple[Engine, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A role that may not set ``session_replication_role`` (or a table with a trigger of its own) runs the
+    batch with every foreign key checked by its trigger: the same days give the same books as the
+    set-based checks."""
+    per_row_keys, set_based_keys = two_books
+    used: list[bool] = []
+
+    def spy(connection: Any) -> bool:
+        used.append(bulk_sql.references_in_bulk(connection))
+        return used[-1]
+
+    monkeypatch.setattr(debit_claim, "references_in_bulk", spy)
+    monkeypatch.setattr(debit_book, "references_in_bulk", spy)
+    play(set_based_keys, SandboxChannel(seed=SEED, scripted=SCRIPTED), set_based)
+    assert used
+    assert all(used) == (set_based_keys.dialect.name == "postgresql")  # SQLite has no such mode
+    monkeypatch.setattr(debit_claim, "references_in_bulk", lambda connection: False)
+    monkeypatch.setattr(debit_book, "references_in_bulk", lambda connection: False)
+    play(per_row_keys, SandboxChannel(seed=SEED, scripted=SCRIPTED), set_based)
+    a, b = snapshot(session_factory(per_row_keys)), snapshot(session_factory(set_based_keys))
+    for key in a:
+        assert a[key] == b[key], key
