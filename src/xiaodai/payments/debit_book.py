@@ -41,7 +41,7 @@ from xiaodai.payments.bulk_sql import (
     select_in,
     stage,
 )
-from xiaodai.payments.channel import DebitResponse
+from xiaodai.payments.channel import DebitResponse, DebitStatus
 from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.fastpath import INSTALLMENT_COLUMNS, LOAN_COLUMNS, FastBooked, book_fast, read_frame
 from xiaodai.payments.fastsql import MOVED_SCHEMA, book_in_sql
@@ -65,6 +65,7 @@ class Moved:
     on: date
 
 
+_MOVED_MONEY = frozenset(s for s in DebitStatus if s.moved_money)  # a set look-up, not a property per debit
 _LOANS = LoanRow.__table__.c
 _INSTALLMENTS = InstallmentRow.__table__.c
 _ATTEMPTS = DebitAttemptRow.__table__.c
@@ -177,6 +178,14 @@ INSTALLMENT_SCHEMA = {
     "paid_fee_fen": pl.Int64,
     "paid_on": pl.Date,
 }
+ATTEMPT_SCHEMA = {
+    "id": pl.Int64,
+    "status": pl.String,
+    "settled_fen": pl.Int64,
+    "posted_fen": pl.Int64,
+    "reason": pl.String,
+    "entry_id": pl.Int64,
+}
 
 
 def write_chunk(
@@ -243,38 +252,26 @@ def write_chunk(
         ).rowcount
         if done != row_frame.height:
             raise ChunkConflictError(f"{row_frame.height - done} instalments changed under the batch")
-    stage(
+    attempt_ids = [attempt_id for attempt_id, _ in outcomes]
+    settled = [answer.settled_fen for _, answer in outcomes]
+    stage(  # by column: no tuple per attempt
         connection,
         "batch_attempts",
         pl.DataFrame(
-            [
-                (
-                    attempt_id,
-                    answer.status.value,
-                    answer.settled_fen,
-                    answer.settled_fen if attempt_id in entry_ids else 0,
-                    answer.reason,
-                    entry_ids.get(attempt_id),
-                )
-                for attempt_id, answer in outcomes
-            ],
-            schema={
-                "id": pl.Int64,
-                "status": pl.String,
-                "settled_fen": pl.Int64,
-                "posted_fen": pl.Int64,
-                "reason": pl.String,
-                "entry_id": pl.Int64,
+            {
+                "id": attempt_ids,
+                "status": [answer.status.value for _, answer in outcomes],
+                "settled_fen": settled,
+                "posted_fen": [s if i in entry_ids else 0 for i, s in zip(attempt_ids, settled, strict=True)],
+                "reason": [answer.reason for _, answer in outcomes],
+                "entry_id": list(map(entry_ids.get, attempt_ids)),
             },
-            orient="row",
+            schema=ATTEMPT_SCHEMA,
         ),
     )
     # the chunk's id range as well: without it the planner, from statistics that lag behind the day's
     # attempts, hash-joins the staged outcomes to a scan of the whole table for every chunk
-    span = {
-        "low": min((i for i, _ in outcomes), default=0),
-        "high": max((i for i, _ in outcomes), default=-1),
-    }
+    span = {"low": min(attempt_ids, default=0), "high": max(attempt_ids, default=-1)}
     if in_sql:
         connection.execute(
             text(
@@ -378,7 +375,7 @@ def book(
     moved = [
         Moved(i, c.channel_ref, c.loan_id, still[i], a.settled_fen, max(on, c.business_date))
         for i, a in outcomes
-        if a.status.moved_money
+        if a.status in _MOVED_MONEY
         for c in (by_id[i][0],)
     ]
     loan_ids = sorted({m.loan_id for m in moved})
