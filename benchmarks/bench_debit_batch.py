@@ -385,11 +385,14 @@ def main() -> int:
         batch_s = time.perf_counter() - started
         batch_cpu = cpu_note(engine, cpu0, pg0)
         counts = result["counts"]
-        claim_s = marks[0][1] - started
+        claims = [t for phase, t in marks if phase == "claim"]
+        chunks = sum(1 for phase, _ in marks if phase == "chunk")
+        claim_s = claims[0] - started if claims else 0.0
         print(
             f"set-based run_debit_batch: {counts['claimed']:,} debits in {batch_s:.2f} s "
-            f"= {counts['claimed'] / batch_s:,.0f} debits/s (claim {claim_s:.2f} s, "
-            f"{len(marks) - 1} chunks of ≤{args.chunk:,} sent and booked {batch_s - claim_s:.2f} s)"
+            f"= {counts['claimed'] / batch_s:,.0f} debits/s (claimed in {len(claims)} part(s), the first "
+            f"ready after {claim_s:.2f} s; {chunks} chunks of ≤{args.chunk:,} sent and booked, the next part "
+            "claimed meanwhile on PostgreSQL)"
         )
         print(f"  {batch_cpu}")
         print(

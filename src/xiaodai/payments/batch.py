@@ -3,10 +3,12 @@
 ``run_debit_batch(factory, …)`` does for all due instalments of a day what ``service.run_debits`` does one
 instalment at a time (the per-row reference, kept for the equivalence test), with the same results:
 
-1. **Claim** (one transaction): one ``INSERT … SELECT`` creates the ``pending`` attempts of the day
-   (attempt *n* of an instalment due on ``on − offset[n]``; unique ``channel_ref``; not when the attempt
-   exists or the instalment has a debit in flight), in (loan, period) order. Committed before the channel
-   is asked, so the channel is never called while we hold a lock.
+1. **Claim**: ``INSERT … SELECT`` creates the ``pending`` attempts of the day (attempt *n* of an
+   instalment due on ``on − offset[n]``; unique ``channel_ref``; not when the attempt exists or the
+   instalment has a debit in flight), in (loan, period) order. Committed before the channel is asked, so
+   the channel is never called while we hold a lock. On PostgreSQL a chunk at a time, on a connection of
+   its own, the next chunk claimed while the previous one is sent and booked (the two cores overlap); on
+   SQLite the whole day in one transaction first.
 2. **Send**: the claimed attempts not answered yet (``pending`` with no ``reason``: this day's, or those a
    crash left between claim and booking) are read in chunks, card numbers decrypted, and the channel asked
    with ``debit_batch``. The channel is idempotent per reference, so a rerun after a crash asks again and
@@ -38,7 +40,7 @@ The steps live in ``debit_claim`` (1), ``debit_send`` (2), ``debit_book`` (3, wi
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from functools import partial
@@ -51,7 +53,7 @@ from xiaodai.db.tables.payments import DebitAttemptRow
 from xiaodai.payments.bulk_sql import select_in
 from xiaodai.payments.channel import DebitStatus, PaymentChannel
 from xiaodai.payments.debit_book import book, retrying
-from xiaodai.payments.debit_claim import claim
+from xiaodai.payments.debit_claim import claim, claim_part, to_claim
 from xiaodai.payments.debit_policy import RetryPolicy
 from xiaodai.payments.debit_send import send, unanswered, unanswered_span
 from xiaodai.privacy.crypto import KeyRing
@@ -81,24 +83,31 @@ def run_debit_batch(
     ``BOOK_WORKERS`` on PostgreSQL, 1 on SQLite, which serialises writers). The next chunk is read and sent
     while earlier ones are booked; at most ``workers`` chunks wait for booking. Chunks are disjoint
     ranges of attempts; a loan with debits in two chunks is locked by both in id order, so one waits for
-    the other and reads what it committed."""
-    with factory() as session, session.begin():
-        claimed_counts = claim(session, on=on, policy=policy)
-    if claimed_counts["claimed"]:
-        analyze(factory, "debit_attempts")
-    if progress:
-        progress("claim", claimed_counts["claimed"])
+    the other and reads what it committed.
+
+    On PostgreSQL the day is claimed a chunk at a time (``debit_claim.claim_part``, in (loan, period)
+    order, on a connection of its own): chunk *k + 1* is claimed while chunk *k* is sent and booked, each
+    claim committed before its chunk is read and sent. Attempts a crashed run left unanswered are sent
+    first. On SQLite the whole day is claimed first (one transaction), as before."""
+    with factory() as session:
+        postgresql = session.get_bind().dialect.name == "postgresql"
     counts: dict[str, int] = {s.value: 0 for s in DebitStatus} | {
         "answered_elsewhere": 0,
         "posted_fen": 0,
-        **claimed_counts,
+        "claimed": 0,
+        "already_done": 0,
+        "skipped_in_flight": 0,
     }
+    if not postgresql:
+        with factory() as session, session.begin():
+            counts |= claim(session, on=on, policy=policy)
+        if progress:
+            progress("claim", counts["claimed"])
     refused: list[dict[str, Any]] = []
     numbers: dict[int, str] = {}
     sent: list[int] = []
     with factory() as session:
-        span = unanswered_span(session, on=on)
-        postgresql = session.get_bind().dialect.name == "postgresql"
+        span = unanswered_span(session, on=on)  # on PostgreSQL: what a crashed run left
     booking: deque[tuple[int, Future[tuple[dict[str, int], list[dict[str, Any]]]]]] = deque()
 
     def booked(size: int, future: Future[tuple[dict[str, int], list[dict[str, Any]]]]) -> None:
@@ -110,18 +119,28 @@ def run_debit_batch(
             progress("chunk", size)
 
     parallel = max(1, workers if workers is not None else (BOOK_WORKERS if postgresql else 1))
+
+    def send_and_book(pool: ThreadPoolExecutor, low: int, high: int) -> None:
+        with factory() as session:
+            todo = unanswered(session, on=on, low=low, high=high)
+        if not todo:
+            return
+        sent.extend(c.attempt_id for c in todo)
+        answers = send(channel, ring, todo, numbers)
+        work = partial(book, claimed=todo, answers=answers, on=on)
+        booking.append((len(todo), pool.submit(retrying, factory, work)))
+        while booking and (booking[0][1].done() or len(booking) > parallel):
+            booked(*booking.popleft())
+
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="debit-book") as pool:
         for low in range(span[0], span[1] + 1, chunk) if span else ():
-            with factory() as session:
-                todo = unanswered(session, on=on, low=low, high=low + chunk)
-            if not todo:
-                continue
-            sent.extend(c.attempt_id for c in todo)
-            answers = send(channel, ring, todo, numbers)
-            work = partial(book, claimed=todo, answers=answers, on=on)
-            booking.append((len(todo), pool.submit(retrying, factory, work)))
-            while booking and (booking[0][1].done() or len(booking) > parallel):
-                booked(*booking.popleft())
+            send_and_book(pool, low, low + chunk)
+        if postgresql:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="debit-claim") as claimer:
+                for low, high in _claimed_parts(
+                    factory, claimer, on=on, policy=policy, chunk=chunk, counts=counts, progress=progress
+                ):
+                    send_and_book(pool, low, high + 1)
         while booking:
             booked(*booking.popleft())
     result: dict[str, Any] = {"date": on.isoformat(), "counts": counts, "refused": refused}
@@ -129,6 +148,41 @@ def run_debit_batch(
         with factory() as session:
             result["debits"] = debits_of(session, sent)
     return result
+
+
+def _claimed_parts(
+    factory: sessionmaker[Session],
+    claimer: ThreadPoolExecutor,
+    *,
+    on: date,
+    policy: RetryPolicy,
+    chunk: int,
+    counts: dict[str, int],
+    progress: Callable[[str, int], None] | None,
+) -> Iterator[tuple[int, int]]:
+    """The day's claim a chunk at a time (PostgreSQL): yields the id span of each part's attempts once its
+    transaction has committed, the next part already being claimed on ``claimer`` meanwhile."""
+    with factory() as session, session.begin():
+        due, due_counts = to_claim(session, on=on, policy=policy)
+    counts |= due_counts
+
+    def claim_one(part: list[int]) -> tuple[int, tuple[int, int] | None]:
+        with factory() as session, session.begin():
+            return claim_part(session, on=on, policy=policy, installments=part)
+
+    parts = [due[k : k + chunk] for k in range(0, len(due), chunk)]
+    ahead = claimer.submit(claim_one, parts[0]) if parts else None
+    for k in range(len(parts)):
+        assert ahead is not None
+        claimed, span = ahead.result()
+        ahead = claimer.submit(claim_one, parts[k + 1]) if k + 1 < len(parts) else None
+        counts["claimed"] += claimed
+        if k == 0 and claimed:
+            analyze(factory, "debit_attempts")  # the day's first attempts: statistics for the booking
+        if progress:
+            progress("claim", claimed)
+        if span is not None:
+            yield span
 
 
 def analyze(factory: sessionmaker[Session], table: str) -> None:

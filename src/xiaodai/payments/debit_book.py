@@ -7,7 +7,8 @@ same records, per loan in attempt order) — and written in bulk (``bulk_sql``):
 postings by ``COPY`` on PostgreSQL, loans, instalments and attempts by ``UPDATE … FROM`` a staged table.
 Loans are locked (``FOR UPDATE``, in id order); instalments are written only if their ``billed`` flag is
 still what was read (end of day bills without the loan lock), else ``ChunkConflictError`` and the chunk
-is booked again.
+is booked again. On PostgreSQL the foreign keys of what the chunk writes are checked once for the set
+(``bulk_sql.references_in_bulk`` / ``check_references``) instead of by a trigger per row, when allowed.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ from xiaodai.payments.bulk_sql import (
     POSTING_SCHEMA,
     SQLITE_IN,
     ChunkConflictError,
+    check_references,
     entry_frames,
     insert_entry_frames,
+    reference_marks,
+    references_in_bulk,
+    references_per_row,
     select_in,
     stage,
 )
-from xiaodai.payments.channel import DebitResponse
+from xiaodai.payments.channel import DebitResponse, DebitStatus
 from xiaodai.payments.debit_send import Claimed
 from xiaodai.payments.fastpath import INSTALLMENT_COLUMNS, LOAN_COLUMNS, FastBooked, book_fast, read_frame
 from xiaodai.payments.fastsql import MOVED_SCHEMA, book_in_sql
@@ -60,6 +65,7 @@ class Moved:
     on: date
 
 
+_MOVED_MONEY = frozenset(s for s in DebitStatus if s.moved_money)  # a set look-up, not a property per debit
 _LOANS = LoanRow.__table__.c
 _INSTALLMENTS = InstallmentRow.__table__.c
 _ATTEMPTS = DebitAttemptRow.__table__.c
@@ -172,6 +178,14 @@ INSTALLMENT_SCHEMA = {
     "paid_fee_fen": pl.Int64,
     "paid_on": pl.Date,
 }
+ATTEMPT_SCHEMA = {
+    "id": pl.Int64,
+    "status": pl.String,
+    "settled_fen": pl.Int64,
+    "posted_fen": pl.Int64,
+    "reason": pl.String,
+    "entry_id": pl.Int64,
+}
 
 
 def write_chunk(
@@ -238,32 +252,26 @@ def write_chunk(
         ).rowcount
         if done != row_frame.height:
             raise ChunkConflictError(f"{row_frame.height - done} instalments changed under the batch")
-    stage(
+    attempt_ids = [attempt_id for attempt_id, _ in outcomes]
+    settled = [answer.settled_fen for _, answer in outcomes]
+    stage(  # by column: no tuple per attempt
         connection,
         "batch_attempts",
         pl.DataFrame(
-            [
-                (
-                    attempt_id,
-                    answer.status.value,
-                    answer.settled_fen,
-                    answer.settled_fen if attempt_id in entry_ids else 0,
-                    answer.reason,
-                    entry_ids.get(attempt_id),
-                )
-                for attempt_id, answer in outcomes
-            ],
-            schema={
-                "id": pl.Int64,
-                "status": pl.String,
-                "settled_fen": pl.Int64,
-                "posted_fen": pl.Int64,
-                "reason": pl.String,
-                "entry_id": pl.Int64,
+            {
+                "id": attempt_ids,
+                "status": [answer.status.value for _, answer in outcomes],
+                "settled_fen": settled,
+                "posted_fen": [s if i in entry_ids else 0 for i, s in zip(attempt_ids, settled, strict=True)],
+                "reason": [answer.reason for _, answer in outcomes],
+                "entry_id": list(map(entry_ids.get, attempt_ids)),
             },
-            orient="row",
+            schema=ATTEMPT_SCHEMA,
         ),
     )
+    # the chunk's id range as well: without it the planner, from statistics that lag behind the day's
+    # attempts, hash-joins the staged outcomes to a scan of the whole table for every chunk
+    span = {"low": min(attempt_ids, default=0), "high": max(attempt_ids, default=-1)}
     if in_sql:
         connection.execute(
             text(
@@ -272,8 +280,9 @@ def write_chunk(
                 " reason = COALESCE(s.reason, debit_attempts.reason),"
                 " entry_id = COALESCE(s.entry_id, f.entry_id)"
                 " FROM batch_attempts s LEFT JOIN batch_fast f ON f.attempt_id = s.id"
-                " WHERE debit_attempts.id = s.id"
-            )
+                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+            ),
+            span,
         )
     else:
         connection.execute(
@@ -281,8 +290,10 @@ def write_chunk(
                 "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
                 " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
                 " entry_id = s.entry_id"
-                " FROM batch_attempts s WHERE debit_attempts.id = s.id"
-            )
+                " FROM batch_attempts s"
+                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+            ),
+            span,
         )
     if connection.dialect.name != "postgresql":
         for name in ("batch_loans", "batch_installments", "batch_attempts"):
@@ -348,6 +359,11 @@ def book(
     connection = session.connection()
     if connection.dialect.name == "postgresql" and WORK_MEM:
         connection.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        connection.execute(text("SET LOCAL jit = off"))  # compiling a chunk's plans costs more than it saves
+    # foreign keys set-based when allowed (``bulk_sql.references_in_bulk``): the loans the entries reference
+    # are locked FOR UPDATE below, the entries the postings and attempts reference are this transaction's
+    bulk = references_in_bulk(connection)
+    marks = reference_marks(connection) if bulk else None
     by_id = {c.attempt_id: (c, a) for c, a in zip(claimed, answers, strict=True)}
     query = select(_ATTEMPTS.id, _ATTEMPTS.installment_id).where(_ATTEMPTS.status == "pending")
     if unanswered_only:
@@ -359,7 +375,7 @@ def book(
     moved = [
         Moved(i, c.channel_ref, c.loan_id, still[i], a.settled_fen, max(on, c.business_date))
         for i, a in outcomes
-        if a.status.moved_money
+        if a.status in _MOVED_MONEY
         for c in (by_id[i][0],)
     ]
     loan_ids = sorted({m.loan_id for m in moved})
@@ -374,6 +390,9 @@ def book(
         taken = fast.attempt_ids if fast is not None else set()
     booked = allocate_chunk(session, [m for m in moved if m.attempt_id not in taken])
     write_chunk(connection, booked, fast, outcomes, in_sql=in_sql)
+    if marks is not None:
+        check_references(connection, marks, [i for i, _ in outcomes])
+        references_per_row(connection)
     counts: dict[str, int] = defaultdict(int)
     for _, answer in outcomes:
         counts[answer.status.value] += 1

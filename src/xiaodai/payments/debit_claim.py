@@ -1,17 +1,20 @@
 """Step 1 of the debit batch: claim the day's due instalments — one ``INSERT … SELECT`` creates the
 ``pending`` attempts (attempt *n* of an instalment due on ``on − offset[n]``; unique ``channel_ref``; not
 when the attempt exists or the instalment has a debit in flight), in (loan, period) order, committed
-before the channel is asked."""
+before the channel is asked. On PostgreSQL the attempts' foreign keys are checked set-based when allowed
+(``bulk_sql.references_in_bulk``): the statement locks the instalment, loan and card it reads
+``FOR KEY SHARE``, the lock each row's foreign-key trigger would take."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Date, bindparam, text
+from sqlalchemy import CursorResult, Date, String, bindparam, text
 from sqlalchemy.orm import Session
 
+from xiaodai.payments.bulk_sql import int_array, references_in_bulk, references_per_row
 from xiaodai.payments.debit_policy import RetryPolicy
 
 OPEN_STATES = ("active", "overdue")
@@ -32,17 +35,17 @@ def _dated(sql: str, names: Iterable[str]) -> Any:
     return text(sql).bindparams(*(bindparam(n, type_=Date) for n in names))
 
 
-def claim(session: Session, *, on: date, policy: RetryPolicy) -> dict[str, int]:
-    """Create the day's ``pending`` attempts (set-based). Returns the counts ``claimed``,
-    ``already_done`` (this attempt exists) and ``skipped_in_flight`` (another attempt is pending)."""
-    case, listed, dates = _attempt_case(policy, on)
-    due = f"""
+def _due(listed: str) -> str:
+    return f"""
         FROM installments i
         JOIN loans l ON l.id = i.loan_id
         JOIN payment_cards c ON c.borrower_id = l.borrower_id AND c.is_default
         WHERE i.active AND i.due_on IN ({listed}) AND {REMAINING} > 0
           AND l.state IN ('active', 'overdue') AND c.status = 'bound'
     """
+
+
+def _counts(session: Session, case: str, listed: str, dates: dict[str, date]) -> dict[str, int]:
     counted = session.execute(
         _dated(
             f"""SELECT
@@ -52,28 +55,93 @@ def claim(session: Session, *, on: date, policy: RetryPolicy) -> dict[str, int]:
                                                  WHERE d.installment_id = i.id AND d.attempt = {case})
                                  AND EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
                                              AND d.status = 'pending') THEN 1 ELSE 0 END), 0)
-            {due}""",
+            {_due(listed)}""",
             dates,
         ),
         dates,
     ).one()
-    inserted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+    return {"already_done": int(counted[0]), "skipped_in_flight": int(counted[1])}
+
+
+def claim(session: Session, *, on: date, policy: RetryPolicy) -> dict[str, int]:
+    """Create the day's ``pending`` attempts (set-based). Returns the counts ``claimed``,
+    ``already_done`` (this attempt exists) and ``skipped_in_flight`` (another attempt is pending)."""
+    case, listed, dates = _attempt_case(policy, on)
+    counts = _counts(session, case, listed, dates)
+    claimed, _ = _insert(session, case=case, listed=listed, dates=dates, on=on, installments=None)
+    return {"claimed": claimed, **counts}
+
+
+def to_claim(session: Session, *, on: date, policy: RetryPolicy) -> tuple[list[int], dict[str, int]]:
+    """The instalments the day's claim would take now, in (loan, period) order, and the counts
+    ``already_done`` and ``skipped_in_flight`` (as ``claim``); nothing is written. ``claim_part`` claims
+    them a part at a time (PostgreSQL)."""
+    case, listed, dates = _attempt_case(policy, on)
+    counts = _counts(session, case, listed, dates)
+    ids = session.execute(
         _dated(
-            f"""INSERT INTO debit_attempts (channel_ref, loan_id, installment_id, attempt, card_id,
+            f"""SELECT i.id {_due(listed)}
+              AND NOT EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
+                              AND (d.attempt = {case} OR d.status = 'pending'))
+            ORDER BY i.loan_id, i.period""",
+            dates,
+        ),
+        dates,
+    ).scalars()
+    return [int(i) for i in ids], counts
+
+
+def claim_part(
+    session: Session, *, on: date, policy: RetryPolicy, installments: Sequence[int]
+) -> tuple[int, tuple[int, int] | None]:
+    """``claim`` restricted to ``installments`` (each checked again: due, owing, loan open, card bound, no
+    attempt yet nor one in flight), in (loan, period) order (PostgreSQL). Returns how many were claimed and
+    the lowest and highest id of their attempts."""
+    case, listed, dates = _attempt_case(policy, on)
+    return _insert(session, case=case, listed=listed, dates=dates, on=on, installments=installments)
+
+
+def _insert(
+    session: Session,
+    *,
+    case: str,
+    listed: str,
+    dates: dict[str, date],
+    on: date,
+    installments: Sequence[int] | None,
+) -> tuple[int, tuple[int, int] | None]:
+    # the foreign keys of the claimed rows (instalment, loan, card): set-based when allowed — the rows they
+    # reference are the ones this statement reads, locked FOR KEY SHARE as each key's trigger would
+    connection = session.connection()
+    bulk = references_in_bulk(connection)
+    lock = "FOR KEY SHARE OF i, l, c" if bulk else ""
+    part = "" if installments is None else "AND i.id = ANY(CAST(:part AS BIGINT[]))"
+    # the anti-join as a subplan per instalment (OFFSET 0): while the day is claimed a part at a time, the
+    # attempts' statistics lag behind the table, and a join planned on them could scan it for every part
+    probe = "" if installments is None else "OFFSET 0"
+    insert = f"""INSERT INTO debit_attempts (channel_ref, loan_id, installment_id, attempt, card_id,
                                             business_date, amount_fen, settled_fen, posted_fen, status)
             SELECT 'debit:' || CAST(i.id AS VARCHAR) || ':' || CAST({case} AS VARCHAR), i.loan_id, i.id,
                    {case}, c.id, :on, {REMAINING}, 0, 0, 'pending'
-            {due}
+            {_due(listed)} {part}
               AND NOT EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
-                              AND (d.attempt = {case} OR d.status = 'pending'))
+                              AND (d.attempt = {case} OR d.status = 'pending') {probe})
             ORDER BY i.loan_id, i.period
-            ON CONFLICT (channel_ref) DO NOTHING""",
-            [*dates, "on"],
-        ),
-        {**dates, "on": on},
-    )
-    return {
-        "claimed": int(inserted.rowcount),
-        "already_done": int(counted[0]),
-        "skipped_in_flight": int(counted[1]),
-    }
+            {lock}
+            ON CONFLICT (channel_ref) DO NOTHING"""
+    params: dict[str, Any] = {**dates, "on": on}
+    names = [*dates, "on"]
+    if installments is not None:  # a part's plan is a few milliseconds: JIT compiling it costs more
+        connection.execute(text("SET LOCAL jit = off"))
+    if installments is None:
+        inserted: CursorResult[Any] = session.execute(_dated(insert, names), params)  # type: ignore[assignment]
+        claimed, span = int(inserted.rowcount), None
+    else:
+        counted = _dated(
+            f"WITH claimed AS ({insert} RETURNING id) SELECT count(*), min(id), max(id) FROM claimed", names
+        ).bindparams(bindparam("part", int_array(installments), type_=String()))
+        count, low, high = session.execute(counted, params).one()
+        claimed, span = int(count), (None if low is None else (int(low), int(high)))
+    if bulk:
+        references_per_row(connection)
+    return claimed, span

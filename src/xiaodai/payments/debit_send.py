@@ -4,8 +4,8 @@ decrypt their cards and ask the channel — outside any transaction that holds a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,8 +15,7 @@ from xiaodai.payments.channel import DebitRequest, DebitResponse, PaymentChannel
 from xiaodai.privacy.crypto import KeyRing, aad, decrypt
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
+class Claimed(NamedTuple):  # a tuple: made from the driver's rows without a Python ``__init__`` per row
     attempt_id: int
     channel_ref: str
     loan_id: int
@@ -57,7 +56,7 @@ def unanswered(session: Session, *, on: date, low: int, high: int) -> list[Claim
         assert raw is not None
         with raw.cursor() as cursor:
             cursor.execute(_UNANSWERED, {"on": on, "low": low, "high": high})
-            return [Claimed(*r) for r in cursor.fetchall()]
+            return list(map(Claimed._make, cursor.fetchall()))
     rows = session.execute(
         select(
             DebitAttemptRow.id,
@@ -79,7 +78,7 @@ def unanswered(session: Session, *, on: date, low: int, high: int) -> list[Claim
         )
         .order_by(DebitAttemptRow.id)
     ).all()
-    return [Claimed(*r) for r in rows]
+    return list(map(Claimed._make, rows))
 
 
 def send(

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
-from typing import Any
 
 from xiaodai.payments.channel import (
     Callback,
@@ -60,6 +59,15 @@ WEIGHTS: tuple[tuple[Scenario, int], ...] = (
 _TOTAL = sum(w for _, w in WEIGHTS)
 _BOUNDS = tuple(accumulate(w for _, w in WEIGHTS))  # a draw below _BOUNDS[k] (and not below k-1) → k
 _DRAWS = tuple(s for s, _ in WEIGHTS)
+_ORDER = (  # ``debit_batch`` branches on these indices
+    Scenario.SUCCESS,
+    Scenario.PARTIAL,
+    Scenario.INSUFFICIENT,
+    Scenario.FROZEN,
+    Scenario.TIMEOUT_SUCCESS,
+    Scenario.TIMEOUT_FAIL,
+)
+_DRAW_INDEX = tuple(_ORDER.index(_DRAWS[bisect_right(_BOUNDS, d)]) for d in range(_TOTAL))  # draw → index
 
 
 @dataclass
@@ -78,7 +86,6 @@ class SandboxChannel:
     _late_refs: set[str] = field(default_factory=set)  # the same, for membership (a list scan per debit
     # made a 1,000,000-debit day quadratic: 100,000 timeouts scanned per timed-out debit)
     _verifications: int = 0
-    _prefix: tuple[int, Any] | None = field(default=None, repr=False, compare=False)
 
     def _digest(self, *parts: str) -> bytes:
         return hashlib.sha256("|".join((str(self.seed), *parts)).encode()).digest()
@@ -87,12 +94,10 @@ class SandboxChannel:
         fixed = self.scripted.get(card_number[-4:]) if self.scripted else None
         if fixed is not None:
             return fixed
-        # = _digest(card_number, channel_ref), from a hash of the seed's prefix kept between calls
-        if self._prefix is None or self._prefix[0] != self.seed:
-            self._prefix = (self.seed, hashlib.sha256(f"{self.seed}|".encode()))
-        hasher = self._prefix[1].copy()
-        hasher.update(f"{card_number}|{channel_ref}".encode())
-        draw = int.from_bytes(hasher.digest()[:4], "big") % _TOTAL
+        # = _digest(card_number, channel_ref) in one call (hashing the short key from scratch is cheaper than
+        # copying a hash of the seed's prefix)
+        digest = hashlib.sha256(f"{self.seed}|{card_number}|{channel_ref}".encode()).digest()
+        draw = int.from_bytes(digest[:4], "big") % _TOTAL
         return _DRAWS[bisect_right(_BOUNDS, draw)]
 
     def send_verification(self, *, card_number: str, phone_hint: str) -> str:
@@ -136,8 +141,42 @@ class SandboxChannel:
         return DebitResponse(request.channel_ref, final, moved, reason.value if reason else None)
 
     def debit_batch(self, requests: Sequence[DebitRequest]) -> list[DebitResponse]:
-        """The batch interface: each request answered as ``debit`` would, in order."""
-        return [self.debit(r) for r in requests]
+        """The batch interface: each request answered as ``debit`` would, in order (the same draw and the
+        same record, in one loop: a scripted card, or a reference seen before, goes through ``debit``)."""
+        seed, sha256, from_bytes = self.seed, hashlib.sha256, int.from_bytes
+        outcomes, late_refs, late = self.outcomes, self._late_refs, self.late
+        scripted, debit = self.scripted, self.debit
+        succeeded, failed, pending = DebitStatus.SUCCEEDED, DebitStatus.FAILED, DebitStatus.PENDING
+        insufficient, frozen = FailureReason.INSUFFICIENT_FUNDS.value, FailureReason.CARD_FROZEN.value
+        timeout = FailureReason.TIMEOUT.value
+        out: list[DebitResponse] = []
+        append = out.append
+        for request in requests:
+            ref, amount = request.channel_ref, request.amount_fen
+            if ref in outcomes or (scripted and request.card_number[-4:] in scripted):
+                append(debit(request))
+                continue
+            digest = sha256(f"{seed}|{request.card_number}|{ref}".encode()).digest()
+            k = _DRAW_INDEX[from_bytes(digest[:4], "big") % _TOTAL]
+            if k == 0:  # success
+                outcomes[ref] = (request.on, succeeded, amount)
+                append(DebitResponse(ref, succeeded, amount, None))
+            elif k == 1 and amount > 1:  # partial
+                outcomes[ref] = (request.on, DebitStatus.PARTIAL, amount // 2)
+                append(DebitResponse(ref, DebitStatus.PARTIAL, amount // 2, insufficient))
+            elif k <= 2:  # insufficient (or a partial of 1 fen)
+                outcomes[ref] = (request.on, failed, 0)
+                append(DebitResponse(ref, failed, 0, insufficient))
+            elif k == 3:  # frozen
+                outcomes[ref] = (request.on, failed, 0)
+                append(DebitResponse(ref, failed, 0, frozen))
+            else:  # a timeout: its outcome later
+                outcomes[ref] = (request.on, succeeded, amount) if k == 4 else (request.on, failed, 0)
+                if ref not in late_refs:
+                    late_refs.add(ref)
+                    late.append(ref)
+                append(DebitResponse(ref, pending, 0, timeout))
+        return out
 
     def callback_for(self, channel_ref: str, *, event_suffix: str = "") -> Callback:
         _, status, moved = self.outcomes[channel_ref]
