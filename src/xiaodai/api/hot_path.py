@@ -43,6 +43,7 @@ import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -109,32 +110,53 @@ class HotPath:
     # --- the three operations ---------------------------------------------------------------------------
 
     async def _read(self, scope: Scope, send: Send, name: str, loan_id: int | None) -> bool:
-        app, user = self._signed_in(scope)
-        if user is None:
+        app: FastAPI = scope["app"]
+        token = bearer_without_cookie(scope)
+        if token is None:
             return False
         state = app.state
+        now = state.clock()
+        try:
+            user = remembered_user(None, token, now=now)
+        except AuthError:
+            return False  # the full stack refuses it, with its own answer
+        # user None: a token this process does not remember (any more: ``token_cache.TTL_SECONDS``) is looked
+        # up here with ``user_for_token`` as ``deps.current_user`` does; refused: the full stack answers
         today = business_date(state)
+        reads: AsyncReads | None = state.async_reads
 
         def read(session: Session) -> Any:
+            reader = user if user is not None else _token_user(session, token, now)
             if loan_id is None:
-                return journey.my_loans(session, user=user)
-            return journey.loan_detail(session, user=user, loan_id=loan_id, today=today)
+                return journey.my_loans(session, user=reader)
+            return journey.loan_detail(session, user=reader, loan_id=loan_id, today=today)
 
         scope["route"] = self._route(app, name)
-        reads: AsyncReads | None = state.async_reads
         try:
             if reads is None:  # SQLite: the request's session, in one worker thread
                 content = await run_in_threadpool(in_one_thread, state.read_session_factory, read)
-            elif loan_id is None:  # PostgreSQL: from the event loop (api.async_reads)
-                content = await reads.my_loans(user_id=user.id)
-            else:
-                content = await reads.loan_detail(user_id=user.id, loan_id=loan_id, today=today)
+            else:  # PostgreSQL: from the event loop (api.async_reads), a forgotten token looked up first
+                user_id = user.id if user is not None else await self._token_user_id(state, token, now)
+                if loan_id is None:
+                    content = await reads.my_loans(user_id=user_id)
+                else:
+                    content = await reads.loan_detail(user_id=user_id, loan_id=loan_id, today=today)
+        except _LookUpRefusedError:
+            del scope["route"]
+            return False
         except Exception as exc:
             await self._failed(app, scope, send, exc)
         else:
             await _send(send, bytes(json_answer(content).body), 200)
         app.state.hot_path_answers += 1
         return True
+
+    @staticmethod
+    async def _token_user_id(state: Any, token: str, now: datetime) -> int:
+        def look_up(session: Session) -> int:
+            return int(_token_user(session, token, now).id)
+
+        return int(await run_in_threadpool(in_one_thread, state.read_session_factory, look_up))
 
     async def _repay(self, scope: Scope, receive: Receive, send: Send, loan_id: int) -> Receive | None:
         """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
@@ -169,12 +191,7 @@ class HotPath:
         route = scope["route"] = self._route(app, "repay")
 
         def pay(session: Session) -> dict[str, Any]:
-            payer = user
-            if payer is None:
-                try:
-                    payer = user_for_token(session, token, now=now)
-                except AuthError:
-                    raise _LookUpRefusedError from None  # rolled back; the full stack looks again, answers
+            payer = user if user is not None else _token_user(session, token, now)
             fen = parse_amount_fen(amount)
             return journey.repay(session, user=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
 
@@ -202,18 +219,6 @@ class HotPath:
         return None
 
     # --- shared -------------------------------------------------------------------------------------------
-
-    def _signed_in(self, scope: Scope) -> tuple[FastAPI, Any]:
-        """The app and the remembered bearer token's user, or None for anything the full stack must see."""
-        app: FastAPI = scope["app"]
-        token = bearer_without_cookie(scope)
-        if token is None:
-            return app, None
-        try:
-            user = remembered_user(None, token, now=app.state.clock())
-        except AuthError:
-            return app, None  # the full stack refuses it, with its own answer
-        return app, user
 
     def _route(self, app: FastAPI, name: str) -> APIRoute:
         """The route FastAPI would have selected for ``name`` (``loans``, ``loan``, ``repay``)."""
@@ -260,7 +265,15 @@ async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Sess
 
 
 class _LookUpRefusedError(Exception):
-    """A repayment's bearer token, not remembered, was refused by its look-up: the full stack answers."""
+    """A bearer token, not remembered, was refused by its look-up: the full stack answers (rolled back)."""
+
+
+def _token_user(session: Session, token: str, now: datetime) -> Any:
+    """``user_for_token`` (which remembers the token again); refused: ``_LookUpRefusedError``."""
+    try:
+        return user_for_token(session, token, now=now)
+    except AuthError:
+        raise _LookUpRefusedError from None
 
 
 def _repayment_amount(body: bytes) -> str | None:
