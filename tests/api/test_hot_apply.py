@@ -132,13 +132,23 @@ def test_requests_the_full_stack_must_see_are_passed_on(client: TestClient, me: 
         assert answered(client) == before, (target, headers, body[:40])
         assert got.status_code == status, (target, body[:40], got.text)
     assert count(client, ApplicationRow) == applications + 2  # the cookie's and the query's, in full
-    # a token this process has not looked up yet: the full stack looks it up; the next request is hot
+    # a token this process does not remember: looked up here, in the application's own transaction (as
+    # deps.current_user looks it up); remembered again for the next one
     token_cache.TOKENS.clear()
     before = answered(client)
     assert apply(client, me, "t1").status_code == 201
-    assert answered(client) == before
-    assert apply(client, me, "t2").status_code == 201
     assert answered(client) == before + 1
+    assert apply(client, me, "t2").status_code == 201
+    assert answered(client) == before + 2
+    # a token the look-up refuses: rolled back, the full stack answers (401), nothing applied
+    applications = count(client, ApplicationRow)
+    for token in ("not-a-token", me["Authorization"].split()[1] + "x"):
+        token_cache.TOKENS.clear()
+        before = answered(client)
+        refused = apply(client, {"Authorization": f"Bearer {token}"}, "nobody")
+        assert refused.status_code == 401, refused.text
+        assert answered(client) == before
+    assert count(client, ApplicationRow) == applications
 
 
 def test_logout_ends_the_token_here_at_once(client: TestClient, me: dict[str, str]) -> None:

@@ -42,15 +42,17 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
+from xiaodai.accounts.service import AuthError, remembered_user
 from xiaodai.api.deps import business_date
 from xiaodai.api.hot_common import (
     AppErrors,
+    LookUpRefusedError,
     bearer_without_cookie,
     in_one_thread,
     journey_route,
     json_write_key,
     nothing,
+    token_user,
 )
 from xiaodai.api.loan_answers import json_answer
 from xiaodai.api.nul_guard import replay_body
@@ -93,8 +95,7 @@ class HotApply:
         state = app.state
         now: datetime = state.clock()
         try:
-            if remembered_user(None, token, now=now) is None:
-                return receive  # the token's look-up is the full stack's
+            remembered_user(None, token, now=now)  # None: not remembered, looked up in the application's work
         except AuthError:
             return receive  # the full stack refuses it, with its own answer
         body = bytearray()
@@ -115,7 +116,7 @@ class HotApply:
         def submit(session: Session) -> Any:
             # as deps.current_user: the remembered user as a row of the request's session (the clock read
             # once, on the event loop, as the dependency reads it), else the token looked up
-            user = remembered_user(session, token, now=now) or user_for_token(session, token, now=now)
+            user = remembered_user(session, token, now=now) or token_user(session, token, now)
             return journey.submit_application(
                 session,
                 user=user,
@@ -129,6 +130,9 @@ class HotApply:
         try:
             result = await run_in_threadpool(in_one_thread, state.session_factory, submit)
             response = json_answer(result, status_code=route.status_code or 201)
+        except LookUpRefusedError:
+            del scope["route"]
+            return replay_body(payload, receive)
         except Exception as exc:
             await self._failed(app, scope, send, exc)
         else:

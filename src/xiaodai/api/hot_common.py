@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.types import Message, Scope, Send
 
+from xiaodai.accounts.service import AuthError, user_for_token
 from xiaodai.api import errors
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import REQUEST_SESSIONS, finish_sessions
@@ -64,6 +66,20 @@ def json_write_key(scope: Scope) -> str | None:
         return None
     text = key.decode("latin-1")
     return text if 1 <= len(text) <= MAX_KEY else None
+
+
+class LookUpRefusedError(Exception):
+    """A bearer token this process does not remember was refused by its look-up: the full stack answers it
+    (the work was rolled back; the full stack looks the token up again and answers 401)."""
+
+
+def token_user(session: Session, token: str, now: datetime) -> Any:
+    """``user_for_token`` — what ``deps.current_user`` runs for a token this process does not remember (it
+    remembers it again); refused: ``LookUpRefusedError``."""
+    try:
+        return user_for_token(session, token, now=now)
+    except AuthError:
+        raise LookUpRefusedError from None
 
 
 def journey_route(path: str, method: str) -> APIRoute:

@@ -53,16 +53,18 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, remembered_user, user_for_token
+from xiaodai.accounts.service import AuthError, remembered_user
 from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.deps import MAX_ROW_ID, business_date
 from xiaodai.api.hot_common import (
     JSON,
     AppErrors,
+    LookUpRefusedError,
     bearer_without_cookie,
     in_one_thread,
     journey_route,
     json_write_key,
+    token_user,
 )
 from xiaodai.api.loan_answers import json_answer
 from xiaodai.api.nul_guard import replay_body
@@ -126,7 +128,7 @@ class HotPath:
         reads: AsyncReads | None = state.async_reads
 
         def read(session: Session) -> Any:
-            reader = user if user is not None else _token_user(session, token, now)
+            reader = user if user is not None else token_user(session, token, now)
             if loan_id is None:
                 return journey.my_loans(session, user=reader)
             return journey.loan_detail(session, user=reader, loan_id=loan_id, today=today)
@@ -141,7 +143,7 @@ class HotPath:
                     content = await reads.my_loans(user_id=user_id)
                 else:
                     content = await reads.loan_detail(user_id=user_id, loan_id=loan_id, today=today)
-        except _LookUpRefusedError:
+        except LookUpRefusedError:
             del scope["route"]
             return False
         except Exception as exc:
@@ -154,7 +156,7 @@ class HotPath:
     @staticmethod
     async def _token_user_id(state: Any, token: str, now: datetime) -> int:
         def look_up(session: Session) -> int:
-            return int(_token_user(session, token, now).id)
+            return int(token_user(session, token, now).id)
 
         return int(await run_in_threadpool(in_one_thread, state.read_session_factory, look_up))
 
@@ -191,7 +193,7 @@ class HotPath:
         route = scope["route"] = self._route(app, "repay")
 
         def pay(session: Session) -> dict[str, Any]:
-            payer = user if user is not None else _token_user(session, token, now)
+            payer = user if user is not None else token_user(session, token, now)
             fen = parse_amount_fen(amount)
             return journey.repay(session, user=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
 
@@ -209,7 +211,7 @@ class HotPath:
                 is_coroutine=True,
                 dump_json=True,
             )
-        except _LookUpRefusedError:
+        except LookUpRefusedError:
             return replay_body(payload, receive)
         except Exception as exc:
             await self._failed(app, scope, send, exc)
@@ -262,18 +264,6 @@ async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Sess
         if cancelled:
             raise asyncio.CancelledError
         return result
-
-
-class _LookUpRefusedError(Exception):
-    """A bearer token, not remembered, was refused by its look-up: the full stack answers (rolled back)."""
-
-
-def _token_user(session: Session, token: str, now: datetime) -> Any:
-    """``user_for_token`` (which remembers the token again); refused: ``_LookUpRefusedError``."""
-    try:
-        return user_for_token(session, token, now=now)
-    except AuthError:
-        raise _LookUpRefusedError from None
 
 
 def _repayment_amount(body: bytes) -> str | None:
