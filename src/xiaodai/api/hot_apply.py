@@ -52,6 +52,7 @@ from xiaodai.api.hot_common import (
     journey_route,
     json_write_key,
     nothing,
+    read_body,
     token_user,
 )
 from xiaodai.api.loan_answers import json_answer
@@ -98,15 +99,9 @@ class HotApply:
             remembered_user(None, token, now=now)  # None: not remembered, looked up in the application's work
         except AuthError:
             return receive  # the full stack refuses it, with its own answer
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None  # the client went away: nobody to answer (as NulGuard does)
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        payload = bytes(body)
+        payload = await read_body(receive)
+        if payload is None:
+            return None  # the client went away: nobody to answer
         form = _application(payload)
         if form is None:
             return replay_body(payload, receive)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.types import Message, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from xiaodai.accounts.service import AuthError, user_for_token
 from xiaodai.api import errors
@@ -80,6 +80,18 @@ def token_user(session: Session, token: str, now: datetime) -> Any:
         return user_for_token(session, token, now=now)
     except AuthError:
         raise LookUpRefusedError from None
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body; None when the client went away (nobody to answer, as ``NulGuard`` does)."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def journey_route(path: str, method: str) -> APIRoute:

@@ -64,6 +64,7 @@ from xiaodai.api.hot_common import (
     in_one_thread,
     journey_route,
     json_write_key,
+    read_body,
     token_user,
 )
 from xiaodai.api.loan_answers import json_answer
@@ -176,15 +177,9 @@ class HotPath:
         key = json_write_key(scope)
         if key is None:
             return receive
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return None  # the client went away: nobody to answer (as NulGuard does)
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        payload = bytes(body)
+        payload = await read_body(receive)
+        if payload is None:
+            return None  # the client went away: nobody to answer
         amount = _repayment_amount(payload)
         if amount is None:
             return replay_body(payload, receive)
