@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from support.journey import apply_body, borrower
+from support.journey import apply_body, borrower, signed_loan
 from xiaodai.accounts.service import sign_up
 from xiaodai.cli import shell
 from xiaodai.cli.main import app as cli_app
@@ -26,17 +26,7 @@ TODAY = date(2026, 1, 10)  # the API fixture's business date (tests/api/conftest
 
 
 def _api_loan(client: TestClient, email: str, **body: object) -> int:
-    me = borrower(client, email)
-    app = client.post(
-        "/api/applications", json=apply_body(**body), headers={**me, "Idempotency-Key": email}
-    ).json()
-    assert app["outcome"] == "approve", app
-    kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
-    signed = client.post(
-        f"/api/applications/{app['application_id']}/sign", json={"kfs_sha256": kfs["sha256"]}, headers=me
-    )
-    assert signed.status_code == 201, signed.text
-    return int(signed.json()["loan_id"])
+    return signed_loan(client, borrower(client, email), key=email, **body)
 
 
 def _web_loan(client: TestClient, email: str) -> int:

@@ -46,9 +46,12 @@ def apply_body(**overrides: Any) -> dict[str, Any]:
 CONTEXT = {"borrower": {"timezone": "Asia/Shanghai", "phones": [{"id": "M1", "type": "mobile"}]}, "flags": {}}
 
 
-def signed_loan(client: TestClient, me: dict[str, str], *, key: str = "k") -> int:
-    """Apply (approved), read the offer's key-facts statement and sign it: the signed loan's id."""
-    app = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": key}).json()
+def signed_loan(client: TestClient, me: dict[str, str], *, key: str = "k", **body: Any) -> int:
+    """Apply (approved; ``body`` as ``apply_body`` takes it), read the offer's key-facts statement and sign
+    it: the signed loan's id."""
+    app = client.post(
+        "/api/applications", json=apply_body(**body), headers={**me, "Idempotency-Key": key}
+    ).json()
     assert app["outcome"] == "approve", app
     kfs = client.get(f"/api/applications/{app['application_id']}/kfs", headers=me).json()
     signed = client.post(
