@@ -13,9 +13,13 @@ medians over the rounds are printed at the end, each ratio taken against its own
    scorecard active and ``--users`` borrowers, each with a bearer token and one signed loan (made over
    HTTP). wrk (``benchmarks/wrk/xiaodai.lua``) drives: GET /api/loans, GET /api/loans/{id},
    POST /api/loans/{id}/repayments (1.00 CNY, a fresh Idempotency-Key each) and POST /api/applications
-   (decision and offer, a fresh Idempotency-Key each). After the repayments ``xiaodai ledger check`` must
-   pass. ``--probe`` also times each repayment's parts inside the server (``benchmarks/probe``) and samples
-   what PostgreSQL's backends wait on (``pg_stat_activity``), to attribute the tail.
+   (decision and offer, a fresh Idempotency-Key each). Each of these measured phases starts with a
+   ``CHECKPOINT`` (the bench connects as ``postgres``, a superuser; it flushes the whole cluster's dirty
+   buffers), so every phase starts from the same state: none pays for the WAL and dirty pages left by the
+   heavy writers before it (``pgbench -i`` and its run, the applications, the repayments). After the
+   repayments ``xiaodai ledger check`` must pass. ``--probe`` also times each repayment's parts inside the
+   server (``benchmarks/probe``) and samples what PostgreSQL's backends wait on (``pg_stat_activity``), to
+   attribute the tail.
 
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
 processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
@@ -333,6 +337,7 @@ def round_of_runs(
         if (args.only and kind not in args.only) or (args.endpoints and kind not in args.endpoints):
             continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
+        admin("CHECKPOINT")  # every measured phase from the same state: no writer's dirty pages left to flush
         cpu = process_tree_cpu_seconds(server)
         sampler = WaitSampler(args.database) if args.probe else None
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)

@@ -8,7 +8,8 @@ line carrying the request id, level and file from the environment.
 ``xiaodai serve`` formats and writes the lines in a thread of their own (``writer_thread=True``): the event
 loop only creates the record (redacted, request id stamped) and puts it on an unbounded queue, so no line
 is dropped and no request waits for the disk; the writer drains the queue every ``_Writer.POLL_SECONDS``
-rather than being woken for each line. ``flush()`` drains the queue and writes synchronously from
+rather than being woken for each line, and flushes its files once per drain rather than once per line (one
+write for the last few milliseconds' lines). ``flush()`` drains the queue and writes synchronously from
 then on; it runs at process exit (``atexit``: a worker's clean shutdown on SIGTERM included), so the last
 lines are in the log. A SIGKILL loses what was still queued (milliseconds of lines).
 
@@ -84,20 +85,78 @@ class _Writer(logging.handlers.QueueListener):
         self.lines = lines
 
     def _monitor(self) -> None:
+        written = False
         while True:
             try:
                 record = self.lines.get_nowait()
             except queue.Empty:
+                if written:  # what this drain wrote, out of the buffers at once
+                    self._flush_lines()
+                    written = False
                 time.sleep(self.POLL_SECONDS)
                 continue
             if record is None:  # QueueListener's sentinel (stop)
+                self._flush_lines()
                 return
             self.handle(record)
+            written = True
+
+    def _flush_lines(self) -> None:
+        for handler in self.handlers:
+            if isinstance(handler, _Lines):
+                handler.flush_lines()
+
+
+class _Lines(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that the writer thread has write once per drain instead of once per line: while
+    ``batched``, ``emit`` keeps the formatted line and ``flush_lines`` writes the kept lines in one write and
+    flushes (standard error is line-buffered: one write per line would be one system call per line). Not
+    batched (the default; ``unbatch`` at ``logging_setup.flush``) it writes each line as StreamHandler does.
+    Lines kept and written are in the order they were emitted (both under the handler's lock)."""
+
+    batched = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.batched:
+            super().emit(record)
+            return
+        try:
+            self._kept.append(self.format(record) + self.terminator)
+        except RecursionError:  # as StreamHandler.emit
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def flush_lines(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._write_kept()
+
+    def unbatch(self) -> None:
+        """Write what is kept and write line by line from now on."""
+        with self.lock:  # type: ignore[union-attr]
+            self._write_kept()
+            self.batched = False
+
+    def _write_kept(self) -> None:
+        if self._kept:
+            text, self._kept = "".join(self._kept), []
+            self.stream.write(text)
+        super().flush()
+
+
+class _FileLines(_Lines, logging.FileHandler):
+    """``_Lines`` for ``XIAODAI_LOG_FILE``."""
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: ts, level, logger, message, request_id; access lines also carry
     client, method, path and status as fields; exc holds the (already redacted) traceback."""
+
+    _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # as json.dumps with these options
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -117,7 +176,7 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = record.exc_text
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return self._encode(entry)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
@@ -136,14 +195,19 @@ def configure(*, default_level: str = "WARNING", writer_thread: bool = False) ->
         if os.environ.get("XIAODAI_LOG_FORMAT", "json").lower() == "text"
         else JsonFormatter()
     )
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[_Lines] = [_Lines()]
     path = os.environ.get("XIAODAI_LOG_FILE")
     if path:
-        handlers.append(logging.FileHandler(path, encoding="utf-8"))
+        handlers.append(_FileLines(path, encoding="utf-8"))
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(RequestIdFilter())
+    # uvicorn's access line, once per request: no caller look-up (a walk up the stack for the file and line
+    # of uvicorn's own call, which neither format shows)
+    logging.getLogger(ACCESS_LOGGER).findCaller = _no_caller  # type: ignore[method-assign]
     if writer_thread:
+        for handler in handlers:
+            handler.batched = True  # the writer flushes once per drain
         lines: queue.SimpleQueue[Line] = queue.SimpleQueue()
         enqueue = _Enqueue(lines)
         enqueue.addFilter(RequestIdFilter())  # the request id lives in the logging thread's context
@@ -161,16 +225,22 @@ def configure(*, default_level: str = "WARNING", writer_thread: bool = False) ->
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and their parameters
 
 
+def _no_caller(stack_info: bool = False, stacklevel: int = 1) -> tuple[str, int, str, str | None]:
+    """What ``Logger._log`` records when logging is told not to look for the caller (``logging._srcfile``
+    None): no file, line or function."""
+    return "(unknown file)", 0, "(unknown function)", None
+
+
 def flush() -> None:
     """Write every queued line, stop the writer thread and write synchronously from now on (idempotent)."""
     listener = _WRITER.pop("listener", None)
     if listener is None:
         return
     root = logging.getLogger()
-    handlers: list[logging.Handler] = _WRITER.pop("handlers")
+    handlers: list[_Lines] = _WRITER.pop("handlers")
     for handler in handlers:  # first: a line logged while the queue drains is written directly
         root.addHandler(handler)
     root.removeHandler(_WRITER.pop("enqueue"))
     listener.stop()  # writes what is queued, then joins the thread
     for handler in handlers:
-        handler.flush()
+        handler.unbatch()

@@ -6,6 +6,7 @@ event loop: ``api.async_reads``)."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from support.answers import count, same_answer
 from support.journey import borrower, signed_loan
 from support.statements import statements
 from xiaodai.accounts import token_cache
+from xiaodai.api import hot_path
 from xiaodai.db.tables import CommandRow, JournalEntryRow
 from xiaodai.journey import loan_reads
 
@@ -255,3 +257,30 @@ def test_the_event_loop_reads_recover_from_lost_connections(
     statuses = [client.get(f"/api/loans/{loan_id}", headers=me).status_code for _ in range(4)]
     assert statuses[-2:] == [200, 200], statuses  # at most the first reads see the cut; then new connections
     assert set(statuses) <= {200, 500}
+
+
+def test_a_read_whose_token_is_not_remembered_looks_it_up_in_a_lookup_thread(
+    client: TestClient, me_and_loan: tuple[dict[str, str], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the reads run on the event loop; a token this process no longer remembers is looked up
+    (``user_for_token``, as ``deps.current_user`` does) in one of the process's look-up threads, and the
+    read is answered here, equal to the full stack's answer."""
+    me, loan_id = me_and_loan
+    if client.app.state.async_reads is None:  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL only: SQLite reads and their look-up share the request's worker thread")
+    threads: list[str] = []
+    look_up = hot_path.token_user
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return look_up(*args)
+
+    monkeypatch.setattr(hot_path, "token_user", recorded)
+    for path in ("/api/loans", f"/api/loans/{loan_id}"):
+        token_cache.TOKENS.clear()
+        before = answered(client)
+        hot = client.get(path, headers=me)
+        assert answered(client) == before + 1, path
+        same_answer(hot, client.get(f"{path}?via=full", headers=me))
+    assert len(threads) == 2
+    assert all(name.startswith("xiaodai-lookup") for name in threads), threads

@@ -3,9 +3,11 @@ itself, on psycopg's asynchronous connections: no worker thread (each hop hands 
 a thread twice, and wakes a thread) and no ORM session around a single statement.
 
 It is the same read as ``deps.ReadDB``'s: the same statements (``journey.loan_reads``, compiled once for
-PostgreSQL), each alone in autocommit — one statement sees one snapshot, of what was committed before it
-began. A payment commits before it is answered, so a read sent after that answer sees it: nothing is kept
-between requests but the connections (and the parsed disclosures ``loan_reads`` already remembers by hash).
+PostgreSQL; the detail's in its one-row form, ``DETAIL_ONE_ROW``: the same values), each alone in
+autocommit — one statement sees one snapshot, of what was committed before it began. A payment commits
+before it is answered, so a read sent after that answer sees it: nothing is kept between requests but the
+connections, the parsed disclosures ``loan_reads`` remembers by hash and the rendered details below, each
+used only for exactly the inputs it came from.
 
 ``AsyncReads`` is a small pool per worker process, used only from that process's event loop: at most
 ``size`` connections, opened on demand and kept idle between requests; a request finding them all busy
@@ -14,21 +16,31 @@ error answered as any database error (a 500 with a reference); the idle ones are
 share the fate: SQLAlchemy's pool does the same on a disconnect) and new ones are opened on demand. A pool
 used from another event loop than its own (a test client's new loop) closes its idle connections and starts
 anew. ``close()`` at the app's shutdown.
+
+The detail's answer is rendered (``loan_reads.loan_answer``, then JSON) once per distinct input: the JSON
+bytes are remembered by loan (``RenderedDetails``) with EVERYTHING they were computed from — every value of
+the row the statement returned (the instalments' included, as their JSON text), the business date, the
+disclosure terms object — and served again only when a new read returns exactly those values (compared in
+full, not by a hash). The statement still runs for every request, so an answer is never older than its
+read: a payment, end of day's billing or a payout's outcome changes a value in the row, and the answer is
+rendered afresh (``tests/api/test_rendered_details.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
+from xiaodai.api.loan_answers import json_bytes
 from xiaodai.journey import loan_reads
 
 SIZE = 10  # per worker, beside the SQLAlchemy pool (docs/OPERATIONS.md: workers and the database pool)
@@ -40,8 +52,68 @@ def compiled(statement: Select[Any]) -> str:
 
 
 MY_LOANS = compiled(loan_reads.MY_LOANS)
-DETAIL = compiled(loan_reads.DETAIL)
+DETAIL = compiled(loan_reads.DETAIL_ONE_ROW)  # the detail in one row (instalments as one JSON array)
 KFS_DOCUMENT = compiled(loan_reads.KFS_DOCUMENT)
+
+
+def _instant_positions() -> tuple[int, ...]:
+    """The positions of the detail statement's timestamp columns. Two values that compare equal must render
+    the same for ``RenderedDetails`` to be exact: true of int, str, bool, date and None; two timestamps of
+    the same instant compare equal whatever their UTC offset, which their text shows: their offsets are
+    compared too. A column of any other type (a Decimal: 1.0 == 1.00; a float) is refused here, at import."""
+    instants = []
+    for position, column in enumerate(loan_reads.DETAIL_ONE_ROW.selected_columns):
+        kind = column.type.python_type
+        if kind is datetime:
+            instants.append(position)
+        elif kind not in (int, str, bool, date):
+            raise TypeError(f"RenderedDetails cannot compare {column.key} ({kind.__name__}) exactly")
+    return tuple(instants)
+
+
+_INSTANTS = _instant_positions()
+_KFS_SHA256 = loan_reads.DETAIL_COLUMNS.index("kfs_sha256")
+_PARTS_JSON = loan_reads.DETAIL_COLUMNS.index("parts_json")
+
+
+class RenderedDetails:
+    """The loan details this process has rendered, as JSON bytes, by loan id with the inputs each was
+    rendered from (at most ``size`` loans, the least recently shown dropped). ``get`` answers only when the
+    inputs are exactly the ones remembered: the same row (every value), business date and terms object."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._answers: OrderedDict[int, tuple[tuple[Any, ...], bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def inputs(row: tuple[Any, ...], terms: loan_reads.KfsTerms | None, today: date) -> tuple[Any, ...]:
+        """Everything the answer is computed from: the statement's row, the business date, the disclosure
+        terms (by identity: a parsed disclosure is never changed) and the UTC offsets of its timestamps."""
+        offsets = tuple(None if row[i] is None else row[i].utcoffset() for i in _INSTANTS)
+        return (today, terms, offsets, row)
+
+    def get(self, loan_id: int, inputs: tuple[Any, ...]) -> bytes | None:
+        with self._lock:
+            found = self._answers.get(loan_id)
+            if found is None or found[0] != inputs:
+                return None
+            self._answers.move_to_end(loan_id)
+            return found[1]
+
+    def put(self, loan_id: int, inputs: tuple[Any, ...], body: bytes) -> None:
+        with self._lock:
+            self._answers[loan_id] = (inputs, body)
+            self._answers.move_to_end(loan_id)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+RENDERED = RenderedDetails()  # this process's (each worker has its own)
 
 
 class AsyncReads:
@@ -59,38 +131,51 @@ class AsyncReads:
 
     async def rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
         """The rows of one statement in autocommit (named tuples: columns as attributes and by position)."""
+        return await self.tuples(sql, params, namedtuple_row)
+
+    async def tuples(self, sql: str, params: dict[str, Any], rows: Any = tuple_row) -> list[Any]:
+        """The rows of one statement in autocommit, as plain tuples (or as ``rows`` makes them)."""
         connection = await self._take()
         try:
             for observe in self.observers:
                 observe(sql)
-            cursor = connection.cursor(row_factory=namedtuple_row)
+            cursor = connection.cursor(row_factory=rows)
             await cursor.execute(sql, params)
-            rows = await cursor.fetchall()
+            found = await cursor.fetchall()
         except BaseException:
             self._lost(connection)
             raise
         self._give(connection)
-        return rows
+        return found
 
-    async def my_loans(self, *, user_id: int) -> list[dict[str, Any]]:
-        return loan_reads.my_loans_answer(await self.rows(MY_LOANS, {"user_id": user_id}))
+    async def my_loans(self, *, user_id: int) -> bytes:
+        """The answer's JSON bytes (``loan_reads.my_loans_answer``)."""
+        return json_bytes(loan_reads.my_loans_answer(await self.tuples(MY_LOANS, {"user_id": user_id})))
 
-    async def loan_detail(self, *, user_id: int, loan_id: int, today: date) -> dict[str, Any]:
-        """As ``loan_reads.loan_detail`` (a loan not the user's: ``NotFoundError``)."""
+    async def loan_detail(self, *, user_id: int, loan_id: int, today: date) -> bytes:
+        """The answer's JSON bytes, as ``loan_reads.loan_detail`` answers (a loan not the user's:
+        ``NotFoundError``); rendered again only when the rows differ from the last ones (``RENDERED``)."""
         from xiaodai.journey.service import NotFoundError
 
-        rows = await self.rows(DETAIL, {"loan_id": loan_id, "user_id": user_id})
+        rows = await self.tuples(DETAIL, {"loan_id": loan_id, "user_id": user_id})
         if not rows:
             raise NotFoundError("loan not found")
-        sha256 = rows[0].kfs_sha256
+        row = rows[0]  # one: the loan, its disclosure and its payout are at most one each
+        sha256 = row[_KFS_SHA256]
         terms = None
         if sha256 is not None:
             terms = loan_reads.remembered_kfs(sha256)
             if terms is None:
-                found = await self.rows(KFS_DOCUMENT, {"loan_id": loan_id, "sha256": sha256})
+                found = await self.tuples(KFS_DOCUMENT, {"loan_id": loan_id, "sha256": sha256})
                 if found:  # gone since the first statement: shown as a loan without one
-                    terms = loan_reads.parsed_kfs(sha256, found[0].canonical_json)
-        return loan_reads.detail_answer(rows, terms=terms, today=today)
+                    terms = loan_reads.parsed_kfs(sha256, found[0][0])
+        inputs = RENDERED.inputs(row, terms, today)
+        body = RENDERED.get(loan_id, inputs)
+        if body is None:
+            loan, parts = loan_reads.DetailRow._make(row), loan_reads.detail_parts(row[_PARTS_JSON])
+            body = json_bytes(loan_reads.loan_answer(loan, parts, terms=terms, today=today))
+            RENDERED.put(loan_id, inputs, body)
+        return body
 
     def close(self) -> None:
         """At the app's shutdown: close the idle connections; those in use are closed when handed back (a

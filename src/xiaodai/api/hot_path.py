@@ -67,7 +67,7 @@ from xiaodai.api.hot_common import (
     read_body,
     token_user,
 )
-from xiaodai.api.loan_answers import json_answer
+from xiaodai.api.loan_answers import json_bytes
 from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import Repayment
 from xiaodai.journey import service as journey
@@ -138,19 +138,20 @@ class HotPath:
         try:
             if reads is None:  # SQLite: the request's session, in one worker thread
                 content = await run_in_threadpool(in_one_thread, state.read_session_factory, read)
+                body = json_bytes(content)
             else:  # PostgreSQL: from the event loop (api.async_reads), a forgotten token looked up first
                 user_id = user.id if user is not None else await self._token_user_id(state, token, now)
                 if loan_id is None:
-                    content = await reads.my_loans(user_id=user_id)
+                    body = await reads.my_loans(user_id=user_id)
                 else:
-                    content = await reads.loan_detail(user_id=user_id, loan_id=loan_id, today=today)
+                    body = await reads.loan_detail(user_id=user_id, loan_id=loan_id, today=today)
         except LookUpRefusedError:
             del scope["route"]
             return False
         except Exception as exc:
             await self._failed(app, scope, send, exc)
         else:
-            await _send(send, bytes(json_answer(content).body), 200)
+            await _send(send, body, 200)
         app.state.hot_path_answers += 1
         return True
 
@@ -159,7 +160,7 @@ class HotPath:
         def look_up(session: Session) -> int:
             return int(token_user(session, token, now).id)
 
-        return int(await run_in_threadpool(in_one_thread, state.read_session_factory, look_up))
+        return int(await in_lookup_thread(state.read_session_factory, look_up))
 
     async def _repay(self, scope: Scope, receive: Receive, send: Send, loan_id: int) -> Receive | None:
         """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
@@ -231,7 +232,9 @@ class HotPath:
 
 
 PAYMENT_THREADS = 8
+LOOKUP_THREADS = 4
 _payments: list[ThreadPoolExecutor] = []  # this process's payment threads, started on first use
+_lookups: list[ThreadPoolExecutor] = []  # and its token look-up threads (the reads')
 
 
 async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
@@ -243,10 +246,24 @@ async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Sess
     ``run_in_threadpool`` does."""
     if not _payments:
         _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
+    return await _in_thread(_payments[0], factory, work)
+
+
+async def in_lookup_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+    """As ``in_payment_thread``, in one of this process's ``LOOKUP_THREADS`` threads: a read's look-up of a
+    bearer token this process no longer remembers (the memory lasts 2 s: with many borrowers, a good share
+    of the reads). Starlette's ``run_in_threadpool`` hop, waking an anyio worker, costs ~3× this one's CPU
+    (docs/BENCHMARKS.md, repay4: ~45 against ~16 µs)."""
+    if not _lookups:
+        _lookups.append(ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="xiaodai-lookup"))
+    return await _in_thread(_lookups[0], factory, work)
+
+
+async def _in_thread(
+    threads: ThreadPoolExecutor, factory: Callable[[], Session], work: Callable[[Session], Any]
+) -> Any:
     context = contextvars.copy_context()
-    future = asyncio.get_running_loop().run_in_executor(
-        _payments[0], context.run, in_one_thread, factory, work
-    )
+    future = asyncio.get_running_loop().run_in_executor(threads, context.run, in_one_thread, factory, work)
     cancelled = False
     while True:
         try:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Text, and_, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import DisclosureRow, InstallmentRow, LoanRow, UserRow
@@ -49,17 +49,17 @@ def my_loans(session: Session, *, user: UserRow) -> list[dict[str, Any]]:
 
 
 def my_loans_answer(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """The answer from ``MY_LOANS``'s rows (read any way: columns as attributes)."""
+    """The answer from ``MY_LOANS``'s rows (read any way: its six columns by position)."""
     return [
         {
-            "id": r.id,
-            "state": r.state,
-            "principal": fen_json(r.principal_fen),
-            "apr_percent": r.apr_percent,
-            "term": r.term,
-            "start_date": r.start_on.isoformat(),
+            "id": loan_id,
+            "state": state,
+            "principal": fen_json(principal_fen),
+            "apr_percent": apr_percent,
+            "term": term,
+            "start_date": start_on.isoformat(),
         }
-        for r in rows
+        for loan_id, state, principal_fen, apr_percent, term, start_on in rows
     ]
 
 
@@ -94,6 +94,67 @@ DETAIL = (  # parameters: loan_id, user_id
     .where(_LOANS.id == bindparam("loan_id"), _LOANS.borrower_id == bindparam("user_id"))
     .order_by(_PARTS.period, _PARTS.schedule_version)
 )
+
+# PostgreSQL only (the event-loop reads, ``api.async_reads``): the same values in ONE row — the loan's, the
+# disclosure's and the payout's columns once (``DETAIL`` repeats them on every instalment's row), then the
+# active instalments as the text of one JSON array (``INSTALLMENT_FIELDS`` of each, in period order; NULL
+# for none): a third of the values for PostgreSQL to write and the driver to read. ``detail_parts`` reads
+# the array back as ``Installment`` records equal to ``DETAIL``'s (tests/api/test_hot_path.py compares the
+# two paths' answers byte for byte).
+_PARTS_JSON = (
+    select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(*(_PARTS[name] for name in INSTALLMENT_FIELDS)),
+                _PARTS.period,
+                _PARTS.schedule_version,
+            )
+        )
+    )
+    .where(_PARTS.loan_id == _LOANS.id, _PARTS.active.is_(True))
+    .scalar_subquery()
+)
+DETAIL_ONE_ROW = (  # parameters: loan_id, user_id
+    select(*DETAIL.selected_columns[:_FIRST_PART], cast(_PARTS_JSON, Text).label("parts_json"))
+    .select_from(_LOAN_TABLE)
+    .outerjoin(_KFS_TABLE, _KFS_COLUMNS.loan_id == _LOANS.id)
+    .outerjoin(_PAYOUT_TABLE, _PAYOUTS.loan_id == _LOANS.id)
+    .where(_LOANS.id == bindparam("loan_id"), _LOANS.borrower_id == bindparam("user_id"))
+)
+# ``DETAIL_ONE_ROW``'s column names in order: its row read as a plain tuple is named by ``DetailRow._make``
+DETAIL_COLUMNS: tuple[str, ...] = tuple(str(column.key) for column in DETAIL_ONE_ROW.selected_columns)
+DetailRow = namedtuple("DetailRow", DETAIL_COLUMNS)  # type: ignore[misc]  # names built once
+
+
+def _json_exact_parts() -> tuple[int, ...]:
+    """The positions of the instalment's date fields (JSON carries them as ISO text); every other field must
+    be one JSON gives back exactly (int, bool, str) — anything else is refused here, at import."""
+    dates = []
+    for position, name in enumerate(INSTALLMENT_FIELDS):
+        kind = _PARTS[name].type.python_type
+        if kind is date:
+            dates.append(position)
+        elif kind not in (int, bool, str):
+            raise TypeError(f"installments.{name} ({kind.__name__}) does not come back exactly from JSON")
+    return tuple(dates)
+
+
+_PART_DATES = _json_exact_parts()
+
+
+def detail_parts(parts_json: str | None) -> list[Installment]:
+    """The instalments of ``DETAIL_ONE_ROW``'s ``parts_json``, as ``DETAIL``'s rows give them."""
+    if parts_json is None:
+        return []
+    parts = []
+    for values in json.loads(parts_json):
+        for i in _PART_DATES:
+            if values[i] is not None:
+                values[i] = date.fromisoformat(values[i])
+        parts.append(Installment(*values))
+    return parts
+
+
 KFS_DOCUMENT = select(  # parameters: loan_id, sha256
     _KFS_COLUMNS.canonical_json
 ).where(_KFS_COLUMNS.loan_id == bindparam("loan_id"), _KFS_COLUMNS.sha256 == bindparam("sha256"))
@@ -175,11 +236,21 @@ def loan_detail(session: Session, *, user: UserRow, loan_id: int, today: date) -
     return detail_answer(rows, terms=terms, today=today)
 
 
+_ZERO = fen_json(0)  # the only text ``fen_json`` gives a zero amount (``view_of``'s money is ``fen_json``'s)
+
+
 def detail_answer(rows: list[Any], *, terms: KfsTerms | None, today: date) -> dict[str, Any]:
     """The answer from ``DETAIL``'s rows (at least one; read any way: columns as attributes and by
     position) and the disclosure's terms (None: shown as a loan without a signed disclosure)."""
-    loan = rows[0]
     parts = [Installment(*r[_FIRST_PART:]) for r in rows if r[_FIRST_PART] is not None]
+    return loan_answer(rows[0], parts, terms=terms, today=today)
+
+
+def loan_answer(
+    loan: Any, parts: list[Installment], *, terms: KfsTerms | None, today: date
+) -> dict[str, Any]:
+    """The answer from a row of ``DETAIL`` or ``DETAIL_ONE_ROW`` (the loan's, the disclosure's and the
+    payout's columns: as attributes and by position) and the loan's active instalments in period order."""
     view = view_of(loan, parts, as_of=today)
     signed = loan.kfs_sha256 is not None and terms is not None
     if terms is None:
@@ -189,10 +260,10 @@ def detail_answer(rows: list[Any], *, terms: KfsTerms | None, today: date) -> di
         if row["status"] in ("due", "overdue"):
             for part in ("principal", "interest", "fee"):
                 amount = row[part]
-                if Decimal(amount):
+                if amount != _ZERO:
                     clause = terms.fee_clause if part == "fee" else "S1"
                     bill.append({"period": row["period"], "item": part, "amount": amount, "clause": clause})
-    if Decimal(view["balances"]["penalties"]):
+    if view["balances"]["penalties"] != _ZERO:
         bill.append(
             {"period": None, "item": "penalty", "amount": view["balances"]["penalties"], "clause": "P1"}
         )

@@ -24,6 +24,13 @@ for handler in logging_setup._WRITER["handlers"]:
         written_by.add(threading.current_thread().name)
         original(record)
     handler.emit = emit
+flushes = []
+for handler in logging_setup._WRITER["handlers"]:
+    stream_flush = handler.stream.flush
+    def counted(stream_flush=stream_flush):
+        flushes.append(threading.current_thread().name)
+        stream_flush()
+    handler.stream.flush = counted
 access = logging.getLogger("uvicorn.access")
 for n in range(int(sys.argv[1])):
     REQUEST_ID.set(f"req-{n}")
@@ -40,7 +47,7 @@ if sys.argv[2] == "running":  # no flush: the writer, asleep between drains, sti
     os._exit(0)  # no atexit flush: only what the writer wrote by itself is in the file
 if sys.argv[2] == "flush-now":
     logging_setup.flush()
-    print(sorted(written_by), flush=True)
+    print(sorted(written_by), len(flushes), flush=True)
     logging.getLogger("xiaodai.test").warning("after flush")  # written directly from now on
 """
 
@@ -74,6 +81,13 @@ def test_lines_are_written_by_the_writer_thread_and_directly_after_flush(tmp_pat
     assert "MainThread" not in out  # the queue's thread wrote every line before the flush
     assert [e["message"] for e in lines][-1] == "after flush"
     assert len([e for e in lines if e["logger"] == "uvicorn.access"]) == 10
+
+
+def test_the_writer_flushes_its_streams_once_per_drain_not_once_per_line(tmp_path: Path) -> None:
+    lines, out = run_child(tmp_path, 3000, "flush-now")
+    flushes = int(out.split()[-1])  # of the two streams (standard error and the file), writer and flush()
+    assert 2 <= flushes < 3000 // 5, flushes  # per line it would be 2 x 3,001
+    assert len([e for e in lines if e["logger"] == "uvicorn.access"]) == 3000
 
 
 def test_lines_are_written_while_the_process_runs_without_a_flush(tmp_path: Path) -> None:
