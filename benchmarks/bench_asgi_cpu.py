@@ -10,7 +10,10 @@ thread, GC settings), on a fresh migrated PostgreSQL database with one borrower 
 Each batch sends ``--requests`` requests, 16 at a time (asyncio tasks on uvloop, as uvicorn runs them),
 and reports process CPU (user + system: the worker threads included) per request; the minimum over the
 batches is the least disturbed by the other work on a shared machine. ``--profile`` prints cProfile's top
-functions (CPU clock) for one more batch of each endpoint.
+functions (CPU clock) for one more batch of each endpoint. ``NO_RENDERED=1``: the loan detail is rendered
+for every request (``async_reads.RENDERED`` keeps nothing), as for a loan whose row changed since it was
+last shown; ``NO_ASYNC_READS=1``: the reads on the worker-thread path; ``FORGET_TOKENS=1``: every request
+looks its bearer token up (as a token not seen for 2 s is, in each worker).
 """
 
 from __future__ import annotations
@@ -174,6 +177,14 @@ def main() -> None:
             hot_path.in_payment_thread = pay_on_loop  # type: ignore[assignment]
         if os.environ.get("NO_ASYNC_READS"):
             app.state.async_reads = None
+        if os.environ.get("FORGET_TOKENS"):  # every request looks its token up (the memory lasts 1 µs)
+            from xiaodai.accounts.token_cache import TOKENS
+
+            TOKENS.ttl = 1e-6
+        if os.environ.get("NO_RENDERED"):  # every detail rendered afresh (as for a loan not shown before)
+            from xiaodai.api import async_reads
+
+            async_reads.RENDERED.size = 0
         token, loan_id = borrower(app)
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
