@@ -177,8 +177,9 @@ def _claimed_parts(
         claimed, span = ahead.result()
         ahead = claimer.submit(claim_one, parts[k + 1]) if k + 1 < len(parts) else None
         counts["claimed"] += claimed
-        if k == 0 and claimed:
-            analyze(factory, "debit_attempts")  # the day's first attempts: statistics for the booking
+        if k == 0 and claimed:  # the day's first attempts: statistics for the booking and the staff list
+            analyze(factory, "debit_attempts")
+            analyze(factory, "debit_in_flight")
         if progress:
             progress("claim", claimed)
         if span is not None:

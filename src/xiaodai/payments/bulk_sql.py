@@ -212,7 +212,15 @@ def insert_entries(connection: Connection, entries: Sequence[JournalEntry]) -> l
 # takes the same locks and makes the same checks for the whole set (``check_references``). Every other
 # transaction keeps the per-row checks (the constraints stay): the database refuses an orphan posting.
 
-BULK_TABLES = ("debit_attempts", "installments", "journal_entries", "loans", "payment_cards", "postings")
+BULK_TABLES = (
+    "debit_attempts",
+    "debit_in_flight",
+    "installments",
+    "journal_entries",
+    "loans",
+    "payment_cards",
+    "postings",
+)
 
 _TABLES = ", ".join(f"'{t}'" for t in BULK_TABLES)
 _OWN_TRIGGERS = f"""

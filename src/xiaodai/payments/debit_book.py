@@ -273,27 +273,40 @@ def write_chunk(
     # attempts, hash-joins the staged outcomes to a scan of the whole table for every chunk
     span = {"low": min(attempt_ids, default=0), "high": max(attempt_ids, default=-1)}
     if in_sql:
+        sets = (
+            "status = s.status, settled_fen = s.settled_fen,"
+            " posted_fen = CASE WHEN f.attempt_id IS NULL THEN s.posted_fen ELSE s.settled_fen END,"
+            " reason = COALESCE(s.reason, debit_attempts.reason),"
+            " entry_id = COALESCE(s.entry_id, f.entry_id)"
+            " FROM batch_attempts s LEFT JOIN batch_fast f ON f.attempt_id = s.id"
+        )
+    else:
+        sets = (
+            "status = s.status, settled_fen = s.settled_fen,"
+            " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
+            " entry_id = s.entry_id"
+            " FROM batch_attempts s"
+        )
+    update = (
+        f"UPDATE debit_attempts SET {sets}"
+        " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+    )
+    if connection.dialect.name == "postgresql":  # the outcomes, and the final ones leave debit_in_flight
         connection.execute(
             text(
-                "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
-                " posted_fen = CASE WHEN f.attempt_id IS NULL THEN s.posted_fen ELSE s.settled_fen END,"
-                " reason = COALESCE(s.reason, debit_attempts.reason),"
-                " entry_id = COALESCE(s.entry_id, f.entry_id)"
-                " FROM batch_attempts s LEFT JOIN batch_fast f ON f.attempt_id = s.id"
-                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
+                f"WITH done AS ({update} RETURNING debit_attempts.id, debit_attempts.status)"
+                " DELETE FROM debit_in_flight f USING done WHERE f.attempt_id = done.id"
+                " AND f.attempt_id BETWEEN :low AND :high AND done.status <> 'pending'"
             ),
             span,
         )
     else:
+        connection.execute(text(update), span)
         connection.execute(
             text(
-                "UPDATE debit_attempts SET status = s.status, settled_fen = s.settled_fen,"
-                " posted_fen = s.posted_fen, reason = COALESCE(s.reason, debit_attempts.reason),"
-                " entry_id = s.entry_id"
-                " FROM batch_attempts s"
-                " WHERE debit_attempts.id = s.id AND debit_attempts.id BETWEEN :low AND :high"
-            ),
-            span,
+                "DELETE FROM debit_in_flight WHERE attempt_id IN (SELECT d.id FROM debit_attempts d"
+                " JOIN batch_attempts s ON s.id = d.id WHERE d.status <> 'pending')"
+            )
         )
     if connection.dialect.name != "postgresql":
         for name in ("batch_loans", "batch_installments", "batch_attempts"):

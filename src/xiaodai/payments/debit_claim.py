@@ -3,7 +3,10 @@
 when the attempt exists or the instalment has a debit in flight), in (loan, period) order, committed
 before the channel is asked. On PostgreSQL the attempts' foreign keys are checked set-based when allowed
 (``bulk_sql.references_in_bulk``): the statement locks the instalment, loan and card it reads
-``FOR KEY SHARE``, the lock each row's foreign-key trigger would take."""
+``FOR KEY SHARE``, the lock each row's foreign-key trigger would take.
+
+Every claimed attempt is listed in ``debit_in_flight`` by the same transaction (on PostgreSQL by the same
+statement): what the unbinding refusal and the staff list read for "in flight"."""
 
 from __future__ import annotations
 
@@ -72,6 +75,15 @@ def claim(session: Session, *, on: date, policy: RetryPolicy) -> dict[str, int]:
     return {"claimed": claimed, **counts}
 
 
+# the day's pending attempts not listed in flight yet (after the one-statement claim)
+_LIST_IN_FLIGHT = """
+INSERT INTO debit_in_flight (card_id, attempt_id, business_date)
+SELECT d.card_id, d.id, d.business_date FROM debit_attempts d
+WHERE d.business_date = :on AND d.status = 'pending'
+  AND NOT EXISTS (SELECT 1 FROM debit_in_flight f WHERE f.attempt_id = d.id)
+"""
+
+
 def to_claim(session: Session, *, on: date, policy: RetryPolicy) -> tuple[list[int], dict[str, int]]:
     """The instalments the day's claim would take now, in (loan, period) order, and the counts
     ``already_done`` and ``skipped_in_flight`` (as ``claim``); nothing is written. ``claim_part`` claims
@@ -136,12 +148,18 @@ def _insert(
     if installments is None:
         inserted: CursorResult[Any] = session.execute(_dated(insert, names), params)  # type: ignore[assignment]
         claimed, span = int(inserted.rowcount), None
-    else:
+    else:  # the part's attempts and their in-flight rows in one statement
         counted = _dated(
-            f"WITH claimed AS ({insert} RETURNING id) SELECT count(*), min(id), max(id) FROM claimed", names
+            f"""WITH claimed AS ({insert} RETURNING id, card_id, business_date),
+                flight AS (INSERT INTO debit_in_flight (card_id, attempt_id, business_date)
+                           SELECT card_id, id, business_date FROM claimed)
+            SELECT count(*), min(id), max(id) FROM claimed""",
+            names,
         ).bindparams(bindparam("part", int_array(installments), type_=String()))
         count, low, high = session.execute(counted, params).one()
         claimed, span = int(count), (None if low is None else (int(low), int(high)))
     if bulk:
         references_per_row(connection)
+    if installments is None:  # checked per row: this statement does not lock the cards itself
+        session.execute(_dated(_LIST_IN_FLIGHT, ["on"]), {"on": on})
     return claimed, span

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xiaodai.db.tables.payments import DebitAttemptRow, PaymentCardRow
+from xiaodai.db.tables.payments import DebitAttemptRow, DebitInFlightRow, PaymentCardRow
 from xiaodai.payments.channel import DebitRequest, DebitResponse, PaymentChannel
 from xiaodai.privacy.crypto import KeyRing, aad, decrypt
 
@@ -27,10 +27,13 @@ class Claimed(NamedTuple):  # a tuple: made from the driver's rows without a Pyt
 
 
 def unanswered_span(session: Session, *, on: date) -> tuple[int, int] | None:
-    """The lowest and highest id of the attempts of ``on`` not answered yet (``pending``, no reason)."""
+    """The lowest and highest id of the attempts of ``on`` not answered yet (``pending``, no reason): those in
+    flight from that day (``debit_in_flight`` by date) without a reason."""
     low, high = session.execute(
-        select(func.min(DebitAttemptRow.id), func.max(DebitAttemptRow.id)).where(
-            DebitAttemptRow.business_date == on,
+        select(func.min(DebitAttemptRow.id), func.max(DebitAttemptRow.id))
+        .join(DebitInFlightRow, DebitInFlightRow.attempt_id == DebitAttemptRow.id)
+        .where(
+            DebitInFlightRow.business_date == on,
             DebitAttemptRow.status == "pending",
             DebitAttemptRow.reason.is_(None),
         )

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from xiaodai.db.tables import InstallmentRow, JournalEntryRow, LoanRow, PostingRow, UserRow
 from xiaodai.db.tables.payments import (
     DebitAttemptRow,
+    DebitInFlightRow,
     DisbursementRow,
     PaymentCallbackRow,
     PaymentCardRow,
@@ -176,10 +177,8 @@ def unbind(session: Session, *, card_id: int) -> dict[str, Any]:
     if row.status == "unbound":
         raise PaymentError(f"card {card_id} is already unbound", ["CARD_NOT_BOUND"])
     in_flight = (
-        session.execute(
-            select(func.count()).where(
-                DebitAttemptRow.card_id == card_id, DebitAttemptRow.status == "pending"
-            )
+        session.execute(  # the debits in flight on the card (debit_in_flight by card)
+            select(func.count()).where(DebitInFlightRow.card_id == card_id)
         ).scalar_one()
         + session.execute(  # a payout to the card waiting for its outcome holds it too
             select(func.count()).where(
@@ -208,6 +207,21 @@ def list_cards(session: Session, *, borrower_id: int | None = None) -> list[dict
 # ---------------------------------------------------------------- debits
 
 
+def older_pending_debits(session: Session, *, today: date) -> list[tuple[str, date, int]]:
+    """(channel_ref, business_date, amount_fen) of the debits still in flight from days before ``today``, in
+    attempt order (the staff list). Read through ``debit_in_flight``'s date index: never the whole
+    history of attempts."""
+    return [
+        (str(r), d, int(a))
+        for r, d, a in session.execute(
+            select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
+            .join(DebitInFlightRow, DebitInFlightRow.attempt_id == DebitAttemptRow.id)
+            .where(DebitInFlightRow.business_date < today)
+            .order_by(DebitAttemptRow.id)
+        )
+    ]
+
+
 def channel_ref(installment_id: int, attempt: int) -> str:
     return f"debit:{installment_id}:{attempt}"
 
@@ -215,8 +229,10 @@ def channel_ref(installment_id: int, attempt: int) -> str:
 def _book(
     session: Session, attempt: DebitAttemptRow, status: DebitStatus, settled_fen: int, on: date
 ) -> None:
-    """Record a final outcome on a pending attempt; book the money that moved (once, by its key)."""
+    """Record a final outcome on a pending attempt; book the money that moved (once, by its key). The attempt
+    is no longer in flight."""
     attempt.status = status.value
+    session.execute(delete(DebitInFlightRow).where(DebitInFlightRow.attempt_id == attempt.id))
     attempt.settled_fen = settled_fen
     if status.moved_money:
         result = servicing.repay(
@@ -334,6 +350,8 @@ def run_debits(
         )
         session.add(row)
         session.flush()  # the unique reference is claimed before the channel is asked
+        session.add(DebitInFlightRow(card_id=row.card_id, attempt_id=row.id, business_date=on))
+        session.flush()
         number = decrypt(ring, item.card_enc, _where(item.borrower_id))
         answer = channel.debit(DebitRequest(ref, number, item.remaining_fen, on))
         row.reason = answer.reason

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from support.databases import admin, pg_url
 from support.payment_books import bind, borrower, card_number
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import LoanRow
-from xiaodai.db.tables.payments import DebitAttemptRow
+from xiaodai.db.tables.payments import DebitAttemptRow, DebitInFlightRow
 from xiaodai.ledger import service as ledger
 from xiaodai.payments import batch, bulk_sql, debit_book, debit_claim, fastsql, service
 from xiaodai.payments.channel import DebitRequest, DebitResponse, signature
@@ -490,3 +490,94 @@ def test_the_batch_books_the_same_with_the_foreign_keys_checked_per_row(
     a, b = snapshot(session_factory(per_row_keys)), snapshot(session_factory(set_based_keys))
     for key in a:
         assert a[key] == b[key], key
+
+
+def in_flight_and_pending(factory: sessionmaker[Session]) -> tuple[list[Any], list[Any]]:
+    """(attempt, card, day) of ``debit_in_flight`` and of the pending attempts, in attempt order."""
+    with factory() as s:
+        listed = s.execute(
+            select(
+                DebitInFlightRow.attempt_id, DebitInFlightRow.card_id, DebitInFlightRow.business_date
+            ).order_by(DebitInFlightRow.attempt_id)
+        ).all()
+        pending = s.execute(
+            select(DebitAttemptRow.id, DebitAttemptRow.card_id, DebitAttemptRow.business_date)
+            .where(DebitAttemptRow.status == "pending")
+            .order_by(DebitAttemptRow.id)
+        ).all()
+    return [tuple(r) for r in listed], [tuple(r) for r in pending]
+
+
+def test_in_flight_lists_exactly_the_pending_attempts_and_holds_their_cards(
+    factory: sessionmaker[Session],
+) -> None:
+    """The batch's claim lists each attempt in flight, its booking and the callbacks take the final ones
+    off; meanwhile the card cannot be unbound and the staff list shows the older ones."""
+    channel = SandboxChannel(seed=SEED, scripted=SCRIPTED)
+    build_book(factory, channel)
+    crashing = CrashingChannel(seed=SEED)
+    with pytest.raises(SystemExit):  # claimed and committed, nothing booked: all of them in flight
+        batch.run_debit_batch(factory, channel=crashing, ring=current_ring(), on=DAYS[0], policy=POLICY)
+    listed, pending = in_flight_and_pending(factory)
+    assert len(listed) == 19
+    assert listed == pending
+    held: set[int] = set()
+    for day in DAYS:
+        set_based(factory, channel, day)
+        listed, pending = in_flight_and_pending(factory)
+        assert listed == pending
+        held |= {card for _, card, _ in listed}
+        with factory() as s:
+            older = service.older_pending_debits(s, today=day + timedelta(days=1))
+            known = select(DebitAttemptRow.id, DebitAttemptRow.channel_ref, DebitAttemptRow.amount_fen)
+            shown = {a: (ref, fen) for a, ref, fen in s.execute(known)}
+            assert older == [(shown[a][0], d, shown[a][1]) for a, _, d in listed]
+            assert service.older_pending_debits(s, today=DAYS[0]) == []
+        for _, card, _ in listed[:2]:  # a debit in flight: the card stays bound
+            with pytest.raises(service.CardInUseError) as refused, factory() as s, s.begin():
+                service.unbind(s, card_id=card)
+            assert refused.value.reasons == ("CARD_DEBIT_IN_FLIGHT",)
+        for callback in channel.late_callbacks():
+            body = callback.body()
+            with factory() as s, s.begin():
+                service.handle_callback(
+                    s, secret=channel.secret, body=body, signature=signature(channel.secret, body), on=day
+                )
+        listed, pending = in_flight_and_pending(factory)
+        assert listed == pending == []
+    assert held  # the sandbox timed some out: the refusal above was exercised
+    with factory() as s, s.begin():  # nothing in flight any more: the card can go
+        assert service.unbind(s, card_id=min(held))["status"] == "unbound"
+
+
+def test_no_index_of_the_attempts_names_a_column_the_outcome_writes(engine: Engine) -> None:
+    """Booking an outcome writes these columns; an index naming one (key or predicate) would keep that
+    update from being HOT on PostgreSQL. The table leaves room on its pages for the new versions."""
+    written = ("status", "settled_fen", "posted_fen", "reason", "entry_id", "updated_at")
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            indexes = (
+                conn.execute(
+                    text(
+                        "SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+                        " WHERE indrelid = 'debit_attempts'::regclass"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            options = conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE oid = 'debit_attempts'::regclass")
+            ).scalar_one()
+            assert options == ["fillfactor=45"]
+        else:
+            indexes = (
+                conn.execute(
+                    text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'debit_attempts'")
+                )
+                .scalars()
+                .all()
+            )
+    definitions = [d for d in indexes if d]  # SQLite's own (unique constraint) indexes have no SQL text
+    assert definitions
+    assert not [d for d in definitions if any(c in d for c in written)]
