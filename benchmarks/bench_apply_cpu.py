@@ -15,7 +15,9 @@ own):
   commit, the JSON answer) by Starlette's TestClient (which adds its own client-side cost: an upper bound).
 
 Printed: CPU ms per application (``time.process_time``: user + system of this process, which includes the
-TestClient's own thread) p50 and mean, wall ms p50 / p99, SQL statements per application (the engine's
+TestClient's own thread) p50 and mean, the CPU of the PostgreSQL backends of the scratch database per
+application p50 (``/proc/<pid>/schedstat`` of the backends connected after the warm-up, when PostgreSQL runs
+on this machine), wall ms p50 / p99, SQL statements per application (the engine's
 ``before_cursor_execute``; psycopg's BEGIN/COMMIT are not statements there) and the load average.
 """
 
@@ -32,6 +34,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -39,7 +43,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench_decision_db import backend_cpu_ns  # noqa: E402
 from bench_http import APPLY, PASSWORD, drop_database, load_average, prepare, scratch_database  # noqa: E402
+from support.databases import PG_ADMIN  # noqa: E402
 from xiaodai.accounts.service import issue_token, sign_up  # noqa: E402
 from xiaodai.api.app import create_app  # noqa: E402
 from xiaodai.api.settings import Settings  # noqa: E402
@@ -56,22 +62,36 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
 
 
-def measure(label: str, count: int, one: Callable[[int], str], counted: list[int]) -> None:
+def backends_of(database: str) -> set[int]:
+    """The PostgreSQL backends connected to ``database`` (the app's pool), from an admin connection."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()
+    return {int(pid) for (pid,) in rows}
+
+
+def measure(label: str, count: int, one: Callable[[int], str], counted: list[int], database: str) -> None:
     for i in range(WARMUP):
         one(i)
+    pids = backends_of(database)
     counted[0] = 0
     cpu_ms: list[float] = []
+    server_ms: list[float] = []
     wall_ms: list[float] = []
     outcomes: dict[str, int] = {}
     for i in range(WARMUP, WARMUP + count):
+        server = backend_cpu_ns(pids)
         cpu, wall = time.process_time(), time.perf_counter()
         outcome = one(i)
         cpu_ms.append((time.process_time() - cpu) * 1000)
         wall_ms.append((time.perf_counter() - wall) * 1000)
+        server_after = backend_cpu_ns(pids)
+        if server is not None and server_after is not None:
+            server_ms.append((server_after - server) / 1e6)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    backends = f"PostgreSQL CPU p50 {statistics.median(server_ms):5.2f} ms · " if server_ms else ""
     print(
         f"{label:<36} CPU p50 {statistics.median(cpu_ms):5.2f} mean {statistics.mean(cpu_ms):5.2f} ms · "
-        f"wall p50 {statistics.median(wall_ms):6.2f} p99 {percentile(wall_ms, 0.99):6.2f} ms · "
+        f"{backends}wall p50 {statistics.median(wall_ms):6.2f} p99 {percentile(wall_ms, 0.99):6.2f} ms · "
         f"{counted[0] / count:4.2f} statements · {outcomes}"
     )
 
@@ -138,8 +158,8 @@ def main() -> None:
                 return str(got.json()["outcome"])
 
             print(f"load average before: {load_average()}")
-            measure("service (submit_application+commit)", args.applications, service, counted)
-            measure("endpoint (TestClient POST)", args.applications, endpoint, counted)
+            measure("service (submit_application+commit)", args.applications, service, counted, name)
+            measure("endpoint (TestClient POST)", args.applications, endpoint, counted, name)
             print(f"load average after: {load_average()}")
         app.state.engine.dispose()
     finally:

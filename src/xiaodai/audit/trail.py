@@ -13,7 +13,12 @@ the chain. Consequence: audit rows added in a transaction are visible to queries
 On PostgreSQL the rows usually go in with the lock and the head, in ONE statement: they are chained after the
 head this process's last committed audit rows left (``_KNOWN_HEAD``), and inserted only if the head read
 under the lock is that one; if another writer moved it, nothing is inserted and the rows are chained after
-the head read and inserted by a second statement, still under the lock (``_append_if_head``).
+the head read and inserted by a second statement, still under the lock (``_append_if_head``). The lock, the
+head and the conditional insert are the server-side function ``audit_append_if_head`` (migration 0046),
+whose plans PostgreSQL keeps for the session (psycopg forgets its prepared statements at every ROLLBACK).
+
+Audit events recorded in the transaction itself wait as ``PendingEvent`` values, not ORM objects (rows
+added to the session, or recorded in a savepoint, are ``AuditEventRow`` objects and wait the same way).
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Engine, Table, bindparam, event, func, insert, inspect, select
+from sqlalchemy import BigInteger, Connection, Engine, Table, bindparam, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
@@ -40,6 +46,27 @@ class AuditError(RuntimeError):
     """An attempt to change or delete an audit record through the ORM (the triggers refuse it anyway)."""
 
 
+@dataclass(slots=True)
+class PendingEvent:
+    """An audit event recorded in the transaction itself, waiting for the commit: the values of its row, as
+    plain attributes (an ``AuditEventRow`` costs more to build and to chain, and no one reads it back before
+    the commit); ``seq``, the hashes and ``id`` are set when it is chained and inserted."""
+
+    occurred_at: datetime
+    actor: str
+    action: str
+    subject: str
+    reason: str
+    payload: str
+    seq: int = 0
+    prev_hash: str = ""
+    row_hash: str = ""
+    id: int | None = None
+
+
+Waiting = AuditEventRow | PendingEvent
+
+
 def record(
     session: Session,
     *,
@@ -50,7 +77,7 @@ def record(
     payload: dict[str, Any] | None = None,
     version: str | None = None,
     at: datetime | None = None,
-) -> AuditEventRow:
+) -> Waiting:
     """Add one audit event; it is chained and written when the transaction commits.
 
     ``version`` is the rule, policy or model version the decision was taken under (stored in the payload).
@@ -58,7 +85,7 @@ def record(
     body = dict(payload or {})
     if version is not None:
         body["version"] = version
-    row = AuditEventRow(
+    event = PendingEvent(
         occurred_at=_utc(at or datetime.now(tz=UTC)),
         actor=actor[:100],
         action=action,
@@ -67,18 +94,19 @@ def record(
         payload=json.dumps(body, ensure_ascii=False, sort_keys=True, default=str),
     )
     if session.in_nested_transaction() or not session.in_transaction():
+        row = AuditEventRow(**{name: getattr(event, name) for name in _FIELDS})
         session.add(row)  # in a savepoint (or before any transaction): waits in the session like any row
         return row
     # in the transaction itself: straight to the rows waiting for the commit (what a flush would do with
     # it), after any audit row added to the session earlier, so the chain keeps the order of recording
     _move_new_rows(session)
-    session.info.setdefault(_PENDING, []).append(row)
-    return row
+    session.info.setdefault(_PENDING, []).append(event)
+    return event
 
 
-def pending(session: Session) -> list[AuditEventRow]:
-    """Audit rows added in this transaction and not yet written (they are written at commit)."""
-    waiting: list[AuditEventRow] = session.info.get(_PENDING, [])
+def pending(session: Session) -> list[Waiting]:
+    """Audit events added in this transaction and not yet written (they are written at commit)."""
+    waiting: list[Waiting] = session.info.get(_PENDING, [])
     return [*waiting, *_new_rows(session)]
 
 
@@ -141,12 +169,13 @@ _INSERT = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.seq)
 _FIELDS = ("occurred_at", "actor", "action", "subject", "reason", "payload")
 
 
-def _chain(session: Session, rows: list[AuditEventRow]) -> None:
+def _chain(session: Session, rows: list[Waiting]) -> None:
     """Chain ``rows`` after the stored head and insert them, under the chain lock.
 
     PostgreSQL: when this process knows the head it committed last (``_KNOWN_HEAD``), ONE statement takes
-    the lock and reads the head (``audit_chain_head``, exactly as below), and inserts the rows chained after
-    the head it expected only if the head read under the lock IS that head (``_append_if_head``); when
+    the lock and reads the head (``audit_append_if_head``, as ``audit_chain_head`` below), and inserts the
+    rows chained after the head it expected only if the head read under the lock IS that head
+    (``_append_if_head``); when
     another writer moved the head since, nothing is inserted and the rows are chained after the head read
     and inserted in a second statement, still under the lock. Either way the rows follow the head read
     under the lock."""
@@ -158,7 +187,7 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
         expected = _KNOWN_HEAD.get(connection.engine)
         if expected is not None and len(rows) <= _BATCH:
             values, by_seq = _linked(rows, *expected)
-            head = _append_if_head(session, values, by_seq, expected)
+            head = _append_if_head(session, connection, values, by_seq, expected)
             if head is None:  # appended: the head was the one expected
                 _remember(session, connection, rows)
                 return
@@ -182,12 +211,10 @@ def _chain(session: Session, rows: list[AuditEventRow]) -> None:
         by_seq[stored_seq].id = stored_id
 
 
-def _linked(
-    rows: list[AuditEventRow], seq: int, prev_hash: str
-) -> tuple[list[dict[str, Any]], dict[int, AuditEventRow]]:
+def _linked(rows: list[Waiting], seq: int, prev_hash: str) -> tuple[list[dict[str, Any]], dict[int, Waiting]]:
     """Chain ``rows`` after the head (``seq``, ``prev_hash``): their seq and hashes set, and their values."""
     values: list[dict[str, Any]] = []
-    by_seq: dict[int, AuditEventRow] = {}
+    by_seq: dict[int, Waiting] = {}
     for row in rows:
         seq += 1
         row.seq, row.prev_hash = seq, prev_hash
@@ -203,14 +230,15 @@ def _numbered(batch: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _append_if_head(
     session: Session,
+    connection: Connection,
     values: list[dict[str, Any]],
-    by_seq: dict[int, AuditEventRow],
+    by_seq: dict[int, Waiting],
     expected: tuple[int, str],
 ) -> tuple[int, str] | None:
-    """One statement (with the queued rows): the chain lock and the head (``audit_chain_head``), and the
-    rows inserted only if that head is ``expected``. None: inserted (their ids set); else the head read
-    under the lock, nothing inserted."""
-    connection = session.connection()
+    """One statement (with the queued rows): the chain lock and the head, and the rows inserted only if
+    that head is ``expected`` (``audit_append_if_head`` of migration 0046, whose plans the server keeps).
+    None: inserted (their ids set); else the head read under the lock, nothing inserted. ``connection``: the
+    session's."""
     queued = take_queued_sql(session)
     if queued is None:  # a queued row the driver cannot take as it is: written first, on its own
         write_queued(session)
@@ -229,26 +257,24 @@ def _append_if_head(
     return None if inserted else head
 
 
+_APPENDED = (*_FIELDS, "seq", "prev_hash", "row_hash")  # audit_append_if_head's arrays, in its order
+
+
 @lru_cache(maxsize=32)
 def _append_sql(ctes: str, rows: int) -> str:
-    """``_append_if_head``'s statement: the queued rows' ``WITH`` members (``ctes``), the head under the lock,
-    the rows inserted when it is the expected head; answers the head (id NULL) and the inserted ids."""
+    """``_append_if_head``'s statement: the queued rows' ``WITH`` members (``ctes``) and the function, its
+    arrays built by the server from one parameter per value (psycopg's list dumping cost more client CPU
+    than the statement saved); answers the inserted rows' ids (row_hash NULL), or the head read under the
+    lock (id NULL) when it was not the expected one and nothing was inserted."""
     casts = {"occurred_at": "timestamptz", "seq": "bigint", "payload": "text"}
-    names = (*_FIELDS, "seq", "prev_hash", "row_hash")
-    tuples = ", ".join(
-        "(" + ", ".join(f"%({name}_{n})s::{casts.get(name, 'varchar')}" for name in names) + ")"
-        for n in range(rows)
+    arrays = ", ".join(
+        "ARRAY[" + ", ".join(f"%({name}_{n})s::{casts.get(name, 'varchar')}" for n in range(rows)) + "]"
+        for name in _APPENDED
     )
     return (
-        f"WITH {ctes}"
-        "h AS (SELECT head.seq, head.row_hash FROM audit_chain_head(%(key)s) AS head), "
-        f"ins AS (INSERT INTO audit_events ({', '.join(names)}) "
-        f"SELECT * FROM (VALUES {tuples}) AS v ({', '.join(names)}) "
-        "WHERE (SELECT coalesce(max(h.seq), 0) FROM h) = %(expected_seq)s::bigint "
-        "AND (SELECT coalesce(max(h.row_hash), %(genesis)s::varchar) FROM h) = %(expected_hash)s::varchar "
-        "RETURNING id, seq) "
-        "SELECT NULL::bigint AS id, h.seq, h.row_hash FROM h "
-        "UNION ALL SELECT ins.id, ins.seq, NULL::varchar FROM ins"
+        (f"WITH {ctes[:-2]} " if ctes else "")
+        + "SELECT a.id, a.seq, a.row_hash FROM audit_append_if_head(%(key)s::bigint, "
+        f"%(expected_seq)s::bigint, %(expected_hash)s::varchar, %(genesis)s::varchar, {arrays}) AS a"
     )
 
 
@@ -258,7 +284,7 @@ _KNOWN_HEAD: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKe
 _WRITTEN = "xiaodai.audit.written_head"  # session.info: (engine, seq, row_hash) the open transaction wrote
 
 
-def _remember(session: Session, connection: Any, rows: list[AuditEventRow]) -> None:
+def _remember(session: Session, connection: Any, rows: list[Waiting]) -> None:
     last = rows[-1]
     session.info[_WRITTEN] = (connection.engine, last.seq, last.row_hash)
 
@@ -281,11 +307,11 @@ def _insert_sql(rows: int) -> str:
     return f"INSERT INTO audit_events ({', '.join(names)}) VALUES {tuples} RETURNING id, seq"
 
 
-def _chained(row: AuditEventRow) -> dict[str, Any]:
+def _chained(row: Waiting) -> dict[str, Any]:
     return {"seq": row.seq, "prev_hash": row.prev_hash, "row_hash": row.row_hash}
 
 
-def _entry(row: AuditEventRow) -> Entry:
+def _entry(row: Waiting) -> Entry:
     return Entry(
         seq=row.seq,
         occurred_at=row.occurred_at,

@@ -29,9 +29,9 @@ from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
 from xiaodai.features.assemble import (
     ApplicantContext,
     assemble,
-    context_columns,
     context_from,
     context_params,
+    context_source,
 )
 from xiaodai.features.catalogue import Catalogue, FeatureInputError, default_catalogue, refuse_looked_up
 from xiaodai.features.model_inputs import ModelInputMapping, default_mapping
@@ -328,22 +328,25 @@ def model_inputs(
 @lru_cache(maxsize=4)
 def _decision_context(dialect: str) -> Any:
     """One statement for a decision: an earlier decision of this application, the active model's artifact and
-    the applicant's context (``features.assemble.context_columns``); on PostgreSQL also the id a new
-    credit-report pull takes (so the pull is written with the decision, in one statement); built once per
+    the applicant's context (``features.assemble.context_source``: on PostgreSQL the server-side function
+    ``applicant_context``, whose plan the server keeps); on PostgreSQL also the ids a new credit-report pull
+    and the decision take (so both are written with the audit events, in one statement); built once per
     dialect."""
     allocate = (
         func.nextval(literal_column("'bureau_pulls_id_seq'")).label("d_next_pull"),
         func.nextval(literal_column("'decisions_id_seq'")).label("d_next_decision"),
     )
-    return select(
+    columns, source = context_source(dialect)
+    statement = select(
         select(DecisionRow.id)
         .where(DecisionRow.application_id == bindparam("p_application", type_=String))
         .scalar_subquery()
         .label("d_previous"),
         select(ModelRow.path).where(ModelRow.active.is_(True)).scalar_subquery().label("d_model"),
-        *context_columns(dialect),
+        *columns,
         *(allocate if dialect == "postgresql" else ()),
     )
+    return statement if source is None else statement.select_from(source)
 
 
 def _plain_id(value: Any) -> bool:

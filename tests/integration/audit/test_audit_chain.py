@@ -10,9 +10,11 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.databases import admin, pg_url
 from xiaodai.audit import trail
 from xiaodai.audit.chain import GENESIS, Kind
-from xiaodai.db.migrate import upgrade
+from xiaodai.db.migrate import alembic_config, upgrade
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import AuditEventRow
 
@@ -348,13 +350,14 @@ def test_a_head_moved_by_another_process_is_found_under_the_lock(db_url: str) ->
         try:
             with a() as s, s.begin():  # b wrote last: a's expected head is stale
                 trail.record(s, actor="stale", action="pii-view", subject="user:1", reason="ALLOWED")
-            assert [q.split(" ")[0] for q in seen] == ["WITH", "INSERT"], seen
+            assert [q.split(" ")[0] for q in seen] == ["SELECT", "INSERT"], seen
+            assert "audit_append_if_head(" in seen[0], seen
             seen.clear()
             with a() as s, s.begin():  # a wrote last: one statement
                 trail.record(s, actor="known", action="pii-view", subject="user:1", reason="ALLOWED")
                 trail.record(s, actor="known", action="pii-view", subject="user:2", reason="ALLOWED")
             assert len(seen) == 1, seen
-            assert "audit_chain_head(" in seen[0], seen
+            assert "audit_append_if_head(" in seen[0], seen
         finally:
             event.remove(first, "before_cursor_execute", count)
         stored = rows(a)
@@ -382,3 +385,76 @@ def test_a_rolled_back_append_is_not_expected_next_time(db_url: str, factory: se
     stored = rows(factory)
     assert [(r.seq, r.actor) for r in stored] == [(1, "user:0"), (2, "user:1"), (3, "user:0"), (4, "user:1")]
     assert verify(factory).ok
+
+
+APPEND = (
+    "SELECT a.id, a.seq, a.row_hash FROM audit_append_if_head(:key, :seq, :hash, :genesis, "
+    "CAST(:at AS timestamptz[]), CAST(:actor AS varchar[]), CAST(:action AS varchar[]), "
+    "CAST(:subject AS varchar[]), CAST(:reason AS varchar[]), CAST(:payload AS text[]), "
+    "CAST(:seqs AS bigint[]), CAST(:prev AS varchar[]), CAST(:hashes AS varchar[])) AS a"
+)
+
+
+def appended(connection: Connection, expected: tuple[int, str], chained: list[tuple[int, str, str]]) -> Any:
+    """``audit_append_if_head`` called directly: rows (seq, prev_hash, row_hash) after ``expected``."""
+    n = len(chained)
+    return connection.execute(
+        text(APPEND),
+        {
+            "key": trail.LOCK_KEY,
+            "seq": expected[0],
+            "hash": expected[1],
+            "genesis": GENESIS,
+            "at": [datetime(2026, 6, 1, tzinfo=UTC)] * n,
+            "actor": ["direct"] * n,
+            "action": ["pii-view"] * n,
+            "subject": ["user:1"] * n,
+            "reason": ["ALLOWED"] * n,
+            "payload": ["{}"] * n,
+            "seqs": [seq for seq, _, _ in chained],
+            "prev": [prev for _, prev, _ in chained],
+            "hashes": [row_hash for _, _, row_hash in chained],
+        },
+    ).all()
+
+
+def test_the_append_function_inserts_only_after_the_expected_head(engine: Engine) -> None:
+    """``audit_append_if_head`` (migration 0046): on an empty chain the head is (0, genesis); the rows go in,
+    in the order given, only when the head read under the lock is the expected one; otherwise nothing is
+    inserted and the head comes back."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite reads the head under its write lock")
+    with engine.begin() as c:
+        assert appended(c, (1, "f" * 64), [(2, "f" * 64, "a" * 64)]) == [(None, 0, GENESIS)]
+        first = appended(c, (0, GENESIS), [(1, GENESIS, "a" * 64), (2, "a" * 64, "b" * 64)])
+        assert [(seq, row_hash) for _, seq, row_hash in first] == [(1, None), (2, None)]
+        assert all(stored_id is not None for stored_id, _, _ in first)
+        assert first[0][0] < first[1][0]
+        assert appended(c, (0, GENESIS), [(1, GENESIS, "c" * 64)]) == [(None, 2, "b" * 64)]
+        assert appended(c, (2, "a" * 64), [(3, "a" * 64, "c" * 64)]) == [(None, 2, "b" * 64)]
+        stored = c.execute(text("SELECT seq, prev_hash, row_hash, actor FROM audit_events ORDER BY seq"))
+        assert [tuple(r) for r in stored] == [
+            (1, GENESIS, "a" * 64, "direct"),
+            (2, "a" * 64, "b" * 64, "direct"),
+        ]
+        locks = c.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        ).scalar_one()
+        assert locks == 1  # the chain lock, held to the end of the transaction
+
+
+def test_migration_0046_creates_the_append_function_and_its_downgrade_drops_it(empty_url: str) -> None:
+    upgrade(empty_url, "0046")
+    engine = make_engine(empty_url)
+    try:
+        postgresql = engine.dialect.name == "postgresql"
+        exists = text("SELECT count(*) FROM pg_proc WHERE proname = 'audit_append_if_head'")
+        if postgresql:
+            with engine.connect() as c:
+                assert c.execute(exists).scalar_one() == 1
+        command.downgrade(alembic_config(empty_url), "0044")
+        if postgresql:
+            with engine.connect() as c:
+                assert c.execute(exists).scalar_one() == 0
+    finally:
+        engine.dispose()
