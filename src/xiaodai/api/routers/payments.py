@@ -28,7 +28,7 @@ from xiaodai.accounts.service import ForbiddenError, has_role
 from xiaodai.api.deps import DB, CurrentUser, RowId, Today
 from xiaodai.api.one_hop import OneHopRoute
 from xiaodai.db.tables import JournalEntryRow, PostingRow, UserRow
-from xiaodai.db.tables.payments import DebitAttemptRow, DisbursementRow, PaymentCallbackRow, PaymentCardRow
+from xiaodai.db.tables.payments import DisbursementRow, PaymentCallbackRow, PaymentCardRow
 from xiaodai.ledger.chart import Account
 from xiaodai.money.parse import parse_iso_date
 from xiaodai.payments import batch, service
@@ -288,11 +288,7 @@ def breaks(session: DB, user: CurrentUser, today: Today) -> dict[str, Any]:
         item["suspense_fen"] += amount if payout else -amount  # their − our amount (reconcile.cash_sign)
         item["kind"] = _memo_kind(memo) or item["kind"]
     pending = [
-        *session.execute(
-            select(DebitAttemptRow.channel_ref, DebitAttemptRow.business_date, DebitAttemptRow.amount_fen)
-            .where(DebitAttemptRow.status == "pending", DebitAttemptRow.business_date < today)
-            .order_by(DebitAttemptRow.id)
-        ),
+        *service.older_pending_debits(session, today=today),  # through debit_in_flight (by date)
         *session.execute(  # payouts too (the status query settles them: payout.query_pending)
             select(DisbursementRow.channel_ref, DisbursementRow.business_date, DisbursementRow.amount_fen)
             .where(DisbursementRow.status == "pending", DisbursementRow.business_date < today)
