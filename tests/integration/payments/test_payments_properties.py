@@ -22,7 +22,7 @@ from support.databases import new_pg_copy
 from support.payment_books import bind, borrower, card_number, standard_loan
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import JournalEntryRow
-from xiaodai.db.tables.payments import DebitAttemptRow
+from xiaodai.db.tables.payments import DebitAttemptRow, DebitInFlightRow
 from xiaodai.ledger import service as ledger
 from xiaodai.ledger.chart import Account
 from xiaodai.payments import service
@@ -38,6 +38,24 @@ EXAMPLES = {"sqlite": 12, "postgresql": 8}
 
 # per line of a day's file: keep it, drop it (missing theirs when money moved), or change its amount
 Injection = st.sampled_from(["keep", "keep", "drop", "alter"])
+
+
+def in_flight_is_pending(factory: sessionmaker[Session]) -> None:
+    """``debit_in_flight`` lists exactly the pending attempts, each with its card and day."""
+    with factory() as s:
+        listed = set(
+            s.execute(
+                select(DebitInFlightRow.attempt_id, DebitInFlightRow.card_id, DebitInFlightRow.business_date)
+            )
+        )
+        pending = set(
+            s.execute(
+                select(DebitAttemptRow.id, DebitAttemptRow.card_id, DebitAttemptRow.business_date).where(
+                    DebitAttemptRow.status == "pending"
+                )
+            )
+        )
+    assert listed == pending
 
 
 def check_run(
@@ -74,6 +92,7 @@ def check_run(
         with factory() as s, s.begin():
             service.run_debits(s, channel=channel, ring=current_ring(), on=day, policy=default_policy())
         deliver(day, deliveries[n::3])  # some of the owed callbacks, in any order, some twice
+        in_flight_is_pending(factory)
         lines, want = [], {}
         for truth in channel.settlement_lines(day):
             what = next(picks)
@@ -95,6 +114,7 @@ def check_run(
             with factory() as s, s.begin():
                 service.reconcile(s, lines=lines, on=day)
     deliver(DAYS[-1], list(range(len(channel.late))))  # every owed callback arrives in the end
+    in_flight_is_pending(factory)
     for day in DAYS:  # every file again: callbacks that came after it may move suspense (new facts) ...
         with factory() as s, s.begin():
             service.reconcile(s, lines=files[day], on=day)
@@ -107,6 +127,7 @@ def check_run(
         assert ledger.check(s) == []
         attempts = list(s.execute(select(DebitAttemptRow)).scalars())
         assert all(a.status != "pending" for a in attempts)
+        assert s.execute(select(func.count()).select_from(DebitInFlightRow)).scalar_one() == 0
         for a in attempts:  # what the channel did is what we booked, once
             _, status, moved = channel.outcomes[a.channel_ref]
             assert (a.status, a.posted_fen) == (status.value, moved)
