@@ -159,8 +159,9 @@ def insert_entry_frames(
         ids = sorted(
             connection.execute(
                 text(
-                    "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id'))"
-                    " FROM generate_series(1, :n)"
+                    # the sequence found once (an InitPlan), not per row (~10 µs of catalogue lookups each)
+                    "SELECT nextval((SELECT CAST(pg_get_serial_sequence('journal_entries', 'id')"
+                    " AS REGCLASS))) FROM generate_series(1, :n)"
                 ),
                 {"n": entries.height},
             ).scalars()

@@ -41,31 +41,25 @@ MOVED_SCHEMA = {
 }
 
 _UNPAID = (
-    "(i.principal_fen + i.interest_fen + i.fee_fen - i.paid_principal_fen - i.paid_interest_fen"
-    " - i.paid_fee_fen)"
+    "(o.principal_fen + o.interest_fen + o.fee_fen - o.paid_principal_fen - o.paid_interest_fen"
+    " - o.paid_fee_fen)"
 )
 
-# the eligible debits and what they book (the steps of ``fastpath.book_fast``, one query)
+# the eligible debits and what they book (the steps of ``fastpath.book_fast``, one query). What the loan's
+# other instalments owe is a LATERAL aggregate per debit (an index range of the loan's instalments, no sort
+# or hash of the chunk's instalments); the entry ids are drawn from the sequence found once (an InitPlan),
+# not by ``pg_get_serial_sequence`` per row (a catalogue lookup each: ~40 % of the statement's CPU).
 _FAST = f"""
 CREATE TEMP TABLE batch_fast ON COMMIT DROP AS
 WITH per_loan AS (
     SELECT loan_id, count(*) AS debits FROM batch_moved GROUP BY loan_id
-), others AS (
-    SELECT i.loan_id,
-           count(*) FILTER (WHERE (i.billed OR i.due_on <= :on) AND ({_UNPAID} > 0 OR NOT i.billed))
-               AS other_dues,
-           count(*) FILTER (WHERE {_UNPAID} > 0) AS other_unpaid
-    FROM per_loan p JOIN installments i ON i.loan_id = p.loan_id
-    WHERE p.debits = 1 AND i.active
-      AND NOT EXISTS (SELECT 1 FROM batch_moved m WHERE m.installment_id = i.id)
-    GROUP BY i.loan_id
 ), base AS (
     SELECT m.attempt_id, m.channel_ref, m.loan_id, m.installment_id, m.amount_fen,
            l.buckets, l.principal_outstanding_fen, l.interest_outstanding_fen, l.fees_outstanding_fen,
            l.paid_total_fen, l.version,
            i.period, i.principal_fen, i.interest_fen, i.fee_fen, i.billed,
            i.paid_principal_fen, i.paid_interest_fen, i.paid_fee_fen,
-           coalesce(o.other_unpaid, 0) AS other_unpaid,
+           o.other_unpaid,
            l.allocation_order = :interest_first AS interest_first,
            NOT i.billed AS bill,
            i.principal_fen - i.paid_principal_fen AS d_principal,
@@ -75,10 +69,16 @@ WITH per_loan AS (
     JOIN per_loan p ON p.loan_id = m.loan_id AND p.debits = 1
     JOIN loans l ON l.id = m.loan_id
     JOIN installments i ON i.id = m.installment_id AND i.active AND i.loan_id = m.loan_id
-    LEFT JOIN others o ON o.loan_id = m.loan_id
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE (o.billed OR o.due_on <= :on) AND ({_UNPAID} > 0 OR NOT o.billed))
+                   AS other_dues,
+               count(*) FILTER (WHERE {_UNPAID} > 0) AS other_unpaid
+        FROM installments o
+        WHERE o.loan_id = m.loan_id AND o.active AND o.id <> m.installment_id
+    ) o
     WHERE l.state = 'active' AND l.penalties_outstanding_fen = 0 AND l.overpayment_fen = 0
       AND l.disbursed_on IS NOT NULL AND l.disbursed_on <= :on
-      AND i.due_on = :on AND m.on_date = :on AND coalesce(o.other_dues, 0) = 0
+      AND i.due_on = :on AND m.on_date = :on AND o.other_dues = 0
       AND l.allocation_order = ANY(:orders)
 ), one AS (
     SELECT b.*, least(b.amount_fen,
@@ -110,7 +110,7 @@ WITH per_loan AS (
     FROM takes k
 )
 SELECT a.*,
-       nextval(pg_get_serial_sequence('journal_entries', 'id')) AS entry_id,
+       nextval((SELECT CAST(pg_get_serial_sequence('journal_entries', 'id') AS REGCLASS))) AS entry_id,
        (a.pp = a.principal_fen AND a.pi = a.interest_fen AND a.pf = a.fee_fen) AS paid_up,
        (a.new_principal + a.new_interest + a.new_fees = 0
         AND a.pp = a.principal_fen AND a.pi = a.interest_fen AND a.pf = a.fee_fen

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -420,6 +421,45 @@ def test_an_instalment_changed_under_the_sql_kernel_rolls_the_chunk_back_and_boo
     assert snapshot(factory) == snapshot(session_factory(reference_engine))
     with factory() as s:
         assert ledger.check(s) == []
+
+
+def test_the_sql_kernel_leaves_a_loan_owing_another_instalment_to_the_per_row_path(
+    two_books: tuple[Engine, Engine],
+) -> None:
+    """The in-SQL kernel books a debit only when the loan owes nothing else billed or due (its other
+    instalments are read per debit, by loan): the same debit is booked there while the loan's next
+    instalment is unbilled, and left to the per-row path once that instalment is billed and unpaid."""
+    engine = two_books[1]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the in-SQL kernel runs on PostgreSQL only (SQLite books the case in polars)")
+    day = DAYS[0]
+    with engine.connect() as conn:
+        loan_id, first, owed, second = conn.execute(
+            text(
+                "SELECT i.loan_id, i.id, i.principal_fen + i.interest_fen + i.fee_fen, n.id"
+                " FROM installments i JOIN loans l ON l.id = i.loan_id"
+                " JOIN installments n ON n.loan_id = i.loan_id AND n.period = i.period + 1"
+                " WHERE i.due_on = :day AND i.period = 1 AND NOT n.billed AND l.state = 'active'"
+                " AND l.penalties_outstanding_fen = 0 AND l.overpayment_fen = 0 ORDER BY i.id LIMIT 1"
+            ),
+            {"day": day},
+        ).one()
+    moved = pl.DataFrame(
+        [(1, "debit:kernel-test:1", loan_id, first, owed, day)], schema=fastsql.MOVED_SCHEMA, orient="row"
+    )
+
+    def book(next_billed: bool) -> fastsql.SqlBooked:
+        with engine.connect() as conn:
+            conn.execute(
+                text("UPDATE installments SET billed = :b WHERE id = :i"), {"b": next_billed, "i": second}
+            )
+            booked = fastsql.book_in_sql(conn, moved, day)
+            conn.rollback()
+        return booked
+
+    assert book(next_billed=False).booked == 1
+    refused = book(next_billed=True)
+    assert (refused.booked, refused.others) == (0, {1})
 
 
 def test_the_sql_kernel_posts_nothing_for_a_chunk_with_a_broken_instalment(
