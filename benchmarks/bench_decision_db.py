@@ -61,7 +61,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def backend_cpu_ns(pids: set[int]) -> int | None:
-    """CPU time of the PostgreSQL backends ``pids`` (ns), when they run on this machine (Linux)."""
+    """CPU time of the PostgreSQL backends ``pids`` (ns), when they run on this machine (Linux); None
+    without any (SQLite)."""
+    if not pids:
+        return None
     total = 0
     for pid in pids:
         try:
