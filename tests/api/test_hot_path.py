@@ -18,6 +18,7 @@ from support.answers import count, same_answer
 from support.journey import borrower, signed_loan
 from support.statements import statements
 from xiaodai.accounts import token_cache
+from xiaodai.accounts.service import token_digest
 from xiaodai.api import hot_path
 from xiaodai.db.tables import CommandRow, JournalEntryRow
 from xiaodai.journey import loan_reads
@@ -259,12 +260,13 @@ def test_the_event_loop_reads_recover_from_lost_connections(
     assert set(statuses) <= {200, 500}
 
 
-def test_a_read_whose_token_is_not_remembered_looks_it_up_in_a_lookup_thread(
+def test_a_read_whose_token_is_not_remembered_looks_it_up_on_the_event_loop(
     client: TestClient, me_and_loan: tuple[dict[str, str], int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL the reads run on the event loop; a token this process no longer remembers is looked up
-    (``user_for_token``, as ``deps.current_user`` does) in one of the process's look-up threads, and the
-    read is answered here, equal to the full stack's answer."""
+    there too (``user_for_token``'s query on the reads' own connection, its rule in
+    ``accounts.user_id_for_token_values``: no thread, no ORM session), remembered again, and the read is
+    answered here, equal to the full stack's answer."""
     me, loan_id = me_and_loan
     if client.app.state.async_reads is None:  # type: ignore[attr-defined]
         pytest.skip("PostgreSQL only: SQLite reads and their look-up share the request's worker thread")
@@ -281,6 +283,42 @@ def test_a_read_whose_token_is_not_remembered_looks_it_up_in_a_lookup_thread(
         before = answered(client)
         hot = client.get(path, headers=me)
         assert answered(client) == before + 1, path
+        token = me["Authorization"].removeprefix("Bearer ")
+        assert token_cache.TOKENS.get(token_digest(token)) is not None  # remembered again
         same_answer(hot, client.get(f"{path}?via=full", headers=me))
-    assert len(threads) == 2
-    assert all(name.startswith("xiaodai-lookup") for name in threads), threads
+    assert threads == []  # no worker thread: the look-up ran on the event loop
+
+
+@pytest.mark.parametrize("refusal", ["revoked", "locked", "expired", "unknown"])
+def test_a_forgotten_token_refused_on_the_event_loop_is_answered_by_the_full_stack(
+    client: TestClient, me_and_loan: tuple[dict[str, str], int], refusal: str
+) -> None:
+    """The event-loop look-up refuses what ``user_for_token`` refuses — revoked, account locked, expired,
+    unknown — and passes the read on: the full stack looks again and answers 401 with its own message."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from xiaodai.db.tables import ApiTokenRow, UserRow
+
+    me, loan_id = me_and_loan
+    if client.app.state.async_reads is None:  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL only: SQLite reads look the token up in the request's worker thread")
+    past, future = datetime(2000, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)
+    change = {
+        "revoked": update(ApiTokenRow).values(revoked=True),
+        "locked": update(UserRow).values(locked_until=future),
+        "expired": update(ApiTokenRow).values(expires_at=past),
+    }
+    headers = {"Authorization": "Bearer not-a-token-of-anyone"} if refusal == "unknown" else me
+    if refusal in change:
+        with client.app.state.session_factory() as s, s.begin():  # type: ignore[attr-defined]
+            s.execute(change[refusal])
+    for path in ("/api/loans", f"/api/loans/{loan_id}"):
+        token_cache.TOKENS.clear()
+        before = answered(client)
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 401, (path, answer.text)
+        assert answered(client) == before, path  # passed on: the full stack answered
+        token_cache.TOKENS.clear()
+        assert answer.json() == client.get(f"{path}?via=full", headers=headers).json()

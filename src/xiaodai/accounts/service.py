@@ -19,12 +19,13 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from xiaodai.accounts.token_cache import TOKENS
@@ -305,16 +306,67 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     if found is None:
         raise AuthError("invalid or revoked token")
     row, user = found
-    expires = _utc(row.expires_at if row.expires_at is not None else _utc(row.created_at) + TOKEN_TTL)
-    TOKENS.put(digest, user_id=user.id, user_columns=_columns(user), token_expires_at=expires)
+    _accept(digest, user, _columns(user), expires_at=row.expires_at, created_at=row.created_at, at=at)
+    return user
+
+
+def _accept(
+    digest: str,
+    user: UserRow,
+    columns: dict[str, object],
+    *,
+    expires_at: datetime | None,
+    created_at: datetime,
+    at: datetime,
+) -> None:
+    """The rule for a token found (not revoked) with its user: remembered, then refused if expired or the
+    account locked. ``user_for_token`` and ``user_id_for_token_values`` both go through it."""
+    expires = _utc(expires_at if expires_at is not None else _utc(created_at) + TOKEN_TTL)
+    TOKENS.put(digest, user_id=user.id, user_columns=columns, token_expires_at=expires)
     if at >= expires:
         raise AuthError("the token has expired: ask for a new one")
     if _locked(user, at):
         raise AuthError("the account is locked")
-    return user
 
 
 _USER_COLUMNS = tuple(c.key for c in UserRow.__mapper__.column_attrs)
+
+# ``user_for_token``'s query as plain values (the user's columns named by their attribute keys, then the
+# token's expiry and creation time), for a caller that reads it with the database driver itself (the API's
+# event-loop reads on PostgreSQL: no thread, no ORM session); ``user_id_for_token_values`` applies the rule.
+TOKEN_VALUES = (
+    select(
+        *(getattr(UserRow, key).label(key) for key in _USER_COLUMNS),
+        ApiTokenRow.expires_at.label("token_expires_at"),
+        ApiTokenRow.created_at.label("token_created_at"),
+    )
+    .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(ApiTokenRow.token_sha256 == bindparam("digest"), ApiTokenRow.revoked.is_(False))
+)
+
+
+def token_digest(token: str) -> str:
+    """The token as stored and looked up (its SHA-256): ``TOKEN_VALUES``' ``digest`` parameter."""
+    return _sha(token)
+
+
+def user_id_for_token_values(token: str, values: Sequence[object] | None, *, now: datetime) -> int:
+    """``user_for_token`` on the row ``TOKEN_VALUES`` returned for the token (None: no row — unknown or
+    revoked): the same rule (remembered, expiry, lock), the user's id when accepted, else ``AuthError``."""
+    if values is None:
+        raise AuthError("invalid or revoked token")
+    columns = dict(zip(_USER_COLUMNS, values[: len(_USER_COLUMNS)], strict=True))
+    expires_at, created_at = values[len(_USER_COLUMNS) :]
+    user = _detached(columns)
+    _accept(
+        _sha(token),
+        user,
+        columns,
+        expires_at=expires_at,  # type: ignore[arg-type]
+        created_at=created_at,  # type: ignore[arg-type]
+        at=now,
+    )
+    return int(user.id)
 
 
 def remembered_user(session: Session | None, token: str, *, now: datetime) -> UserRow | None:

@@ -40,6 +40,7 @@ from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
+from xiaodai.accounts import service as accounts
 from xiaodai.api.loan_answers import json_bytes
 from xiaodai.journey import loan_reads
 
@@ -52,6 +53,7 @@ def compiled(statement: Select[Any]) -> str:
 
 
 MY_LOANS = compiled(loan_reads.MY_LOANS)
+TOKEN_VALUES = compiled(accounts.TOKEN_VALUES)  # a token this process no longer remembers
 DETAIL = compiled(loan_reads.DETAIL_ONE_ROW)  # the detail in one row (instalments as one JSON array)
 KFS_DOCUMENT = compiled(loan_reads.KFS_DOCUMENT)
 
@@ -147,6 +149,13 @@ class AsyncReads:
             raise
         self._give(connection)
         return found
+
+    async def token_user_id(self, token: str, *, now: datetime) -> int:
+        """The id of the user a bearer token this process does not remember belongs to: ``user_for_token``'s
+        query, read here on the event loop, and its rule (``accounts.user_id_for_token_values``: remembered
+        again, refused with ``AuthError`` when unknown, revoked, expired or the account locked)."""
+        found = await self.tuples(TOKEN_VALUES, {"digest": accounts.token_digest(token)})
+        return accounts.user_id_for_token_values(token, found[0] if found else None, now=now)
 
     async def my_loans(self, *, user_id: int) -> bytes:
         """The answer's JSON bytes (``loan_reads.my_loans_answer``)."""

@@ -140,7 +140,7 @@ class HotPath:
                 content = await run_in_threadpool(in_one_thread, state.read_session_factory, read)
                 body = json_bytes(content)
             else:  # PostgreSQL: from the event loop (api.async_reads), a forgotten token looked up first
-                user_id = user.id if user is not None else await self._token_user_id(state, token, now)
+                user_id = user.id if user is not None else await _token_user_id(reads, token, now)
                 if loan_id is None:
                     body = await reads.my_loans(user_id=user_id)
                 else:
@@ -154,13 +154,6 @@ class HotPath:
             await _send(send, body, 200)
         app.state.hot_path_answers += 1
         return True
-
-    @staticmethod
-    async def _token_user_id(state: Any, token: str, now: datetime) -> int:
-        def look_up(session: Session) -> int:
-            return int(token_user(session, token, now).id)
-
-        return int(await in_lookup_thread(state.read_session_factory, look_up))
 
     async def _repay(self, scope: Scope, receive: Receive, send: Send, loan_id: int) -> Receive | None:
         """None when answered here; otherwise the ``receive`` to pass on (the body replayed if read)."""
@@ -232,9 +225,7 @@ class HotPath:
 
 
 PAYMENT_THREADS = 8
-LOOKUP_THREADS = 4
 _payments: list[ThreadPoolExecutor] = []  # this process's payment threads, started on first use
-_lookups: list[ThreadPoolExecutor] = []  # and its token look-up threads (the reads')
 
 
 async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
@@ -249,14 +240,14 @@ async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Sess
     return await _in_thread(_payments[0], factory, work)
 
 
-async def in_lookup_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """As ``in_payment_thread``, in one of this process's ``LOOKUP_THREADS`` threads: a read's look-up of a
-    bearer token this process no longer remembers (the memory lasts 2 s: with many borrowers, a good share
-    of the reads). Starlette's ``run_in_threadpool`` hop, waking an anyio worker, costs ~3× this one's CPU
-    (docs/BENCHMARKS.md, repay4: ~45 against ~16 µs)."""
-    if not _lookups:
-        _lookups.append(ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="xiaodai-lookup"))
-    return await _in_thread(_lookups[0], factory, work)
+async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
+    """A read's look-up of a bearer token this process no longer remembers (the memory lasts 2 s: with many
+    borrowers, a good share of the reads), on the event loop with the reads' own connections; refused:
+    ``LookUpRefusedError`` (the full stack looks again and answers 401)."""
+    try:
+        return await reads.token_user_id(token, now=now)
+    except AuthError:
+        raise LookUpRefusedError from None
 
 
 async def _in_thread(
