@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -248,7 +249,11 @@ def end_sessions(session: Session, *, user: UserRow) -> None:
 
 
 def _locked(user: UserRow, now: datetime) -> bool:
-    return user.locked_until is not None and now < _utc(user.locked_until)
+    return _lock_holds(user.locked_until, now)
+
+
+def _lock_holds(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and now < _utc(locked_until)
 
 
 def lock_account(
@@ -306,26 +311,25 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     if found is None:
         raise AuthError("invalid or revoked token")
     row, user = found
-    _accept(digest, user, _columns(user), expires_at=row.expires_at, created_at=row.created_at, at=at)
+    _accept(digest, _columns(user), expires_at=row.expires_at, created_at=row.created_at, at=at)
     return user
 
 
 def _accept(
     digest: str,
-    user: UserRow,
-    columns: dict[str, object],
+    columns: dict[str, Any],
     *,
     expires_at: datetime | None,
     created_at: datetime,
     at: datetime,
 ) -> None:
-    """The rule for a token found (not revoked) with its user: remembered, then refused if expired or the
-    account locked. ``user_for_token`` and ``user_id_for_token_values`` both go through it."""
+    """The rule for a token found (not revoked) with its user's columns: remembered, then refused if expired
+    or the account locked. ``user_for_token`` and ``user_id_for_token_values`` both go through it."""
     expires = _utc(expires_at if expires_at is not None else _utc(created_at) + TOKEN_TTL)
-    TOKENS.put(digest, user_id=user.id, user_columns=columns, token_expires_at=expires)
+    TOKENS.put(digest, user_id=columns["id"], user_columns=columns, token_expires_at=expires)
     if at >= expires:
         raise AuthError("the token has expired: ask for a new one")
-    if _locked(user, at):
+    if _lock_holds(columns["locked_until"], at):
         raise AuthError("the account is locked")
 
 
@@ -355,18 +359,16 @@ def user_id_for_token_values(token: str, values: Sequence[object] | None, *, now
     revoked): the same rule (remembered, expiry, lock), the user's id when accepted, else ``AuthError``."""
     if values is None:
         raise AuthError("invalid or revoked token")
-    columns = dict(zip(_USER_COLUMNS, values[: len(_USER_COLUMNS)], strict=True))
+    columns: dict[str, Any] = dict(zip(_USER_COLUMNS, values[: len(_USER_COLUMNS)], strict=True))
     expires_at, created_at = values[len(_USER_COLUMNS) :]
-    user = _detached(columns)
     _accept(
         _sha(token),
-        user,
         columns,
         expires_at=expires_at,  # type: ignore[arg-type]
         created_at=created_at,  # type: ignore[arg-type]
         at=now,
     )
-    return int(user.id)
+    return int(columns["id"])
 
 
 def remembered_user(session: Session | None, token: str, *, now: datetime) -> UserRow | None:
@@ -387,7 +389,7 @@ def remembered_user(session: Session | None, token: str, *, now: datetime) -> Us
     return user
 
 
-def _columns(user: UserRow) -> dict[str, object]:
+def _columns(user: UserRow) -> dict[str, Any]:
     return {key: getattr(user, key) for key in _USER_COLUMNS}
 
 
