@@ -56,6 +56,23 @@ def prepare(folder: Path) -> tuple[str, str]:
     return name, url
 
 
+def scratch_app(prefix: str) -> str:
+    """A temporary working folder (the demo key ring and models are made under the working directory), a
+    fresh migrated PostgreSQL database with the test scorecard active (``prepare``), and the environment
+    ``served_app`` reads pointed at both; the database's name (to drop it)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chdir(folder)  # the demo key ring and models are made under the working directory
+    name, url = prepare(folder)
+    os.environ.update(
+        XIAODAI_DATABASE_URL=url,
+        XIAODAI_BUSINESS_DATE="2026-01-10",
+        XIAODAI_SECRET_KEY="bench",
+        XIAODAI_MODEL_DIR=str(folder / "models"),
+        XIAODAI_LOG_FILE=str(folder / "log.jsonl"),
+    )
+    return name
+
+
 def borrower(app: Any) -> tuple[str, int]:
     from fastapi.testclient import TestClient
 
@@ -150,16 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     import uvloop
 
-    folder = Path(tempfile.mkdtemp(prefix="xiaodai-asgi-"))
-    os.chdir(folder)  # the demo key ring and models are made under the working directory
-    name, url = prepare(folder)
-    os.environ.update(
-        XIAODAI_DATABASE_URL=url,
-        XIAODAI_BUSINESS_DATE="2026-01-10",
-        XIAODAI_SECRET_KEY="bench",
-        XIAODAI_MODEL_DIR=str(folder / "models"),
-        XIAODAI_LOG_FILE=str(folder / "log.jsonl"),
-    )
+    name = scratch_app("xiaodai-asgi-")
     try:
         from xiaodai.api.app import served_app
 

@@ -25,7 +25,6 @@ import cProfile
 import os
 import pstats
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from bench_asgi_cpu import borrower, one, prepare  # noqa: E402
+from bench_asgi_cpu import borrower, one, scratch_app  # noqa: E402
 from support.databases import admin  # noqa: E402
 
 CONCURRENCY = 16
@@ -125,16 +124,7 @@ def main() -> None:
     import uvloop
     from sqlalchemy import event
 
-    folder = Path(tempfile.mkdtemp(prefix="xiaodai-repay-asgi-"))
-    os.chdir(folder)  # the demo key ring and models are made under the working directory
-    name, url = prepare(folder)
-    os.environ.update(
-        XIAODAI_DATABASE_URL=url,
-        XIAODAI_BUSINESS_DATE="2026-01-10",
-        XIAODAI_SECRET_KEY="bench",
-        XIAODAI_MODEL_DIR=str(folder / "models"),
-        XIAODAI_LOG_FILE=str(folder / "log.jsonl"),
-    )
+    name = scratch_app("xiaodai-repay-asgi-")
     try:
         import xiaodai
         from xiaodai.api.app import served_app
