@@ -10,6 +10,7 @@ statement): what the unbinding refusal and the staff list read for "in flight"."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from xiaodai.payments.bulk_sql import int_array, references_in_bulk, references_
 from xiaodai.payments.debit_policy import RetryPolicy
 
 OPEN_STATES = ("active", "overdue")
+LIST_WORK_MEM = "64MB"  # ``to_claim``: the day's due instalments hashed and sorted without spilling
 REMAINING = (
     "(i.principal_fen + i.interest_fen + i.fee_fen - i.paid_principal_fen - i.paid_interest_fen"
     " - i.paid_fee_fen)"
@@ -84,23 +86,53 @@ WHERE d.business_date = :on AND d.status = 'pending'
 """
 
 
-def to_claim(session: Session, *, on: date, policy: RetryPolicy) -> tuple[list[int], dict[str, int]]:
+def to_claim(
+    session: Session,
+    *,
+    on: date,
+    policy: RetryPolicy,
+    after: tuple[int, int] | None = None,
+    limit: int | None = None,
+) -> tuple[list[int], dict[str, int], tuple[int, int] | None]:
     """The instalments the day's claim would take now, in (loan, period) order, and the counts
     ``already_done`` and ``skipped_in_flight`` (as ``claim``); nothing is written. ``claim_part`` claims
-    them a part at a time (PostgreSQL)."""
+    them a part at a time (PostgreSQL).
+
+    ``after``: only the instalments after this (loan, period). ``limit``: only the first ``limit`` due
+    instalments (those already done or in flight included); then the third value is the (loan, period)
+    of the last of them, to continue from with ``after`` (``None`` when there is nothing after them).
+    The first part of the day is listed so (an index range in loan order, milliseconds) and claimed while
+    the rest is listed (a scan of the day's instalments, seconds).
+
+    One statement, read through the driver: each due instalment comes back as its id, or 0 (this attempt
+    exists) or -1 (another attempt is in flight)."""
     case, listed, dates = _attempt_case(policy, on)
-    counts = _counts(session, case, listed, dates)
-    ids = session.execute(
-        _dated(
-            f"""SELECT i.id {_due(listed)}
-              AND NOT EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
-                              AND (d.attempt = {case} OR d.status = 'pending'))
-            ORDER BY i.loan_id, i.period""",
-            dates,
-        ),
-        dates,
-    ).scalars()
-    return [int(i) for i in ids], counts
+    params: dict[str, Any] = dict(dates)
+    sql = f"""SELECT CASE WHEN EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
+                                       AND d.attempt = {case}) THEN 0
+                     WHEN EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
+                                  AND d.status = 'pending') THEN -1
+                     ELSE i.id END{", i.loan_id, i.period" if limit is not None else ""}
+            {_due(listed)}"""
+    if after is not None:
+        sql += " AND (i.loan_id, i.period) > (:after_loan, :after_period)"
+        params |= {"after_loan": after[0], "after_period": after[1]}
+    sql += " ORDER BY i.loan_id, i.period"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    connection = session.connection()
+    connection.execute(text(f"SET LOCAL work_mem = '{LIST_WORK_MEM}'"))  # the sort of the day in memory
+    connection.execute(text("SET LOCAL jit = off"))
+    raw = connection.connection.driver_connection  # a million ints: no row objects
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(re.sub(r"(?<![:\w]):(\w+)\b", r"%(\1)s", sql), params)
+        rows = cursor.fetchall()
+    codes = [int(r[0]) for r in rows]
+    counts = {"already_done": codes.count(0), "skipped_in_flight": codes.count(-1)}
+    last = (int(rows[-1][1]), int(rows[-1][2])) if limit is not None and len(rows) == limit else None
+    return [i for i in codes if i > 0], counts, last
 
 
 def claim_part(

@@ -9,6 +9,7 @@ the sandbox's random outcomes (successes, partials, failures, timeouts answered 
 
 from __future__ import annotations
 
+import gc
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -621,3 +622,99 @@ def test_no_index_of_the_attempts_names_a_column_the_outcome_writes(engine: Engi
     definitions = [d for d in indexes if d]  # SQLite's own (unique constraint) indexes have no SQL text
     assert definitions
     assert not [d for d in definitions if any(c in d for c in written)]
+
+
+class ThresholdsSeen(SandboxChannel):
+    """Records the garbage collector's thresholds while it is asked."""
+
+    seen: list[tuple[int, int, int]]
+
+    def debit_batch(self, requests: Any) -> list[DebitResponse]:
+        self.seen.append(gc.get_threshold())
+        return super().debit_batch(requests)
+
+
+def test_the_batch_runs_with_the_collector_relaxed_and_restores_it(factory: sessionmaker[Session]) -> None:
+    build_book(factory, SandboxChannel(seed=SEED))
+    channel = ThresholdsSeen(seed=SEED)
+    channel.seen = []
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        result = batch.run_debit_batch(
+            factory, channel=channel, ring=current_ring(), on=DAYS[0], policy=POLICY, chunk=7
+        )
+        after = gc.get_threshold()
+    finally:
+        gc.set_threshold(*before)
+    assert result["counts"]["claimed"] == 19
+    assert channel.seen
+    assert set(channel.seen) == {batch.BATCH_GC_THRESHOLDS}
+    assert after == (700, 10, 10)
+
+
+def test_relaxed_collector_never_lowers_thresholds_and_nests() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(100_000, 5, 200)
+        with batch.relaxed_collector():
+            assert gc.get_threshold() == (100_000, 50, 200)
+            with batch.relaxed_collector():
+                assert gc.get_threshold() == (100_000, 50, 200)
+            assert gc.get_threshold() == (100_000, 50, 200)  # the outer block still runs
+        assert gc.get_threshold() == (100_000, 5, 200)
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_the_day_is_listed_first_part_then_rest_with_the_counts_of_one_listing(
+    factory: sessionmaker[Session], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``to_claim`` with ``limit`` then ``after`` lists what one listing lists, in the same order, with the
+    same counts (attempts done and in flight included); the batch claims the first part before it lists
+    the rest (a listing planned while a claim fills the attempts would scan the claim's rows per
+    instalment), and claims the day in the same parts as one listing would give."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the day is claimed a part at a time on PostgreSQL only")
+    channel = SandboxChannel(seed=SEED, scripted=SCRIPTED)
+    build_book(factory, channel)
+    batch.run_debit_batch(factory, channel=channel, ring=current_ring(), on=DAYS[0], policy=POLICY, chunk=7)
+    day = DAYS[1]  # retries of the first day's failures and timeouts (in flight), first attempts too
+    with factory() as s, s.begin():
+        whole, counts, last = debit_claim.to_claim(s, on=day, policy=POLICY)
+    assert last is None
+    assert len(whole) >= 3
+    assert counts["skipped_in_flight"] > 0  # the first day's timeouts
+    for limit in range(1, len(whole) + 3):
+        with factory() as s, s.begin():
+            first, first_counts, after = debit_claim.to_claim(s, on=day, policy=POLICY, limit=limit)
+            rest, rest_counts = [], {"already_done": 0, "skipped_in_flight": 0}
+            if after is not None:
+                rest, rest_counts, _ = debit_claim.to_claim(s, on=day, policy=POLICY, after=after)
+        assert first + rest == whole, limit
+        assert {k: first_counts[k] + rest_counts[k] for k in counts} == counts, limit
+    calls: list[tuple[str, Any]] = []
+    listing, claiming = batch.to_claim, batch.claim_part
+
+    def listed(*args: Any, **kwargs: Any) -> Any:
+        calls.append(("list", kwargs.get("limit")))
+        return listing(*args, **kwargs)
+
+    def claimed(*args: Any, **kwargs: Any) -> Any:
+        result = claiming(*args, **kwargs)
+        calls.append(("claimed", list(kwargs["installments"])))
+        return result
+
+    monkeypatch.setattr(batch, "to_claim", listed)
+    monkeypatch.setattr(batch, "claim_part", claimed)
+    chunk = 2
+    result = batch.run_debit_batch(
+        factory, channel=channel, ring=current_ring(), on=day, policy=POLICY, chunk=chunk
+    )
+    assert result["counts"]["claimed"] == len(whole)
+    assert {k: result["counts"][k] for k in counts} == counts
+    parts = [ids for kind, ids in calls if kind == "claimed"]
+    assert parts == [whole[k : k + chunk] for k in range(0, len(whole), chunk)]
+    rest = [k for k, (kind, limit) in enumerate(calls) if kind == "list" and limit is None]
+    assert len(rest) == 1  # the rest of the day listed once, after the first part was claimed
+    assert calls.index(("claimed", parts[0])) < rest[0]
