@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, user_for_token
+from xiaodai.accounts.service import AuthError, looked_up_user
 from xiaodai.api import errors
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import REQUEST_SESSIONS, finish_sessions
@@ -73,11 +73,13 @@ class LookUpRefusedError(Exception):
     (the work was rolled back; the full stack looks the token up again and answers 401)."""
 
 
-def token_user(session: Session, token: str, now: datetime) -> Any:
-    """``user_for_token`` — what ``deps.current_user`` runs for a token this process does not remember (it
-    remembers it again); refused: ``LookUpRefusedError``."""
+def token_user(session: Session, token: str, now: datetime, *, attached: bool = True) -> Any:
+    """What ``deps.current_user`` runs for a token this process does not remember (``user_for_token``: it
+    remembers it again), in the request's own transaction, without the ORM's rows
+    (``accounts.looked_up_user``: the same query and rule); refused: ``LookUpRefusedError``. The user as a
+    row of ``session``, or with ``attached=False`` detached (only its columns are read, e.g. its id)."""
     try:
-        return user_for_token(session, token, now=now)
+        return looked_up_user(session, token, now=now, attached=attached)
     except AuthError:
         raise LookUpRefusedError from None
 
