@@ -199,3 +199,27 @@ def test_a_forgotten_token_refused_in_the_applications_transaction_is_answered_b
     token_cache.TOKENS.clear()
     assert answer.json() == apply(client, headers, "refused-full", via="?via=full").json()
     assert (count(client, ApplicationRow), count(client, DecisionRow)) == (applications, decisions)
+
+
+def test_an_application_runs_in_one_of_the_application_threads(
+    client: TestClient, me: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work and its commit in one of the process's ``APPLICATION_THREADS`` (``in_application_thread``),
+    not in Starlette's thread pool."""
+    import threading
+
+    from xiaodai.api import hot_apply
+
+    threads: list[str] = []
+    submit = journey.submit_application
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(hot_apply.journey, "submit_application", recorded)
+    before = answered(client)
+    assert apply(client, me, "in-thread").status_code == 201
+    assert answered(client) == before + 1
+    assert len(threads) == 1
+    assert threads[0].startswith("xiaodai-application")

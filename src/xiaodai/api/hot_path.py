@@ -38,8 +38,6 @@ route's, so the latency metric and the access line name the same route template.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import re
 from collections.abc import Callable
@@ -63,6 +61,7 @@ from xiaodai.api.hot_common import (
     LookUpRefusedError,
     bearer_without_cookie,
     in_one_thread,
+    in_worker_thread,
     journey_route,
     json_write_key,
     read_body,
@@ -230,15 +229,15 @@ _payments: list[ThreadPoolExecutor] = []  # this process's payment threads, star
 
 
 async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads, in a copy of the
-    request's context (as Starlette's ``run_in_threadpool``; a quarter of its CPU per hop). At most that many
-    payments hold a database connection at once: a payment waits for a free thread holding nothing, and the
-    engine's pool is not made to open and close connections beyond its size under a burst. Cancelled while
-    the thread works, it still waits for the thread (the commit, or the rollback) before it gives up, as
-    ``run_in_threadpool`` does."""
+    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads
+    (``hot_common.in_worker_thread``: in a copy of the request's context, as Starlette's ``run_in_threadpool``
+    with a quarter of its CPU per hop; cancelled while the thread works, it still waits for the commit or the
+    rollback). At most that many payments hold a database connection at once: a payment waits for a free
+    thread holding nothing, and the engine's pool is not made to open and close connections beyond its size
+    under a burst."""
     if not _payments:
         _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
-    return await _in_thread(_payments[0], factory, work)
+    return await in_worker_thread(_payments[0], factory, work)
 
 
 async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
@@ -249,25 +248,6 @@ async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
         return await reads.token_user_id(token, now=now)
     except AuthError:
         raise LookUpRefusedError from None
-
-
-async def _in_thread(
-    threads: ThreadPoolExecutor, factory: Callable[[], Session], work: Callable[[Session], Any]
-) -> Any:
-    context = contextvars.copy_context()
-    future = asyncio.get_running_loop().run_in_executor(threads, context.run, in_one_thread, factory, work)
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(future)
-        except asyncio.CancelledError:
-            if not future.done():
-                cancelled = True
-                continue
-            raise
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
 
 
 def _repayment_amount(body: bytes) -> str | None:
