@@ -5,8 +5,10 @@ body (``http.response.start``, then ``http.response.body``): two ``send()`` syst
 for the client to take in, for every request. ``OneWriteHttp`` (the protocol class ``xiaodai serve`` gives
 uvicorn) is uvicorn's own ``HttpToolsProtocol`` on a transport (``JoinedWrites``) that keeps the small
 writes made during one turn of the event loop and hands them to the socket's transport as ONE write at the
-end of that turn (``loop.call_soon``): an answer sent without waiting in between (every plain response:
-its start and body messages follow each other without a pause) goes out in one ``send()``.
+end of that turn (``loop.call_soon``), or as soon as the answer is complete (``on_response_complete``),
+whichever comes first: an answer sent without waiting in between (every plain response: its start and body
+messages follow each other without a pause) goes out in one ``send()``, as soon as its last byte is
+written.
 
 Nothing else changes:
 
@@ -128,7 +130,13 @@ class JoinedWrites(asyncio.Transport):
 
 
 class OneWriteHttp(HttpToolsProtocol):
-    """uvicorn's httptools protocol writing through ``JoinedWrites`` (``uvicorn.run(http=OneWriteHttp)``)."""
+    """uvicorn's httptools protocol writing through ``JoinedWrites`` (``uvicorn.run(http=OneWriteHttp)``); a
+    complete answer is handed over at once, without waiting for the end of the turn."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(JoinedWrites(transport, self.loop))
+        self.joined = JoinedWrites(transport, self.loop)
+        super().connection_made(self.joined)
+
+    def on_response_complete(self) -> None:
+        self.joined.flush()  # the whole answer is written: out now, before the next request starts
+        super().on_response_complete()

@@ -131,21 +131,23 @@ def test_close_and_write_eof_hand_over_what_was_kept_abort_and_a_closing_connect
     asyncio.run(run())
 
 
-async def app(scope: Any, receive: Any, send: Any) -> None:
-    body = b'{"ok":true}'
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def answer_writes(protocol_class: type[HttpToolsProtocol]) -> tuple[list[bytes], list[bytes]]:
+    """The socket writes uvicorn's protocol makes for one keep-alive GET answered by a plain JSON answer:
+    those made by the time the answer's last ``send`` returned (the same turn of the loop), and all."""
+    socket = SocketTransport()
+    at_completion: list[bytes] = []
 
-
-def answer_writes(protocol_class: type[HttpToolsProtocol]) -> list[bytes]:
-    """The socket writes uvicorn's protocol makes for one keep-alive GET answered by ``app``."""
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b'{"ok":true}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        at_completion.extend(socket.writes)
 
     async def run() -> list[bytes]:
         config = Config(app, access_log=False, lifespan="off")
         config.load()
         protocol = protocol_class(config=config, server_state=ServerState(), app_state={})
-        socket = SocketTransport()
         protocol.connection_made(socket)
         protocol.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         for _ in range(20):
@@ -153,14 +155,15 @@ def answer_writes(protocol_class: type[HttpToolsProtocol]) -> list[bytes]:
         protocol.connection_lost(None)
         return socket.writes
 
-    return asyncio.run(run())
+    return at_completion, asyncio.run(run())
 
 
-def test_uvicorns_protocol_sends_a_whole_answer_in_one_write() -> None:
-    plain = answer_writes(HttpToolsProtocol)
+def test_uvicorns_protocol_sends_a_whole_answer_in_one_write_as_soon_as_it_is_complete() -> None:
+    _, plain = answer_writes(HttpToolsProtocol)
     assert len(plain) == 2  # uvicorn's own: the head, then the body
-    joined = answer_writes(OneWriteHttp)
+    at_completion, joined = answer_writes(OneWriteHttp)
     assert joined == [b"".join(plain)]  # the same bytes, one write
+    assert at_completion == joined  # handed over when the answer was complete, not a turn later
     assert joined[0].startswith(b"HTTP/1.1 200 OK\r\n")
     assert joined[0].endswith(b'\r\n\r\n{"ok":true}')
 
