@@ -13,8 +13,10 @@ from httpx import Response
 from sqlalchemy import select
 
 from support.answers import count, same_answer
-from support.journey import apply_body, borrower
+from support.journey import apply_body, borrower, refused_token
+from support.statements import statements
 from xiaodai.accounts import token_cache
+from xiaodai.accounts.service import token_digest
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.db.tables import ApplicationRow, AuditEventRow, DecisionRow
 from xiaodai.journey import service as journey
@@ -158,3 +160,66 @@ def test_logout_ends_the_token_here_at_once(client: TestClient, me: dict[str, st
     refused = apply(client, me, "after-logout")
     assert refused.status_code == 401
     assert answered(client) == before  # refused by the full stack's own answer
+
+
+def test_an_application_whose_token_is_not_remembered_looks_it_up_in_its_own_transaction(
+    client: TestClient, me: dict[str, str]
+) -> None:
+    """As ``deps.current_user`` does in the request's session: the look-up (``accounts.looked_up_user``),
+    then the application, one transaction, answered here as the full stack answers; remembered again."""
+    token_cache.TOKENS.clear()
+    before = answered(client)
+    with statements(client) as seen:
+        first = apply(client, me, "forgotten-1")
+    seen = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE
+    assert first.status_code == 201, first.text
+    assert answered(client) == before + 1
+    assert "FROM api_tokens" in seen[0]  # looked up first, then the application's own statements
+    assert not [s for s in seen[1:] if "FROM api_tokens" in s]
+    token = me["Authorization"].removeprefix("Bearer ")
+    assert token_cache.TOKENS.get(token_digest(token)) is not None  # remembered again
+    token_cache.TOKENS.clear()
+    same_answer(first, apply(client, me, "forgotten-1", via="?via=full"))
+
+
+@pytest.mark.parametrize("refusal", ["revoked", "locked", "expired", "unknown"])
+def test_a_forgotten_token_refused_in_the_applications_transaction_is_answered_by_the_full_stack(
+    client: TestClient, me: dict[str, str], refusal: str
+) -> None:
+    """The application's own look-up refuses what ``user_for_token`` refuses — revoked, account locked,
+    expired, unknown — rolls back and passes the request on: the full stack looks again and answers 401
+    with its own message; nothing is recorded."""
+    headers = refused_token(client, me, refusal)
+    applications, decisions = count(client, ApplicationRow), count(client, DecisionRow)
+    token_cache.TOKENS.clear()
+    before = answered(client)
+    answer = apply(client, headers, f"refused-{refusal}")
+    assert answer.status_code == 401, answer.text
+    assert answered(client) == before  # passed on: the full stack answered
+    token_cache.TOKENS.clear()
+    assert answer.json() == apply(client, headers, "refused-full", via="?via=full").json()
+    assert (count(client, ApplicationRow), count(client, DecisionRow)) == (applications, decisions)
+
+
+def test_an_application_runs_in_one_of_the_application_threads(
+    client: TestClient, me: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work and its commit in one of the process's ``APPLICATION_THREADS`` (``in_application_thread``),
+    not in Starlette's thread pool."""
+    import threading
+
+    from xiaodai.api import hot_apply
+
+    threads: list[str] = []
+    submit = journey.submit_application
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(hot_apply.journey, "submit_application", recorded)
+    before = answered(client)
+    assert apply(client, me, "in-thread").status_code == 201
+    assert answered(client) == before + 1
+    assert len(threads) == 1
+    assert threads[0].startswith("xiaodai-application")

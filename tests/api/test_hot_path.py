@@ -15,7 +15,7 @@ from httpx import Response
 from sqlalchemy import select, text
 
 from support.answers import count, same_answer
-from support.journey import borrower, signed_loan
+from support.journey import borrower, refused_token, signed_loan
 from support.statements import statements
 from xiaodai.accounts import token_cache
 from xiaodai.accounts.service import token_digest
@@ -322,3 +322,27 @@ def test_a_forgotten_token_refused_on_the_event_loop_is_answered_by_the_full_sta
         assert answered(client) == before, path  # passed on: the full stack answered
         token_cache.TOKENS.clear()
         assert answer.json() == client.get(f"{path}?via=full", headers=headers).json()
+
+
+@pytest.mark.parametrize("refusal", ["revoked", "locked", "expired", "unknown"])
+def test_a_forgotten_token_refused_in_the_payments_transaction_is_answered_by_the_full_stack(
+    client: TestClient, me_and_loan: tuple[dict[str, str], int], refusal: str
+) -> None:
+    """The repayment's own look-up (``accounts.looked_up_user``, in the payment's transaction) refuses what
+    ``user_for_token`` refuses — revoked, account locked, expired, unknown — rolls back and passes the
+    request on: the full stack looks again and answers 401 with its own message; nothing is claimed."""
+    me, loan_id = me_and_loan
+    headers = refused_token(client, me, refusal)
+    path = f"/api/loans/{loan_id}/repayments"
+    claims, entries = count(client, CommandRow), count(client, JournalEntryRow)
+    token_cache.TOKENS.clear()
+    before = answered(client)
+    answer = pay(client, path, headers, f"refused-{refusal}")
+    assert answer.status_code == 401, answer.text
+    assert answered(client) == before  # passed on: the full stack answered
+    token_cache.TOKENS.clear()
+    full = client.post(
+        f"{path}?via=full", json={"amount": "1.00"}, headers={**headers, "Idempotency-Key": "refused-full"}
+    )
+    assert answer.json() == full.json()
+    assert (count(client, CommandRow), count(client, JournalEntryRow)) == (claims, entries)

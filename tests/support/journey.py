@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,7 +10,7 @@ from sqlalchemy import update
 
 from xiaodai.accounts.service import sign_up
 from xiaodai.collections import service
-from xiaodai.db.tables import LoanRow
+from xiaodai.db.tables import ApiTokenRow, LoanRow, UserRow
 
 
 def borrower(client: TestClient, email: str) -> dict[str, str]:
@@ -87,3 +88,20 @@ def overdue_loan(client: TestClient, assigned_to: int) -> int:
         s.execute(update(LoanRow).where(LoanRow.id == loan_id).values(state="overdue", dpd=12, bucket="M1"))
         service.open_case(s, loan_id=loan_id, profile="CN", context=CONTEXT, assigned_to=assigned_to)
     return loan_id
+
+
+def refused_token(client: TestClient, me: dict[str, str], refusal: str) -> dict[str, str]:
+    """The headers of a bearer token ``user_for_token`` refuses for ``refusal``: the borrower's own token
+    (``me``) ``revoked``, ``expired`` or its account ``locked`` (every token and user of the test database:
+    only this borrower's matter here), or a token of nobody (``unknown``)."""
+    past, future = datetime(2000, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)
+    change = {
+        "revoked": update(ApiTokenRow).values(revoked=True),
+        "locked": update(UserRow).values(locked_until=future),
+        "expired": update(ApiTokenRow).values(expires_at=past),
+    }
+    if refusal == "unknown":
+        return {"Authorization": "Bearer not-a-token-of-anyone"}
+    with client.app.state.session_factory() as s, s.begin():  # type: ignore[attr-defined]
+        s.execute(change[refusal])
+    return me

@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from xiaodai.accounts.token_cache import TOKENS
+from xiaodai.db.inserts import execute_compiled
 from xiaodai.db.tables import ApiTokenRow, AuditEventRow, LoginBackoffRow, UserRow
 
 HASHER = PasswordHasher()
@@ -324,7 +325,8 @@ def _accept(
     at: datetime,
 ) -> None:
     """The rule for a token found (not revoked) with its user's columns: remembered, then refused if expired
-    or the account locked. ``user_for_token`` and ``user_id_for_token_values`` both go through it."""
+    or the account locked. ``user_for_token``, ``user_id_for_token_values`` and ``looked_up_user`` all go
+    through it."""
     expires = _utc(expires_at if expires_at is not None else _utc(created_at) + TOKEN_TTL)
     TOKENS.put(digest, user_id=columns["id"], user_columns=columns, token_expires_at=expires)
     if at >= expires:
@@ -357,6 +359,22 @@ def token_digest(token: str) -> str:
 def user_id_for_token_values(token: str, values: Sequence[object] | None, *, now: datetime) -> int:
     """``user_for_token`` on the row ``TOKEN_VALUES`` returned for the token (None: no row — unknown or
     revoked): the same rule (remembered, expiry, lock), the user's id when accepted, else ``AuthError``."""
+    return int(_accepted_values(token, values, now=now)["id"])
+
+
+def looked_up_user(session: Session, token: str, *, now: datetime, attached: bool) -> UserRow:
+    """``user_for_token`` for a token ``remembered_user`` did not find, in ``session``'s transaction:
+    ``TOKEN_VALUES`` sent as the driver's own statement (``db.inserts.execute_compiled``: no ORM rows built,
+    where ``user_for_token`` builds two, the token's and the user's) and the same rule (``_accept``). The
+    user as ``remembered_user`` gives it: a row of ``session`` when ``attached``, else a detached row holding
+    its columns (for a caller that needs only them, e.g. its id). Refused: ``AuthError``."""
+    found = execute_compiled(session.connection(), TOKEN_VALUES, {"digest": _sha(token)}).first()
+    columns = _accepted_values(token, None if found is None else tuple(found), now=now)
+    return _attach(session, columns) if attached else _detached(columns)
+
+
+def _accepted_values(token: str, values: Sequence[object] | None, *, now: datetime) -> dict[str, Any]:
+    """The user's columns from a ``TOKEN_VALUES`` row, once ``_accept`` took the token; else ``AuthError``."""
     if values is None:
         raise AuthError("invalid or revoked token")
     columns: dict[str, Any] = dict(zip(_USER_COLUMNS, values[: len(_USER_COLUMNS)], strict=True))
@@ -368,7 +386,7 @@ def user_id_for_token_values(token: str, values: Sequence[object] | None, *, now
         created_at=created_at,  # type: ignore[arg-type]
         at=now,
     )
-    return int(columns["id"])
+    return columns
 
 
 def remembered_user(session: Session | None, token: str, *, now: datetime) -> UserRow | None:

@@ -22,7 +22,8 @@ client address, latency metric, security headers: unchanged) and takes a request
 
 What it does is what the route does: ``journey.submit_application`` with the same arguments (the user as a
 row of the request's session, as ``deps.current_user`` gives it), then the commit of the session, both in
-ONE worker thread (committed before the answer is sent; a failed commit is an error, never a 2xx); the
+ONE worker thread, one of the process's few application threads (``in_application_thread``; committed
+before the answer is sent; a failed commit is an error, never a 2xx); the
 answer is the route's ``json_answer`` (201). A domain error is answered by the app's own exception handlers,
 anything else as ``errors.CatchAll`` answers it (logged with a reference, a generic 500).
 ``scope["route"]`` is the route's, so the latency metric and the access line name the same route template.
@@ -32,6 +33,8 @@ anything else as ``errors.CatchAll`` answers it (logged with a reference, a gene
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +42,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xiaodai.accounts.service import AuthError, remembered_user
@@ -48,7 +50,7 @@ from xiaodai.api.hot_common import (
     AppErrors,
     LookUpRefusedError,
     bearer_without_cookie,
-    in_one_thread,
+    in_worker_thread,
     journey_route,
     json_write_key,
     nothing,
@@ -123,7 +125,7 @@ class HotApply:
             )
 
         try:
-            result = await run_in_threadpool(in_one_thread, state.session_factory, submit)
+            result = await in_application_thread(state.session_factory, submit)
             response = json_answer(result, status_code=route.status_code or 201)
         except LookUpRefusedError:
             del scope["route"]
@@ -146,6 +148,23 @@ class HotApply:
         self._route_of(app)  # the handlers are read with the route
         assert self._errors is not None
         await self._errors.answer(scope, send, exc)
+
+
+APPLICATION_THREADS = 8
+_applications: list[ThreadPoolExecutor] = []  # this process's application threads, started on first use
+
+
+async def in_application_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+    """``in_one_thread`` in one of this process's ``APPLICATION_THREADS`` application threads
+    (``hot_common.in_worker_thread``, as a payment in its payment threads: a quarter of the CPU per hop of
+    Starlette's ``run_in_threadpool``, whose anyio worker queue and capacity limiter this skips). At most
+    that many applications hold a database connection at once; cancelled while the thread works, it still
+    waits for the commit or the rollback."""
+    if not _applications:
+        _applications.append(
+            ThreadPoolExecutor(APPLICATION_THREADS, thread_name_prefix="xiaodai-application")
+        )
+    return await in_worker_thread(_applications[0], factory, work)
 
 
 def _headers(scope: Scope) -> tuple[str, str] | None:

@@ -5,8 +5,11 @@ work in a worker thread with its commit before the answer (``api.one_hop``'s gua
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, user_for_token
+from xiaodai.accounts.service import AuthError, looked_up_user
 from xiaodai.api import errors
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import REQUEST_SESSIONS, finish_sessions
@@ -73,11 +76,13 @@ class LookUpRefusedError(Exception):
     (the work was rolled back; the full stack looks the token up again and answers 401)."""
 
 
-def token_user(session: Session, token: str, now: datetime) -> Any:
-    """``user_for_token`` — what ``deps.current_user`` runs for a token this process does not remember (it
-    remembers it again); refused: ``LookUpRefusedError``."""
+def token_user(session: Session, token: str, now: datetime, *, attached: bool = True) -> Any:
+    """What ``deps.current_user`` runs for a token this process does not remember (``user_for_token``: it
+    remembers it again), in the request's own transaction, without the ORM's rows
+    (``accounts.looked_up_user``: the same query and rule); refused: ``LookUpRefusedError``. The user as a
+    row of ``session``, or with ``attached=False`` detached (only its columns are read, e.g. its id)."""
     try:
-        return user_for_token(session, token, now=now)
+        return looked_up_user(session, token, now=now, attached=attached)
     except AuthError:
         raise LookUpRefusedError from None
 
@@ -137,6 +142,30 @@ def in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]
         raise
     finish_sessions(commit=True)
     return result
+
+
+async def in_worker_thread(
+    threads: ThreadPoolExecutor, factory: Callable[[], Session], work: Callable[[Session], Any]
+) -> Any:
+    """``in_one_thread`` in one of ``threads``, in a copy of the request's context (as Starlette's
+    ``run_in_threadpool``, at a quarter of its CPU per hop: no capacity limiter, no anyio worker queue). At
+    most as many requests as ``threads`` has threads hold a database connection at once; the others wait
+    for a free thread holding nothing. Cancelled while the thread works, it still waits for the thread (the
+    commit, or the rollback) before it gives up, as ``run_in_threadpool`` does."""
+    context = contextvars.copy_context()
+    future = asyncio.get_running_loop().run_in_executor(threads, context.run, in_one_thread, factory, work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if not future.done():
+                cancelled = True
+                continue
+            raise
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
 
 
 async def nothing() -> Message:  # a response's receive: never called for a plain response

@@ -14,9 +14,10 @@ skips would have let it through untouched and FastAPI would have called the endp
   remembers (``accounts.token_cache``), not expired and its account not locked, and NO ``Cookie`` header (so
   the web session, its expiry and CSRF have nothing to do: a bearer request carries no ambient authority).
   For the repayment a token this process does not remember (any more: the memory lasts 2 s) is looked up
-  as ``deps.current_user`` looks it up — ``accounts.user_for_token`` in the request's own session, i.e. in
-  the payment's transaction, first — and if that look-up refuses it, the transaction is rolled back and the
-  request passed on (the full stack looks again and answers);
+  as ``deps.current_user`` looks it up — ``accounts.user_for_token``'s query and rule
+  (``accounts.looked_up_user``, without its ORM rows) in the request's own session, i.e. in the payment's
+  transaction, first — and if that look-up refuses it, the transaction is rolled back and the request
+  passed on (the full stack looks again and answers);
 - for the repayment: ``Content-Type: application/json``, a ``Content-Length`` within ``BodyLimit``'s limit
   (no chunked body), no NUL anywhere in the body (``NulGuard``), an ``Idempotency-Key`` of 1–100
   characters and a body that ``schemas.Repayment`` accepts.
@@ -37,8 +38,6 @@ route's, so the latency metric and the access line name the same route template.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import re
 from collections.abc import Callable
@@ -62,6 +61,7 @@ from xiaodai.api.hot_common import (
     LookUpRefusedError,
     bearer_without_cookie,
     in_one_thread,
+    in_worker_thread,
     journey_route,
     json_write_key,
     read_body,
@@ -182,7 +182,7 @@ class HotPath:
         route = scope["route"] = self._route(app, "repay")
 
         def pay(session: Session) -> dict[str, Any]:
-            payer = user if user is not None else token_user(session, token, now)
+            payer = user if user is not None else token_user(session, token, now, attached=False)
             fen = parse_amount_fen(amount)
             return journey.repay(session, user=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
 
@@ -229,15 +229,15 @@ _payments: list[ThreadPoolExecutor] = []  # this process's payment threads, star
 
 
 async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads, in a copy of the
-    request's context (as Starlette's ``run_in_threadpool``; a quarter of its CPU per hop). At most that many
-    payments hold a database connection at once: a payment waits for a free thread holding nothing, and the
-    engine's pool is not made to open and close connections beyond its size under a burst. Cancelled while
-    the thread works, it still waits for the thread (the commit, or the rollback) before it gives up, as
-    ``run_in_threadpool`` does."""
+    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads
+    (``hot_common.in_worker_thread``: in a copy of the request's context, as Starlette's ``run_in_threadpool``
+    with a quarter of its CPU per hop; cancelled while the thread works, it still waits for the commit or the
+    rollback). At most that many payments hold a database connection at once: a payment waits for a free
+    thread holding nothing, and the engine's pool is not made to open and close connections beyond its size
+    under a burst."""
     if not _payments:
         _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
-    return await _in_thread(_payments[0], factory, work)
+    return await in_worker_thread(_payments[0], factory, work)
 
 
 async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
@@ -248,25 +248,6 @@ async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
         return await reads.token_user_id(token, now=now)
     except AuthError:
         raise LookUpRefusedError from None
-
-
-async def _in_thread(
-    threads: ThreadPoolExecutor, factory: Callable[[], Session], work: Callable[[Session], Any]
-) -> Any:
-    context = contextvars.copy_context()
-    future = asyncio.get_running_loop().run_in_executor(threads, context.run, in_one_thread, factory, work)
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(future)
-        except asyncio.CancelledError:
-            if not future.done():
-                cancelled = True
-                continue
-            raise
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
 
 
 def _repayment_amount(body: bytes) -> str | None:

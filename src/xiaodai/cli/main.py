@@ -70,6 +70,8 @@ def serve(
 
     import uvicorn
 
+    from xiaodai.api.one_write import OneWriteHttp
+
     if "XIAODAI_LOG_LEVEL" not in os.environ:
         os.environ["XIAODAI_LOG_LEVEL"] = "INFO"  # inherited by the worker processes
         logging.getLogger().setLevel(logging.INFO)
@@ -84,6 +86,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http=OneWriteHttp,  # uvicorn's httptools protocol, an answer's header and body in one send()
         log_config=None,  # our handlers (JSON, redacted, request id); uvicorn's loggers propagate to them
         log_level="info",
         proxy_headers=False,
