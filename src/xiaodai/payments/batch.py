@@ -208,7 +208,7 @@ def _claimed_parts(
     fills an empty table it would scan the claim's new rows for every instalment instead of probing the
     index.) The parts are those of one listing cut every ``chunk`` instalments."""
     listed: list[int] = []
-    after: tuple[int, int] | None = None
+    after: tuple[int, int, int] | None = None
     limit = chunk
     with factory() as session, session.begin():
         while True:  # due instalments already done or in flight are listed (counted), not claimed
@@ -224,7 +224,7 @@ def _claimed_parts(
     def cut(due: list[int]) -> None:
         queue.extend(due[k : k + chunk] for k in range(0, len(due), chunk))
 
-    def list_rest(after: tuple[int, int]) -> tuple[list[int], dict[str, int]]:
+    def list_rest(after: tuple[int, int, int]) -> tuple[list[int], dict[str, int]]:
         with factory() as session, session.begin():
             rest, rest_counts, _ = to_claim(session, on=on, policy=policy, after=after)
         return rest, rest_counts

@@ -91,18 +91,18 @@ def to_claim(
     *,
     on: date,
     policy: RetryPolicy,
-    after: tuple[int, int] | None = None,
+    after: tuple[int, int, int] | None = None,
     limit: int | None = None,
-) -> tuple[list[int], dict[str, int], tuple[int, int] | None]:
+) -> tuple[list[int], dict[str, int], tuple[int, int, int] | None]:
     """The instalments the day's claim would take now, in (loan, period) order, and the counts
     ``already_done`` and ``skipped_in_flight`` (as ``claim``); nothing is written. ``claim_part`` claims
     them a part at a time (PostgreSQL).
 
-    ``after``: only the instalments after this (loan, period). ``limit``: only the first ``limit`` due
+    ``after``: only the instalments after this (loan, period, id). ``limit``: only the first ``limit`` due
     instalments (those already done or in flight included); then the third value is the (loan, period)
-    of the last of them, to continue from with ``after`` (``None`` when there is nothing after them).
-    The first part of the day is listed so (an index range in loan order, milliseconds) and claimed while
-    the rest is listed (a scan of the day's instalments, seconds).
+    and id of the last of them, to continue from with ``after`` (``None`` when there is nothing after them).
+    The first part of the day is listed so (an index range in loan order, milliseconds) and claimed first;
+    the rest (a scan of the day's instalments, seconds) while the first chunk is sent and booked.
 
     One statement, read through the driver: each due instalment comes back as its id, or 0 (this attempt
     exists) or -1 (another attempt is in flight)."""
@@ -112,12 +112,12 @@ def to_claim(
                                        AND d.attempt = {case}) THEN 0
                      WHEN EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
                                   AND d.status = 'pending') THEN -1
-                     ELSE i.id END{", i.loan_id, i.period" if limit is not None else ""}
+                     ELSE i.id END{", i.loan_id, i.period, i.id" if limit is not None else ""}
             {_due(listed)}"""
     if after is not None:
-        sql += " AND (i.loan_id, i.period) > (:after_loan, :after_period)"
-        params |= {"after_loan": after[0], "after_period": after[1]}
-    sql += " ORDER BY i.loan_id, i.period"
+        sql += " AND (i.loan_id, i.period, i.id) > (:after_loan, :after_period, :after_id)"
+        params |= {"after_loan": after[0], "after_period": after[1], "after_id": after[2]}
+    sql += " ORDER BY i.loan_id, i.period, i.id"  # the id: a key to continue after, whatever the schedules
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
@@ -131,7 +131,11 @@ def to_claim(
         rows = cursor.fetchall()
     codes = [int(r[0]) for r in rows]
     counts = {"already_done": codes.count(0), "skipped_in_flight": codes.count(-1)}
-    last = (int(rows[-1][1]), int(rows[-1][2])) if limit is not None and len(rows) == limit else None
+    last = (
+        (int(rows[-1][1]), int(rows[-1][2]), int(rows[-1][3]))
+        if limit is not None and len(rows) == limit
+        else None
+    )
     return [i for i in codes if i > 0], counts, last
 
 
