@@ -63,4 +63,6 @@ def observe_request(scope: Scope, *, status: int, seconds: float) -> None:
     """Request latency by method, route template and status (``/api/loans/{loan_id}``, never the raw path,
     so ids make no new series; unmatched paths share one label). ``api.edge`` calls it for every request."""
     template = getattr(scope.get("route"), "path", None) or "unmatched"
-    HTTP_LATENCY.labels(method=scope.get("method", ""), route=template, status=str(status)).observe(seconds)
+    # the label values by position, in the histogram's order (method, route, status): prometheus_client's
+    # keyword form costs three times as much, on every request
+    HTTP_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(seconds)

@@ -5,8 +5,8 @@ it, outermost, so the id covers the whole request."""
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from starlette.types import Scope
 
@@ -18,4 +18,14 @@ def incoming_or_new(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == HEADER and SANE.match(value):
             return bytes(value).decode("ascii")
-    return uuid.uuid4().hex
+    return new_id()
+
+
+def new_id() -> str:
+    """A random (version 4) UUID's 32 hex digits, as ``uuid.uuid4().hex`` makes them, built from the 16
+    random bytes directly: ``uuid.UUID``'s constructor and its checks cost ten times the random bytes, on
+    every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return raw.hex()
