@@ -16,7 +16,9 @@ medians over the rounds are printed at the end, each ratio taken against its own
    (decision and offer, a fresh Idempotency-Key each). Each of these measured phases starts with a
    ``CHECKPOINT`` (the bench connects as ``postgres``, a superuser; it flushes the whole cluster's dirty
    buffers), so every phase starts from the same state: none pays for the WAL and dirty pages left by the
-   heavy writers before it (``pgbench -i`` and its run, the applications, the repayments). After the
+   heavy writers before it (``pgbench -i`` and its run, the applications, the repayments); on a server
+   running with autovacuum off (``SHOW autovacuum``), a ``VACUUM (ANALYZE)`` of the bench's database first,
+   what autovacuum would have done since the phase before (``autovacuum_off``). After the
    repayments ``xiaodai ledger check`` must pass. ``--probe`` also times each repayment's parts inside the
    server (``benchmarks/probe``) and samples what PostgreSQL's backends wait on (``pg_stat_activity``), to
    attribute the tail.
@@ -318,6 +320,16 @@ class WaitSampler:
         )
 
 
+def autovacuum_off(database: str) -> bool:
+    """True when the server runs without autovacuum (a test server's setting; PostgreSQL's default and any
+    production server's is on). Then each measured phase starts after a ``VACUUM (ANALYZE)`` of the bench's
+    database, what autovacuum (``autovacuum_naptime`` 1 min) would have done to the tables the previous phases
+    wrote — without it the loans table carries every repayment's dead row version from round to round."""
+    with psycopg.connect(pg_url(database), autocommit=True) as conn:
+        row = conn.execute("SHOW autovacuum").fetchone()
+    return row is not None and row[0] == "off"
+
+
 def round_of_runs(
     args: argparse.Namespace, base: str, wrk_env: dict[str, str], bare_url: str, server: int
 ) -> dict[str, Any]:
@@ -337,6 +349,9 @@ def round_of_runs(
         if (args.only and kind not in args.only) or (args.endpoints and kind not in args.endpoints):
             continue
         kind_env = {**wrk_env, "WRK_KIND": kind, "WRK_RUN": uuid.uuid4().hex[:8]}
+        if args.vacuum:  # the server's autovacuum is off: do what it would have done since the last phase
+            with psycopg.connect(pg_url(args.vacuum), autocommit=True) as conn:
+                conn.execute("VACUUM (ANALYZE)")
         admin("CHECKPOINT")  # every measured phase from the same state: no writer's dirty pages left to flush
         cpu = process_tree_cpu_seconds(server)
         sampler = WaitSampler(args.database) if args.probe else None
@@ -353,6 +368,7 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
     name, url = scratch_database("xiaodai_bench_http")
     try:
         prepare(url, folder)
+        args.vacuum = name if autovacuum_off(name) else None
         port = free_port()
         env = {
             **os.environ,
