@@ -10,7 +10,6 @@ statement): what the unbinding refusal and the staff list read for "in flight"."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Date, String, bindparam, text
 from sqlalchemy.orm import Session
 
+from xiaodai.db.driver import DriverStatement, fetch_rows
 from xiaodai.payments.bulk_sql import int_array, references_in_bulk, references_per_row
 from xiaodai.payments.debit_policy import RetryPolicy
 
@@ -104,8 +104,9 @@ def to_claim(
     The first part of the day is listed so (an index range in loan order, milliseconds) and claimed first;
     the rest (a scan of the day's instalments, seconds) while the first chunk is sent and booked.
 
-    One statement, read through the driver: each due instalment comes back as its id, or 0 (this attempt
-    exists) or -1 (another attempt is in flight)."""
+    One statement, read through the driver (``db.driver.fetch_rows``: plain tuples, the engine's listeners
+    and error handling kept): each due instalment comes back as its id, or 0 (this attempt exists) or -1
+    (another attempt is in flight)."""
     case, listed, dates = _attempt_case(policy, on)
     params: dict[str, Any] = dict(dates)
     sql = f"""SELECT CASE WHEN EXISTS (SELECT 1 FROM debit_attempts d WHERE d.installment_id = i.id
@@ -124,11 +125,7 @@ def to_claim(
     connection = session.connection()
     connection.execute(text(f"SET LOCAL work_mem = '{LIST_WORK_MEM}'"))  # the sort of the day in memory
     connection.execute(text("SET LOCAL jit = off"))
-    raw = connection.connection.driver_connection  # a million ints: no row objects
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute(re.sub(r"(?<![:\w]):(\w+)\b", r"%(\1)s", sql), params)
-        rows = cursor.fetchall()
+    rows = fetch_rows(connection, DriverStatement(_dated(sql, dates)), params)  # a million ints: plain tuples
     codes = [int(r[0]) for r in rows]
     counts = {"already_done": codes.count(0), "skipped_in_flight": codes.count(-1)}
     last = (
