@@ -33,8 +33,6 @@ anything else as ``errors.CatchAll`` answers it (logged with a reference, a gene
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -49,8 +47,8 @@ from xiaodai.api.deps import business_date
 from xiaodai.api.hot_common import (
     AppErrors,
     LookUpRefusedError,
+    WorkerThreads,
     bearer_without_cookie,
-    in_worker_thread,
     journey_route,
     json_write_key,
     nothing,
@@ -151,20 +149,8 @@ class HotApply:
 
 
 APPLICATION_THREADS = 8
-_applications: list[ThreadPoolExecutor] = []  # this process's application threads, started on first use
-
-
-async def in_application_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``in_one_thread`` in one of this process's ``APPLICATION_THREADS`` application threads
-    (``hot_common.in_worker_thread``, as a payment in its payment threads: a quarter of the CPU per hop of
-    Starlette's ``run_in_threadpool``, whose anyio worker queue and capacity limiter this skips). At most
-    that many applications hold a database connection at once; cancelled while the thread works, it still
-    waits for the commit or the rollback."""
-    if not _applications:
-        _applications.append(
-            ThreadPoolExecutor(APPLICATION_THREADS, thread_name_prefix="xiaodai-application")
-        )
-    return await in_worker_thread(_applications[0], factory, work)
+# an application's work and commit run in one of these (``hot_common.WorkerThreads``, as payments in theirs)
+in_application_thread = WorkerThreads(APPLICATION_THREADS, "xiaodai-application")
 
 
 def _headers(scope: Scope) -> tuple[str, str] | None:

@@ -144,28 +144,39 @@ def in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]
     return result
 
 
-async def in_worker_thread(
-    threads: ThreadPoolExecutor, factory: Callable[[], Session], work: Callable[[Session], Any]
-) -> Any:
-    """``in_one_thread`` in one of ``threads``, in a copy of the request's context (as Starlette's
-    ``run_in_threadpool``, at a quarter of its CPU per hop: no capacity limiter, no anyio worker queue). At
-    most as many requests as ``threads`` has threads hold a database connection at once; the others wait
-    for a free thread holding nothing. Cancelled while the thread works, it still waits for the thread (the
+class WorkerThreads:
+    """A few threads of this process for one kind of hot work (payments, applications), started on first
+    use: ``await threads(factory, work)`` runs ``in_one_thread`` in one of them, in a copy of the request's
+    context (as Starlette's ``run_in_threadpool``, at a quarter of its CPU per hop: no capacity limiter, no
+    anyio worker queue). At most ``size`` requests hold a database connection at once; the others wait for
+    a free thread holding nothing, and the engine's pool is not made to open and close connections beyond
+    its size under a burst. Cancelled while the thread works, a caller still waits for the thread (the
     commit, or the rollback) before it gives up, as ``run_in_threadpool`` does."""
-    context = contextvars.copy_context()
-    future = asyncio.get_running_loop().run_in_executor(threads, context.run, in_one_thread, factory, work)
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(future)
-        except asyncio.CancelledError:
-            if not future.done():
-                cancelled = True
-                continue
-            raise
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._threads: ThreadPoolExecutor | None = None
+
+    async def __call__(self, factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
+        context = contextvars.copy_context()
+        future = asyncio.get_running_loop().run_in_executor(
+            self._threads, context.run, in_one_thread, factory, work
+        )
+        cancelled = False
+        while True:
+            try:
+                result = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if not future.done():
+                    cancelled = True
+                    continue
+                raise
+            if cancelled:
+                raise asyncio.CancelledError
+            return result
 
 
 async def nothing() -> Message:  # a response's receive: never called for a plain response

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -59,9 +57,9 @@ from xiaodai.api.hot_common import (
     JSON,
     AppErrors,
     LookUpRefusedError,
+    WorkerThreads,
     bearer_without_cookie,
     in_one_thread,
-    in_worker_thread,
     journey_route,
     json_write_key,
     read_body,
@@ -225,19 +223,8 @@ class HotPath:
 
 
 PAYMENT_THREADS = 8
-_payments: list[ThreadPoolExecutor] = []  # this process's payment threads, started on first use
-
-
-async def in_payment_thread(factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-    """``in_one_thread`` in one of this process's ``PAYMENT_THREADS`` payment threads
-    (``hot_common.in_worker_thread``: in a copy of the request's context, as Starlette's ``run_in_threadpool``
-    with a quarter of its CPU per hop; cancelled while the thread works, it still waits for the commit or the
-    rollback). At most that many payments hold a database connection at once: a payment waits for a free
-    thread holding nothing, and the engine's pool is not made to open and close connections beyond its size
-    under a burst."""
-    if not _payments:
-        _payments.append(ThreadPoolExecutor(PAYMENT_THREADS, thread_name_prefix="xiaodai-payment"))
-    return await in_worker_thread(_payments[0], factory, work)
+# a payment's work and commit run in one of these (``hot_common.WorkerThreads``)
+in_payment_thread = WorkerThreads(PAYMENT_THREADS, "xiaodai-payment")
 
 
 async def _token_user_id(reads: AsyncReads, token: str, now: datetime) -> int:
