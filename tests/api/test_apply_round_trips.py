@@ -45,8 +45,8 @@ def test_an_application_is_three_statements_on_postgresql(
 ) -> None:
     """PostgreSQL: the key's claim with the consent (and the ids the application takes), the decision's one
     read, and at commit ONE statement writing the application, its decision, the credit-report pull and
-    the audit events (chained after the head this process committed last, checked under the chain lock);
-    then COMMIT. Answered by ``api.hot_apply`` (a remembered token, no cookie); the answer is the replay's."""
+    the audit events (chained by the server under the chain lock, ``audit_append``), sent with the COMMIT.
+    Answered by ``api.hot_apply`` (a remembered token, no cookie); the answer is the replay's."""
     if client.app.state.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
         pytest.skip("SQLite writes each row in a statement of its own")
     me = borrower(client, "apply-three@example.com")
@@ -62,7 +62,7 @@ def test_an_application_is_three_statements_on_postgresql(
     last = seen[2]
     for written in ("INSERT INTO bureau_pulls", "INSERT INTO decisions", "INSERT INTO applications"):
         assert written in last, (written, last)
-    assert "audit_append_if_head(" in last
+    assert "FROM audit_append(" in last
     assert "ARRAY[" in last  # the audit events, inserted by the function
     again = client.post("/api/applications", json=apply_body(), headers={**me, "Idempotency-Key": "t3"})
     assert again.content == answer.content

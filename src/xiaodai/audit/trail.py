@@ -2,20 +2,20 @@
 
 Writers only ``session.add(AuditEventRow(...))`` (or call :func:`record`); nothing else is needed. New audit
 rows wait in the session until the transaction commits, and are then chained and inserted in one short
-critical section: on PostgreSQL under a transaction-scoped advisory lock (taken with the head read in one
-statement, ``audit_chain_head`` of migration 0039), on SQLite under the database write lock every
-transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while
-committing means a long transaction (a collections campaign) never blocks other audited work for its whole
-length, and no transaction waits for anything else while it holds the lock, so it cannot deadlock. The
-unique ``seq`` is the backstop: a second writer that somehow reads the same head fails instead of forking
-the chain. Consequence: audit rows added in a transaction are visible to queries only after it commits.
+critical section: on PostgreSQL under a transaction-scoped advisory lock, on SQLite under the database write
+lock every transaction already takes (``BEGIN IMMEDIATE``). Holding the chain lock only while committing
+means a long transaction (a collections campaign) never blocks other audited work for its whole length, and
+no transaction waits for anything else while it holds the lock, so it cannot deadlock. The unique ``seq`` is
+the backstop: a second writer that somehow reads the same head fails instead of forking the chain.
+Consequence: audit rows added in a transaction are visible to queries only after it commits.
 
-On PostgreSQL the rows usually go in with the lock and the head, in ONE statement: they are chained after the
-head this process's last committed audit rows left (``_KNOWN_HEAD``), and inserted only if the head read
-under the lock is that one; if another writer moved it, nothing is inserted and the rows are chained after
-the head read and inserted by a second statement, still under the lock (``_append_if_head``). The lock, the
-head and the conditional insert are the server-side function ``audit_append_if_head`` (migration 0046),
-whose plans PostgreSQL keeps for the session (psycopg forgets its prepared statements at every ROLLBACK).
+On PostgreSQL the server chains the rows: the server-side function ``audit_append`` (migration 0047) takes
+the lock, reads the head with a snapshot from after the lock was granted, computes each row's hash as
+``audit.chain.entry_hash`` does and inserts the rows, in the statement that also writes the rows queued with
+``db.inserts.queue_insert``; that statement and the transaction's COMMIT go to the server together
+(``db.inserts.execute_sql_and_commit``), so the lock is held for the server's work only — never across a
+round trip to a Python thread that waits for its interpreter lock (under load that wait was most of a
+decision's time under the chain lock). ``audit verify`` checks the server's hashes with ``audit.chain``.
 
 Audit events recorded in the transaction itself wait as ``PendingEvent`` values, not ORM objects (rows
 added to the session, or recorded in a savepoint, are ``AuditEventRow`` objects and wait the same way).
@@ -24,18 +24,23 @@ added to the session, or recorded in a savepoint, are ``AuditEventRow`` objects 
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Connection, Engine, Table, bindparam, event, func, insert, inspect, select
+from sqlalchemy import Connection, Table, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from xiaodai.audit.chain import GENESIS, Entry, Report, entry_hash, verify
-from xiaodai.db.inserts import execute_sql, execute_with_queued, take_queued_sql, write_queued
+from xiaodai.db.inserts import (
+    execute_sql,
+    execute_sql_and_commit,
+    execute_with_queued,
+    take_queued_sql,
+    write_queued,
+)
 from xiaodai.db.tables import AuditEventRow
 
 LOCK_KEY = 0x58444155444954  # pg_advisory_xact_lock key of the audit chain ("XDAUDIT")
@@ -155,60 +160,61 @@ def _before_commit(session: Session) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)  # rolled back (or committed): nothing waits any more
-        session.info.pop(_WRITTEN, None)
 
 
-# PostgreSQL: the advisory lock, then the head read with a snapshot taken after the lock was granted, in one
-# round trip (the VOLATILE function of migration 0039: each query inside it takes a fresh snapshot)
-_CHAIN_HEAD = func.audit_chain_head(bindparam("key", type_=BigInteger)).table_valued("seq", "row_hash")
-_LOCKED_HEAD = select(_CHAIN_HEAD.c.seq, _CHAIN_HEAD.c.row_hash)
 _HEAD = select(AuditEventRow.seq, AuditEventRow.row_hash).order_by(AuditEventRow.seq.desc()).limit(1)
 # Core, not a unit-of-work flush: the rows are complete values once chained, and only their ids come back
 _TABLE = cast(Table, AuditEventRow.__table__)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.seq)
 _FIELDS = ("occurred_at", "actor", "action", "subject", "reason", "payload")
+_BATCH = 1000  # rows per statement (PostgreSQL takes at most 65,535 parameters in one)
 
 
 def _chain(session: Session, rows: list[Waiting]) -> None:
     """Chain ``rows`` after the stored head and insert them, under the chain lock.
 
-    PostgreSQL: when this process knows the head it committed last (``_KNOWN_HEAD``), ONE statement takes
-    the lock and reads the head (``audit_append_if_head``, as ``audit_chain_head`` below), and inserts the
-    rows chained after the head it expected only if the head read under the lock IS that head
-    (``_append_if_head``); when
-    another writer moved the head since, nothing is inserted and the rows are chained after the head read
-    and inserted in a second statement, still under the lock. Either way the rows follow the head read
-    under the lock."""
+    PostgreSQL: the server does it (``audit_append``, migration 0047: the lock, the head read after it,
+    the hashes, the insert), in the statement that also writes the rows queued with
+    ``db.inserts.queue_insert``; the last (usually the only) statement is sent with the transaction's COMMIT
+    in one round trip (``execute_sql_and_commit``), so the chain lock is held only while the server works.
+    SQLite: the head is read and the rows chained here, under the write lock its writers take at BEGIN."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Serialise chain writers until commit; the head is read after the lock is held, with a snapshot of
-        # its own, so under READ COMMITTED it sees the previous writer's rows.
-        # (rows queued by ``db.inserts.queue_insert`` are written in the same statement)
-        expected = _KNOWN_HEAD.get(connection.engine)
-        if expected is not None and len(rows) <= _BATCH:
-            values, by_seq = _linked(rows, *expected)
-            head = _append_if_head(session, connection, values, by_seq, expected)
-            if head is None:  # appended: the head was the one expected
-                _remember(session, connection, rows)
-                return
-        else:
-            found = execute_with_queued(session, _LOCKED_HEAD, {"key": LOCK_KEY}).first()
-            head = (0, GENESIS) if found is None else (int(found[0]), str(found[1]))
-        values, by_seq = _linked(rows, *head)
-        # the driver's own statement for this many rows (the values are plain str, int and aware datetime,
-        # which psycopg sends as they are): SQLAlchemy's insertmanyvalues machinery cost more CPU than the
-        # round trip; the engine's execution events still see the statement. At most _BATCH rows each
-        # (PostgreSQL takes at most 65,535 parameters in a statement).
-        for start in range(0, len(values), _BATCH):
-            batch = values[start : start + _BATCH]
-            for stored_id, stored_seq in execute_sql(connection, _insert_sql(len(batch)), _numbered(batch)):
-                by_seq[stored_seq].id = stored_id
-        _remember(session, connection, rows)
+        _append_on_server(session, connection, rows)
         return
     found = execute_with_queued(session, _HEAD, {}).first()
     values, by_seq = _linked(rows, *((0, GENESIS) if found is None else (int(found[0]), str(found[1]))))
     for stored_id, stored_seq in connection.execute(_INSERT, values):
         by_seq[stored_seq].id = stored_id
+
+
+def _append_on_server(session: Session, connection: Connection, rows: list[Waiting]) -> None:
+    """``audit_append`` for each batch of rows, the queued rows written by the first statement; the last
+    one committed with the transaction when the session has only this connection and psycopg sends it (as
+    SQLAlchemy would commit it next: ``before_commit`` hooks are the commit's last step), else SQLAlchemy
+    commits as usual."""
+    queued = take_queued_sql(session)
+    if queued is None:  # a queued row the driver cannot take as it is: written first, on its own
+        write_queued(session)
+        queued = ("", {})
+    ctes, params = queued
+    commit_here = connection.dialect.driver == "psycopg" and _only_connection(session, connection)
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start : start + _BATCH]
+        params.update(_arrays(batch))
+        params.update(key=LOCK_KEY, genesis=GENESIS)
+        last = start + _BATCH >= len(rows)
+        run = execute_sql_and_commit if last and commit_here else execute_sql
+        for row, (stored_id, seq, prev_hash, row_hash) in zip(
+            batch, run(connection, _append_sql(ctes, len(batch)), params), strict=True
+        ):
+            row.id, row.seq, row.prev_hash, row.row_hash = stored_id, seq, prev_hash, row_hash
+        ctes, params = "", {}
+
+
+def _only_connection(session: Session, connection: Connection) -> bool:
+    transaction = session.get_transaction()
+    return transaction is not None and [c for c, *_ in transaction._connections.values()] == [connection]
 
 
 def _linked(rows: list[Waiting], seq: int, prev_hash: str) -> tuple[list[dict[str, Any]], dict[int, Waiting]]:
@@ -224,87 +230,25 @@ def _linked(rows: list[Waiting], seq: int, prev_hash: str) -> tuple[list[dict[st
     return values, by_seq
 
 
-def _numbered(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    return {f"{name}_{n}": value for n, row_values in enumerate(batch) for name, value in row_values.items()}
-
-
-def _append_if_head(
-    session: Session,
-    connection: Connection,
-    values: list[dict[str, Any]],
-    by_seq: dict[int, Waiting],
-    expected: tuple[int, str],
-) -> tuple[int, str] | None:
-    """One statement (with the queued rows): the chain lock and the head, and the rows inserted only if
-    that head is ``expected`` (``audit_append_if_head`` of migration 0046, whose plans the server keeps).
-    None: inserted (their ids set); else the head read under the lock, nothing inserted. ``connection``: the
-    session's."""
-    queued = take_queued_sql(session)
-    if queued is None:  # a queued row the driver cannot take as it is: written first, on its own
-        write_queued(session)
-        queued = ("", {})
-    ctes, params = queued
-    params.update(_numbered(values))
-    params.update(key=LOCK_KEY, expected_seq=expected[0], expected_hash=expected[1], genesis=GENESIS)
-    head: tuple[int, str] | None = (0, GENESIS)
-    inserted = False
-    for stored_id, seq, row_hash in execute_sql(connection, _append_sql(ctes, len(values)), params):
-        if stored_id is None:
-            head = (int(seq), str(row_hash))
-        else:
-            by_seq[seq].id = stored_id
-            inserted = True
-    return None if inserted else head
-
-
-_APPENDED = (*_FIELDS, "seq", "prev_hash", "row_hash")  # audit_append_if_head's arrays, in its order
+def _arrays(batch: list[Waiting]) -> dict[str, Any]:
+    return {f"{name}_{n}": getattr(row, name) for n, row in enumerate(batch) for name in _FIELDS}
 
 
 @lru_cache(maxsize=32)
 def _append_sql(ctes: str, rows: int) -> str:
-    """``_append_if_head``'s statement: the queued rows' ``WITH`` members (``ctes``) and the function, its
-    arrays built by the server from one parameter per value (psycopg's list dumping cost more client CPU
-    than the statement saved); answers the inserted rows' ids (row_hash NULL), or the head read under the
-    lock (id NULL) when it was not the expected one and nothing was inserted."""
-    casts = {"occurred_at": "timestamptz", "seq": "bigint", "payload": "text"}
+    """The statement for ``rows`` rows: the queued rows' ``WITH`` members (``ctes``) and ``audit_append``,
+    its arrays built by the server from one parameter per value (psycopg's list dumping cost more client
+    CPU than the statement saved); answers each row's id, seq, prev_hash and row_hash, in chain order."""
+    casts = {"occurred_at": "timestamptz", "payload": "text"}
     arrays = ", ".join(
         "ARRAY[" + ", ".join(f"%({name}_{n})s::{casts.get(name, 'varchar')}" for n in range(rows)) + "]"
-        for name in _APPENDED
+        for name in _FIELDS
     )
     return (
         (f"WITH {ctes[:-2]} " if ctes else "")
-        + "SELECT a.id, a.seq, a.row_hash FROM audit_append_if_head(%(key)s::bigint, "
-        f"%(expected_seq)s::bigint, %(expected_hash)s::varchar, %(genesis)s::varchar, {arrays}) AS a"
+        + "SELECT a.id, a.seq, a.prev_hash, a.row_hash FROM audit_append(%(key)s::bigint, "
+        f"%(genesis)s::varchar, {arrays}) AS a ORDER BY a.seq"
     )
-
-
-# per database engine: the chain's head (seq, row_hash) as this process's last committed audit rows left it;
-# a guess, never trusted: ``_append_if_head`` checks it under the chain lock
-_KNOWN_HEAD: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKeyDictionary()
-_WRITTEN = "xiaodai.audit.written_head"  # session.info: (engine, seq, row_hash) the open transaction wrote
-
-
-def _remember(session: Session, connection: Any, rows: list[Waiting]) -> None:
-    last = rows[-1]
-    session.info[_WRITTEN] = (connection.engine, last.seq, last.row_hash)
-
-
-def _after_commit(session: Session) -> None:
-    written = session.info.pop(_WRITTEN, None)
-    if written is not None:
-        engine, seq, row_hash = written
-        _KNOWN_HEAD[engine] = (seq, row_hash)
-
-
-_BATCH = 1000
-
-
-@lru_cache(maxsize=32)
-def _insert_sql(rows: int) -> str:
-    """PostgreSQL (psycopg's named placeholders): one INSERT of ``rows`` chained rows, RETURNING id, seq."""
-    names = (*_FIELDS, "seq", "prev_hash", "row_hash")
-    tuples = ", ".join("(" + ", ".join(f"%({name}_{n})s" for name in names) + ")" for n in range(rows))
-    return f"INSERT INTO audit_events ({', '.join(names)}) VALUES {tuples} RETURNING id, seq"
 
 
 def _chained(row: Waiting) -> dict[str, Any]:
@@ -332,7 +276,6 @@ def install() -> None:
         ("before_flush", _before_flush),
         ("before_commit", _before_commit),
         ("after_transaction_end", _after_transaction_end),
-        ("after_commit", _after_commit),
     ):
         if not event.contains(Session, name, listener):
             # first: the commit hook takes the queued inserts with the chain's head (``db.inserts``' own

@@ -324,6 +324,25 @@ def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any
     ``exec_driver_sql``."""
     if connection.dialect.driver != "psycopg":
         return connection.exec_driver_sql(sql, params)
+    return _psycopg_rows(connection, sql, params, commit=False)
+
+
+def execute_sql_and_commit(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
+    """``execute_sql``, then the transaction committed, both sent together in one round trip (psycopg's
+    pipeline mode: the COMMIT does not wait for the statement's answer to reach this process). For a
+    statement that takes a lock held until the commit (the audit chain's): the lock is then held only while
+    the server runs the two, not while this process's thread waits for its turn to send the COMMIT.
+
+    Called by a ``before_commit`` hook (``audit.trail``): SQLAlchemy's own commit then finds the connection
+    idle and sends nothing (psycopg's ``commit`` on an idle connection is a no-op). A statement or a COMMIT
+    that fails raises here, as ``execute_sql`` raises, and the transaction is rolled back: never committed
+    in part. psycopg only (the caller checks ``connection.dialect.driver``)."""
+    if connection.dialect.driver != "psycopg":
+        raise ValueError("execute_sql_and_commit needs psycopg (pipeline mode)")
+    return _psycopg_rows(connection, sql, params, commit=True)
+
+
+def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, commit: bool) -> Rows:
     if not connection.in_transaction():
         connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
     numbered, names = _numbered(sql)
@@ -334,7 +353,12 @@ def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
     try:
-        connection._cursor_execute(cursor, numbered, values)
+        if commit:
+            with driver.pipeline():
+                connection._cursor_execute(cursor, numbered, values)
+                driver.commit()  # queued behind the statement; the pipeline's sync sends both
+        else:
+            connection._cursor_execute(cursor, numbered, values)
         result = cursor.pgresult
         rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
     except BaseException as exc:

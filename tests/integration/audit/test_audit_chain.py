@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from support.databases import admin, pg_url
 from xiaodai.audit import trail
-from xiaodai.audit.chain import GENESIS, Kind
+from xiaodai.audit.chain import GENESIS, Entry, Kind, entry_hash
 from xiaodai.db.migrate import alembic_config, upgrade
 from xiaodai.db.session import make_engine, session_factory
 from xiaodai.db.tables import AuditEventRow
@@ -331,116 +331,173 @@ def _statements(engine: Engine) -> tuple[list[str], Any]:
     return seen, count
 
 
-def test_a_head_moved_by_another_process_is_found_under_the_lock(db_url: str) -> None:
-    """PostgreSQL: a process appends its rows in one statement after the head it committed last, only if the
-    head read under the chain lock is that head. Two engines (two processes) take turns: each one's
-    expected head is stale every time; nothing is inserted after it, the rows follow the head read under the
-    lock (one more statement), and the chain verifies. When the head is the expected one, one statement."""
+def test_writers_of_two_processes_take_turns_in_one_statement_each(db_url: str) -> None:
+    """PostgreSQL: each audited commit is ONE statement (``audit_append``: the lock, the head read under it,
+    the hashes, the insert), sent with the COMMIT — whichever process moved the head last. Two engines (two
+    processes) take turns; the chain verifies."""
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite reads the head under its write lock")
     first, second = make_engine(db_url), make_engine(db_url)
     try:
         a, b = session_factory(first), session_factory(second)
-        for k in range(6):
-            for factory in (a, b):
-                with factory() as s, s.begin():
-                    trail.record(s, actor=f"p{k}", action="pii-view", subject="user:1", reason="ALLOWED")
         seen, count = _statements(first)
         event.listen(first, "before_cursor_execute", count)
         try:
-            with a() as s, s.begin():  # b wrote last: a's expected head is stale
-                trail.record(s, actor="stale", action="pii-view", subject="user:1", reason="ALLOWED")
-            assert [q.split(" ")[0] for q in seen] == ["SELECT", "INSERT"], seen
-            assert "audit_append_if_head(" in seen[0], seen
-            seen.clear()
-            with a() as s, s.begin():  # a wrote last: one statement
-                trail.record(s, actor="known", action="pii-view", subject="user:1", reason="ALLOWED")
-                trail.record(s, actor="known", action="pii-view", subject="user:2", reason="ALLOWED")
-            assert len(seen) == 1, seen
-            assert "audit_append_if_head(" in seen[0], seen
+            for k in range(6):
+                for factory in (a, b):
+                    with factory() as s, s.begin():
+                        trail.record(s, actor=f"p{k}", action="pii-view", subject="user:1", reason="ALLOWED")
+                        trail.record(s, actor=f"q{k}", action="pii-view", subject="user:2", reason="ALLOWED")
         finally:
             event.remove(first, "before_cursor_execute", count)
+        assert len(seen) == 6, seen  # one per transaction of the first engine
+        assert all("FROM audit_append(" in q for q in seen), seen
         stored = rows(a)
-        assert [r.seq for r in stored] == list(range(1, 16))
-        assert [r.actor for r in stored][-3:] == ["stale", "known", "known"]
+        assert [r.seq for r in stored] == list(range(1, 25))
+        assert [r.actor for r in stored][:4] == ["p0", "q0", "p0", "q0"]
         assert verify(a).ok
     finally:
         first.dispose()
         second.dispose()
 
 
-def test_a_rolled_back_append_is_not_expected_next_time(db_url: str, factory: sessionmaker[Session]) -> None:
-    """The expected head is the one a COMMITTED transaction left: rows appended and then rolled back leave
-    no trace in it (the next writer expects the head before them, which is the stored one)."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite reads the head under its write lock")
-    write(factory, 2)
-    with factory() as s:
-        s.begin()
-        trail.record(s, actor="gone", action="pii-view", subject="user:1", reason="ALLOWED")
-        s.flush()
-        trail._before_commit(s)  # chained and inserted, as at commit …
-        s.rollback()  # … then rolled back
-    write(factory, 2)
-    stored = rows(factory)
-    assert [(r.seq, r.actor) for r in stored] == [(1, "user:0"), (2, "user:1"), (3, "user:0"), (4, "user:1")]
+def test_the_rows_in_memory_carry_what_was_stored(factory: sessionmaker[Session]) -> None:
+    """After the commit, the recorded events (``PendingEvent`` or ``AuditEventRow``) hold the id, seq and
+    hashes of their stored rows, on both backends (PostgreSQL: as the server computed them)."""
+    write(factory, 1)
+    with factory() as s, s.begin():
+        pending = trail.record(s, actor="a", action="pii-view", subject="user:1", reason="ALLOWED")
+        added = AuditEventRow(actor="b", action="pii-view", subject="user:2", reason="ALLOWED", payload="{}")
+        s.add(added)
+    stored = {r.seq: r for r in rows(factory)}
+    for event_row in (pending, added):
+        row = stored[event_row.seq]
+        assert (event_row.id, event_row.prev_hash, event_row.row_hash) == (
+            row.id,
+            row.prev_hash,
+            row.row_hash,
+        )
+    assert [pending.seq, added.seq] == [2, 3]
     assert verify(factory).ok
 
 
+def test_a_failed_append_commits_nothing(factory: sessionmaker[Session], engine: Engine) -> None:
+    """The append and the COMMIT go together (PostgreSQL): when the append fails (here an action longer than
+    its column), the transaction is rolled back whole — its other rows are not committed, the chain is as
+    it was — and the next writer chains after the stored head."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce the column's length (and chains in the client)")
+    write(factory, 2)
+
+    def failing() -> None:
+        with factory() as s, s.begin():
+            s.add(
+                AuditEventRow(actor="x", action="pii-view", subject="user:7", reason="ALLOWED", payload="{}")
+            )
+            trail.record(s, actor="x", action="a" * 61, subject="user:8", reason="ALLOWED")
+
+    with pytest.raises(DBAPIError, match="too long"):
+        failing()
+    write(factory, 1)
+    stored = rows(factory)
+    assert [(r.seq, r.subject) for r in stored] == [(1, "user:100"), (2, "user:101"), (3, "user:100")]
+    assert verify(factory).ok
+    with engine.connect() as c:  # no lock left behind
+        locks = (
+            c.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+            if (engine.dialect.name == "postgresql")
+            else None
+        )
+        assert locks is None or locks.scalar_one() == 0
+
+
 APPEND = (
-    "SELECT a.id, a.seq, a.row_hash FROM audit_append_if_head(:key, :seq, :hash, :genesis, "
+    "SELECT a.id, a.seq, a.prev_hash, a.row_hash FROM audit_append(:key, :genesis, "
     "CAST(:at AS timestamptz[]), CAST(:actor AS varchar[]), CAST(:action AS varchar[]), "
-    "CAST(:subject AS varchar[]), CAST(:reason AS varchar[]), CAST(:payload AS text[]), "
-    "CAST(:seqs AS bigint[]), CAST(:prev AS varchar[]), CAST(:hashes AS varchar[])) AS a"
+    "CAST(:subject AS varchar[]), CAST(:reason AS varchar[]), CAST(:payload AS text[])) AS a ORDER BY a.seq"
 )
 
 
-def appended(connection: Connection, expected: tuple[int, str], chained: list[tuple[int, str, str]]) -> Any:
-    """``audit_append_if_head`` called directly: rows (seq, prev_hash, row_hash) after ``expected``."""
-    n = len(chained)
+def appended(connection: Connection, events: list[dict[str, Any]]) -> Any:
+    """``audit_append`` called directly with ``events`` (occurred_at, actor, action, subject, reason,
+    payload)."""
     return connection.execute(
         text(APPEND),
         {
             "key": trail.LOCK_KEY,
-            "seq": expected[0],
-            "hash": expected[1],
             "genesis": GENESIS,
-            "at": [datetime(2026, 6, 1, tzinfo=UTC)] * n,
-            "actor": ["direct"] * n,
-            "action": ["pii-view"] * n,
-            "subject": ["user:1"] * n,
-            "reason": ["ALLOWED"] * n,
-            "payload": ["{}"] * n,
-            "seqs": [seq for seq, _, _ in chained],
-            "prev": [prev for _, prev, _ in chained],
-            "hashes": [row_hash for _, _, row_hash in chained],
+            "at": [e["occurred_at"] for e in events],
+            **{
+                name: [e[name] for e in events]
+                for name in ("actor", "action", "subject", "reason", "payload")
+            },
         },
     ).all()
 
 
-def test_the_append_function_inserts_only_after_the_expected_head(engine: Engine) -> None:
-    """``audit_append_if_head`` (migration 0046): on an empty chain the head is (0, genesis); the rows go in,
-    in the order given, only when the head read under the lock is the expected one; otherwise nothing is
-    inserted and the head comes back."""
+def event_values(n: int, **changed: Any) -> dict[str, Any]:
+    return {
+        "occurred_at": datetime(2026, 6, 1, 8, 0, n, 123, tzinfo=UTC),
+        "actor": "direct",
+        "action": "pii-view",
+        "subject": f"user:{n}",
+        "reason": "ALLOWED",
+        "payload": "{}",
+        **changed,
+    }
+
+
+def test_the_append_function_chains_as_audit_chain_hashes(engine: Engine) -> None:
+    """``audit_append`` (migration 0047): on an empty chain the first row follows (0, genesis); each row's
+    hash is ``audit.chain.entry_hash`` of its fields; the rows follow the stored head, in the order given;
+    the chain lock is held to the end of the transaction."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite reads the head under its write lock")
+        pytest.skip("PostgreSQL only: SQLite chains in the client under its write lock")
     with engine.begin() as c:
-        assert appended(c, (1, "f" * 64), [(2, "f" * 64, "a" * 64)]) == [(None, 0, GENESIS)]
-        first = appended(c, (0, GENESIS), [(1, GENESIS, "a" * 64), (2, "a" * 64, "b" * 64)])
-        assert [(seq, row_hash) for _, seq, row_hash in first] == [(1, None), (2, None)]
-        assert all(stored_id is not None for stored_id, _, _ in first)
-        assert first[0][0] < first[1][0]
-        assert appended(c, (0, GENESIS), [(1, GENESIS, "c" * 64)]) == [(None, 2, "b" * 64)]
-        assert appended(c, (2, "a" * 64), [(3, "a" * 64, "c" * 64)]) == [(None, 2, "b" * 64)]
-        stored = c.execute(text("SELECT seq, prev_hash, row_hash, actor FROM audit_events ORDER BY seq"))
-        assert [tuple(r) for r in stored] == [
-            (1, GENESIS, "a" * 64, "direct"),
-            (2, "a" * 64, "b" * 64, "direct"),
-        ]
+        first = appended(c, [event_values(1), event_values(2, payload='{"k": "\u4e2d"}')])
+        second = appended(c, [event_values(3, reason="ALLOWED", actor="user:9")])
+        got = [(seq, prev, row_hash) for _, seq, prev, row_hash in [*first, *second]]
+        expected, prev = [], GENESIS
+        for seq, values in enumerate(
+            [event_values(1), event_values(2, payload='{"k": "\u4e2d"}'), event_values(3, actor="user:9")],
+            start=1,
+        ):
+            row_hash = entry_hash(Entry(seq=seq, prev_hash=prev, **values))
+            expected.append((seq, prev, row_hash))
+            prev = row_hash
+        assert got == expected
+        assert first[0][0] < first[1][0] < second[0][0]
         locks = c.execute(
             text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
         ).scalar_one()
         assert locks == 1  # the chain lock, held to the end of the transaction
+    assert verify(session_factory(engine)).ok
+
+
+def test_migration_0047_replaces_the_append_function_and_its_downgrade_restores_it(empty_url: str) -> None:
+    upgrade(empty_url, "0047")
+    engine = make_engine(empty_url)
+    try:
+        postgresql = engine.dialect.name == "postgresql"
+        count = "SELECT count(*) FROM pg_proc WHERE proname = :name"
+
+        def functions() -> tuple[int, int]:
+            with engine.connect() as c:
+                return tuple(  # type: ignore[return-value]
+                    c.execute(text(count), {"name": name}).scalar_one()
+                    for name in ("audit_append", "audit_append_if_head")
+                )
+
+        if postgresql:
+            assert functions() == (1, 0)
+        command.downgrade(alembic_config(empty_url), "0046")
+        if postgresql:
+            assert functions() == (0, 1)
+        command.upgrade(alembic_config(empty_url), "0047")
+        if postgresql:
+            assert functions() == (1, 0)
+    finally:
+        engine.dispose()
 
 
 def test_migration_0046_creates_the_append_function_and_its_downgrade_drops_it(empty_url: str) -> None:

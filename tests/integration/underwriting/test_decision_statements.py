@@ -57,13 +57,12 @@ def test_a_decision_is_one_read_and_its_writes(
         assert result["outcome"] in ("approve", "refer", "decline")
         if engine.dialect.name == "postgresql":
             # the read (with the ids the credit-report pull and the decision take), then at commit the pull,
-            # the decision, the audit chain's lock and its head, and both events (the pull's and the
-            # decision's) chained after the head this process committed last, inserted if the head read
-            # under the lock is that one (it is: nothing else writes here) — one statement
+            # the decision, and both events (the pull's and the decision's) chained by the server under the
+            # audit chain's lock (``audit_append``) — one statement, sent with the COMMIT
             assert statements[0].startswith("SELECT (SELECT decisions.id"), statements
             assert statements[1].startswith("WITH q0 AS (INSERT INTO bureau_pulls"), statements
             assert "q1 AS (INSERT INTO decisions" in statements[1], statements
-            assert "FROM audit_append_if_head(" in statements[1], statements
+            assert "FROM audit_append(" in statements[1], statements
             assert len(statements) == 2, statements
             with factory() as s:  # all of it stored
                 stored = s.get(DecisionRow, result["decision_id"])
