@@ -236,17 +236,29 @@ def _arrays(batch: list[Waiting]) -> dict[str, Any]:
 
 @lru_cache(maxsize=32)
 def _append_sql(ctes: str, rows: int) -> str:
-    """The statement for ``rows`` rows: the queued rows' ``WITH`` members (``ctes``) and ``audit_append``,
-    its arrays built by the server from one parameter per value (psycopg's list dumping cost more client
-    CPU than the statement saved); answers each row's id, seq, prev_hash and row_hash, in chain order."""
+    """The statement for ``rows`` rows: the queued rows' ``WITH`` members (``ctes``), written before the
+    chain lock is taken, and ``audit_append``, its arrays built by the server from one parameter per value
+    (psycopg's list dumping cost more client CPU than the statement saved); answers each row's id, seq,
+    prev_hash and row_hash, in chain order."""
     casts = {"occurred_at": "timestamptz", "payload": "text"}
     arrays = ", ".join(
         "ARRAY[" + ", ".join(f"%({name}_{n})s::{casts.get(name, 'varchar')}" for n in range(rows)) + "]"
         for name in _FIELDS
     )
+    members = ctes.count(" AS (INSERT INTO ")  # q0, q1, … (``take_queued_sql``)
+    if not members:
+        return (
+            "SELECT a.id, a.seq, a.prev_hash, a.row_hash FROM audit_append(%(key)s::bigint, "
+            f"%(genesis)s::varchar, {arrays}) AS a ORDER BY a.seq"
+        )
+    # the queued rows written FIRST, outside the chain lock: the function is called for the row of
+    # ``written``, which counts the inserts' rows (a data-modifying WITH member that nothing reads runs when
+    # the statement ends, which would be under the lock, taken by the function)
+    written = " + ".join(f"(SELECT count(*) FROM q{n})" for n in range(members))
     return (
-        (f"WITH {ctes[:-2]} " if ctes else "")
-        + "SELECT a.id, a.seq, a.prev_hash, a.row_hash FROM audit_append(%(key)s::bigint, "
+        f"WITH {ctes[:-2]} SELECT a.id, a.seq, a.prev_hash, a.row_hash "
+        f"FROM (SELECT {written} AS n) AS written, "
+        "LATERAL audit_append(CASE WHEN written.n >= 0 THEN %(key)s::bigint END, "
         f"%(genesis)s::varchar, {arrays}) AS a ORDER BY a.seq"
     )
 

@@ -140,8 +140,9 @@ def execute_with_queued(session: Session, statement: Any, params: dict[str, Any]
 
 def take_queued_sql(session: Session) -> tuple[str, dict[str, Any]] | None:
     """The queued rows taken off the queue as ``WITH`` members of a driver statement (PostgreSQL):
-    ``"q0 AS (INSERT …), q1 AS (INSERT …), "`` (empty when nothing waits) and their parameters
-    (``q<n>_<column>``), for a caller that writes its own statement's text. None, the queue left as it is:
+    ``"q0 AS (INSERT … RETURNING 1), q1 AS (INSERT … RETURNING 1), "`` (empty when nothing waits) and their
+    parameters (``q<n>_<column>``), for a caller that writes its own statement's text (and can make its own
+    work wait for the inserts by reading the members: ``audit.trail``). None, the queue left as it is:
     a queued row's types convert values, so it cannot go as driver text (``write_queued`` writes it)."""
     queued: Queued | None = session.info.get(_QUEUED)
     if not queued:
@@ -169,7 +170,7 @@ def _queued_ctes(queued: Shape, dialect: Dialect) -> str | None:
         text_form = _compiled(statement, dialect)
         if text_form is None or text_form[1]:
             return None
-        parts.append(f"q{n} AS ({text_form[0]}), ")
+        parts.append(f"q{n} AS ({text_form[0]} RETURNING 1), ")  # a row per row: a caller can wait for it
     return "".join(parts)
 
 

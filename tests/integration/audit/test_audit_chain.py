@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.databases import admin, pg_url
 from xiaodai.audit import trail
 from xiaodai.audit.chain import GENESIS, Entry, Kind, entry_hash
+from xiaodai.db.inserts import queue_insert
 from xiaodai.db.migrate import alembic_config, upgrade
 from xiaodai.db.session import make_engine, session_factory
-from xiaodai.db.tables import AuditEventRow
+from xiaodai.db.tables import AuditEventRow, BlocklistRow
 
 
 def write(factory: sessionmaker[Session], n: int, *, per_transaction: int = 2) -> None:
@@ -515,3 +516,56 @@ def test_migration_0046_creates_the_append_function_and_its_downgrade_drops_it(e
                 assert c.execute(exists).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_queued_rows_are_written_before_the_chain_lock_is_taken(
+    db_url: str, factory: sessionmaker[Session], engine: Engine
+) -> None:
+    """PostgreSQL: the rows queued with ``db.inserts.queue_insert`` go in the audit append's statement, and
+    are written BEFORE the function takes the chain lock (so the lock is not held while they are). While a
+    writer waits for the chain lock, its queued row is already inserted: another insert of the same key
+    waits for the writer's transaction (here: times out)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite writes queued rows one statement each, under its write lock")
+    outcome: list[BaseException | None] = []
+    blocked = {"id": 987_654, "user_id": None, "id_number_bidx": "x" * 64, "reason": "FRAUD", "added_by": "t"}
+
+    def writer() -> None:
+        try:
+            with factory() as s, s.begin():
+                trail.record(s, actor="w", action="blocklist-add", subject="blocklist:987654", reason="FRAUD")
+                queue_insert(s, BlocklistRow, {**blocked, "removed_at": None})
+            outcome.append(None)
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+
+    with engine.connect() as holder, engine.connect() as watch:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": trail.LOCK_KEY})
+        thread = threading.Thread(target=writer)
+        thread.start()
+        waiting = 0
+        for _ in range(500):  # until the writer waits for the chain lock
+            waiting = watch.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).scalar_one()
+            watch.rollback()
+            if waiting:
+                break
+            thread.join(0.01)
+        assert waiting == 1
+        watch.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(DBAPIError, match="lock timeout"):
+            watch.execute(
+                text("INSERT INTO blocklist (id, reason, added_by) VALUES (:id, 'OTHER', 'other')"),
+                {"id": blocked["id"]},
+            )
+        watch.rollback()
+        holder.rollback()  # the chain lock released: the writer goes on and commits
+    thread.join(30)
+    assert outcome == [None]
+    with factory() as s:
+        assert s.get(BlocklistRow, blocked["id"]) is not None
+    assert verify(factory).ok

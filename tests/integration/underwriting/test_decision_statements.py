@@ -62,7 +62,7 @@ def test_a_decision_is_one_read_and_its_writes(
             assert statements[0].startswith("SELECT (SELECT decisions.id"), statements
             assert statements[1].startswith("WITH q0 AS (INSERT INTO bureau_pulls"), statements
             assert "q1 AS (INSERT INTO decisions" in statements[1], statements
-            assert "FROM audit_append(" in statements[1], statements
+            assert "LATERAL audit_append(" in statements[1], statements
             assert len(statements) == 2, statements
             with factory() as s:  # all of it stored
                 stored = s.get(DecisionRow, result["decision_id"])
