@@ -201,6 +201,23 @@ def test_concurrent_writers_keep_one_chain(factory: sessionmaker[Session]) -> No
     assert report.checked == 200
 
 
+def waiting_for_the_chain_lock(watch: Connection, writer: threading.Thread) -> int:
+    """How many backends of this database wait for an advisory lock, polled (up to ~5 s) until one does."""
+    waiting = 0
+    for _ in range(500):
+        waiting = watch.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).scalar_one()
+        watch.rollback()
+        if waiting:
+            break
+        writer.join(0.01)
+    return int(waiting)
+
+
 def test_an_open_transaction_does_not_hold_up_other_writers(
     db_url: str, factory: sessionmaker[Session]
 ) -> None:
@@ -244,16 +261,8 @@ def test_a_writer_that_waited_for_the_chain_lock_chains_after_the_one_it_waited_
         a.execute(text("SELECT * FROM audit_chain_head(:key)"), {"key": trail.LOCK_KEY})  # A holds the lock
         b = threading.Thread(target=writer_b)
         b.start()
-        with engine.connect() as watch:  # until B waits for the chain lock
-            for _ in range(500):
-                waiting = watch.execute(
-                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                ).scalar_one()
-                watch.rollback()
-                if waiting:
-                    break
-                b.join(0.01)
-            assert waiting == 1
+        with engine.connect() as watch:
+            assert waiting_for_the_chain_lock(watch, b) == 1
         a.commit()
     b.join(30)
     assert outcome == [None]
@@ -543,19 +552,7 @@ def test_queued_rows_are_written_before_the_chain_lock_is_taken(
         holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": trail.LOCK_KEY})
         thread = threading.Thread(target=writer)
         thread.start()
-        waiting = 0
-        for _ in range(500):  # until the writer waits for the chain lock
-            waiting = watch.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                )
-            ).scalar_one()
-            watch.rollback()
-            if waiting:
-                break
-            thread.join(0.01)
-        assert waiting == 1
+        assert waiting_for_the_chain_lock(watch, thread) == 1
         watch.execute(text("SET lock_timeout = '300ms'"))
         with pytest.raises(DBAPIError, match="lock timeout"):
             watch.execute(
