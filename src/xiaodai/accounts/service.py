@@ -304,6 +304,7 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     if remembered is not None:
         return remembered
     digest = _sha(token)
+    asked = TOKENS.ticks_now()  # before the query: token_cache.put(looked_up_at=...)
     found = session.execute(
         select(ApiTokenRow, UserRow)
         .join(UserRow, UserRow.id == ApiTokenRow.user_id)
@@ -312,7 +313,14 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     if found is None:
         raise AuthError("invalid or revoked token")
     row, user = found
-    _accept(digest, _columns(user), expires_at=row.expires_at, created_at=row.created_at, at=at)
+    _accept(
+        digest,
+        _columns(user),
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        at=at,
+        looked_up_at=asked,
+    )
     return user
 
 
@@ -323,12 +331,19 @@ def _accept(
     expires_at: datetime | None,
     created_at: datetime,
     at: datetime,
+    looked_up_at: float | None,
 ) -> None:
     """The rule for a token found (not revoked) with its user's columns: remembered, then refused if expired
     or the account locked. ``user_for_token``, ``user_id_for_token_values`` and ``looked_up_user`` all go
     through it."""
     expires = _utc(expires_at if expires_at is not None else _utc(created_at) + TOKEN_TTL)
-    TOKENS.put(digest, user_id=columns["id"], user_columns=columns, token_expires_at=expires)
+    TOKENS.put(
+        digest,
+        user_id=columns["id"],
+        user_columns=columns,
+        token_expires_at=expires,
+        looked_up_at=looked_up_at,
+    )
     if at >= expires:
         raise AuthError("the token has expired: ask for a new one")
     if _lock_holds(columns["locked_until"], at):
@@ -356,10 +371,13 @@ def token_digest(token: str) -> str:
     return _sha(token)
 
 
-def user_id_for_token_values(token: str, values: Sequence[object] | None, *, now: datetime) -> int:
+def user_id_for_token_values(
+    token: str, values: Sequence[object] | None, *, now: datetime, looked_up_at: float | None
+) -> int:
     """``user_for_token`` on the row ``TOKEN_VALUES`` returned for the token (None: no row — unknown or
-    revoked): the same rule (remembered, expiry, lock), the user's id when accepted, else ``AuthError``."""
-    return int(_accepted_values(token, values, now=now)["id"])
+    revoked): the same rule (remembered, expiry, lock), the user's id when accepted, else ``AuthError``.
+    ``looked_up_at``: ``TOKENS.ticks_now()`` taken before the query (``token_cache.put``)."""
+    return int(_accepted_values(token, values, now=now, looked_up_at=looked_up_at)["id"])
 
 
 def looked_up_user(session: Session, token: str, *, now: datetime, attached: bool) -> UserRow:
@@ -368,12 +386,15 @@ def looked_up_user(session: Session, token: str, *, now: datetime, attached: boo
     where ``user_for_token`` builds two, the token's and the user's) and the same rule (``_accept``). The
     user as ``remembered_user`` gives it: a row of ``session`` when ``attached``, else a detached row holding
     its columns (for a caller that needs only them, e.g. its id). Refused: ``AuthError``."""
+    asked = TOKENS.ticks_now()  # before the query: token_cache.put(looked_up_at=...)
     found = execute_compiled(session.connection(), TOKEN_VALUES, {"digest": _sha(token)}).first()
-    columns = _accepted_values(token, None if found is None else tuple(found), now=now)
+    columns = _accepted_values(token, None if found is None else tuple(found), now=now, looked_up_at=asked)
     return _attach(session, columns) if attached else _detached(columns)
 
 
-def _accepted_values(token: str, values: Sequence[object] | None, *, now: datetime) -> dict[str, Any]:
+def _accepted_values(
+    token: str, values: Sequence[object] | None, *, now: datetime, looked_up_at: float | None
+) -> dict[str, Any]:
     """The user's columns from a ``TOKEN_VALUES`` row, once ``_accept`` took the token; else ``AuthError``."""
     if values is None:
         raise AuthError("invalid or revoked token")
@@ -385,6 +406,7 @@ def _accepted_values(token: str, values: Sequence[object] | None, *, now: dateti
         expires_at=expires_at,  # type: ignore[arg-type]
         created_at=created_at,  # type: ignore[arg-type]
         at=now,
+        looked_up_at=looked_up_at,
     )
     return columns
 

@@ -6,7 +6,14 @@ Revocation safety:
   ``forget_user`` drop the entries and bar the token or user from being remembered again for one ``ttl``
   (a request that read the row just before the revocation committed cannot put it back);
 - in the other worker processes: within ``ttl`` (``TTL_SECONDS``, 2 s), the longest an entry lives; after
-  that the token is looked up in the database again.
+  that the token is looked up in the database again;
+- on PostgreSQL a served process also LISTENs for the database's notice of every committed change to a user
+  or a token (``accounts.auth_notices``, migration 0048), whichever process made it, and forgets that
+  user's tokens when it arrives (milliseconds after the commit). While it listens (``listening``), a token
+  looked up AFTER the listening began (``put(looked_up_at=...)``: the tick taken before the query) is
+  remembered for ``long_ttl`` (``LONG_TTL_SECONDS``); any other for ``ttl``. When the listening stops (its
+  connection lost) everything remembered is dropped and only ``ttl`` applies until it listens again: a
+  notice sent while nobody listened is never needed by an entry older than ``ttl``.
 Token expiry and an account lock already remembered are checked on every hit against the request's clock.
 Only the token's SHA-256 is kept, never the token.
 """
@@ -21,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 TTL_SECONDS = 2.0
+LONG_TTL_SECONDS = 60.0  # while the process hears every change (accounts.auth_notices)
 MAX_ENTRIES = 20_000
 
 
@@ -49,6 +57,20 @@ class TokenCache:
         self._barred_tokens: dict[str, float] = {}
         self._barred_users: dict[int, float] = {}
         self._lock = threading.Lock()
+        self._long_since: float | None = None  # when the listening began (ticks); None: not listening
+        self._long_ttl = ttl
+
+    def ticks_now(self) -> float:
+        """The tick a look-up takes before its query (``put(looked_up_at=...)``)."""
+        return self.ticks()
+
+    def listening(self, since: float | None, *, long_ttl: float = LONG_TTL_SECONDS) -> None:
+        """Changes are heard from ``since`` on (a tick taken once the LISTEN took effect); None: no longer
+        heard, and everything remembered is dropped."""
+        with self._lock:
+            self._long_since, self._long_ttl = since, max(long_ttl, self.ttl)
+            if since is None:
+                self._entries.clear()
 
     def get(self, token_sha256: str) -> Remembered | None:
         entry = self._entries.get(token_sha256)
@@ -62,17 +84,28 @@ class TokenCache:
         return entry
 
     def put(
-        self, token_sha256: str, *, user_id: int, user_columns: dict[str, Any], token_expires_at: datetime
+        self,
+        token_sha256: str,
+        *,
+        user_id: int,
+        user_columns: dict[str, Any],
+        token_expires_at: datetime,
+        looked_up_at: float | None = None,
     ) -> bool:
-        """Remember a lookup unless the token or its user was revoked within the last ``ttl``."""
+        """Remember a lookup unless the token or its user was revoked within the last ``ttl``; for
+        ``long_ttl`` if it was looked up (``looked_up_at``, before its query) while changes were heard."""
         now = self.ticks()
         with self._lock:
             barred = max(self._barred_tokens.get(token_sha256, -1.0), self._barred_users.get(user_id, -1.0))
             if barred > now:
                 return False
             if len(self._entries) >= self.max_entries:
-                self._entries.clear()  # rare; every entry is at most ttl old anyway
-            entry = Remembered(user_id, dict(user_columns), token_expires_at, now + self.ttl)
+                self._entries.clear()  # rare; every entry is at most long_ttl old anyway
+            since = self._long_since
+            heard = since is not None and looked_up_at is not None and looked_up_at >= since
+            entry = Remembered(
+                user_id, dict(user_columns), token_expires_at, now + (self._long_ttl if heard else self.ttl)
+            )
             self._entries[token_sha256] = entry
             return True
 
@@ -90,6 +123,11 @@ class TokenCache:
                 del self._entries[key]
             self._prune(now)
             self._barred_users[user_id] = now + self.ttl
+
+    def forget_all(self) -> None:
+        """Drop every entry (the bars stay)."""
+        with self._lock:
+            self._entries.clear()
 
     def clear(self) -> None:
         with self._lock:

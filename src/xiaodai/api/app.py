@@ -12,12 +12,12 @@ from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
+from xiaodai.accounts.auth_notices import AuthNotices
 from xiaodai.api import errors, operations
 from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.csrf import CsrfGuard
-from xiaodai.api.edge import Edge
-from xiaodai.api.hot_path import HotPath
+from xiaodai.api.edge_first import EdgeFirst
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import (
@@ -62,6 +62,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     reads: AsyncReads | None = app.state.async_reads
     if reads is not None:
         reads.close()
+    notices: AuthNotices | None = getattr(app.state, "auth_notices", None)
+    if notices is not None:
+        notices.stop()
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
@@ -69,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     limit and session expiry."""
     chosen = settings or from_env()
     redaction.install()  # no personal data in any log line, whoever serves the app
-    app = FastAPI(
+    app = EdgeFirst(
         title="xiaodai",
         version=__version__,
         description="Consumer credit with the true annual rate first, compliant collection and "
@@ -146,13 +149,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(payments.staff_router)
     app.include_router(underwriting.router)
     install_web(app)
-    # just inside the edge: my loans, a loan and a repayment answered without the layers and the dependency
-    # solving they would pass untouched (api.hot_path: anything else goes on to the full stack)
-    app.add_middleware(HotPath)
     app.state.hot_path_answers = 0
-    # outermost, in one layer (api.edge): the request id (covering every log line of the request), the real
-    # client for every layer inside, the latency metric, and the security headers on every response
-    app.add_middleware(Edge, https=chosen.https, trusted=chosen.trusted_proxies)
+    # outermost, outside even FastAPI's own layers (api.edge_first), in one layer (api.edge): the request id
+    # (covering every log line of the request), the real client for every layer inside, the latency metric,
+    # and the security headers on every response; directly inside it an application (api.hot_apply), my
+    # loans, a loan and a repayment (api.hot_path) answered without the layers and the dependency solving
+    # they would pass untouched (anything else goes on to the full stack)
+    app.edge_outermost(https=chosen.https, trusted=chosen.trusted_proxies)
     return app
 
 
@@ -164,5 +167,8 @@ def served_app() -> FastAPI:
 
     configure(default_level="INFO", writer_thread=True)
     app = create_app()
+    if is_postgres(app.state.engine):  # hear every change to a user or a token (accounts.auth_notices)
+        url = app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        app.state.auth_notices = AuthNotices(url).start()
     tune_for_serving()  # the p99 tail was the cyclic collector (api/gc_tuning.py)
     return app

@@ -41,6 +41,7 @@ from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql
 
 from xiaodai.accounts import service as accounts
+from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.api.loan_answers import json_bytes
 from xiaodai.journey import loan_reads
 
@@ -154,8 +155,10 @@ class AsyncReads:
         """The id of the user a bearer token this process does not remember belongs to: ``user_for_token``'s
         query, read here on the event loop, and its rule (``accounts.user_id_for_token_values``: remembered
         again, refused with ``AuthError`` when unknown, revoked, expired or the account locked)."""
+        asked = TOKENS.ticks_now()  # before the query: token_cache.put(looked_up_at=...)
         found = await self.tuples(TOKEN_VALUES, {"digest": accounts.token_digest(token)})
-        return accounts.user_id_for_token_values(token, found[0] if found else None, now=now)
+        values = found[0] if found else None
+        return accounts.user_id_for_token_values(token, values, now=now, looked_up_at=asked)
 
     async def my_loans(self, *, user_id: int) -> bytes:
         """The answer's JSON bytes (``loan_reads.my_loans_answer``)."""

@@ -32,7 +32,6 @@ anything else as ``errors.CatchAll`` answers it (logged with a reference, a gene
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +41,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from xiaodai import json_text
 from xiaodai.accounts.service import AuthError, remembered_user
 from xiaodai.api.deps import business_date
 from xiaodai.api.hot_common import (
@@ -167,6 +167,6 @@ def _application(body: bytes) -> ApplicationCreate | None:
     if b"\x00" in body or b"\\u0000" in body:
         return None
     try:
-        return ApplicationCreate.model_validate(json.loads(body))
+        return ApplicationCreate.model_validate(json_text.parsed(body))  # as json.loads(body)
     except (ValueError, ValidationError, RecursionError):  # JSONDecodeError and UnicodeDecodeError too
         return None

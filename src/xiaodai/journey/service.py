@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, String, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from xiaodai import json_text
 from xiaodai.db.inserts import execute_compiled, insert_id, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import (
     ApplicationRow,
@@ -228,7 +229,7 @@ def application_view(session: Session, *, user: UserRow, public_id: str) -> dict
 
 def _view_of(session: Session, row: ApplicationRow) -> dict[str, Any]:
     decision = session.get(DecisionRow, row.decision_id) if row.decision_id else None
-    result = json.loads(decision.result_json) if decision else {}
+    result = json_text.parsed(decision.result_json) if decision else {}
     explained = underwriting.applicant_explanation(session, decision) if decision else {}
     reasons = explained.get("reasons", [])
     positive = explained.get("positive", [])

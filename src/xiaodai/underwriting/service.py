@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from xiaodai import json_text
 from xiaodai.audit.trail import record
 from xiaodai.db.inserts import execute_compiled, insert_loaded, queue_loaded, write_queued
 from xiaodai.db.tables import DecisionRow, ModelRow, PolicyVersionRow
@@ -481,9 +482,10 @@ def decide_and_record(
         "grade": decision.grade,
         "model_version": model.version,
         "policy_version": chosen.version,
-        "application_json": json.dumps(application_json, sort_keys=True, ensure_ascii=False),
-        "result_json": json.dumps(result, sort_keys=True, ensure_ascii=False),
-        "features_json": json.dumps(record_json, sort_keys=True, ensure_ascii=False),
+        # keys sorted, read back with the same values (json_text: orjson where it writes them exactly)
+        "application_json": json_text.stored(application_json),
+        "result_json": json_text.stored(result),
+        "features_json": json_text.stored(record_json),
         "loan_id": None,
     }
     if next_decision_id is None:
@@ -558,13 +560,13 @@ def applicant_explanation(session: Session, decision: DecisionRow) -> dict[str, 
     the score and (approve, refer) what raised it — recomputed from the recorded model inputs with the
     model the decision used, citing only features with a catalogue source (``reasons.explainable``). The
     stored record is not changed (replay compares it as decided)."""
-    result = json.loads(decision.result_json)
-    stored = list(result.get("reasons", []))
-    policy = [r for r in stored if not str(r.get("code", "")).startswith("SCORE_")]
-    record_json = json.loads(decision.features_json) if decision.features_json else {}
+    result = json_text.parsed(decision.result_json)
+    recorded = list(result.get("reasons", []))
+    policy = [r for r in recorded if not str(r.get("code", "")).startswith("SCORE_")]
+    record_json = json_text.parsed(decision.features_json) if decision.features_json else {}
     values = record_json.get("model_inputs", {}).get("values")
     if decision.score is None or values is None:  # knocked out, or decided before 0020: as recorded
-        return {"reasons": stored, "positive": []}
+        return {"reasons": recorded, "positive": []}
     model = model_by_version(session, decision.model_version)
     allowed = _explainable(model, default_catalogue(), default_mapping())
     scored = model.scorer.score_row(values).features
