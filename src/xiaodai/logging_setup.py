@@ -189,6 +189,9 @@ def configure(*, default_level: str = "WARNING", writer_thread: bool = False) ->
     root = logging.getLogger()
     if getattr(root, "xiaodai_configured", False):
         return
+    # neither format shows the process or the thread: LogRecord need not look them up for every line (the
+    # access line of every request) — os.getpid, threading.current_thread, the multiprocessing process name
+    logging.logProcesses = logging.logMultiprocessing = logging.logThreads = False
     level = os.environ.get("XIAODAI_LOG_LEVEL", default_level).upper()
     formatter: logging.Formatter = (
         logging.Formatter(TEXT_FORMAT)

@@ -94,8 +94,29 @@ def redact_args(args: Any) -> Any:
     return args
 
 
+# uvicorn's access line (``httptools_impl``/``h11_impl``): client address, method, path with query, HTTP
+# version, status code
+ACCESS_TEMPLATE = '%s - "%s %s HTTP/%s" %d'
+
+
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     """Redact a record in place: the template, every argument, the traceback and the stack."""
+    args = record.args
+    if (
+        (record.msg is ACCESS_TEMPLATE or record.msg == ACCESS_TEMPLATE)
+        and type(args) is tuple
+        and len(args) == 5
+        and not record.exc_info
+        and not record.stack_info
+    ):
+        # an access line, once per request: only the client address and the path with its query are text
+        # from outside (the method and the version are tokens httptools has checked, the status a number),
+        # and nothing can form across them and the template (a space, letters or quotes stand between each
+        # argument and the next), so those two are redacted and the rest left as it is
+        client, method, path, version, status = args
+        if isinstance(method, str) and isinstance(version, str) and isinstance(status, int):
+            record.args = (_redact_value(client), method, _redact_value(path), version, status)
+            return record
     try:
         original = record.getMessage()
     except Exception:  # a malformed call: the formatter reports it; still redact what we can

@@ -111,3 +111,34 @@ def test_the_quick_pre_check_never_skips_what_the_full_scan_redacts(parts: list[
 def test_the_quick_pre_check_returns_plain_lines_unchanged() -> None:
     line = '127.0.0.1:60922 - "GET /api/loans/12345?page=2 HTTP/1.1" 200'
     assert redact(line) is line
+
+
+_CLIENT = st.one_of(
+    st.sampled_from(["127.0.0.1:5000", "[::1]:61000", "10.0.0.9:0"]), st.text(_ALPHABET, max_size=20)
+)
+_METHOD = st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+
+
+@given(
+    _CLIENT,
+    _METHOD,
+    st.lists(st.one_of(st.text(alphabet=_ALPHABET, max_size=30), st.sampled_from(_PIECES)), max_size=4),
+    st.sampled_from(["1.0", "1.1", "2"]),
+    st.sampled_from([200, 201, 404, 500]),
+)
+@settings(max_examples=400, deadline=None)
+def test_an_access_line_redacted_argument_by_argument_is_the_whole_line_redacted(
+    client: str, method: str, parts: list[str], version: str, status: int
+) -> None:
+    """The access line's short way (only the client and the path redacted, no look at the whole line) shows
+    exactly what redacting the whole line shows: nothing forms across the arguments and the template."""
+    install()
+    path = "/" + "".join(parts)
+    args = (client, method, path, version, status)
+    template = '%s - "%s %s HTTP/%s" %d'
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, template, args, None
+    )
+    assert isinstance(record.args, tuple)
+    assert len(record.args) == 5
+    assert record.getMessage() == redact(template % args)
