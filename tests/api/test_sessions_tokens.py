@@ -138,3 +138,18 @@ def test_locking_an_account_stops_its_tokens_and_sessions(client: TestClient, cl
     assert client.get("/api/auth/me", headers=me).status_code == 401
     clock.advance(minutes=1, seconds=1)
     assert client.get("/api/auth/me", headers=me).status_code == 200  # the lock ended; the token had not
+
+
+def test_a_remembered_token_expires_on_the_hot_paths_too(client: TestClient, clock: Clock) -> None:
+    """My loans and a repayment are answered by ``api.hot_path`` from the remembered token (its id only):
+    the remembered expiry is checked there as everywhere (the full stack then answers 401)."""
+    me = borrower(client, "hotexpiry@example.com")
+    client.cookies.clear()
+    assert client.get("/api/loans", headers=me).status_code == 200  # remembered now
+    clock.advance(seconds=TOKEN_TTL.total_seconds())
+    paid = client.post(
+        "/api/loans/1/repayments", json={"amount": "1.00"}, headers={**me, "Idempotency-Key": "e1"}
+    )
+    for answer in (client.get("/api/loans", headers=me), client.get("/api/loans/1", headers=me), paid):
+        assert answer.status_code == 401
+        assert "expired" in answer.json()["message"]

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xiaodai import json_text
-from xiaodai.accounts.service import AuthError, remembered_user
+from xiaodai.accounts.service import AuthError, remembered_user, remembered_user_id
 from xiaodai.api.deps import business_date
 from xiaodai.api.hot_common import (
     AppErrors,
@@ -96,7 +96,7 @@ class HotApply:
         state = app.state
         now: datetime = state.clock()
         try:
-            remembered_user(None, token, now=now)  # None: not remembered, looked up in the application's work
+            remembered_user_id(token, now=now)  # None: not remembered, looked up in the application's work
         except AuthError:
             return receive  # the full stack refuses it, with its own answer
         payload = await read_body(receive)

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from xiaodai.accounts.service import AuthError, remembered_user
+from xiaodai.accounts.service import AuthError, remembered_user, remembered_user_id
 from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.deps import MAX_ROW_ID, business_date
 from xiaodai.api.hot_common import (
@@ -117,14 +117,18 @@ class HotPath:
             return False
         state = app.state
         now = state.clock()
+        reads: AsyncReads | None = state.async_reads
         try:
-            user = remembered_user(None, token, now=now)
+            remembered_id = remembered_user_id(token, now=now)  # the id only: no user row is built
+            # SQLite: the journey's reads take the user as a row (detached: only its columns are read)
+            user = (
+                remembered_user(None, token, now=now) if reads is None and remembered_id is not None else None
+            )
         except AuthError:
             return False  # the full stack refuses it, with its own answer
-        # user None: a token this process does not remember (any more: ``token_cache.TTL_SECONDS``) is looked
-        # up here with ``user_for_token`` as ``deps.current_user`` does; refused: the full stack answers
+        # None: a token this process does not remember (any more: ``token_cache``) is looked up here with
+        # ``user_for_token`` as ``deps.current_user`` does; refused: the full stack answers
         today = business_date(state)
-        reads: AsyncReads | None = state.async_reads
 
         def read(session: Session) -> Any:
             reader = user if user is not None else token_user(session, token, now)
@@ -138,7 +142,9 @@ class HotPath:
                 content = await run_in_threadpool(in_one_thread, state.read_session_factory, read)
                 body = json_bytes(content)
             else:  # PostgreSQL: from the event loop (api.async_reads), a forgotten token looked up first
-                user_id = user.id if user is not None else await _token_user_id(reads, token, now)
+                user_id = (
+                    remembered_id if remembered_id is not None else await _token_user_id(reads, token, now)
+                )
                 if loan_id is None:
                     body = await reads.my_loans(user_id=user_id)
                 else:
@@ -161,11 +167,11 @@ class HotPath:
             return receive
         now = app.state.clock()
         try:
-            user = remembered_user(None, token, now=now)
+            remembered_id = remembered_user_id(token, now=now)  # the id only: no user row is built
         except AuthError:
             return receive  # the full stack refuses it, with its own answer
-        # user None: a token this process does not remember (any more: ``token_cache.TTL_SECONDS``) is looked
-        # up in the payment's own transaction, as ``deps.current_user`` looks it up in the request's session
+        # None: a token this process does not remember (any more: ``token_cache``) is looked up in the
+        # payment's own transaction, as ``deps.current_user`` looks it up in the request's session
         key = json_write_key(scope)
         if key is None:
             return receive
@@ -180,9 +186,15 @@ class HotPath:
         route = scope["route"] = self._route(app, "repay")
 
         def pay(session: Session) -> dict[str, Any]:
-            payer = user if user is not None else token_user(session, token, now, attached=False)
+            payer = (
+                remembered_id
+                if remembered_id is not None
+                else token_user(session, token, now, attached=False).id
+            )
             fen = parse_amount_fen(amount)
-            return journey.repay(session, user=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
+            return journey.repay_as(
+                session, user_id=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key
+            )
 
         try:
             result = await in_payment_thread(state.session_factory, pay)

@@ -504,24 +504,30 @@ def payoff_fen(session: Session, *, loan_id: int, on: date) -> int:
 
 
 def repay(session: Session, *, user: UserRow, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
+    """A borrower's repayment (``repay_as`` with the borrower's id)."""
+    return repay_as(session, user_id=user.id, loan_id=loan_id, amount_fen=amount_fen, on=on, key=key)
+
+
+def repay_as(session: Session, *, user_id: int, loan_id: int, amount_fen: int, on: date, key: str) -> Result:
     """A borrower's repayment. More than the payoff amount is refused (policy: no silent overpayment; the
     borrower pays off instead), so the schedule, the payoff quote and the statement never disagree; exactly
     the payoff settles the loan. Ownership, "is this a retry?", the lock and the payoff are decided on the
     locked loan in one go (``servicing.repayment.repay``): another borrower's loan is not found and nothing
-    is claimed; a retry replays the first answer."""
-    reference = f"repay:u{user.id}:{key}"
+    is claimed; a retry replays the first answer. Only the borrower's id is needed (the API's hot path
+    passes the id of a remembered token, with no user row built)."""
+    reference = f"repay:u{user_id}:{key}"
     try:
         return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
             session,
             loan_id=loan_id,
             amount_fen=amount_fen,
             on=on,
-            idempotency_key=f"u{user.id}:{key}",
+            idempotency_key=f"u{user_id}:{key}",
             dated_by_platform=True,
-            borrower_id=user.id,
+            borrower_id=user_id,
             within_payoff=True,
             collect=lambda: RAIL.collect(
-                reference=reference, amount_fen=amount_fen, account=f"borrower:{user.id}"
+                reference=reference, amount_fen=amount_fen, account=f"borrower:{user_id}"
             ),
         )
     except LoanNotFoundError:
