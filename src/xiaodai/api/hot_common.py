@@ -5,11 +5,8 @@ work in a worker thread with its commit before the answer (``api.one_hop``'s gua
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import inspect
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +20,7 @@ from xiaodai.accounts.service import AuthError, looked_up_user
 from xiaodai.api import errors
 from xiaodai.api.body_limit import MAX_BODY_BYTES
 from xiaodai.api.deps import REQUEST_SESSIONS, finish_sessions
+from xiaodai.api.thread_hop import ThreadHop
 
 MAX_KEY = 100  # the Idempotency-Key header's max_length (routers.journey: repay, apply)
 JSON = b"application/json"
@@ -144,39 +142,17 @@ def in_one_thread(factory: Callable[[], Session], work: Callable[[Session], Any]
     return result
 
 
-class WorkerThreads:
+class WorkerThreads(ThreadHop):
     """A few threads of this process for one kind of hot work (payments, applications), started on first
     use: ``await threads(factory, work)`` runs ``in_one_thread`` in one of them, in a copy of the request's
-    context (as Starlette's ``run_in_threadpool``, at a quarter of its CPU per hop: no capacity limiter, no
-    anyio worker queue). At most ``size`` requests hold a database connection at once; the others wait for
-    a free thread holding nothing, and the engine's pool is not made to open and close connections beyond
-    its size under a burst. Cancelled while the thread works, a caller still waits for the thread (the
-    commit, or the rollback) before it gives up, as ``run_in_threadpool`` does."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self.size = size
-        self.name = name
-        self._threads: ThreadPoolExecutor | None = None
+    context (``api.thread_hop``: one queue put and one ``call_soon_threadsafe`` per hop). At most ``size``
+    requests hold a database connection at once; the others wait for a free thread holding nothing, and the
+    engine's pool is not made to open and close connections beyond its size under a burst. Cancelled while
+    the thread works, a caller still waits for the thread (the commit, or the rollback) before it gives up,
+    as ``run_in_threadpool`` does."""
 
     async def __call__(self, factory: Callable[[], Session], work: Callable[[Session], Any]) -> Any:
-        if self._threads is None:
-            self._threads = ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
-        context = contextvars.copy_context()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._threads, context.run, in_one_thread, factory, work
-        )
-        cancelled = False
-        while True:
-            try:
-                result = await asyncio.shield(future)
-            except asyncio.CancelledError:
-                if not future.done():
-                    cancelled = True
-                    continue
-                raise
-            if cancelled:
-                raise asyncio.CancelledError
-            return result
+        return await self.run(in_one_thread, factory, work)
 
 
 async def nothing() -> Message:  # a response's receive: never called for a plain response
