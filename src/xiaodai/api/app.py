@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from xiaodai import __version__
@@ -159,6 +160,21 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     return app
 
 
+def auth_notices_url(engine: Engine) -> str | None:
+    """Where a served process listens for changes to users and tokens (``accounts.auth_notices``): the
+    database itself (PostgreSQL), or ``XIAODAI_AUTH_NOTICES_URL`` (e.g. PostgreSQL directly when the pool
+    goes through PgBouncer in transaction mode, which does not carry LISTEN); ``XIAODAI_AUTH_NOTICES=off``:
+    nowhere (tokens are then remembered for 2 s only). SQLite: nowhere."""
+    if os.environ.get("XIAODAI_AUTH_NOTICES", "on").strip().lower() in ("off", "0", "false", "no"):
+        return None
+    configured = os.environ.get("XIAODAI_AUTH_NOTICES_URL", "").strip()
+    if configured:
+        return configured
+    if not is_postgres(engine):
+        return None
+    return str(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
 def served_app() -> FastAPI:
     """The app as ``xiaodai serve`` runs it (uvicorn factory, also in each worker process): logging
     configured first, settings from the environment."""
@@ -167,8 +183,8 @@ def served_app() -> FastAPI:
 
     configure(default_level="INFO", writer_thread=True)
     app = create_app()
-    if is_postgres(app.state.engine):  # hear every change to a user or a token (accounts.auth_notices)
-        url = app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    url = auth_notices_url(app.state.engine)
+    if url is not None:  # hear every change to a user or a token (accounts.auth_notices)
         app.state.auth_notices = AuthNotices(url).start()
     tune_for_serving()  # the p99 tail was the cyclic collector (api/gc_tuning.py)
     return app

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -187,3 +188,18 @@ def test_migration_0048_adds_the_triggers_and_its_downgrade_removes_them() -> No
     finally:
         engine.dispose()
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_where_a_served_process_listens(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from xiaodai.api.app import auth_notices_url
+
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    postgres = make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/somewhere")
+    assert auth_notices_url(sqlite) is None
+    assert auth_notices_url(postgres) == "postgresql://postgres@127.0.0.1:5432/somewhere"
+    monkeypatch.setenv("XIAODAI_AUTH_NOTICES_URL", "postgresql://postgres@10.0.0.5:5432/direct")
+    assert auth_notices_url(postgres) == "postgresql://postgres@10.0.0.5:5432/direct"  # around PgBouncer
+    monkeypatch.setenv("XIAODAI_AUTH_NOTICES", "off")
+    assert auth_notices_url(postgres) is None
+    sqlite.dispose()
+    postgres.dispose()

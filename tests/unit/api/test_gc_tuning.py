@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -35,6 +36,7 @@ def test_the_served_app_factory_applies_it(monkeypatch: pytest.MonkeyPatch) -> N
     called: list[bool] = []
     monkeypatch.setattr("xiaodai.api.gc_tuning.tune_for_serving", lambda: called.append(True))
     monkeypatch.setattr("xiaodai.logging_setup.configure", lambda **_: None)
-    monkeypatch.setattr(app_module, "create_app", object)
+    monkeypatch.setattr(app_module, "create_app", lambda: SimpleNamespace(state=SimpleNamespace(engine=None)))
+    monkeypatch.setattr(app_module, "auth_notices_url", lambda engine: None)  # no listener started here
     app_module.served_app()
     assert called == [True]
