@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from xiaodai.accounts.token_cache import TOKENS
+from xiaodai.accounts.token_cache import TOKENS, Remembered
 from xiaodai.db.inserts import execute_compiled
 from xiaodai.db.tables import ApiTokenRow, AuditEventRow, LoginBackoffRow, UserRow
 
@@ -417,21 +417,23 @@ def remembered_user(session: Session | None, token: str, *, now: datetime) -> Us
     Refused (``AuthError``) if the remembered expiry has passed or the remembered account lock holds.
     With ``session=None`` the user is a detached row holding its columns (for a read that needs only
     them, e.g. its id: no session bookkeeping); otherwise a row of ``session``."""
-    remembered = TOKENS.get(_sha(token))
+    remembered = _remembered(token, now=now)
     if remembered is None:
         return None
-    if now >= remembered.token_expires_at:
-        raise AuthError("the token has expired: ask for a new one")
     columns = remembered.user_columns
-    user = _detached(columns) if session is None else _attach(session, columns)
-    if _locked(user, now):
-        raise AuthError("the account is locked")
-    return user
+    return _detached(columns) if session is None else _attach(session, columns)
 
 
 def remembered_user_id(token: str, *, now: datetime) -> int | None:
     """``remembered_user``'s answer as the user's id only (for a caller that needs nothing else: no row is
     built): None when the database must be asked; ``AuthError`` on the same expiry and lock rule."""
+    remembered = _remembered(token, now=now)
+    return None if remembered is None else remembered.user_id
+
+
+def _remembered(token: str, *, now: datetime) -> Remembered | None:
+    """The token's entry in this process's memory once the remembered expiry and lock let it through
+    (``AuthError`` otherwise); None when not remembered."""
     remembered = TOKENS.get(_sha(token))
     if remembered is None:
         return None
@@ -439,7 +441,7 @@ def remembered_user_id(token: str, *, now: datetime) -> int | None:
         raise AuthError("the token has expired: ask for a new one")
     if _lock_holds(remembered.user_columns["locked_until"], now):
         raise AuthError("the account is locked")
-    return remembered.user_id
+    return remembered
 
 
 def _columns(user: UserRow) -> dict[str, Any]:

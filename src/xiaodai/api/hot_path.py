@@ -119,11 +119,10 @@ class HotPath:
         now = state.clock()
         reads: AsyncReads | None = state.async_reads
         try:
-            remembered_id = remembered_user_id(token, now=now)  # the id only: no user row is built
-            # SQLite: the journey's reads take the user as a row (detached: only its columns are read)
-            user = (
-                remembered_user(None, token, now=now) if reads is None and remembered_id is not None else None
-            )
+            if reads is None:  # SQLite: the journey's reads take the user as a row (detached: columns only)
+                user, remembered_id = remembered_user(None, token, now=now), None
+            else:  # PostgreSQL: the id only, no user row built
+                user, remembered_id = None, remembered_user_id(token, now=now)
         except AuthError:
             return False  # the full stack refuses it, with its own answer
         # None: a token this process does not remember (any more: ``token_cache``) is looked up here with
