@@ -29,7 +29,7 @@ import queue
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from xiaodai.privacy import redaction
 
@@ -66,7 +66,45 @@ class _Enqueue(logging.handlers.QueueHandler):
 _WRITER: dict[str, Any] = {}  # the writer thread's listener, its queue handler and the real handlers
 
 
-Line = logging.LogRecord | None  # None: QueueListener's sentinel, put by stop()
+class AccessEntry(NamedTuple):
+    """uvicorn's access line as ``access_line.AccessLine`` queues it: what ``JsonFormatter`` shows of the
+    record, the client address and the path already redacted."""
+
+    created: float
+    request_id: str
+    client: str
+    method: str
+    path: str
+    version: str
+    status: int
+
+
+Line = logging.LogRecord | AccessEntry | None  # None: QueueListener's sentinel, put by stop()
+
+
+def access_queue(logger: logging.Logger) -> Any:
+    """The writer queue's ``put`` when a record of ``logger`` (uvicorn's access logger) would reach the
+    writer thread untouched and be formatted by ``JsonFormatter`` only — the logging ``configure`` set up
+    with ``writer_thread=True``, nothing added to it since — else None (log through the logger)."""
+    enqueue = _WRITER.get("enqueue")
+    if enqueue is None:
+        return None
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or handlers[0] is not enqueue or root.filters or len(enqueue.filters) != 1:
+        return None
+    node: Any = logger
+    while node is not root:  # uvicorn.access, uvicorn: nothing of their own, passing records up
+        if node.handlers or node.filters or node.disabled or not node.propagate:
+            return None
+        node = node.parent
+    for handler in _WRITER["handlers"]:
+        if type(handler.formatter) is not JsonFormatter or len(handler.filters) != 1 or handler.level > INFO:
+            return None
+    return _WRITER["lines"].put
+
+
+INFO = logging.INFO
 
 
 class _Writer(logging.handlers.QueueListener):
@@ -78,9 +116,7 @@ class _Writer(logging.handlers.QueueListener):
 
     POLL_SECONDS = 0.02
 
-    def __init__(
-        self, lines: queue.SimpleQueue[logging.LogRecord | None], *handlers: logging.Handler
-    ) -> None:
+    def __init__(self, lines: queue.SimpleQueue[Line], *handlers: logging.Handler) -> None:
         super().__init__(lines, *handlers, respect_handler_level=True)
         self.lines = lines
 
@@ -98,7 +134,17 @@ class _Writer(logging.handlers.QueueListener):
             if record is None:  # QueueListener's sentinel (stop)
                 self._flush_lines()
                 return
-            self.handle(record)
+            if isinstance(record, AccessEntry):  # access_line: formatted as JsonFormatter formats its record
+                formatted: dict[int, str] = {}  # once per formatter (the handlers share one)
+                for handler in self.handlers:
+                    formatter = handler.formatter
+                    if isinstance(handler, _Lines) and isinstance(formatter, JsonFormatter):
+                        text = formatted.get(id(formatter))
+                        if text is None:
+                            text = formatted[id(formatter)] = formatter.format_access(record)
+                        handler.emit_text(text)
+            else:
+                self.handle(record)
             written = True
 
     def _flush_lines(self) -> None:
@@ -131,6 +177,15 @@ class _Lines(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
 
+    def emit_text(self, text: str) -> None:
+        """A line formatted already (``AccessEntry``), kept or written as ``emit`` keeps or writes one."""
+        with self.lock:  # type: ignore[union-attr]  # as Handler.handle takes it around emit
+            if self.batched:
+                self._kept.append(text + self.terminator)
+            else:
+                self.stream.write(text + self.terminator)
+                self.flush()
+
     def flush_lines(self) -> None:
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             self._write_kept()
@@ -152,11 +207,28 @@ class _FileLines(_Lines, logging.FileHandler):
     """``_Lines`` for ``XIAODAI_LOG_FILE``."""
 
 
+_quote = json.encoder.encode_basestring  # json.dumps's string encoder, ensure_ascii=False
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: ts, level, logger, message, request_id; access lines also carry
     client, method, path and status as fields; exc holds the (already redacted) traceback."""
 
     _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # as json.dumps with these options
+
+    def format_access(self, line: AccessEntry) -> str:
+        """What ``format`` gives for uvicorn's access record with these values (redacted already): the
+        same JSON text, put together from the string encoder ``json.dumps`` uses for these options
+        (every value a string but the status, an ``int``)."""
+        quote = _quote
+        client, method, path = quote(line.client), quote(line.method), quote(line.path)
+        message = redaction.ACCESS_TEMPLATE % (line.client, line.method, line.path, line.version, line.status)
+        ts = datetime.fromtimestamp(line.created, tz=UTC).isoformat(timespec="milliseconds")
+        return (
+            f'{{"ts": "{ts}", "level": "INFO", "logger": "{ACCESS_LOGGER}", "message": {quote(message)},'
+            f' "request_id": {quote(line.request_id)}, "client": {client}, "method": {method},'
+            f' "path": {path}, "status": {int.__repr__(line.status)}}}'
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -215,7 +287,7 @@ def configure(*, default_level: str = "WARNING", writer_thread: bool = False) ->
         enqueue = _Enqueue(lines)
         enqueue.addFilter(RequestIdFilter())  # the request id lives in the logging thread's context
         listener = _Writer(lines, *handlers)
-        _WRITER.update(listener=listener, enqueue=enqueue, handlers=handlers)
+        _WRITER.update(listener=listener, enqueue=enqueue, handlers=handlers, lines=lines)
         root.addHandler(enqueue)
         listener.start()
         atexit.register(flush)
@@ -244,6 +316,7 @@ def flush() -> None:
     for handler in handlers:  # first: a line logged while the queue drains is written directly
         root.addHandler(handler)
     root.removeHandler(_WRITER.pop("enqueue"))
+    _WRITER.pop("lines", None)
     listener.stop()  # writes what is queued, then joins the thread
     for handler in handlers:
         handler.unbatch()

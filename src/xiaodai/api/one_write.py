@@ -35,6 +35,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from xiaodai.access_line import ACCESS
+
 LIMIT = 16 * 1024  # bytes kept at most until the end of the turn; a larger write is handed over at once
 
 
@@ -131,7 +133,12 @@ class JoinedWrites(asyncio.Transport):
 
 class OneWriteHttp(HttpToolsProtocol):
     """uvicorn's httptools protocol writing through ``JoinedWrites`` (``uvicorn.run(http=OneWriteHttp)``); a
-    complete answer is handed over at once, without waiting for the end of the turn."""
+    complete answer is handed over at once, without waiting for the end of the turn. Its access line is
+    queued for the log writer as values (``access_line.AccessLine``: the same line, less CPU)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger = ACCESS  # type: ignore[assignment]  # the logger's stand-in (info, the rest)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.joined = JoinedWrites(transport, self.loop)

@@ -2,16 +2,20 @@
 with ``borrower_id`` and ``within_payoff`` for a borrower's own payment (``journey.repay``).
 
 What it asks the database, on PostgreSQL, for a new idempotency key: one statement that locks the loan
-(the borrower's only, when ``borrower_id`` is given) and claims the key for it, one that locks and reads
-the loan's active instalments, and one that writes the journal, the changed rows and the stored result
-(``loans.save``) — plus BEGIN and COMMIT. A retry: the same first statement (which claims nothing) and
-the stored result. Elsewhere (SQLite) the first statement is two: the loan, then the claim. On PostgreSQL
-the three go straight to the driver (``db.driver.fetch_rows``: SQLAlchemy's per-statement machinery cost
-more client CPU than the statements), on the session's connection, taken once per payment.
+(the borrower's only, when ``borrower_id`` is given), claims the key for it and locks and reads the loan's
+active instalments, and one that writes the journal, the changed rows and the stored result
+(``loans.save``) — plus BEGIN and COMMIT: four round trips. A retry: the same first statement (which
+claims nothing; the instalments it locked are released at the end of the transaction) and the stored
+result. Elsewhere (SQLite) the first statement is three: the loan, the claim, the instalments. On
+PostgreSQL the statements go straight to the driver (``db.driver.fetch_rows``: SQLAlchemy's per-statement
+machinery cost more client CPU than the statements), on the session's connection, taken once per payment.
 
 Order of locks: the loan row first, then the key (the claim waits for a concurrent request holding the
 same key), then the instalments. Every payment on a loan takes the loan first, so two cannot deadlock
-on it; a request that holds a loan and waits for a key holds nothing the key's holder waits for.
+on it; a request that holds a loan and waits for a key holds nothing the key's holder waits for. In the
+one PostgreSQL statement the order is the same: the first branch of its ``UNION ALL`` (the loan, locked,
+and the claim) runs before the second (the instalments, which name the locked loan's id), and the
+instalments of a loan that is not found (or not the borrower's) are not read.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, bindparam, column, select, text
+from sqlalchemy import Boolean, Connection, Integer, bindparam, column, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from xiaodai.db.driver import DriverStatement, fetch_rows
-from xiaodai.db.tables import LoanRow
+from xiaodai.db.tables import InstallmentRow, LoanRow
 from xiaodai.servicing.commands import (
     CLAIM_ITEM,
     Result,
@@ -40,6 +45,7 @@ from xiaodai.servicing.commands import (
 from xiaodai.servicing.errors import LoanNotFoundError, ServicingError
 from xiaodai.servicing.lifecycle import LoanState, is_open
 from xiaodai.servicing.loans import (
+    INSTALLMENT_FIELDS,
     LOAN_FIELDS,
     Installment,
     Loan,
@@ -63,19 +69,57 @@ class PayoffExceededError(ServicingError):
 
 
 _LOANS = LoanRow.__table__.c
+_INSTALLMENTS = InstallmentRow.__table__.c
 _LOAN_COLUMNS = ", ".join(LOAN_FIELDS)
 _OWNED = " AND borrower_id = :borrower_id"
-# PostgreSQL, per ``borrower_id`` given or not: lock the loan, claim the key for it (see the docstring).
-_PG_LOCK_AND_CLAIM: dict[bool, DriverStatement] = {
-    owned: DriverStatement(
-        text(
-            f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
-            f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')}"
-            f" SELECT {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed FROM loan"
-        ).columns(*(_LOANS[name] for name in LOAN_FIELDS), column("claimed", Boolean))
+
+
+_POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _nulls(columns: list[Any], prefix: str | None = None) -> str:
+    """Typed NULLs standing in for ``columns`` in the other branch of a ``UNION ALL`` (named ``prefix`` and
+    the column's name when given: the first branch names the union's columns)."""
+    return ", ".join(
+        f"NULL::{c.type.compile(dialect=_POSTGRESQL)}" + ("" if prefix is None else f" AS {prefix}{c.name}")
+        for c in columns
     )
-    for owned in (False, True)
+
+
+def _lock_claim_and_read(owned: bool) -> DriverStatement:
+    """PostgreSQL: lock the loan and claim the key for it (first branch: one row, the loan's columns and
+    ``claimed``), then lock and read its active instalments (second branch: one row each, in period order;
+    see the module docstring)."""
+    loans = [_LOANS[name] for name in LOAN_FIELDS]
+    installments = [_INSTALLMENTS[name] for name in INSTALLMENT_FIELDS]
+    sql = (
+        f"WITH loan AS (SELECT {_LOAN_COLUMNS} FROM loans WHERE id = :loan_id{_OWNED if owned else ''}"
+        f" FOR UPDATE), {CLAIM_ITEM.format(source='loan')},"
+        f" installment AS (SELECT {', '.join(INSTALLMENT_FIELDS)}, schedule_version FROM installments"
+        " WHERE loan_id = (SELECT id FROM loan) AND active ORDER BY period, schedule_version FOR UPDATE)"
+        f" SELECT 0 AS part, {_LOAN_COLUMNS}, EXISTS (SELECT FROM claim) AS claimed,"
+        f" {_nulls(installments, 'i_')},"
+        f" NULL::integer AS i_schedule_version FROM loan UNION ALL SELECT 1, {_nulls(loans)}, NULL::boolean,"
+        f" {', '.join(INSTALLMENT_FIELDS)}, schedule_version FROM installment"
+        # the loan's row first, then the instalments in the order ``installment_records`` gives them
+        f" ORDER BY part, i_period, i_schedule_version"
+    )
+    return DriverStatement(
+        text(sql).columns(
+            column("part", Integer),
+            *loans,
+            column("claimed", Boolean),
+            *(column(f"i_{c.name}", c.type) for c in installments),
+            column("i_schedule_version", Integer),
+        )
+    )
+
+
+# PostgreSQL, per ``borrower_id`` given or not: the loan locked, the key claimed, the instalments read
+_PG_LOCK_AND_CLAIM: dict[bool, DriverStatement] = {
+    owned: _lock_claim_and_read(owned) for owned in (False, True)
 }
+_LOAN_SIZE = len(LOAN_FIELDS)
 # Elsewhere: the loan (SQLite takes the database's write lock at BEGIN), then ``commands.run_once``'s claim.
 _LOAN: dict[bool, Any] = {
     owned: select(*(_LOANS[name] for name in LOAN_FIELDS)).where(
@@ -88,27 +132,36 @@ _LOAN: dict[bool, Any] = {
 
 def _lock_and_claim(
     session: Session, connection: Connection, *, loan_id: int, borrower_id: int | None, key: str, print_: str
-) -> tuple[Loan, bool]:
-    """The loan as a locked :class:`Loan` record and whether this transaction claimed ``key`` for it
-    (False: a retry). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing claimed.
-    ``connection``: the session's."""
+) -> tuple[Loan, bool, list[Installment] | None]:
+    """The loan as a locked :class:`Loan` record, whether this transaction claimed ``key`` for it (False: a
+    retry) and, on PostgreSQL, its active instalments, locked (None elsewhere: read them with
+    ``installment_records``). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing
+    claimed. ``connection``: the session's."""
     owned = borrower_id is not None
     params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
+    rows: list[Installment] | None = None
     if connection.dialect.name == "postgresql":
         params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
         found = fetch_rows(connection, _PG_LOCK_AND_CLAIM[owned], params)  # the driver's: hot
-        if not found:
+        if not found or found[0][0] != 0:
             raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        *values, claimed = found[0]
+        first = found[0]
+        values, claimed = first[1 : 1 + _LOAN_SIZE], first[1 + _LOAN_SIZE]
+        rows = []
+        for found_row in found[1:]:
+            installment = found_row[2 + _LOAN_SIZE : -1]
+            record = Installment(*installment)
+            record.loaded = installment
+            rows.append(record)
     else:
         row = connection.execute(_LOAN[owned], params).first()
         if row is None:
             raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        values = list(row)
+        values = tuple(row)
         claimed = claim(session, key=key, command=COMMAND, fingerprint=print_)
     loan = Loan(*values)
     loan.loaded = tuple(values)
-    return loan, bool(claimed)
+    return loan, bool(claimed), rows
 
 
 def payoff_fen(loan: Loan, rows: list[Installment], on: date) -> int:
@@ -158,7 +211,7 @@ def repay(
     session.flush()  # the records must see what the session holds (returns at once when nothing is pending)
     connection = session.connection()  # once: the statements below go to it
     postgres = connection.dialect.name == "postgresql"
-    loan, claimed = _lock_and_claim(
+    loan, claimed, read = _lock_and_claim(
         session, connection, loan_id=loan_id, borrower_id=borrower_id, key=idempotency_key, print_=print_
     )
     if not claimed:
@@ -166,7 +219,10 @@ def repay(
 
     def action() -> Result:
         state = LoanState(loan.state)
-        rows = [] if state is LoanState.WRITTEN_OFF else installment_records(connection, loan.id)
+        if state is LoanState.WRITTEN_OFF:
+            rows: list[Installment] = []
+        else:
+            rows = read if read is not None else installment_records(connection, loan.id)
         if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
             ceiling = payoff_fen(loan, rows, on)
             if amount_fen > ceiling:

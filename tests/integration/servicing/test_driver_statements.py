@@ -122,3 +122,74 @@ def test_on_a_bare_connection_it_begins_the_transaction_that_commit_ends(
         connection.commit()
     with pg.connect() as connection:
         assert connection.execute(select(LoanRow.dpd).where(LoanRow.id == loan_id)).scalar_one() == dpd
+
+
+def test_the_repayments_first_statement_reads_the_instalments_as_installment_records_does(
+    pg: Engine, factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    """``repayment._lock_and_claim``: one statement locks the loan, claims the key and reads the active
+    instalments — the same records, in the same order, as ``loans.installment_records`` (an instalment of a
+    replaced schedule version inactive, a period rescheduled)."""
+    from xiaodai.servicing import repayment
+    from xiaodai.servicing.loans import installment_records
+
+    loan_id = new_loan()
+    with factory() as s, s.begin():  # a rescheduled period: the old version inactive, a new one active
+        old = s.execute(
+            select(InstallmentRow).where(InstallmentRow.loan_id == loan_id, InstallmentRow.period == 3)
+        ).scalar_one()
+        old.active = False
+        s.flush()
+        s.add(
+            InstallmentRow(
+                **{
+                    c.key: getattr(old, c.key)
+                    for c in InstallmentRow.__table__.columns
+                    if c.key not in ("id", "active", "schedule_version")
+                },
+                active=True,
+                schedule_version=old.schedule_version + 1,
+            )
+        )
+    with factory() as s:
+        connection = s.connection()
+        expected = installment_records(connection, loan_id)
+        s.rollback()
+    with factory() as s:
+        connection = s.connection()
+        loan, claimed, read = repayment._lock_and_claim(
+            s, connection, loan_id=loan_id, borrower_id=None, key="first-statement", print_="p"
+        )
+        assert claimed
+        assert read is not None
+        assert loan.id == loan_id
+        assert [r.loaded for r in read] == [r.loaded for r in expected]
+        assert [r.period for r in read] == list(range(1, 13))
+        assert len(read) == 12
+        s.rollback()
+
+
+def test_a_loan_that_is_not_the_borrowers_locks_nothing_and_claims_nothing(
+    pg: Engine, factory: sessionmaker[Session], new_loan: Callable[..., int]
+) -> None:
+    """Not the borrower's loan: ``LoanNotFoundError``; while that transaction is still open, another one can
+    lock the loan and its instalments at once (NOWAIT), and the key was not claimed."""
+    from xiaodai.db.tables import CommandRow
+    from xiaodai.servicing import repayment
+    from xiaodai.servicing.errors import LoanNotFoundError
+
+    loan_id = new_loan()
+    with factory() as s:
+        with pytest.raises(LoanNotFoundError):
+            repayment._lock_and_claim(
+                s, s.connection(), loan_id=loan_id, borrower_id=-1, key="not-mine", print_="p"
+            )
+        with factory() as other:
+            other.execute(text("SELECT id FROM loans WHERE id = :id FOR UPDATE NOWAIT"), {"id": loan_id})
+            locked = other.execute(
+                text("SELECT id FROM installments WHERE loan_id = :id FOR UPDATE NOWAIT"), {"id": loan_id}
+            ).all()
+            assert len(locked) >= 12
+            other.rollback()
+        assert s.execute(select(CommandRow).where(CommandRow.idempotency_key == "not-mine")).first() is None
+        s.rollback()

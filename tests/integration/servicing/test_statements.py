@@ -1,8 +1,9 @@
 """A repayment writes each row once — the statements one ``service.repay`` sends, on SQLite and PostgreSQL.
 
 The hot path of the repayment benchmark (docs/BENCHMARKS.md): the loan is locked and the command row
-claimed first (on PostgreSQL in one statement: ``WITH loan AS (SELECT … FOR UPDATE), claim AS (INSERT INTO
-commands …)``; on SQLite the loan, then the claim), then the instalments are locked and read; the loan and
+claimed first, then the instalments are locked and read (on PostgreSQL in one statement: ``WITH loan AS
+(SELECT … FOR UPDATE), claim AS (INSERT INTO commands …), installment AS (SELECT … FOR UPDATE) SELECT …
+UNION ALL …``; on SQLite the loan, the claim, the instalments); the loan and
 its instalments are records read through Core, and ``loans.save`` writes the journal entries and each
 changed row once, before the command row is completed: on PostgreSQL all in one statement (``WITH entry AS
 (INSERT …), legs AS (INSERT INTO postings …), … AS (UPDATE loans …) …``), on SQLite an ``INSERT …
@@ -82,19 +83,20 @@ def test_a_repayment_writes_each_row_once(
             "UPDATE installments",  # instalment 1: billed and paid
             "UPDATE commands",  # the result, after the action
         ]
-    if engine.dialect.name == "postgresql":  # the loan, FOR UPDATE (the columns servicing uses), and the key
+    if engine.dialect.name == "postgresql":
+        # the loan FOR UPDATE (the columns servicing uses), the key claimed, the instalments FOR UPDATE
         lock_and_claim = ["WITH INSERT commands"]
-    else:
-        lock_and_claim = ["SELECT loans", "INSERT commands"]  # SQLite: the write lock is taken at BEGIN
+    else:  # SQLite: the write lock is taken at BEGIN
+        lock_and_claim = ["SELECT loans", "INSERT commands", "SELECT installments"]
     assert first == [
-        *lock_and_claim,  # the loan locked and the key claimed, before anything else
-        "SELECT installments",  # FOR UPDATE
+        *lock_and_claim,  # the loan locked and the key claimed, before anything else; the instalments locked
         *writes,  # loans.save: the journal and the changed rows (on PostgreSQL, the result too)
     ]
     with statements(engine) as retry, factory() as s, s.begin():
         again = pay(s)
     assert again == {**result, "replayed": True}
-    assert retry == [*lock_and_claim, "SELECT commands"]  # the insert finds the key: replay
+    # the insert finds the key: replay (SQLite reads no instalments for it)
+    assert retry == [*lock_and_claim[:2], "SELECT commands"]
 
 
 def test_the_single_statement_entry_keeps_the_order_of_its_legs(
