@@ -604,8 +604,9 @@ def goal_lines(rounds: list[dict[str, Any]]) -> list[str]:
         wanted = f"≥ {rps_goal:,}/s" + ("" if p99_goal is None else f", p99 ≤ {p99_goal:.0f} ms")
         name = "bare FastAPI" if ceiling == "bare" else "pgbench TPC-B"
         then = f"{share_low:.2f}" if share_low == share_high else f"{share_low:.2f}-{share_high:.2f}"
+        verdict = "met" if met else "NOT met"
         lines.append(
-            f"  {labels[kind]:<38} {wanted:<22} {rps:>6,.0f}/s p99 {p99:5.1f} ms: {'met' if met else 'NOT met':<7}"
+            f"  {labels[kind]:<38} {wanted:<22} {rps:>6,.0f}/s p99 {p99:5.1f} ms: {verdict:<7}"
             f" · {share:.2f} of {name} (the goal was {then} of it)"
         )
     return lines
