@@ -388,7 +388,12 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/healthz", proc)
             users = folder / "users.txt"
-            users.write_text("".join(f"{t} {loan}\n" for t, loan in borrowers(base, url, args.users)))
+            try:
+                made = borrowers(base, url, args.users)
+            except httpx.HTTPStatusError:  # the server's own account of it, before its folder is removed
+                print((folder / "xiaodai.log").read_text(errors="replace")[-6000:], file=sys.stderr)
+                raise
+            users.write_text("".join(f"{t} {loan}\n" for t, loan in made))
             wrk_env = {"WRK_USERS": str(users)}
             script = str(WRK_DIR / "xiaodai.lua")
             warm = {**wrk_env, "WRK_KIND": "loans", "WRK_RUN": "warm"}

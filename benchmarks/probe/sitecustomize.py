@@ -7,8 +7,9 @@ answered by the hot path, with ``time.perf_counter`` (monotonic, shared by the t
 - ``handler``: from the hot path's ``_repay`` being called (uvicorn has parsed the request and called the
   app) to its return (the answer sent to the transport);
 - ``queue``: from the payment being handed to the payment threads to one of them starting it (all 8 busy);
-- ``lock``: the loan's lock-and-claim statement (its row lock waits for another payment of the same loan);
-- ``work``: the payment's whole thread work (session, three statements, commit) — the rest is the loop's;
+- ``lock``: the loan's lock-and-claim statement, the instalments read with it (its row lock waits for
+  another payment of the same loan);
+- ``work``: the payment's whole thread work (session, two statements, commit) — the rest is the loop's;
 - ``commit``: the session's commit and close (COMMIT waits for its WAL flush) within ``work``;
 - ``gc``: every cyclic collection (generation, pause) through ``gc.callbacks``;
 - ``lag``: the event loop's lateness, a 5 ms timer's overshoot (anything the loop ran in between without
@@ -49,7 +50,7 @@ def _writer() -> None:
 def _install() -> None:
     import asyncio
 
-    from xiaodai.api import hot_path
+    from xiaodai.api import hot_common, hot_path
     from xiaodai.servicing import repayment
 
     clock = time.perf_counter
@@ -66,7 +67,7 @@ def _install() -> None:
     import contextvars
 
     lock_and_claim = repayment._lock_and_claim
-    one_thread = hot_path._in_one_thread
+    one_thread = hot_common.in_one_thread  # what hot_common.WorkerThreads runs in the thread
     in_thread = hot_path.in_payment_thread
     repay = hot_path.HotPath._repay
     box_of: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar("probe", default=None)
@@ -120,7 +121,7 @@ def _install() -> None:
                     (end, end - t, box["queue"], box["lock"], box["work"], loan_id, box.get("commit", 0.0))
                 )
 
-    finish = hot_path.finish_sessions
+    finish = hot_common.finish_sessions
 
     def timed_finish(*, commit: bool) -> None:
         t = clock()
@@ -132,8 +133,8 @@ def _install() -> None:
                 box["commit"] = clock() - t
 
     repayment._lock_and_claim = timed_lock
-    hot_path.finish_sessions = timed_finish
-    hot_path._in_one_thread = timed_thread
+    hot_common.finish_sessions = timed_finish  # looked up by in_one_thread when it runs
+    hot_common.in_one_thread = timed_thread  # looked up by WorkerThreads.__call__ when it runs
     hot_path.in_payment_thread = timed_in_thread
     hot_path.HotPath._repay = timed_repay  # type: ignore[method-assign]
     threading.Thread(target=_writer, daemon=True, name="xiaodai-probe").start()

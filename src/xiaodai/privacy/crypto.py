@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -154,10 +155,40 @@ def load_file(path: Path) -> KeyRing:
 
 
 def save_file(ring: KeyRing, path: Path) -> None:
-    """Write atomically with owner-only permissions."""
+    """Write atomically with owner-only permissions (a file of its own first, then renamed over ``path``:
+    two writers at once never mix their bytes; the last rename wins)."""
+    tmp = _written(ring, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def create_file(ring: KeyRing, path: Path) -> bool:
+    """Write ``ring`` at ``path`` only if there is no file there yet, atomically: of several processes or
+    threads creating the first ring at once, exactly one succeeds and every other finds the winner's file
+    (hard link, which never replaces). True when this call created it."""
+    tmp = _written(ring, path)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _written(ring: KeyRing, path: Path) -> Path:
+    """``ring`` in a new file of its own beside ``path`` (owner-only, flushed to disk)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(ring.to_json(), handle, indent=2)
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(ring.to_json(), handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)

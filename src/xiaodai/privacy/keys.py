@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from xiaodai.privacy.crypto import KeyRing, KeyRingError, load_file, save_file
+from xiaodai.privacy.crypto import KeyRing, KeyRingError, create_file, load_file, save_file
 
 LOG = logging.getLogger(__name__)
 DEFAULT_FILE = Path("var/keyring.json")
@@ -36,8 +36,9 @@ def current_ring() -> KeyRing:
     try:
         found = path.stat()
     except FileNotFoundError:
-        LOG.warning("no key ring at %s: generating one (embedded/demo use only)", path)
-        save_file(KeyRing.generate(), path)
+        # the first ring, created once: workers starting together all use the one that was written first
+        if create_file(KeyRing.generate(), path):
+            LOG.warning("no key ring at %s: generated one (embedded/demo use only)", path)
         found = path.stat()
     # the file as it is now (device, inode, size, change time): a rotation replaces it (``save_file``), so a
     # changed ring never matches an older entry, and no path resolution is needed on every call
