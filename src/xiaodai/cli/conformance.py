@@ -13,7 +13,7 @@ from xiaodai.cli.errors import fail
 from xiaodai.conformance.runner import ConformanceError, run_document
 
 app = typer.Typer(
-    help="Policy test harness (contact, message, credit reporting, complaint SLA, data).",
+    help="Policy test harness (contact, message, credit reporting, complaint SLA, data; APR vectors).",
     no_args_is_help=True,
 )
 
@@ -22,9 +22,9 @@ app = typer.Typer(
 def run(
     file: Path, as_json: Annotated[bool, typer.Option("--json", help="Summary as JSON too")] = False
 ) -> None:
-    """One JSON line per scenario, then the totals. Exit 0 when every checked scenario passed, 1 when any
-    failed or could not be evaluated (its line says ``"decision": "error"`` and why), 2 when FILE is not a
-    readable JSON object with a ``scenarios`` list."""
+    """One JSON line per scenario (or APR vector), then the totals. Exit 0 when every checked scenario
+    passed, 1 when any failed or could not be evaluated (its line says ``"decision": "error"`` and why), 2
+    when FILE is not a readable JSON object with a ``scenarios`` (or ``vectors``) list."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -318,6 +318,41 @@ def render_quote(result: Quote, lang: str, console: Console | None = None) -> No
         out.print(t("provisional", lang), style="dim")
 
 
+def apr_payload(
+    doc: Any,
+    conv: Convention,
+    *,
+    unit: UnitPeriod | None = None,
+    eu_step: EuStep = EuStep.MONTH,
+    eu_by_days: bool = False,
+    eu_leap_years: bool = True,
+) -> dict[str, Any]:
+    """What ``xiaodai apr --json`` prints for a flow document (also ``conformance.apr_vectors``). Bad flows:
+    ``FlowInputError``, ``NoRateError`` or ``ValueError``."""
+    result = rate_for(
+        parse_flow_document(doc),
+        conv,
+        unit=unit,
+        eu_step=eu_step,
+        eu_by_days=eu_by_days,
+        eu_leap_years=eu_leap_years,
+    )
+    payload: dict[str, Any] = {
+        "convention": conv.value,
+        "apr_percent": str(result.apr_percent),
+        "apr_percent_2dp": str(round_half_up(result.apr_percent, 2)),
+        "unit_period": result.unit,
+        "unit_periods_per_year": str(result.per_year),
+        "periodic_rate": str(round_half_up(result.periodic_rate, 14)),
+    }
+    if result.ear_percent is not None:
+        payload["ear_percent"] = str(result.ear_percent)
+    if conv is Convention.EU:
+        payload["aprc_percent"] = str(result.aprc_percent)
+        payload["aprc_x_percent"] = str(result.apr_percent)
+    return payload
+
+
 def apr(
     convention: Annotated[str, typer.Option(help="cn|us-regz|eu")],
     unit_period: Annotated[
@@ -368,29 +403,11 @@ def apr(
     except json.JSONDecodeError as exc:
         fail(f"flows are not valid JSON: {exc.msg} at line {exc.lineno}")
     try:
-        result = rate_for(
-            parse_flow_document(doc),
-            conv,
-            unit=unit,
-            eu_step=eu_step,
-            eu_by_days=eu_days,
-            eu_leap_years=leap_years,
+        payload = apr_payload(
+            doc, conv, unit=unit, eu_step=eu_step, eu_by_days=eu_days, eu_leap_years=leap_years
         )
     except (FlowInputError, NoRateError, ValueError) as exc:
         fail(str(exc))
-    payload: dict[str, Any] = {
-        "convention": conv.value,
-        "apr_percent": str(result.apr_percent),
-        "apr_percent_2dp": str(round_half_up(result.apr_percent, 2)),
-        "unit_period": result.unit,
-        "unit_periods_per_year": str(result.per_year),
-        "periodic_rate": str(round_half_up(result.periodic_rate, 14)),
-    }
-    if result.ear_percent is not None:
-        payload["ear_percent"] = str(result.ear_percent)
-    if conv is Convention.EU:
-        payload["aprc_percent"] = str(result.aprc_percent)
-        payload["aprc_x_percent"] = str(result.apr_percent)
     if as_json:
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return

@@ -158,8 +158,16 @@ def run_scenario(scenario: Any, vocabulary: Collection[str] | None = None) -> Ou
 
 
 def run_document(document: Any) -> list[Outcome]:
-    """Every scenario of a file, in order. Raises ConformanceError only when the file is not of the format."""
+    """Every scenario of a file (or every APR vector), in order. Raises ConformanceError only when the file is
+    not of either format."""
+    from xiaodai.conformance.apr_vectors import is_vector_document, run_vector
+
+    if is_vector_document(document):  # APR and schedule reference vectors (apr_dev.json's format)
+        return [
+            Outcome(line, passed, warning=False, error=error)
+            for line, passed, error in (run_vector(v) for v in document["vectors"])
+        ]
     if not isinstance(document, Mapping) or not isinstance(document.get("scenarios"), list):
-        raise ConformanceError("expected a JSON object with a 'scenarios' list")
+        raise ConformanceError("expected a JSON object with a 'scenarios' list (or APR 'vectors')")
     vocabulary = vocabulary_of(document)
     return [run_scenario(s, vocabulary) for s in document["scenarios"]]
