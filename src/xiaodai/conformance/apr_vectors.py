@@ -25,7 +25,7 @@ QUOTE_METHODS = {
     "bullet": "bullet",
     "flat_fee_installment": "flat-fee",
 }
-_MONEY = (
+MONEY_FIGURES = (  # the quote's money figures a vector may state, compared to the cent
     "payment",
     "payment_first",
     "payment_last",
@@ -139,7 +139,7 @@ def _quote(vector: Mapping[str, Any], checks: _Checks) -> set[str]:
     )
     out = quote_to_json(build_quote(terms, cap_book=default_cap_book()))
     done: set[str] = set()
-    for key in _MONEY:
+    for key in MONEY_FIGURES:
         if key in expected:
             checks.equal(key, out[key], _money(expected[key]))
             done.add(key)
