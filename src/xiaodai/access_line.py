@@ -7,7 +7,8 @@ JSON. ``AccessLine`` (the access logger ``api.one_write.OneWriteHttp`` gives uvi
 values instead — the time, the request id, the client address and the path redacted exactly as the record
 factory redacts them — and the writer thread formats them as ``JsonFormatter`` formats the record
 (``logging_setup.AccessEntry``): the same line, byte for byte but for nothing
-(``tests/unit/logs/test_access_line.py`` compares them), for about a quarter of the CPU.
+(``tests/unit/logs/test_access_line.py`` compares them), for about a third of the CPU
+(``benchmarks/bench_access_line.py``).
 
 It does so only when the record would have gone exactly that way: ``xiaodai serve``'s logging (JSON lines
 written by the writer thread, ``logging_setup.access_queue`` checks the whole chain: no handler, filter or

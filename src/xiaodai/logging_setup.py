@@ -80,6 +80,7 @@ class AccessEntry(NamedTuple):
 
 
 Line = logging.LogRecord | AccessEntry | None  # None: QueueListener's sentinel, put by stop()
+INFO = logging.INFO
 
 
 def access_queue(logger: logging.Logger) -> Any:
@@ -102,9 +103,6 @@ def access_queue(logger: logging.Logger) -> Any:
         if type(handler.formatter) is not JsonFormatter or len(handler.filters) != 1 or handler.level > INFO:
             return None
     return _WRITER["lines"].put
-
-
-INFO = logging.INFO
 
 
 class _Writer(logging.handlers.QueueListener):

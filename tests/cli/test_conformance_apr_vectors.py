@@ -76,3 +76,15 @@ def test_a_vector_that_cannot_be_evaluated_is_an_error_line_and_the_rest_run(tmp
 def test_a_file_of_neither_format_is_refused(tmp_path: Path) -> None:
     code, _, _ = run(tmp_path, {"title": "nothing to run"})
     assert code == 2
+
+
+def test_a_product_the_engine_refuses_is_an_error_line(tmp_path: Path) -> None:
+    document = json.loads(DEV.read_text(encoding="utf-8"))
+    refused = copy.deepcopy(next(v for v in document["vectors"] if v["id"] == "cn-ei-12m"))
+    refused["id"] = "term-not-a-number"
+    refused["product"]["term_months"] = "twelve"
+    code, lines, _ = run(tmp_path, {**document, "vectors": [refused, document["vectors"][0]]})
+    assert code == 1
+    assert lines[0]["decision"] == "error"
+    assert lines[0]["reason"].startswith("the product's terms were refused")
+    assert lines[1]["pass"] is True

@@ -13,8 +13,10 @@ figure the vector expects that the engine has no counterpart for is not checked 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+import typer
 
 from xiaodai.pricing.apr import Convention
 
@@ -170,6 +172,14 @@ def _quote(vector: Mapping[str, Any], checks: _Checks) -> set[str]:
     return done
 
 
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing {exc.args[0]!r}"
+    if isinstance(exc, typer.Exit):  # ``cli.errors.fail``: its message is on standard error
+        return "the product's terms were refused (the message is on standard error)"
+    return str(exc) or type(exc).__name__
+
+
 def run_vector(vector: Any) -> tuple[dict[str, Any], bool | None, bool]:
     """(result line, passed — None when nothing was checked, error)."""
     ident = vector.get("id") if isinstance(vector, Mapping) else None
@@ -181,12 +191,8 @@ def run_vector(vector: Any) -> tuple[dict[str, Any], bool | None, bool]:
         product = vector.get("product")
         if isinstance(product, Mapping) and product.get("method") in QUOTE_METHODS:
             done |= _quote(vector, checks)
-    except (KeyError, ValueError, TypeError, ArithmeticError, InvalidOperation) as exc:
-        reason = f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
-        return {"id": ident, "decision": "error", "reason": reason, "pass": False}, False, True
-    except Exception as exc:  # the engine refused the vector's terms (TermsError, NoRateError, a CLI exit)
-        reason = str(exc) or type(exc).__name__
-        return {"id": ident, "decision": "error", "reason": reason, "pass": False}, False, True
+    except Exception as exc:  # a fact missing or malformed, or the engine refusing the vector's terms
+        return {"id": ident, "decision": "error", "reason": _reason(exc), "pass": False}, False, True
     failed = [{k: v for k, v in c.items() if k != "ok"} for c in checks.done if not c["ok"]]
     passed = None if not checks.done else not failed
     line: dict[str, Any] = {
