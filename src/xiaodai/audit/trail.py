@@ -213,8 +213,10 @@ def _append_on_server(session: Session, connection: Connection, rows: list[Waiti
 
 
 def _only_connection(session: Session, connection: Connection) -> bool:
+    """Whether ``connection`` is the only connection of the session's transaction (which keys it both by
+    its engine and by itself: one connection, two entries)."""
     transaction = session.get_transaction()
-    return transaction is not None and [c for c, *_ in transaction._connections.values()] == [connection]
+    return transaction is not None and all(c is connection for c, *_ in transaction._connections.values())
 
 
 def _linked(rows: list[Waiting], seq: int, prev_hash: str) -> tuple[list[dict[str, Any]], dict[int, Waiting]]:

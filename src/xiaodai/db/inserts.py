@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 from psycopg import RawCursor
+from psycopg.adapt import Transformer
 from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Dialect, Table, bindparam, event, insert
@@ -329,41 +330,84 @@ def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any
 
 
 def execute_sql_and_commit(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
-    """``execute_sql``, then the transaction committed, both sent together in one round trip (psycopg's
-    pipeline mode: the COMMIT does not wait for the statement's answer to reach this process). For a
-    statement that takes a lock held until the commit (the audit chain's): the lock is then held only while
-    the server runs the two, not while this process's thread waits for its turn to send the COMMIT.
+    """``execute_sql``, then the transaction committed, both in ONE message to the server: the statement with
+    its values as literals (psycopg's own quoting, ``_with_literals``) and ``COMMIT``, sent as one simple
+    query. For a statement that takes a lock held until the commit (the audit chain's): the lock is then held
+    only while the server runs the two — never while this process's thread waits for its interpreter lock to
+    send the COMMIT. (psycopg's pipeline mode, used before, sends the statement when it is executed and the
+    COMMIT only when the thread runs again: under the HTTP benchmark's applications 6–9 backends on average
+    waited for the chain lock, held by a backend idle in its transaction.)
 
     Called by a ``before_commit`` hook (``audit.trail``): SQLAlchemy's own commit then finds the connection
     idle and sends nothing (psycopg's ``commit`` on an idle connection is a no-op). A statement or a COMMIT
     that fails raises here, as ``execute_sql`` raises, and the transaction is rolled back: never committed
-    in part. psycopg only (the caller checks ``connection.dialect.driver``)."""
+    in part (the server runs a simple query's statements until the first error). psycopg only (the caller
+    checks ``connection.dialect.driver``)."""
     if connection.dialect.driver != "psycopg":
-        raise ValueError("execute_sql_and_commit needs psycopg (pipeline mode)")
+        raise ValueError("execute_sql_and_commit needs psycopg")
     return _psycopg_rows(connection, sql, params, commit=True)
+
+
+@lru_cache(maxsize=64)
+def _pieces(sql: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``sql`` cut at its ``%(name)s`` placeholders: the texts around them (``%%`` as ``%``; one more text
+    than names) and the names, in order (a name used twice appears twice)."""
+    texts: list[str] = []
+    names: list[str] = []
+    start = 0
+    text = ""
+    for found in _PLACEHOLDER.finditer(sql):
+        text += sql[start : found.start()]
+        start = found.end()
+        if found[1] is None:
+            text += "%"
+            continue
+        texts.append(text)
+        names.append(found[1])
+        text = ""
+    texts.append(text + sql[start:])
+    return tuple(texts), tuple(names)
+
+
+def _with_literals(driver: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> str:
+    """``sql`` with each ``%(name)s`` replaced by its value as an SQL literal, as psycopg's client-side
+    binding (``ClientCursor``) writes it: the connection's adapters and its escaping (``as_literal``)."""
+    texts, names = _pieces(sql)
+    transformer = Transformer(driver)
+    encoding = driver.info.encoding
+    parts = [texts[0]]
+    for name, text in zip(names, texts[1:], strict=True):
+        try:
+            value = params[name]
+        except KeyError:
+            raise ValueError(f"no value for the parameter {name!r} of {sql[:80]!r}…") from None
+        parts.append(transformer.as_literal(value).decode(encoding))
+        parts.append(text)
+    return "".join(parts)
 
 
 def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, commit: bool) -> Rows:
     if not connection.in_transaction():
         connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
-    numbered, names = _numbered(sql)
-    try:
-        values = tuple(params[name] for name in names)
-    except KeyError as exc:
-        raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    statement: str
+    values: tuple[Any, ...] | None
+    if commit:  # one simple query: the statement, its values as literals, and the COMMIT
+        statement, values = _with_literals(driver, sql, params) + ";\nCOMMIT", None
+    else:
+        statement, names = _numbered(sql)
+        try:
+            values = tuple(params[name] for name in names)
+        except KeyError as exc:
+            raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
     cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
     try:
-        if commit:
-            with driver.pipeline():
-                connection._cursor_execute(cursor, numbered, values)
-                driver.commit()  # queued behind the statement; the pipeline's sync sends both
-        else:
-            connection._cursor_execute(cursor, numbered, values)
+        # no values: psycopg sends a simple query (several statements); the cursor is on the first result
+        connection._cursor_execute(cursor, statement, values)  # type: ignore[arg-type]
         result = cursor.pgresult
         rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
     except BaseException as exc:
-        connection._handle_dbapi_exception(exc, numbered, values, cursor, None)
+        connection._handle_dbapi_exception(exc, statement, values, cursor, None)
         raise  # (not reached: the handler raises)
     finally:
         cursor.close()
