@@ -37,7 +37,6 @@ from xiaodai.api.routers import (
 from xiaodai.api.session_expiry import SessionExpiry
 from xiaodai.api.settings import Settings, from_env
 from xiaodai.db.session import is_postgres, make_engine, session_factory
-from xiaodai.metrics import LATENCY_TALLY
 from xiaodai.payments.sandbox_channel import SandboxChannel
 from xiaodai.privacy import redaction
 from xiaodai.web.routes import install as install_web
@@ -67,7 +66,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     notices: AuthNotices | None = getattr(app.state, "auth_notices", None)
     if notices is not None:
         notices.stop()
-    LATENCY_TALLY.flush()  # the last requests' latencies into the metric files
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:

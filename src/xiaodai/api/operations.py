@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Scope
 
-from xiaodai.metrics import LATENCY_TALLY, exposition
+from xiaodai.metrics import HTTP_LATENCY, exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -63,6 +63,6 @@ def observe_request(scope: Scope, *, status: int, seconds: float) -> None:
     """Request latency by method, route template and status (``/api/loans/{loan_id}``, never the raw path,
     so ids make no new series; unmatched paths share one label). ``api.edge`` calls it for every request."""
     template = getattr(scope.get("route"), "path", None) or "unmatched"
-    # the label values in the histogram's order (method, route, status), added up in the process and
-    # handed to the histogram at most a second later (``metrics.LatencyTally``)
-    LATENCY_TALLY.observe((scope.get("method", ""), template, str(status)), seconds)
+    # the label values by position, in the histogram's order (method, route, status): prometheus_client's
+    # keyword form costs three times as much, on every request
+    HTTP_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(seconds)
