@@ -407,7 +407,10 @@ def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, c
         result = cursor.pgresult
         rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
     except BaseException as exc:
-        connection._handle_dbapi_exception(exc, statement, values, cursor, None)
+        # an error names the statement with its placeholders and the values apart (SQLAlchemy shortens
+        # them), as before: not the whole statement with every value written into it
+        shown, shown_values = (sql, params) if commit else (statement, values)
+        connection._handle_dbapi_exception(exc, shown, shown_values, cursor, None)
         raise  # (not reached: the handler raises)
     finally:
         cursor.close()

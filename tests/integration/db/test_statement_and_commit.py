@@ -79,9 +79,12 @@ def test_a_failing_statement_or_commit_raises_and_commits_nothing(pg: Engine) ->
             c.rollback()
         with pg.connect() as c:  # the statement fails: nothing after it runs
             c.execute(text(f"INSERT INTO {table} VALUES (3)"))
-            with pytest.raises(DBAPIError, match="division by zero"):
+            with pytest.raises(DBAPIError, match="division by zero") as failed:
                 execute_sql_and_commit(c, f"INSERT INTO {table} VALUES (%(k)s / 0)", {"k": 4})
             c.rollback()
+        # the error names the statement as written and its values apart, not the literal text sent
+        assert failed.value.statement == f"INSERT INTO {table} VALUES (%(k)s / 0)"
+        assert failed.value.params == {"k": 4}
         with pg.connect() as c:
             assert c.execute(text(f"SELECT k FROM {table}")).scalars().all() == [1]
     finally:
