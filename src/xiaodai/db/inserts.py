@@ -386,14 +386,26 @@ def _with_literals(driver: psycopg.Connection[Any], sql: str, params: dict[str, 
     return "".join(parts)
 
 
+def _execute_literal(connection: Connection, cursor: Any, statement: str) -> None:
+    """``statement`` (no parameters: psycopg sends it as a simple query, which may hold several statements)
+    on ``cursor``, with the engine's ``before_cursor_execute`` / ``after_cursor_execute`` listeners called as
+    ``Connection._cursor_execute`` calls them; a driver error propagates unwrapped (the caller wraps it)."""
+    listening = connection._has_events or connection.engine._has_events
+    if listening:
+        for before in connection.dispatch.before_cursor_execute:
+            statement, _ = before(connection, cursor, statement, None, None, False)
+    cursor.execute(statement)
+    if listening:
+        connection.dispatch.after_cursor_execute(connection, cursor, statement, None, None, False)
+
+
 def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, commit: bool) -> Rows:
     if not connection.in_transaction():
         connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
-    statement: str
-    values: tuple[Any, ...] | None
+    values: tuple[Any, ...] = ()
     if commit:  # one simple query: the statement, its values as literals, and the COMMIT
-        statement, values = _with_literals(driver, sql, params) + ";\nCOMMIT", None
+        statement = _with_literals(driver, sql, params) + ";\nCOMMIT"
     else:
         statement, names = _numbered(sql)
         try:
@@ -402,15 +414,18 @@ def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, c
             raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
     cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
     try:
-        # no values: psycopg sends a simple query (several statements); the cursor is on the first result
-        connection._cursor_execute(cursor, statement, values)  # type: ignore[arg-type]
-        result = cursor.pgresult
+        if commit:
+            _execute_literal(connection, cursor, statement)
+        else:
+            connection._cursor_execute(cursor, statement, values)
+        result = cursor.pgresult  # (several statements: the cursor is on the first one's result)
         rows = Rows(cursor.fetchall() if result is not None and result.status == TUPLES_OK else ())
     except BaseException as exc:
-        # an error names the statement with its placeholders and the values apart (SQLAlchemy shortens
-        # them), as before: not the whole statement with every value written into it
-        shown, shown_values = (sql, params) if commit else (statement, values)
-        connection._handle_dbapi_exception(exc, shown, shown_values, cursor, None)
+        # an error names the statement with its placeholders and its values apart (SQLAlchemy shortens
+        # them), as before: not the whole text sent, every value written into it
+        if commit:
+            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+        connection._handle_dbapi_exception(exc, statement, values, cursor, None)
         raise  # (not reached: the handler raises)
     finally:
         cursor.close()
