@@ -48,22 +48,23 @@ def test_values_are_stored_exactly_as_given(pg: Engine) -> None:
         c.execute(text(f"CREATE TABLE {table} (n int, s text, b bytea, d numeric, t timestamptz, z text)"))
     rows: list[tuple[Any, ...]] = []
     for n, s in enumerate(AWKWARD):
-        value = (n, s, s.encode() + b"\x00\xff'", Decimal("12345678901234567890.01"), None)
+        at = datetime(2026, 1, 2, 3, 4, 5, 6 + n, UTC)
+        value = (n, s, s.encode() + b"\x00\xff'", Decimal("12345678901234567890.01"), at)
         rows.append(value)
         with pg.connect() as c:
             got = execute_sql_and_commit(
                 c,
                 f"INSERT INTO {table} VALUES (%(n)s, %(s)s, %(b)s, %(d)s, %(t)s, %(s)s) RETURNING n, s",
-                {"n": n, "s": s, "b": value[2], "d": value[3], "t": datetime(2026, 1, 2, 3, 4, 5, 6, UTC)},
+                {"n": n, "s": s, "b": value[2], "d": value[3], "t": at},
             )
             assert [tuple(r) for r in got] == [(n, s)]
             driver: Any = c.connection.driver_connection
             assert not driver.pgconn.transaction_status  # IDLE: committed
     with pg.connect() as c:  # another connection: committed
-        stored = c.execute(text(f"SELECT n, s, b, d, z FROM {table} ORDER BY n")).all()
+        stored = c.execute(text(f"SELECT n, s, b, d, t, z FROM {table} ORDER BY n")).all()
         c.execute(text(f"DROP TABLE {table}"))
         c.commit()
-    assert [tuple(r) for r in stored] == [(n, s, b, d, s) for n, s, b, d, _ in rows]
+    assert [tuple(r) for r in stored] == [(n, s, b, d, t, s) for n, s, b, d, t in rows]
 
 
 def test_a_failing_statement_or_commit_raises_and_commits_nothing(pg: Engine) -> None:
