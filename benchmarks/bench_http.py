@@ -20,7 +20,8 @@ medians over the rounds are printed at the end, each ratio taken against its own
    running with autovacuum off (``SHOW autovacuum``), a ``VACUUM (ANALYZE)`` of the bench's database first,
    what autovacuum would have done since the phase before (``autovacuum_off``). After the
    repayments ``xiaodai ledger check`` must pass. ``--probe`` also times each repayment's parts inside the
-   server (``benchmarks/probe``) and samples what PostgreSQL's backends wait on (``pg_stat_activity``), to
+   server (``benchmarks/probe``) and samples what PostgreSQL's backends wait on (``pg_stat_activity``; alone:
+   ``--waits``), to
    attribute the tail.
 
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
@@ -288,8 +289,11 @@ ENDPOINTS = (
 
 
 class WaitSampler:
-    """What the benchmark database's busy backends wait on, from ``pg_stat_activity`` every ~10 ms while
-    wrk runs (a read of the statistics view: no server setting touched)."""
+    """What the benchmark database's backends in a transaction wait on, from ``pg_stat_activity`` every
+    ~10 ms while wrk runs (a read of the statistics view: no server setting touched): an active backend by
+    its wait event (``CPU:-`` for none), one idle in its transaction as ``Client:idle in transaction`` —
+    waiting for its client's next statement, holding its locks (how the audit chain's lock was found held
+    by backends whose client had not sent the COMMIT yet: docs/BENCHMARKS.md, 2026-12-07)."""
 
     def __init__(self, database: str) -> None:
         self.database = database
@@ -301,8 +305,9 @@ class WaitSampler:
 
     def _run(self) -> None:
         query = (
-            "SELECT coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-')"
-            " FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()"
+            "SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type, 'CPU') || ':'"
+            " || coalesce(wait_event, '-') ELSE 'Client:' || state END FROM pg_stat_activity"
+            " WHERE datname = %s AND state IN ('active', 'idle in transaction') AND pid <> pg_backend_pid()"
         )
         with psycopg.connect(pg_url(self.database), autocommit=True) as conn:
             while self.running:
@@ -315,9 +320,8 @@ class WaitSampler:
         self.running = False
         self.thread.join()
         top = sorted(self.samples.items(), key=lambda kv: -kv[1])[:6]
-        return f"{self.polls} polls of pg_stat_activity, mean active backends by wait: " + ", ".join(
-            f"{what} {count / max(self.polls, 1):.2f}" for what, count in top
-        )
+        means = ", ".join(f"{what} {count / max(self.polls, 1):.2f}" for what, count in top)
+        return f"{self.polls} polls of pg_stat_activity, mean backends in a transaction by wait: {means}"
 
 
 def autovacuum_off(database: str) -> bool:
@@ -354,7 +358,7 @@ def round_of_runs(
                 conn.execute("VACUUM (ANALYZE)")
         admin("CHECKPOINT")  # every measured phase from the same state: no writer's dirty pages left to flush
         cpu = process_tree_cpu_seconds(server)
-        sampler = WaitSampler(args.database) if args.probe else None
+        sampler = WaitSampler(args.database) if args.probe or args.waits else None
         got = wrk(base, script, seconds=args.seconds, connections=args.connections, env=kind_env)
         if sampler is not None:
             got["waits"] = sampler.stop()
@@ -369,6 +373,7 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
     try:
         prepare(url, folder)
         args.vacuum = name if autovacuum_off(name) else None
+        args.database = name  # (the wait sampler's, with --probe or --waits)
         port = free_port()
         env = {
             **os.environ,
@@ -379,7 +384,6 @@ def measure(args: argparse.Namespace, folder: Path) -> tuple[list[dict[str, Any]
         }
         if args.probe:  # benchmarks/probe/sitecustomize.py, imported by every server process
             (folder / "probe").mkdir()
-            args.database = name
             env["XIAODAI_PROBE_DIR"] = str(folder / "probe")
             env["PYTHONPATH"] = os.pathsep.join([str(PROBE), env.get("PYTHONPATH", "")])
         cmd = [str(BIN / "xiaodai"), "serve", "--workers", str(args.workers), "--port", str(port)]
@@ -512,6 +516,12 @@ def main() -> None:
         action="store_true",
         help="time each repayment's parts, collections and the event loop's lateness in the server "
         "(benchmarks/probe/sitecustomize.py) and print where the slowest 1%% of payments spent their time",
+    )
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="sample what the database's backends in a transaction wait on during each endpoint "
+        "(pg_stat_activity every ~10 ms: lock waits, backends idle in a transaction; --probe does it too)",
     )
     parser.add_argument(
         "--no-ceilings", dest="ceilings", action="store_false", help="skip bare FastAPI and pgbench"
