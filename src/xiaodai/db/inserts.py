@@ -295,20 +295,37 @@ _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 
 
 @lru_cache(maxsize=256)
+def _pieces(sql: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``sql`` cut at its ``%(name)s`` placeholders: the texts around them (``%%`` as ``%``; one more text
+    than names) and the names, in order (a name used twice appears twice)."""
+    texts: list[str] = []
+    names: list[str] = []
+    start = 0
+    text = ""
+    for found in _PLACEHOLDER.finditer(sql):
+        text += sql[start : found.start()]
+        start = found.end()
+        if found[1] is None:
+            text += "%"
+            continue
+        texts.append(text)
+        names.append(found[1])
+        text = ""
+    texts.append(text + sql[start:])
+    return tuple(texts), tuple(names)
+
+
+@lru_cache(maxsize=256)
 def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """``sql`` with its ``%(name)s`` placeholders as ``$1``, ``$2`` … (a name used twice is one number) and
     ``%%`` as ``%``, and the names in number order."""
-    names: dict[str, int] = {}
-
-    def number(found: re.Match[str]) -> str:
-        name = found[1]
-        if name is None:
-            return "%"
-        if name not in names:
-            names[name] = len(names) + 1
-        return f"${names[name]}"
-
-    return _PLACEHOLDER.sub(number, sql), tuple(names)
+    texts, names = _pieces(sql)
+    numbers: dict[str, int] = {}
+    parts = [texts[0]]
+    for name, text in zip(names, texts[1:], strict=True):
+        parts.append(f"${numbers.setdefault(name, len(numbers) + 1)}")
+        parts.append(text)
+    return "".join(parts), tuple(numbers)
 
 
 def execute_sql(connection: Connection, sql: str, params: dict[str, Any]) -> Any:
@@ -346,27 +363,6 @@ def execute_sql_and_commit(connection: Connection, sql: str, params: dict[str, A
     if connection.dialect.driver != "psycopg":
         raise ValueError("execute_sql_and_commit needs psycopg")
     return _psycopg_rows(connection, sql, params, commit=True)
-
-
-@lru_cache(maxsize=64)
-def _pieces(sql: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``sql`` cut at its ``%(name)s`` placeholders: the texts around them (``%%`` as ``%``; one more text
-    than names) and the names, in order (a name used twice appears twice)."""
-    texts: list[str] = []
-    names: list[str] = []
-    start = 0
-    text = ""
-    for found in _PLACEHOLDER.finditer(sql):
-        text += sql[start : found.start()]
-        start = found.end()
-        if found[1] is None:
-            text += "%"
-            continue
-        texts.append(text)
-        names.append(found[1])
-        text = ""
-    texts.append(text + sql[start:])
-    return tuple(texts), tuple(names)
 
 
 def _with_literals(driver: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> str:
