@@ -1,6 +1,6 @@
 """Capture the SQL statements an app sends while a block runs (round-trip tests): each statement with its
 white space folded to single spaces — through the engine, and on PostgreSQL the hot path's event-loop reads
-(``api.async_reads``)."""
+(``api.async_reads``) and its event-loop repayments' engine (``api.loop_work``)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,19 @@ def statements(client: TestClient) -> Iterator[list[str]]:
     def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         seen.append(" ".join(statement.split()))
 
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    reads = client.app.state.async_reads  # type: ignore[attr-defined]  # PostgreSQL: the event-loop reads
-    event.listen(engine, "before_cursor_execute", record)
+    state = client.app.state  # type: ignore[attr-defined]
+    engines = [state.engine]
+    if state.loop_work is not None and state.loop_work.engine is not None:  # PostgreSQL, lifespan started
+        engines.append(state.loop_work.engine.sync_engine)
+    reads = state.async_reads  # PostgreSQL: the event-loop reads
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     if reads is not None:
         reads.observers.append(lambda statement: record(None, None, statement))
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
         if reads is not None:
             reads.observers.clear()

@@ -19,6 +19,7 @@ from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.edge_first import EdgeFirst
+from xiaodai.api.loop_work import LoopWork
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
 from xiaodai.api.routers import (
@@ -59,7 +60,12 @@ def operation_id(route: APIRoute) -> str:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    loop_work: LoopWork | None = app.state.loop_work
+    if loop_work is not None:
+        loop_work.start()  # on the loop that serves (api.loop_work)
     yield
+    if loop_work is not None:
+        await loop_work.close()
     reads: AsyncReads | None = app.state.async_reads
     if reads is not None:
         reads.close()
@@ -96,6 +102,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # the hot path's reads on PostgreSQL: from the event loop (api.async_reads), closed at shutdown
     app.state.async_reads = (
         AsyncReads(app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        if is_postgres(app.state.engine)
+        else None
+    )
+    # the hot path's repayments on PostgreSQL: on the event loop (api.loop_work), engine made at startup
+    app.state.loop_work = (
+        LoopWork(app.state.engine.url.render_as_string(hide_password=False))
         if is_postgres(app.state.engine)
         else None
     )

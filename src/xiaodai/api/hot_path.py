@@ -66,8 +66,10 @@ from xiaodai.api.hot_common import (
     token_user,
 )
 from xiaodai.api.loan_answers import json_bytes
+from xiaodai.api.loop_work import LoopWork
 from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import Repayment
+from xiaodai.journey import payment_rail
 from xiaodai.journey import service as journey
 from xiaodai.money.parse import parse_amount_fen
 
@@ -196,7 +198,11 @@ class HotPath:
             )
 
         try:
-            result = await in_payment_thread(state.session_factory, pay)
+            loop_work: LoopWork | None = state.loop_work
+            if loop_work is not None and loop_work.ready() and not payment_rail.blocks(payment_rail.RAIL):
+                result = await loop_work.run(in_one_thread, pay)  # on this event loop (PostgreSQL)
+            else:
+                result = await in_payment_thread(state.session_factory, pay)
             answer = await serialize_response(
                 field=route.response_field,
                 response_content=result,

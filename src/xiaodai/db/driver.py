@@ -65,7 +65,11 @@ def fetch_rows(
     sql = statement.sql(connection.dialect)
     if connection._transaction is None:  # as SQLAlchemy's own execute: the connection's transaction begins
         connection._autobegin()  # (else its ``commit()`` would not know of the driver's implicit BEGIN)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    fairy = connection.connection
+    # the driver's own cursor; on the asynchronous dialect (``api.loop_work``: in a greenlet on the event
+    # loop) SQLAlchemy's adapter of it, whose execute awaits the driver's
+    raw: Any = fairy.dbapi_connection if connection.dialect.is_async else fairy.driver_connection
+    cursor = raw.cursor()
     try:
         listening = connection._has_events or connection.engine._has_events
         if listening:  # as ``Connection._exec_single_context`` calls them (no execution context here)

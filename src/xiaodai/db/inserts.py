@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import psycopg
-from psycopg import RawCursor
+from psycopg import AsyncRawCursor, RawCursor
 from psycopg.adapt import Transformer
 from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
@@ -38,6 +38,7 @@ from sqlalchemy.orm import (
     UOWTransaction,
     make_transient_to_detached,
 )
+from sqlalchemy.util import await_only
 
 from xiaodai.db.base import Base
 
@@ -395,6 +396,31 @@ def _execute_literal(connection: Connection, cursor: Any, statement: str) -> Non
         connection.dispatch.after_cursor_execute(connection, cursor, statement, None, None, False)
 
 
+class _AwaitedCursor:
+    """psycopg's asynchronous raw cursor used from synchronous code that runs in SQLAlchemy's greenlet on the
+    event loop (``api.loop_work``, the asynchronous dialect): each call awaited there, as SQLAlchemy's own
+    adapter of the driver does. The methods ``_psycopg_rows`` and SQLAlchemy's execute path use."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: AsyncRawCursor[Any]) -> None:
+        self._cursor = cursor
+
+    def execute(self, query: str, params: Any = None) -> _AwaitedCursor:
+        await_only(self._cursor.execute(query, params))
+        return self
+
+    def fetchall(self) -> list[Any]:
+        return await_only(self._cursor.fetchall())
+
+    def close(self) -> None:
+        await_only(self._cursor.close())
+
+    @property
+    def pgresult(self) -> Any:
+        return self._cursor.pgresult
+
+
 def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, commit: bool) -> Rows:
     if not connection.in_transaction():
         connection.begin()  # as exec_driver_sql would (autobegin); the session's connection has begun
@@ -408,7 +434,12 @@ def _psycopg_rows(connection: Connection, sql: str, params: dict[str, Any], *, c
             values = tuple(params[name] for name in names)
         except KeyError as exc:
             raise ValueError(f"no value for the parameter {exc.args[0]!r} of {sql[:80]!r}…") from None
-    cursor: Any = RawCursor(driver, row_factory=namedtuple_row)
+    cursor: Any
+    if connection.dialect.is_async:  # in SQLAlchemy's greenlet on the event loop (``api.loop_work``)
+        awaited = cast(psycopg.AsyncConnection[Any], driver)
+        cursor = _AwaitedCursor(AsyncRawCursor(awaited, row_factory=namedtuple_row))
+    else:
+        cursor = RawCursor(driver, row_factory=namedtuple_row)
     try:
         if commit:
             _execute_literal(connection, cursor, statement)

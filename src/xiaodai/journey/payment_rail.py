@@ -22,6 +22,10 @@ class RailReceipt:
 
 
 class PaymentRail(Protocol):
+    """``blocking``: True when ``collect`` may wait on anything (a bank's API over the network): the API's
+    hot path then runs a repayment in a worker thread instead of on the event loop (``api.loop_work``),
+    where a wait would stall every request of the worker. An adapter that does not say is taken to block."""
+
     def pay_out(self, *, reference: str, amount_fen: int, account: str) -> RailReceipt: ...
 
     def collect(self, *, reference: str, amount_fen: int, account: str) -> RailReceipt: ...
@@ -30,6 +34,7 @@ class PaymentRail(Protocol):
 @dataclass
 class SimulatedRail:
     moved: dict[str, RailReceipt] = field(default_factory=dict)
+    blocking = False  # in memory: never waits
 
     def _move(self, reference: str, amount_fen: int, direction: str) -> RailReceipt:
         if amount_fen <= 0:
@@ -49,3 +54,8 @@ class SimulatedRail:
 
 
 RAIL: PaymentRail = SimulatedRail()
+
+
+def blocks(rail: PaymentRail) -> bool:
+    """Whether ``rail`` may wait (see ``PaymentRail``); True unless it says otherwise."""
+    return bool(getattr(rail, "blocking", True))
