@@ -654,7 +654,16 @@ GOAL_RATES = {kind: rate for kind, rate, *_ in GOALS if kind in ("repay", "apply
 
 def median_paced(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The medians of open-loop runs, figure by figure (errors summed)."""
-    keys = ("offered_rps", "answered_rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "client_late_p99_ms")
+    keys = (
+        "offered_rps",
+        "answered_rps",
+        "p50_ms",
+        "p99_ms",
+        "p999_ms",
+        "max_ms",
+        "client_late_p99_ms",
+        "client_late_max_ms",
+    )
     got: dict[str, Any] = {key: median([run[key] for run in runs]) for key in keys}
     got["errors"] = sum(run["errors"] for run in runs)
     got["due"] = sum(run["due"] for run in runs)
@@ -668,8 +677,10 @@ def paced_line(x: dict[str, Any]) -> str:
     return (
         f"offered {x['offered_rps']:,.0f}/s (open loop): answered {x['answered']:,} of {x['due']:,}, "
         f"errors {x['errors']}, p50 {x['p50_ms']:.1f} p99 {x['p99_ms']:.1f} p99.9 {x['p999_ms']:.1f} "
-        f"max {x['max_ms']:.1f} ms from the due time · {x['connections_used']} connections · client sent "
-        f"p99 {x['client_late_p99_ms']:.1f} ms late, used {x['client_cpu_s']:.1f} s CPU"
+        f"max {x['max_ms']:.1f} ms from the due time · {x['connections_used']} connections · client late "
+        f"p99 {x['client_late_p99_ms']:.1f} max {x.get('client_late_max_ms', float('nan')):.0f} ms, used "
+        f"{x['client_cpu_s']:.1f} s CPU"
+        + (f" · p99 by second {x['p99_by_second_ms']}" if "p99_by_second_ms" in x else "")
     )
 
 

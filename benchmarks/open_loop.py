@@ -20,8 +20,10 @@ connections (opened on demand); an answer must carry ``Content-Length`` (chunked
 
 It prints one line, ``OPEN_LOOP {json}``: requests due and answered, errors (non-2xx, socket, timeouts),
 the rate offered and the rate answered, p50/p90/p99/p99.9/max latency in ms from the due time, how late
-the client itself sent (its own scheduling slack: a busy client inflates latencies, and this says by how
-much) and its own CPU seconds (it shares the machine with the server).
+the client itself queued its requests (its own scheduling slack: a client starved of CPU — or a machine
+that paused — inflates latencies, and this says by how much), how long requests then waited for a free
+connection (all ``--connections`` busy: the server is behind), its own CPU seconds (it shares the machine
+with the server) and the p99 of each second of the run.
 """
 
 from __future__ import annotations
@@ -114,16 +116,20 @@ class Run:
         self.args = args
         self.users = users
         self.host, self.port = _host_port(args.url)
-        self.due: deque[tuple[int, float]] = deque()  # (request number, due time) waiting for a connection
+        # (request number, due time, queued at) waiting for a connection
+        self.due: deque[tuple[int, float, float]] = deque()
         self.wake = asyncio.Event()
         self.latencies: list[float] = []
-        self.late: list[float] = []  # how long after its due time each request was handed to a connection
+        self.late: list[float] = []  # how long after its due time the client queued each request (its slack)
+        self.queued: list[float] = []  # how long each request then waited for a free connection
+        self.timeline: list[tuple[float, float]] = []  # (due time from the start, latency) of each answer
         self.errors = 0
         self.non_2xx = 0
         self.open = 0  # connections open or opening
         self.most_open = 0
         self.idle = 0
         self.done = False
+        self.start = 0.0
 
     def request(self, n: int) -> bytes:
         token, loan = self.users[n % len(self.users)]
@@ -144,9 +150,9 @@ class Run:
                     await self.wake.wait()
                     self.idle -= 1
                     continue
-                n, due = self.due.popleft()
+                n, due, queued_at = self.due.popleft()
                 sent = time.perf_counter()
-                self.late.append(sent - due)
+                self.queued.append(sent - queued_at)
                 try:
                     if writer is None:
                         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -159,7 +165,9 @@ class Run:
                         writer.close()
                     reader = writer = None
                     continue
-                self.latencies.append(time.perf_counter() - due)
+                latency = time.perf_counter() - due
+                self.latencies.append(latency)
+                self.timeline.append((due - self.start, latency))
                 if not 200 <= status < 300:
                     self.non_2xx += 1
                 if not keep:
@@ -174,13 +182,15 @@ class Run:
         rate, seconds = self.args.rate, self.args.seconds
         total = int(rate * seconds)
         tasks: list[asyncio.Task[None]] = []
-        start = time.perf_counter() + 0.05
+        start = self.start = time.perf_counter() + 0.05
         for n in range(total):
             due = start + n / rate
             pause = due - time.perf_counter()
             if pause > 0.001:
                 await asyncio.sleep(pause)
-            self.due.append((n, due))
+            now = time.perf_counter()
+            self.late.append(now - due)
+            self.due.append((n, due, now))
             if self.idle:
                 self.wake.set()
             if len(self.due) > self.idle and self.open < self.args.connections:  # one more, up to the cap
@@ -217,9 +227,25 @@ def summary(run: Run, total: int, offered_for: float, ended: float) -> dict[str,
         "p999_ms": pct(xs, 0.999),
         "max_ms": round(xs[-1] * 1000, 2) if xs else float("nan"),
         "client_late_p99_ms": pct(late, 0.99),
+        "client_late_max_ms": round(late[-1] * 1000, 2) if late else float("nan"),
+        "queued_p99_ms": pct(sorted(run.queued), 0.99),
+        "p99_by_second_ms": by_second(run.timeline),
         "connections_used": run.most_open,
         "client_cpu_s": round(cpu.ru_utime + cpu.ru_stime, 2),
     }
+
+
+def by_second(timeline: list[tuple[float, float]]) -> list[float]:
+    """The p99 latency (ms) of the requests due in each second of the run: where a tail came from (a pause
+    of the machine, a checkpoint) shows as one bad second, a server that cannot keep up as a climb."""
+    seconds: dict[int, list[float]] = {}
+    for due, latency in timeline:
+        seconds.setdefault(int(due), []).append(latency)
+    out = []
+    for second in sorted(seconds):
+        xs = sorted(seconds[second])
+        out.append(round(xs[min(len(xs) - 1, int(0.99 * len(xs)))] * 1000, 1))
+    return out
 
 
 def _host_port(url: str) -> tuple[str, int]:

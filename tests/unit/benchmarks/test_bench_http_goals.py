@@ -71,6 +71,7 @@ def paced(p99: float, answered: int = 6000, errors: int = 0) -> dict[str, float]
         "p999_ms": p99 + 5,
         "max_ms": p99 + 9,
         "client_late_p99_ms": 1.0,
+        "client_late_max_ms": 2.0,
         "connections_used": 20,
         "client_cpu_s": 1.2,
     }
