@@ -30,7 +30,9 @@ stack's, and this layer is a shortcut for the requests that pass them all.
 What the shortcut does is what the routes do (the same ``journey`` functions, the same answers byte for
 byte; ``tests/api/test_hot_path.py`` compares them with the full stack's): the endpoint and the commit of its
 sessions run in ONE worker thread (``deps.finish_sessions``: committed before the answer is sent; a failed
-commit is an error, never a 2xx) — for a repayment one of the process's few payment threads
+commit is an error, never a 2xx) — for a repayment on PostgreSQL the same function runs on the event loop
+itself (``api.loop_work``: a greenlet, the asynchronous driver; no thread hand-offs), elsewhere (SQLite, a
+test client's other loop, a payment rail that blocks) in one of the process's few payment threads
 (``in_payment_thread``); a domain error is answered by the app's own exception handlers, anything
 else as ``errors.CatchAll`` answers it (logged with a reference, a generic 500). ``scope["route"]`` is the
 route's, so the latency metric and the access line name the same route template.
