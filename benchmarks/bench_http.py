@@ -160,17 +160,9 @@ def process_tree_cpu_seconds(pid: int) -> float:
 def wrk(url: str, script: str, *, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
     threads = min(2, connections)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s"]
-    out = subprocess.run(
-        [*cmd, "-s", script, url],
-        env={**os.environ, "WRK_THREADS": str(threads), **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found = re.search(r"^WRK_RESULT (\{.*\})$", out, re.MULTILINE)
-    if found is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    raw = json.loads(found.group(1))
+    raw = result_line(
+        [*cmd, "-s", script, url], "WRK_RESULT", {**os.environ, "WRK_THREADS": str(threads), **env}
+    )
     errors = raw["non_2xx"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     return {
         "requests": raw["requests"],
@@ -186,15 +178,15 @@ def open_loop(url: str, users: Path, *, kind: str, rate: float, seconds: float, 
     server does, latency from each one's due time (no coordinated omission): the goals' own question."""
     command = [sys.executable, str(ROOT / "benchmarks" / "open_loop.py"), "--url", url, "--users", str(users)]
     command += ["--kind", kind, "--rate", str(rate), "--seconds", str(seconds), "--run", run]
-    out = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found = re.search(r"^OPEN_LOOP (\{.*\})$", out, re.MULTILINE)
+    return result_line(command, "OPEN_LOOP", None)
+
+
+def result_line(command: list[str], tag: str, env: dict[str, str] | None) -> dict[str, Any]:
+    """Run a load generator; the JSON object it printed on its ``<tag> {…}`` line."""
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    found = re.search(rf"^{tag} (\{{.*\}})$", out, re.MULTILINE)
     if found is None:
-        raise RuntimeError(f"open_loop.py printed no result:\n{out}")
+        raise RuntimeError(f"{command[0]} printed no {tag} line:\n{out}")
     return dict(json.loads(found.group(1)))
 
 

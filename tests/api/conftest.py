@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from support.models import write_artifact
 from xiaodai.accounts.token_cache import TOKENS
@@ -25,6 +27,20 @@ def tokens_remembered_long(monkeypatch: pytest.MonkeyPatch) -> None:
     remembered token's request apart (statement counts, the hot path), where a step slowed by a loaded
     machine would otherwise find the token forgotten."""
     monkeypatch.setattr(TOKENS, "ttl", 600.0)
+
+
+@pytest.fixture
+def failing_commit() -> Iterator[list[bool]]:
+    """While the flag is set, every commit fails (as a lost connection or a constraint checked at commit)."""
+    armed = [False]
+
+    def boom(_session: Session) -> None:
+        if armed[0]:
+            raise RuntimeError("commit failed (test)")
+
+    event.listen(Session, "before_commit", boom)
+    yield armed
+    event.remove(Session, "before_commit", boom)
 
 
 @pytest.fixture

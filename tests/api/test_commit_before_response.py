@@ -3,7 +3,6 @@ and whatever a 2xx names is already committed when the first byte of the answer 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,20 +37,6 @@ def _loan(client: TestClient, me: dict[str, str]) -> tuple[int, str]:
 def _entries(client: TestClient) -> int:
     with _factory(client)() as s:
         return int(s.execute(select(func.count()).select_from(JournalEntryRow)).scalar_one())
-
-
-@pytest.fixture
-def failing_commit() -> Iterator[list[bool]]:
-    """While the flag is set, every commit fails (as a lost connection or a constraint checked at commit)."""
-    armed = [False]
-
-    def boom(_session: Session) -> None:
-        if armed[0]:
-            raise RuntimeError("commit failed (test)")
-
-    event.listen(Session, "before_commit", boom)
-    yield armed
-    event.remove(Session, "before_commit", boom)
 
 
 def test_a_failed_commit_is_never_a_2xx_and_posts_nothing(

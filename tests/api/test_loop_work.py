@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from support.answers import same_answer
@@ -77,19 +76,6 @@ def test_on_postgresql_a_repayment_runs_on_the_loop_and_answers_as_the_full_stac
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
         key = s.execute(select(CommandRow.idempotency_key).where(CommandRow.idempotency_key.like("%loop-1")))
         assert key.scalar_one().endswith(":loop-1")
-
-
-@pytest.fixture
-def failing_commit() -> Iterator[list[bool]]:
-    armed = [False]
-
-    def boom(_session: Session) -> None:
-        if armed[0]:
-            raise RuntimeError("commit failed (test)")
-
-    event.listen(Session, "before_commit", boom)
-    yield armed
-    event.remove(Session, "before_commit", boom)
 
 
 def test_a_failed_commit_on_the_loop_is_a_500_and_posts_nothing(
