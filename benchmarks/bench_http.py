@@ -657,6 +657,8 @@ def median_paced(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "client_late_max_ms",
     )
     got: dict[str, Any] = {key: median([run[key] for run in runs]) for key in keys}
+    if all("queued_p99_ms" in run for run in runs):
+        got["queued_p99_ms"] = median([run["queued_p99_ms"] for run in runs])
     got["errors"] = sum(run["errors"] for run in runs)
     got["due"] = sum(run["due"] for run in runs)
     got["answered"] = sum(run["answered"] for run in runs)
@@ -669,7 +671,9 @@ def paced_line(x: dict[str, Any]) -> str:
     return (
         f"offered {x['offered_rps']:,.0f}/s (open loop): answered {x['answered']:,} of {x['due']:,}, "
         f"errors {x['errors']}, p50 {x['p50_ms']:.1f} p99 {x['p99_ms']:.1f} p99.9 {x['p999_ms']:.1f} "
-        f"max {x['max_ms']:.1f} ms from the due time · {x['connections_used']} connections · client late "
+        f"max {x['max_ms']:.1f} ms from the due time · {x['connections_used']} connections"
+        + (f" (waited for one: p99 {x['queued_p99_ms']:.1f} ms)" if "queued_p99_ms" in x else "")
+        + " · client late "
         f"p99 {x['client_late_p99_ms']:.1f} max {x.get('client_late_max_ms', float('nan')):.0f} ms, used "
         f"{x['client_cpu_s']:.1f} s CPU"
         + (f" · p99 by second {x['p99_by_second_ms']}" if "p99_by_second_ms" in x else "")

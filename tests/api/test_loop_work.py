@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from support.answers import same_answer
 from support.journey import borrower, signed_loan
@@ -136,8 +137,6 @@ def test_a_request_on_another_loop_takes_the_threaded_path(pg_url: str) -> None:
 
 
 def _sleep_in_greenlet(seconds: float) -> None:
-    from sqlalchemy.util import await_only
-
     await_only(asyncio.sleep(seconds))
 
 

@@ -20,8 +20,8 @@ The guarantees of the threaded path hold:
 - the work sees the caller's context (``contextvars``: the request id in log lines).
 
 The engine is made on the loop that serves (the app's lifespan: ``start`` on startup, ``close`` on
-shutdown): an asynchronous connection belongs to the loop it was opened on. A request on another loop (a test
-client without its lifespan) gets None from ``engine_for_running_loop`` and takes the threaded path.
+shutdown): an asynchronous connection belongs to the loop it was opened on. On another loop (a test client
+without its lifespan) ``ready()`` is False and the hot path takes the threaded path.
 Anything in the work that blocks (a real payment rail's network call) would stall the whole worker: the hot
 path takes this way only when the rail says it does not block (``payment_rail.blocks``).
 """
