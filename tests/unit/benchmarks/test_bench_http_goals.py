@@ -101,3 +101,36 @@ def test_with_open_loop_runs_the_p99_goal_is_judged_at_the_goals_rate() -> None:
     assert "10 errors or unanswered" in line
     few = rounds((590, 40.0, paced(30.0)), (580, 41.0, paced(30.0)), (595, 39.0, paced(30.0)))
     assert "NOT met" in next(line for line in b.goal_lines(few) if label in line)  # capacity under 600/s
+
+
+def test_on_a_slower_machine_the_goal_is_also_judged_at_its_share_of_the_machine() -> None:
+    """The goals were set where bare FastAPI answered 5,000-6,000 req/s and pgbench gave 3,100 tps; a round
+    whose ceilings are lower also offers the goal's rate scaled by the larger of the two ratios (the
+    stricter), and that run is judged as the goal is: capacity, all answered, no error, p99."""
+    b = bench()
+    assert b.machine_scale(3000.0, 1000.0) == 3000 / 5000  # the larger ratio: 0.60 (pgbench's is 0.32)
+    assert b.machine_scale(2000.0, 2480.0) == 2480 / 3100
+    assert b.machine_scale(7000.0, 1000.0) == 1.0  # at most 1: never below the goal's own rate
+    assert b.machine_scale(float("nan"), float("nan")) == 1.0  # no ceilings measured
+    label = dict(b.ENDPOINTS)["repay"]
+
+    def rounds(rps: float, scaled_p99: float, *, answered: int = 3600) -> list[dict[str, object]]:
+        scaled = {**paced(scaled_p99, answered=answered), "offered_rps": 360.0, "due": 3600, "scale": 0.6}
+        at_goal = paced(900.0)
+        return [
+            {
+                "bare": {"rps": 3000},
+                "pg": {"tps": 1000},
+                "runs": [(label, {**run(rps, 80.0), "paced": at_goal, "paced_scaled": scaled})],
+            }
+        ]
+
+    lines = b.goal_lines(rounds(430, 31.0))
+    goal = next(line for line in lines if label in line)
+    assert "NOT met" in goal  # the goal as set: 430/s is under 600/s
+    scaled = lines[lines.index(goal) + 1]
+    assert "scaled to this machine (0.60 of the goals' by its ceilings): offered 360/s (600 × 0.60)" in scaled
+    assert scaled.endswith("p99 31.0 ms: met")
+    assert b.goal_lines(rounds(430, 51.0))[2].endswith("NOT met")  # p99 over 50 ms at the scaled rate
+    assert b.goal_lines(rounds(350, 31.0))[2].endswith("NOT met")  # capacity under the scaled rate
+    assert "errors or unanswered: NOT met" in b.goal_lines(rounds(430, 31.0, answered=3590))[2]
