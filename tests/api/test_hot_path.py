@@ -76,6 +76,9 @@ def test_a_repayment_is_answered_here_committed_first_and_a_retry_replays_it(
     assert answered(client) == before + 3  # the read and the hot retry; not the full one
     same_answer(again_hot, again_full)
     assert again_hot.json() == {**first.json(), "replayed": True}
+    # the replay is the first answer byte for byte (its keys in the same order), ``replayed`` apart
+    assert again_hot.content == first.content.replace(b'"replayed":false', b'"replayed":true')
+    assert again_full.content == again_hot.content
     # the first answer is encoded as FastAPI encodes the route's answer (its stored result, byte for byte)
     assert first.content == json.dumps(first.json(), ensure_ascii=False, separators=(",", ":")).encode()
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]

@@ -122,7 +122,9 @@ def claim_params(*, key: str, command: str, fingerprint: str) -> dict[str, str]:
 
 
 def _as_json(result: Result) -> str:
-    return json.dumps(result, sort_keys=True, default=str)
+    """The stored result, its keys in the answer's own order: a replay answers byte for byte as the first
+    answer did, ``replayed`` apart (results stored sorted by earlier versions replay JSON-equal)."""
+    return json.dumps(result, default=str)
 
 
 _WRITTEN = "xiaodai.commands.result_written"  # session.info: keys whose result the action's statement wrote
@@ -137,7 +139,7 @@ def result_with_last_entry(session: Session, key: str, result: Result) -> tuple[
     """For a command on PostgreSQL whose journal is written by one ``ledger.insert_entries`` statement: a
     ``WITH`` item for that statement that writes the command's result, its ``entry_id`` being the id of the
     statement's last entry, so ``run_once`` has no ``UPDATE`` left to send (one round trip fewer). The stored
-    text is exactly what ``run_once`` would write (``result`` with the real id, sorted keys)."""
+    text is exactly what ``run_once`` would write (``result`` with the real id, in the answer's key order)."""
     template = _as_json({**result, "entry_id": ENTRY_ID_MARK})
     session.info.setdefault(_WRITTEN, set()).add(key)
     return _RESULT_ITEM, {
