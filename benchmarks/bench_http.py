@@ -762,6 +762,15 @@ def goal_lines(rounds: list[dict[str, Any]]) -> list[str]:
         scaled = [run["paced_scaled"] for run, _ in picked if run.get("paced_scaled")]
         if scaled and len(scaled) == len(picked):
             lines.append("    " + scaled_line(rps_goal, p99_goal, rps, median_paced(scaled), scaled))
+        elif not any(run.get("paced") for run, _ in picked):  # the reads: wrk's runs, at saturation
+            scale = median([machine_scale(r["bare"]["rps"], r["pg"]["tps"]) for _, r in picked])
+            if scale < 1:
+                met = rps >= rps_goal * scale and (p99_goal is None or p99 <= p99_goal)
+                lines.append(
+                    f"    scaled to this machine ({scale:.2f} of the goals' by its ceilings): "
+                    f"≥ {rps_goal * scale:,.0f}/s ({rps_goal:,} × {scale:.2f}): {rps:,.0f}/s "
+                    f"p99 {p99:.1f} ms: {'met' if met else 'NOT met'}"
+                )
     return lines
 
 

@@ -134,3 +134,19 @@ def test_on_a_slower_machine_the_goal_is_also_judged_at_its_share_of_the_machine
     assert b.goal_lines(rounds(430, 51.0))[2].endswith("NOT met")  # p99 over 50 ms at the scaled rate
     assert b.goal_lines(rounds(350, 31.0))[2].endswith("NOT met")  # capacity under the scaled rate
     assert "errors or unanswered: NOT met" in b.goal_lines(rounds(430, 31.0, answered=3590))[2]
+
+
+def test_a_read_on_a_slower_machine_is_judged_at_its_scaled_rate_on_wrks_runs() -> None:
+    b = bench()
+    label = dict(b.ENDPOINTS)["loan"]
+
+    def rounds(rps: float, p99: float) -> list[dict[str, object]]:
+        return [{"bare": {"rps": 3000}, "pg": {"tps": 1000}, "runs": [(label, run(rps, p99))]}]
+
+    lines = b.goal_lines(rounds(1800, 29.0))
+    assert "NOT met" in lines[1]  # the goal as set: 2,000/s
+    assert lines[2].endswith("≥ 1,200/s (2,000 × 0.60): 1,800/s p99 29.0 ms: met")
+    assert b.goal_lines(rounds(1100, 29.0))[2].endswith("NOT met")
+    assert b.goal_lines(rounds(1800, 51.0))[2].endswith("NOT met")
+    fast = [{"bare": {"rps": 6000}, "pg": {"tps": 3200}, "runs": [(label, run(2100, 20.0))]}]
+    assert len(b.goal_lines(fast)) == 2  # a machine as fast as the goals': no scaled line
