@@ -24,6 +24,10 @@ medians over the rounds are printed at the end, each ratio taken against its own
    ``--waits``), to
    attribute the tail.
 
+After each write's wrk phase the write is offered open-loop (``benchmarks/open_loop.py``) at its goal's rate
+and, when the round's ceilings show a machine slower than the goals' own (``GOAL_CEILINGS``), first at that
+rate scaled to it (``machine_scale``); each goal is judged as set and, on a slower machine, at its scale.
+
 It prints req/s, p50/p99 (wrk's latency histogram), errors (non-2xx plus socket errors), the server
 processes' CPU time per request (from /proc: the least load-dependent figure) and each figure's
 ratio to the ceilings, and the load average before and after: the machine is shared, so compare ratios.
@@ -562,7 +566,7 @@ def main() -> None:
         "--socket",
         metavar="DIR",
         help="the server and pgbench connect to PostgreSQL over the Unix socket in DIR (e.g. "
-        "/var/run/postgresql) instead of TCP to 127.0.0.1 (docs/OPERATIONS.md: same host)",
+        "/var/run/postgresql) instead of TCP to 127.0.0.1 (docs/BENCHMARKS.md: not shown to matter here)",
     )
     parser.add_argument("--keep-log", type=Path, help="copy the server's log here when it stops")
     parser.add_argument(
@@ -570,7 +574,8 @@ def main() -> None:
         dest="paced",
         action="store_false",
         help="skip the open-loop phases (benchmarks/open_loop.py: repayments offered at 600/s and "
-        "applications at 300/s, the goals' rates, latency from each request's due time)",
+        "applications at 300/s, the goals' rates, and on a slower machine first at those rates scaled to it "
+        "(machine_scale); latency from each request's due time)",
     )
     args = parser.parse_args()
     if args.only and not args.only <= {kind for kind, _ in ENDPOINTS}:
