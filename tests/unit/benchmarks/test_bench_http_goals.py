@@ -3,22 +3,13 @@ shown as a share of the ceiling measured in the same round."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
+from support.scripts import benchmark_script
 
 
 def bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "benchmarks" / "bench_http.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_http", module)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("bench_http")
 
 
 def run(rps: float, p99: float) -> dict[str, float]:

@@ -5,7 +5,6 @@ omission: wrk would have sent nothing during the stall and timed nothing)."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,17 +16,14 @@ from typing import Any
 
 import pytest
 
+from support.scripts import benchmark_script
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "benchmarks" / "open_loop.py"
 
 
 def module() -> Any:
-    spec = importlib.util.spec_from_file_location("open_loop", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    return benchmark_script("open_loop")
 
 
 class Server:
