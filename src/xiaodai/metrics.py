@@ -79,6 +79,14 @@ def count_payments(connection: Connection, events: Iterable[str]) -> None:
             count_on_commit(connection, PAYMENTS_POSTED.labels(kind=name))
 
 
+def payments_committed(events: Iterable[str]) -> None:
+    """Journal entries just committed outside SQLAlchemy (``api.loop_repay``): the payments among them
+    count."""
+    for name in events:
+        if name in PAYMENT_EVENTS:
+            PAYMENTS_POSTED.labels(kind=name).inc()
+
+
 def _committed(connection: Connection) -> None:
     for child, amount in connection.info.pop(_PENDING, ()):
         child.inc(amount)

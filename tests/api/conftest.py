@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from support.failing_commit import Armed
 from support.models import write_artifact
 from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.api.app import create_app
@@ -30,17 +31,21 @@ def tokens_remembered_long(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def failing_commit() -> Iterator[list[bool]]:
-    """While the flag is set, every commit fails (as a lost connection or a constraint checked at commit)."""
-    armed = [False]
+def failing_commit(client: TestClient, db_url: str) -> Iterator[Armed]:
+    """While the flag is set, every commit fails (as a lost connection or a constraint checked at commit):
+    a session's commit raises before it is sent, and on PostgreSQL a COMMIT after a journal entry was
+    written is refused by the database itself (a deferred constraint)."""
+    armed = Armed(db_url)
 
     def boom(_session: Session) -> None:
-        if armed[0]:
+        if armed.on:
             raise RuntimeError("commit failed (test)")
 
     event.listen(Session, "before_commit", boom)
     yield armed
     event.remove(Session, "before_commit", boom)
+    if armed.engine is not None:
+        armed.engine.dispose()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Capture the SQL statements an app sends while a block runs (round-trip tests): each statement with its
 white space folded to single spaces — through the engine, and on PostgreSQL the hot path's event-loop reads
-(``api.async_reads``) and its event-loop repayments' engine (``api.loop_work``)."""
+(``api.async_reads``), its event-loop repayments on the driver (``api.loop_repay``) and through a session
+(``api.loop_work``'s engine)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,16 @@ def statements(client: TestClient) -> Iterator[list[str]]:
     engines = [state.engine]
     if state.loop_work is not None and state.loop_work.engine is not None:  # PostgreSQL, lifespan started
         engines.append(state.loop_work.engine.sync_engine)
-    reads = state.async_reads  # PostgreSQL: the event-loop reads
+    # PostgreSQL: the event-loop reads and the event-loop repayments on the driver (api.loop_repay)
+    pools = [pool for pool in (state.async_reads, state.payment_connections) if pool is not None]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
-    if reads is not None:
-        reads.observers.append(lambda statement: record(None, None, statement))
+    for pool in pools:
+        pool.observers.append(lambda statement: record(None, None, statement))
     try:
         yield seen
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
-        if reads is not None:
-            reads.observers.clear()
+        for pool in pools:
+            pool.observers.clear()

@@ -19,6 +19,7 @@ from xiaodai.api.async_reads import AsyncReads
 from xiaodai.api.body_limit import BodyLimit
 from xiaodai.api.csrf import CsrfGuard
 from xiaodai.api.edge_first import EdgeFirst
+from xiaodai.api.loop_repay import SIZE as LOOP_PAYMENTS
 from xiaodai.api.loop_work import LoopWork
 from xiaodai.api.nul_guard import NulGuard
 from xiaodai.api.ratelimit import SlidingWindowLimiter
@@ -66,9 +67,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     if loop_work is not None:
         await loop_work.close()
-    reads: AsyncReads | None = app.state.async_reads
-    if reads is not None:
-        reads.close()
+    for pool in (app.state.async_reads, app.state.payment_connections):
+        if pool is not None:
+            pool.close()
     notices: AuthNotices | None = getattr(app.state, "auth_notices", None)
     if notices is not None:
         notices.stop()
@@ -105,7 +106,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         if is_postgres(app.state.engine)
         else None
     )
-    # the hot path's repayments on PostgreSQL: on the event loop (api.loop_work), engine made at startup
+    # the hot path's repayments on PostgreSQL: on the event loop, on the driver (api.loop_repay) with a
+    # pool of their own; what that path hands back, on the event loop through a session (api.loop_work)
+    app.state.payment_connections = (
+        AsyncReads(
+            app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+            size=LOOP_PAYMENTS,
+        )
+        if is_postgres(app.state.engine)
+        else None
+    )
     app.state.loop_work = (
         LoopWork(app.state.engine.url.render_as_string(hide_password=False))
         if is_postgres(app.state.engine)

@@ -138,7 +138,7 @@ class AsyncReads:
 
     async def tuples(self, sql: str, params: dict[str, Any], rows: Any = tuple_row) -> list[Any]:
         """The rows of one statement in autocommit, as plain tuples (or as ``rows`` makes them)."""
-        connection = await self._take()
+        connection = await self.take()
         try:
             for observe in self.observers:
                 observe(sql)
@@ -146,9 +146,9 @@ class AsyncReads:
             await cursor.execute(sql, params)
             found = await cursor.fetchall()
         except BaseException:
-            self._lost(connection)
+            self.lost(connection)
             raise
-        self._give(connection)
+        self.give(connection)
         return found
 
     async def token_user_id(self, token: str, *, now: datetime) -> int:
@@ -197,7 +197,7 @@ class AsyncReads:
 
     # --- the pool ---------------------------------------------------------------------------------------
 
-    async def _take(self) -> psycopg.AsyncConnection[Any]:
+    async def take(self) -> psycopg.AsyncConnection[Any]:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop: nothing opened on the old one is used here
             self._drop_idle()
@@ -215,7 +215,7 @@ class AsyncReads:
                     if passed is None:
                         self._free_place()
                     else:
-                        self._give(passed)
+                        self.give(passed)
                 raise
             if handed is not None:
                 return handed
@@ -229,14 +229,14 @@ class AsyncReads:
         self._ours.add(id(connection))
         return connection
 
-    def _give(self, connection: psycopg.AsyncConnection[Any]) -> None:
+    def give(self, connection: psycopg.AsyncConnection[Any]) -> None:
         if connection.closed or id(connection) not in self._ours:
-            self._lost(connection)
+            self.lost(connection)
             return
         if not self._wake(connection):
             self._idle.append(connection)
 
-    def _lost(self, connection: psycopg.AsyncConnection[Any]) -> None:
+    def lost(self, connection: psycopg.AsyncConnection[Any]) -> None:
         """A connection that failed, was cancelled mid-statement or is no longer wanted: closed, and when it
         is broken the idle ones with it; a waiting request may open a new one."""
         broken = connection.broken

@@ -30,11 +30,14 @@ stack's, and this layer is a shortcut for the requests that pass them all.
 What the shortcut does is what the routes do (the same ``journey`` functions, the same answers byte for
 byte; ``tests/api/test_hot_path.py`` compares them with the full stack's): the endpoint and the commit of its
 sessions run in ONE worker thread (``deps.finish_sessions``: committed before the answer is sent; a failed
-commit is an error, never a 2xx) — for a repayment on PostgreSQL the same function runs on the event loop
-itself (``api.loop_work``: a greenlet, the asynchronous driver; no thread hand-offs), elsewhere (SQLite, a
-test client's other loop, a payment rail that blocks) in one of the process's few payment threads
-(``in_payment_thread``); a domain error is answered by the app's own exception handlers, anything
-else as ``errors.CatchAll`` answers it (logged with a reference, a generic 500). ``scope["route"]`` is the
+commit is an error, never a 2xx) — for a repayment on PostgreSQL its transaction runs on the event loop
+itself, straight on the driver (``api.loop_repay``: the same functions' statements and answer, two round
+trips, no session; a token not remembered is looked up first, as the reads look it up), and what that path
+hands back (a payment of exactly the payoff) the session's function runs on the event loop too
+(``api.loop_work``: a greenlet, the asynchronous driver); elsewhere (SQLite, a test client's other loop, a
+payment rail that blocks) in one of the process's few payment threads (``in_payment_thread``); a domain
+error is answered by the app's own exception handlers, anything else as ``errors.CatchAll`` answers it
+(logged with a reference, a generic 500). ``scope["route"]`` is the
 route's, so the latency metric and the access line name the same route template.
 """
 
@@ -68,7 +71,8 @@ from xiaodai.api.hot_common import (
     token_user,
 )
 from xiaodai.api.loan_answers import json_bytes
-from xiaodai.api.loop_work import LoopWork
+from xiaodai.api.loop_repay import SessionPathError, repay_on_loop
+from xiaodai.api.loop_work import LoopWork, to_its_end
 from xiaodai.api.nul_guard import replay_body
 from xiaodai.api.schemas import Repayment
 from xiaodai.journey import payment_rail
@@ -200,11 +204,26 @@ class HotPath:
             )
 
         try:
-            loop_work: LoopWork | None = state.loop_work
-            if loop_work is not None and loop_work.ready() and not payment_rail.blocks(payment_rail.RAIL):
-                result = await loop_work.run(in_one_thread, pay)  # on this event loop (PostgreSQL)
-            else:
-                result = await in_payment_thread(state.session_factory, pay)
+            on_loop = not payment_rail.blocks(payment_rail.RAIL)
+            pool: AsyncReads | None = state.payment_connections
+            result = None
+            if pool is not None and on_loop:  # PostgreSQL: on the driver, on this event loop
+                payer = remembered_id
+                if payer is None:  # looked up as the reads look it up (autocommit, on the event loop)
+                    payer = await _token_user_id(state.async_reads, token, now)
+                fen = parse_amount_fen(amount)
+                try:
+                    result = await to_its_end(
+                        repay_on_loop(pool, user_id=payer, loan_id=loan_id, amount_fen=fen, on=today, key=key)
+                    )
+                except SessionPathError:
+                    result = None  # not one for the driver's path (nothing was written): the session's
+            if result is None:
+                loop_work: LoopWork | None = state.loop_work
+                if loop_work is not None and loop_work.ready() and on_loop:
+                    result = await loop_work.run(in_one_thread, pay)  # on this event loop (PostgreSQL)
+                else:
+                    result = await in_payment_thread(state.session_factory, pay)
             answer = await serialize_response(
                 field=route.response_field,
                 response_content=result,

@@ -29,13 +29,14 @@ path takes this way only when the rail says it does not block (``payment_rail.bl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
+T = TypeVar("T")
 SIZE = 8  # payments holding a connection at once, per worker (as the 8 payment threads before)
 
 
@@ -88,15 +89,21 @@ class LoopWork:
         factory = self._factory
         self.runs += 1
         async with self._slots:
-            task = asyncio.ensure_future(greenlet_spawn(fn, factory, work))
+            return await to_its_end(greenlet_spawn(fn, factory, work))
+
+
+async def to_its_end(work: Coroutine[Any, Any, T]) -> T:
+    """``work``'s result, run in its own task: a caller cancelled while it runs still waits for it to end
+    (a commit or a rollback is never left running behind an answer), then is cancelled."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():  # the work still runs: see it end (commit or rollback) first
             try:
-                return await asyncio.shield(task)
+                await asyncio.wait({task})
             except asyncio.CancelledError:
-                while not task.done():  # the work still runs: see it end (commit or rollback) first
-                    try:
-                        await asyncio.wait({task})
-                    except asyncio.CancelledError:
-                        continue
-                if not task.cancelled():
-                    task.exception()  # retrieved: nobody reads it
-                raise
+                continue
+        if not task.cancelled():
+            task.exception()  # retrieved: nobody reads it
+        raise

@@ -73,6 +73,52 @@ STATEMENTS_KEPT = 1024
 _PG_STATEMENTS: dict[str, DriverStatement] = {}  # per ``also``
 
 
+def pg_entries(
+    entries: Sequence[JournalEntry], *, also: str = "", params: Mapping[str, Any] | None = None
+) -> tuple[DriverStatement, dict[str, Any]]:
+    """PostgreSQL: the one statement that inserts ``entries`` and their postings (and ``also``'s items) and
+    its parameters; it returns the entries' ids in order (``insert_entries`` runs it on a session's
+    connection, ``api.loop_repay`` on the driver's own)."""
+    statement = _PG_STATEMENTS.get(also)
+    if statement is None:
+        if len(_PG_STATEMENTS) >= STATEMENTS_KEPT:  # a bound on memory; shapes are few in practice
+            _PG_STATEMENTS.clear()
+        statement = _PG_STATEMENTS.setdefault(
+            also, DriverStatement(text(_PG_ENTRIES.replace("{also}", also)))
+        )
+    # Entries and legs as two JSON documents: one text parameter each is less Python than ten arrays.
+    values: dict[str, Any] = {
+        "entries": json.dumps(
+            [
+                {
+                    "business_date": e.business_date.isoformat(),
+                    "event": e.event,
+                    "idempotency_key": e.idempotency_key,
+                    "loan_id": e.loan_id,
+                    "reverses_id": e.reverses,
+                    "memo": e.memo,
+                }
+                for e in entries
+            ]
+        ),
+        "legs": json.dumps(
+            [
+                {
+                    "idempotency_key": e.idempotency_key,
+                    "account": p.account.value,
+                    "loan_id": p.loan_id,
+                    "amount_fen": p.amount_fen,
+                }
+                for e in entries
+                for p in e.postings
+            ]
+        ),
+    }
+    if params:
+        values.update(params)
+    return statement, values
+
+
 def insert_entries(
     connection: Connection,
     entries: Sequence[JournalEntry],
@@ -89,43 +135,7 @@ def insert_entries(
     """
     count_payments(connection, (e.event for e in entries))  # the metric moves if and when this commits
     if connection.dialect.name == "postgresql":
-        statement = _PG_STATEMENTS.get(also)
-        if statement is None:
-            if len(_PG_STATEMENTS) >= STATEMENTS_KEPT:  # a bound on memory; shapes are few in practice
-                _PG_STATEMENTS.clear()
-            statement = _PG_STATEMENTS.setdefault(
-                also, DriverStatement(text(_PG_ENTRIES.replace("{also}", also)))
-            )
-        # Entries and legs as two JSON documents: one text parameter each is less Python than ten arrays.
-        values: dict[str, Any] = {
-            "entries": json.dumps(
-                [
-                    {
-                        "business_date": e.business_date.isoformat(),
-                        "event": e.event,
-                        "idempotency_key": e.idempotency_key,
-                        "loan_id": e.loan_id,
-                        "reverses_id": e.reverses,
-                        "memo": e.memo,
-                    }
-                    for e in entries
-                ]
-            ),
-            "legs": json.dumps(
-                [
-                    {
-                        "idempotency_key": e.idempotency_key,
-                        "account": p.account.value,
-                        "loan_id": p.loan_id,
-                        "amount_fen": p.amount_fen,
-                    }
-                    for e in entries
-                    for p in e.postings
-                ]
-            ),
-        }
-        if params:
-            values.update(params)
+        statement, values = pg_entries(entries, also=also, params=params)
         return [row[0] for row in fetch_rows(connection, statement, values)]  # the driver's: a hot statement
     if also:
         raise ValueError("extra WITH items are for PostgreSQL only")

@@ -26,9 +26,14 @@ RECEIVABLE = {
 }
 
 
-def _post(session: Session, loan: LoanLike, item: JournalEntry, journal: list[JournalEntry] | None) -> None:
-    """Post ``item`` now, or (``journal`` given) move the balances now and leave the insert to the caller."""
+def _post(
+    session: Session | None, loan: LoanLike, item: JournalEntry, journal: list[JournalEntry] | None
+) -> None:
+    """Post ``item`` now, or (``journal`` given) move the balances now and leave the insert to the caller
+    (then ``session`` may be None: nothing is asked of the database)."""
     if journal is None:
+        if session is None:
+            raise ValueError("posting now needs a session; without one, pass a journal")
         ledger.post(session, item, loan=loan)
     else:
         ledger.move_balances(loan, item)
@@ -36,7 +41,7 @@ def _post(session: Session, loan: LoanLike, item: JournalEntry, journal: list[Jo
 
 
 def bill_through(
-    session: Session,
+    session: Session | None,
     loan: LoanLike,
     rows: Sequence[InstallmentLike],
     on: date,
@@ -99,7 +104,7 @@ def apply_allocations(
 
 
 def apply_overpayment(
-    session: Session,
+    session: Session | None,
     loan: LoanLike,
     rows: Sequence[InstallmentLike],
     on: date,

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from xiaodai.db.driver import DriverStatement
 from xiaodai.db.tables import CommandRow
 from xiaodai.servicing.errors import IdempotencyConflictError, ServicingError
 
@@ -81,15 +82,27 @@ def replay(session: Session, *, key: str, command: str, fingerprint: str) -> Res
     """The first result stored under ``key``, marked ``replayed`` (a retry of the same request), for a key
     that this transaction found claimed; a key used for a different request is refused."""
     existing = session.connection().execute(_FIRST, {"key": key}).one_or_none()
+    stored = None if existing is None else (existing.command, existing.fingerprint, existing.result_json)
+    return replayed(stored, key=key, command=command, fingerprint=fingerprint)
+
+
+def replayed(existing: tuple[str, str, str] | None, *, key: str, command: str, fingerprint: str) -> Result:
+    """``replay``'s rule on the stored row ``(command, fingerprint, result_json)`` read for ``key`` (None:
+    no row): the first result marked ``replayed``, or ``IdempotencyConflictError``."""
     if existing is None:  # not expected: the conflicting row is committed and never deleted
         raise IdempotencyConflictError(f"idempotency key {key!r} is held by a request still in flight")
-    if existing.fingerprint != fingerprint or existing.command != command:
+    stored_command, stored_print, result_json = existing
+    if stored_print != fingerprint or stored_command != command:
         raise IdempotencyConflictError(
-            f"idempotency key {key!r} was already used for a different {existing.command} request"
+            f"idempotency key {key!r} was already used for a different {stored_command} request"
         )
-    result: Result = json.loads(existing.result_json)
+    result: Result = json.loads(result_json)
     result["replayed"] = True
     return result
+
+
+# what ``replay`` reads (``replayed``'s row), for a caller on the driver's own connection (PostgreSQL)
+FIRST_RESULT = DriverStatement(_FIRST)
 
 
 def run_claimed(session: Session, *, key: str, action: Callable[[], Result]) -> Result:
@@ -140,8 +153,14 @@ def result_with_last_entry(session: Session, key: str, result: Result) -> tuple[
     ``WITH`` item for that statement that writes the command's result, its ``entry_id`` being the id of the
     statement's last entry, so ``run_once`` has no ``UPDATE`` left to send (one round trip fewer). The stored
     text is exactly what ``run_once`` would write (``result`` with the real id, in the answer's key order)."""
-    template = _as_json({**result, "entry_id": ENTRY_ID_MARK})
     session.info.setdefault(_WRITTEN, set()).add(key)
+    return result_item(key, result)
+
+
+def result_item(key: str, result: Result) -> tuple[str, dict[str, Any]]:
+    """``result_with_last_entry``'s ``WITH`` item and parameters, for a caller that stores the result with
+    no session (``api.loop_repay``)."""
+    template = _as_json({**result, "entry_id": ENTRY_ID_MARK})
     return _RESULT_ITEM, {
         "command_result": template,
         "entry_id_mark": json.dumps(ENTRY_ID_MARK),

@@ -207,23 +207,10 @@ def save(
     ``commands.result_with_last_entry``). ``connection``: the session's, if the caller holds it already."""
     if connection is None:
         connection = session.connection()
-    if loan.line_id is not None:
-        entries = [with_commitment(item, loan.id) for item in entries]
     if with_item is not None and not (entries and connection.dialect.name == "postgresql"):
         raise ValueError("with_item needs journal entries on PostgreSQL")
-    was = loan.loaded[_VERSION]
-    loan.version = was
-    loan_now = _loan_values(loan)
-    loan_changes: dict[str, Any] = {}
-    if loan_now != loan.loaded:
-        loan.version = was + 1
-        loan_now = _loan_values(loan)
-        loan_changes = _changes(loan_now, loan.loaded, _LOAN_FIELDS)
-    changed: list[tuple[Installment, tuple[Any, ...], dict[str, Any]]] = []
-    for row in rows:
-        now = _installment_values(row)
-        if now != row.loaded:
-            changed.append((row, now, _changes(now, row.loaded, _INSTALLMENT_FIELDS)))
+    entries = _line_entries(loan, entries)
+    was, loan_now, loan_changes, changed = _pending(loan, rows)
     if entries and connection.dialect.name == "postgresql":
         also, params = _pg_updates(loan, loan_changes, changed)
         if with_item is not None:
@@ -256,6 +243,53 @@ def save(
                     raise RuntimeError(f"{cls.__name__} {ident} was changed through the ORM and as a record")
                 session.expire(held)
     return ids
+
+
+_Changed = list[tuple[Installment, tuple[Any, ...], dict[str, Any]]]
+
+
+def _line_entries(loan: Loan, entries: Sequence[JournalEntry]) -> Sequence[JournalEntry]:
+    """The entries as posted: on a loan drawn on a credit line, its principal moves the line's commitment."""
+    return entries if loan.line_id is None else [with_commitment(item, loan.id) for item in entries]
+
+
+def _pending(
+    loan: Loan, rows: Sequence[Installment]
+) -> tuple[int, tuple[Any, ...], dict[str, Any], _Changed]:
+    """What ``save`` writes: the version read, the loan's values now (its version moved when anything
+    changed), its changed columns, and each changed instalment with its values now and changed columns."""
+    was = loan.loaded[_VERSION]
+    loan.version = was
+    loan_now = _loan_values(loan)
+    loan_changes: dict[str, Any] = {}
+    if loan_now != loan.loaded:
+        loan.version = was + 1
+        loan_now = _loan_values(loan)
+        loan_changes = _changes(loan_now, loan.loaded, _LOAN_FIELDS)
+    changed: _Changed = []
+    for row in rows:
+        now = _installment_values(row)
+        if now != row.loaded:
+            changed.append((row, now, _changes(now, row.loaded, _INSTALLMENT_FIELDS)))
+    return was, loan_now, loan_changes, changed
+
+
+def pg_save(
+    loan: Loan,
+    rows: Sequence[Installment],
+    entries: Sequence[JournalEntry],
+    with_item: tuple[str, dict[str, Any]] | None = None,
+) -> tuple[DriverStatement, dict[str, Any]]:
+    """PostgreSQL: ``save``'s one statement (entries, postings, the changed rows and ``with_item``) and its
+    parameters, for a caller that runs it on the driver's own connection (``api.loop_repay``); it returns
+    the entries' ids in order. The records are not marked as saved (they are not used again)."""
+    if not entries:
+        raise ValueError("pg_save writes journal entries")
+    _was, _now, loan_changes, changed = _pending(loan, rows)
+    also, params = _pg_updates(loan, loan_changes, changed)
+    if with_item is not None:
+        also, params = also + with_item[0], {**params, **with_item[1]}
+    return ledger.pg_entries(_line_entries(loan, entries), also=also, params=params)
 
 
 # The UPDATE items for ``ledger.insert_entries`` per shape (the changed columns of the loan and of each

@@ -138,30 +138,78 @@ def _lock_and_claim(
     ``installment_records``). No such loan (or not the borrower's): ``LoanNotFoundError``, and nothing
     claimed. ``connection``: the session's."""
     owned = borrower_id is not None
-    params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
-    rows: list[Installment] | None = None
     if connection.dialect.name == "postgresql":
-        params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
-        found = fetch_rows(connection, _PG_LOCK_AND_CLAIM[owned], params)  # the driver's: hot
-        if not found or found[0][0] != 0:
-            raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        first = found[0]
-        values, claimed = first[1 : 1 + _LOAN_SIZE], first[1 + _LOAN_SIZE]
-        rows = []
-        for found_row in found[1:]:
-            installment = found_row[2 + _LOAN_SIZE : -1]
-            record = Installment(*installment)
-            record.loaded = installment
-            rows.append(record)
-    else:
-        row = connection.execute(_LOAN[owned], params).first()
-        if row is None:
-            raise LoanNotFoundError(f"loan {loan_id} does not exist")
-        values = tuple(row)
-        claimed = claim(session, key=key, command=COMMAND, fingerprint=print_)
+        statement, claiming = pg_lock_and_claim(
+            loan_id=loan_id, borrower_id=borrower_id, key=key, print_=print_
+        )
+        return pg_locked(fetch_rows(connection, statement, claiming), loan_id)  # the driver's: hot
+    params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
+    row = connection.execute(_LOAN[owned], params).first()
+    if row is None:
+        raise LoanNotFoundError(f"loan {loan_id} does not exist")
+    values = tuple(row)
+    claimed = claim(session, key=key, command=COMMAND, fingerprint=print_)
+    loan = Loan(*values)
+    loan.loaded = values
+    return loan, bool(claimed), None
+
+
+def pg_lock_and_claim(
+    *, loan_id: int, borrower_id: int | None, key: str, print_: str
+) -> tuple[DriverStatement, dict[str, Any]]:
+    """PostgreSQL: the first statement of a repayment (the loan locked, the key claimed, the instalments
+    locked and read; see the module docstring) and its parameters; ``pg_locked`` reads its rows."""
+    owned = borrower_id is not None
+    params: dict[str, Any] = {"loan_id": loan_id, **({"borrower_id": borrower_id} if owned else {})}
+    params.update(claim_params(key=key, command=COMMAND, fingerprint=print_))
+    return _PG_LOCK_AND_CLAIM[owned], params
+
+
+def pg_locked(found: list[tuple[Any, ...]], loan_id: int) -> tuple[Loan, bool, list[Installment]]:
+    """The rows of ``pg_lock_and_claim``'s statement as the locked loan record, whether the key was claimed
+    and the loan's active instalments; no loan (or not the borrower's): ``LoanNotFoundError``."""
+    if not found or found[0][0] != 0:
+        raise LoanNotFoundError(f"loan {loan_id} does not exist")
+    first = found[0]
+    values, claimed = first[1 : 1 + _LOAN_SIZE], first[1 + _LOAN_SIZE]
+    rows = []
+    for found_row in found[1:]:
+        installment = found_row[2 + _LOAN_SIZE : -1]
+        record = Installment(*installment)
+        record.loaded = installment
+        rows.append(record)
     loan = Loan(*values)
     loan.loaded = tuple(values)
     return loan, bool(claimed), rows
+
+
+def request_print(*, loan_id: int, amount_fen: int, on: date, dated_by_platform: bool) -> str:
+    """The repayment's request fingerprint (a retry of the key must be the same request); a positive amount
+    only."""
+    if amount_fen <= 0:
+        raise ServicingError("a repayment must be a positive amount")
+    request = {
+        "loan_id": loan_id,
+        "amount_fen": amount_fen,
+        **({} if dated_by_platform else {"on": on.isoformat()}),
+    }
+    return fingerprint(COMMAND, request)
+
+
+def rows_to_book(
+    loan: Loan, read: list[Installment], *, amount_fen: int, on: date, within_payoff: bool
+) -> tuple[list[Installment], bool]:
+    """The instalment records a repayment books on (none for a written-off loan), and whether the amount is
+    exactly what settles the loan (``within_payoff``: then ``payoff.prepayment`` settles it; more than that
+    is refused with ``PayoffExceededError``)."""
+    state = LoanState(loan.state)
+    rows = [] if state is LoanState.WRITTEN_OFF else read
+    if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
+        ceiling = payoff_fen(loan, rows, on)
+        if amount_fen > ceiling:
+            raise PayoffExceededError(ceiling)
+        return rows, amount_fen == ceiling  # exactly the payoff: settled, not left open with a credit
+    return rows, False
 
 
 def payoff_fen(loan: Loan, rows: list[Installment], on: date) -> int:
@@ -199,15 +247,8 @@ def repay(
     refused with ``PayoffExceededError`` and exactly the payoff settles the loan, ``payoff.prepayment``)
     and ``collect`` (called once the payment is accepted, before it is booked: the payment rail). A retry
     replays the first answer without any of these checks."""
-    if amount_fen <= 0:
-        raise ServicingError("a repayment must be a positive amount")
+    print_ = request_print(loan_id=loan_id, amount_fen=amount_fen, on=on, dated_by_platform=dated_by_platform)
     check_key(idempotency_key)
-    request = {
-        "loan_id": loan_id,
-        "amount_fen": amount_fen,
-        **({} if dated_by_platform else {"on": on.isoformat()}),
-    }
-    print_ = fingerprint(COMMAND, request)
     session.flush()  # the records must see what the session holds (returns at once when nothing is pending)
     connection = session.connection()  # once: the statements below go to it
     postgres = connection.dialect.name == "postgresql"
@@ -218,19 +259,15 @@ def repay(
         return replay(session, key=idempotency_key, command=COMMAND, fingerprint=print_)
 
     def action() -> Result:
-        state = LoanState(loan.state)
-        if state is LoanState.WRITTEN_OFF:
-            rows: list[Installment] = []
+        if read is not None or LoanState(loan.state) is LoanState.WRITTEN_OFF:
+            found = read or []
         else:
-            rows = read if read is not None else installment_records(connection, loan.id)
-        if within_payoff and state in (LoanState.ACTIVE, LoanState.OVERDUE, LoanState.SETTLED):
-            ceiling = payoff_fen(loan, rows, on)
-            if amount_fen > ceiling:
-                raise PayoffExceededError(ceiling)
-            if amount_fen == ceiling:  # exactly the payoff: settled (not left open with a credit covering it)
-                if collect is not None:
-                    collect()
-                return prepayment(session, loan_id=loan.id, on=on, key=idempotency_key)
+            found = installment_records(connection, loan.id)
+        rows, settles = rows_to_book(loan, found, amount_fen=amount_fen, on=on, within_payoff=within_payoff)
+        if settles:
+            if collect is not None:
+                collect()
+            return prepayment(session, loan_id=loan.id, on=on, key=idempotency_key)
         if collect is not None:
             collect()
         journal, result = book_repayment(

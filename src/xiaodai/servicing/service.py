@@ -208,13 +208,13 @@ def _check_date(loan: LoanLike, on: date) -> None:
 
 
 def book_repayment(
-    session: Session, loan: Loan, rows: list[Installment], *, amount_fen: int, on: date, key: str
+    session: Session | None, loan: Loan, rows: list[Installment], *, amount_fen: int, on: date, key: str
 ) -> tuple[list[JournalEntry], Result]:
     """A repayment of ``amount_fen`` on the loan and instalment records (``rows``: the loan's active
     instalments; none for a written-off loan): bills what is due by ``on``, allocates in the loan's order,
     moves the records' balances and paid columns. Returns the journal entries to insert (the repayment, keyed
     ``key``, last) and the command's result without its ``entry_id``. Nothing is written: the caller saves
-    (``loans.save`` for one loan, ``payments.batch`` for many)."""
+    (``loans.save`` for one loan, ``payments.batch`` for many; ``api.loop_repay`` with no session at all)."""
     state = LoanState(loan.state)
     if state is LoanState.WRITTEN_OFF:
         recovery = entry(
