@@ -15,7 +15,8 @@ proof that no payment was lost or doubled and that the ledger checks clean.
   database (``pg_terminate_backend``: what the server sees when PostgreSQL restarts, without disturbing
   other databases on the cluster), ``restart`` restarts the cluster (``pg_ctlcluster … restart``: affects
   everyone using it), ``none`` skips it.
-* Afterwards: every repayment answered 2xx is in the journal exactly once, under its key, with the entry id
+* Afterwards: every repayment answered 2xx is in the journal exactly once (a payment of exactly the payoff
+  settles the loan: its prepayment entry is that payment's), under its key, with the entry id
   and amount the client was told; every repayment in the journal belongs to a key a client sent and was
   answered 2xx (none posted behind a client's back); no key answered 4xx posted anything; each loan's
   ``paid_total`` equals the sum of its 2xx payments; ``xiaodai ledger check`` and ``xiaodai audit verify``
@@ -36,6 +37,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_http import APPLY, borrower, free_port, prepare, signed_loan  # noqa: E402
+from bench_http import APPLY, borrower, free_port, prepare, scratch_database  # noqa: E402
 from support.databases import admin  # noqa: E402
 from xiaodai.db.session import make_engine  # noqa: E402
 
@@ -192,14 +194,27 @@ def verify(url: str, tally: Tally, users: dict[int, int]) -> dict[str, Any]:
             text(
                 "SELECT e.id, e.idempotency_key, e.loan_id, p.amount_fen FROM journal_entries e "
                 "JOIN postings p ON p.entry_id = e.id AND p.account = 'assets:cash:settlement' "
-                "WHERE e.event = 'repayment'"
+                "WHERE e.event IN ('repayment', 'prepayment')"
             )
         ).all()
         paid_total = dict(conn.execute(text("SELECT id, paid_total_fen FROM loans")).all())
     engine.dispose()
+    return judge(rows, paid_total, tally, users)
+
+
+def judge(
+    rows: Sequence[Sequence[Any]], paid_total: dict[int, int], tally: Tally, users: dict[int, int]
+) -> dict[str, Any]:
+    """The verdict from the journal's payments (entry id, its key, loan id, cash amount), each loan's paid
+    total, what the clients were answered and each loan's borrower id."""
+    # a repayment's entry is keyed ``repay:u<user>:<key>``; a payment of exactly the payoff settles the loan
+    # as a prepayment, keyed ``prepay:u<user>:<key>``: both are the payment answered under ``<key>``
     journal: dict[str, list[tuple[int, int, int]]] = {}
+    settled = 0
     for entry_id, key, loan_id, fen in rows:
-        journal.setdefault(key, []).append((int(entry_id), int(loan_id), int(fen)))
+        kind, _, held = key.partition(":")
+        settled += kind == "prepay"
+        journal.setdefault(f"repay:{held}", []).append((int(entry_id), int(loan_id), int(fen)))
     lost = doubled = mismatched = 0
     for key, (loan_id, fen, entry_id) in tally.paid.items():
         found = journal.get(f"repay:u{users[loan_id]}:{key}", [])
@@ -215,7 +230,8 @@ def verify(url: str, tally: Tally, users: dict[int, int]) -> dict[str, Any]:
     totals_off = [loan for loan in users if paid_total[loan] != expected[loan]]
     return {
         "payments_2xx": len(tally.paid),
-        "journal_repayments": len(rows),
+        "journal_payments": len(rows),
+        "settled_by_the_payment": settled,
         "lost": lost,
         "doubled": doubled,
         "mismatched": mismatched,
@@ -240,7 +256,8 @@ def main() -> None:
     parser.add_argument("--pg-fault", choices=["terminate", "restart", "none"], default="terminate")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="xiaodai-soak-"))
-    url, database = prepare("postgresql", folder)
+    database, url = scratch_database("xiaodai_soak")
+    prepare(url, folder)
     server = Server(url, folder)
     tally = Tally()
     try:
@@ -249,8 +266,8 @@ def main() -> None:
         logins = []
         with httpx.Client(base_url=server.base, timeout=30) as client:
             for n in range(args.clients):
-                headers = borrower(server.base, n)
-                loan_id = signed_loan(client, headers)
+                token, loan_id = borrower(server.base, url, n)
+                headers = {"Authorization": f"Bearer {token}"}
                 users[loan_id] = int(client.get("/api/auth/me", headers=headers).json()["id"])
                 logins.append((headers, loan_id))
         began = time.monotonic()

@@ -14,10 +14,11 @@ skips would have let it through untouched and FastAPI would have called the endp
   remembers (``accounts.token_cache``), not expired and its account not locked, and NO ``Cookie`` header (so
   the web session, its expiry and CSRF have nothing to do: a bearer request carries no ambient authority).
   For the repayment a token this process does not remember (any more: the memory lasts 2 s) is looked up
-  as ``deps.current_user`` looks it up — ``accounts.user_for_token``'s query and rule
-  (``accounts.looked_up_user``, without its ORM rows) in the request's own session, i.e. in the payment's
-  transaction, first — and if that look-up refuses it, the transaction is rolled back and the request
-  passed on (the full stack looks again and answers);
+  as ``deps.current_user`` looks it up — ``accounts.user_for_token``'s query and rule — on PostgreSQL
+  before the payment's transaction, on the event loop as the reads look it up, elsewhere
+  (``accounts.looked_up_user``, without its ORM rows) in the payment's own transaction, first; if that
+  look-up refuses it, nothing is written (the transaction rolled back) and the request is passed on (the
+  full stack looks again and answers);
 - for the repayment: ``Content-Type: application/json``, a ``Content-Length`` within ``BodyLimit``'s limit
   (no chunked body), no NUL anywhere in the body (``NulGuard``), an ``Idempotency-Key`` of 1–100
   characters and a body that ``schemas.Repayment`` accepts.
