@@ -9,8 +9,9 @@ payment's work in its worker thread as served) but the payments are spread over 
 loans (``bench_http.py`` spreads them over 16 borrowers: a payment often waits for the previous one on the
 same loan). Per batch: this process's CPU (user + system, threads included) per payment, the CPU of the
 database's backends per payment (``/proc/<pid>/stat`` of the pool's connections: the server runs on this
-machine), and the SQL statements per payment (the engine's ``before_cursor_execute``; BEGIN and COMMIT are
-not statements there). Minimum and median over the batches. ``--profile``: cProfile's top functions for
+machine; the engine pool's connections and the app's own asynchronous pools'), and the SQL statements per
+payment (the engine's ``before_cursor_execute`` and the asynchronous pools' observers; BEGIN, COMMIT and
+ROLLBACK are not counted). Minimum and median over the batches. ``--profile``: cProfile's top functions for
 one more batch with the thread work inline (and the token memory's lifetime raised, so that no request of
 the profiled batch goes the full stack's way because its token was forgotten).
 
@@ -27,6 +28,7 @@ import pstats
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,10 @@ class BackendCpu:
     from /proc, plus those the pool closed meanwhile, read as the pool closed them (a connection the pool
     opens and closes again within a batch would otherwise take its CPU with it)."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, pools: Sequence[Any] = ()) -> None:
         from sqlalchemy import event
 
+        self.pools = [pool for pool in pools if pool is not None]  # the app's own (api.async_reads' kind)
         self.closed = 0.0
         self.alive: dict[int, float] = {}  # backend pid → CPU seconds at the last ``total``
         event.listen(engine.pool, "close", self._closing)
@@ -83,6 +86,8 @@ class BackendCpu:
         """CPU used since the previous call."""
         pool = self.engine.pool
         pids = [record.dbapi_connection.info.backend_pid for record in list(pool._pool.queue)]  # idle ones
+        # and the idle connections of the app's asynchronous pools (the reads', the payments' driver path)
+        pids += [c.info.backend_pid for own in self.pools for c in own._idle if not c.closed]
         used, self.closed = self.closed, 0.0
         for pid in pids:
             now = process_cpu_seconds(pid)
@@ -149,13 +154,19 @@ def main() -> None:
             counted[0] += 1
 
         event.listen(app.state.engine, "before_cursor_execute", count)
+        pools = [app.state.async_reads, getattr(app.state, "payment_connections", None)]
+        for own in pools:  # the driver path's statements (api.loop_repay), BEGIN and COMMIT not counted
+            if own is not None:
+                own.observers.append(
+                    lambda sql: count() if sql not in ("BEGIN", "COMMIT", "ROLLBACK") else None
+                )
         connects = [0]
 
         def connected(*_: object) -> None:
             connects[0] += 1
 
         event.listen(app.state.engine, "connect", connected)
-        backends = BackendCpu(app.state.engine)
+        backends = BackendCpu(app.state.engine, pools)
         loop = uvloop.new_event_loop()
         asyncio.set_event_loop(loop)
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
