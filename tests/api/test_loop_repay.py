@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import select, text
 
 from support.answers import count, same_answer
-from support.journey import borrower, signed_loan
+from support.journey import bearer_loan, borrower, pay, signed_loan
 from support.statements import statements
 from xiaodai.accounts.token_cache import TOKENS
 from xiaodai.api import loop_repay
@@ -40,20 +39,7 @@ def pg(client: TestClient) -> TestClient:
 
 @pytest.fixture
 def me_and_loan(pg: TestClient, tokens_remembered_long: None) -> tuple[dict[str, str], int]:
-    me = borrower(pg, "driver@example.com")
-    loan_id = signed_loan(pg, me)
-    pg.cookies.clear()  # a bearer request without a cookie: the hot path's
-    return me, loan_id
-
-
-def _pay(
-    client: TestClient, loan_id: int, me: dict[str, str], key: str, amount: str, tail: str = ""
-) -> Response:
-    return client.post(
-        f"/api/loans/{loan_id}/repayments{tail}",
-        json={"amount": amount},
-        headers={**me, "Idempotency-Key": key},
-    )
+    return bearer_loan(pg, "driver@example.com")
 
 
 def _loop_runs(client: TestClient) -> int:
@@ -70,7 +56,7 @@ def test_a_repayment_is_two_round_trips_on_the_driver_and_answers_as_the_full_st
     me, loan_id = me_and_loan
     runs = _loop_runs(pg)
     with statements(pg) as seen:
-        first = _pay(pg, loan_id, me, "d1", "1.00")
+        first = pay(pg, loan_id, me, "d1", "1.00")
     assert first.status_code == 201, first.text
     assert len(seen) == 4, seen
     begin, lock_and_claim, journal, commit = seen
@@ -81,13 +67,13 @@ def test_a_repayment_is_two_round_trips_on_the_driver_and_answers_as_the_full_st
     assert "UPDATE commands" in journal
     assert _loop_runs(pg) == runs  # not through a session
     assert _idle(pg) == 1  # its connection back in the pool, idle
-    again = _pay(pg, loan_id, me, "d1", "1.00")
-    full = _pay(pg, loan_id, me, "d1", "1.00", "?via=full")  # a query string: the full stack's session path
+    again = pay(pg, loan_id, me, "d1", "1.00")
+    full = pay(pg, loan_id, me, "d1", "1.00", "?via=full")  # a query string: the full stack's session path
     same_answer(again, full)
     assert again.json() == {**first.json(), "replayed": True}
     # the same payment through the full stack on a new key answers alike (the entry id apart)
-    other = _pay(pg, loan_id, me, "d2", "1.00", "?via=full").json()
-    mine = _pay(pg, loan_id, me, "d3", "1.00").json()
+    other = pay(pg, loan_id, me, "d2", "1.00", "?via=full").json()
+    mine = pay(pg, loan_id, me, "d3", "1.00").json()
     assert mine["entry_id"] > other["entry_id"]
     assert {**mine, "entry_id": 0} == {**other, "entry_id": 0}
     with pg.app.state.session_factory() as s:  # type: ignore[attr-defined]
@@ -101,13 +87,13 @@ def test_exactly_the_payoff_is_handed_to_the_session_path_and_settles_the_loan(
     total = pg.get(f"/api/loans/{loan_id}/payoff", headers=me).json()["total"]
     entries, runs = count(pg, JournalEntryRow), _loop_runs(pg)
     with statements(pg) as seen:
-        settled = _pay(pg, loan_id, me, "all", total)
+        settled = pay(pg, loan_id, me, "all", total)
     assert settled.status_code == 201, settled.text
     assert settled.json()["state"] == "settled"
     assert seen[:3] == ["BEGIN", seen[1], "ROLLBACK"]  # the driver's transaction gave up, nothing written
     assert _loop_runs(pg) == runs + 1  # the session's function, on the loop
     assert count(pg, JournalEntryRow) > entries
-    again = _pay(pg, loan_id, me, "all", total)  # the retry replays through the driver
+    again = pay(pg, loan_id, me, "all", total)  # the retry replays through the driver
     assert again.json() == {**settled.json(), "replayed": True}
     assert _idle(pg) == 1
 
@@ -117,18 +103,18 @@ def test_refusals_answer_as_the_full_stack_write_nothing_and_leave_the_connectio
 ) -> None:
     me, loan_id = me_and_loan
     entries, claims = count(pg, JournalEntryRow), count(pg, CommandRow)
-    too_much = _pay(pg, loan_id, me, "big", "29999.00")
-    same_answer(too_much, _pay(pg, loan_id, me, "big", "29999.00", "?via=full"))
+    too_much = pay(pg, loan_id, me, "big", "29999.00")
+    same_answer(too_much, pay(pg, loan_id, me, "big", "29999.00", "?via=full"))
     assert too_much.status_code == 400, too_much.text
     stranger = borrower(pg, "stranger@example.com")
     pg.cookies.clear()
-    not_theirs = _pay(pg, loan_id, stranger, "s", "1.00")
-    same_answer(not_theirs, _pay(pg, loan_id, stranger, "s", "1.00", "?via=full"))
+    not_theirs = pay(pg, loan_id, stranger, "s", "1.00")
+    same_answer(not_theirs, pay(pg, loan_id, stranger, "s", "1.00", "?via=full"))
     assert not_theirs.status_code == 404
     assert (count(pg, JournalEntryRow), count(pg, CommandRow)) == (entries, claims)
-    assert _pay(pg, loan_id, me, "k", "1.00").status_code == 201
-    reused = _pay(pg, loan_id, me, "k", "2.00")  # the same key for another amount
-    same_answer(reused, _pay(pg, loan_id, me, "k", "2.00", "?via=full"))
+    assert pay(pg, loan_id, me, "k", "1.00").status_code == 201
+    reused = pay(pg, loan_id, me, "k", "2.00")  # the same key for another amount
+    same_answer(reused, pay(pg, loan_id, me, "k", "2.00", "?via=full"))
     assert reused.status_code == 409
     assert _idle(pg) == 1  # one connection, handed back idle after each
 
@@ -144,12 +130,12 @@ def test_a_statement_the_server_refuses_is_rolled_back_and_a_500_and_the_key_is_
         return refused, {"n": 1}
 
     monkeypatch.setattr(loop_repay, "pg_save", broken)
-    answer = _pay(pg, loan_id, me, "boom", "1.00")
+    answer = pay(pg, loan_id, me, "boom", "1.00")
     assert answer.status_code == 500, answer.text
     assert "entry_id" not in answer.text
     monkeypatch.undo()
     assert (count(pg, JournalEntryRow), count(pg, CommandRow)) == (entries, claims)  # the claim too
-    retried = _pay(pg, loan_id, me, "boom", "1.00")
+    retried = pay(pg, loan_id, me, "boom", "1.00")
     assert retried.status_code == 201, retried.text
     assert retried.json()["replayed"] is False
     assert _idle(pg) == 1
@@ -163,13 +149,13 @@ def test_a_token_not_remembered_is_looked_up_first_and_a_revoked_one_goes_to_the
     pg.cookies.clear()
     TOKENS.clear()
     with statements(pg) as seen:
-        paid = _pay(pg, loan_id, me, "t1", "1.00")
+        paid = pay(pg, loan_id, me, "t1", "1.00")
     assert paid.status_code == 201, paid.text
     assert "FROM api_tokens" in seen[0]
     assert seen[1] == "BEGIN"
     assert pg.post("/api/auth/logout", headers=me).json()["ended"] == "token"
     TOKENS.clear()
-    refused = _pay(pg, loan_id, me, "t2", "1.00")
+    refused = pay(pg, loan_id, me, "t2", "1.00")
     assert refused.status_code == 401
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.util import await_only
 
 from support.answers import same_answer
 from support.failing_commit import Armed
-from support.journey import borrower, signed_loan
+from support.journey import bearer_loan, pay
 from xiaodai.api.hot_common import in_one_thread
 from xiaodai.api.loop_work import LoopWork
 from xiaodai.db.tables import CommandRow, JournalEntryRow
@@ -47,20 +47,7 @@ def _count(client: TestClient, table: Any) -> int:
 
 @pytest.fixture
 def me_and_loan(client: TestClient, tokens_remembered_long: None) -> tuple[dict[str, str], int]:
-    me = borrower(client, "loop@example.com")
-    loan_id = signed_loan(client, me)
-    client.cookies.clear()  # a bearer request without a cookie: the hot path's
-    return me, loan_id
-
-
-def _pay(
-    client: TestClient, loan_id: int, me: dict[str, str], key: str, tail: str = "", amount: str = "1.00"
-) -> Any:
-    return client.post(
-        f"/api/loans/{loan_id}/repayments{tail}",
-        json={"amount": amount},
-        headers={**me, "Idempotency-Key": key},
-    )
+    return bearer_loan(client, "loop@example.com")
 
 
 def _payoff(client: TestClient, loan_id: int, me: dict[str, str]) -> str:
@@ -75,13 +62,13 @@ def test_on_postgresql_a_repayment_handed_back_runs_on_the_loop_and_answers_as_t
     me, loan_id = me_and_loan
     before = _loop_runs(client)
     total = _payoff(client, loan_id, me)
-    first = _pay(client, loan_id, me, "loop-1", amount=total)
+    first = pay(client, loan_id, me, "loop-1", amount=total)
     assert first.status_code == 201, first.text
     assert first.json()["state"] == "settled"
     postgres = client.app.state.loop_work is not None  # type: ignore[attr-defined]
     assert _loop_runs(client) == (before + 1 if postgres else -1)
-    again = _pay(client, loan_id, me, "loop-1", amount=total)
-    full = _pay(client, loan_id, me, "loop-1", "?via=full", amount=total)  # a query string: the full stack
+    again = pay(client, loan_id, me, "loop-1", amount=total)
+    full = pay(client, loan_id, me, "loop-1", total, "?via=full")  # a query string: the full stack
     same_answer(again, full)
     assert again.json() == {**first.json(), "replayed": True}
     # committed before the answer: a read on another connection right after sees it
@@ -97,7 +84,7 @@ def test_a_failed_commit_on_the_loop_is_a_500_and_posts_nothing(
     entries, claims, runs = _count(client, JournalEntryRow), _count(client, CommandRow), _loop_runs(client)
     total = _payoff(client, loan_id, me)
     failing_commit[0] = True
-    answer = _pay(client, loan_id, me, "loop-fail", amount=total)
+    answer = pay(client, loan_id, me, "loop-fail", amount=total)
     failing_commit[0] = False
     assert answer.status_code == 500, answer.text
     assert "entry_id" not in answer.text
@@ -106,8 +93,8 @@ def test_a_failed_commit_on_the_loop_is_a_500_and_posts_nothing(
         assert _loop_runs(client) == runs + 1  # it was the loop's
     # the connection the failed payment used went back to the pool clean: nothing is left open on it
     for _ in range(3):
-        assert _pay(client, loan_id, me, f"loop-after-{_}").status_code == 201
-    retried = _pay(client, loan_id, me, "loop-fail", amount=_payoff(client, loan_id, me))
+        assert pay(client, loan_id, me, f"loop-after-{_}").status_code == 201
+    retried = pay(client, loan_id, me, "loop-fail", amount=_payoff(client, loan_id, me))
     assert retried.status_code == 201
     assert retried.json()["replayed"] is False
 
@@ -119,7 +106,7 @@ def test_a_rail_that_blocks_sends_the_repayment_to_a_thread(
     monkeypatch.setattr(payment_rail.SimulatedRail, "blocking", True)
     assert payment_rail.blocks(payment_rail.RAIL)
     runs = _loop_runs(client)
-    assert _pay(client, loan_id, me, "rail-blocks").status_code == 201
+    assert pay(client, loan_id, me, "rail-blocks").status_code == 201
     assert _loop_runs(client) == runs  # not on the loop
 
     class Unsaid:  # an adapter that does not say is taken to block

@@ -62,6 +62,27 @@ def signed_loan(client: TestClient, me: dict[str, str], *, key: str = "k", **bod
     return int(signed.json()["loan_id"])
 
 
+def bearer_loan(client: TestClient, email: str) -> tuple[dict[str, str], int]:
+    """A borrower with a signed loan whose next requests carry only the bearer token (no cookie: the hot
+    path's requests)."""
+    me = borrower(client, email)
+    loan_id = signed_loan(client, me)
+    client.cookies.clear()
+    return me, loan_id
+
+
+def pay(
+    client: TestClient, loan_id: int, me: dict[str, str], key: str, amount: str = "1.00", tail: str = ""
+) -> Any:
+    """A repayment of ``amount`` under ``key``; ``tail`` (e.g. ``?via=full``: a query string sends it to the
+    full stack)."""
+    return client.post(
+        f"/api/loans/{loan_id}/repayments{tail}",
+        json={"amount": amount},
+        headers={**me, "Idempotency-Key": key},
+    )
+
+
 def staff(client: TestClient, email: str, role: str) -> tuple[int, dict[str, str]]:
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with factory() as s, s.begin():

@@ -9,6 +9,9 @@ claims nothing; the instalments it locked are released at the end of the transac
 result. Elsewhere (SQLite) the first statement is three: the loan, the claim, the instalments. On
 PostgreSQL the statements go straight to the driver (``db.driver.fetch_rows``: SQLAlchemy's per-statement
 machinery cost more client CPU than the statements), on the session's connection, taken once per payment.
+The API's hot path on PostgreSQL runs the same two statements with no session at all (``api.loop_repay``:
+``pg_lock_and_claim`` and ``pg_locked``, ``rows_to_book``, then ``service.book_repayment`` and
+``loans.pg_save``), so the rules of a payment live here once.
 
 Order of locks: the loan row first, then the key (the claim waits for a concurrent request holding the
 same key), then the instalments. Every payment on a loan takes the loan first, so two cannot deadlock
