@@ -1,4 +1,5 @@
-"""On PostgreSQL, a hot write (a borrower's repayment) runs on the worker's event loop itself: its ordinary
+"""On PostgreSQL, a hot write that ``api.loop_repay`` hands back (a borrower's payment of exactly the payoff,
+which the ORM's ``payoff.prepayment`` settles) runs on the worker's event loop itself: its ordinary
 synchronous code (``journey.repay_as`` on a ``Session``, then the commit) in a greenlet, each database round
 trip awaited on psycopg's asynchronous connection (SQLAlchemy's own bridge: ``greenlet_spawn`` and the
 ``postgresql+psycopg`` asynchronous dialect, as ``AsyncSession.run_sync`` does). No worker thread.
@@ -37,7 +38,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
 T = TypeVar("T")
-SIZE = 8  # payments holding a connection at once, per worker (as the 8 payment threads before)
+# payments holding a connection at once, per worker: only what ``api.loop_repay`` hands back comes here (a
+# payment of exactly the payoff: rare), so a small pool, that the connection budget stays within
+# PostgreSQL's default max_connections (docs/OPERATIONS.md)
+SIZE = 2
 
 
 class LoopWork:
