@@ -8,7 +8,7 @@ workers' files (prometheus_client multiprocess mode), otherwise a scrape sees th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -74,17 +74,20 @@ def count_on_commit(connection: Connection, child: Any, amount: float = 1.0) -> 
 
 def count_payments(connection: Connection, events: Iterable[str]) -> None:
     """Journal entries being posted: the payments among them count once committed."""
-    for name in events:
-        if name in PAYMENT_EVENTS:
-            count_on_commit(connection, PAYMENTS_POSTED.labels(kind=name))
+    for child in _payments(events):
+        count_on_commit(connection, child)
 
 
 def payments_committed(events: Iterable[str]) -> None:
     """Journal entries just committed outside SQLAlchemy (``api.loop_repay``): the payments among them
     count."""
-    for name in events:
-        if name in PAYMENT_EVENTS:
-            PAYMENTS_POSTED.labels(kind=name).inc()
+    for child in _payments(events):
+        child.inc()
+
+
+def _payments(events: Iterable[str]) -> Iterator[Any]:
+    """The payments counter's child for each payment among the entries' events."""
+    return (PAYMENTS_POSTED.labels(kind=name) for name in events if name in PAYMENT_EVENTS)
 
 
 def _committed(connection: Connection) -> None:

@@ -37,11 +37,10 @@ from sqlalchemy.dialects import postgresql
 
 from xiaodai.api.async_reads import AsyncReads
 from xiaodai.journey.payment_rail import RAIL
-from xiaodai.journey.service import NotFoundError, OverpaymentRefusedError
+from xiaodai.journey.service import repay_refusals
 from xiaodai.metrics import payments_committed
 from xiaodai.servicing import repayment
 from xiaodai.servicing.commands import FIRST_RESULT, Result, check_key, replayed, result_item
-from xiaodai.servicing.errors import LoanNotFoundError
 from xiaodai.servicing.loans import pg_save
 from xiaodai.servicing.service import book_repayment
 
@@ -97,29 +96,28 @@ async def _repay(
         await _roll_back(pool, connection)
         raise SessionPathError from None
     user_id, loan_id = params["borrower_id"], params["loan_id"]
-    try:
-        loan, claimed, read = repayment.pg_locked(found, loan_id)
-        if not claimed:
-            first = await _fetch(pool, connection, _FIRST_RESULT, {"key": held})
-            await _end(pool, connection, "ROLLBACK")  # nothing was written: the locks released
-            return replayed(
-                first[0] if first else None, key=held, command=repayment.COMMAND, fingerprint=print_
+    with repay_refusals():  # refused as ``repay_as`` refuses, once the transaction is rolled back
+        try:
+            loan, claimed, read = repayment.pg_locked(found, loan_id)
+            if not claimed:
+                first = await _fetch(pool, connection, _FIRST_RESULT, {"key": held})
+                await _end(pool, connection, "ROLLBACK")  # nothing was written: the locks released
+                return replayed(
+                    first[0] if first else None, key=held, command=repayment.COMMAND, fingerprint=print_
+                )
+            rows, settles = repayment.rows_to_book(
+                loan, read, amount_fen=amount_fen, on=on, within_payoff=True
             )
-        rows, settles = repayment.rows_to_book(loan, read, amount_fen=amount_fen, on=on, within_payoff=True)
-        if settles:
-            raise SessionPathError
-        RAIL.collect(reference=f"repay:{held}", amount_fen=amount_fen, account=f"borrower:{user_id}")
-        journal, result = book_repayment(None, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{held}")
-        write, values = pg_save(loan, rows, journal, with_item=result_item(held, result))
-    except LoanNotFoundError:
-        await _roll_back(pool, connection)
-        raise NotFoundError("loan not found") from None
-    except repayment.PayoffExceededError as refused:
-        await _roll_back(pool, connection)
-        raise OverpaymentRefusedError(refused.payoff_fen) from None
-    except BaseException:
-        await _roll_back(pool, connection)
-        raise
+            if settles:
+                raise SessionPathError
+            RAIL.collect(reference=f"repay:{held}", amount_fen=amount_fen, account=f"borrower:{user_id}")
+            journal, result = book_repayment(
+                None, loan, rows, amount_fen=amount_fen, on=on, key=f"repay:{held}"
+            )
+            write, values = pg_save(loan, rows, journal, with_item=result_item(held, result))
+        except BaseException:
+            await _roll_back(pool, connection)
+            raise
     try:
         ids = await _fetch_and_commit(pool, connection, write.sql(_DIALECT), values)
     except psycopg.Error:

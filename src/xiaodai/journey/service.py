@@ -3,9 +3,10 @@ ever sees and acts on their own applications and loans (a foreign id is reported
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -516,7 +517,7 @@ def repay_as(session: Session, *, user_id: int, loan_id: int, amount_fen: int, o
     is claimed; a retry replays the first answer. Only the borrower's id is needed (the API's hot path
     passes the id of a remembered token, with no user row built)."""
     reference = f"repay:u{user_id}:{key}"
-    try:
+    with repay_refusals():
         return servicing.repay(  # a borrower's payment is dated by the platform (the business date)
             session,
             loan_id=loan_id,
@@ -530,6 +531,14 @@ def repay_as(session: Session, *, user_id: int, loan_id: int, amount_fen: int, o
                 reference=reference, amount_fen=amount_fen, account=f"borrower:{user_id}"
             ),
         )
+
+
+@contextlib.contextmanager
+def repay_refusals() -> Iterator[None]:
+    """A borrower's repayment refused by servicing, as the borrower is told: another borrower's loan (or
+    none) not found, more than the payoff ``OverpaymentRefusedError`` (``repay_as``; ``api.loop_repay``)."""
+    try:
+        yield
     except LoanNotFoundError:
         raise NotFoundError("loan not found") from None
     except PayoffExceededError as refused:

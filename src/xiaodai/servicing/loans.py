@@ -212,9 +212,7 @@ def save(
     entries = _line_entries(loan, entries)
     was, loan_now, loan_changes, changed = _pending(loan, rows)
     if entries and connection.dialect.name == "postgresql":
-        also, params = _pg_updates(loan, loan_changes, changed)
-        if with_item is not None:
-            also, params = also + with_item[0], {**params, **with_item[1]}
+        also, params = _pg_updates(loan, loan_changes, changed, with_item)
         ids = ledger.insert_entries(connection, entries, also=also, params=params)
     else:
         ids = ledger.insert_entries(connection, entries) if entries else []
@@ -286,9 +284,7 @@ def pg_save(
     if not entries:
         raise ValueError("pg_save writes journal entries")
     _was, _now, loan_changes, changed = _pending(loan, rows)
-    also, params = _pg_updates(loan, loan_changes, changed)
-    if with_item is not None:
-        also, params = also + with_item[0], {**params, **with_item[1]}
+    also, params = _pg_updates(loan, loan_changes, changed, with_item)
     return ledger.pg_entries(_line_entries(loan, entries), also=also, params=params)
 
 
@@ -301,8 +297,10 @@ _PG_UPDATES: dict[tuple[tuple[str, ...], ...], tuple[str, list[list[tuple[str, s
 def _pg_updates(
     loan: Loan,
     loan_changes: dict[str, Any],
-    changed: list[tuple[Installment, tuple[Any, ...], dict[str, Any]]],
+    changed: _Changed,
+    with_item: tuple[str, dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
+    """The ``WITH`` items that write the changed rows (and ``with_item``, last) and their parameters."""
     shape = (tuple(loan_changes), *(tuple(changes) for _row, _now, changes in changed))
     cached = _PG_UPDATES.get(shape)
     if cached is None:
@@ -326,6 +324,8 @@ def _pg_updates(
     for k, (row, _now, changes) in enumerate(changed, start=1):
         params[f"row{k}_id"] = row.id
         params.update((name, changes[column]) for column, name in names[k])
+    if with_item is not None:
+        return also + with_item[0], {**params, **with_item[1]}
     return also, params
 
 
